@@ -1,0 +1,257 @@
+//! Instants at minute resolution, and Vietnam's civil time (UTC+07:00).
+//!
+//! DOMAIN-RULES §1: all civil reasoning happens in Vietnam local time, which is UTC+07:00 all
+//! year (no daylight saving time); instants are stored in UTC; the rules work at minute
+//! resolution and truncate seconds toward the past.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::CalendarError;
+
+/// Vietnam's offset from UTC in minutes: UTC+07:00 all year.
+pub const VN_OFFSET_MINUTES: i64 = 7 * 60;
+
+/// Minutes in a civil day.
+pub const MINUTES_PER_DAY: i64 = 24 * 60;
+
+/// The day number of 1970-01-01 in chrono's "days from the Common Era" count.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// An instant, at minute resolution, counted in minutes since 1970-01-01T00:00Z.
+///
+/// `Timestamp` is the only instant type the rules see: it is a plain integer so that working-time
+/// arithmetic is integer arithmetic. Convert at the edges with [`Timestamp::from_datetime`],
+/// [`Timestamp::from_local`] and [`Timestamp::to_local`].
+///
+/// ```
+/// use motcua_calendar::Timestamp;
+/// let t: Timestamp = "2025-01-24T16:40".parse()?;          // local time, +07:00
+/// assert_eq!(t.to_string(), "2025-01-24T16:40+07:00");
+/// let u: Timestamp = "2025-01-24T09:40:59Z".parse()?;      // RFC 3339; seconds are truncated
+/// assert_eq!(t, u);
+/// # Ok::<(), motcua_calendar::CalendarError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The instant `minutes` minutes after 1970-01-01T00:00Z.
+    pub const fn from_utc_minutes(minutes: i64) -> Self {
+        Timestamp(minutes)
+    }
+
+    /// Minutes since 1970-01-01T00:00Z.
+    pub const fn utc_minutes(self) -> i64 {
+        self.0
+    }
+
+    /// The instant at local (+07:00) `date` and `minute_of_day` (0 ..= 1440; 1440 is the next
+    /// midnight).
+    pub fn from_local(date: NaiveDate, minute_of_day: u16) -> Self {
+        Timestamp::from_local_day(day_number(date), minute_of_day)
+    }
+
+    /// The instant at local day number `day` (days since 1970-01-01) and `minute_of_day`.
+    pub(crate) const fn from_local_day(day: i64, minute_of_day: u16) -> Self {
+        Timestamp(day * MINUTES_PER_DAY + minute_of_day as i64 - VN_OFFSET_MINUTES)
+    }
+
+    /// A local (+07:00) civil date-time, seconds truncated.
+    pub fn from_local_naive(dt: NaiveDateTime) -> Self {
+        let minute = dt.time().hour() * 60 + dt.time().minute();
+        Timestamp::from_local(dt.date(), minute as u16)
+    }
+
+    /// Any zoned date-time, seconds truncated toward the past.
+    pub fn from_datetime<Tz: TimeZone>(dt: &DateTime<Tz>) -> Self {
+        Timestamp(dt.timestamp().div_euclid(60))
+    }
+
+    /// Local days since 1970-01-01 (the date this instant falls on in Vietnam).
+    pub const fn local_day(self) -> i64 {
+        (self.0 + VN_OFFSET_MINUTES).div_euclid(MINUTES_PER_DAY)
+    }
+
+    /// Minutes since local midnight, 0 ..= 1439.
+    pub const fn local_minute_of_day(self) -> u16 {
+        (self.0 + VN_OFFSET_MINUTES).rem_euclid(MINUTES_PER_DAY) as u16
+    }
+
+    /// The local (+07:00) civil date.
+    pub fn local_date(self) -> NaiveDate {
+        date_from_day_number(self.local_day())
+    }
+
+    /// The local (+07:00) civil date-time.
+    pub fn to_local_naive(self) -> NaiveDateTime {
+        let m = u32::from(self.local_minute_of_day());
+        let time = NaiveTime::from_hms_opt(m / 60, m % 60, 0).unwrap_or(NaiveTime::MIN);
+        self.local_date().and_time(time)
+    }
+
+    /// This instant as a zoned date-time at +07:00.
+    pub fn to_local(self) -> DateTime<FixedOffset> {
+        let offset = vn_offset();
+        // A NaiveDateTime at a fixed offset is never ambiguous.
+        match offset.from_local_datetime(&self.to_local_naive()) {
+            chrono::LocalResult::Single(dt) => dt,
+            _ => DateTime::<FixedOffset>::from_naive_utc_and_offset(self.to_local_naive(), offset),
+        }
+    }
+
+    /// Local time formatted `YYYY-MM-DDTHH:MM`, without offset (the CLI's CSV form).
+    pub fn local_string(self) -> String {
+        self.to_local_naive().format("%Y-%m-%dT%H:%M").to_string()
+    }
+
+    /// Adds `minutes` wall-clock minutes (not working minutes).
+    pub const fn plus_minutes(self, minutes: i64) -> Self {
+        Timestamp(self.0 + minutes)
+    }
+}
+
+/// The fixed +07:00 offset (checked at compile time).
+const VN_OFFSET: FixedOffset = match FixedOffset::east_opt(VN_OFFSET_MINUTES as i32 * 60) {
+    Some(offset) => offset,
+    None => panic!("+07:00 is a valid offset"),
+};
+
+/// The fixed +07:00 offset.
+pub const fn vn_offset() -> FixedOffset {
+    VN_OFFSET
+}
+
+/// Days since 1970-01-01 of a civil date.
+pub fn day_number(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE
+}
+
+/// The civil date of a day number (days since 1970-01-01). Saturates at chrono's range.
+pub fn date_from_day_number(day: i64) -> NaiveDate {
+    let ce = (day + UNIX_EPOCH_DAYS_FROM_CE).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+    NaiveDate::from_num_days_from_ce_opt(ce).unwrap_or(if day < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}+07:00", self.local_string())
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = CalendarError;
+
+    /// Accepts `YYYY-MM-DDTHH:MM` (local, +07:00), optionally with `:SS`, or RFC 3339 with an
+    /// offset (`Z` or `±HH:MM`). A space may stand for the `T`.
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let s = input.trim();
+        let bad = |reason: &str| CalendarError::ParseTimestamp { input: input.to_string(), reason: reason.to_string() };
+        if s.is_empty() {
+            return Err(bad("empty; expected YYYY-MM-DDTHH:MM or RFC 3339"));
+        }
+        if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+            return Ok(Timestamp::from_datetime(&dt));
+        }
+        let mut normalized = s.replacen(' ', "T", 1);
+        if let Some(rest) = normalized.strip_suffix('Z').or_else(|| normalized.strip_suffix('z')) {
+            normalized = format!("{rest}+00:00");
+        }
+        if let Ok(dt) = DateTime::parse_from_rfc3339(&normalized) {
+            return Ok(Timestamp::from_datetime(&dt));
+        }
+        // RFC 3339 without seconds, as `Display` writes it: 2025-01-24T16:40+07:00.
+        if let Ok(dt) = DateTime::parse_from_str(&normalized, "%Y-%m-%dT%H:%M%:z") {
+            return Ok(Timestamp::from_datetime(&dt));
+        }
+        for fmt in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+            if let Ok(dt) = NaiveDateTime::parse_from_str(&normalized, fmt) {
+                if !(1..=9999).contains(&dt.year()) {
+                    return Err(bad("year out of range"));
+                }
+                return Ok(Timestamp::from_local_naive(dt));
+            }
+        }
+        Err(bad("expected YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset"))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A time of day in minutes since midnight, parsed from `HH:MM` (00:00 ..= 24:00).
+pub fn parse_minute_of_day(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let h: u16 = h.parse().ok()?;
+    let m: u16 = m.parse().ok()?;
+    if m >= 60 || h > 24 || (h == 24 && m != 0) {
+        return None;
+    }
+    Some(h * 60 + m)
+}
+
+/// Formats minutes since midnight as `HH:MM`.
+pub fn format_minute_of_day(m: u16) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_and_utc_agree() {
+        let t: Timestamp = "2025-01-24T16:40".parse().unwrap();
+        assert_eq!(t.local_minute_of_day(), 16 * 60 + 40);
+        assert_eq!(t.local_date(), NaiveDate::from_ymd_opt(2025, 1, 24).unwrap());
+        let u: Timestamp = "2025-01-24T09:40:59Z".parse().unwrap();
+        assert_eq!(t, u);
+        let v: Timestamp = "2025-01-24T16:40:00+07:00".parse().unwrap();
+        assert_eq!(t, v);
+        assert_eq!("2025-01-24T16:40+07:00".parse::<Timestamp>().unwrap(), t);
+        assert_eq!("2025-01-24T09:40Z".parse::<Timestamp>().unwrap(), t);
+        assert_eq!(t.to_local().to_rfc3339(), "2025-01-24T16:40:00+07:00");
+    }
+
+    #[test]
+    fn midnight_boundaries() {
+        let t: Timestamp = "2025-01-01T00:00".parse().unwrap();
+        assert_eq!(t.local_minute_of_day(), 0);
+        assert_eq!(t.local_date(), NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        let before = t.plus_minutes(-1);
+        assert_eq!(before.local_minute_of_day(), 1439);
+        assert_eq!(before.local_date(), NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        for s in ["", "2025-13-01T00:00", "2025-02-30T10:00", "tomorrow", "2025-01-01T25:00"] {
+            assert!(s.parse::<Timestamp>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn minute_of_day() {
+        assert_eq!(parse_minute_of_day("07:00"), Some(420));
+        assert_eq!(parse_minute_of_day("24:00"), Some(1440));
+        assert_eq!(parse_minute_of_day("24:01"), None);
+        assert_eq!(parse_minute_of_day("7:60"), None);
+        assert_eq!(format_minute_of_day(810), "13:30");
+    }
+}
