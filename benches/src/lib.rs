@@ -1,0 +1,73 @@
+//! Workloads shared by the benchmarks: deterministic, realistic mixes of receipt times and
+//! limits.
+
+use chrono::NaiveDate;
+use motcua_calendar::{Limit, Timestamp};
+
+/// A small deterministic generator (SplitMix64), so every run measures the same inputs.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+/// The limits portals see most, weighted roughly by how often procedures use them
+/// (same-day civil status, a few working days for most, calendar days for land and construction).
+pub const LIMIT_MIX: [(Limit, u32); 12] = [
+    (Limit::SameDay, 15),
+    (Limit::WorkingDays { quarters: 2 }, 5),
+    (Limit::WorkingDays { quarters: 4 }, 10),
+    (Limit::WorkingDays { quarters: 8 }, 10),
+    (Limit::WorkingDays { quarters: 12 }, 20),
+    (Limit::WorkingDays { quarters: 20 }, 12),
+    (Limit::WorkingDays { quarters: 40 }, 8),
+    (Limit::WorkingDays { quarters: 60 }, 6),
+    (Limit::WorkingDays { quarters: 120 }, 3),
+    (Limit::WorkingMinutes(8 * 60), 4),
+    (Limit::CalendarDays(15), 3),
+    (Limit::CalendarDays(30), 4),
+];
+
+/// `n` (receipt, limit) pairs over 2020-01-01 ..= 2030-06-30: 80 % in office hours on any day
+/// (so weekends and holidays appear as online submissions do), 20 % at any minute.
+pub fn mix(n: usize, seed: u64) -> Vec<(Timestamp, Limit)> {
+    let mut rng = SplitMix64::new(seed);
+    let first = NaiveDate::from_ymd_opt(2020, 1, 1).map(motcua_calendar::day_number).unwrap_or(18262);
+    let days = 3833; // 2020-01-01 .. 2030-06-30
+    let total: u32 = LIMIT_MIX.iter().map(|&(_, w)| w).sum();
+    (0..n)
+        .map(|_| {
+            let day = first + rng.below(days) as i64;
+            let minute = if rng.below(10) < 8 { 7 * 60 + rng.below(10 * 60) } else { rng.below(1440) } as u16;
+            let date = motcua_calendar::date_from_day_number(day);
+            let mut pick = rng.below(u64::from(total)) as u32;
+            let mut limit = Limit::SameDay;
+            for &(l, w) in &LIMIT_MIX {
+                if pick < w {
+                    limit = l;
+                    break;
+                }
+                pick -= w;
+            }
+            (Timestamp::from_local(date, minute), limit)
+        })
+        .collect()
+}

@@ -1,0 +1,112 @@
+//! Stage one: argv to plain values, no I/O. Stage two (`CalendarArgs::resolve`) reads files and
+//! builds the calendar.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use motcua_calendar::{parse_minute_of_day, HolidayRules, Notices, OfficeHours, WorkCalendar};
+
+/// motcua: Vietnamese one-stop-shop dossier rules — working days, due times and more.
+#[derive(Parser, Debug)]
+#[command(name = "motcua", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Every date of a year: working or not, why, and its lunar date.
+    Calendar(CalendarCmd),
+    /// Clock start and due time of a dossier (or a CSV batch of them).
+    Due(DueCmd),
+}
+
+/// Options shared by every command that builds a calendar.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CalendarArgs {
+    /// A folder of notice files (YYYY.toml) that add to or replace the built-in 2020–2026 ones.
+    #[arg(long, value_name = "DIR")]
+    pub notices: Option<PathBuf>,
+    /// A province office-hours file (sessions, seasons, cut-off) instead of the national default.
+    #[arg(long, value_name = "FILE")]
+    pub hours: Option<PathBuf>,
+    /// Do not treat 24/11 (Ngày Văn hóa Việt Nam) as a day off from 2026.
+    #[arg(long)]
+    pub no_culture_day: bool,
+}
+
+impl CalendarArgs {
+    /// Reads the files and builds a calendar for `first..=last`.
+    pub fn resolve(&self, first: i32, last: i32) -> Result<WorkCalendar> {
+        let mut notices = Notices::builtin();
+        if let Some(dir) = &self.notices {
+            notices.load_dir(dir)?;
+        }
+        let hours = match &self.hours {
+            Some(file) => OfficeHours::load(file)?,
+            None => OfficeHours::national_default(),
+        };
+        let cal = WorkCalendar::builder()
+            .years(first, last)
+            .notices(notices)
+            .office_hours(hours)
+            .rules(HolidayRules { culture_day: !self.no_culture_day })
+            .build()?;
+        Ok(cal)
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Aligned text for people.
+    #[default]
+    Text,
+    /// Comma-separated values.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct CalendarCmd {
+    /// The year to list.
+    #[arg(long)]
+    pub year: i32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DueCmd {
+    /// Receipt time: YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset.
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub received: Option<String>,
+    /// Time limit: "N working days" (steps of 0.25), "N working hours", "N days", "same day", "no due time".
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub limit: Option<String>,
+    /// A CSV file with header `received,limit` ("-" for standard input); writes CSV
+    /// `received,limit,clock_start,due`.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+    /// Cut-off for the clock start (HH:MM, or "none"); default: the office-hours file's, else 15:00.
+    #[arg(long, value_name = "HH:MM|none")]
+    pub cutoff: Option<String>,
+    /// Output format for a single dossier (a batch always writes CSV).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+/// Parses `--cutoff`.
+pub fn parse_cutoff(s: &str) -> Result<Option<u16>> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    parse_minute_of_day(s).map(Some).with_context(|| format!("--cutoff {s:?}: expected HH:MM or \"none\""))
+}

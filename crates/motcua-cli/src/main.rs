@@ -1,0 +1,42 @@
+//! `motcua`: the command-line face of the library. Only this crate knows about argv, stdout and
+//! exit codes.
+
+mod args;
+mod calendar_cmd;
+mod due_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes, distinct so scripts can tell them apart.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The command ran and found failures (reserved for `motcua test`).
+    pub const FAILURES: u8 = 1;
+    /// Invalid input: arguments, files or rows.
+    pub const INVALID_INPUT: u8 = 2;
+}
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::INVALID_INPUT } else { exit::OK });
+        }
+    };
+    let result = match cli.command {
+        args::Command::Calendar(a) => calendar_cmd::run(a),
+        args::Command::Due(a) => due_cmd::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("motcua: {e:#}");
+            ExitCode::from(exit::INVALID_INPUT)
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The `motcua` binary as a user runs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn motcua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua")).args(args).output().unwrap()
+}
+
+fn motcua_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("motcua-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn due_single_text() {
+    let o = motcua(&["due", "--received", "2025-01-24T16:40", "--limit", "3 working days"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("clock start  2025-02-03T07:00+07:00 (Mon)"), "{out}");
+    assert!(out.contains("due          2025-02-05T17:00+07:00 (Wed)"), "{out}");
+}
+
+#[test]
+fn due_single_json_and_rfc3339_input() {
+    let o = motcua(&["due", "--received", "2024-05-03T09:00:00Z", "--limit", "1 working day", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    // 09:00Z is 16:00 local: after the cut-off, so the make-up Saturday 4/5/2024.
+    assert_eq!(v["clock_start"], "2024-05-04T07:00+07:00");
+    assert_eq!(v["due"], "2024-05-04T17:00+07:00");
+    assert_eq!(v["limit"], "1 working day");
+}
+
+#[test]
+fn due_bad_input_names_the_input() {
+    let o = motcua(&["due", "--received", "2025-02-30T10:00", "--limit", "3 working days"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--received") && stderr(&o).contains("2025-02-30T10:00"), "{}", stderr(&o));
+    let o = motcua(&["due", "--received", "2025-01-24T10:00", "--limit", "3 fortnights"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown unit \"fortnights\""), "{}", stderr(&o));
+    let o = motcua(&["due", "--received", "2025-01-24T10:00", "--limit", "0.3 working days"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("multiple of 0.25"), "{}", stderr(&o));
+    let o = motcua(&["due", "--received", "1999-01-04T10:00", "--limit", "1 working day"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("outside"), "{}", stderr(&o));
+    let o = motcua(&["due", "--limit", "1 working day"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+const BATCH: &str = "received,limit
+2025-01-24T16:40,3 working days
+2024-04-26T14:00,2 working days
+2024-05-03T16:00,1 working day
+2025-03-29T10:00,30 days
+2025-03-04T09:00,same day
+2025-03-04T09:00,no due time
+";
+
+const BATCH_OUT: &str = "received,limit,clock_start,due
+2025-01-24T16:40,3 working days,2025-02-03T07:00,2025-02-05T17:00
+2024-04-26T14:00,2 working days,2024-04-26T14:00,2024-05-03T14:00
+2024-05-03T16:00,1 working day,2024-05-04T07:00,2024-05-04T17:00
+2025-03-29T10:00,30 days,2025-03-31T07:00,2025-05-05T17:00
+2025-03-04T09:00,same day,2025-03-04T09:00,2025-03-04T17:00
+2025-03-04T09:00,no due time,2025-03-04T09:00,
+";
+
+#[test]
+fn due_batch_from_file_and_stdin() {
+    let dir = temp_dir("batch");
+    let file = dir.join("in.csv");
+    std::fs::write(&file, BATCH).unwrap();
+    let o = motcua(&["due", "--batch", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), BATCH_OUT);
+    let o = motcua_stdin(&["due", "--batch", "-"], BATCH);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), BATCH_OUT);
+}
+
+#[test]
+fn due_batch_bad_rows_are_reported_with_lines_and_nothing_is_printed() {
+    let input = "received,limit
+2025-01-24T16:40,3 working days
+2025-13-01T10:00,3 working days
+2025-01-24T16:40,3 weeks
+2025-01-24T16:40,-1 working days
+2025-01-24T16:40,1 working day
+";
+    let o = motcua_stdin(&["due", "--batch", "-"], input);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "", "no partial output");
+    let err = stderr(&o);
+    assert!(err.contains("<stdin>:3: invalid time \"2025-13-01T10:00\""), "{err}");
+    assert!(err.contains("<stdin>:4: invalid time limit \"3 weeks\""), "{err}");
+    assert!(err.contains("<stdin>:5: invalid time limit \"-1 working days\""), "{err}");
+    assert!(err.contains("3 bad row(s)"), "{err}");
+    let o = motcua_stdin(&["due", "--batch", "-"], "when,limit\n2025-01-24T16:40,1 day\n");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("header must be exactly `received,limit`"), "{}", stderr(&o));
+    let o = motcua_stdin(&["due", "--batch", "-"], "received,limit\n2025-01-24T16:40\n");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("<stdin>:2"), "{}", stderr(&o));
+}
+
+#[test]
+fn calendar_csv() {
+    let o = motcua(&["calendar", "--year", "2024", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "date,weekday,working,kind,name,lunar");
+    assert_eq!(lines.len(), 1 + 366);
+    assert!(lines.contains(&"2024-05-04,Sat,true,make_up,Làm bù cho thứ Hai 29/4/2024,2024-03-26"));
+    assert!(lines.contains(&"2024-04-29,Mon,false,notice,Nghỉ hoán đổi (làm bù thứ Bảy 4/5/2024),2024-03-21"));
+    assert!(lines.contains(&"2024-02-10,Sat,false,weekend,,2024-01-01"));
+    let o = motcua(&["calendar", "--year", "2025", "--format", "csv"]);
+    let out = stdout(&o);
+    // 2025 has a leap sixth month.
+    assert!(out.contains("2025-07-25,Fri,true,working,,2025-06L-01"), "{out}");
+}
+
+#[test]
+fn calendar_json_and_text() {
+    let o = motcua(&["calendar", "--year", "2026", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["status"], "official");
+    assert_eq!(v["days"].as_array().unwrap().len(), 365);
+    let nov24 = v["days"].as_array().unwrap().iter().find(|d| d["date"] == "2026-11-24").unwrap();
+    assert_eq!(nov24["kind"], "holiday");
+    assert_eq!(nov24["name"], "Ngày Văn hóa Việt Nam");
+    let o = motcua(&["calendar", "--year", "2026", "--format", "json", "--no-culture-day"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let nov24 = v["days"].as_array().unwrap().iter().find(|d| d["date"] == "2026-11-24").unwrap();
+    assert_eq!(nov24["working"], true);
+    let o = motcua(&["calendar", "--year", "2028"]);
+    assert!(stdout(&o).starts_with("2028: projected"), "{}", stdout(&o));
+}
+
+#[test]
+fn user_notices_extend_without_recompiling() {
+    let dir = temp_dir("notices");
+    std::fs::write(
+        dir.join("2027.toml"),
+        r#"year = 2027
+summary = "test"
+[[reference]]
+id = "TB test"
+title = "a test notice"
+[[day_off]]
+date = "2027-04-30"
+name = "x"
+reference = "TB test"
+"#,
+    )
+    .unwrap();
+    // 30/4/2027 is already a holiday: the notice is rejected with its file and line.
+    let o = motcua(&["calendar", "--year", "2027", "--notices", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("2027.toml:7: day_off: 2027-04-30 is already a day off"), "{}", stderr(&o));
+    std::fs::write(
+        dir.join("2027.toml"),
+        r#"year = 2027
+[[reference]]
+id = "TB test"
+title = "a test notice"
+[[day_off]]
+date = "2027-05-03"
+name = "Nghỉ hoán đổi"
+reference = "TB test"
+[[working_day]]
+date = "2027-05-08"
+name = "Làm bù"
+reference = "TB test"
+"#,
+    )
+    .unwrap();
+    let o = motcua(&["calendar", "--year", "2027", "--format", "csv", "--notices", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("2027-05-03,Mon,false,notice,Nghỉ hoán đổi,"));
+    assert!(stdout(&o).contains("2027-05-08,Sat,true,make_up,Làm bù,"));
+    let o = motcua(&["calendar", "--year", "2027", "--notices", "/nonexistent/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn province_hours_file() {
+    let dir = temp_dir("hours");
+    let file = dir.join("hours.toml");
+    std::fs::write(&file, "name = \"Test\"\ncutoff = \"none\"\nsessions = [\"07:30-11:30\", \"13:00-17:00\"]\n")
+        .unwrap();
+    let o = motcua(&[
+        "due",
+        "--received",
+        "2025-03-04T16:30",
+        "--limit",
+        "1 working hour",
+        "--hours",
+        file.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "received,limit,clock_start,due\n2025-03-04T16:30,1 working hour,2025-03-04T16:30,2025-03-05T08:00\n"
+    );
+    std::fs::write(&file, "name = \"Test\"\nsessions = [\"07:30-11:30\", \"11:00-17:00\"]\n").unwrap();
+    let o = motcua(&[
+        "due",
+        "--received",
+        "2025-03-04T16:30",
+        "--limit",
+        "1 working hour",
+        "--hours",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("hours.toml:2: sessions"), "{}", stderr(&o));
+}
+
+#[test]
+fn help_and_unknown_commands() {
+    let o = motcua(&["--help"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("calendar"));
+    let o = motcua(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}

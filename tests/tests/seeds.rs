@@ -1,0 +1,39 @@
+//! The data the project ships in `seeds/` loads from disk exactly as the built-in copy.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use motcua_calendar::{Notices, WorkCalendar, YearStatus};
+use motcua_tests::seeds_dir;
+
+#[test]
+fn seed_notices_on_disk_equal_the_built_in_ones() {
+    let mut from_disk = Notices::empty();
+    from_disk.load_dir(&seeds_dir().join("calendar")).unwrap();
+    let builtin = Notices::builtin();
+    let years = |n: &Notices| n.iter().map(|x| x.year).collect::<Vec<_>>();
+    assert_eq!(years(&from_disk), years(&builtin));
+    for (a, b) in from_disk.iter().zip(builtin.iter()) {
+        assert_eq!(a.entries.len(), b.entries.len(), "{}", a.year);
+        assert_eq!(a.references, b.references, "{}", a.year);
+        for (x, y) in a.entries.iter().zip(&b.entries) {
+            assert_eq!(
+                (x.date, x.kind, &x.name, &x.reference, x.line),
+                (y.date, y.kind, &y.name, &y.reference, y.line)
+            );
+        }
+    }
+    let cal = WorkCalendar::builder().years(2020, 2027).notices(from_disk).build().unwrap();
+    assert_eq!(cal.year_status(2026), YearStatus::Official);
+    assert_eq!(cal.year_status(2027), YearStatus::Projected);
+}
+
+#[test]
+fn seed_office_hours_files_parse() {
+    for entry in std::fs::read_dir(seeds_dir().join("hours")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            let hours = motcua_calendar::OfficeHours::load(&path).unwrap();
+            WorkCalendar::builder().years(2024, 2026).office_hours(hours).build().unwrap();
+        }
+    }
+}
