@@ -673,13 +673,15 @@ impl WorkCalendar {
         match limit {
             Limit::WorkingMinutes(m) => self.add_working_minutes(start, m).map(Some),
             Limit::WorkingDays { quarters } => {
-                let day = u32::from(self.hours.seasons[self.season_of_day[i] as usize].day_length);
+                let day = u64::from(self.hours.seasons[self.season_of_day[i] as usize].day_length);
                 // Quarter days of a day length that is not a multiple of 4 round down to the minute.
-                self.add_working_minutes(start, quarters * day / 4).map(Some)
+                let minutes = u32::try_from(u64::from(quarters) * day / 4)
+                    .map_err(|_| self.out_of_range("due time".to_string()))?;
+                self.add_working_minutes(start, minutes).map(Some)
             }
             Limit::CalendarDays(n) => {
                 // Civil Code 2015 Art. 148(5): a deadline on a day off moves to the next working day.
-                let k = i + n as usize;
+                let k = i.saturating_add(n as usize);
                 let d = if k < self.days() { self.next_working[k] as usize } else { self.days() };
                 if d >= self.days() {
                     return Err(self.out_of_range("due time".to_string()));

@@ -45,14 +45,14 @@ pub enum Limit {
 }
 
 impl Limit {
-    /// `n` working days.
+    /// `n` working days (saturating; a limit too long for the calendar is an error there).
     pub const fn working_days(n: u32) -> Limit {
-        Limit::WorkingDays { quarters: n * 4 }
+        Limit::WorkingDays { quarters: n.saturating_mul(4) }
     }
 
-    /// `n` working hours.
+    /// `n` working hours (saturating).
     pub const fn working_hours(n: u32) -> Limit {
-        Limit::WorkingMinutes(n * 60)
+        Limit::WorkingMinutes(n.saturating_mul(60))
     }
 }
 
@@ -112,12 +112,27 @@ impl FromStr for Limit {
         if quarters == 0 {
             return Err(err("must be greater than zero".into()));
         }
+        let too_long = || err(format!("longer than the supported maximum of {MAX_LIMIT_DAYS} days"));
         let limit = match unit.as_str() {
-            "working day" | "working days" | "ngày làm việc" => Limit::WorkingDays { quarters },
-            "working hour" | "working hours" | "giờ làm việc" | "giờ" => Limit::WorkingMinutes(quarters * 15),
+            "working day" | "working days" | "ngày làm việc" => {
+                if quarters > MAX_LIMIT_DAYS * 4 {
+                    return Err(too_long());
+                }
+                Limit::WorkingDays { quarters }
+            }
+            "working hour" | "working hours" | "giờ làm việc" | "giờ" => {
+                // Quarter hours; at most MAX_LIMIT_DAYS eight-hour days.
+                if quarters > MAX_LIMIT_DAYS * 8 * 4 {
+                    return Err(too_long());
+                }
+                Limit::WorkingMinutes(quarters * 15)
+            }
             "day" | "days" | "ngày" | "calendar day" | "calendar days" => {
                 if quarters % 4 != 0 {
                     return Err(err("calendar days must be a whole number".into()));
+                }
+                if quarters / 4 > MAX_LIMIT_DAYS {
+                    return Err(too_long());
                 }
                 Limit::CalendarDays(quarters / 4)
             }
@@ -128,15 +143,6 @@ impl FromStr for Limit {
                 )))
             }
         };
-        let too_long = match limit {
-            Limit::WorkingDays { quarters } => quarters > MAX_LIMIT_DAYS * 4,
-            Limit::WorkingMinutes(m) => m > MAX_LIMIT_DAYS * 8 * 60,
-            Limit::CalendarDays(d) => d > MAX_LIMIT_DAYS,
-            _ => false,
-        };
-        if too_long {
-            return Err(err(format!("longer than the supported maximum of {MAX_LIMIT_DAYS} days")));
-        }
         Ok(limit)
     }
 }

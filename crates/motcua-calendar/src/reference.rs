@@ -125,8 +125,13 @@ impl<'a> ReferenceCalendar<'a> {
         Ok(Some(match limit {
             Limit::WorkingMinutes(m) => self.add_working_minutes(start, m)?,
             Limit::WorkingDays { quarters } => {
-                let day = u32::from(self.cal.day_length(date)?);
-                self.add_working_minutes(start, quarters * day / 4)?
+                let day = u64::from(self.cal.day_length(date)?);
+                let minutes = u32::try_from(u64::from(quarters) * day / 4).map_err(|_| CalendarError::OutOfRange {
+                    what: "due time".into(),
+                    first_year: self.cal.first_year(),
+                    last_year: self.cal.last_year(),
+                })?;
+                self.add_working_minutes(start, minutes)?
             }
             Limit::CalendarDays(n) => {
                 let mut d = date + Duration::days(i64::from(n));

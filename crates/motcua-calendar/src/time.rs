@@ -73,12 +73,12 @@ impl Timestamp {
 
     /// Local days since 1970-01-01 (the date this instant falls on in Vietnam).
     pub const fn local_day(self) -> i64 {
-        (self.0 + VN_OFFSET_MINUTES).div_euclid(MINUTES_PER_DAY)
+        self.0.saturating_add(VN_OFFSET_MINUTES).div_euclid(MINUTES_PER_DAY)
     }
 
     /// Minutes since local midnight, 0 ..= 1439.
     pub const fn local_minute_of_day(self) -> u16 {
-        (self.0 + VN_OFFSET_MINUTES).rem_euclid(MINUTES_PER_DAY) as u16
+        self.0.saturating_add(VN_OFFSET_MINUTES).rem_euclid(MINUTES_PER_DAY) as u16
     }
 
     /// The local (+07:00) civil date.
@@ -108,9 +108,9 @@ impl Timestamp {
         self.to_local_naive().format("%Y-%m-%dT%H:%M").to_string()
     }
 
-    /// Adds `minutes` wall-clock minutes (not working minutes).
+    /// Adds `minutes` wall-clock minutes (not working minutes), saturating at the ends of time.
     pub const fn plus_minutes(self, minutes: i64) -> Self {
-        Timestamp(self.0 + minutes)
+        Timestamp(self.0.saturating_add(minutes))
     }
 }
 

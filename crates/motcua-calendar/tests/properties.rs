@@ -135,6 +135,21 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_limits_never_panic(t in instant(), q in any::<u32>(), kind in 0u8..3, c in cutoff()) {
+        let l = match kind {
+            0 => Limit::WorkingDays { quarters: q },
+            1 => Limit::WorkingMinutes(q),
+            _ => Limit::CalendarDays(q),
+        };
+        for cal in [cal(), seasonal()] {
+            let fast = cal.appointment_with_cutoff(t, l, c);
+            if let Ok(a) = fast {
+                prop_assert_eq!(a, ReferenceCalendar::new(cal).appointment(t, l, c).unwrap());
+            }
+        }
+    }
+
+    #[test]
     fn arbitrary_instants_never_panic(m in any::<i64>(), l in limit(), c in cutoff()) {
         let cal = cal();
         let t = Timestamp::from_utc_minutes(m / 2);
@@ -166,6 +181,16 @@ proptest! {
     fn timestamp_display_round_trips(t in instant()) {
         prop_assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
         prop_assert_eq!(t.local_string().parse::<Timestamp>().unwrap(), t);
+    }
+}
+
+#[test]
+fn extreme_instants_are_errors_not_panics() {
+    for m in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
+        let t = Timestamp::from_utc_minutes(m);
+        let _ = t.to_string();
+        assert!(cal().appointment(t, Limit::working_days(3)).unwrap_err().is_range());
+        assert!(cal().working_minutes_between(t, t.plus_minutes(i64::MAX)).is_err());
     }
 }
 
