@@ -9,23 +9,27 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use motcua_benches::mix;
+use motcua_benches::{mix, mix_of, LONG_LIMIT_MIX};
 use motcua_calendar::reference::ReferenceCalendar;
 use motcua_calendar::WorkCalendar;
 
 const N: usize = 10_000;
 
 fn due(c: &mut Criterion) {
+    due_group(c, "due", &mix(N, 2025));
+    due_group(c, "due_long_limits", &mix_of(N, 2025, &LONG_LIMIT_MIX));
+}
+
+fn due_group(c: &mut Criterion, name: &str, inputs: &[(motcua_calendar::Timestamp, motcua_calendar::Limit)]) {
     let cal = WorkCalendar::builder().years(2020, 2031).build().unwrap();
     let reference = ReferenceCalendar::new(&cal);
-    let inputs = mix(N, 2025);
     let cutoff = cal.office_hours().cutoff;
-    let mut g = c.benchmark_group("due");
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(N as u64));
     g.measurement_time(Duration::from_secs(5));
     g.bench_function("table", |b| {
         b.iter(|| {
-            for &(t, l) in &inputs {
+            for &(t, l) in inputs {
                 black_box(cal.appointment(black_box(t), l).unwrap());
             }
         })
@@ -33,7 +37,7 @@ fn due(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("reference", |b| {
         b.iter(|| {
-            for &(t, l) in &inputs {
+            for &(t, l) in inputs {
                 black_box(reference.appointment(black_box(t), l, cutoff).unwrap());
             }
         })

@@ -46,13 +46,29 @@ pub const LIMIT_MIX: [(Limit, u32); 12] = [
     (Limit::CalendarDays(30), 4),
 ];
 
-/// `n` (receipt, limit) pairs over 2020-01-01 ..= 2030-06-30: 80 % in office hours on any day
-/// (so weekends and holidays appear as online submissions do), 20 % at any minute.
+/// Long limits only, as land, construction and investment procedures carry them.
+pub const LONG_LIMIT_MIX: [(Limit, u32); 6] = [
+    (Limit::WorkingDays { quarters: 40 }, 20),
+    (Limit::WorkingDays { quarters: 60 }, 25),
+    (Limit::WorkingDays { quarters: 80 }, 20),
+    (Limit::WorkingDays { quarters: 120 }, 15),
+    (Limit::CalendarDays(30), 10),
+    (Limit::CalendarDays(45), 10),
+];
+
+/// `n` (receipt, limit) pairs over 2020-01-01 ..= 2030-06-30 with [`LIMIT_MIX`]: 80 % in office
+/// hours on any day (so weekends and holidays appear as online submissions do), 20 % at any
+/// minute.
 pub fn mix(n: usize, seed: u64) -> Vec<(Timestamp, Limit)> {
+    mix_of(n, seed, &LIMIT_MIX)
+}
+
+/// Like [`mix`], with the limits drawn from `limits` (weights beside them).
+pub fn mix_of(n: usize, seed: u64, limits: &[(Limit, u32)]) -> Vec<(Timestamp, Limit)> {
     let mut rng = SplitMix64::new(seed);
     let first = NaiveDate::from_ymd_opt(2020, 1, 1).map(motcua_calendar::day_number).unwrap_or(18262);
     let days = 3833; // 2020-01-01 .. 2030-06-30
-    let total: u32 = LIMIT_MIX.iter().map(|&(_, w)| w).sum();
+    let total: u32 = limits.iter().map(|&(_, w)| w).sum();
     (0..n)
         .map(|_| {
             let day = first + rng.below(days) as i64;
@@ -60,7 +76,7 @@ pub fn mix(n: usize, seed: u64) -> Vec<(Timestamp, Limit)> {
             let date = motcua_calendar::date_from_day_number(day);
             let mut pick = rng.below(u64::from(total)) as u32;
             let mut limit = Limit::SameDay;
-            for &(l, w) in &LIMIT_MIX {
+            for &(l, w) in limits {
                 if pick < w {
                     limit = l;
                     break;

@@ -445,16 +445,6 @@ impl WorkCalendar {
     }
 
     #[inline]
-    fn instant_index(&self, t: Timestamp) -> Result<usize, CalendarError> {
-        let i = t.local_day() - self.base_day;
-        if (0..self.days() as i64).contains(&i) {
-            Ok(i as usize)
-        } else {
-            Err(self.out_of_range(format!("instant {t}")))
-        }
-    }
-
-    #[inline]
     fn pattern(&self, i: usize) -> &Pattern {
         &self.patterns[self.pattern_of_day[i] as usize]
     }
@@ -525,17 +515,34 @@ impl WorkCalendar {
         first.iter_days().take_while(|d| d.year() == year).map(|d| self.day(d)).collect()
     }
 
-    /// Working minutes from the start of the table to `t`.
+    /// Where `t` falls: (day index, minute of day), with one division.
     #[inline]
-    fn worked_until(&self, t: Timestamp) -> Result<(usize, u32), CalendarError> {
-        let i = self.instant_index(t)?;
-        Ok((i, self.cum[i] + self.pattern(i).worked_before(t.local_minute_of_day())))
+    fn locate(&self, t: Timestamp) -> Result<Pos, CalendarError> {
+        let local = t.utc_minutes().saturating_add(crate::time::VN_OFFSET_MINUTES);
+        let day = local.div_euclid(crate::time::MINUTES_PER_DAY);
+        let i = day - self.base_day;
+        if (0..self.days() as i64).contains(&i) {
+            Ok(Pos { day: i as usize, minute: (local - day * crate::time::MINUTES_PER_DAY) as u16 })
+        } else {
+            Err(self.out_of_range(format!("instant {t}")))
+        }
     }
 
-    /// The earliest instant by which `target` (> 0) working minutes from the start of the table
-    /// have passed, searching from day `from`.
     #[inline]
-    fn instant_at(&self, target: u32, from: usize) -> Result<Timestamp, CalendarError> {
+    fn timestamp(&self, p: Pos) -> Timestamp {
+        self.at(p.day, p.minute)
+    }
+
+    /// Working minutes from the start of the table to `p`.
+    #[inline]
+    fn worked_until(&self, p: Pos) -> u32 {
+        self.cum[p.day] + self.pattern(p.day).worked_before(p.minute)
+    }
+
+    /// The earliest position by which `target` (> 0) working minutes from the start of the
+    /// table have passed, searching from day `from` (whose start is before `target`).
+    #[inline]
+    fn position_at(&self, target: u32, from: usize) -> Result<Pos, CalendarError> {
         let n = self.days();
         if target > self.cum[n] {
             return Err(self.out_of_range("due time".to_string()));
@@ -552,7 +559,17 @@ impl WorkCalendar {
         let j = lo + self.cum[lo..=hi].partition_point(|&c| c < target);
         let day = j - 1;
         let r = target - self.cum[day];
-        Ok(self.at(day, self.pattern(day).minute_after(r)))
+        Ok(Pos { day, minute: self.pattern(day).minute_after(r) })
+    }
+
+    #[inline]
+    fn add_pos(&self, p: Pos, minutes: u32) -> Result<Pos, CalendarError> {
+        if minutes == 0 {
+            return Ok(p);
+        }
+        let target =
+            self.worked_until(p).checked_add(minutes).ok_or_else(|| self.out_of_range("due time".to_string()))?;
+        self.position_at(target, p.day)
     }
 
     /// `t` plus `minutes` working minutes. When the sum ends exactly at a session's close, the
@@ -567,12 +584,11 @@ impl WorkCalendar {
     /// ```
     #[inline]
     pub fn add_working_minutes(&self, t: Timestamp, minutes: u32) -> Result<Timestamp, CalendarError> {
-        let (i, w) = self.worked_until(t)?;
+        let p = self.locate(t)?;
         if minutes == 0 {
             return Ok(t);
         }
-        let target = w.checked_add(minutes).ok_or_else(|| self.out_of_range("due time".to_string()))?;
-        self.instant_at(target, i)
+        self.add_pos(p, minutes).map(|q| self.timestamp(q))
     }
 
     /// Working minutes between `a` and `b` (negative when `b` is before `a`).
@@ -580,16 +596,15 @@ impl WorkCalendar {
     /// For every `a` and `d`: `working_minutes_between(a, add_working_minutes(a, d)) == d`.
     #[inline]
     pub fn working_minutes_between(&self, a: Timestamp, b: Timestamp) -> Result<i64, CalendarError> {
-        let (_, wa) = self.worked_until(a)?;
-        let (_, wb) = self.worked_until(b)?;
+        let wa = self.worked_until(self.locate(a)?);
+        let wb = self.worked_until(self.locate(b)?);
         Ok(i64::from(wb) - i64::from(wa))
     }
 
     /// The latest instant `p >= t` with no working time between `t` and `p`: `t` itself inside
     /// a session, otherwise the opening of the next session.
     pub fn next_working_instant(&self, t: Timestamp) -> Result<Timestamp, CalendarError> {
-        let i = self.instant_index(t)?;
-        let m = t.local_minute_of_day();
+        let Pos { day: i, minute: m } = self.locate(t)?;
         for &(s, e) in self.pattern(i).spans() {
             if m < s {
                 return Ok(self.at(i, s));
@@ -598,15 +613,14 @@ impl WorkCalendar {
                 return Ok(t);
             }
         }
-        self.first_open_after(i)
+        self.first_open_after(i).map(|p| self.timestamp(p))
     }
 
     /// The earliest instant `p <= t` with no working time between `p` and `t`: `t` itself when
     /// an office has been open in the minute before `t`, otherwise the close of the last session
     /// before `t`. The mirror of [`WorkCalendar::next_working_instant`].
     pub fn previous_working_instant(&self, t: Timestamp) -> Result<Timestamp, CalendarError> {
-        let i = self.instant_index(t)?;
-        let m = t.local_minute_of_day();
+        let Pos { day: i, minute: m } = self.locate(t)?;
         for &(s, e) in self.pattern(i).spans().iter().rev() {
             if m > s {
                 return Ok(if m > e { self.at(i, e) } else { t });
@@ -622,14 +636,14 @@ impl WorkCalendar {
 
     /// The opening of the first working day after day `i`.
     #[inline]
-    fn first_open_after(&self, i: usize) -> Result<Timestamp, CalendarError> {
+    fn first_open_after(&self, i: usize) -> Result<Pos, CalendarError> {
         let d = self.next_working[i + 1] as usize;
         if d >= self.days() {
             return Err(
                 self.out_of_range(format!("next working day after {}", date_from_day_number(self.base_day + i as i64)))
             );
         }
-        Ok(self.at(d, self.pattern(d).open()))
+        Ok(Pos { day: d, minute: self.pattern(d).open() })
     }
 
     /// When the clock starts for a dossier received at `received`, with the calendar's own
@@ -649,16 +663,21 @@ impl WorkCalendar {
         received: Timestamp,
         cutoff: Option<u16>,
     ) -> Result<Timestamp, CalendarError> {
-        let i = self.instant_index(received)?;
-        let m = received.local_minute_of_day();
-        let p = self.pattern(i);
-        if p.len > 0 && cutoff.is_none_or(|c| m <= c) {
-            for &(s, e) in p.spans() {
+        let p = self.clock_start_pos(self.locate(received)?, cutoff)?;
+        Ok(self.timestamp(p))
+    }
+
+    #[inline]
+    fn clock_start_pos(&self, p: Pos, cutoff: Option<u16>) -> Result<Pos, CalendarError> {
+        let Pos { day: i, minute: m } = p;
+        let pattern = self.pattern(i);
+        if pattern.len > 0 && cutoff.is_none_or(|c| m <= c) {
+            for &(s, e) in pattern.spans() {
                 if m < s {
-                    return Ok(self.at(i, s));
+                    return Ok(Pos { day: i, minute: s });
                 }
                 if m < e {
-                    return Ok(received);
+                    return Ok(p);
                 }
             }
         }
@@ -669,34 +688,39 @@ impl WorkCalendar {
     /// [`Limit::NoDueTime`].
     #[inline]
     pub fn due_from(&self, start: Timestamp, limit: Limit) -> Result<Option<Timestamp>, CalendarError> {
-        let i = self.instant_index(start)?;
+        Ok(self.due_pos(self.locate(start)?, limit)?.map(|p| self.timestamp(p)))
+    }
+
+    #[inline]
+    fn due_pos(&self, p: Pos, limit: Limit) -> Result<Option<Pos>, CalendarError> {
+        let i = p.day;
         match limit {
-            Limit::WorkingMinutes(m) => self.add_working_minutes(start, m).map(Some),
+            Limit::WorkingMinutes(m) => self.add_pos(p, m).map(Some),
             Limit::WorkingDays { quarters } => {
                 let day = u64::from(self.hours.seasons[self.season_of_day[i] as usize].day_length);
                 // Quarter days of a day length that is not a multiple of 4 round down to the minute.
                 let minutes = u32::try_from(u64::from(quarters) * day / 4)
                     .map_err(|_| self.out_of_range("due time".to_string()))?;
-                self.add_working_minutes(start, minutes).map(Some)
+                self.add_pos(p, minutes).map(Some)
             }
             Limit::CalendarDays(n) => {
                 // Civil Code 2015 Art. 148(5): a deadline on a day off moves to the next working day.
                 let k = i.saturating_add(n as usize);
                 let d = if k < self.days() { self.next_working[k] as usize } else { self.days() };
-                if d >= self.days() {
-                    return Err(self.out_of_range("due time".to_string()));
-                }
-                Ok(Some(self.at(d, self.pattern(d).close())))
+                self.close_of(d).map(Some)
             }
-            Limit::SameDay => {
-                let d = self.next_working[i] as usize;
-                if d >= self.days() {
-                    return Err(self.out_of_range("due time".to_string()));
-                }
-                Ok(Some(self.at(d, self.pattern(d).close())))
-            }
+            Limit::SameDay => self.close_of(self.next_working[i] as usize).map(Some),
             Limit::NoDueTime => Ok(None),
         }
+    }
+
+    /// The close of office hours of day `d`, which must be a working day inside the table.
+    #[inline]
+    fn close_of(&self, d: usize) -> Result<Pos, CalendarError> {
+        if d >= self.days() {
+            return Err(self.out_of_range("due time".to_string()));
+        }
+        Ok(Pos { day: d, minute: self.pattern(d).close() })
     }
 
     /// Clock start and due time of a dossier received at `received` (calendar's cut-off).
@@ -713,10 +737,17 @@ impl WorkCalendar {
         limit: Limit,
         cutoff: Option<u16>,
     ) -> Result<Appointment, CalendarError> {
-        let clock_start = self.clock_start_with_cutoff(received, cutoff)?;
-        let due = self.due_from(clock_start, limit)?;
-        Ok(Appointment { received, clock_start, due })
+        let start = self.clock_start_pos(self.locate(received)?, cutoff)?;
+        let due = self.due_pos(start, limit)?;
+        Ok(Appointment { received, clock_start: self.timestamp(start), due: due.map(|p| self.timestamp(p)) })
     }
+}
+
+/// A position in the table: day index and minute of that (local) day.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Pos {
+    day: usize,
+    minute: u16,
 }
 
 fn bad_range(first: i32, last: i32) -> CalendarError {
