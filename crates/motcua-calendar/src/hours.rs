@@ -158,6 +158,9 @@ pub(crate) fn toml_error(text: &str, file: &Path, e: &toml::de::Error) -> Calend
 
 type Spanned = toml::Spanned<String>;
 
+// The weekly fields repeat in `RawSeason` and `RawHours` because serde's `flatten` works with
+// neither `deny_unknown_fields` nor `Spanned`, and both matter more here (typos are errors;
+// errors carry lines).
 struct RawWeek {
     sessions: Option<Vec<Spanned>>,
     mon: Option<Vec<Spanned>>,
