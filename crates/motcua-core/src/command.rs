@@ -1,0 +1,186 @@
+//! What officers, applicants and systems ask of a dossier.
+
+use motcua_calendar::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ProcedureCode, Vnd};
+use crate::procedure::StepId;
+use crate::status::{Channel, Decision};
+
+/// A request to change a dossier. `decide` turns it into events or a [`crate::DomainError`].
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// An online submission, not yet accepted (status 1).
+    Submit {
+        /// Procedure.
+        procedure: ProcedureCode,
+        /// Channel.
+        channel: Channel,
+    },
+    /// Accept the dossier (tiếp nhận): the clock starts and the due time is fixed.
+    Receive {
+        /// Procedure.
+        procedure: ProcedureCode,
+        /// Channel.
+        channel: Channel,
+    },
+    /// Refuse at intake (NĐ 61/2018 Art. 17(1b)).
+    RefuseAtIntake {
+        /// Why.
+        reason: String,
+    },
+    /// Start a step (assign it) at its own agency.
+    StartStep {
+        /// The step.
+        step: StepId,
+    },
+    /// Hand the dossier to the next agency of an inter-agency chain and start its step.
+    Transfer {
+        /// The step at the next agency.
+        step: StepId,
+    },
+    /// Complete a step.
+    CompleteStep {
+        /// The step.
+        step: StepId,
+    },
+    /// Ask the applicant for a supplement (Phiếu yêu cầu bổ sung); the clock stops.
+    RequestSupplement {
+        /// What is missing.
+        reason: String,
+    },
+    /// The complete supplement arrived.
+    ReceiveSupplement,
+    /// Ask for fees or taxes (status 6).
+    RequestFinancialObligation {
+        /// Amount due.
+        amount: Vnd,
+    },
+    /// Fees or taxes paid.
+    ConfirmFinancialObligation,
+    /// Suspend processing.
+    Suspend {
+        /// Why.
+        reason: String,
+    },
+    /// Resume after a suspension.
+    Resume,
+    /// Reschedule once with an apology letter (Phiếu xin lỗi và hẹn lại ngày trả kết quả).
+    Extend {
+        /// The new promised time.
+        new_due: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// Processing finished.
+    Finish {
+        /// Approved or denied.
+        decision: Decision,
+    },
+    /// The result was handed over.
+    ReturnResult,
+    /// The applicant withdraws the dossier.
+    Withdraw,
+    /// The agency stops processing.
+    Stop {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The kind of a command, for messages and statistics.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// [`Command::Submit`].
+    Submit,
+    /// [`Command::Receive`].
+    Receive,
+    /// [`Command::RefuseAtIntake`].
+    RefuseAtIntake,
+    /// [`Command::StartStep`].
+    StartStep,
+    /// [`Command::Transfer`].
+    Transfer,
+    /// [`Command::CompleteStep`].
+    CompleteStep,
+    /// [`Command::RequestSupplement`].
+    RequestSupplement,
+    /// [`Command::ReceiveSupplement`].
+    ReceiveSupplement,
+    /// [`Command::RequestFinancialObligation`].
+    RequestFinancialObligation,
+    /// [`Command::ConfirmFinancialObligation`].
+    ConfirmFinancialObligation,
+    /// [`Command::Suspend`].
+    Suspend,
+    /// [`Command::Resume`].
+    Resume,
+    /// [`Command::Extend`].
+    Extend,
+    /// [`Command::Finish`].
+    Finish,
+    /// [`Command::ReturnResult`].
+    ReturnResult,
+    /// [`Command::Withdraw`].
+    Withdraw,
+    /// [`Command::Stop`].
+    Stop,
+}
+
+impl Command {
+    /// Its kind.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Command::Submit { .. } => CommandKind::Submit,
+            Command::Receive { .. } => CommandKind::Receive,
+            Command::RefuseAtIntake { .. } => CommandKind::RefuseAtIntake,
+            Command::StartStep { .. } => CommandKind::StartStep,
+            Command::Transfer { .. } => CommandKind::Transfer,
+            Command::CompleteStep { .. } => CommandKind::CompleteStep,
+            Command::RequestSupplement { .. } => CommandKind::RequestSupplement,
+            Command::ReceiveSupplement => CommandKind::ReceiveSupplement,
+            Command::RequestFinancialObligation { .. } => CommandKind::RequestFinancialObligation,
+            Command::ConfirmFinancialObligation => CommandKind::ConfirmFinancialObligation,
+            Command::Suspend { .. } => CommandKind::Suspend,
+            Command::Resume => CommandKind::Resume,
+            Command::Extend { .. } => CommandKind::Extend,
+            Command::Finish { .. } => CommandKind::Finish,
+            Command::ReturnResult => CommandKind::ReturnResult,
+            Command::Withdraw => CommandKind::Withdraw,
+            Command::Stop { .. } => CommandKind::Stop,
+        }
+    }
+}
+
+impl CommandKind {
+    /// A stable snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommandKind::Submit => "submit",
+            CommandKind::Receive => "receive",
+            CommandKind::RefuseAtIntake => "refuse_at_intake",
+            CommandKind::StartStep => "start_step",
+            CommandKind::Transfer => "transfer",
+            CommandKind::CompleteStep => "complete_step",
+            CommandKind::RequestSupplement => "request_supplement",
+            CommandKind::ReceiveSupplement => "receive_supplement",
+            CommandKind::RequestFinancialObligation => "request_financial_obligation",
+            CommandKind::ConfirmFinancialObligation => "confirm_financial_obligation",
+            CommandKind::Suspend => "suspend",
+            CommandKind::Resume => "resume",
+            CommandKind::Extend => "extend",
+            CommandKind::Finish => "finish",
+            CommandKind::ReturnResult => "return_result",
+            CommandKind::Withdraw => "withdraw",
+            CommandKind::Stop => "stop",
+        }
+    }
+}
+
+impl std::fmt::Display for CommandKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,613 @@
+//! The dossier and its pure state machine: `decide(&state, &command, now, &context)` returns
+//! events or a rejection; `apply(&mut state, &event)` folds an event in. No I/O, no clock, no
+//! randomness: time comes in as `now`, working time from the [`Context`]'s calendar.
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, CommandKind};
+use crate::error::DomainError;
+use crate::event::{Event, StepDue};
+use crate::ids::{ProcedureCode, Vnd};
+use crate::outcome::{Judgement, Outcome};
+use crate::procedure::{Cutoff, Procedure, StepId, SupplementPolicy};
+use crate::status::{Channel, Decision, Status};
+
+/// Most events one command may produce.
+pub const MAX_EVENTS_PER_COMMAND: usize = 4;
+
+/// What `decide` needs besides the state: the dossier's procedure and the working calendar.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The procedure the dossier follows.
+    pub procedure: &'a Procedure,
+    /// Working days and office hours.
+    pub calendar: &'a WorkCalendar,
+}
+
+/// Why the clock is stopped.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseKind {
+    /// Waiting for a supplement.
+    Supplement,
+    /// Waiting for fees or taxes.
+    FinancialObligation,
+    /// Suspended.
+    Suspension,
+}
+
+/// Where the clock stopped and why.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Pause {
+    /// When it stopped.
+    pub since: Timestamp,
+    /// Why.
+    pub kind: PauseKind,
+    /// Whether the clock really stops (policy), or the dossier only waits.
+    pub stops_clock: bool,
+    /// The status to return to.
+    pub resume_to: Status,
+}
+
+/// A step of a dossier.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StepState {
+    /// The procedure's step.
+    pub id: StepId,
+    /// Its agency.
+    pub agency: String,
+    /// When it started.
+    pub started_at: Option<Timestamp>,
+    /// Its due time.
+    pub due: Option<Timestamp>,
+    /// When it completed.
+    pub completed_at: Option<Timestamp>,
+    /// Against its due time.
+    pub outcome: Option<Outcome>,
+}
+
+impl StepState {
+    /// Started and not completed.
+    pub fn is_active(&self) -> bool {
+        self.started_at.is_some() && self.completed_at.is_none()
+    }
+}
+
+/// The state of one dossier, rebuilt from its events by [`apply`].
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Dossier {
+    /// `None` until the first event.
+    pub status: Option<Status>,
+    /// Number of events applied.
+    pub version: u64,
+    /// Time of the last event.
+    pub last_at: Option<Timestamp>,
+    /// Procedure.
+    pub procedure: Option<ProcedureCode>,
+    /// Channel.
+    pub channel: Option<Channel>,
+    /// Online submission time.
+    pub submitted_at: Option<Timestamp>,
+    /// Acceptance time.
+    pub received_at: Option<Timestamp>,
+    /// Clock start (moves on a supplement restart).
+    pub clock_start: Option<Timestamp>,
+    /// The due time the dossier is judged against (moved only by supplements and pauses).
+    pub due: Option<Timestamp>,
+    /// The time promised in an apology letter.
+    pub rescheduled_due: Option<Timestamp>,
+    /// Whether the apology came less than a working day before the due time.
+    pub late_apology: bool,
+    /// Supplement requests so far (the 766 metric counts more than one as late).
+    pub supplement_requests: u32,
+    /// The current pause, if any.
+    pub pause: Option<Pause>,
+    /// Fees or taxes requested.
+    pub financial_obligation: Option<Vnd>,
+    /// Steps that have started, in the order they started.
+    pub steps: Vec<StepState>,
+    /// First terminal instant (finish, withdrawal, stop).
+    pub finished_at: Option<Timestamp>,
+    /// The decision.
+    pub decision: Option<Decision>,
+    /// Outcome against `due`.
+    pub outcome: Option<Outcome>,
+    /// When the result was returned.
+    pub returned_at: Option<Timestamp>,
+}
+
+impl Dossier {
+    /// A dossier that does not exist yet.
+    pub fn new() -> Dossier {
+        Dossier::default()
+    }
+
+    /// Rebuilds a dossier from its events.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Dossier {
+        let mut d = Dossier::new();
+        for e in events {
+            apply(&mut d, e);
+        }
+        d
+    }
+
+    /// Where the dossier stands at `now` (DOMAIN-RULES §6): its outcome when finished,
+    /// otherwise in time or overdue — judged at the pause's start while the clock is stopped.
+    pub fn judgement(&self, now: Timestamp) -> Judgement {
+        if let Some(o) = self.outcome {
+            return Judgement::Finished(o);
+        }
+        let Some(due) = self.due else { return Judgement::NoDueTime };
+        if self.finished_at.is_some() {
+            return Judgement::NoDueTime;
+        }
+        let at = match self.pause {
+            Some(p) if p.stops_clock => p.since.min(now),
+            _ => now,
+        };
+        if at > due {
+            Judgement::Overdue
+        } else {
+            Judgement::InTime
+        }
+    }
+
+    /// Steps that finished late, or are still running past their due time at `now`: the steps
+    /// and agencies that overran (DOMAIN-RULES §8).
+    pub fn late_steps(&self, now: Timestamp) -> Vec<&StepState> {
+        self.steps
+            .iter()
+            .filter(|s| match (s.outcome, s.due) {
+                (Some(o), _) => o == Outcome::Late,
+                (None, Some(due)) => s.is_active() && now > due,
+                _ => false,
+            })
+            .collect()
+    }
+
+    /// Whether the rescheduled promise was kept (`None` without a rescheduling or before the
+    /// end).
+    pub fn kept_new_promise(&self) -> Option<bool> {
+        Some(self.finished_at? <= self.rescheduled_due?)
+    }
+
+    fn step_index(&self, id: &StepId) -> Option<usize> {
+        self.steps.iter().position(|s| &s.id == id)
+    }
+}
+
+fn not_allowed(command: CommandKind, status: Option<Status>) -> DomainError {
+    DomainError::NotAllowed { command, status }
+}
+
+/// The cut-off a procedure's policy gives on a calendar.
+fn cutoff(ctx: &Context<'_>) -> Option<u16> {
+    match ctx.procedure.policy.cutoff {
+        Cutoff::Calendar => ctx.calendar.office_hours().cutoff,
+        Cutoff::At(m) => Some(m),
+        Cutoff::Disabled => None,
+    }
+}
+
+/// Decides what a command does to a dossier at `now`. Pure and total: events, or the first
+/// rejection in [`DomainError`]'s precedence order.
+///
+/// ```
+/// use motcua_calendar::{Limit, WorkCalendar};
+/// use motcua_core::*;
+/// let cal = WorkCalendar::builder().years(2025, 2025).build().unwrap();
+/// let procedure = Procedure::simple("1.001193".parse().unwrap(), "Đăng ký khai sinh", Limit::SameDay);
+/// let ctx = Context { procedure: &procedure, calendar: &cal };
+/// let mut dossier = Dossier::new();
+/// let receive = Command::Receive { procedure: procedure.code.clone(), channel: Channel::Direct };
+/// for e in decide(&dossier, &receive, "2025-03-07T15:30".parse()?, &ctx).unwrap() {
+///     apply(&mut dossier, &e);
+/// }
+/// // Received after 15:00 on a Friday: due at the end of Monday.
+/// assert_eq!(dossier.due.unwrap().to_string(), "2025-03-10T17:00+07:00");
+/// assert_eq!(dossier.status.unwrap().national().code(), 2);
+/// # Ok::<(), motcua_calendar::CalendarError>(())
+/// ```
+pub fn decide(
+    state: &Dossier,
+    command: &Command,
+    now: Timestamp,
+    ctx: &Context<'_>,
+) -> Result<Vec<Event>, DomainError> {
+    if let Some(last) = state.last_at {
+        if now < last {
+            return Err(DomainError::TimeWentBack { now, last });
+        }
+    }
+    let kind = command.kind();
+    let status = state.status;
+    let cal = ctx.calendar;
+    let procedure = ctx.procedure;
+    use Status as S;
+    let open = matches!(status, Some(S::Received | S::InProgress));
+    match command {
+        Command::Submit { procedure: code, channel } => {
+            if status.is_some() {
+                return Err(not_allowed(kind, status));
+            }
+            check_procedure(ctx, code)?;
+            Ok(vec![Event::Submitted { at: now, procedure: code.clone(), channel: *channel }])
+        }
+        Command::Receive { procedure: code, channel } => {
+            if !matches!(status, None | Some(S::Submitted)) {
+                return Err(not_allowed(kind, status));
+            }
+            check_procedure(ctx, code)?;
+            let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
+            Ok(vec![Event::Received {
+                at: now,
+                procedure: code.clone(),
+                channel: *channel,
+                clock_start: a.clock_start,
+                due: a.due,
+            }])
+        }
+        Command::RefuseAtIntake { reason } => {
+            if !matches!(status, None | Some(S::Submitted)) {
+                return Err(not_allowed(kind, status));
+            }
+            Ok(vec![Event::RefusedAtIntake { at: now, reason: reason.clone() }])
+        }
+        Command::StartStep { step } | Command::Transfer { step } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            let pi = procedure.step_index(step).ok_or_else(|| DomainError::UnknownStep { step: step.clone() })?;
+            if state.step_index(step).is_some_and(|si| state.steps[si].started_at.is_some()) {
+                return Err(DomainError::StepAlreadyStarted { step: step.clone() });
+            }
+            let spec = &procedure.steps[pi];
+            let waiting_for: Vec<StepId> = spec
+                .after
+                .iter()
+                .filter(|a| state.step_index(a).is_none_or(|i| state.steps[i].completed_at.is_none()))
+                .cloned()
+                .collect();
+            if !waiting_for.is_empty() {
+                return Err(DomainError::StepWaiting { step: step.clone(), waiting_for });
+            }
+            let from_agency = if kind == CommandKind::Transfer {
+                let from = spec
+                    .after
+                    .iter()
+                    .filter_map(|a| state.step_index(a))
+                    .map(|i| &state.steps[i].agency)
+                    .find(|a| **a != spec.agency)
+                    .cloned();
+                if from.is_none() {
+                    return Err(DomainError::NotATransfer { step: step.clone() });
+                }
+                from
+            } else {
+                None
+            };
+            // A step's clock starts like a dossier's, without a cut-off (the dossier is already
+            // inside the agency): at `now` if offices are open, else at the next opening.
+            let start = cal.next_working_instant(now)?;
+            let due = cal.due_from(start, spec.allotment)?.unwrap_or(start);
+            Ok(vec![Event::StepStarted { at: now, step: step.clone(), agency: spec.agency.clone(), from_agency, due }])
+        }
+        Command::CompleteStep { step } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            let si = state.step_index(step).ok_or_else(|| DomainError::UnknownStep { step: step.clone() })?;
+            let s = &state.steps[si];
+            if !s.is_active() {
+                return Err(DomainError::StepNotActive { step: step.clone() });
+            }
+            let outcome = s.due.map_or(Outcome::OnTime, |due| Outcome::judge(now, due));
+            Ok(vec![Event::StepCompleted { at: now, step: step.clone(), outcome }])
+        }
+        Command::RequestSupplement { reason } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            if let (Some(window), Some(start)) = (procedure.policy.supplement_window, state.clock_start) {
+                if let Some(deadline) = cal.due_from(start, window)? {
+                    if now > deadline {
+                        return Err(DomainError::SupplementWindowClosed { deadline });
+                    }
+                }
+            }
+            Ok(vec![Event::SupplementRequested { at: now, reason: reason.clone() }])
+        }
+        Command::ReceiveSupplement => {
+            let Some(pause) = state.pause.filter(|_| status == Some(S::SupplementRequested)) else {
+                return Err(not_allowed(kind, status));
+            };
+            match procedure.policy.supplement {
+                SupplementPolicy::Restart => {
+                    // NĐ 61/2018 Art. 19(4): the limit restarts from the complete supplement.
+                    let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
+                    let mut step_dues = Vec::new();
+                    for s in state.steps.iter().filter(|s| s.is_active()) {
+                        if let Some(pi) = procedure.step_index(&s.id) {
+                            if let Some(due) = cal.due_from(a.clock_start, procedure.steps[pi].allotment)? {
+                                step_dues.push(StepDue { step: s.id.clone(), due });
+                            }
+                        }
+                    }
+                    Ok(vec![Event::SupplementReceived { at: now, clock_start: a.clock_start, due: a.due, step_dues }])
+                }
+                SupplementPolicy::Pause => {
+                    let (due, step_dues) = shifted(state, cal, pause, now)?;
+                    let clock_start = state.clock_start.unwrap_or(now);
+                    Ok(vec![Event::SupplementReceived { at: now, clock_start, due, step_dues }])
+                }
+            }
+        }
+        Command::RequestFinancialObligation { amount } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            let pauses = procedure.policy.pause_on_financial_obligation;
+            Ok(vec![Event::FinancialObligationRequested { at: now, amount: *amount, pauses }])
+        }
+        Command::ConfirmFinancialObligation => {
+            let Some(pause) = state.pause.filter(|_| status == Some(S::AwaitingFinancialObligation)) else {
+                return Err(not_allowed(kind, status));
+            };
+            let (due, step_dues) = shifted(state, cal, pause, now)?;
+            Ok(vec![Event::FinancialObligationConfirmed { at: now, due, step_dues }])
+        }
+        Command::Suspend { reason } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            let pauses = procedure.policy.pause_on_suspension;
+            Ok(vec![Event::Suspended { at: now, reason: reason.clone(), pauses }])
+        }
+        Command::Resume => {
+            let Some(pause) = state.pause.filter(|_| status == Some(S::Suspended)) else {
+                return Err(not_allowed(kind, status));
+            };
+            let (due, step_dues) = shifted(state, cal, pause, now)?;
+            Ok(vec![Event::Resumed { at: now, due, step_dues }])
+        }
+        Command::Extend { new_due, reason } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            if state.rescheduled_due.is_some() {
+                return Err(DomainError::AlreadyExtended);
+            }
+            let due = state.due.ok_or(DomainError::NoDueTime)?;
+            if *new_due <= due {
+                return Err(DomainError::ExtensionNotLater { new_due: *new_due, due });
+            }
+            // NĐ 61/2018 Art. 19(9): the letter is due at least one working day before the due time.
+            let day = i64::from(cal.day_length(due.local_date())?);
+            let late_apology = cal.working_minutes_between(now, due)? < day;
+            Ok(vec![Event::Extended { at: now, new_due: *new_due, late_apology, reason: reason.clone() }])
+        }
+        Command::Finish { decision } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            if *decision == Decision::Approved {
+                let pending: Vec<StepId> = procedure
+                    .steps
+                    .iter()
+                    .filter(|p| state.step_index(&p.id).is_none_or(|i| state.steps[i].completed_at.is_none()))
+                    .map(|p| p.id.clone())
+                    .collect();
+                if !pending.is_empty() {
+                    return Err(DomainError::StepsPending { steps: pending });
+                }
+            }
+            let outcome = state.due.map(|due| Outcome::judge(now, due));
+            Ok(vec![Event::Finished { at: now, decision: *decision, outcome }])
+        }
+        Command::ReturnResult => match status {
+            Some(S::Finished(_)) => Ok(vec![Event::ResultReturned { at: now }]),
+            _ => Err(not_allowed(kind, status)),
+        },
+        Command::Withdraw | Command::Stop { .. } => {
+            let allowed = matches!(
+                status,
+                Some(
+                    S::Submitted
+                        | S::Received
+                        | S::InProgress
+                        | S::SupplementRequested
+                        | S::AwaitingFinancialObligation
+                        | S::Suspended
+                )
+            );
+            if !allowed {
+                return Err(not_allowed(kind, status));
+            }
+            // While the clock is stopped, the end is judged at the pause's start (766 rule).
+            let end = match state.pause {
+                Some(p) if p.stops_clock => p.since,
+                _ => now,
+            };
+            let outcome = state.due.map(|due| Outcome::judge(end, due));
+            Ok(vec![match command {
+                Command::Stop { reason } => Event::Stopped { at: now, reason: reason.clone(), outcome },
+                _ => Event::Withdrawn { at: now, outcome },
+            }])
+        }
+    }
+}
+
+fn check_procedure(ctx: &Context<'_>, code: &ProcedureCode) -> Result<(), DomainError> {
+    if code != &ctx.procedure.code {
+        return Err(DomainError::WrongProcedure { expected: ctx.procedure.code.clone(), got: code.clone() });
+    }
+    Ok(())
+}
+
+/// Due times after a pause from `pause.since` to `now`: moved by the working time in between
+/// when the pause stops the clock, unchanged otherwise.
+fn shifted(
+    state: &Dossier,
+    cal: &WorkCalendar,
+    pause: Pause,
+    now: Timestamp,
+) -> Result<(Option<Timestamp>, Vec<StepDue>), DomainError> {
+    if !pause.stops_clock {
+        return Ok((state.due, Vec::new()));
+    }
+    let paused = u32::try_from(cal.working_minutes_between(pause.since, now)?.max(0)).unwrap_or(u32::MAX);
+    let due = match state.due {
+        Some(d) => Some(cal.add_working_minutes(d, paused)?),
+        None => None,
+    };
+    let mut step_dues = Vec::new();
+    for s in state.steps.iter().filter(|s| s.is_active()) {
+        if let Some(d) = s.due {
+            step_dues.push(StepDue { step: s.id.clone(), due: cal.add_working_minutes(d, paused)? });
+        }
+    }
+    Ok((due, step_dues))
+}
+
+/// Folds one event into the state. Holds no rules: every time was computed by `decide`.
+/// Never fails; debug builds assert that versions and times never go back.
+pub fn apply(state: &mut Dossier, event: &Event) {
+    let at = event.at();
+    debug_assert!(state.last_at.is_none_or(|last| at >= last), "event at {at} before {:?}", state.last_at);
+    state.version += 1;
+    state.last_at = Some(at);
+    match event {
+        Event::Submitted { procedure, channel, .. } => {
+            state.status = Some(Status::Submitted);
+            state.procedure = Some(procedure.clone());
+            state.channel = Some(*channel);
+            state.submitted_at = Some(at);
+        }
+        Event::Received { procedure, channel, clock_start, due, .. } => {
+            state.status = Some(Status::Received);
+            state.procedure = Some(procedure.clone());
+            state.channel = Some(*channel);
+            state.received_at = Some(at);
+            state.clock_start = Some(*clock_start);
+            state.due = *due;
+        }
+        Event::RefusedAtIntake { .. } => {
+            state.status = Some(Status::RefusedAtIntake);
+        }
+        Event::StepStarted { step, agency, due, .. } => {
+            state.status = Some(Status::InProgress);
+            let s = match state.step_index(step) {
+                Some(i) => &mut state.steps[i],
+                None => {
+                    state.steps.push(StepState {
+                        id: step.clone(),
+                        agency: agency.clone(),
+                        started_at: None,
+                        due: None,
+                        completed_at: None,
+                        outcome: None,
+                    });
+                    let last = state.steps.len() - 1;
+                    &mut state.steps[last]
+                }
+            };
+            s.agency.clone_from(agency);
+            s.started_at = Some(at);
+            s.due = Some(*due);
+        }
+        Event::StepCompleted { step, outcome, .. } => {
+            if let Some(i) = state.step_index(step) {
+                state.steps[i].completed_at = Some(at);
+                state.steps[i].outcome = Some(*outcome);
+            }
+        }
+        Event::SupplementRequested { .. } => {
+            state.supplement_requests += 1;
+            pause(state, at, PauseKind::Supplement, true, Status::SupplementRequested);
+        }
+        Event::SupplementReceived { clock_start, due, step_dues, .. } => {
+            state.clock_start = Some(*clock_start);
+            state.due = *due;
+            resume(state, step_dues);
+        }
+        Event::FinancialObligationRequested { amount, pauses, .. } => {
+            state.financial_obligation = Some(*amount);
+            pause(state, at, PauseKind::FinancialObligation, *pauses, Status::AwaitingFinancialObligation);
+        }
+        Event::FinancialObligationConfirmed { due, step_dues, .. } | Event::Resumed { due, step_dues, .. } => {
+            state.due = *due;
+            resume(state, step_dues);
+        }
+        Event::Suspended { pauses, .. } => {
+            pause(state, at, PauseKind::Suspension, *pauses, Status::Suspended);
+        }
+        Event::Extended { new_due, late_apology, .. } => {
+            state.rescheduled_due = Some(*new_due);
+            state.late_apology = *late_apology;
+        }
+        Event::Finished { decision, outcome, .. } => {
+            state.status = Some(Status::Finished(*decision));
+            state.decision = Some(*decision);
+            state.finished_at = Some(at);
+            state.outcome = *outcome;
+        }
+        Event::ResultReturned { .. } => {
+            if let Some(d) = state.decision {
+                state.status = Some(Status::ResultReturned(d));
+            }
+            state.returned_at = Some(at);
+        }
+        Event::Withdrawn { outcome, .. } => {
+            state.status = Some(Status::Withdrawn);
+            state.finished_at = Some(at);
+            state.outcome = *outcome;
+            state.pause = None;
+        }
+        Event::Stopped { outcome, .. } => {
+            state.status = Some(Status::Stopped);
+            state.finished_at = Some(at);
+            state.outcome = *outcome;
+            state.pause = None;
+        }
+    }
+}
+
+fn pause(state: &mut Dossier, at: Timestamp, kind: PauseKind, stops_clock: bool, status: Status) {
+    let resume_to = match state.status {
+        Some(s @ (Status::Received | Status::InProgress)) => s,
+        _ => Status::InProgress,
+    };
+    state.pause = Some(Pause { since: at, kind, stops_clock, resume_to });
+    state.status = Some(status);
+}
+
+fn resume(state: &mut Dossier, step_dues: &[StepDue]) {
+    for sd in step_dues {
+        if let Some(i) = state.step_index(&sd.step) {
+            state.steps[i].due = Some(sd.due);
+        }
+    }
+    state.status = Some(state.pause.map_or(Status::InProgress, |p| p.resume_to));
+    state.pause = None;
+}
+
+impl Procedure {
+    /// A procedure with no steps and the default policy (for examples and tests).
+    pub fn simple(code: ProcedureCode, name: &str, limit: Limit) -> Procedure {
+        Procedure {
+            code,
+            name: name.to_string(),
+            sector: String::new(),
+            level: crate::procedure::Level::Commune,
+            online: crate::procedure::OnlineLevel::Partial,
+            limit,
+            limit_source: String::new(),
+            steps: Vec::new(),
+            documents: Vec::new(),
+            fees: Vec::new(),
+            results: Vec::new(),
+            policy: crate::procedure::Policy::default(),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Rejections: a closed enum with stable codes, listed in the order `decide` checks them.
+
+use motcua_calendar::{CalendarError, Timestamp};
+
+use crate::command::CommandKind;
+use crate::ids::ProcedureCode;
+use crate::procedure::StepId;
+use crate::status::Status;
+
+/// Why `decide` refused a command. Variants are in precedence order: when several apply, the
+/// first listed is reported. Portals map [`DomainError::code`] to their own messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// `now` is before the dossier's last event.
+    #[error("time went back: command at {now} after an event at {last}")]
+    TimeWentBack {
+        /// The command's time.
+        now: Timestamp,
+        /// The last event's time.
+        last: Timestamp,
+    },
+    /// The status forbids the command.
+    #[error("{command} is not allowed {}", match .status { Some(s) => format!("while the dossier is {s}"), None => "before the dossier exists".to_string() })]
+    NotAllowed {
+        /// The command.
+        command: CommandKind,
+        /// The status (`None`: no dossier yet).
+        status: Option<Status>,
+    },
+    /// The command names another procedure than the dossier's.
+    #[error("procedure {got} given, but the context procedure is {expected}")]
+    WrongProcedure {
+        /// The context's procedure.
+        expected: ProcedureCode,
+        /// The command's.
+        got: ProcedureCode,
+    },
+    /// No such step in the procedure.
+    #[error("the procedure has no step {step}")]
+    UnknownStep {
+        /// The step named.
+        step: StepId,
+    },
+    /// The step has already started.
+    #[error("step {step} has already started")]
+    StepAlreadyStarted {
+        /// The step.
+        step: StepId,
+    },
+    /// Its predecessors are not all complete.
+    #[error("step {step} waits for {}", .waiting_for.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", "))]
+    StepWaiting {
+        /// The step.
+        step: StepId,
+        /// The incomplete predecessors.
+        waiting_for: Vec<StepId>,
+    },
+    /// A transfer to a step of the same agency.
+    #[error("step {step} is at the same agency as its predecessors: start it, do not transfer it")]
+    NotATransfer {
+        /// The step.
+        step: StepId,
+    },
+    /// The step is not running.
+    #[error("step {step} is not in progress")]
+    StepNotActive {
+        /// The step.
+        step: StepId,
+    },
+    /// Approving while steps remain.
+    #[error("steps still to complete: {}", .steps.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", "))]
+    StepsPending {
+        /// The incomplete steps.
+        steps: Vec<StepId>,
+    },
+    /// The supplement window has closed.
+    #[error("a supplement can only be requested until {deadline} (NĐ 61/2018 Art. 19(4))")]
+    SupplementWindowClosed {
+        /// The last instant it could be.
+        deadline: Timestamp,
+    },
+    /// Already rescheduled once.
+    #[error("the due time can be rescheduled only once (NĐ 61/2018 Art. 19(9))")]
+    AlreadyExtended,
+    /// The procedure has no due time to reschedule.
+    #[error("the dossier has no due time to reschedule")]
+    NoDueTime,
+    /// The new due time is not later.
+    #[error("the new due time {new_due} is not after the current one {due}")]
+    ExtensionNotLater {
+        /// The proposed time.
+        new_due: Timestamp,
+        /// The current due time.
+        due: Timestamp,
+    },
+    /// The calendar could not answer (out of its range).
+    #[error("calendar: {0}")]
+    Calendar(#[from] CalendarError),
+}
+
+impl DomainError {
+    /// A stable code for the rejection.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::TimeWentBack { .. } => "time_went_back",
+            DomainError::NotAllowed { .. } => "not_allowed",
+            DomainError::WrongProcedure { .. } => "wrong_procedure",
+            DomainError::UnknownStep { .. } => "unknown_step",
+            DomainError::StepAlreadyStarted { .. } => "step_already_started",
+            DomainError::StepWaiting { .. } => "step_waiting",
+            DomainError::NotATransfer { .. } => "not_a_transfer",
+            DomainError::StepNotActive { .. } => "step_not_active",
+            DomainError::StepsPending { .. } => "steps_pending",
+            DomainError::SupplementWindowClosed { .. } => "supplement_window_closed",
+            DomainError::AlreadyExtended => "already_extended",
+            DomainError::NoDueTime => "no_due_time",
+            DomainError::ExtensionNotLater { .. } => "extension_not_later",
+            DomainError::Calendar(_) => "calendar",
+        }
+    }
+}

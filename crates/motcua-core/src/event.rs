@@ -1,0 +1,218 @@
+//! What happened to a dossier. Events carry every computed time, so `apply` needs no calendar
+//! and replay reproduces the state exactly. The stored form is versioned by the engine; a change
+//! of meaning is a new variant, never an edited one.
+
+use motcua_calendar::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ProcedureCode, Vnd};
+use crate::outcome::Outcome;
+use crate::procedure::StepId;
+use crate::status::{Channel, Decision};
+
+/// A step's due time after the clock moved (restart or pause).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StepDue {
+    /// The step.
+    pub step: StepId,
+    /// Its new due time.
+    pub due: Timestamp,
+}
+
+/// A fact about a dossier.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Submitted online.
+    Submitted {
+        /// When.
+        at: Timestamp,
+        /// Procedure.
+        procedure: ProcedureCode,
+        /// Channel.
+        channel: Channel,
+    },
+    /// Accepted; the clock runs from `clock_start`.
+    Received {
+        /// When.
+        at: Timestamp,
+        /// Procedure.
+        procedure: ProcedureCode,
+        /// Channel.
+        channel: Channel,
+        /// Clock start (DOMAIN-RULES §4).
+        clock_start: Timestamp,
+        /// Due time (DOMAIN-RULES §5), `None` without a limit.
+        due: Option<Timestamp>,
+    },
+    /// Refused at intake.
+    RefusedAtIntake {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// A step started.
+    StepStarted {
+        /// When.
+        at: Timestamp,
+        /// Which.
+        step: StepId,
+        /// Its agency.
+        agency: String,
+        /// The agency it came from, for an inter-agency transfer.
+        from_agency: Option<String>,
+        /// The step's due time (DOMAIN-RULES §8).
+        due: Timestamp,
+    },
+    /// A step completed.
+    StepCompleted {
+        /// When.
+        at: Timestamp,
+        /// Which.
+        step: StepId,
+        /// Against its own due time.
+        outcome: Outcome,
+    },
+    /// Supplement requested; the clock stops.
+    SupplementRequested {
+        /// When.
+        at: Timestamp,
+        /// What is missing.
+        reason: String,
+    },
+    /// Supplement received; the clock runs again with these due times.
+    SupplementReceived {
+        /// When.
+        at: Timestamp,
+        /// New clock start (restart) or the old one (pause).
+        clock_start: Timestamp,
+        /// New due time.
+        due: Option<Timestamp>,
+        /// New due times of active steps.
+        step_dues: Vec<StepDue>,
+    },
+    /// Fees or taxes requested.
+    FinancialObligationRequested {
+        /// When.
+        at: Timestamp,
+        /// Amount.
+        amount: Vnd,
+        /// Whether the clock stops meanwhile (policy).
+        pauses: bool,
+    },
+    /// Fees or taxes paid.
+    FinancialObligationConfirmed {
+        /// When.
+        at: Timestamp,
+        /// Due time after the pause.
+        due: Option<Timestamp>,
+        /// New due times of active steps.
+        step_dues: Vec<StepDue>,
+    },
+    /// Processing suspended.
+    Suspended {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+        /// Whether the clock stops meanwhile (policy).
+        pauses: bool,
+    },
+    /// Processing resumed.
+    Resumed {
+        /// When.
+        at: Timestamp,
+        /// Due time after the pause.
+        due: Option<Timestamp>,
+        /// New due times of active steps.
+        step_dues: Vec<StepDue>,
+    },
+    /// Rescheduled with an apology letter.
+    Extended {
+        /// When the letter was issued.
+        at: Timestamp,
+        /// The new promise.
+        new_due: Timestamp,
+        /// Issued less than one working day before the due time (DOMAIN-RULES §7).
+        late_apology: bool,
+        /// Why.
+        reason: String,
+    },
+    /// Processing finished.
+    Finished {
+        /// When.
+        at: Timestamp,
+        /// Approved or denied.
+        decision: Decision,
+        /// Against the due time; `None` without one.
+        outcome: Option<Outcome>,
+    },
+    /// Result returned.
+    ResultReturned {
+        /// When.
+        at: Timestamp,
+    },
+    /// Withdrawn by the applicant.
+    Withdrawn {
+        /// When.
+        at: Timestamp,
+        /// Against the due time, for an accepted dossier.
+        outcome: Option<Outcome>,
+    },
+    /// Stopped by the agency.
+    Stopped {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+        /// Against the due time, for an accepted dossier.
+        outcome: Option<Outcome>,
+    },
+}
+
+impl Event {
+    /// When it happened.
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Event::Submitted { at, .. }
+            | Event::Received { at, .. }
+            | Event::RefusedAtIntake { at, .. }
+            | Event::StepStarted { at, .. }
+            | Event::StepCompleted { at, .. }
+            | Event::SupplementRequested { at, .. }
+            | Event::SupplementReceived { at, .. }
+            | Event::FinancialObligationRequested { at, .. }
+            | Event::FinancialObligationConfirmed { at, .. }
+            | Event::Suspended { at, .. }
+            | Event::Resumed { at, .. }
+            | Event::Extended { at, .. }
+            | Event::Finished { at, .. }
+            | Event::ResultReturned { at }
+            | Event::Withdrawn { at, .. }
+            | Event::Stopped { at, .. } => *at,
+        }
+    }
+
+    /// A stable snake_case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Submitted { .. } => "submitted",
+            Event::Received { .. } => "received",
+            Event::RefusedAtIntake { .. } => "refused_at_intake",
+            Event::StepStarted { .. } => "step_started",
+            Event::StepCompleted { .. } => "step_completed",
+            Event::SupplementRequested { .. } => "supplement_requested",
+            Event::SupplementReceived { .. } => "supplement_received",
+            Event::FinancialObligationRequested { .. } => "financial_obligation_requested",
+            Event::FinancialObligationConfirmed { .. } => "financial_obligation_confirmed",
+            Event::Suspended { .. } => "suspended",
+            Event::Resumed { .. } => "resumed",
+            Event::Extended { .. } => "extended",
+            Event::Finished { .. } => "finished",
+            Event::ResultReturned { .. } => "result_returned",
+            Event::Withdrawn { .. } => "withdrawn",
+            Event::Stopped { .. } => "stopped",
+        }
+    }
+}

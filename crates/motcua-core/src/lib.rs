@@ -1,0 +1,36 @@
+//! # motcua-core: the one-stop-shop domain
+//!
+//! Identifiers ([`DossierCode`], [`AgencyCode`], [`ProcedureCode`], [`Cccd`], [`TaxCode`],
+//! [`Vnd`]), procedures ([`Procedure`]), and the dossier state machine: a pure
+//! [`decide`] that turns a [`Command`] into [`Event`]s or a [`DomainError`], and [`apply`] that
+//! folds events into a [`Dossier`]. No I/O, no clock, no randomness: `now` is a parameter and
+//! working time comes from the calendar in the [`Context`].
+//!
+//! Every internal [`Status`] maps to one of the ten national portal codes
+//! ([`Status::national`], DOMAIN-RULES §9). Outcomes follow DOMAIN-RULES §6 ([`Outcome`]).
+
+#![warn(missing_docs)]
+
+mod command;
+mod dossier;
+mod error;
+mod event;
+mod ids;
+mod outcome;
+mod procedure;
+mod status;
+
+pub use command::{Command, CommandKind};
+pub use dossier::{apply, decide, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
+pub use error::DomainError;
+pub use event::{Event, StepDue};
+pub use ids::{
+    tax_check_digit, AgencyCode, Cccd, DossierCode, DossierCodeGenerator, IdError, ProcedureCode, TaxCode, Vnd,
+    AGENCY_CODE_MAX_LEN,
+};
+pub use outcome::{Judgement, Outcome};
+pub use procedure::{
+    nominal_minutes, Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure, ProcedureError, ResultDocument,
+    Role, Step, StepId, SupplementPolicy, MAX_STEPS,
+};
+pub use status::{Channel, Decision, NationalStatus, Status};

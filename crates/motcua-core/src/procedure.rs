@@ -1,0 +1,389 @@
+//! Procedures (thủ tục hành chính): what a dossier of a given kind must go through, in how much
+//! time, under which policy. Pure data plus structural validation; `motcua-catalog` reads it from
+//! files and maps validation errors to file and line.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use motcua_calendar::Limit;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ProcedureCode, Vnd};
+
+/// Most steps a procedure may have.
+pub const MAX_STEPS: usize = 64;
+
+/// The government level that decides the procedure.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// A ministry or central agency.
+    Ministry,
+    /// Province level (cấp tỉnh).
+    Province,
+    /// Commune level (cấp xã).
+    Commune,
+}
+
+/// How far the procedure can be done online (NĐ 42/2022/NĐ-CP Art. 11).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineLevel {
+    /// Dịch vụ công trực tuyến toàn trình: end to end online.
+    Full,
+    /// Dịch vụ công trực tuyến một phần: partly online.
+    Partial,
+    /// No online service.
+    None,
+}
+
+/// Who performs a step.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An officer of the one-stop shop (Bộ phận Một cửa).
+    Clerk,
+    /// A specialist who appraises the dossier.
+    Specialist,
+    /// A leader who signs the decision.
+    Leader,
+}
+
+/// What happens to the clock when a complete supplement arrives (DOMAIN-RULES §7).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplementPolicy {
+    /// The full limit restarts from the supplement's receipt (NĐ 61/2018 Art. 19(4):
+    /// "thời hạn giải quyết được tính lại từ đầu"). The legal default.
+    Restart,
+    /// The working time between request and supplement is added to the due time (the
+    /// Decision 766 metric).
+    Pause,
+}
+
+/// The receipt cut-off a procedure uses.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cutoff {
+    /// The calendar's (province's) cut-off.
+    Calendar,
+    /// A cut-off at this minute of the day.
+    At(u16),
+    /// No cut-off.
+    Disabled,
+}
+
+/// Rules a procedure follows where the law leaves a choice (DOMAIN-RULES §4–§7).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Policy {
+    /// Receipt cut-off.
+    pub cutoff: Cutoff,
+    /// Restart or pause on supplement.
+    pub supplement: SupplementPolicy,
+    /// How long after receipt a supplement may be requested (NĐ 61/2018 Art. 19(4): 3 working
+    /// days); `None` = no window.
+    pub supplement_window: Option<Limit>,
+    /// How long the applicant has to supplement before the dossier may be closed (NĐ 297/2025:
+    /// 15 working days); `None` = no deadline.
+    pub supplement_deadline: Option<Limit>,
+    /// Whether a financial obligation (status 6) pauses the clock.
+    pub pause_on_financial_obligation: bool,
+    /// Whether a suspension pauses the clock.
+    pub pause_on_suspension: bool,
+}
+
+impl Default for Policy {
+    /// The national default: calendar cut-off, restart on supplement within 3 working days of
+    /// receipt, 15 working days to supplement, financial obligations and suspensions pause.
+    fn default() -> Self {
+        Policy {
+            cutoff: Cutoff::Calendar,
+            supplement: SupplementPolicy::Restart,
+            supplement_window: Some(Limit::working_days(3)),
+            supplement_deadline: Some(Limit::working_days(15)),
+            pause_on_financial_obligation: true,
+            pause_on_suspension: true,
+        }
+    }
+}
+
+/// A step's identifier, unique within its procedure.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StepId(pub String);
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for StepId {
+    fn from(s: &str) -> Self {
+        StepId(s.to_string())
+    }
+}
+
+/// One step of the internal or inter-agency process (quy trình nội bộ / liên thông).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Step {
+    /// Identifier, unique in the procedure.
+    pub id: StepId,
+    /// What happens.
+    pub name: String,
+    /// The agency that performs it (a label such as `commune-people-committee`, or a code).
+    pub agency: String,
+    /// Who performs it.
+    pub role: Role,
+    /// Its share of the limit, in working time (DOMAIN-RULES §8).
+    pub allotment: Limit,
+    /// Steps that must be complete before this one starts (none: it may start at receipt).
+    pub after: Vec<StepId>,
+}
+
+/// A document the applicant submits.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Document {
+    /// Its name.
+    pub name: String,
+    /// Whether it is required.
+    pub required: bool,
+}
+
+/// A fee or charge (lệ phí, phí).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Fee {
+    /// What it is for.
+    pub name: String,
+    /// Amount.
+    pub amount: Vnd,
+}
+
+/// A document the procedure issues.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ResultDocument {
+    /// Its name.
+    pub name: String,
+    /// How long it stays valid, in calendar days (`None`: indefinitely), so a later dossier can
+    /// reuse it.
+    pub valid_days: Option<u32>,
+}
+
+/// An administrative procedure.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Procedure {
+    /// National or localised code.
+    pub code: ProcedureCode,
+    /// Official name.
+    pub name: String,
+    /// Sector (lĩnh vực), e.g. "Hộ tịch".
+    pub sector: String,
+    /// Deciding level.
+    pub level: Level,
+    /// Online level.
+    pub online: OnlineLevel,
+    /// Statutory time limit.
+    pub limit: Limit,
+    /// Where the limit comes from (law, article).
+    pub limit_source: String,
+    /// Steps, in the order written (the order of `after` decides what runs when).
+    pub steps: Vec<Step>,
+    /// Documents to submit.
+    pub documents: Vec<Document>,
+    /// Fees and charges.
+    pub fees: Vec<Fee>,
+    /// Documents issued.
+    pub results: Vec<ResultDocument>,
+    /// Policy.
+    pub policy: Policy,
+}
+
+/// What is structurally wrong with a procedure. `field` is a path such as `steps[2].after`.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ProcedureError {
+    /// Field path.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn perr(field: impl Into<String>, message: impl Into<String>) -> ProcedureError {
+    ProcedureError { field: field.into(), message: message.into() }
+}
+
+/// Working minutes a limit stands for, at 8 hours a day, for comparing allotments with limits.
+pub fn nominal_minutes(limit: Limit) -> Option<u64> {
+    match limit {
+        Limit::WorkingMinutes(m) => Some(u64::from(m)),
+        Limit::WorkingDays { quarters } => Some(u64::from(quarters) * 120),
+        Limit::SameDay => Some(480),
+        Limit::CalendarDays(d) => Some(u64::from(d) * 480),
+        Limit::NoDueTime => None,
+    }
+}
+
+impl Procedure {
+    /// Index of step `id`.
+    pub fn step_index(&self, id: &StepId) -> Option<usize> {
+        self.steps.iter().position(|s| &s.id == id)
+    }
+
+    /// Checks the structure: unique step ids, known predecessors, no cycles, working-time
+    /// allotments, and no chain of steps whose allotments exceed the limit. Returns every
+    /// problem found.
+    pub fn validate(&self) -> Result<(), Vec<ProcedureError>> {
+        let mut errors = Vec::new();
+        if self.name.trim().is_empty() {
+            errors.push(perr("name", "must not be empty"));
+        }
+        if self.steps.len() > MAX_STEPS {
+            errors.push(perr("steps", format!("at most {MAX_STEPS} steps")));
+        }
+        let mut seen = HashSet::new();
+        for (i, s) in self.steps.iter().enumerate() {
+            if !seen.insert(&s.id) {
+                errors.push(perr(format!("steps[{i}].id"), format!("duplicate step id {:?}", s.id.0)));
+            }
+            if matches!(s.allotment, Limit::CalendarDays(_) | Limit::NoDueTime) {
+                errors.push(perr(
+                    format!("steps[{i}].allotment"),
+                    format!("a step's allotment must be working time, not {}", s.allotment),
+                ));
+            }
+            for a in &s.after {
+                if self.step_index(a).is_none() {
+                    errors.push(perr(format!("steps[{i}].after"), format!("unknown step {:?}", a.0)));
+                }
+                if a == &s.id {
+                    errors.push(perr(format!("steps[{i}].after"), "a step cannot follow itself"));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        // Longest chain (in nominal minutes) ending at each step; detects cycles.
+        let order = match self.topological_order() {
+            Ok(o) => o,
+            Err(cycle) => return Err(vec![cycle]),
+        };
+        let mut longest: HashMap<usize, u64> = HashMap::new();
+        for &i in &order {
+            let s = &self.steps[i];
+            let before = s.after.iter().filter_map(|a| self.step_index(a)).map(|j| longest[&j]).max().unwrap_or(0);
+            longest.insert(i, before + nominal_minutes(s.allotment).unwrap_or(0));
+        }
+        if let (Some(limit), Some((&i, &total))) = (nominal_minutes(self.limit), longest.iter().max_by_key(|(_, &v)| v))
+        {
+            if total > limit {
+                errors.push(perr(
+                    "steps",
+                    format!(
+                        "the chain ending at step {:?} takes {} working hours, more than the limit {} ({} h)",
+                        self.steps[i].id.0,
+                        total as f64 / 60.0,
+                        self.limit,
+                        limit as f64 / 60.0
+                    ),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Step indices in an order where every step comes after its predecessors, or the error
+    /// naming a step on a cycle.
+    pub fn topological_order(&self) -> Result<Vec<usize>, ProcedureError> {
+        let n = self.steps.len();
+        let mut indegree = vec![0usize; n];
+        for (i, s) in self.steps.iter().enumerate() {
+            indegree[i] = s.after.iter().filter(|a| self.step_index(a).is_some()).count();
+        }
+        let mut ready: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop() {
+            order.push(i);
+            for (j, s) in self.steps.iter().enumerate() {
+                if s.after.contains(&self.steps[i].id) {
+                    indegree[j] -= 1;
+                    if indegree[j] == 0 {
+                        ready.push(j);
+                    }
+                }
+            }
+        }
+        if order.len() == n {
+            Ok(order)
+        } else {
+            let stuck = (0..n).find(|i| !order.contains(i)).unwrap_or(0);
+            Err(perr(format!("steps[{stuck}].after"), format!("step {:?} is on a cycle", self.steps[stuck].id.0)))
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn step(id: &str, agency: &str, days_quarters: u32, after: &[&str]) -> Step {
+        Step {
+            id: id.into(),
+            name: id.to_string(),
+            agency: agency.to_string(),
+            role: Role::Specialist,
+            allotment: Limit::WorkingDays { quarters: days_quarters },
+            after: after.iter().map(|&a| a.into()).collect(),
+        }
+    }
+
+    pub(crate) fn procedure(limit: Limit, steps: Vec<Step>) -> Procedure {
+        Procedure {
+            code: "1.000001".parse().unwrap(),
+            name: "Thử nghiệm".into(),
+            sector: "Thử".into(),
+            level: Level::Commune,
+            online: OnlineLevel::Partial,
+            limit,
+            limit_source: "test".into(),
+            steps,
+            documents: vec![],
+            fees: vec![],
+            results: vec![],
+            policy: Policy::default(),
+        }
+    }
+
+    #[test]
+    fn valid_chain() {
+        let p = procedure(
+            Limit::working_days(3),
+            vec![step("a", "x", 1, &[]), step("b", "y", 8, &["a"]), step("c", "x", 3, &["b"])],
+        );
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn allotments_exceeding_the_limit() {
+        let p = procedure(Limit::working_days(2), vec![step("a", "x", 4, &[]), step("b", "y", 8, &["a"])]);
+        let e = p.validate().unwrap_err();
+        assert!(e[0].message.contains("more than the limit"), "{e:?}");
+        // Parallel steps do not add up.
+        let p = procedure(Limit::working_days(2), vec![step("a", "x", 8, &[]), step("b", "y", 8, &[])]);
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn cycles_unknown_and_duplicate_steps() {
+        let p = procedure(Limit::working_days(9), vec![step("a", "x", 1, &["b"]), step("b", "y", 1, &["a"])]);
+        assert!(p.validate().unwrap_err()[0].message.contains("cycle"));
+        let p = procedure(Limit::working_days(9), vec![step("a", "x", 1, &["zz"])]);
+        assert_eq!(p.validate().unwrap_err()[0].field, "steps[0].after");
+        let p = procedure(Limit::working_days(9), vec![step("a", "x", 1, &[]), step("a", "y", 1, &[])]);
+        assert_eq!(p.validate().unwrap_err()[0].field, "steps[1].id");
+    }
+}

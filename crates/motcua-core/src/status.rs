@@ -1,0 +1,170 @@
+//! Dossier statuses and their national-portal codes (DOMAIN-RULES §9, DOMAIN.md §3.2).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of processing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The request was granted; a result is issued.
+    Approved,
+    /// The request was refused after appraisal (NĐ 61/2018 Art. 19(8)).
+    Denied,
+}
+
+/// How a dossier reached the one-stop shop (DOMAIN.md §1.1; DVCQG `KenhThucHien`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// In person at the counter (1).
+    Direct,
+    /// Online (2).
+    Online,
+    /// By public postal service (3).
+    Postal,
+}
+
+impl Channel {
+    /// The national portal's channel code.
+    pub fn code(self) -> u8 {
+        match self {
+            Channel::Direct => 1,
+            Channel::Online => 2,
+            Channel::Postal => 3,
+        }
+    }
+}
+
+/// The internal status of a dossier.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "decision")]
+pub enum Status {
+    /// Submitted online, not yet accepted.
+    Submitted,
+    /// Accepted; the clock runs; no step started yet.
+    Received,
+    /// Refused at intake (Phiếu từ chối tiếp nhận).
+    RefusedAtIntake,
+    /// Being processed.
+    InProgress,
+    /// Waiting for the applicant's supplement; the clock is stopped.
+    SupplementRequested,
+    /// Waiting for fees or taxes to be paid.
+    AwaitingFinancialObligation,
+    /// Processing suspended.
+    Suspended,
+    /// Withdrawn by the applicant.
+    Withdrawn,
+    /// Processing stopped by the agency (e.g. not supplemented in time).
+    Stopped,
+    /// Processing finished; the result (or refusal) is ready.
+    Finished(Decision),
+    /// The result was returned to the applicant.
+    ResultReturned(Decision),
+}
+
+/// One of the ten national portal status codes (DOMAIN-RULES §9).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NationalStatus(u8);
+
+impl NationalStatus {
+    /// Every code, 1 ..= 10.
+    pub const ALL: [NationalStatus; 10] = [
+        NationalStatus(1),
+        NationalStatus(2),
+        NationalStatus(3),
+        NationalStatus(4),
+        NationalStatus(5),
+        NationalStatus(6),
+        NationalStatus(7),
+        NationalStatus(8),
+        NationalStatus(9),
+        NationalStatus(10),
+    ];
+
+    /// The numeric code.
+    pub fn code(self) -> u8 {
+        self.0
+    }
+
+    /// The portal's Vietnamese name.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            1 => "Mới đăng ký",
+            2 => "Được tiếp nhận",
+            3 => "Không được tiếp nhận",
+            4 => "Đang xử lý",
+            5 => "Yêu cầu bổ sung giấy tờ",
+            6 => "Yêu cầu thực hiện nghĩa vụ tài chính",
+            7 => "Công dân yêu cầu rút hồ sơ",
+            8 => "Dừng xử lý",
+            9 => "Đã xử lý xong",
+            _ => "Đã trả kết quả",
+        }
+    }
+}
+
+impl fmt::Display for NationalStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.name())
+    }
+}
+
+impl Status {
+    /// The national portal code this status is reported as (total: every status has one).
+    pub fn national(self) -> NationalStatus {
+        NationalStatus(match self {
+            Status::Submitted => 1,
+            Status::Received => 2,
+            Status::RefusedAtIntake => 3,
+            Status::InProgress => 4,
+            Status::SupplementRequested => 5,
+            Status::AwaitingFinancialObligation => 6,
+            Status::Withdrawn => 7,
+            // Vendors report suspension with "Dừng xử lý" (DOMAIN.md §1.8).
+            Status::Suspended | Status::Stopped => 8,
+            Status::Finished(_) => 9,
+            Status::ResultReturned(_) => 10,
+        })
+    }
+
+    /// Whether no further command can change the dossier (a finished dossier can still have
+    /// its result returned, so it is not terminal here).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::RefusedAtIntake | Status::Withdrawn | Status::Stopped | Status::ResultReturned(_))
+    }
+
+    /// Whether the processing clock is stopped in this status (before policy: the dossier
+    /// records whether a given pause actually stops it).
+    pub fn is_waiting(self) -> bool {
+        matches!(self, Status::SupplementRequested | Status::AwaitingFinancialObligation | Status::Suspended)
+    }
+
+    /// A stable snake_case name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Received => "received",
+            Status::RefusedAtIntake => "refused_at_intake",
+            Status::InProgress => "in_progress",
+            Status::SupplementRequested => "supplement_requested",
+            Status::AwaitingFinancialObligation => "awaiting_financial_obligation",
+            Status::Suspended => "suspended",
+            Status::Withdrawn => "withdrawn",
+            Status::Stopped => "stopped",
+            Status::Finished(Decision::Approved) => "finished_approved",
+            Status::Finished(Decision::Denied) => "finished_denied",
+            Status::ResultReturned(Decision::Approved) => "result_returned_approved",
+            Status::ResultReturned(Decision::Denied) => "result_returned_denied",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}

@@ -1,0 +1,178 @@
+//! Laws of the state machine over arbitrary command sequences: `decide` never panics, events it
+//! produces always apply, replay rebuilds the live state, the status mapping is total, and
+//! times never go back.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use motcua_core::*;
+use proptest::prelude::*;
+
+fn cal() -> &'static WorkCalendar {
+    static CAL: OnceLock<WorkCalendar> = OnceLock::new();
+    CAL.get_or_init(|| WorkCalendar::builder().years(2024, 2027).build().unwrap())
+}
+
+fn procedures() -> &'static [Procedure] {
+    static P: OnceLock<Vec<Procedure>> = OnceLock::new();
+    P.get_or_init(|| {
+        let step = |id: &str, agency: &str, q: u32, after: &[&str]| Step {
+            id: id.into(),
+            name: id.to_string(),
+            agency: agency.to_string(),
+            role: Role::Specialist,
+            allotment: Limit::WorkingDays { quarters: q },
+            after: after.iter().map(|&a| a.into()).collect(),
+        };
+        let mut chain = Procedure::simple("1.000001".parse().unwrap(), "chain", Limit::working_days(5));
+        chain.steps = vec![
+            step("a", "x", 2, &[]),
+            step("b", "y", 4, &["a"]),
+            step("c", "z", 4, &["a"]),
+            step("d", "x", 2, &["b", "c"]),
+        ];
+        let mut pause = chain.clone();
+        pause.policy.supplement = SupplementPolicy::Pause;
+        pause.policy.pause_on_suspension = false;
+        pause.policy.cutoff = Cutoff::Disabled;
+        let mut none = Procedure::simple("1.000001".parse().unwrap(), "no limit", Limit::NoDueTime);
+        none.policy.supplement_window = None;
+        vec![chain, pause, none, Procedure::simple("1.000001".parse().unwrap(), "same day", Limit::SameDay)]
+    })
+}
+
+fn step_id() -> impl Strategy<Value = StepId> {
+    prop_oneof![Just("a".into()), Just("b".into()), Just("c".into()), Just("d".into()), Just("zz".into())]
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    let code: ProcedureCode = "1.000001".parse().unwrap();
+    let other: ProcedureCode = "1.000002".parse().unwrap();
+    let channel = prop_oneof![Just(Channel::Direct), Just(Channel::Online), Just(Channel::Postal)];
+    prop_oneof![
+        (channel.clone(), any::<bool>()).prop_map(move |(channel, ok)| Command::Submit {
+            procedure: if ok { code.clone() } else { other.clone() },
+            channel
+        }),
+        channel.prop_map(|channel| Command::Receive { procedure: "1.000001".parse().unwrap(), channel }),
+        Just(Command::RefuseAtIntake { reason: "r".into() }),
+        step_id().prop_map(|step| Command::StartStep { step }),
+        step_id().prop_map(|step| Command::Transfer { step }),
+        step_id().prop_map(|step| Command::CompleteStep { step }),
+        Just(Command::RequestSupplement { reason: "r".into() }),
+        Just(Command::ReceiveSupplement),
+        (0u64..10_000_000).prop_map(|a| Command::RequestFinancialObligation { amount: Vnd::from_dong(a) }),
+        Just(Command::ConfirmFinancialObligation),
+        Just(Command::Suspend { reason: "r".into() }),
+        Just(Command::Resume),
+        (0i64..40_000).prop_map(|m| Command::Extend {
+            new_due: Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(), 0).plus_minutes(m),
+            reason: "r".into()
+        }),
+        prop_oneof![Just(Decision::Approved), Just(Decision::Denied)].prop_map(|decision| Command::Finish { decision }),
+        Just(Command::ReturnResult),
+        Just(Command::Withdraw),
+        Just(Command::Stop { reason: "r".into() }),
+    ]
+}
+
+/// Commands with time steps (mostly forward, sometimes backward, sometimes far).
+fn script() -> impl Strategy<Value = (usize, Vec<(i64, Command)>)> {
+    (
+        0usize..4,
+        prop::collection::vec((prop_oneof![8 => 0i64..3000, 1 => -500i64..0, 1 => 0i64..200_000], command()), 0..40),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn decide_never_panics_and_replay_equals_live((p, steps) in script()) {
+        let procedure = &procedures()[p];
+        let ctx = Context { procedure, calendar: cal() };
+        let mut now = Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), 8 * 60);
+        let mut dossier = Dossier::new();
+        let mut log: Vec<Event> = Vec::new();
+        for (dt, command) in steps {
+            now = now.plus_minutes(dt);
+            match decide(&dossier, &command, now, &ctx) {
+                Ok(events) => {
+                    prop_assert!(events.len() <= MAX_EVENTS_PER_COMMAND);
+                    prop_assert!(!events.is_empty());
+                    for e in &events {
+                        prop_assert!(e.at() >= dossier.last_at.unwrap_or(e.at()), "time went back");
+                        let before = dossier.version;
+                        apply(&mut dossier, e);
+                        prop_assert_eq!(dossier.version, before + 1);
+                        log.push(e.clone());
+                    }
+                }
+                Err(e) => {
+                    // A rejection says which rule; it never leaves a half-written state.
+                    prop_assert!(!e.code().is_empty());
+                    prop_assert!(!e.to_string().is_empty());
+                }
+            }
+            if let Some(s) = dossier.status {
+                let n = s.national().code();
+                prop_assert!((1..=10).contains(&n));
+            }
+            // Events round-trip through their stored (JSON) form.
+            prop_assert_eq!(Dossier::replay(&log), dossier.clone());
+            let _ = dossier.judgement(now);
+            let _ = dossier.late_steps(now);
+        }
+        let json = serde_json::to_string(&log).unwrap();
+        let back: Vec<Event> = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(Dossier::replay(&back), dossier);
+    }
+
+    #[test]
+    fn terminal_dossiers_accept_nothing((p, steps) in script(), extra in command()) {
+        let procedure = &procedures()[p];
+        let ctx = Context { procedure, calendar: cal() };
+        let mut now = Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), 8 * 60);
+        let mut dossier = Dossier::new();
+        for (dt, command) in steps {
+            now = now.plus_minutes(dt.max(0));
+            if let Ok(events) = decide(&dossier, &command, now, &ctx) {
+                for e in &events {
+                    apply(&mut dossier, e);
+                }
+            }
+        }
+        if dossier.status.is_some_and(|s| s.is_terminal()) {
+            prop_assert!(decide(&dossier, &extra, now, &ctx).is_err());
+        }
+    }
+}
+
+#[test]
+fn status_mapping_is_total_and_covers_all_ten_codes() {
+    use Decision::*;
+    let all = [
+        Status::Submitted,
+        Status::Received,
+        Status::RefusedAtIntake,
+        Status::InProgress,
+        Status::SupplementRequested,
+        Status::AwaitingFinancialObligation,
+        Status::Suspended,
+        Status::Withdrawn,
+        Status::Stopped,
+        Status::Finished(Approved),
+        Status::Finished(Denied),
+        Status::ResultReturned(Approved),
+        Status::ResultReturned(Denied),
+    ];
+    let mut codes: Vec<u8> = all.iter().map(|s| s.national().code()).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes, (1..=10).collect::<Vec<u8>>());
+    for n in NationalStatus::ALL {
+        assert!(!n.name().is_empty());
+    }
+}
