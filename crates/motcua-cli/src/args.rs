@@ -21,6 +21,17 @@ pub enum Command {
     Calendar(CalendarCmd),
     /// Clock start and due time of a dossier (or a CSV batch of them).
     Due(DueCmd),
+    /// Validate procedure catalogs and scenarios (files or folders) without running them.
+    Check(PathsCmd),
+    /// Run rule-test scenarios (files or folders); prints failures and `N passed, M failed`.
+    Test(PathsCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct PathsCmd {
+    /// Files or folders (every *.toml below a folder).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Options shared by every command that builds a calendar.

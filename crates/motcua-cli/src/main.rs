@@ -4,6 +4,7 @@
 mod args;
 mod calendar_cmd;
 mod due_cmd;
+mod rules_cmd;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Calendar(a) => calendar_cmd::run(a),
         args::Command::Due(a) => due_cmd::run(a),
+        args::Command::Check(a) => rules_cmd::check(&a.paths),
+        args::Command::Test(a) => rules_cmd::test(&a.paths),
     };
     match result {
         Ok(code) => ExitCode::from(code),

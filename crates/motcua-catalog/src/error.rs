@@ -1,0 +1,76 @@
+//! Problems in catalog and scenario files, each with its file and line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem at one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong, starting with the field.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// Everything wrong with a set of files (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct CatalogError {
+    /// The problems, in file and line order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl CatalogError {
+    pub(crate) fn one(file: &Path, line: usize, message: impl Into<String>) -> CatalogError {
+        CatalogError { problems: vec![Problem { file: file.to_path_buf(), line, message: message.into() }] }
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// A TOML syntax or shape error as a problem.
+pub(crate) fn toml_problem(text: &str, file: &Path, e: &toml::de::Error) -> Problem {
+    let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+    Problem { file: file.to_path_buf(), line, message: e.message().trim().to_string() }
+}
+
+/// Collects problems while reading one file.
+pub(crate) struct Sink<'a> {
+    pub text: &'a str,
+    pub file: &'a Path,
+    pub problems: Vec<Problem>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(text: &'a str, file: &'a Path) -> Self {
+        Sink { text, file, problems: Vec::new() }
+    }
+
+    pub fn at(&mut self, offset: usize, message: impl Into<String>) {
+        let line = line_of(self.text, offset);
+        self.problems.push(Problem { file: self.file.to_path_buf(), line, message: message.into() });
+    }
+}

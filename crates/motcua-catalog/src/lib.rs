@@ -1,0 +1,67 @@
+//! # motcua-catalog: procedures and scenarios as files
+//!
+//! [`Catalog`] loads procedures from TOML (one per file, or many as `[[procedure]]` tables);
+//! every problem comes back as file:line: field: message. [`Runner`] runs rule-test
+//! [`Scenario`]s — a procedure, then timed commands with expected statuses, due times,
+//! outcomes and late steps — through `motcua-core`'s `decide`/`apply`, for `motcua test` and for
+//! a procedure author's own `cargo test` ([`assert_scenarios_pass`]).
+
+#![warn(missing_docs)]
+
+mod error;
+mod procedures;
+mod scenario;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{CatalogError, Problem};
+pub use procedures::{parse_procedures, Catalog, Source};
+pub use scenario::{assert_scenarios_pass, parse_scenario, Expect, Report, Runner, Scenario, ScenarioStep, Summary};
+
+/// Most files read below one folder.
+pub const MAX_FILES: usize = 10_000;
+
+/// `path` itself if it is a file, else every `*.toml` below it (sorted, recursive, bounded).
+pub fn toml_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
+    let problem = |m: String| Problem { file: path.to_path_buf(), line: 1, message: m };
+    let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![path.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| problem(format!("cannot read {}: {e}", dir.display())))?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+                if out.len() > MAX_FILES {
+                    return Err(problem(format!("more than {MAX_FILES} files")));
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// What a TOML file holds, judged from its keys.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FileKind {
+    /// A procedure catalog.
+    Procedures,
+    /// A scenario.
+    Scenario,
+}
+
+/// Tells a scenario (its `procedure` key is a code) from a catalog (`code` at the top, or
+/// `[[procedure]]` tables).
+pub fn file_kind(text: &str) -> FileKind {
+    match toml::from_str::<toml::Table>(text) {
+        Ok(t) if t.get("procedure").is_some_and(|p| p.is_str()) => FileKind::Scenario,
+        _ => FileKind::Procedures,
+    }
+}

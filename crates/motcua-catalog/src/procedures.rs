@@ -1,0 +1,410 @@
+//! Procedure catalogs as TOML: one procedure per file (top-level keys) or many
+//! (`[[procedure]]` tables). See `seeds/procedures/README.md` for the format.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use motcua_calendar::{parse_minute_of_day, Limit};
+use motcua_core::{
+    Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure, ProcedureCode, ResultDocument, Role, Step,
+    SupplementPolicy, Vnd,
+};
+use serde::Deserialize;
+
+use crate::error::{toml_problem, CatalogError, Problem, Sink};
+
+type Sp<T> = toml::Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProcedure {
+    code: Sp<String>,
+    name: Sp<String>,
+    #[serde(default)]
+    sector: String,
+    level: Sp<String>,
+    online: Sp<String>,
+    limit: Sp<String>,
+    limit_source: Sp<String>,
+    cutoff: Option<Sp<String>>,
+    supplement: Option<Sp<String>>,
+    supplement_window: Option<Sp<String>>,
+    supplement_deadline: Option<Sp<String>>,
+    pause_on_financial_obligation: Option<bool>,
+    pause_on_suspension: Option<bool>,
+    #[serde(default)]
+    step: Vec<Sp<RawStep>>,
+    #[serde(default)]
+    document: Vec<RawDocument>,
+    #[serde(default)]
+    fee: Vec<RawFee>,
+    #[serde(default)]
+    result: Vec<RawResult>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    id: Sp<String>,
+    name: String,
+    agency: Sp<String>,
+    role: Sp<String>,
+    allotment: Sp<String>,
+    after: Option<Sp<Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    name: String,
+    #[serde(default = "yes")]
+    required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFee {
+    name: String,
+    amount: Sp<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResult {
+    name: String,
+    valid_days: Option<u32>,
+}
+
+/// A file of `[[procedure]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMany {
+    procedure: Vec<RawProcedure>,
+}
+
+/// Where a procedure was defined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The file.
+    pub file: PathBuf,
+    /// Line of its `code`.
+    pub line: usize,
+}
+
+fn parse_enum<T: Copy>(sink: &mut Sink<'_>, field: &str, v: &Sp<String>, options: &[(&str, T)]) -> Option<T> {
+    let s = v.get_ref().trim();
+    match options.iter().find(|(name, _)| *name == s) {
+        Some(&(_, t)) => Some(t),
+        None => {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            sink.at(v.span().start, format!("{field}: unknown value {s:?}; expected one of {}", names.join(", ")));
+            None
+        }
+    }
+}
+
+fn parse_limit(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Limit> {
+    match v.get_ref().parse::<Limit>() {
+        Ok(l) => Some(l),
+        Err(e) => {
+            sink.at(v.span().start, format!("{field}: {e}"));
+            None
+        }
+    }
+}
+
+fn parse_optional_limit(
+    sink: &mut Sink<'_>,
+    field: &str,
+    v: &Option<Sp<String>>,
+    default: Option<Limit>,
+) -> Option<Option<Limit>> {
+    match v {
+        None => Some(default),
+        Some(s) if s.get_ref().trim() == "none" => Some(None),
+        Some(s) => parse_limit(sink, field, s).map(Some),
+    }
+}
+
+impl RawProcedure {
+    /// Converts and validates; problems go to `sink`.
+    fn build(self, sink: &mut Sink<'_>) -> Option<(Procedure, usize)> {
+        let before = sink.problems.len();
+        let code_line = crate::error::line_of(sink.text, self.code.span().start);
+        let code = match self.code.get_ref().parse::<ProcedureCode>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                sink.at(self.code.span().start, format!("code: {e}"));
+                None
+            }
+        };
+        let level = parse_enum(
+            sink,
+            "level",
+            &self.level,
+            &[("ministry", Level::Ministry), ("province", Level::Province), ("commune", Level::Commune)],
+        );
+        let online = parse_enum(
+            sink,
+            "online",
+            &self.online,
+            &[("full", OnlineLevel::Full), ("partial", OnlineLevel::Partial), ("none", OnlineLevel::None)],
+        );
+        let limit = parse_limit(sink, "limit", &self.limit);
+        if self.limit_source.get_ref().trim().is_empty() {
+            sink.at(self.limit_source.span().start, "limit_source: say where the limit comes from (law, article)");
+        }
+        let defaults = Policy::default();
+        let cutoff = match &self.cutoff {
+            None => Some(Cutoff::Calendar),
+            Some(s) => match s.get_ref().trim() {
+                "calendar" => Some(Cutoff::Calendar),
+                "none" => Some(Cutoff::Disabled),
+                other => match parse_minute_of_day(other) {
+                    Some(m) => Some(Cutoff::At(m)),
+                    None => {
+                        sink.at(
+                            s.span().start,
+                            format!("cutoff: {other:?} is not \"HH:MM\", \"calendar\" or \"none\""),
+                        );
+                        None
+                    }
+                },
+            },
+        };
+        let supplement = match &self.supplement {
+            None => Some(defaults.supplement),
+            Some(s) => parse_enum(
+                sink,
+                "supplement",
+                s,
+                &[("restart", SupplementPolicy::Restart), ("pause", SupplementPolicy::Pause)],
+            ),
+        };
+        let window =
+            parse_optional_limit(sink, "supplement_window", &self.supplement_window, defaults.supplement_window);
+        let deadline =
+            parse_optional_limit(sink, "supplement_deadline", &self.supplement_deadline, defaults.supplement_deadline);
+
+        let mut steps = Vec::new();
+        let mut step_spans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        for s in self.step {
+            let span = s.span();
+            let s = s.into_inner();
+            let role = parse_enum(
+                sink,
+                "step.role",
+                &s.role,
+                &[("clerk", Role::Clerk), ("specialist", Role::Specialist), ("leader", Role::Leader)],
+            );
+            let allotment = parse_limit(sink, "step.allotment", &s.allotment);
+            if s.id.get_ref().trim().is_empty() {
+                sink.at(s.id.span().start, "step.id: must not be empty");
+            }
+            if s.agency.get_ref().trim().is_empty() {
+                sink.at(s.agency.span().start, "step.agency: must not be empty");
+            }
+            let after_span = s.after.as_ref().map_or(span.clone(), |a| a.span());
+            step_spans.push((span, after_span));
+            if let (Some(role), Some(allotment)) = (role, allotment) {
+                steps.push(Step {
+                    id: s.id.get_ref().as_str().into(),
+                    name: s.name,
+                    agency: s.agency.into_inner(),
+                    role,
+                    allotment,
+                    after: s.after.map(Sp::into_inner).unwrap_or_default().iter().map(|a| a.as_str().into()).collect(),
+                });
+            }
+        }
+        let mut fees = Vec::new();
+        for f in self.fee {
+            match f.amount.get_ref().parse::<Vnd>() {
+                Ok(amount) => fees.push(Fee { name: f.name, amount }),
+                Err(e) => sink.at(f.amount.span().start, format!("fee.amount: {e}")),
+            }
+        }
+        if sink.problems.len() > before {
+            return None;
+        }
+        let (
+            Some(code),
+            Some(level),
+            Some(online),
+            Some(limit),
+            Some(cutoff),
+            Some(supplement),
+            Some(window),
+            Some(deadline),
+        ) = (code, level, online, limit, cutoff, supplement, window, deadline)
+        else {
+            return None;
+        };
+        let procedure = Procedure {
+            code,
+            name: self.name.get_ref().clone(),
+            sector: self.sector,
+            level,
+            online,
+            limit,
+            limit_source: self.limit_source.into_inner(),
+            steps,
+            documents: self.document.into_iter().map(|d| Document { name: d.name, required: d.required }).collect(),
+            fees,
+            results: self
+                .result
+                .into_iter()
+                .map(|r| ResultDocument { name: r.name, valid_days: r.valid_days })
+                .collect(),
+            policy: Policy {
+                cutoff,
+                supplement,
+                supplement_window: window,
+                supplement_deadline: deadline,
+                pause_on_financial_obligation: self
+                    .pause_on_financial_obligation
+                    .unwrap_or(defaults.pause_on_financial_obligation),
+                pause_on_suspension: self.pause_on_suspension.unwrap_or(defaults.pause_on_suspension),
+            },
+        };
+        if let Err(errors) = procedure.validate() {
+            for e in errors {
+                // Map the core's field path back to a place in the file.
+                let offset = step_index(&e.field)
+                    .and_then(|i| step_spans.get(i))
+                    .map(|(table, after)| if e.field.ends_with(".after") { after.start } else { table.start })
+                    .unwrap_or_else(
+                        || if e.field == "name" { self.name.span().start } else { self.limit.span().start },
+                    );
+                sink.at(offset, format!("{}: {}", e.field.replacen("steps", "step", 1), e.message));
+            }
+            return None;
+        }
+        Some((procedure, code_line))
+    }
+}
+
+fn step_index(field: &str) -> Option<usize> {
+    let rest = field.strip_prefix("steps[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+/// Parses the procedures of one file's text; `file` names it in problems.
+pub fn parse_procedures(text: &str, file: &Path) -> Result<Vec<(Procedure, Source)>, CatalogError> {
+    // One procedure per file (top-level keys) or many (`[[procedure]]`): look at the keys
+    // first, then deserialize straight into the right shape so spans survive.
+    let many = matches!(toml::from_str::<toml::Table>(text), Ok(t) if t.get("procedure").is_some_and(|p| p.is_array()));
+    let parsed = if many {
+        toml::from_str::<RawMany>(text).map(|m| m.procedure)
+    } else {
+        toml::from_str::<RawProcedure>(text).map(|p| vec![p])
+    };
+    let raws = parsed.map_err(|e| CatalogError { problems: vec![toml_problem(text, file, &e)] })?;
+    let mut sink = Sink::new(text, file);
+    let mut out = Vec::new();
+    for r in raws {
+        if let Some((p, line)) = r.build(&mut sink) {
+            out.push((p, Source { file: file.to_path_buf(), line }));
+        }
+    }
+    if sink.problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(CatalogError { problems: sink.problems })
+    }
+}
+
+/// Procedures by code, with where each was defined.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    procedures: BTreeMap<ProcedureCode, (Procedure, Source)>,
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new() -> Catalog {
+        Catalog::default()
+    }
+
+    /// Loads a file or every `*.toml` below a folder, reporting every problem of every file.
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::new();
+        catalog.extend_from(path)?;
+        Ok(catalog)
+    }
+
+    /// Adds a file or folder of procedures.
+    pub fn extend_from(&mut self, path: &Path) -> Result<(), CatalogError> {
+        let mut problems = Vec::new();
+        for file in crate::toml_files(path).map_err(|p| CatalogError { problems: vec![p] })? {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(Problem { file: file.clone(), line: 1, message: format!("cannot read: {e}") });
+                    continue;
+                }
+            };
+            match parse_procedures(&text, &file) {
+                Ok(list) => {
+                    for (p, source) in list {
+                        if let Some((_, first)) = self.procedures.get(&p.code) {
+                            problems.push(Problem {
+                                file: source.file.clone(),
+                                line: source.line,
+                                message: format!(
+                                    "code: procedure {} is already defined at {}:{}",
+                                    p.code,
+                                    first.file.display(),
+                                    first.line
+                                ),
+                            });
+                        } else {
+                            self.procedures.insert(p.code.clone(), (p, source));
+                        }
+                    }
+                }
+                Err(e) => problems.extend(e.problems),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError { problems })
+        }
+    }
+
+    /// Adds one procedure (from code rather than a file).
+    pub fn insert(&mut self, procedure: Procedure, source: Source) {
+        self.procedures.insert(procedure.code.clone(), (procedure, source));
+    }
+
+    /// The procedure with `code`.
+    pub fn get(&self, code: &ProcedureCode) -> Option<&Procedure> {
+        self.procedures.get(code).map(|(p, _)| p)
+    }
+
+    /// Where `code` was defined.
+    pub fn source(&self, code: &ProcedureCode) -> Option<&Source> {
+        self.procedures.get(code).map(|(_, s)| s)
+    }
+
+    /// All procedures in code order.
+    pub fn iter(&self) -> impl Iterator<Item = &Procedure> {
+        self.procedures.values().map(|(p, _)| p)
+    }
+
+    /// How many procedures.
+    pub fn len(&self) -> usize {
+        self.procedures.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.procedures.is_empty()
+    }
+}

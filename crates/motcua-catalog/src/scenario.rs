@@ -1,0 +1,629 @@
+//! Rule-test scenarios: a procedure, then timed commands with expected results. See
+//! `seeds/scenarios/README.md` for the format.
+//!
+//! ```toml
+//! name = "Birth registration received after 15:00 on a Friday"
+//! procedure = "1.001193"
+//! catalog = "../procedures"        # relative to this file (this is the default)
+//!
+//! [[step]]
+//! at = "2025-03-07T15:30"
+//! do = "receive"
+//! expect = { status = "received", due = "2025-03-10T17:00" }
+//!
+//! [[step]]
+//! at = "2025-03-10T09:00"
+//! do = "finish"
+//! decision = "approved"
+//! expect = { outcome = "early", national = 9 }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::Datelike;
+use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
+use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
+use motcua_core::{
+    apply, decide, Channel, Command, Context, Decision, Dossier, Judgement, Outcome, Procedure, ProcedureCode, StepId,
+    Vnd,
+};
+use serde::Deserialize;
+
+use crate::error::{line_of, toml_problem, CatalogError, Problem, Sink};
+use crate::procedures::Catalog;
+
+type Sp<T> = toml::Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Sp<String>,
+    procedure: Sp<String>,
+    catalog: Option<Sp<String>>,
+    hours: Option<Sp<String>>,
+    culture_day: Option<bool>,
+    #[serde(default)]
+    step: Vec<Sp<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    at: Sp<String>,
+    #[serde(rename = "do")]
+    action: Sp<String>,
+    channel: Option<Sp<String>>,
+    step: Option<Sp<String>>,
+    reason: Option<String>,
+    amount: Option<Sp<String>>,
+    new_due: Option<Sp<String>>,
+    decision: Option<Sp<String>>,
+    expect: Option<Sp<RawExpect>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    error: Option<String>,
+    status: Option<String>,
+    national: Option<u8>,
+    clock_start: Option<Sp<String>>,
+    due: Option<Sp<String>>,
+    rescheduled_due: Option<Sp<String>>,
+    outcome: Option<Sp<String>>,
+    judgement: Option<Sp<String>>,
+    late_steps: Option<Vec<String>>,
+    step_due: Option<BTreeMap<String, Sp<String>>>,
+    supplement_requests: Option<u32>,
+    late_apology: Option<bool>,
+    kept_new_promise: Option<bool>,
+}
+
+/// What a step expects; `None` fields are not checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// The rejection code expected instead of events.
+    pub error: Option<String>,
+    /// Status code (`received`, `in_progress`, `finished_approved`, …).
+    pub status: Option<String>,
+    /// National portal code.
+    pub national: Option<u8>,
+    /// Clock start.
+    pub clock_start: Option<Timestamp>,
+    /// Due time (`Some(None)`: no due time).
+    pub due: Option<Option<Timestamp>>,
+    /// Rescheduled due time.
+    pub rescheduled_due: Option<Timestamp>,
+    /// Outcome (`Some(None)`: none yet).
+    pub outcome: Option<Option<Outcome>>,
+    /// Judgement at the step's time: `in_time`, `overdue`, `no_due_time`, `early`, `on_time`, `late`.
+    pub judgement: Option<Judgement>,
+    /// Late steps at the step's time.
+    pub late_steps: Option<Vec<String>>,
+    /// Due times of steps.
+    pub step_due: Vec<(String, Timestamp)>,
+    /// Supplement requests so far.
+    pub supplement_requests: Option<u32>,
+    /// Late apology flag.
+    pub late_apology: Option<bool>,
+    /// Whether the rescheduled promise was kept.
+    pub kept_new_promise: Option<bool>,
+}
+
+/// One timed command of a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioStep {
+    /// 1-based line of the step.
+    pub line: usize,
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    pub command: Command,
+    /// What should follow.
+    pub expect: Expect,
+}
+
+/// A parsed scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// Its file.
+    pub file: PathBuf,
+    /// The procedure it exercises.
+    pub procedure: ProcedureCode,
+    /// Line of `procedure`.
+    pub procedure_line: usize,
+    /// The catalog to find the procedure in.
+    pub catalog: PathBuf,
+    /// Office hours, if not the national default.
+    pub hours: Option<PathBuf>,
+    /// Whether 24/11 is a day off from 2026.
+    pub culture_day: bool,
+    /// The steps.
+    pub steps: Vec<ScenarioStep>,
+}
+
+fn parse_time(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Timestamp> {
+    match v.get_ref().parse::<Timestamp>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            sink.at(v.span().start, format!("{field}: {e}"));
+            None
+        }
+    }
+}
+
+fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a Option<T>) -> Option<&'a T> {
+    if v.is_none() {
+        sink.at(at, format!("do = {action:?} needs `{field}`"));
+    }
+    v.as_ref()
+}
+
+const ACTIONS: &str = "submit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
+receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
+return_result, withdraw, stop";
+
+fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Option<Command> {
+    let at = s.action.span().start;
+    let action = s.action.get_ref().as_str();
+    let reason = s.reason.clone().unwrap_or_default();
+    let channel = |sink: &mut Sink<'_>| -> Option<Channel> {
+        match &s.channel {
+            None => Some(Channel::Direct),
+            Some(c) => match c.get_ref().as_str() {
+                "direct" => Some(Channel::Direct),
+                "online" => Some(Channel::Online),
+                "postal" => Some(Channel::Postal),
+                other => {
+                    sink.at(c.span().start, format!("channel: unknown {other:?}; expected direct, online or postal"));
+                    None
+                }
+            },
+        }
+    };
+    let step = |sink: &mut Sink<'_>| need(sink, at, action, "step", &s.step).map(|x| StepId(x.get_ref().clone()));
+    Some(match action {
+        "submit" => Command::Submit { procedure: procedure.clone(), channel: channel(sink)? },
+        "receive" => Command::Receive { procedure: procedure.clone(), channel: channel(sink)? },
+        "refuse_at_intake" => Command::RefuseAtIntake { reason },
+        "start_step" => Command::StartStep { step: step(sink)? },
+        "transfer" => Command::Transfer { step: step(sink)? },
+        "complete_step" => Command::CompleteStep { step: step(sink)? },
+        "request_supplement" => Command::RequestSupplement { reason },
+        "receive_supplement" => Command::ReceiveSupplement,
+        "request_financial_obligation" => {
+            let a = need(sink, at, action, "amount", &s.amount)?;
+            match a.get_ref().parse::<Vnd>() {
+                Ok(amount) => Command::RequestFinancialObligation { amount },
+                Err(e) => {
+                    sink.at(a.span().start, format!("amount: {e}"));
+                    return None;
+                }
+            }
+        }
+        "confirm_financial_obligation" => Command::ConfirmFinancialObligation,
+        "suspend" => Command::Suspend { reason },
+        "resume" => Command::Resume,
+        "extend" => {
+            let d = need(sink, at, action, "new_due", &s.new_due)?;
+            Command::Extend { new_due: parse_time(sink, "new_due", d)?, reason }
+        }
+        "finish" => {
+            let d = need(sink, at, action, "decision", &s.decision)?;
+            let decision = match d.get_ref().as_str() {
+                "approved" => Decision::Approved,
+                "denied" => Decision::Denied,
+                other => {
+                    sink.at(d.span().start, format!("decision: unknown {other:?}; expected approved or denied"));
+                    return None;
+                }
+            };
+            Command::Finish { decision }
+        }
+        "return_result" => Command::ReturnResult,
+        "withdraw" => Command::Withdraw,
+        "stop" => Command::Stop { reason },
+        other => {
+            sink.at(at, format!("do: unknown command {other:?}; expected one of {ACTIONS}"));
+            return None;
+        }
+    })
+}
+
+fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
+    let mut e = Expect {
+        error: raw.error,
+        status: raw.status,
+        national: raw.national,
+        late_steps: raw.late_steps,
+        supplement_requests: raw.supplement_requests,
+        late_apology: raw.late_apology,
+        kept_new_promise: raw.kept_new_promise,
+        ..Expect::default()
+    };
+    e.clock_start = raw.clock_start.as_ref().and_then(|v| parse_time(sink, "expect.clock_start", v));
+    e.due = raw.due.as_ref().and_then(|v| {
+        if v.get_ref() == "none" {
+            Some(None)
+        } else {
+            parse_time(sink, "expect.due", v).map(Some)
+        }
+    });
+    e.rescheduled_due = raw.rescheduled_due.as_ref().and_then(|v| parse_time(sink, "expect.rescheduled_due", v));
+    if let Some(o) = &raw.outcome {
+        e.outcome = match o.get_ref().as_str() {
+            "early" => Some(Some(Outcome::Early)),
+            "on_time" => Some(Some(Outcome::OnTime)),
+            "late" => Some(Some(Outcome::Late)),
+            "none" => Some(None),
+            other => {
+                sink.at(
+                    o.span().start,
+                    format!("expect.outcome: unknown {other:?}; expected early, on_time, late or none"),
+                );
+                None
+            }
+        };
+    }
+    if let Some(j) = &raw.judgement {
+        e.judgement = match j.get_ref().as_str() {
+            "in_time" => Some(Judgement::InTime),
+            "overdue" => Some(Judgement::Overdue),
+            "no_due_time" => Some(Judgement::NoDueTime),
+            "early" => Some(Judgement::Finished(Outcome::Early)),
+            "on_time" => Some(Judgement::Finished(Outcome::OnTime)),
+            "late" => Some(Judgement::Finished(Outcome::Late)),
+            other => {
+                sink.at(
+                    j.span().start,
+                    format!("expect.judgement: unknown {other:?}; expected in_time, overdue, no_due_time, early, on_time or late"),
+                );
+                None
+            }
+        };
+    }
+    for (step, v) in raw.step_due.unwrap_or_default() {
+        if let Some(t) = parse_time(sink, &format!("expect.step_due.{step}"), &v) {
+            e.step_due.push((step, t));
+        }
+    }
+    e
+}
+
+/// Parses a scenario file's text; `file` names it in problems and anchors relative paths.
+pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError> {
+    let raw: RawScenario =
+        toml::from_str(text).map_err(|e| CatalogError { problems: vec![toml_problem(text, file, &e)] })?;
+    let mut sink = Sink::new(text, file);
+    let procedure = match raw.procedure.get_ref().parse::<ProcedureCode>() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            sink.at(raw.procedure.span().start, format!("procedure: {e}"));
+            None
+        }
+    };
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let catalog = dir.join(raw.catalog.as_ref().map_or("../procedures", |c| c.get_ref().as_str()));
+    let hours = raw.hours.as_ref().map(|h| dir.join(h.get_ref()));
+    if raw.step.is_empty() {
+        sink.at(raw.name.span().start, "step: a scenario needs at least one [[step]]");
+    }
+    let mut steps = Vec::new();
+    let mut last: Option<Timestamp> = None;
+    for s in raw.step {
+        let line = line_of(text, s.span().start);
+        let s = s.into_inner();
+        let at = parse_time(&mut sink, "at", &s.at);
+        if let (Some(a), Some(l)) = (at, last) {
+            if a < l {
+                sink.at(s.at.span().start, format!("at: {a} is before the previous step ({l})"));
+            }
+        }
+        last = at.or(last);
+        let command = procedure.as_ref().and_then(|p| command(&mut sink, &s, p));
+        let expect = s.expect.map(|e| expect(&mut sink, e.into_inner())).unwrap_or_default();
+        if let (Some(at), Some(command)) = (at, command) {
+            steps.push(ScenarioStep { line, at, command, expect });
+        }
+    }
+    match (sink.problems.is_empty(), procedure) {
+        (true, Some(procedure)) => Ok(Scenario {
+            name: raw.name.into_inner(),
+            file: file.to_path_buf(),
+            procedure,
+            procedure_line: line_of(text, raw.procedure.span().start),
+            catalog,
+            hours,
+            culture_day: raw.culture_day.unwrap_or(true),
+            steps,
+        }),
+        _ => Err(CatalogError { problems: sink.problems }),
+    }
+}
+
+/// The result of running one scenario.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The scenario's name.
+    pub name: String,
+    /// Its file.
+    pub file: PathBuf,
+    /// Every mismatch, at the line of its step.
+    pub failures: Vec<Problem>,
+}
+
+impl Report {
+    /// No failures.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// The results of running many scenarios.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// One report per scenario that could run.
+    pub reports: Vec<Report>,
+    /// Problems with files that could not run (broken scenarios or catalogs).
+    pub broken: Vec<Problem>,
+}
+
+impl Summary {
+    /// Scenarios that passed.
+    pub fn passed(&self) -> usize {
+        self.reports.iter().filter(|r| r.passed()).count()
+    }
+
+    /// Scenarios that failed.
+    pub fn failed(&self) -> usize {
+        self.reports.len() - self.passed()
+    }
+}
+
+/// Runs scenarios, caching catalogs and calendars between them.
+#[derive(Default)]
+pub struct Runner {
+    catalogs: HashMap<PathBuf, Catalog>,
+    calendars: HashMap<(i32, i32, Option<PathBuf>, bool), WorkCalendar>,
+}
+
+impl Runner {
+    /// A runner with empty caches.
+    pub fn new() -> Runner {
+        Runner::default()
+    }
+
+    fn catalog(&mut self, path: &Path) -> Result<&Catalog, CatalogError> {
+        if !self.catalogs.contains_key(path) {
+            let c = Catalog::load(path)?;
+            self.catalogs.insert(path.to_path_buf(), c);
+        }
+        self.catalogs.get(path).ok_or_else(|| CatalogError::one(path, 1, "catalog vanished"))
+    }
+
+    /// Looks the scenario's procedure up, and checks that the steps it names exist.
+    pub fn check(&mut self, s: &Scenario) -> Result<Procedure, CatalogError> {
+        let catalog = self.catalog(&s.catalog)?;
+        let Some(p) = catalog.get(&s.procedure) else {
+            return Err(CatalogError::one(
+                &s.file,
+                s.procedure_line,
+                format!("procedure: {} is not in the catalog {}", s.procedure, s.catalog.display()),
+            ));
+        };
+        let mut problems = Vec::new();
+        for st in &s.steps {
+            if let Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } =
+                &st.command
+            {
+                // A scenario may name an unknown step on purpose to expect `unknown_step`.
+                if p.step_index(step).is_none() && st.expect.error.as_deref() != Some("unknown_step") {
+                    problems.push(Problem {
+                        file: s.file.clone(),
+                        line: st.line,
+                        message: format!("step: procedure {} has no step {:?}", p.code, step.0),
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(p.clone())
+        } else {
+            Err(CatalogError { problems })
+        }
+    }
+
+    fn calendar(&mut self, s: &Scenario) -> Result<&WorkCalendar, CatalogError> {
+        let years = s.steps.iter().map(|st| st.at.local_date().year());
+        let first = years.clone().min().unwrap_or(2025).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
+        let last = (years.max().unwrap_or(2025) + 1).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
+        let key = (first, last, s.hours.clone(), s.culture_day);
+        if !self.calendars.contains_key(&key) {
+            let hours = match &s.hours {
+                Some(h) => OfficeHours::load(h).map_err(|e| CatalogError::one(h, 1, e.to_string()))?,
+                None => OfficeHours::national_default(),
+            };
+            let cal = WorkCalendar::builder()
+                .years(first, last)
+                .notices(Notices::builtin())
+                .office_hours(hours)
+                .rules(HolidayRules { culture_day: s.culture_day })
+                .build()
+                .map_err(|e| CatalogError::one(&s.file, 1, e.to_string()))?;
+            self.calendars.insert(key.clone(), cal);
+        }
+        self.calendars.get(&key).ok_or_else(|| CatalogError::one(&s.file, 1, "calendar vanished"))
+    }
+
+    /// Runs one parsed scenario.
+    pub fn run(&mut self, s: &Scenario) -> Result<Report, CatalogError> {
+        let procedure = self.check(s)?;
+        let calendar = self.calendar(s)?;
+        let ctx = Context { procedure: &procedure, calendar };
+        let mut dossier = Dossier::new();
+        let mut failures = Vec::new();
+        for st in &s.steps {
+            let fail = |message: String| Problem { file: s.file.clone(), line: st.line, message };
+            match (decide(&dossier, &st.command, st.at, &ctx), &st.expect.error) {
+                (Ok(events), None) => {
+                    for e in &events {
+                        apply(&mut dossier, e);
+                    }
+                }
+                (Ok(events), Some(code)) => {
+                    let names: Vec<&str> = events.iter().map(|e| e.name()).collect();
+                    failures.push(fail(format!(
+                        "expected error {code}, but {} produced {}",
+                        st.command.kind(),
+                        names.join(", ")
+                    )));
+                    break;
+                }
+                (Err(e), Some(code)) if e.code() == code => continue,
+                (Err(e), Some(code)) => {
+                    failures.push(fail(format!("expected error {code}, got {} ({e})", e.code())));
+                    continue;
+                }
+                (Err(e), None) => {
+                    failures.push(fail(format!("{} was rejected: {} ({e})", st.command.kind(), e.code())));
+                    break;
+                }
+            }
+            failures.extend(compare(&dossier, st).into_iter().map(fail));
+        }
+        Ok(Report { name: s.name.clone(), file: s.file.clone(), failures })
+    }
+
+    /// Parses and runs one file.
+    pub fn run_file(&mut self, file: &Path) -> Result<Report, CatalogError> {
+        let text =
+            std::fs::read_to_string(file).map_err(|e| CatalogError::one(file, 1, format!("cannot read: {e}")))?;
+        let s = parse_scenario(&text, file)?;
+        self.run(&s)
+    }
+
+    /// Runs every scenario file at `path` (a file, or `*.toml` below a folder).
+    pub fn run_path(&mut self, path: &Path) -> Summary {
+        let mut summary = Summary::default();
+        match crate::toml_files(path) {
+            Ok(files) => {
+                for f in files {
+                    // Catalog files may sit beside scenarios (procedures made for them): skip them.
+                    if std::fs::read_to_string(&f).is_ok_and(|t| crate::file_kind(&t) == crate::FileKind::Procedures) {
+                        continue;
+                    }
+                    match self.run_file(&f) {
+                        Ok(r) => summary.reports.push(r),
+                        Err(e) => summary.broken.extend(e.problems),
+                    }
+                }
+            }
+            Err(p) => summary.broken.push(p),
+        }
+        summary
+    }
+}
+
+fn show(t: Option<Timestamp>) -> String {
+    t.map_or("none".to_string(), |t| t.local_string())
+}
+
+fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
+    let x = &st.expect;
+    let mut out = Vec::new();
+    if let Some(want) = &x.status {
+        let got = d.status.map_or("none", |s| s.code());
+        if got != want {
+            out.push(format!("status: expected {want}, got {got}"));
+        }
+    }
+    if let Some(want) = x.national {
+        let got = d.status.map(|s| s.national().code());
+        if got != Some(want) {
+            out.push(format!("national: expected {want}, got {}", got.map_or("none".into(), |g| g.to_string())));
+        }
+    }
+    if let Some(want) = x.clock_start {
+        if d.clock_start != Some(want) {
+            out.push(format!("clock_start: expected {}, got {}", want.local_string(), show(d.clock_start)));
+        }
+    }
+    if let Some(want) = x.due {
+        if d.due != want {
+            out.push(format!("due: expected {}, got {}", show(want), show(d.due)));
+        }
+    }
+    if let Some(want) = x.rescheduled_due {
+        if d.rescheduled_due != Some(want) {
+            out.push(format!("rescheduled_due: expected {}, got {}", want.local_string(), show(d.rescheduled_due)));
+        }
+    }
+    if let Some(want) = x.outcome {
+        if d.outcome != want {
+            out.push(format!("outcome: expected {want:?}, got {:?}", d.outcome));
+        }
+    }
+    if let Some(want) = x.judgement {
+        let got = d.judgement(st.at);
+        if got != want {
+            out.push(format!("judgement: expected {want:?}, got {got:?}"));
+        }
+    }
+    if let Some(want) = &x.late_steps {
+        let got: Vec<String> = d.late_steps(st.at).iter().map(|s| s.id.0.clone()).collect();
+        if &got != want {
+            out.push(format!("late_steps: expected {want:?}, got {got:?}"));
+        }
+    }
+    for (step, want) in &x.step_due {
+        let got = d.steps.iter().find(|s| &s.id.0 == step).and_then(|s| s.due);
+        if got != Some(*want) {
+            out.push(format!("step_due.{step}: expected {}, got {}", want.local_string(), show(got)));
+        }
+    }
+    if let Some(want) = x.supplement_requests {
+        if d.supplement_requests != want {
+            out.push(format!("supplement_requests: expected {want}, got {}", d.supplement_requests));
+        }
+    }
+    if let Some(want) = x.late_apology {
+        if d.late_apology != want {
+            out.push(format!("late_apology: expected {want}, got {}", d.late_apology));
+        }
+    }
+    if let Some(want) = x.kept_new_promise {
+        if d.kept_new_promise() != Some(want) {
+            out.push(format!("kept_new_promise: expected {want}, got {:?}", d.kept_new_promise()));
+        }
+    }
+    out
+}
+
+/// Runs every scenario at `path` and panics with every failure if any fails or is broken —
+/// for a procedure author's own `cargo test`.
+///
+/// ```no_run
+/// #[test]
+/// fn our_procedures_keep_their_promises() {
+///     motcua_catalog::assert_scenarios_pass("scenarios");
+/// }
+/// ```
+pub fn assert_scenarios_pass(path: impl AsRef<Path>) {
+    let summary = Runner::new().run_path(path.as_ref());
+    let mut lines: Vec<String> = summary.broken.iter().map(|p| p.to_string()).collect();
+    for r in &summary.reports {
+        lines.extend(r.failures.iter().map(|p| format!("{p} [{}]", r.name)));
+    }
+    if !lines.is_empty() || summary.reports.is_empty() {
+        panic!(
+            "{}\n{} passed, {} failed, {} broken",
+            lines.join("\n"),
+            summary.passed(),
+            summary.failed(),
+            summary.broken.len()
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! `motcua check PATH...` and `motcua test PATH...`: procedure catalogs and rule-test scenarios.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use motcua_catalog::{file_kind, parse_procedures, parse_scenario, toml_files, FileKind, Problem, Runner};
+
+use crate::exit;
+
+/// Validates every catalog and scenario file under `paths` without running scenarios.
+pub fn check(paths: &[PathBuf]) -> Result<u8> {
+    let mut problems: Vec<Problem> = Vec::new();
+    let (mut procedures, mut scenarios) = (0usize, 0usize);
+    let mut runner = Runner::new();
+    for path in paths {
+        let files = match toml_files(path) {
+            Ok(f) => f,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        for file in files {
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    problems.push(Problem { file: file.clone(), line: 1, message: format!("cannot read: {e}") });
+                    continue;
+                }
+            };
+            match file_kind(&text) {
+                FileKind::Procedures => match parse_procedures(&text, &file) {
+                    Ok(list) => procedures += list.len(),
+                    Err(e) => problems.extend(e.problems),
+                },
+                FileKind::Scenario => match parse_scenario(&text, &file).and_then(|s| runner.check(&s).map(|_| ())) {
+                    Ok(()) => scenarios += 1,
+                    Err(e) => problems.extend(e.problems),
+                },
+            }
+        }
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if problems.is_empty() {
+        println!("ok: {procedures} procedure(s), {scenarios} scenario(s)");
+        Ok(exit::OK)
+    } else {
+        eprintln!("{} problem(s)", problems.len());
+        Ok(exit::INVALID_INPUT)
+    }
+}
+
+/// Runs every scenario under `paths`; prints each failure with file and line, then
+/// `N passed, M failed`. Exit 0 when all pass, 1 on failures, 2 on broken files.
+pub fn test(paths: &[PathBuf]) -> Result<u8> {
+    let mut runner = Runner::new();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut broken: Vec<Problem> = Vec::new();
+    for path in paths {
+        let summary = runner.run_path(path);
+        for r in &summary.reports {
+            for f in &r.failures {
+                println!("{f}  [{}]", r.name);
+            }
+        }
+        passed += summary.passed();
+        failed += summary.failed();
+        broken.extend(summary.broken);
+    }
+    for p in &broken {
+        eprintln!("{p}");
+    }
+    if !broken.is_empty() {
+        eprintln!("{} broken file(s) could not run", broken.len());
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if !broken.is_empty() {
+        exit::INVALID_INPUT
+    } else if failed > 0 {
+        exit::FAILURES
+    } else {
+        exit::OK
+    })
+}
