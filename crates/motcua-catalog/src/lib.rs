@@ -55,13 +55,23 @@ pub enum FileKind {
     Procedures,
     /// A scenario.
     Scenario,
+    /// An official holiday notice (`year = …`).
+    Notice,
+    /// A province's office hours (`sessions` or `[[season]]`, no `code`).
+    OfficeHours,
 }
 
-/// Tells a scenario (its `procedure` key is a code) from a catalog (`code` at the top, or
-/// `[[procedure]]` tables).
+/// Tells the project's TOML files apart: a scenario's `procedure` key is a code; a notice has a
+/// `year`; office hours have `sessions` or `[[season]]`; anything else is a procedure catalog.
 pub fn file_kind(text: &str) -> FileKind {
-    match toml::from_str::<toml::Table>(text) {
-        Ok(t) if t.get("procedure").is_some_and(|p| p.is_str()) => FileKind::Scenario,
-        _ => FileKind::Procedures,
+    let Ok(t) = toml::from_str::<toml::Table>(text) else { return FileKind::Procedures };
+    if t.get("procedure").is_some_and(|p| p.is_str()) {
+        FileKind::Scenario
+    } else if t.contains_key("year") && !t.contains_key("code") {
+        FileKind::Notice
+    } else if (t.contains_key("sessions") || t.contains_key("season")) && !t.contains_key("code") {
+        FileKind::OfficeHours
+    } else {
+        FileKind::Procedures
     }
 }

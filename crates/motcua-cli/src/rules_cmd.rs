@@ -3,14 +3,23 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use motcua_calendar::{CalendarError, Notice, OfficeHours};
 use motcua_catalog::{file_kind, parse_procedures, parse_scenario, toml_files, FileKind, Problem, Runner};
+
+/// A calendar data-file error as a problem (those errors already carry file and line).
+fn calendar_problem(file: &std::path::Path, e: CalendarError) -> Problem {
+    match e {
+        CalendarError::File { file, line, message } => Problem { file, line, message },
+        other => Problem { file: file.to_path_buf(), line: 1, message: other.to_string() },
+    }
+}
 
 use crate::exit;
 
 /// Validates every catalog and scenario file under `paths` without running scenarios.
 pub fn check(paths: &[PathBuf]) -> Result<u8> {
     let mut problems: Vec<Problem> = Vec::new();
-    let (mut procedures, mut scenarios) = (0usize, 0usize);
+    let (mut procedures, mut scenarios, mut others) = (0usize, 0usize, 0usize);
     let mut runner = Runner::new();
     for path in paths {
         let files = match toml_files(path) {
@@ -37,6 +46,14 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     Ok(()) => scenarios += 1,
                     Err(e) => problems.extend(e.problems),
                 },
+                FileKind::Notice => match Notice::parse(&text, &file) {
+                    Ok(_) => others += 1,
+                    Err(e) => problems.push(calendar_problem(&file, e)),
+                },
+                FileKind::OfficeHours => match OfficeHours::parse(&text, &file) {
+                    Ok(_) => others += 1,
+                    Err(e) => problems.push(calendar_problem(&file, e)),
+                },
             }
         }
     }
@@ -44,7 +61,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        println!("ok: {procedures} procedure(s), {scenarios} scenario(s)");
+        println!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours file(s)");
         Ok(exit::OK)
     } else {
         eprintln!("{} problem(s)", problems.len());

@@ -256,3 +256,46 @@ fn help_and_unknown_commands() {
     let o = motcua(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn seeds() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../seeds")
+}
+
+#[test]
+fn test_and_check_the_seeds() {
+    let o = motcua(&["test", seeds().join("scenarios").to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let last = stdout(&o).lines().last().unwrap().to_string();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    let o = motcua(&["check", seeds().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn failing_and_broken_scenarios_exit_1_and_2() {
+    let dir = temp_dir("scenarios");
+    let catalog = seeds().join("procedures");
+    let scenario = |expect: &str| {
+        format!(
+            "name = \"t\"\nprocedure = \"1.000894\"\ncatalog = \"{}\"\n[[step]]\nat = \"2025-03-04T15:00\"\ndo = \"receive\"\nexpect = {{ due = \"{expect}\" }}\n",
+            catalog.display()
+        )
+    };
+    std::fs::write(dir.join("ok.toml"), scenario("2025-03-04T17:00")).unwrap();
+    std::fs::write(dir.join("wrong.toml"), scenario("2025-03-05T17:00")).unwrap();
+    let o = motcua(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("wrong.toml:4: due: expected 2025-03-05T17:00, got 2025-03-04T17:00"), "{out}");
+    assert!(out.ends_with("1 passed, 1 failed\n"), "{out}");
+    std::fs::write(
+        dir.join("broken.toml"),
+        "name = \"t\"\nprocedure = \"1.000894\"\n[[step]]\nat = \"x\"\ndo = \"receive\"\n",
+    )
+    .unwrap();
+    let o = motcua(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.toml:4: at: invalid time"), "{}", stderr(&o));
+    let o = motcua(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

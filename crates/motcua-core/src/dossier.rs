@@ -297,11 +297,12 @@ pub fn decide(
             if !open {
                 return Err(not_allowed(kind, status));
             }
-            let si = state.step_index(step).ok_or_else(|| DomainError::UnknownStep { step: step.clone() })?;
-            let s = &state.steps[si];
-            if !s.is_active() {
-                return Err(DomainError::StepNotActive { step: step.clone() });
+            if procedure.step_index(step).is_none() {
+                return Err(DomainError::UnknownStep { step: step.clone() });
             }
+            let Some(s) = state.step_index(step).map(|si| &state.steps[si]).filter(|s| s.is_active()) else {
+                return Err(DomainError::StepNotActive { step: step.clone() });
+            };
             let outcome = s.due.map_or(Outcome::OnTime, |due| Outcome::judge(now, due));
             Ok(vec![Event::StepCompleted { at: now, step: step.clone(), outcome }])
         }

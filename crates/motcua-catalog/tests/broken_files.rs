@@ -1,0 +1,99 @@
+//! Broken procedure and scenario files yield problems with file, line and field.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use motcua_catalog::{parse_procedures, parse_scenario, Problem};
+use proptest::prelude::*;
+
+fn procedure_problems(text: &str) -> Vec<String> {
+    parse_procedures(text, Path::new("p.toml")).unwrap_err().problems.iter().map(Problem::to_string).collect()
+}
+
+fn scenario_problems(text: &str) -> Vec<String> {
+    parse_scenario(text, Path::new("s.toml")).unwrap_err().problems.iter().map(Problem::to_string).collect()
+}
+
+const HEAD: &str = "code = \"1.000001\"\nname = \"x\"\nlevel = \"commune\"\nonline = \"full\"\n";
+
+#[test]
+fn missing_field() {
+    let p = procedure_problems(&format!("{HEAD}limit_source = \"s\"\n"));
+    assert_eq!(p, ["p.toml:1: missing field `limit`"]);
+    let p = procedure_problems("[[procedure]]\ncode = \"1.000001\"\nname = \"x\"\n");
+    assert!(p[0].starts_with("p.toml:1: missing field `level`"), "{p:?}");
+}
+
+#[test]
+fn unknown_unit_bad_code_and_bad_enum() {
+    let p = procedure_problems(&format!("{HEAD}limit = \"3 fortnights\"\nlimit_source = \"s\"\n"));
+    assert!(p[0].starts_with("p.toml:5: limit: invalid time limit \"3 fortnights\""), "{p:?}");
+    let p = procedure_problems("code = \"1.0001\"\nname = \"x\"\nlevel = \"county\"\nonline = \"full\"\nlimit = \"1 day\"\nlimit_source = \"s\"\n");
+    assert!(p[0].starts_with("p.toml:1: code: invalid procedure code"), "{p:?}");
+    assert!(p[1].starts_with("p.toml:3: level: unknown value \"county\""), "{p:?}");
+    let p = procedure_problems(&format!(
+        "{HEAD}limit = \"1 day\"\nlimit_source = \"s\"\n[[fee]]\nname = \"f\"\namount = \"-5\"\n"
+    ));
+    assert!(p[0].starts_with("p.toml:9: fee.amount"), "{p:?}");
+    let p = procedure_problems(&format!("{HEAD}limit = \"1 day\"\nlimit_source = \"s\"\ncolour = \"red\"\n"));
+    assert!(p[0].starts_with("p.toml:7: unknown field `colour`"), "{p:?}");
+}
+
+fn step(id: &str, allotment: &str, after: &str) -> String {
+    format!("\n[[step]]\nid = \"{id}\"\nname = \"{id}\"\nagency = \"a-{id}\"\nrole = \"specialist\"\nallotment = \"{allotment}\"\nafter = [{after}]\n")
+}
+
+#[test]
+fn allotments_over_the_limit_cycles_and_unknown_steps() {
+    let base = format!("{HEAD}limit = \"1 working day\"\nlimit_source = \"s\"\n");
+    let p = procedure_problems(&format!(
+        "{base}{}{}",
+        step("a", "0.5 working days", ""),
+        step("b", "1 working day", "\"a\"")
+    ));
+    assert_eq!(p.len(), 1);
+    assert!(p[0].starts_with("p.toml:5: step: the chain ending at step \"b\" takes 12 working hours"), "{p:?}");
+    let base = format!("{HEAD}limit = \"9 working days\"\nlimit_source = \"s\"\n");
+    let p = procedure_problems(&format!(
+        "{base}{}{}",
+        step("a", "1 working day", "\"b\""),
+        step("b", "1 working day", "\"a\"")
+    ));
+    assert!(p[0].contains("is on a cycle"), "{p:?}");
+    assert!(p[0].starts_with("p.toml:14: step[0].after"), "{p:?}");
+    let p = procedure_problems(&format!("{base}{}", step("a", "1 working day", "\"zz\"")));
+    assert_eq!(p, ["p.toml:14: step[0].after: unknown step \"zz\""]);
+    let p = procedure_problems(&format!("{base}{}", step("a", "3 days", "")));
+    assert!(p[0].contains("must be working time"), "{p:?}");
+}
+
+#[test]
+fn broken_scenarios() {
+    let head = "name = \"s\"\nprocedure = \"1.001193\"\n";
+    let p = scenario_problems(&format!("{head}[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"dance\"\n"));
+    assert!(p[0].starts_with("s.toml:5: do: unknown command \"dance\""), "{p:?}");
+    let p = scenario_problems(&format!("{head}[[step]]\nat = \"2025-02-30T09:00\"\ndo = \"receive\"\n"));
+    assert!(p[0].starts_with("s.toml:4: at: invalid time"), "{p:?}");
+    let p = scenario_problems(&format!("{head}[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"start_step\"\n"));
+    assert_eq!(p, ["s.toml:5: do = \"start_step\" needs `step`"]);
+    let p = scenario_problems(&format!(
+        "{head}[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\nexpect = {{ outcome = \"soon\" }}\n"
+    ));
+    assert!(p[0].starts_with("s.toml:6: expect.outcome: unknown \"soon\""), "{p:?}");
+    let p = scenario_problems(&format!("{head}[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n[[step]]\nat = \"2025-03-04T08:00\"\ndo = \"withdraw\"\n"));
+    assert!(p[0].starts_with("s.toml:7: at:"), "{p:?}");
+    let p = scenario_problems(
+        "name = \"s\"\nprocedure = \"1.00\"\n[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n",
+    );
+    assert!(p[0].starts_with("s.toml:2: procedure:"), "{p:?}");
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_text_never_panics(s in any::<String>()) {
+        let _ = parse_procedures(&s, Path::new("x.toml"));
+        let _ = parse_scenario(&s, Path::new("x.toml"));
+        let _ = motcua_catalog::file_kind(&s);
+    }
+}
