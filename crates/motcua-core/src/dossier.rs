@@ -172,6 +172,20 @@ impl Dossier {
         Some(self.finished_at? <= self.rescheduled_due?)
     }
 
+    /// Whether the applicant's time to supplement has run out at `now`, so the agency may stop
+    /// the dossier (NĐ 297/2025: 15 working days from the request; the procedure's
+    /// `policy.supplement_deadline`). `decide` does not stop it by itself: the law says the
+    /// dossier *may* be closed.
+    pub fn supplement_expired(&self, now: Timestamp, ctx: &Context<'_>) -> Result<bool, DomainError> {
+        let (Some(pause), Some(limit)) = (self.pause, ctx.procedure.policy.supplement_deadline) else {
+            return Ok(false);
+        };
+        if pause.kind != PauseKind::Supplement {
+            return Ok(false);
+        }
+        Ok(ctx.calendar.due_from(pause.since, limit)?.is_some_and(|deadline| now > deadline))
+    }
+
     fn step_index(&self, id: &StepId) -> Option<usize> {
         self.steps.iter().position(|s| &s.id == id)
     }

@@ -266,3 +266,18 @@ fn open_dossiers_are_in_time_or_overdue() {
     assert_eq!(r.dossier.judgement(t("2025-03-04T09:00")), Judgement::InTime);
     assert_eq!(r.dossier.judgement(t("2025-03-04T09:01")), Judgement::Overdue);
 }
+
+#[test]
+fn supplement_deadline_tells_when_the_dossier_may_be_closed() {
+    let mut r = Run::new(Procedure::simple("1.000002".parse().unwrap(), "x", Limit::working_days(3)));
+    r.receive("2025-03-03T09:00");
+    r.run("2025-03-03T14:00", Command::RequestSupplement { reason: "x".into() });
+    let ctx = Context { procedure: &r.procedure, calendar: cal() };
+    // 15 working days from Mon 3/3 14:00 → Mon 24/3 14:00.
+    assert!(!r.dossier.supplement_expired(t("2025-03-24T14:00"), &ctx).unwrap());
+    assert!(r.dossier.supplement_expired(t("2025-03-24T14:01"), &ctx).unwrap());
+    let mut p = r.procedure.clone();
+    p.policy.supplement_deadline = None;
+    let ctx = Context { procedure: &p, calendar: cal() };
+    assert!(!r.dossier.supplement_expired(t("2026-01-01T00:00"), &ctx).unwrap());
+}
