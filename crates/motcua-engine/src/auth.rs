@@ -1,0 +1,147 @@
+//! Who may do what to which dossier (issue #4 §2). Each command states the roles it needs and
+//! the agency relation: officers act on dossiers of their own agency (the receiving agency in
+//! the dossier code) or on the step their agency performs in an inter-agency chain; citizens act
+//! only on their own dossiers; systems (the national portal, sync workers) act on any.
+
+use std::fmt;
+
+use motcua_core::{Command, CommandKind, DossierCode};
+use serde::{Deserialize, Serialize};
+
+/// A pseudonymous actor id (an account id, never a CCCD), safe to log.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ActorId(pub String);
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An actor's role.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorRole {
+    /// An applicant.
+    Citizen,
+    /// A one-stop-shop officer.
+    Clerk,
+    /// A specialist who appraises dossiers.
+    Specialist,
+    /// A leader who signs decisions.
+    Leader,
+    /// A system: the national portal, a sync worker.
+    System,
+}
+
+/// Someone (or something) issuing a command.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Actor {
+    /// Pseudonymous id.
+    pub id: ActorId,
+    /// ActorRole.
+    pub role: ActorRole,
+    /// The agency an officer belongs to (an agency code such as `H42.12`, or a step's agency
+    /// label such as `cong-an-xa`); `None` for citizens and systems.
+    pub agency: Option<String>,
+}
+
+impl Actor {
+    /// An officer of `agency`.
+    pub fn officer(id: &str, role: ActorRole, agency: &str) -> Actor {
+        Actor { id: ActorId(id.to_string()), role, agency: Some(agency.to_string()) }
+    }
+
+    /// A citizen.
+    pub fn citizen(id: &str) -> Actor {
+        Actor { id: ActorId(id.to_string()), role: ActorRole::Citizen, agency: None }
+    }
+
+    /// A system.
+    pub fn system(id: &str) -> Actor {
+        Actor { id: ActorId(id.to_string()), role: ActorRole::System, agency: None }
+    }
+}
+
+/// Why an actor may not run a command. Carries no personal data.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("{actor} ({role:?}) may not {command} on {dossier}: {reason}")]
+pub struct Denied {
+    /// Who.
+    pub actor: ActorId,
+    /// With which role.
+    pub role: ActorRole,
+    /// What.
+    pub command: CommandKind,
+    /// On which dossier.
+    pub dossier: DossierCode,
+    /// Why.
+    pub reason: String,
+}
+
+/// The roles that may issue a command kind (systems may issue any).
+pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
+    use ActorRole::*;
+    use CommandKind as K;
+    match kind {
+        K::Submit => &[Citizen],
+        K::Receive | K::RefuseAtIntake | K::ReceiveSupplement | K::ConfirmFinancialObligation | K::ReturnResult => {
+            &[Clerk]
+        }
+        K::StartStep | K::Transfer | K::CompleteStep => &[Clerk, Specialist, Leader],
+        K::RequestSupplement | K::RequestFinancialObligation => &[Clerk, Specialist],
+        K::Suspend | K::Resume | K::Finish => &[Specialist, Leader],
+        K::Extend | K::Stop => &[Leader],
+        K::Withdraw => &[Citizen, Clerk],
+    }
+}
+
+/// What the engine knows about a dossier's parties.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Parties {
+    /// The citizen who submitted it, if submitted online by a citizen.
+    pub applicant: Option<ActorId>,
+}
+
+/// Decides whether `actor` may run `command` on `dossier`. `step_agency` is the agency label of
+/// the step the command names, if any.
+pub fn authorize(
+    actor: &Actor,
+    dossier: &DossierCode,
+    parties: &Parties,
+    command: &Command,
+    step_agency: Option<&str>,
+) -> Result<(), Denied> {
+    let kind = command.kind();
+    let deny = |reason: &str| Denied {
+        actor: actor.id.clone(),
+        role: actor.role,
+        command: kind,
+        dossier: dossier.clone(),
+        reason: reason.to_string(),
+    };
+    if actor.role == ActorRole::System {
+        return Ok(());
+    }
+    if !roles_for(kind).contains(&actor.role) {
+        return Err(deny("the role may not issue this command"));
+    }
+    match actor.role {
+        ActorRole::Citizen => match kind {
+            CommandKind::Submit => Ok(()),
+            _ if parties.applicant.as_ref() == Some(&actor.id) => Ok(()),
+            _ => Err(deny("a citizen may act only on their own dossier")),
+        },
+        _ => {
+            let Some(agency) = actor.agency.as_deref() else {
+                return Err(deny("an officer must belong to an agency"));
+            };
+            if agency == dossier.agency().as_str() || step_agency == Some(agency) {
+                Ok(())
+            } else {
+                Err(deny("the dossier belongs to another agency"))
+            }
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! The engine: `handle(request) -> Outcome` around the pure core (DESIGN.md "Data flow").
+
+use std::collections::HashMap;
+
+use motcua_calendar::{Timestamp, WorkCalendar};
+use motcua_core::{
+    apply, decide, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure, ProcedureCode,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{authorize, Actor, ActorRole, Denied, Parties};
+use crate::projection::{Counters, Deadlines};
+use crate::store::{
+    AppendBatch, DossierSummary, Hash, IdempotencyRecord, Store, StoreError, StoredEvent, StreamAppend, SyncMessage,
+    GENESIS,
+};
+
+/// Most retries after losing an optimistic-concurrency race.
+pub const MAX_RETRIES: u32 = 3;
+
+/// One command as the engine receives it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Request {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// The command.
+    pub command: Command,
+    /// Who issues it.
+    pub actor: Actor,
+    /// The same key with the same command returns the first outcome without writing again.
+    pub idempotency_key: Option<String>,
+    /// When (stamped by the caller; the engine reads no clock).
+    pub now: Timestamp,
+}
+
+/// What a handled command did.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Outcome {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// Its version after the command.
+    pub version: u64,
+    /// The events written (or, for a repeated idempotency key, those written the first time).
+    pub events: Vec<Event>,
+    /// True when this is the stored outcome of an earlier request with the same key.
+    pub replayed: bool,
+    /// How many times the command was redone after losing a race.
+    pub retries: u32,
+}
+
+/// Why the engine refused or failed a command.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The actor may not do this (logged without personal data).
+    #[error("unauthorized: {0}")]
+    Unauthorized(#[from] Denied),
+    /// The domain rules reject the command.
+    #[error("rejected: {0}")]
+    Rejected(#[from] DomainError),
+    /// The idempotency key was used for another command.
+    #[error("idempotency key {key:?} was already used for a different command on {dossier}")]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+        /// The dossier of its first use.
+        dossier: DossierCode,
+    },
+    /// No dossier with this code, and the command does not create one.
+    #[error("no dossier {0}; only submit or receive create one")]
+    NoSuchDossier(DossierCode),
+    /// The engine does not know the procedure.
+    #[error("unknown procedure {0}")]
+    UnknownProcedure(ProcedureCode),
+    /// Still losing races after [`MAX_RETRIES`].
+    #[error("gave up after {MAX_RETRIES} version conflicts on {0}")]
+    Contention(DossierCode),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Unauthorized(_) => "unauthorized",
+            EngineError::Rejected(e) => e.code(),
+            EngineError::IdempotencyConflict { .. } => "idempotency_conflict",
+            EngineError::NoSuchDossier(_) => "no_such_dossier",
+            EngineError::UnknownProcedure(_) => "unknown_procedure",
+            EngineError::Contention(_) => "contention",
+            EngineError::Store(_) => "store",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Hot {
+    state: Dossier,
+    parties: Parties,
+    last_hash: Hash,
+}
+
+/// Handles commands against a [`Store`].
+pub struct Engine<S: Store> {
+    store: S,
+    procedures: HashMap<ProcedureCode, Procedure>,
+    calendar: WorkCalendar,
+    hot: HashMap<DossierCode, Hot>,
+    counters: Counters,
+    deadlines: Deadlines,
+}
+
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    dossier: &'a DossierCode,
+    command: &'a Command,
+}
+
+fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
+    let json = serde_json::to_string(&Fingerprint { dossier, command }).unwrap_or_default();
+    Sha256::digest(json.as_bytes()).into()
+}
+
+/// The sync message for event `seq`, which moved `after` to a new national status.
+fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
+    let national = after.status?.national();
+    Some(SyncMessage {
+        id: format!("{dossier}#{seq}"),
+        dossier: dossier.clone(),
+        procedure: after.procedure.clone(),
+        national_status: national.code(),
+        received_at: after.received_at,
+        due: after.due,
+        channel: after.channel.map(|c| c.code()),
+        agency: dossier.agency().to_string(),
+        at,
+    })
+}
+
+impl<S: Store> Engine<S> {
+    /// An engine over `store` for these procedures and this calendar.
+    pub fn new(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
+        Engine {
+            store,
+            procedures: procedures.into_iter().map(|p| (p.code.clone(), p)).collect(),
+            calendar,
+            hot: HashMap::new(),
+            counters: Counters::default(),
+            deadlines: Deadlines::default(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The calendar.
+    pub fn calendar(&self) -> &WorkCalendar {
+        &self.calendar
+    }
+
+    /// A known procedure.
+    pub fn procedure(&self, code: &ProcedureCode) -> Option<&Procedure> {
+        self.procedures.get(code)
+    }
+
+    /// Live indicator counters (of the commands this engine handled; see
+    /// [`crate::rebuild_projections`] for the whole log).
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Live open-dossier deadlines.
+    pub fn deadlines(&self) -> &Deadlines {
+        &self.deadlines
+    }
+
+    /// A dossier's current state (from the cache, else the store).
+    pub fn dossier(&mut self, code: &DossierCode) -> Result<Option<Dossier>, EngineError> {
+        Ok(self.hot(code)?.map(|h| h.state.clone()))
+    }
+
+    /// Forgets cached states (they are reloaded from the store on next use).
+    pub fn clear_cache(&mut self) {
+        self.hot.clear();
+    }
+
+    fn hot(&mut self, code: &DossierCode) -> Result<Option<&Hot>, EngineError> {
+        if !self.hot.contains_key(code) {
+            let Some(stream) = self.store.load(code)? else { return Ok(None) };
+            let mut state = Dossier::new();
+            let mut last_hash = GENESIS;
+            for (i, e) in stream.events.iter().enumerate() {
+                // Pair of the store's own checks: contiguous sequence after load.
+                if e.seq != i as u64 + 1 || e.prev != last_hash {
+                    return Err(StoreError::Backend(format!("{code}: broken chain at event {}", i + 1)).into());
+                }
+                apply(&mut state, &e.event);
+                last_hash = e.hash;
+            }
+            self.hot.insert(code.clone(), Hot { state, parties: stream.parties, last_hash });
+        }
+        Ok(self.hot.get(code))
+    }
+
+    /// Handles one command: authorize, decide, append atomically (events, summary, outbox,
+    /// idempotency record) with optimistic concurrency, then apply. Retries after a version
+    /// conflict by reloading the dossier.
+    pub fn handle(&mut self, req: &Request) -> Result<Outcome, EngineError> {
+        if let Some(key) = &req.idempotency_key {
+            if let Some(rec) = self.store.idempotency(key)? {
+                return self.replay_idempotent(req, key, rec);
+            }
+        }
+        let mut retries = 0;
+        loop {
+            let (batch, planned) = self.plan(req)?;
+            match self.store.append(&batch) {
+                Ok(()) => return Ok(self.commit(req, planned, retries)),
+                Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
+                    retries += 1;
+                    self.hot.remove(&req.dossier);
+                }
+                Err(e) if e.is_conflict() => return Err(EngineError::Contention(req.dossier.clone())),
+                Err(e) => {
+                    self.hot.remove(&req.dossier);
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    /// Handles many commands and writes them in **one** store transaction (group commit).
+    /// Commands are decided in order against the evolving states; rejected ones are returned
+    /// as errors and write nothing. If the batch loses a race, every command is handled again
+    /// one by one.
+    pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
+        let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
+        let mut batch = AppendBatch::default();
+        let mut plans: Vec<(usize, Planned)> = Vec::new();
+        let mut stream_index: HashMap<DossierCode, usize> = HashMap::new();
+        let mut touched: HashMap<DossierCode, Option<Hot>> = HashMap::new();
+        for (i, req) in reqs.iter().enumerate() {
+            if req.idempotency_key.is_some() {
+                // Keys need a store lookup per request; handle those alone.
+                results.push(Some(self.handle(req)));
+                continue;
+            }
+            if !touched.contains_key(&req.dossier) {
+                let before = match self.hot(&req.dossier) {
+                    Ok(h) => h.cloned(),
+                    Err(e) => {
+                        results.push(Some(Err(e)));
+                        continue;
+                    }
+                };
+                touched.insert(req.dossier.clone(), before);
+            }
+            match self.plan(req) {
+                Ok((b, planned)) => {
+                    // Fold into the group: one StreamAppend per dossier.
+                    for s in b.streams {
+                        match stream_index.get(&s.dossier) {
+                            Some(&j) => {
+                                let existing = &mut batch.streams[j];
+                                existing.events.extend(s.events);
+                                existing.summary = s.summary;
+                                if existing.parties.is_none() {
+                                    existing.parties = s.parties;
+                                }
+                            }
+                            None => {
+                                stream_index.insert(s.dossier.clone(), batch.streams.len());
+                                batch.streams.push(s);
+                            }
+                        }
+                    }
+                    batch.outbox.extend(b.outbox);
+                    // Advance the cached state so the next command of the batch sees it.
+                    self.hot.insert(req.dossier.clone(), planned.hot.clone());
+                    plans.push((i, planned));
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        match self.store.append(&batch) {
+            Ok(()) => {
+                for (i, planned) in plans {
+                    let req = &reqs[i];
+                    results[i] = Some(Ok(self.commit(req, planned, 0)));
+                }
+            }
+            Err(_) => {
+                // Undo the cached advances, then redo each command alone.
+                for (code, before) in touched {
+                    match before {
+                        Some(h) => self.hot.insert(code, h),
+                        None => self.hot.remove(&code),
+                    };
+                }
+                for (i, _) in plans {
+                    results[i] = Some(self.handle(&reqs[i]));
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Backend("unreachable".into()).into())))
+            .collect()
+    }
+
+    fn replay_idempotent(&mut self, req: &Request, key: &str, rec: IdempotencyRecord) -> Result<Outcome, EngineError> {
+        if rec.fingerprint != fingerprint(&req.dossier, &req.command) {
+            return Err(EngineError::IdempotencyConflict { key: key.to_string(), dossier: rec.dossier });
+        }
+        let stream = self.store.load(&rec.dossier)?.unwrap_or_default();
+        let events = stream
+            .events
+            .iter()
+            .filter(|e| (rec.first_seq..=rec.last_seq).contains(&e.seq))
+            .map(|e| e.event.clone())
+            .collect();
+        Ok(Outcome { dossier: rec.dossier, version: rec.last_seq, events, replayed: true, retries: 0 })
+    }
+
+    fn plan(&mut self, req: &Request) -> Result<(AppendBatch, Planned), EngineError> {
+        let hot = self.hot(&req.dossier)?.cloned();
+        let (state, parties, last_hash, created) = match hot {
+            Some(h) => (h.state, h.parties, h.last_hash, false),
+            None => (Dossier::new(), Parties::default(), GENESIS, true),
+        };
+        let code = match (&state.procedure, &req.command) {
+            (Some(p), _) => p.clone(),
+            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure.clone(),
+            (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
+        };
+        let procedure = self.procedures.get(&code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
+        let step_agency = match &req.command {
+            Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
+                procedure.step_index(step).map(|i| procedure.steps[i].agency.as_str())
+            }
+            _ => None,
+        };
+        if let Err(denied) = authorize(&req.actor, &req.dossier, &parties, &req.command, step_agency) {
+            // Logged without personal data: pseudonymous actor id, role, command, dossier code.
+            return Err(denied.into());
+        }
+        let ctx = Context { procedure, calendar: &self.calendar };
+        let events = decide(&state, &req.command, req.now, &ctx)?;
+
+        let mut after = state.clone();
+        let mut prev = last_hash;
+        let mut stored = Vec::with_capacity(events.len());
+        let mut outbox = Vec::new();
+        for e in &events {
+            let national_before = after.status.map(|s| s.national());
+            apply(&mut after, e);
+            let sealed = StoredEvent::seal(&req.dossier, after.version, e.clone(), prev);
+            prev = sealed.hash;
+            if after.status.map(|s| s.national()) != national_before {
+                outbox.extend(sync_message(&req.dossier, after.version, &after, e.at()));
+            }
+            stored.push(sealed);
+        }
+        let mut new_parties = parties.clone();
+        if created && req.actor.role == ActorRole::Citizen {
+            new_parties.applicant = Some(req.actor.id.clone());
+        }
+        let summary = DossierSummary::of(&req.dossier, &after, prev);
+        let mut batch = AppendBatch {
+            streams: vec![StreamAppend {
+                dossier: req.dossier.clone(),
+                expected_version: state.version,
+                events: stored,
+                parties: created.then(|| new_parties.clone()),
+                summary,
+            }],
+            idempotency: Vec::new(),
+            outbox,
+        };
+        if let Some(key) = &req.idempotency_key {
+            batch.idempotency.push(IdempotencyRecord {
+                key: key.clone(),
+                fingerprint: fingerprint(&req.dossier, &req.command),
+                dossier: req.dossier.clone(),
+                first_seq: state.version + 1,
+                last_seq: after.version,
+            });
+        }
+        let sector = procedure.sector.clone();
+        Ok((batch, Planned { hot: Hot { state: after, parties: new_parties, last_hash: prev }, events, sector }))
+    }
+
+    fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
+        let Planned { hot, events, sector } = planned;
+        // A command's events share the dossier's procedure and channel: fold them against the
+        // state after the command.
+        for e in &events {
+            self.counters.record(&req.dossier, &sector, e, &hot.state);
+        }
+        self.deadlines.track(&req.dossier, &hot.state);
+        let version = hot.state.version;
+        self.hot.insert(req.dossier.clone(), hot);
+        Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
+    }
+}
+
+struct Planned {
+    hot: Hot,
+    events: Vec<Event>,
+    sector: String,
+}

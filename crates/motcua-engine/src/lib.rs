@@ -1,0 +1,57 @@
+//! # motcua-engine: the runtime around the pure core
+//!
+//! [`Engine::handle`] loads a dossier's hot state (cache, else [`Store`]), [`authorize`]s the
+//! actor, calls `motcua_core::decide`, appends the events atomically with optimistic
+//! concurrency (retrying after a lost race), applies them, updates projections, and writes
+//! national-portal outbox rows in the same transaction. An idempotency key returns the first
+//! outcome on a repeat, and is an error with a different command. Every stored event carries
+//! the SHA-256 of its predecessor; [`verify`] walks every chain and projection.
+//! [`Engine::handle_batch`] group-commits many commands in one transaction.
+//!
+//! Stores implement [`Store`]; [`MemoryStore`] is here, SQLite in `motcua-store-sqlite`.
+//! Outbox delivery ([`deliver`]) goes through a [`PortalClient`]; [`FakePortal`] fails, delays
+//! and duplicates on demand.
+
+#![warn(missing_docs)]
+
+mod auth;
+mod engine;
+mod outbox;
+mod projection;
+mod store;
+mod verify;
+
+pub use auth::{authorize, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
+pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
+pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
+pub use projection::{CounterKey, Counters, Deadlines, Tally};
+pub use store::{
+    chain_hash, encode_event, hex, AppendBatch, DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry,
+    OutboxUpdate, Store, StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
+};
+pub use verify::{verify, Fault, VerifyError, VerifyReport};
+
+use std::collections::HashMap;
+
+use motcua_core::{apply, Dossier, ProcedureCode};
+
+/// Rebuilds the indicator counters and deadline index from the whole log (replay).
+/// `sectors` gives each procedure's sector.
+pub fn rebuild_projections<S: Store + ?Sized>(
+    store: &S,
+    sectors: &HashMap<ProcedureCode, String>,
+) -> Result<(Counters, Deadlines), StoreError> {
+    let mut counters = Counters::default();
+    let mut deadlines = Deadlines::default();
+    for code in store.dossiers()? {
+        let Some(stream) = store.load(&code)? else { continue };
+        let mut state = Dossier::new();
+        for e in &stream.events {
+            apply(&mut state, &e.event);
+            let sector = state.procedure.as_ref().and_then(|p| sectors.get(p)).map_or("", String::as_str);
+            counters.record(&code, sector, &e.event, &state);
+        }
+        deadlines.track(&code, &state);
+    }
+    Ok((counters, deadlines))
+}

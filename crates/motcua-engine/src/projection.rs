@@ -1,0 +1,149 @@
+//! Projections: indicator counters and the open-dossier deadline index. Both are folds over
+//! events, so they can always be rebuilt from the log (and `verify` does).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use motcua_calendar::Timestamp;
+use motcua_core::{Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use serde::{Deserialize, Serialize};
+
+/// What the counters are grouped by (issue #4 §5): agency, procedure, sector, channel, day.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct CounterKey {
+    /// Receiving agency code.
+    pub agency: String,
+    /// Procedure.
+    pub procedure: ProcedureCode,
+    /// Sector of the procedure.
+    pub sector: String,
+    /// Channel code (1 direct, 2 online, 3 postal; 0 unknown).
+    pub channel: u8,
+    /// Local day (days since 1970-01-01) of the event counted.
+    pub day: i64,
+}
+
+/// Counts for one key.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Tally {
+    /// Dossiers accepted.
+    pub received: u64,
+    /// Dossiers refused at intake.
+    pub refused: u64,
+    /// Dossiers that reached a first terminal status with an outcome.
+    pub resolved: u64,
+    /// … of which early.
+    pub early: u64,
+    /// … of which on time.
+    pub on_time: u64,
+    /// … of which late.
+    pub late: u64,
+    /// Supplement requests.
+    pub supplement_requests: u64,
+}
+
+/// Indicator counters, keyed by [`CounterKey`].
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Counters {
+    tallies: BTreeMap<CounterKey, Tally>,
+}
+
+impl Counters {
+    /// Folds one event, given the dossier's state after it.
+    pub fn record(&mut self, dossier: &DossierCode, sector: &str, event: &Event, after: &Dossier) {
+        let Some(procedure) = after.procedure.clone() else { return };
+        let key = CounterKey {
+            agency: dossier.agency().to_string(),
+            procedure,
+            sector: sector.to_string(),
+            channel: after.channel.map_or(0, |c| c.code()),
+            day: event.at().local_day(),
+        };
+        let t = self.tallies.entry(key).or_default();
+        match event {
+            Event::Received { .. } => t.received += 1,
+            Event::RefusedAtIntake { .. } => t.refused += 1,
+            Event::SupplementRequested { .. } => t.supplement_requests += 1,
+            Event::Finished { outcome: Some(o), .. }
+            | Event::Withdrawn { outcome: Some(o), .. }
+            | Event::Stopped { outcome: Some(o), .. } => {
+                t.resolved += 1;
+                match o {
+                    Outcome::Early => t.early += 1,
+                    Outcome::OnTime => t.on_time += 1,
+                    Outcome::Late => t.late += 1,
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Every key and its tally.
+    pub fn iter(&self) -> impl Iterator<Item = (&CounterKey, &Tally)> {
+        self.tallies.iter()
+    }
+
+    /// The sum of every tally that `filter` accepts.
+    pub fn total(&self, filter: impl Fn(&CounterKey) -> bool) -> Tally {
+        let mut sum = Tally::default();
+        for (k, t) in &self.tallies {
+            if filter(k) {
+                sum.received += t.received;
+                sum.refused += t.refused;
+                sum.resolved += t.resolved;
+                sum.early += t.early;
+                sum.on_time += t.on_time;
+                sum.late += t.late;
+                sum.supplement_requests += t.supplement_requests;
+            }
+        }
+        sum
+    }
+}
+
+/// Open dossiers by due time, for "due soon" and "overdue" queries.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Deadlines {
+    by_due: BTreeSet<(Timestamp, DossierCode)>,
+    current: BTreeMap<DossierCode, Timestamp>,
+}
+
+impl Deadlines {
+    /// Updates a dossier after an event: indexed by due time while open with a due time.
+    pub fn track(&mut self, dossier: &DossierCode, after: &Dossier) {
+        if let Some(old) = self.current.remove(dossier) {
+            self.by_due.remove(&(old, dossier.clone()));
+        }
+        let open = after.finished_at.is_none() && after.status.is_some_and(|s| !s.is_terminal());
+        if let (true, Some(due)) = (open, after.due) {
+            self.by_due.insert((due, dossier.clone()));
+            self.current.insert(dossier.clone(), due);
+        }
+    }
+
+    /// Open dossiers already past their due time at `now` (as far as the due time goes; a
+    /// stopped clock is judged by `Dossier::judgement`).
+    pub fn overdue(&self, now: Timestamp) -> Vec<&DossierCode> {
+        self.by_due.range(..(now, min_code())).map(|(_, d)| d).collect()
+    }
+
+    /// Open dossiers due in `[from, until)`.
+    pub fn due_between(&self, from: Timestamp, until: Timestamp) -> Vec<&DossierCode> {
+        self.by_due.range((from, min_code())..(until, min_code())).map(|(_, d)| d).collect()
+    }
+
+    /// How many open dossiers have a due time.
+    pub fn len(&self) -> usize {
+        self.by_due.len()
+    }
+
+    /// Whether none do.
+    pub fn is_empty(&self) -> bool {
+        self.by_due.is_empty()
+    }
+}
+
+/// The smallest dossier code, to build range bounds.
+fn min_code() -> DossierCode {
+    // "0-000101-0000" is a valid code (agency "0", 2000-01-01, sequence 0).
+    "0-000101-0000".parse().unwrap_or_else(|_| unreachable!("a valid literal"))
+}

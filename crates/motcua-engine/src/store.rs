@@ -1,0 +1,411 @@
+//! The event log and its storage boundary: hash-chained stored events, the `Store` trait, and
+//! an in-memory store for tests and benchmarks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use motcua_calendar::Timestamp;
+use motcua_core::{Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Parties;
+
+/// Version of the stored event envelope. A change of meaning is a new event variant or a new
+/// schema number, never an edited one.
+pub const EVENT_SCHEMA: u16 = 1;
+
+/// A SHA-256 digest.
+pub type Hash = [u8; 32];
+
+/// The hash before a dossier's first event.
+pub const GENESIS: Hash = [0; 32];
+
+/// Lower-case hex of a hash.
+pub fn hex(h: &Hash) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One event as stored: its place in the dossier's chain and the hash that seals it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// 1-based position in the dossier's stream (= the dossier's version after it).
+    pub seq: u64,
+    /// Envelope schema.
+    pub schema: u16,
+    /// The event.
+    pub event: Event,
+    /// Hash of the previous event ([`GENESIS`] for the first).
+    pub prev: Hash,
+    /// SHA-256 over `prev`, the dossier code, `seq`, `schema` and the event's JSON.
+    pub hash: Hash,
+}
+
+/// The canonical bytes of an event (its JSON).
+pub fn encode_event(event: &Event) -> String {
+    // Serializing our own enum to JSON cannot fail (string keys, no non-finite floats).
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+/// The hash sealing an event (issue #4 §3).
+pub fn chain_hash(prev: &Hash, dossier: &DossierCode, seq: u64, schema: u16, payload: &str) -> Hash {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(dossier.to_string().as_bytes());
+    h.update([0u8]);
+    h.update(seq.to_be_bytes());
+    h.update(schema.to_be_bytes());
+    h.update(payload.as_bytes());
+    h.finalize().into()
+}
+
+impl StoredEvent {
+    /// Seals `event` as number `seq` after `prev`.
+    pub fn seal(dossier: &DossierCode, seq: u64, event: Event, prev: Hash) -> StoredEvent {
+        let hash = chain_hash(&prev, dossier, seq, EVENT_SCHEMA, &encode_event(&event));
+        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+    }
+}
+
+/// The current state of one dossier as a row: the projection `verify` checks and reports read.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct DossierSummary {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// Its procedure.
+    pub procedure: Option<ProcedureCode>,
+    /// Internal status code.
+    pub status: Option<String>,
+    /// National status code.
+    pub national: Option<u8>,
+    /// Channel code (1 direct, 2 online, 3 postal).
+    pub channel: Option<u8>,
+    /// Acceptance time.
+    pub received_at: Option<Timestamp>,
+    /// Due time.
+    pub due: Option<Timestamp>,
+    /// First terminal instant.
+    pub finished_at: Option<Timestamp>,
+    /// Outcome.
+    pub outcome: Option<Outcome>,
+    /// Events so far.
+    pub version: u64,
+    /// Hash of the last event.
+    pub last_hash: Hash,
+}
+
+impl DossierSummary {
+    /// The summary of `state` after the event sealed by `last_hash`.
+    pub fn of(dossier: &DossierCode, state: &Dossier, last_hash: Hash) -> DossierSummary {
+        DossierSummary {
+            dossier: dossier.clone(),
+            procedure: state.procedure.clone(),
+            status: state.status.map(|s| s.code().to_string()),
+            national: state.status.map(|s| s.national().code()),
+            channel: state.channel.map(|c| c.code()),
+            received_at: state.received_at,
+            due: state.due,
+            finished_at: state.finished_at,
+            outcome: state.outcome,
+            version: state.version,
+            last_hash,
+        }
+    }
+}
+
+/// A status change for the national portal (issue #4 §6).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SyncMessage {
+    /// Unique id: `<dossier code>#<seq>`; the portal deduplicates by it.
+    pub id: String,
+    /// Dossier code.
+    pub dossier: DossierCode,
+    /// Procedure code.
+    pub procedure: Option<ProcedureCode>,
+    /// National status code (1–10).
+    pub national_status: u8,
+    /// Receipt time.
+    pub received_at: Option<Timestamp>,
+    /// Due time.
+    pub due: Option<Timestamp>,
+    /// Channel code.
+    pub channel: Option<u8>,
+    /// Receiving agency code.
+    pub agency: String,
+    /// When the status changed.
+    pub at: Timestamp,
+}
+
+/// A message waiting in (or delivered from) the outbox.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The message.
+    pub message: SyncMessage,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before this instant.
+    pub next_attempt: Timestamp,
+    /// Acknowledged by the portal.
+    pub delivered: bool,
+}
+
+/// What happened to an outbox message.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum OutboxUpdate {
+    /// Acknowledged.
+    Delivered {
+        /// Message id.
+        id: String,
+    },
+    /// Failed; try again later.
+    Retry {
+        /// Message id.
+        id: String,
+        /// Attempts so far.
+        attempts: u32,
+        /// Next attempt.
+        next_attempt: Timestamp,
+    },
+}
+
+/// What an idempotency key recorded.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The key.
+    pub key: String,
+    /// Hash of the request (dossier + command) that first used the key.
+    pub fingerprint: Hash,
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// First event written.
+    pub first_seq: u64,
+    /// Last event written.
+    pub last_seq: u64,
+}
+
+/// Events to append to one dossier.
+#[derive(Clone, Debug)]
+pub struct StreamAppend {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// Its version before these events; the append fails if the store holds another.
+    pub expected_version: u64,
+    /// The events, sealed and numbered from `expected_version + 1`.
+    pub events: Vec<StoredEvent>,
+    /// Parties, recorded when the dossier is created.
+    pub parties: Option<Parties>,
+    /// The dossier's summary after the events.
+    pub summary: DossierSummary,
+}
+
+/// One atomic write: events of one or more dossiers, idempotency records, outbox messages.
+#[derive(Clone, Debug, Default)]
+pub struct AppendBatch {
+    /// Per-dossier appends (at most one per dossier).
+    pub streams: Vec<StreamAppend>,
+    /// Idempotency records.
+    pub idempotency: Vec<IdempotencyRecord>,
+    /// Messages for the national portal.
+    pub outbox: Vec<SyncMessage>,
+}
+
+/// A dossier's stream as loaded.
+#[derive(Clone, Debug, Default)]
+pub struct Stream {
+    /// Events in order.
+    pub events: Vec<StoredEvent>,
+    /// Parties.
+    pub parties: Parties,
+    /// The stored summary.
+    pub summary: Option<DossierSummary>,
+}
+
+/// Storage errors: few and inspectable.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another writer appended first.
+    #[error("version conflict on {dossier}: expected version {expected}, found {actual}")]
+    VersionConflict {
+        /// The dossier.
+        dossier: DossierCode,
+        /// What the writer expected.
+        expected: u64,
+        /// What the store holds.
+        actual: u64,
+    },
+    /// The backend failed (I/O, corruption, …).
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Whether the write lost an optimistic-concurrency race (retry after reloading).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::VersionConflict { .. })
+    }
+}
+
+/// Where the event log, projections, idempotency records and outbox live. Implementations
+/// make `append` atomic: all of a batch or none of it.
+pub trait Store: Send + Sync {
+    /// A dossier's stream (`None` if it has no events).
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError>;
+    /// Appends atomically, checking each stream's expected version.
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError>;
+    /// The record of an idempotency key.
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Every dossier with events, in code order.
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError>;
+    /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Records delivery outcomes.
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError>;
+    /// Messages not yet delivered.
+    fn outbox_pending(&self) -> Result<usize, StoreError>;
+}
+
+#[derive(Default)]
+struct Inner {
+    streams: BTreeMap<DossierCode, Stream>,
+    idempotency: HashMap<String, IdempotencyRecord>,
+    outbox: BTreeMap<(Timestamp, String), OutboxEntry>,
+    outbox_index: HashMap<String, (Timestamp, String)>,
+}
+
+/// An in-memory store: for tests, benchmarks and embedding without persistence.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Backend("a writer panicked while holding the store".into()))
+    }
+
+    /// Test hook: edits a stored event in place (to prove `verify` finds tampering).
+    pub fn tamper(&self, dossier: &DossierCode, seq: u64, edit: impl FnOnce(&mut StoredEvent)) {
+        if let Ok(mut inner) = self.lock() {
+            if let Some(e) = inner.streams.get_mut(dossier).and_then(|s| s.events.get_mut((seq - 1) as usize)) {
+                edit(e);
+            }
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        Ok(self.lock()?.streams.get(dossier).cloned())
+    }
+
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        // Check everything before writing anything: the batch is atomic.
+        for s in &batch.streams {
+            let actual = inner.streams.get(&s.dossier).map_or(0, |x| x.events.len() as u64);
+            if actual != s.expected_version {
+                return Err(StoreError::VersionConflict {
+                    dossier: s.dossier.clone(),
+                    expected: s.expected_version,
+                    actual,
+                });
+            }
+            debug_assert!(s.events.iter().enumerate().all(|(i, e)| e.seq == s.expected_version + 1 + i as u64));
+        }
+        for s in &batch.streams {
+            let stream = inner.streams.entry(s.dossier.clone()).or_default();
+            stream.events.extend(s.events.iter().cloned());
+            if let Some(p) = &s.parties {
+                stream.parties = p.clone();
+            }
+            stream.summary = Some(s.summary.clone());
+        }
+        for r in &batch.idempotency {
+            inner.idempotency.insert(r.key.clone(), r.clone());
+        }
+        for m in &batch.outbox {
+            let key = (m.at, m.id.clone());
+            inner.outbox_index.insert(m.id.clone(), key.clone());
+            inner
+                .outbox
+                .insert(key, OutboxEntry { message: m.clone(), attempts: 0, next_attempt: m.at, delivered: false });
+        }
+        Ok(())
+    }
+
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self.lock()?.idempotency.get(key).cloned())
+    }
+
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
+        Ok(self.lock()?.streams.keys().cloned().collect())
+    }
+
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        Ok(self
+            .lock()?
+            .outbox
+            .values()
+            .filter(|e| !e.delivered && e.next_attempt <= now)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        for u in updates {
+            let id = match u {
+                OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+            };
+            let Some(key) = inner.outbox_index.get(id).cloned() else { continue };
+            if let Some(e) = inner.outbox.get_mut(&key) {
+                match u {
+                    OutboxUpdate::Delivered { .. } => e.delivered = true,
+                    OutboxUpdate::Retry { attempts, next_attempt, .. } => {
+                        e.attempts = *attempts;
+                        e.next_attempt = *next_attempt;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn outbox_pending(&self) -> Result<usize, StoreError> {
+        Ok(self.lock()?.outbox.values().filter(|e| !e.delivered).count())
+    }
+}
+
+/// A shared store: several engines (writers) over one store.
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        (**self).load(dossier)
+    }
+    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+        (**self).append(batch)
+    }
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        (**self).idempotency(key)
+    }
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
+        (**self).dossiers()
+    }
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        (**self).outbox_due(now, limit)
+    }
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        (**self).outbox_update(updates)
+    }
+    fn outbox_pending(&self) -> Result<usize, StoreError> {
+        (**self).outbox_pending()
+    }
+}

@@ -1,0 +1,233 @@
+//! The engine as a portal embeds it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use motcua_core::*;
+use motcua_engine::*;
+use proptest::prelude::*;
+
+fn calendar() -> WorkCalendar {
+    WorkCalendar::builder().years(2025, 2026).build().unwrap()
+}
+
+fn procedure() -> Procedure {
+    let step = |id: &str, agency: &str, q: u32, after: &[&str]| Step {
+        id: id.into(),
+        name: id.to_string(),
+        agency: agency.to_string(),
+        role: motcua_core::Role::Specialist,
+        allotment: Limit::WorkingDays { quarters: q },
+        after: after.iter().map(|&a| a.into()).collect(),
+    };
+    let mut p = Procedure::simple("1.001612".parse().unwrap(), "Đăng ký hộ kinh doanh", Limit::working_days(3));
+    p.sector = "Hộ kinh doanh".into();
+    p.steps = vec![step("tiep-nhan", "H42.12", 1, &[]), step("tham-dinh", "phong-kt", 8, &["tiep-nhan"])];
+    p
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn code(n: u64) -> DossierCode {
+    DossierCode::new("H42.12".parse().unwrap(), chrono_date(), n)
+}
+
+fn chrono_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap()
+}
+
+fn clerk() -> Actor {
+    Actor::officer("clerk-1", ActorRole::Clerk, "H42.12")
+}
+
+fn leader() -> Actor {
+    Actor::officer("leader-1", ActorRole::Leader, "H42.12")
+}
+
+fn receive(n: u64, at: &str) -> Request {
+    Request {
+        dossier: code(n),
+        command: Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Direct },
+        actor: clerk(),
+        idempotency_key: None,
+        now: t(at),
+    }
+}
+
+fn req(n: u64, command: Command, actor: Actor, at: &str) -> Request {
+    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at) }
+}
+
+#[test]
+fn idempotency_returns_the_first_outcome_without_writing_again() {
+    let store = Arc::new(MemoryStore::new());
+    let mut e = Engine::new(store.clone(), [procedure()], calendar());
+    let mut r = receive(1, "2025-03-03T09:00");
+    r.idempotency_key = Some("k-1".into());
+    let first = e.handle(&r).unwrap();
+    assert!(!first.replayed);
+    let again = e.handle(&r).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.events, first.events);
+    assert_eq!(store.load(&code(1)).unwrap().unwrap().events.len(), 1, "nothing written twice");
+    // The same key with another command is an error.
+    let mut other = req(1, Command::RequestSupplement { reason: "x".into() }, clerk(), "2025-03-03T10:00");
+    other.idempotency_key = Some("k-1".into());
+    assert_eq!(e.handle(&other).unwrap_err().code(), "idempotency_conflict");
+    // A restarted engine over the same store still honours the key.
+    let mut restarted = Engine::new(store.clone(), [procedure()], calendar());
+    assert!(restarted.handle(&r).unwrap().replayed);
+    assert_eq!(store.load(&code(1)).unwrap().unwrap().events.len(), 1);
+}
+
+#[test]
+fn two_writers_race_one_wins_the_other_retries() {
+    let store = Arc::new(MemoryStore::new());
+    let mut a = Engine::new(store.clone(), [procedure()], calendar());
+    let mut b = Engine::new(store.clone(), [procedure()], calendar());
+    a.handle(&receive(1, "2025-03-03T09:00")).unwrap();
+    // Both writers now hold version 1 in their caches.
+    b.dossier(&code(1)).unwrap();
+    let won = a.handle(&req(1, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:05")).unwrap();
+    assert_eq!((won.version, won.retries), (2, 0));
+    // B's cached version 1 loses the race, reloads, and decides again on version 2.
+    let retried =
+        b.handle(&req(1, Command::RequestSupplement { reason: "x".into() }, clerk(), "2025-03-03T09:10")).unwrap();
+    assert_eq!((retried.version, retried.retries), (3, 1));
+    // Deciding again can also reject: the step is already started for everyone.
+    let e = b.handle(&req(1, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:11"));
+    assert_eq!(e.unwrap_err().code(), "not_allowed");
+    verify(&*store).unwrap();
+}
+
+#[test]
+fn unauthorized_actors_are_refused_and_nothing_is_written() {
+    let mut e = Engine::new(MemoryStore::new(), [procedure()], calendar());
+    let mut r = receive(1, "2025-03-03T09:00");
+    r.actor = Actor::officer("clerk-9", ActorRole::Clerk, "H42.99");
+    let err = e.handle(&r).unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+    assert!(err.to_string().contains("another agency"), "{err}");
+    assert!(e.store().load(&code(1)).unwrap().is_none());
+    r.actor = Actor::officer("spec-1", ActorRole::Specialist, "H42.12");
+    assert_eq!(e.handle(&r).unwrap_err().code(), "unauthorized");
+    // A citizen submits online and may withdraw their own dossier, not someone else's.
+    let submit = Command::Submit { procedure: "1.001612".parse().unwrap(), channel: Channel::Online };
+    e.handle(&req(2, submit, Actor::citizen("citizen-a"), "2025-03-03T09:00")).unwrap();
+    let err = e.handle(&req(2, Command::Withdraw, Actor::citizen("citizen-b"), "2025-03-03T09:30")).unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+    assert!(!err.to_string().contains("0012"), "no personal data in the message");
+    e.handle(&req(2, Command::Withdraw, Actor::citizen("citizen-a"), "2025-03-03T09:31")).unwrap();
+    // An officer of the next agency in the chain may act on the step it performs.
+    e.handle(&receive(3, "2025-03-03T09:00")).unwrap();
+    e.handle(&req(3, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:05")).unwrap();
+    e.handle(&req(3, Command::CompleteStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:10")).unwrap();
+    let other = Actor::officer("kt-1", ActorRole::Specialist, "phong-kt");
+    e.handle(&req(3, Command::Transfer { step: "tham-dinh".into() }, other.clone(), "2025-03-03T09:20")).unwrap();
+    let err =
+        e.handle(&req(3, Command::Finish { decision: Decision::Approved }, other, "2025-03-03T10:00")).unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+}
+
+#[test]
+fn tampering_is_detected_by_verify() {
+    let store = Arc::new(MemoryStore::new());
+    let mut e = Engine::new(store.clone(), [procedure()], calendar());
+    e.handle(&receive(1, "2025-03-03T09:00")).unwrap();
+    e.handle(&req(1, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:05")).unwrap();
+    e.handle(&req(1, Command::CompleteStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:10")).unwrap();
+    assert_eq!(verify(&*store).unwrap().events, 3);
+    store.tamper(&code(1), 2, |ev| {
+        if let Event::StepStarted { due, .. } = &mut ev.event {
+            *due = due.plus_minutes(600);
+        }
+    });
+    let err = verify(&*store).unwrap_err();
+    assert!(err.to_string().contains("event 2: content does not match its hash"), "{err}");
+}
+
+#[test]
+fn portal_down_then_back_every_message_once_in_the_dedup_view() {
+    let store = Arc::new(MemoryStore::new());
+    let mut e = Engine::new(store.clone(), [procedure()], calendar());
+    let mut ids = BTreeSet::new();
+    for n in 1..=20 {
+        let out = e.handle(&receive(n, "2025-03-03T09:00")).unwrap();
+        ids.insert(format!("{}#{}", out.dossier, out.version));
+        let out =
+            e.handle(&req(n, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:05")).unwrap();
+        ids.insert(format!("{}#{}", out.dossier, out.version));
+    }
+    assert_eq!(store.outbox_pending().unwrap(), 40);
+    let mut portal =
+        FakePortal { down_until: Some(t("2025-03-03T12:00")), lose_ack_every: Some(3), ..FakePortal::default() };
+    let mut now = t("2025-03-03T09:06");
+    let mut rounds = 0;
+    while store.outbox_pending().unwrap() > 0 {
+        let report = deliver(&*store, &mut portal, now, 16).unwrap();
+        if now < t("2025-03-03T12:00") {
+            assert_eq!(report.delivered, 0, "nothing gets through while the portal is down");
+        }
+        now = now.plus_minutes(7);
+        rounds += 1;
+        assert!(rounds < 500, "delivery must finish");
+    }
+    let got: BTreeSet<String> = portal.received.keys().cloned().collect();
+    assert_eq!(got, ids, "every message delivered, each once in the portal's view");
+    assert!(portal.deliveries > ids.len() as u64, "lost acknowledgements caused duplicates");
+}
+
+#[test]
+fn group_commit_writes_a_batch_in_one_transaction() {
+    let store = Arc::new(MemoryStore::new());
+    let mut e = Engine::new(store.clone(), [procedure()], calendar());
+    let mut reqs: Vec<Request> = (1..=50).map(|n| receive(n, "2025-03-03T09:00")).collect();
+    reqs.push(req(1, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:05"));
+    reqs.push(req(1, Command::ReturnResult, clerk(), "2025-03-03T09:06"));
+    let results = e.handle_batch(&reqs);
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 51);
+    assert_eq!(results[51].as_ref().unwrap_err().code(), "not_allowed");
+    assert_eq!(verify(&*store).unwrap(), VerifyReport { dossiers: 50, events: 51 });
+    assert_eq!(e.counters().total(|_| true).received, 50);
+}
+
+fn sectors() -> HashMap<ProcedureCode, String> {
+    [(procedure().code.clone(), procedure().sector.clone())].into_iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Replaying the log rebuilds the same projections as live processing.
+    #[test]
+    fn replay_rebuilds_live_projections(script in prop::collection::vec((1u64..6, 0u8..9, 0i64..600), 1..80)) {
+        let store = Arc::new(MemoryStore::new());
+        let mut e = Engine::new(store.clone(), [procedure()], calendar());
+        let mut now = t("2025-03-03T08:00");
+        for (n, which, dt) in script {
+            now = now.plus_minutes(dt);
+            let command = match which {
+                0 => Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Online },
+                1 => Command::StartStep { step: "tiep-nhan".into() },
+                2 => Command::CompleteStep { step: "tiep-nhan".into() },
+                3 => Command::Transfer { step: "tham-dinh".into() },
+                4 => Command::CompleteStep { step: "tham-dinh".into() },
+                5 => Command::RequestSupplement { reason: "x".into() },
+                6 => Command::ReceiveSupplement,
+                7 => Command::Finish { decision: Decision::Approved },
+                _ => Command::Withdraw,
+            };
+            let actor = if which == 7 { leader() } else { Actor::system("sync") };
+            let _ = e.handle(&Request { dossier: code(n), command, actor, idempotency_key: None, now });
+        }
+        let (counters, deadlines) = rebuild_projections(&*store, &sectors()).unwrap();
+        prop_assert_eq!(&counters, e.counters());
+        prop_assert_eq!(&deadlines, e.deadlines());
+        prop_assert!(verify(&*store).is_ok());
+    }
+}
