@@ -25,6 +25,29 @@ pub enum Command {
     Check(PathsCmd),
     /// Run rule-test scenarios (files or folders); prints failures and `N passed, M failed`.
     Test(PathsCmd),
+    /// Check every hash chain and projection of a store; exit 0 when intact, 1 with the first fault.
+    Verify(StoreCmd),
+    /// Show one dossier's history from a store.
+    Dossier(DossierCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct StoreCmd {
+    /// The store: sqlite:PATH.
+    #[arg(long, value_name = "sqlite:PATH")]
+    pub store: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DossierCmd {
+    /// The store: sqlite:PATH.
+    #[arg(long, value_name = "sqlite:PATH")]
+    pub store: String,
+    /// The dossier code.
+    pub code: String,
+    /// Output format (text or json).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@ mod args;
 mod calendar_cmd;
 mod due_cmd;
 mod rules_cmd;
+mod store_cmd;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ fn main() -> ExitCode {
         args::Command::Due(a) => due_cmd::run(a),
         args::Command::Check(a) => rules_cmd::check(&a.paths),
         args::Command::Test(a) => rules_cmd::test(&a.paths),
+        args::Command::Verify(a) => store_cmd::verify_cmd(&a.store),
+        args::Command::Dossier(a) => store_cmd::dossier_cmd(&a.store, &a.code, a.format),
     };
     match result {
         Ok(code) => ExitCode::from(code),

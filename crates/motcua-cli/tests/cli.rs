@@ -299,3 +299,52 @@ fn failing_and_broken_scenarios_exit_1_and_2() {
     let o = motcua(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn write_store(path: &std::path::Path) {
+    use motcua_calendar::{Limit, WorkCalendar};
+    use motcua_core::{Channel, Command, DossierCode, Procedure};
+    use motcua_engine::{Actor, ActorRole, Engine, Request};
+    let calendar = WorkCalendar::builder().years(2025, 2025).build().unwrap();
+    let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    let mut e = Engine::new(motcua_store_sqlite::SqliteStore::open(path).unwrap(), [procedure], calendar);
+    let date = chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap();
+    for n in 1..=3 {
+        let r = Request {
+            dossier: DossierCode::new("H42.12".parse().unwrap(), date, n),
+            command: Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Online },
+            actor: Actor::officer("clerk", ActorRole::Clerk, "H42.12"),
+            idempotency_key: None,
+            now: "2025-03-03T09:00".parse().unwrap(),
+        };
+        e.handle(&r).unwrap();
+    }
+}
+
+#[test]
+fn verify_and_dossier_on_a_sqlite_store() {
+    let dir = temp_dir("store");
+    let path = dir.join("s.sqlite");
+    write_store(&path);
+    let spec = format!("sqlite:{}", path.display());
+    let o = motcua(&["verify", "--store", &spec]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("ok: 3 dossiers, 3 events"), "{}", stdout(&o));
+    let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0002"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("due        2025-03-06T09:00+07:00"), "{}", stdout(&o));
+    let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0002", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["events"][0]["event"]["event"], "received");
+    let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0009"]);
+    assert_eq!(o.status.code(), Some(2));
+    // Edit one byte of a stored event: verify fails and names the dossier and event.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(16).position(|w| w == b"2025-03-06T09:00").unwrap();
+    bytes[at + 15] = b'1';
+    std::fs::write(&path, &bytes).unwrap();
+    let o = motcua(&["verify", "--store", &spec]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("FAULT: H42.12-250303-000"), "{}", stdout(&o));
+    let o = motcua(&["verify", "--store", "postgres://x"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -218,7 +218,18 @@ impl<S: Store> Engine<S> {
         }
         let mut retries = 0;
         loop {
-            let (batch, planned) = self.plan(req)?;
+            let (batch, planned) = match self.plan(req) {
+                Ok(p) => p,
+                // A rejection must not rest on a stale cache: if another writer moved the
+                // dossier, decide again on the fresh state.
+                Err(EngineError::Rejected(e)) if retries < MAX_RETRIES && self.cache_is_stale(&req.dossier)? => {
+                    let _ = e;
+                    retries += 1;
+                    self.hot.remove(&req.dossier);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match self.store.append(&batch) {
                 Ok(()) => return Ok(self.commit(req, planned, retries)),
                 Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
@@ -312,6 +323,13 @@ impl<S: Store> Engine<S> {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(StoreError::Backend("unreachable".into()).into())))
             .collect()
+    }
+
+    /// Whether the store holds a newer version of the dossier than the cache.
+    fn cache_is_stale(&self, code: &DossierCode) -> Result<bool, EngineError> {
+        let Some(cached) = self.hot.get(code) else { return Ok(false) };
+        let stored = self.store.load(code)?.map_or(0, |s| s.events.len() as u64);
+        Ok(stored != cached.state.version)
     }
 
     fn replay_idempotent(&mut self, req: &Request, key: &str, rec: IdempotencyRecord) -> Result<Outcome, EngineError> {

@@ -1,0 +1,103 @@
+//! `motcua verify --store sqlite:PATH` and `motcua dossier --store sqlite:PATH CODE`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use motcua_core::DossierCode;
+use motcua_engine::{hex, verify, Store, VerifyError};
+use motcua_store_sqlite::SqliteStore;
+use serde::Serialize;
+
+use crate::args::Format;
+use crate::exit;
+
+/// Parses `--store`: `sqlite:PATH` (the file must exist: these commands only read).
+pub fn open_existing(spec: &str) -> Result<SqliteStore> {
+    let Some(path) = spec.strip_prefix("sqlite:") else {
+        bail!("--store {spec:?}: expected sqlite:PATH");
+    };
+    let path = PathBuf::from(path);
+    if !path.is_file() {
+        bail!("--store {spec:?}: no such file");
+    }
+    SqliteStore::open(&path).with_context(|| format!("--store {spec}"))
+}
+
+pub fn verify_cmd(spec: &str) -> Result<u8> {
+    let store = open_existing(spec)?;
+    match verify(&store) {
+        Ok(r) => {
+            println!("ok: {} dossiers, {} events; every chain and projection checks out", r.dossiers, r.events);
+            Ok(exit::OK)
+        }
+        Err(VerifyError::Fault(f)) => {
+            println!("FAULT: {f}");
+            Ok(exit::FAILURES)
+        }
+        Err(VerifyError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    seq: u64,
+    at: String,
+    event: &'a motcua_core::Event,
+    hash: String,
+}
+
+pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
+    let code: DossierCode = code.parse().context("dossier code")?;
+    let store = open_existing(spec)?;
+    let Some(stream) = store.load(&code)? else {
+        bail!("no dossier {code} in {spec}");
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            let events: Vec<JsonEvent> = stream
+                .events
+                .iter()
+                .map(|e| JsonEvent { seq: e.seq, at: e.event.at().to_string(), event: &e.event, hash: hex(&e.hash) })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "dossier": code.to_string(), "summary": stream.summary, "events": events }),
+            )?;
+            writeln!(out)?;
+        }
+        _ => {
+            if let Some(s) = &stream.summary {
+                let show = |t: Option<motcua_calendar::Timestamp>| t.map_or("-".to_string(), |t| t.to_string());
+                writeln!(out, "dossier    {code}")?;
+                writeln!(out, "procedure  {}", s.procedure.as_ref().map_or("-".into(), |p| p.to_string()))?;
+                writeln!(
+                    out,
+                    "status     {} (national {})",
+                    s.status.as_deref().unwrap_or("-"),
+                    s.national.map_or("-".into(), |n| n.to_string())
+                )?;
+                writeln!(out, "received   {}", show(s.received_at))?;
+                writeln!(out, "due        {}", show(s.due))?;
+                writeln!(out, "finished   {}", show(s.finished_at))?;
+                writeln!(out, "outcome    {}", s.outcome.map_or("-".into(), |o| format!("{o:?}")))?;
+                writeln!(out)?;
+            }
+            for e in &stream.events {
+                let detail = serde_json::to_string(&e.event)?;
+                writeln!(
+                    out,
+                    "{:>3}  {}  {:<32} {}…  {}",
+                    e.seq,
+                    e.event.at(),
+                    e.event.name(),
+                    &hex(&e.hash)[..12],
+                    detail
+                )?;
+            }
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,6 @@
+-- Applied on every open. WAL lets readers run beside the writer; synchronous = FULL makes a
+-- committed transaction survive a crash of the process and of the machine.
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;
+PRAGMA busy_timeout = 5000;

@@ -1,0 +1,165 @@
+//! The SQLite store under the engine: durability, concurrency, tamper evidence, crashes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command as Process, Stdio};
+use std::sync::Arc;
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use motcua_core::*;
+use motcua_engine::*;
+use motcua_store_sqlite::{SqliteStore, SCHEMA_VERSION};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("motcua-sqlite-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("store.sqlite")
+}
+
+fn calendar() -> WorkCalendar {
+    WorkCalendar::builder().years(2025, 2026).build().unwrap()
+}
+
+fn procedure() -> Procedure {
+    Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3))
+}
+
+fn code(n: u64) -> DossierCode {
+    DossierCode::new("H42.12".parse().unwrap(), chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(), n)
+}
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn clerk() -> Actor {
+    Actor::officer("clerk-1", ActorRole::Clerk, "H42.12")
+}
+
+fn req(n: u64, command: Command, at: &str) -> Request {
+    Request { dossier: code(n), command, actor: clerk(), idempotency_key: None, now: t(at) }
+}
+
+fn receive() -> Command {
+    Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Direct }
+}
+
+#[test]
+fn events_survive_reopening_and_verify_passes() {
+    let path = temp("reopen");
+    {
+        let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+        e.handle(&req(1, receive(), "2025-03-03T09:00")).unwrap();
+        e.handle(&req(1, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, "2025-03-03T10:00")).unwrap();
+        let mut r = req(2, receive(), "2025-03-03T09:30");
+        r.idempotency_key = Some("portal-42".into());
+        e.handle(&r).unwrap();
+        assert_eq!(e.store().outbox_pending().unwrap(), 3);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(verify(&store).unwrap(), VerifyReport { dossiers: 2, events: 3 });
+    let mut e = Engine::new(store, [procedure()], calendar());
+    let d = e.dossier(&code(1)).unwrap().unwrap();
+    assert_eq!(d.status, Some(Status::SupplementRequested));
+    assert_eq!(d.due.unwrap().local_string(), "2025-03-06T09:00");
+    // The idempotency key survived too.
+    let mut r = req(2, receive(), "2025-03-03T09:30");
+    r.idempotency_key = Some("portal-42".into());
+    assert!(e.handle(&r).unwrap().replayed);
+    // Outbox delivery through the fake portal marks messages delivered in the file.
+    let mut portal = FakePortal::default();
+    let report = deliver(e.store(), &mut portal, t("2025-03-03T11:00"), 100).unwrap();
+    assert_eq!(report.delivered, 3);
+    assert_eq!(e.store().outbox_pending().unwrap(), 0);
+}
+
+#[test]
+fn two_connections_race_on_one_file() {
+    let path = temp("race");
+    let mut a = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+    let mut b = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+    a.handle(&req(1, receive(), "2025-03-03T09:00")).unwrap();
+    b.dossier(&code(1)).unwrap();
+    let won = a.handle(&req(1, Command::RequestSupplement { reason: "x".into() }, "2025-03-03T09:10")).unwrap();
+    assert_eq!(won.retries, 0);
+    // B's cache is stale: it loses the race, reloads, and the command is decided again.
+    let lost = b.handle(&req(1, Command::ReceiveSupplement, "2025-03-03T09:20")).unwrap();
+    assert_eq!((lost.version, lost.retries), (3, 1));
+    verify(a.store()).unwrap();
+}
+
+#[test]
+fn schema_is_versioned() {
+    let path = temp("schema");
+    drop(SqliteStore::open(&path).unwrap());
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = user_version_from_header(&path);
+    assert_eq!(conn, SCHEMA_VERSION);
+}
+
+/// Reads the schema version from the file header (no SQL outside the store crate's `sql/`).
+fn user_version_from_header(path: &std::path::Path) -> i64 {
+    // The header's user_version is the big-endian i32 at byte offset 60 of the database file.
+    let bytes = std::fs::read(path).unwrap();
+    i64::from(i32::from_be_bytes([bytes[60], bytes[61], bytes[62], bytes[63]]))
+}
+
+#[test]
+fn a_byte_edited_in_the_file_is_detected() {
+    let path = temp("tamper");
+    {
+        let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+        for n in 1..=5 {
+            e.handle(&req(n, receive(), "2025-03-03T09:00")).unwrap();
+        }
+        e.handle(&req(3, Command::RequestSupplement { reason: "MARKER-ABC".into() }, "2025-03-03T10:00")).unwrap();
+        e.store().checkpoint().unwrap();
+    }
+    assert!(verify(&SqliteStore::open(&path).unwrap()).is_ok());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(10).position(|w| w == b"MARKER-ABC").expect("payload stored as text");
+    bytes[at + 9] = b'D'; // "MARKER-ABD": still valid JSON, different content
+    std::fs::write(&path, &bytes).unwrap();
+    let err = verify(&SqliteStore::open(&path).unwrap()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("event 2: content does not match its hash"), "{msg}");
+    assert!(msg.contains("-0003"), "names the dossier: {msg}");
+}
+
+#[test]
+fn kill_dash_9_mid_load_loses_no_acknowledged_event() {
+    let path = temp("kill");
+    let mut child = Process::new(env!("CARGO_BIN_EXE_motcua-sqlite-writer"))
+        .args([path.to_str().unwrap(), "1000000", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut acked: Vec<String> = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("ack ") {
+            acked.push(rest.split(' ').next().unwrap().to_string());
+        }
+        if acked.len() >= 2000 {
+            break;
+        }
+    }
+    // SIGKILL: no destructor, no flush, no checkpoint.
+    let pid = child.id().to_string();
+    let status = Process::new("kill").args(["-9", &pid]).status().unwrap();
+    assert!(status.success());
+    let _ = child.wait();
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let report = verify(&*store).unwrap();
+    assert!(report.dossiers as usize >= acked.len(), "{} stored, {} acknowledged", report.dossiers, acked.len());
+    for c in &acked {
+        let code: DossierCode = c.parse().unwrap();
+        let stream = store.load(&code).unwrap().unwrap_or_else(|| panic!("acknowledged {c} lost"));
+        assert_eq!(stream.events.len(), 1);
+    }
+}
