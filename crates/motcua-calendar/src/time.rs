@@ -105,7 +105,18 @@ impl Timestamp {
 
     /// Local time formatted `YYYY-MM-DDTHH:MM`, without offset (the CLI's CSV form).
     pub fn local_string(self) -> String {
-        self.to_local_naive().format("%Y-%m-%dT%H:%M").to_string()
+        let mut s = String::with_capacity(16);
+        // Writing to a String cannot fail.
+        let _ = self.write_local(&mut s);
+        s
+    }
+
+    /// Writes `YYYY-MM-DDTHH:MM` (local) without going through a format-string parser: this
+    /// runs for every timestamp of every stored event.
+    fn write_local(self, w: &mut impl fmt::Write) -> fmt::Result {
+        let d = self.local_date();
+        let m = self.local_minute_of_day();
+        write!(w, "{:04}-{:02}-{:02}T{:02}:{:02}", d.year(), d.month(), d.day(), m / 60, m % 60)
     }
 
     /// Adds `minutes` wall-clock minutes (not working minutes), saturating at the ends of time.
@@ -138,7 +149,8 @@ pub fn date_from_day_number(day: i64) -> NaiveDate {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}+07:00", self.local_string())
+        self.write_local(f)?;
+        f.write_str("+07:00")
     }
 }
 

@@ -254,22 +254,12 @@ impl<S: Store> Engine<S> {
         let mut batch = AppendBatch::default();
         let mut plans: Vec<(usize, Planned)> = Vec::new();
         let mut stream_index: HashMap<DossierCode, usize> = HashMap::new();
-        let mut touched: HashMap<DossierCode, Option<Hot>> = HashMap::new();
+        let mut touched: Vec<DossierCode> = Vec::new();
         for (i, req) in reqs.iter().enumerate() {
             if req.idempotency_key.is_some() {
                 // Keys need a store lookup per request; handle those alone.
                 results.push(Some(self.handle(req)));
                 continue;
-            }
-            if !touched.contains_key(&req.dossier) {
-                let before = match self.hot(&req.dossier) {
-                    Ok(h) => h.cloned(),
-                    Err(e) => {
-                        results.push(Some(Err(e)));
-                        continue;
-                    }
-                };
-                touched.insert(req.dossier.clone(), before);
             }
             match self.plan(req) {
                 Ok((b, planned)) => {
@@ -293,6 +283,7 @@ impl<S: Store> Engine<S> {
                     batch.outbox.extend(b.outbox);
                     // Advance the cached state so the next command of the batch sees it.
                     self.hot.insert(req.dossier.clone(), planned.hot.clone());
+                    touched.push(req.dossier.clone());
                     plans.push((i, planned));
                     results.push(None);
                 }
@@ -307,12 +298,10 @@ impl<S: Store> Engine<S> {
                 }
             }
             Err(_) => {
-                // Undo the cached advances, then redo each command alone.
-                for (code, before) in touched {
-                    match before {
-                        Some(h) => self.hot.insert(code, h),
-                        None => self.hot.remove(&code),
-                    };
+                // Forget the cached advances (they reload from the store), then redo each
+                // command alone.
+                for code in &touched {
+                    self.hot.remove(code);
                 }
                 for (i, _) in plans {
                     results[i] = Some(self.handle(&reqs[i]));
@@ -347,10 +336,14 @@ impl<S: Store> Engine<S> {
     }
 
     fn plan(&mut self, req: &Request) -> Result<(AppendBatch, Planned), EngineError> {
-        let hot = self.hot(&req.dossier)?.cloned();
-        let (state, parties, last_hash, created) = match hot {
-            Some(h) => (h.state, h.parties, h.last_hash, false),
-            None => (Dossier::new(), Parties::default(), GENESIS, true),
+        self.hot(&req.dossier)?;
+        let empty;
+        let (state, parties, last_hash, created) = match self.hot.get(&req.dossier) {
+            Some(h) => (&h.state, &h.parties, h.last_hash, false),
+            None => {
+                empty = Hot { state: Dossier::new(), parties: Parties::default(), last_hash: GENESIS };
+                (&empty.state, &empty.parties, GENESIS, true)
+            }
         };
         let code = match (&state.procedure, &req.command) {
             (Some(p), _) => p.clone(),
@@ -364,12 +357,12 @@ impl<S: Store> Engine<S> {
             }
             _ => None,
         };
-        if let Err(denied) = authorize(&req.actor, &req.dossier, &parties, &req.command, step_agency) {
+        if let Err(denied) = authorize(&req.actor, &req.dossier, parties, &req.command, step_agency) {
             // Logged without personal data: pseudonymous actor id, role, command, dossier code.
             return Err(denied.into());
         }
         let ctx = Context { procedure, calendar: &self.calendar };
-        let events = decide(&state, &req.command, req.now, &ctx)?;
+        let events = decide(state, &req.command, req.now, &ctx)?;
 
         let mut after = state.clone();
         let mut prev = last_hash;

@@ -50,6 +50,18 @@ pub struct Counters {
 impl Counters {
     /// Folds one event, given the dossier's state after it.
     pub fn record(&mut self, dossier: &DossierCode, sector: &str, event: &Event, after: &Dossier) {
+        let counted = matches!(
+            event,
+            Event::Received { .. }
+                | Event::RefusedAtIntake { .. }
+                | Event::SupplementRequested { .. }
+                | Event::Finished { outcome: Some(_), .. }
+                | Event::Withdrawn { outcome: Some(_), .. }
+                | Event::Stopped { outcome: Some(_), .. }
+        );
+        if !counted {
+            return;
+        }
         let Some(procedure) = after.procedure.clone() else { return };
         let key = CounterKey {
             agency: dossier.agency().to_string(),
@@ -110,11 +122,15 @@ pub struct Deadlines {
 impl Deadlines {
     /// Updates a dossier after an event: indexed by due time while open with a due time.
     pub fn track(&mut self, dossier: &DossierCode, after: &Dossier) {
+        let open = after.finished_at.is_none() && after.status.is_some_and(|s| !s.is_terminal());
+        let wanted = if open { after.due } else { None };
+        if self.current.get(dossier).copied() == wanted {
+            return;
+        }
         if let Some(old) = self.current.remove(dossier) {
             self.by_due.remove(&(old, dossier.clone()));
         }
-        let open = after.finished_at.is_none() && after.status.is_some_and(|s| !s.is_terminal());
-        if let (true, Some(due)) = (open, after.due) {
+        if let Some(due) = wanted {
             self.by_due.insert((due, dossier.clone()));
             self.current.insert(dossier.clone(), due);
         }

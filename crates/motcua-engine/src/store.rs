@@ -321,7 +321,10 @@ impl Store for MemoryStore {
             debug_assert!(s.events.iter().enumerate().all(|(i, e)| e.seq == s.expected_version + 1 + i as u64));
         }
         for s in &batch.streams {
-            let stream = inner.streams.entry(s.dossier.clone()).or_default();
+            if !inner.streams.contains_key(&s.dossier) {
+                inner.streams.insert(s.dossier.clone(), Stream::default());
+            }
+            let Some(stream) = inner.streams.get_mut(&s.dossier) else { continue };
             stream.events.extend(s.events.iter().cloned());
             if let Some(p) = &s.parties {
                 stream.parties = p.clone();

@@ -269,3 +269,25 @@ impl Store for SqliteStore {
         Ok(n as usize)
     }
 }
+
+/// The naive baseline benchmarks compare the store with: a plain insert loop, one row per
+/// transaction, in a file with the store's own pragmas (WAL, `synchronous = FULL`).
+pub mod baseline {
+    use std::path::Path;
+
+    use rusqlite::{params, Connection};
+
+    use super::{backend, PRAGMAS};
+    use motcua_engine::StoreError;
+
+    /// Inserts `rows` rows of `payload`, each in its own committed transaction.
+    pub fn one_row_per_transaction(path: &Path, rows: u64, payload: &str) -> Result<(), StoreError> {
+        let conn = Connection::open(path).map_err(backend)?;
+        conn.execute_batch(PRAGMAS).map_err(backend)?;
+        conn.execute_batch(include_str!("../sql/baseline.sql")).map_err(backend)?;
+        for _ in 0..rows {
+            conn.execute("INSERT INTO baseline (payload) VALUES (?1)", params![payload]).map_err(backend)?;
+        }
+        Ok(())
+    }
+}
