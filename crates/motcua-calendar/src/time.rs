@@ -111,12 +111,44 @@ impl Timestamp {
         s
     }
 
-    /// Writes `YYYY-MM-DDTHH:MM` (local) without going through a format-string parser: this
-    /// runs for every timestamp of every stored event.
+    /// Writes `YYYY-MM-DDTHH:MM` (local). This runs for every timestamp of every stored event,
+    /// so years 0..=9999 are written digit by digit (civil-from-days arithmetic, no formatter).
     fn write_local(self, w: &mut impl fmt::Write) -> fmt::Result {
-        let d = self.local_date();
+        let mut buf = [0u8; 16];
+        match self.local_digits(&mut buf) {
+            Some(s) => w.write_str(s),
+            None => {
+                let d = self.local_date();
+                let m = self.local_minute_of_day();
+                write!(w, "{:04}-{:02}-{:02}T{:02}:{:02}", d.year(), d.month(), d.day(), m / 60, m % 60)
+            }
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM` into `buf`, or `None` outside years 0..=9999.
+    fn local_digits(self, buf: &mut [u8; 16]) -> Option<&str> {
+        let (y, mo, d) = civil_from_days(self.local_day());
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
         let m = self.local_minute_of_day();
-        write!(w, "{:04}-{:02}-{:02}T{:02}:{:02}", d.year(), d.month(), d.day(), m / 60, m % 60)
+        let put = |buf: &mut [u8; 16], at: usize, v: u32, width: usize| {
+            let mut v = v;
+            for i in (0..width).rev() {
+                buf[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(buf, 0, y as u32, 4);
+        buf[4] = b'-';
+        put(buf, 5, mo, 2);
+        buf[7] = b'-';
+        put(buf, 8, d, 2);
+        buf[10] = b'T';
+        put(buf, 11, u32::from(m / 60), 2);
+        buf[13] = b':';
+        put(buf, 14, u32::from(m % 60), 2);
+        std::str::from_utf8(&buf[..]).ok()
     }
 
     /// Adds `minutes` wall-clock minutes (not working minutes), saturating at the ends of time.
@@ -134,6 +166,21 @@ const VN_OFFSET: FixedOffset = match FixedOffset::east_opt(VN_OFFSET_MINUTES as 
 /// The fixed +07:00 offset.
 pub const fn vn_offset() -> FixedOffset {
     VN_OFFSET
+}
+
+/// (year, month, day) of a day number (days since 1970-01-01), proleptic Gregorian.
+/// Howard Hinnant's `civil_from_days`.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// Days since 1970-01-01 of a civil date.
@@ -255,6 +302,14 @@ mod tests {
     fn bad_input_is_an_error() {
         for s in ["", "2025-13-01T00:00", "2025-02-30T10:00", "tomorrow", "2025-01-01T25:00"] {
             assert!(s.parse::<Timestamp>().is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn civil_from_days_agrees_with_chrono() {
+        for day in (-800_000i64..3_000_000).step_by(997) {
+            let d = date_from_day_number(day);
+            assert_eq!(civil_from_days(day), (i64::from(d.year()), d.month(), d.day()), "{day}");
         }
     }
 

@@ -239,13 +239,38 @@ impl FromStr for DossierCode {
 }
 
 impl fmt::Display for DossierCode {
+    /// Written digit by digit: codes are formatted for every hash and outbox message.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let date = if self.date_digits == 8 {
-            self.date.format("%Y%m%d").to_string()
+        fn digits(buf: &mut [u8], mut v: u64) {
+            for b in buf.iter_mut().rev() {
+                *b = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        f.write_str(self.agency.as_str())?;
+        let mut date = [0u8; 10];
+        date[0] = b'-';
+        let y = self.date.year().rem_euclid(10_000) as u64;
+        let md = u64::from(self.date.month()) * 100 + u64::from(self.date.day());
+        let len = if self.date_digits == 8 {
+            digits(&mut date[1..5], y);
+            digits(&mut date[5..9], md);
+            9
         } else {
-            format!("{:02}{:02}{:02}", self.date.year() % 100, self.date.month(), self.date.day())
+            digits(&mut date[1..3], y % 100);
+            digits(&mut date[3..7], md);
+            7
         };
-        write!(f, "{}-{}-{:0width$}", self.agency, date, self.sequence, width = self.sequence_digits as usize)
+        date[len] = b'-';
+        f.write_str(std::str::from_utf8(&date[..=len]).map_err(|_| fmt::Error)?)?;
+        let width = usize::from(self.sequence_digits).clamp(1, 20);
+        let mut seq = [0u8; 20];
+        digits(&mut seq[..width], self.sequence);
+        let needed = std::iter::successors(Some(self.sequence), |v| (*v >= 10).then_some(v / 10)).count();
+        if needed > width {
+            return write!(f, "{}", self.sequence);
+        }
+        f.write_str(std::str::from_utf8(&seq[..width]).map_err(|_| fmt::Error)?)
     }
 }
 text_serde!(DossierCode);

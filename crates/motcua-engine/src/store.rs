@@ -271,8 +271,10 @@ pub trait Store: Send + Sync {
 struct Inner {
     streams: BTreeMap<DossierCode, Stream>,
     idempotency: HashMap<String, IdempotencyRecord>,
-    outbox: BTreeMap<(Timestamp, String), OutboxEntry>,
-    outbox_index: HashMap<String, (Timestamp, String)>,
+    /// Messages in the order written; `outbox_first_pending` skips the delivered prefix.
+    outbox: Vec<OutboxEntry>,
+    outbox_index: HashMap<String, usize>,
+    outbox_first_pending: usize,
 }
 
 /// An in-memory store: for tests, benchmarks and embedding without persistence.
@@ -335,11 +337,9 @@ impl Store for MemoryStore {
             inner.idempotency.insert(r.key.clone(), r.clone());
         }
         for m in &batch.outbox {
-            let key = (m.at, m.id.clone());
-            inner.outbox_index.insert(m.id.clone(), key.clone());
-            inner
-                .outbox
-                .insert(key, OutboxEntry { message: m.clone(), attempts: 0, next_attempt: m.at, delivered: false });
+            let i = inner.outbox.len();
+            inner.outbox_index.insert(m.id.clone(), i);
+            inner.outbox.push(OutboxEntry { message: m.clone(), attempts: 0, next_attempt: m.at, delivered: false });
         }
         Ok(())
     }
@@ -353,10 +353,9 @@ impl Store for MemoryStore {
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        Ok(self
-            .lock()?
-            .outbox
-            .values()
+        let inner = self.lock()?;
+        Ok(inner.outbox[inner.outbox_first_pending..]
+            .iter()
             .filter(|e| !e.delivered && e.next_attempt <= now)
             .take(limit)
             .cloned()
@@ -369,8 +368,8 @@ impl Store for MemoryStore {
             let id = match u {
                 OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
             };
-            let Some(key) = inner.outbox_index.get(id).cloned() else { continue };
-            if let Some(e) = inner.outbox.get_mut(&key) {
+            let Some(&i) = inner.outbox_index.get(id) else { continue };
+            if let Some(e) = inner.outbox.get_mut(i) {
                 match u {
                     OutboxUpdate::Delivered { .. } => e.delivered = true,
                     OutboxUpdate::Retry { attempts, next_attempt, .. } => {
@@ -380,11 +379,15 @@ impl Store for MemoryStore {
                 }
             }
         }
+        while inner.outbox.get(inner.outbox_first_pending).is_some_and(|e| e.delivered) {
+            inner.outbox_first_pending += 1;
+        }
         Ok(())
     }
 
     fn outbox_pending(&self) -> Result<usize, StoreError> {
-        Ok(self.lock()?.outbox.values().filter(|e| !e.delivered).count())
+        let inner = self.lock()?;
+        Ok(inner.outbox[inner.outbox_first_pending..].iter().filter(|e| !e.delivered).count())
     }
 }
 
