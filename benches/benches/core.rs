@@ -20,13 +20,8 @@ const DOSSIERS: usize = 2_000;
 const EVENTS_PER_DOSSIER: u64 = 9;
 
 fn procedure() -> Procedure {
-    let step = |id: &str, agency: &str, q: u32, after: &[&str]| Step {
-        id: id.into(),
-        name: id.to_string(),
-        agency: agency.to_string(),
-        role: Role::Specialist,
-        allotment: Limit::WorkingDays { quarters: q },
-        after: after.iter().map(|&a| a.into()).collect(),
+    let step = |id: &str, agency: &str, q: u32, after: &[&str]| {
+        Step::new(id, agency, Limit::WorkingDays { quarters: q }, after)
     };
     let mut p = Procedure::simple("1.001612".parse().unwrap(), "Đăng ký hộ kinh doanh", Limit::working_days(3));
     p.steps = vec![

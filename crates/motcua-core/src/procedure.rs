@@ -141,6 +141,34 @@ pub struct Step {
     pub after: Vec<StepId>,
 }
 
+impl Step {
+    /// A step performed by a specialist of `agency`, named after its id; `after` lists its
+    /// predecessors.
+    ///
+    /// ```
+    /// use motcua_calendar::Limit;
+    /// use motcua_core::{Role, Step};
+    /// let s = Step::new("tham-dinh", "ubnd-xa", Limit::WorkingDays { quarters: 2 }, &["tiep-nhan"]).with_role(Role::Leader);
+    /// assert_eq!(s.after[0].0, "tiep-nhan");
+    /// ```
+    pub fn new(id: &str, agency: &str, allotment: Limit, after: &[&str]) -> Step {
+        Step {
+            id: id.into(),
+            name: id.to_string(),
+            agency: agency.to_string(),
+            role: Role::Specialist,
+            allotment,
+            after: after.iter().map(|&a| a.into()).collect(),
+        }
+    }
+
+    /// The same step performed by `role`.
+    pub fn with_role(mut self, role: Role) -> Step {
+        self.role = role;
+        self
+    }
+}
+
 /// A document the applicant submits.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Document {
@@ -331,14 +359,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn step(id: &str, agency: &str, days_quarters: u32, after: &[&str]) -> Step {
-        Step {
-            id: id.into(),
-            name: id.to_string(),
-            agency: agency.to_string(),
-            role: Role::Specialist,
-            allotment: Limit::WorkingDays { quarters: days_quarters },
-            after: after.iter().map(|&a| a.into()).collect(),
-        }
+        Step::new(id, agency, Limit::WorkingDays { quarters: days_quarters }, after)
     }
 
     pub(crate) fn procedure(limit: Limit, steps: Vec<Step>) -> Procedure {

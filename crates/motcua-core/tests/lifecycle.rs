@@ -17,13 +17,8 @@ fn t(s: &str) -> Timestamp {
 }
 
 fn chain() -> Procedure {
-    let step = |id: &str, agency: &str, q: u32, after: &[&str]| Step {
-        id: id.into(),
-        name: id.to_string(),
-        agency: agency.to_string(),
-        role: Role::Specialist,
-        allotment: Limit::WorkingDays { quarters: q },
-        after: after.iter().map(|&a| a.into()).collect(),
+    let step = |id: &str, agency: &str, q: u32, after: &[&str]| {
+        Step::new(id, agency, Limit::WorkingDays { quarters: q }, after)
     };
     let mut p = Procedure::simple("1.000001".parse().unwrap(), "Liên thông thử", Limit::working_days(3));
     p.steps = vec![

@@ -18,13 +18,8 @@ fn cal() -> &'static WorkCalendar {
 fn procedures() -> &'static [Procedure] {
     static P: OnceLock<Vec<Procedure>> = OnceLock::new();
     P.get_or_init(|| {
-        let step = |id: &str, agency: &str, q: u32, after: &[&str]| Step {
-            id: id.into(),
-            name: id.to_string(),
-            agency: agency.to_string(),
-            role: Role::Specialist,
-            allotment: Limit::WorkingDays { quarters: q },
-            after: after.iter().map(|&a| a.into()).collect(),
+        let step = |id: &str, agency: &str, q: u32, after: &[&str]| {
+            Step::new(id, agency, Limit::WorkingDays { quarters: q }, after)
         };
         let mut chain = Procedure::simple("1.000001".parse().unwrap(), "chain", Limit::working_days(5));
         chain.steps = vec![

@@ -15,13 +15,8 @@ fn calendar() -> WorkCalendar {
 }
 
 fn procedure() -> Procedure {
-    let step = |id: &str, agency: &str, q: u32, after: &[&str]| Step {
-        id: id.into(),
-        name: id.to_string(),
-        agency: agency.to_string(),
-        role: motcua_core::Role::Specialist,
-        allotment: Limit::WorkingDays { quarters: q },
-        after: after.iter().map(|&a| a.into()).collect(),
+    let step = |id: &str, agency: &str, q: u32, after: &[&str]| {
+        Step::new(id, agency, Limit::WorkingDays { quarters: q }, after)
     };
     let mut p = Procedure::simple("1.001612".parse().unwrap(), "Đăng ký hộ kinh doanh", Limit::working_days(3));
     p.sector = "Hộ kinh doanh".into();
