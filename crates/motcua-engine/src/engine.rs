@@ -230,13 +230,16 @@ impl<S: Store> Engine<S> {
                 }
                 Err(e) => return Err(e),
             };
-            match self.store.append(&batch) {
+            match self.store.append(batch) {
                 Ok(()) => return Ok(self.commit(req, planned, retries)),
                 Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
                     retries += 1;
                     self.hot.remove(&req.dossier);
                 }
-                Err(e) if e.is_conflict() => return Err(EngineError::Contention(req.dossier.clone())),
+                Err(e) if e.is_conflict() => {
+                    self.hot.remove(&req.dossier);
+                    return Err(EngineError::Contention(req.dossier.clone()));
+                }
                 Err(e) => {
                     self.hot.remove(&req.dossier);
                     return Err(e.into());
@@ -281,8 +284,8 @@ impl<S: Store> Engine<S> {
                         }
                     }
                     batch.outbox.extend(b.outbox);
-                    // Advance the cached state so the next command of the batch sees it.
-                    self.hot.insert(req.dossier.clone(), planned.hot.clone());
+                    // `plan` advanced the cached state, so the next command of the batch sees
+                    // it; remember to forget it if the batch fails.
                     touched.push(req.dossier.clone());
                     plans.push((i, planned));
                     results.push(None);
@@ -290,7 +293,7 @@ impl<S: Store> Engine<S> {
                 Err(e) => results.push(Some(Err(e))),
             }
         }
-        match self.store.append(&batch) {
+        match self.store.append(batch) {
             Ok(()) => {
                 for (i, planned) in plans {
                     let req = &reqs[i];
@@ -335,17 +338,21 @@ impl<S: Store> Engine<S> {
         Ok(Outcome { dossier: rec.dossier, version: rec.last_seq, events, replayed: true, retries: 0 })
     }
 
+    /// Decides `req` and prepares its write. On success the cached state is already advanced
+    /// (events applied in place, no copy); the caller must drop the cache entry if the write
+    /// then fails.
     fn plan(&mut self, req: &Request) -> Result<(AppendBatch, Planned), EngineError> {
         self.hot(&req.dossier)?;
-        let empty;
-        let (state, parties, last_hash, created) = match self.hot.get(&req.dossier) {
-            Some(h) => (&h.state, &h.parties, h.last_hash, false),
+        let created = !self.hot.contains_key(&req.dossier);
+        let new_hot;
+        let hot = match self.hot.get(&req.dossier) {
+            Some(h) => h,
             None => {
-                empty = Hot { state: Dossier::new(), parties: Parties::default(), last_hash: GENESIS };
-                (&empty.state, &empty.parties, GENESIS, true)
+                new_hot = Hot { state: Dossier::new(), parties: Parties::default(), last_hash: GENESIS };
+                &new_hot
             }
         };
-        let code = match (&state.procedure, &req.command) {
+        let code = match (&hot.state.procedure, &req.command) {
             (Some(p), _) => p.clone(),
             (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure.clone(),
             (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
@@ -357,38 +364,43 @@ impl<S: Store> Engine<S> {
             }
             _ => None,
         };
-        if let Err(denied) = authorize(&req.actor, &req.dossier, parties, &req.command, step_agency) {
-            // Logged without personal data: pseudonymous actor id, role, command, dossier code.
-            return Err(denied.into());
-        }
+        // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
+        // dossier code.
+        authorize(&req.actor, &req.dossier, &hot.parties, &req.command, step_agency)?;
         let ctx = Context { procedure, calendar: &self.calendar };
-        let events = decide(state, &req.command, req.now, &ctx)?;
+        let events = decide(&hot.state, &req.command, req.now, &ctx)?;
+        let sector = procedure.sector.clone();
 
-        let mut after = state.clone();
-        let mut prev = last_hash;
+        if created {
+            let mut parties = Parties::default();
+            if req.actor.role == ActorRole::Citizen {
+                parties.applicant = Some(req.actor.id.clone());
+            }
+            self.hot.insert(req.dossier.clone(), Hot { state: Dossier::new(), parties, last_hash: GENESIS });
+        }
+        let Some(hot) = self.hot.get_mut(&req.dossier) else {
+            return Err(StoreError::Backend("cache entry vanished".into()).into());
+        };
+        let expected_version = hot.state.version;
         let mut stored = Vec::with_capacity(events.len());
         let mut outbox = Vec::new();
         for e in &events {
-            let national_before = after.status.map(|s| s.national());
-            apply(&mut after, e);
-            let sealed = StoredEvent::seal(&req.dossier, after.version, e.clone(), prev);
-            prev = sealed.hash;
-            if after.status.map(|s| s.national()) != national_before {
-                outbox.extend(sync_message(&req.dossier, after.version, &after, e.at()));
+            let national_before = hot.state.status.map(|s| s.national());
+            apply(&mut hot.state, e);
+            let sealed = StoredEvent::seal(&req.dossier, hot.state.version, e.clone(), hot.last_hash);
+            hot.last_hash = sealed.hash;
+            if hot.state.status.map(|s| s.national()) != national_before {
+                outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, e.at()));
             }
             stored.push(sealed);
         }
-        let mut new_parties = parties.clone();
-        if created && req.actor.role == ActorRole::Citizen {
-            new_parties.applicant = Some(req.actor.id.clone());
-        }
-        let summary = DossierSummary::of(&req.dossier, &after, prev);
+        let summary = DossierSummary::of(&req.dossier, &hot.state, hot.last_hash);
         let mut batch = AppendBatch {
             streams: vec![StreamAppend {
                 dossier: req.dossier.clone(),
-                expected_version: state.version,
+                expected_version,
                 events: stored,
-                parties: created.then(|| new_parties.clone()),
+                parties: created.then(|| hot.parties.clone()),
                 summary,
             }],
             idempotency: Vec::new(),
@@ -399,30 +411,32 @@ impl<S: Store> Engine<S> {
                 key: key.clone(),
                 fingerprint: fingerprint(&req.dossier, &req.command),
                 dossier: req.dossier.clone(),
-                first_seq: state.version + 1,
-                last_seq: after.version,
+                first_seq: expected_version + 1,
+                last_seq: hot.state.version,
             });
         }
-        let sector = procedure.sector.clone();
-        Ok((batch, Planned { hot: Hot { state: after, parties: new_parties, last_hash: prev }, events, sector }))
+        Ok((batch, Planned { events, sector }))
     }
 
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { hot, events, sector } = planned;
-        // A command's events share the dossier's procedure and channel: fold them against the
-        // state after the command.
-        for e in &events {
-            self.counters.record(&req.dossier, &sector, e, &hot.state);
-        }
-        self.deadlines.track(&req.dossier, &hot.state);
-        let version = hot.state.version;
-        self.hot.insert(req.dossier.clone(), hot);
+        let Planned { events, sector } = planned;
+        let version = match self.hot.get(&req.dossier) {
+            Some(hot) => {
+                // A command's events share the dossier's procedure and channel: fold them
+                // against the state after the command.
+                for e in &events {
+                    self.counters.record(&req.dossier, &sector, e, &hot.state);
+                }
+                self.deadlines.track(&req.dossier, &hot.state);
+                hot.state.version
+            }
+            None => 0,
+        };
         Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
     }
 }
 
 struct Planned {
-    hot: Hot,
     events: Vec<Event>,
     sector: String,
 }

@@ -49,11 +49,23 @@ pub fn encode_event(event: &Event) -> String {
     serde_json::to_string(event).unwrap_or_default()
 }
 
+/// Feeds formatted text straight into a hasher (no intermediate `String`).
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
 /// The hash sealing an event (issue #4 §3).
 pub fn chain_hash(prev: &Hash, dossier: &DossierCode, seq: u64, schema: u16, payload: &str) -> Hash {
+    use std::fmt::Write;
     let mut h = Sha256::new();
     h.update(prev);
-    h.update(dossier.to_string().as_bytes());
+    // Writing into a hasher cannot fail.
+    let _ = write!(HashWriter(&mut h), "{dossier}");
     h.update([0u8]);
     h.update(seq.to_be_bytes());
     h.update(schema.to_be_bytes());
@@ -253,8 +265,9 @@ impl StoreError {
 pub trait Store: Send + Sync {
     /// A dossier's stream (`None` if it has no events).
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError>;
-    /// Appends atomically, checking each stream's expected version.
-    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError>;
+    /// Appends atomically, checking each stream's expected version. Takes the batch by value
+    /// so a store can move the events in rather than copy them.
+    fn append(&self, batch: AppendBatch) -> Result<(), StoreError>;
     /// The record of an idempotency key.
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Every dossier with events, in code order.
@@ -308,7 +321,7 @@ impl Store for MemoryStore {
         Ok(self.lock()?.streams.get(dossier).cloned())
     }
 
-    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+    fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
         // Check everything before writing anything: the batch is atomic.
         for s in &batch.streams {
@@ -322,24 +335,22 @@ impl Store for MemoryStore {
             }
             debug_assert!(s.events.iter().enumerate().all(|(i, e)| e.seq == s.expected_version + 1 + i as u64));
         }
-        for s in &batch.streams {
-            if !inner.streams.contains_key(&s.dossier) {
-                inner.streams.insert(s.dossier.clone(), Stream::default());
+        for s in batch.streams {
+            let stream = inner.streams.entry(s.dossier).or_default();
+            stream.events.extend(s.events);
+            if let Some(p) = s.parties {
+                stream.parties = p;
             }
-            let Some(stream) = inner.streams.get_mut(&s.dossier) else { continue };
-            stream.events.extend(s.events.iter().cloned());
-            if let Some(p) = &s.parties {
-                stream.parties = p.clone();
-            }
-            stream.summary = Some(s.summary.clone());
+            stream.summary = Some(s.summary);
         }
-        for r in &batch.idempotency {
-            inner.idempotency.insert(r.key.clone(), r.clone());
+        for r in batch.idempotency {
+            inner.idempotency.insert(r.key.clone(), r);
         }
-        for m in &batch.outbox {
+        for m in batch.outbox {
             let i = inner.outbox.len();
             inner.outbox_index.insert(m.id.clone(), i);
-            inner.outbox.push(OutboxEntry { message: m.clone(), attempts: 0, next_attempt: m.at, delivered: false });
+            let at = m.at;
+            inner.outbox.push(OutboxEntry { message: m, attempts: 0, next_attempt: at, delivered: false });
         }
         Ok(())
     }
@@ -396,7 +407,7 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         (**self).load(dossier)
     }
-    fn append(&self, batch: &AppendBatch) -> Result<(), StoreError> {
+    fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
         (**self).append(batch)
     }
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
