@@ -120,25 +120,27 @@ fn sqlite(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(10));
     g.sample_size(10);
     g.throughput(Throughput::Elements(DOSSIERS * EVENTS_PER_DOSSIER));
-    g.bench_function("engine_group_commit_1000", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for round in 0..iters {
-                let reqs = requests(round);
-                let path = temp_file("engine.sqlite");
-                let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
-                let t0 = Instant::now();
-                for chunk in reqs.chunks(1000) {
-                    for r in e.handle_batch(chunk) {
-                        r.unwrap();
+    for batch in [1_000usize, 7_000] {
+        g.bench_function(format!("engine_group_commit_{batch}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for round in 0..iters {
+                    let reqs = requests(round);
+                    let path = temp_file("engine.sqlite");
+                    let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+                    let t0 = Instant::now();
+                    for chunk in reqs.chunks(batch) {
+                        for r in e.handle_batch(chunk) {
+                            r.unwrap();
+                        }
                     }
+                    total += t0.elapsed();
+                    assert_eq!(e.store().dossiers().unwrap().len() as u64, DOSSIERS);
                 }
-                total += t0.elapsed();
-                assert_eq!(e.store().dossiers().unwrap().len() as u64, DOSSIERS);
-            }
-            total
-        })
-    });
+                total
+            })
+        });
+    }
     // The baseline: the same number of rows is far too slow one per transaction, so it writes
     // 200 rows per round and reports per-row throughput.
     const BASELINE_ROWS: u64 = 200;

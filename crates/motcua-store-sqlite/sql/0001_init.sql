@@ -1,22 +1,26 @@
 -- Schema version 1 of the motcua SQLite store.
 -- Events are the source of truth; `dossiers` holds each dossier's projection and parties.
 
+-- Rows of a few hundred bytes: ordinary rowid tables with unique indexes (SQLite advises
+-- WITHOUT ROWID only for rows under about 1/20 of a page).
 CREATE TABLE events (
+    id      INTEGER PRIMARY KEY,
     dossier TEXT    NOT NULL,
     seq     INTEGER NOT NULL,
     schema  INTEGER NOT NULL,
     payload TEXT    NOT NULL,   -- the event as JSON (the bytes the hash seals)
     prev    BLOB    NOT NULL,   -- SHA-256 of the previous event of the dossier
-    hash    BLOB    NOT NULL,   -- SHA-256 over prev, dossier, seq, schema, payload
-    PRIMARY KEY (dossier, seq)
-) WITHOUT ROWID;
+    hash    BLOB    NOT NULL    -- SHA-256 over prev, dossier, seq, schema, payload
+);
+CREATE UNIQUE INDEX events_by_dossier ON events (dossier, seq);
 
 CREATE TABLE dossiers (
-    dossier TEXT    PRIMARY KEY,
+    id      INTEGER PRIMARY KEY,
+    dossier TEXT    NOT NULL UNIQUE,
     version INTEGER NOT NULL,
     parties TEXT    NOT NULL,   -- JSON
     summary TEXT    NOT NULL    -- JSON projection
-) WITHOUT ROWID;
+);
 
 CREATE TABLE idempotency (
     key    TEXT PRIMARY KEY,

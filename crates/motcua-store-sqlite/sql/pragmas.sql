@@ -4,3 +4,5 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
 PRAGMA foreign_keys = ON;
 PRAGMA busy_timeout = 5000;
+PRAGMA cache_size = -65536;  -- 64 MiB of page cache
+PRAGMA temp_store = MEMORY;
