@@ -59,14 +59,19 @@ pub enum FileKind {
     Notice,
     /// A province's office hours (`sessions` or `[[season]]`, no `code`).
     OfficeHours,
+    /// A calibration profile (a `[dossiers]` table), read by `motcua-sim`.
+    Profile,
 }
 
-/// Tells the project's TOML files apart: a scenario's `procedure` key is a code; a notice has a
-/// `year`; office hours have `sessions` or `[[season]]`; anything else is a procedure catalog.
+/// Tells the project's TOML files apart: a scenario's `procedure` key is a code; a profile has
+/// a `[dossiers]` table; a notice has a `year`; office hours have `sessions` or `[[season]]`;
+/// anything else is a procedure catalog.
 pub fn file_kind(text: &str) -> FileKind {
     let Ok(t) = toml::from_str::<toml::Table>(text) else { return FileKind::Procedures };
     if t.get("procedure").is_some_and(|p| p.is_str()) {
         FileKind::Scenario
+    } else if t.get("dossiers").is_some_and(|d| d.is_table()) {
+        FileKind::Profile
     } else if t.contains_key("year") && !t.contains_key("code") {
         FileKind::Notice
     } else if (t.contains_key("sessions") || t.contains_key("season")) && !t.contains_key("code") {

@@ -50,6 +50,16 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     Ok(_) => others += 1,
                     Err(e) => problems.push(calendar_problem(&file, e)),
                 },
+                FileKind::Profile => {
+                    // Procedure codes are checked against ../procedures beside the profile, if any.
+                    let catalog_dir = file.parent().map(|d| d.join("../procedures"));
+                    let catalog =
+                        catalog_dir.filter(|d| d.is_dir()).and_then(|d| motcua_catalog::Catalog::load(&d).ok());
+                    match motcua_sim::Profile::parse(&text, &file, catalog.as_ref()) {
+                        Ok(_) => others += 1,
+                        Err(e) => problems.extend(e.problems),
+                    }
+                }
                 FileKind::OfficeHours => match OfficeHours::parse(&text, &file) {
                     Ok(_) => others += 1,
                     Err(e) => problems.push(calendar_problem(&file, e)),
@@ -61,7 +71,9 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        println!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours file(s)");
+        println!(
+            "ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile file(s)"
+        );
         Ok(exit::OK)
     } else {
         eprintln!("{} problem(s)", problems.len());

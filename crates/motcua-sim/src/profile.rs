@@ -1,0 +1,310 @@
+//! Calibration profiles (`seeds/profiles/*.toml`): the yearly totals a simulated province must
+//! reproduce, the service counts and online shares the indicators report, and the behaviour
+//! assumptions the simulator draws from. Every count and share is checked against the others,
+//! with errors naming the field and its line.
+
+use std::path::Path;
+
+use motcua_catalog::{Catalog, CatalogError, Problem};
+use motcua_core::ProcedureCode;
+use serde::Deserialize;
+
+type Sp<T> = toml::Spanned<T>;
+
+/// Yearly dossier totals.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Totals {
+    /// Dossiers received (accepted) in the year.
+    pub received: u64,
+    /// … of which online.
+    pub online: u64,
+    /// Dossiers resolved in the year.
+    pub resolved: u64,
+    /// … of which early or on time.
+    pub early_or_on_time: u64,
+}
+
+impl Totals {
+    /// Early-or-on-time share of resolved dossiers, in percent, rounded to two decimals as the
+    /// 766 conventions round (DOMAIN.md §4.2).
+    pub fn early_or_on_time_pct(&self) -> f64 {
+        if self.resolved == 0 {
+            return 0.0;
+        }
+        (self.early_or_on_time as f64 * 10_000.0 / self.resolved as f64).round() / 100.0
+    }
+}
+
+/// Online services of the province.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Services {
+    /// Online public services offered.
+    pub online: u64,
+    /// … integrated with the national portal.
+    pub integrated: u64,
+    /// Share of online services that received at least one dossier, percent.
+    pub with_dossiers_pct: f64,
+}
+
+/// A procedure of the catalog and its share of the year's dossiers.
+#[derive(Clone, PartialEq, Debug)]
+pub struct ProcedureShare {
+    /// The procedure.
+    pub code: ProcedureCode,
+    /// Percent of all dossiers.
+    pub share_pct: f64,
+}
+
+/// Behaviour assumptions (percent of dossiers), stated as such.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Behaviour {
+    /// Dossiers asked for a supplement.
+    pub supplement_pct: f64,
+    /// Dossiers rescheduled with an apology.
+    pub extension_pct: f64,
+    /// Dossiers withdrawn.
+    pub withdrawal_pct: f64,
+    /// Synthetic procedures beyond the catalog (the long tail).
+    pub long_tail_procedures: u64,
+}
+
+/// A calibration profile.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Profile {
+    /// Name.
+    pub name: String,
+    /// Year simulated.
+    pub year: i32,
+    /// The synthetic receiving-agency code prefix of the simulated province.
+    pub agency: String,
+    /// Population.
+    pub population: u64,
+    /// Where the figures come from.
+    pub source: String,
+    /// Yearly totals to reproduce exactly.
+    pub dossiers: Totals,
+    /// Online services.
+    pub services: Services,
+    /// First-half online shares: all dossiers and the land sector, percent.
+    pub first_half_online_pct: f64,
+    /// First-half online share in the land sector, percent.
+    pub first_half_land_online_pct: f64,
+    /// Behaviour assumptions.
+    pub behaviour: Behaviour,
+    /// Catalog procedures and their shares.
+    pub procedures: Vec<ProcedureShare>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: String,
+    year: Sp<i64>,
+    agency: Sp<String>,
+    population: Sp<i64>,
+    #[serde(default)]
+    source: String,
+    dossiers: RawTotals,
+    services: RawServices,
+    first_half: RawFirstHalf,
+    behaviour: RawBehaviour,
+    #[serde(default)]
+    procedure: Vec<RawShare>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTotals {
+    received: Sp<i64>,
+    online: Sp<i64>,
+    resolved: Sp<i64>,
+    early_or_on_time: Sp<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServices {
+    online: Sp<i64>,
+    integrated: Sp<i64>,
+    with_dossiers_pct: Sp<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFirstHalf {
+    online_pct: Sp<f64>,
+    land_online_pct: Sp<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBehaviour {
+    supplement_pct: Sp<f64>,
+    extension_pct: Sp<f64>,
+    withdrawal_pct: Sp<f64>,
+    long_tail_procedures: Sp<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShare {
+    code: Sp<String>,
+    share_pct: Sp<f64>,
+}
+
+struct Check<'a> {
+    text: &'a str,
+    file: &'a Path,
+    problems: Vec<Problem>,
+}
+
+impl Check<'_> {
+    fn at<T>(&mut self, v: &Sp<T>, message: String) {
+        let end = v.span().start.min(self.text.len());
+        let line = self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1;
+        self.problems.push(Problem { file: self.file.to_path_buf(), line, message });
+    }
+
+    fn count(&mut self, field: &str, v: &Sp<i64>) -> u64 {
+        match u64::try_from(*v.get_ref()) {
+            Ok(n) => n,
+            Err(_) => {
+                self.at(v, format!("{field}: must not be negative ({})", v.get_ref()));
+                0
+            }
+        }
+    }
+
+    fn pct(&mut self, field: &str, v: &Sp<f64>) -> f64 {
+        let x = *v.get_ref();
+        if !(0.0..=100.0).contains(&x) {
+            self.at(v, format!("{field}: {x} is not a share between 0 and 100"));
+        }
+        x
+    }
+
+    fn not_above(&mut self, field: &str, v: &Sp<i64>, value: u64, other: &str, limit: u64) {
+        if value > limit {
+            self.at(v, format!("{field}: {value} is more than {other} ({limit})"));
+        }
+    }
+}
+
+impl Profile {
+    /// Parses a profile; `catalog` (if given) must hold every procedure it names.
+    pub fn parse(text: &str, file: &Path, catalog: Option<&Catalog>) -> Result<Profile, CatalogError> {
+        let raw: RawProfile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map_or(1, |s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
+            CatalogError {
+                problems: vec![Problem { file: file.to_path_buf(), line, message: e.message().trim().to_string() }],
+            }
+        })?;
+        let mut c = Check { text, file, problems: Vec::new() };
+        let year = i32::try_from(*raw.year.get_ref()).unwrap_or(0);
+        if !(2014..=2199).contains(&year) {
+            c.at(&raw.year, format!("year: {} is outside 2014..=2199", raw.year.get_ref()));
+        }
+        if raw.agency.get_ref().parse::<motcua_core::AgencyCode>().is_err() {
+            c.at(
+                &raw.agency,
+                format!("agency: {:?} is not an agency code (dot-separated A-Z0-9 groups)", raw.agency.get_ref()),
+            );
+        }
+        let population = c.count("population", &raw.population);
+        let d = &raw.dossiers;
+        let totals = Totals {
+            received: c.count("dossiers.received", &d.received),
+            online: c.count("dossiers.online", &d.online),
+            resolved: c.count("dossiers.resolved", &d.resolved),
+            early_or_on_time: c.count("dossiers.early_or_on_time", &d.early_or_on_time),
+        };
+        c.not_above("dossiers.online", &d.online, totals.online, "dossiers.received", totals.received);
+        c.not_above("dossiers.resolved", &d.resolved, totals.resolved, "dossiers.received", totals.received);
+        c.not_above(
+            "dossiers.early_or_on_time",
+            &d.early_or_on_time,
+            totals.early_or_on_time,
+            "dossiers.resolved",
+            totals.resolved,
+        );
+        let s = &raw.services;
+        let services = Services {
+            online: c.count("services.online", &s.online),
+            integrated: c.count("services.integrated", &s.integrated),
+            with_dossiers_pct: c.pct("services.with_dossiers_pct", &s.with_dossiers_pct),
+        };
+        c.not_above("services.integrated", &s.integrated, services.integrated, "services.online", services.online);
+        let first_half_online_pct = c.pct("first_half.online_pct", &raw.first_half.online_pct);
+        let first_half_land_online_pct = c.pct("first_half.land_online_pct", &raw.first_half.land_online_pct);
+        let b = &raw.behaviour;
+        let behaviour = Behaviour {
+            supplement_pct: c.pct("behaviour.supplement_pct", &b.supplement_pct),
+            extension_pct: c.pct("behaviour.extension_pct", &b.extension_pct),
+            withdrawal_pct: c.pct("behaviour.withdrawal_pct", &b.withdrawal_pct),
+            long_tail_procedures: c.count("behaviour.long_tail_procedures", &b.long_tail_procedures),
+        };
+        let mut procedures = Vec::new();
+        let mut total_share = 0.0;
+        for (i, p) in raw.procedure.iter().enumerate() {
+            let share = c.pct(&format!("procedure[{i}].share_pct"), &p.share_pct);
+            total_share += share;
+            match p.code.get_ref().parse::<ProcedureCode>() {
+                Ok(code) => {
+                    if catalog.is_some_and(|cat| cat.get(&code).is_none()) {
+                        c.at(&p.code, format!("procedure[{i}].code: {code} is not in the catalog"));
+                    }
+                    procedures.push(ProcedureShare { code, share_pct: share });
+                }
+                Err(e) => c.at(&p.code, format!("procedure[{i}].code: {e}")),
+            }
+        }
+        if total_share > 100.0 + 1e-9 {
+            if let Some(last) = raw.procedure.last() {
+                c.at(&last.share_pct, format!("procedure: the shares add up to {total_share}%, more than 100%"));
+            }
+        }
+        if !c.problems.is_empty() {
+            return Err(CatalogError { problems: c.problems });
+        }
+        Ok(Profile {
+            name: raw.name,
+            year,
+            agency: raw.agency.into_inner(),
+            population,
+            source: raw.source,
+            dossiers: totals,
+            services,
+            first_half_online_pct,
+            first_half_land_online_pct,
+            behaviour,
+            procedures,
+        })
+    }
+
+    /// Reads and parses a profile file.
+    pub fn load(path: &Path, catalog: Option<&Catalog>) -> Result<Profile, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
+            problems: vec![Problem { file: path.to_path_buf(), line: 1, message: format!("cannot read: {e}") }],
+        })?;
+        Profile::parse(&text, path, catalog)
+    }
+
+    /// The same province `k` times larger: counts multiplied, shares kept.
+    pub fn scaled(&self, k: u64) -> Profile {
+        let mut p = self.clone();
+        let k = k.max(1);
+        p.name = format!("{} ×{k}", self.name);
+        p.population = self.population.saturating_mul(k);
+        p.dossiers = Totals {
+            received: self.dossiers.received.saturating_mul(k),
+            online: self.dossiers.online.saturating_mul(k),
+            resolved: self.dossiers.resolved.saturating_mul(k),
+            early_or_on_time: self.dossiers.early_or_on_time.saturating_mul(k),
+        };
+        p.services.online = self.services.online.saturating_mul(k);
+        p.services.integrated = self.services.integrated.saturating_mul(k);
+        p
+    }
+}
