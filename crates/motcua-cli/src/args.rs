@@ -29,6 +29,36 @@ pub enum Command {
     Verify(StoreCmd),
     /// Show one dossier's history from a store.
     Dossier(DossierCmd),
+    /// Replay a province's year (a calibration profile) through the engine; print the indicators.
+    Simulate(SimulateCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateCmd {
+    /// The calibration profile (e.g. seeds/profiles/ninh-thuan-2023.toml).
+    #[arg(long)]
+    pub profile: PathBuf,
+    /// Seed: the same seed gives the same year.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Multiply the profile's counts.
+    #[arg(long, default_value_t = 1)]
+    pub scale: u64,
+    /// Where events go: memory, or sqlite:PATH (durable).
+    #[arg(long, default_value = "memory")]
+    pub store: String,
+    /// Replace an existing SQLite file.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Procedure catalog (default: ../procedures beside the profile).
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// Commands per store transaction (group commit).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -348,3 +348,77 @@ fn verify_and_dossier_on_a_sqlite_store() {
     let o = motcua(&["verify", "--store", "postgres://x"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Ninh Thuận's profile with counts divided by 100, written beside a copy of nothing else: the
+/// catalog is passed with --catalog.
+fn small_profile(dir: &std::path::Path) -> PathBuf {
+    let text = std::fs::read_to_string(seeds().join("profiles/ninh-thuan-2023.toml")).unwrap();
+    let text = text
+        .replace("received = 328508", "received = 3285")
+        .replace("online = 273500", "online = 2735")
+        .replace("resolved = 324770", "resolved = 3247")
+        .replace("early_or_on_time = 322647", "early_or_on_time = 3226");
+    let path = dir.join("small.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn simulate_reports_the_profile_totals_as_json() {
+    let dir = temp_dir("simulate");
+    let profile = small_profile(&dir);
+    let catalog = seeds().join("procedures");
+    let args = [
+        "simulate",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--json",
+        "--seed",
+        "3",
+    ];
+    let o = motcua(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["dossiers"]["received"], 3285);
+    assert_eq!(v["dossiers"]["online"], 2735);
+    assert_eq!(v["dossiers"]["resolved"], 3247);
+    assert_eq!(v["dossiers"]["early_or_on_time"], 3226);
+    assert_eq!(v["rates"]["early_or_on_time_pct"], 99.35);
+    assert!(v["throughput"]["events"].as_u64().unwrap() > 0);
+    assert!(v["throughput"]["events_per_second"].is_number());
+    assert!(v["throughput"]["seconds"].is_number());
+    // Same seed, same output apart from the throughput fields.
+    let again: serde_json::Value = serde_json::from_str(&stdout(&motcua(&args))).unwrap();
+    assert_eq!(again["dossiers"], v["dossiers"]);
+    assert_eq!(again["throughput"]["events"], v["throughput"]["events"]);
+    // On SQLite, then verified.
+    let db = dir.join("year.sqlite");
+    let spec = format!("sqlite:{}", db.display());
+    let mut sqlite_args = args.to_vec();
+    sqlite_args.extend(["--store", &spec]);
+    let o = motcua(&sqlite_args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = motcua(&sqlite_args);
+    assert_eq!(o.status.code(), Some(2), "refuses to overwrite without --overwrite");
+    assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
+    let o = motcua(&["verify", "--store", &spec]);
+    assert!(o.status.success(), "{}", stdout(&o));
+}
+
+#[test]
+fn simulate_rejects_a_bad_profile_naming_the_field() {
+    let dir = temp_dir("badprofile");
+    let profile = small_profile(&dir);
+    let text = std::fs::read_to_string(&profile).unwrap().replace("early_or_on_time = 3226", "early_or_on_time = 3300");
+    std::fs::write(&profile, text).unwrap();
+    let catalog = seeds().join("procedures");
+    let o = motcua(&["simulate", "--profile", profile.to_str().unwrap(), "--catalog", catalog.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("dossiers.early_or_on_time: 3300 is more than dossiers.resolved (3247)"),
+        "{}",
+        stderr(&o)
+    );
+}

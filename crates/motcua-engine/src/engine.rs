@@ -158,6 +158,11 @@ impl<S: Store> Engine<S> {
         &self.store
     }
 
+    /// Gives the store back (e.g. to verify it after a run).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     /// The calendar.
     pub fn calendar(&self) -> &WorkCalendar {
         &self.calendar

@@ -1,11 +1,14 @@
 //! # motcua-sim: calibrated workloads
 //!
-//! Today: [`Profile`], the calibration profile format (`seeds/profiles/*.toml`) with validation
-//! that names the field and line of every problem, and [`Profile::scaled`]. The deterministic
-//! simulator that replays a province's year through the engine comes with issue #5.
+//! [`Profile`] is the calibration profile format (`seeds/profiles/*.toml`) with validation that
+//! names the field and line of every problem, and [`Profile::scaled`]. [`simulate`] replays a
+//! province's year through the engine's public API, deterministically for a seed, reproducing the
+//! profile's totals exactly while the engine judges every outcome.
 
 #![warn(missing_docs)]
 
 mod profile;
+mod sim;
 
 pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals};
+pub use sim::{procedures, simulate, Rng, SimError, SimReport, CHUNK};

@@ -1,0 +1,121 @@
+//! `motcua simulate`: replay a province's year through the engine and print the indicators and
+//! the throughput.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use motcua_calendar::WorkCalendar;
+use motcua_catalog::Catalog;
+use motcua_engine::{Engine, MemoryStore, Store};
+use motcua_sim::{procedures, simulate, Profile, SimReport};
+use motcua_store_sqlite::SqliteStore;
+use serde_json::json;
+
+use crate::args::SimulateCmd;
+use crate::exit;
+
+pub fn run(cmd: SimulateCmd) -> Result<u8> {
+    let catalog_dir = match &cmd.catalog {
+        Some(c) => c.clone(),
+        None => {
+            cmd.profile.parent().map(|d| d.join("../procedures")).unwrap_or_else(|| PathBuf::from("seeds/procedures"))
+        }
+    };
+    let catalog = Catalog::load(&catalog_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let profile = Profile::load(&cmd.profile, Some(&catalog)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let profile = if cmd.scale > 1 { profile.scaled(cmd.scale) } else { profile };
+    let procs = procedures(&profile, &catalog);
+    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
+    let batch = cmd.batch.max(1);
+    let report = match cmd.store.as_str() {
+        "memory" => {
+            let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
+            simulate(&mut engine, &profile, &procs, cmd.seed, batch)?
+        }
+        spec => {
+            let Some(path) = spec.strip_prefix("sqlite:") else {
+                bail!("--store {spec:?}: expected memory or sqlite:PATH");
+            };
+            let path = PathBuf::from(path);
+            if path.exists() {
+                if !cmd.overwrite {
+                    bail!("--store {spec:?}: the file exists; pass --overwrite to replace it");
+                }
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = PathBuf::from(format!("{}{suffix}", path.display()));
+                    if f.exists() {
+                        std::fs::remove_file(&f).with_context(|| format!("removing {}", f.display()))?;
+                    }
+                }
+            }
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let store = SqliteStore::open(&path)?;
+            let mut engine = Engine::new(store, procs.clone(), calendar);
+            let r = simulate(&mut engine, &profile, &procs, cmd.seed, batch)?;
+            engine.store().checkpoint()?;
+            let _ = engine.store().dossiers();
+            r
+        }
+    };
+    if cmd.json {
+        println!("{}", serde_json::to_string_pretty(&as_json(&profile, &report, cmd.seed, &cmd.store))?);
+    } else {
+        print_table(&profile, &report, &cmd.store);
+    }
+    Ok(exit::OK)
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 10_000.0 / whole as f64).round() / 100.0
+    }
+}
+
+fn as_json(profile: &Profile, r: &SimReport, seed: u64, store: &str) -> serde_json::Value {
+    json!({
+        "profile": profile.name,
+        "year": profile.year,
+        "seed": seed,
+        "store": store,
+        "dossiers": {
+            "received": r.received,
+            "online": r.online,
+            "resolved": r.resolved,
+            "early_or_on_time": r.early_or_on_time,
+            "late": r.resolved - r.early_or_on_time,
+        },
+        "rates": {
+            "early_or_on_time_pct": r.early_or_on_time_pct(),
+            "online_pct": pct(r.online, r.received),
+            "resolved_pct": pct(r.resolved, r.received),
+        },
+        "throughput": {
+            "events": r.events,
+            "events_per_second": r.events_per_second().round(),
+            "dossiers_per_second": if r.seconds > 0.0 { (r.received as f64 / r.seconds).round() } else { 0.0 },
+            "seconds": (r.seconds * 1000.0).round() / 1000.0,
+        },
+    })
+}
+
+fn print_table(profile: &Profile, r: &SimReport, store: &str) {
+    println!("{} — simulated year on {store}", profile.name);
+    println!();
+    println!("  {:<38} {:>12}", "dossiers received", r.received);
+    println!("  {:<38} {:>12}   {:>6.2} %", "… online", r.online, pct(r.online, r.received));
+    println!("  {:<38} {:>12}   {:>6.2} %", "dossiers resolved", r.resolved, pct(r.resolved, r.received));
+    println!("  {:<38} {:>12}   {:>6.2} %", "… early or on time", r.early_or_on_time, r.early_or_on_time_pct());
+    println!("  {:<38} {:>12}", "… late", r.resolved - r.early_or_on_time);
+    println!();
+    println!(
+        "  throughput: {} events in {:.2} s = {:.0} events/s ({:.0} dossiers/s)",
+        r.events,
+        r.seconds,
+        r.events_per_second(),
+        if r.seconds > 0.0 { r.received as f64 / r.seconds } else { 0.0 }
+    );
+}

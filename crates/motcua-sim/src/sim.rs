@@ -1,0 +1,402 @@
+//! The deterministic province-year simulator (issue #5, first version).
+//!
+//! For a seed it plans a year of dossiers over the catalog's procedures (by the profile's
+//! shares) and a synthetic long tail, then drives every dossier through the **engine's public
+//! API** with the calendar's real due times. The simulator never writes an outcome: it reads
+//! the due time the engine computed and plans the finishing instant before it (early or on
+//! time) or after it (late); the engine judges. The profile's totals come out exactly:
+//! - `received`: every planned dossier is received;
+//! - `online`: exactly that many, chosen by a seeded shuffle;
+//! - `resolved`: the dossiers received last in the year stay open at year end;
+//! - `early_or_on_time`: exactly `resolved − early_or_on_time` dossiers finish late.
+
+use std::time::Instant;
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use motcua_catalog::Catalog;
+use motcua_core::{AgencyCode, Channel, Command, Decision, DossierCode, Procedure, ProcedureCode};
+use motcua_engine::{Actor, Engine, EngineError, Request, Store};
+
+use crate::profile::Profile;
+
+/// A small deterministic generator (SplitMix64), so a seed gives the same year every time.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x6D6F_7463_7561_2121)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Why a simulation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The engine refused a planned command (a bug in the plan, reported with its dossier).
+    #[error("dossier {dossier}: {source}")]
+    Engine {
+        /// The dossier.
+        dossier: DossierCode,
+        /// The engine's error.
+        source: Box<EngineError>,
+    },
+    /// The calendar cannot cover the profile's year.
+    #[error("calendar: {0}")]
+    Calendar(#[from] motcua_calendar::CalendarError),
+    /// Nothing to simulate with.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What the simulated year produced, as the engine counted it.
+#[derive(Clone, Copy, PartialEq, Debug, Default)]
+pub struct SimReport {
+    /// Dossiers received.
+    pub received: u64,
+    /// … online.
+    pub online: u64,
+    /// Dossiers resolved in the year.
+    pub resolved: u64,
+    /// … early or on time.
+    pub early_or_on_time: u64,
+    /// Events written.
+    pub events: u64,
+    /// Wall-clock seconds spent in the engine.
+    pub seconds: f64,
+}
+
+impl SimReport {
+    /// Events per second.
+    pub fn events_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.events as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Early-or-on-time share of resolved, percent, two decimals.
+    pub fn early_or_on_time_pct(&self) -> f64 {
+        crate::Totals {
+            received: self.received,
+            online: self.online,
+            resolved: self.resolved,
+            early_or_on_time: self.early_or_on_time,
+        }
+        .early_or_on_time_pct()
+    }
+}
+
+/// Dossiers planned and written per chunk (three group commits each).
+pub const CHUNK: usize = 5_000;
+
+/// Limits of the synthetic long-tail procedures (working days), cycled.
+const LONG_TAIL_LIMITS: [u32; 6] = [3, 5, 7, 10, 15, 20];
+
+/// The procedures a simulation uses: the profile's catalog procedures and the long tail.
+pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
+    let mut out: Vec<Procedure> = profile.procedures.iter().filter_map(|s| catalog.get(&s.code).cloned()).collect();
+    for i in 0..profile.behaviour.long_tail_procedures.max(1) {
+        let code: ProcedureCode = match format!("9.{:06}", 800_000 + i % 199_999).parse() {
+            Ok(c) => c,
+            Err(_) => continue,
+        };
+        let days = LONG_TAIL_LIMITS[(i % LONG_TAIL_LIMITS.len() as u64) as usize];
+        let mut p = Procedure::simple(code, "Thủ tục tổng hợp (đuôi dài)", Limit::working_days(days));
+        p.sector = "Khác".into();
+        out.push(p);
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Open,
+    OnTime,
+    Late,
+    Withdrawn,
+}
+
+struct Plan {
+    received: Timestamp,
+    procedure: usize,
+    channel: Channel,
+    fate: Fate,
+    supplement: bool,
+}
+
+/// Working days of `year` in the calendar, weighted: the four weeks before Tết carry twice the
+/// load (people settle paperwork before the holiday).
+fn arrival_days(calendar: &WorkCalendar, year: i32) -> Result<Vec<(chrono::NaiveDate, u32)>, SimError> {
+    let tet = motcua_calendar::lunar::tet(year)?;
+    let mut out = Vec::new();
+    for day in calendar.year_days(year)? {
+        if day.working {
+            let before_tet = (tet - day.date).num_days();
+            let weight = if (1..=28).contains(&before_tet) { 2 } else { 1 };
+            out.push((day.date, weight));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs a year: plans it from `profile` with `seed` and drives it through `engine`, `batch`
+/// commands per store transaction. The engine must know [`procedures`]`(profile, catalog)`.
+pub fn simulate<S: Store>(
+    engine: &mut Engine<S>,
+    profile: &Profile,
+    procs: &[Procedure],
+    seed: u64,
+    batch: usize,
+) -> Result<SimReport, SimError> {
+    let n = profile.dossiers.received;
+    if n == 0 || procs.is_empty() {
+        return Err(SimError::Invalid("nothing to simulate: no dossiers or no procedures".into()));
+    }
+    let calendar = engine.calendar().clone();
+    let year = profile.year;
+    let mut rng = Rng::new(seed);
+
+    // Arrivals: a day by weight, a minute in office hours (some after the cut-off).
+    let days = arrival_days(&calendar, year)?;
+    let total_weight: u64 = days.iter().map(|&(_, w)| u64::from(w)).sum();
+    let mut receipts: Vec<Timestamp> = (0..n)
+        .map(|_| {
+            let mut pick = rng.below(total_weight);
+            let mut date = days[0].0;
+            for &(d, w) in &days {
+                if pick < u64::from(w) {
+                    date = d;
+                    break;
+                }
+                pick -= u64::from(w);
+            }
+            let minute = 7 * 60 + rng.below(10 * 60) as u16;
+            Timestamp::from_local(date, minute)
+        })
+        .collect();
+    receipts.sort();
+
+    // Procedures by share; what the catalog shares leave goes to the long tail.
+    let catalog_share: f64 = profile.procedures.iter().map(|p| p.share_pct).sum();
+    let tail = procs.len().saturating_sub(profile.procedures.len()).max(1);
+    let pick_procedure = |rng: &mut Rng| -> usize {
+        let x = rng.unit() * 100.0;
+        let mut acc = 0.0;
+        for (i, s) in profile.procedures.iter().enumerate() {
+            acc += s.share_pct;
+            if x < acc {
+                return procs.iter().position(|p| p.code == s.code).unwrap_or(i);
+            }
+        }
+        let _ = catalog_share;
+        // Long tail: a skewed pick (squared uniform) so a few procedures get most dossiers.
+        let u = rng.unit();
+        profile.procedures.len() + ((u * u) * tail as f64) as usize % tail
+    };
+
+    // Channels: exactly `online` dossiers online, by a seeded shuffle of ranks.
+    let mut order: Vec<u64> = (0..n).collect();
+    for i in (1..order.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        order.swap(i, j);
+    }
+    let mut online = vec![false; n as usize];
+    for &i in order.iter().take(profile.dossiers.online as usize) {
+        online[i as usize] = true;
+    }
+
+    // Fates: the last received stay open; `late` among the rest, chosen at random.
+    let resolved = profile.dossiers.resolved as usize;
+    let late = (profile.dossiers.resolved - profile.dossiers.early_or_on_time) as usize;
+    let mut fates = vec![Fate::OnTime; n as usize];
+    for f in fates.iter_mut().skip(resolved) {
+        *f = Fate::Open;
+    }
+    let mut late_left = late;
+    let mut candidates: Vec<usize> = (0..resolved).collect();
+    for i in (1..candidates.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        candidates.swap(i, j);
+    }
+    // Late dossiers need room after their due time (which a supplement may push back) inside
+    // the year: take them from the first ten months.
+    let november =
+        Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(year, 11, 1).unwrap_or(chrono::NaiveDate::MIN), 0);
+    for &i in &candidates {
+        if late_left == 0 {
+            break;
+        }
+        if receipts[i] < november {
+            fates[i] = Fate::Late;
+            late_left -= 1;
+        }
+    }
+    if late_left > 0 {
+        return Err(SimError::Invalid(format!("cannot place {late} late dossiers before November")));
+    }
+    for f in fates.iter_mut() {
+        if *f == Fate::OnTime && rng.unit() * 100.0 < profile.behaviour.withdrawal_pct {
+            *f = Fate::Withdrawn;
+        }
+    }
+
+    let plans: Vec<Plan> = (0..n as usize)
+        .map(|i| Plan {
+            received: receipts[i],
+            procedure: pick_procedure(&mut rng),
+            channel: if online[i] { Channel::Online } else { Channel::Direct },
+            fate: fates[i],
+            supplement: rng.unit() * 100.0 < profile.behaviour.supplement_pct,
+        })
+        .collect();
+
+    let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
+    let system = Actor::system("motcua-sim");
+    let year_end =
+        Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX), 23 * 60);
+
+    // Dossier codes: per agency per day, in receipt order.
+    let mut sequence: std::collections::HashMap<chrono::NaiveDate, u64> = std::collections::HashMap::new();
+    let codes: Vec<DossierCode> = plans
+        .iter()
+        .map(|p| {
+            let date = p.received.local_date();
+            let seq = sequence.entry(date).or_insert(0);
+            *seq += 1;
+            DossierCode::new(agency.clone(), date, *seq)
+        })
+        .collect();
+
+    let started = Instant::now();
+    let mut events = 0u64;
+    let req = |code: &DossierCode, command: Command, now: Timestamp| Request {
+        dossier: code.clone(),
+        command,
+        actor: system.clone(),
+        idempotency_key: None,
+        now,
+    };
+    let mut flush = |engine: &mut Engine<S>, pending: &mut Vec<Request>| -> Result<(), SimError> {
+        for part in pending.chunks(batch.max(1)) {
+            for (r, result) in part.iter().zip(engine.handle_batch(part)) {
+                let out = result
+                    .map_err(|source| SimError::Engine { dossier: r.dossier.clone(), source: Box::new(source) })?;
+                events += out.events.len() as u64;
+            }
+        }
+        pending.clear();
+        Ok(())
+    };
+    let state_of = |engine: &mut Engine<S>, code: &DossierCode| -> Result<motcua_core::Dossier, SimError> {
+        Ok(engine
+            .dossier(code)
+            .map_err(|source| SimError::Engine { dossier: code.clone(), source: Box::new(source) })?
+            .unwrap_or_default())
+    };
+
+    // Chunks of the year in receipt order, each written in three group commits: receipts;
+    // supplements; steps and finishes. Between them the plan reads the due times the engine
+    // computed.
+    let mut pending: Vec<Request> = Vec::new();
+    for (chunk_plans, chunk_codes) in plans.chunks(CHUNK).zip(codes.chunks(CHUNK)) {
+        for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
+            let procedure = &procs[plan.procedure];
+            pending.push(req(
+                code,
+                Command::Receive { procedure: procedure.code.clone(), channel: plan.channel },
+                plan.received,
+            ));
+        }
+        flush(engine, &mut pending)?;
+        let mut nows = Vec::with_capacity(chunk_plans.len());
+        for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
+            let state = state_of(engine, code)?;
+            let mut now = plan.received.max(state.clock_start.unwrap_or(plan.received));
+            if plan.fate != Fate::Open && plan.supplement {
+                now = now.plus_minutes(30);
+                pending.push(req(code, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, now));
+                now = now.plus_minutes(1440 + rng.below(1440) as i64);
+                pending.push(req(code, Command::ReceiveSupplement, now));
+            }
+            nows.push(now);
+        }
+        flush(engine, &mut pending)?;
+        for ((plan, code), now) in chunk_plans.iter().zip(chunk_codes).zip(nows) {
+            if plan.fate == Fate::Open {
+                continue;
+            }
+            let procedure = &procs[plan.procedure];
+            let state = state_of(engine, code)?;
+            let mut now = now.max(state.clock_start.unwrap_or(now));
+            // The finishing instant, relative to the due time the engine computed.
+            let due = state.due.unwrap_or(now.plus_minutes(480));
+            let finish = match plan.fate {
+                Fate::Late => due.plus_minutes(1 + rng.below(2 * 1440) as i64).min(year_end),
+                _ => {
+                    let end = due.min(year_end);
+                    let span = (end.utc_minutes() - now.utc_minutes()).max(0);
+                    now.plus_minutes(((span as f64) * (0.2 + 0.75 * rng.unit())) as i64)
+                }
+            };
+            // Steps in order, spread between now and the finish.
+            let steps = procedure.topological_order().unwrap_or_default();
+            let slots = (steps.len() as i64) * 2 + 1;
+            let gap = ((finish.utc_minutes() - now.utc_minutes()) / slots).max(0);
+            let mut prev_agency: Option<&str> = None;
+            for &i in &steps {
+                let s = &procedure.steps[i];
+                now = now.plus_minutes(gap).min(finish);
+                let command = if prev_agency.is_some_and(|a| a != s.agency) {
+                    Command::Transfer { step: s.id.clone() }
+                } else {
+                    Command::StartStep { step: s.id.clone() }
+                };
+                pending.push(req(code, command, now));
+                now = now.plus_minutes(gap).min(finish);
+                pending.push(req(code, Command::CompleteStep { step: s.id.clone() }, now));
+                prev_agency = Some(&s.agency);
+            }
+            let finish = finish.max(now);
+            if plan.fate == Fate::Withdrawn {
+                pending.push(req(code, Command::Withdraw, finish));
+            } else {
+                pending.push(req(code, Command::Finish { decision: Decision::Approved }, finish));
+                pending.push(req(code, Command::ReturnResult, finish.plus_minutes(30)));
+            }
+        }
+        flush(engine, &mut pending)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let t = engine.counters().total(|_| true);
+    let online_count = plans.iter().filter(|p| p.channel == Channel::Online).count() as u64;
+    Ok(SimReport {
+        received: t.received,
+        online: online_count,
+        resolved: t.resolved,
+        early_or_on_time: t.early + t.on_time,
+        events,
+        seconds,
+    })
+}

@@ -1,0 +1,62 @@
+//! The simulated year reproduces the profile's totals exactly, the engine judges every outcome,
+//! and a seed gives the same year.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use motcua_calendar::WorkCalendar;
+use motcua_catalog::Catalog;
+use motcua_engine::{verify, Engine, MemoryStore};
+use motcua_sim::{procedures, simulate, Profile, SimReport};
+
+fn seeds() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../seeds")
+}
+
+/// Ninh Thuận's profile with its counts divided by 100 (same shares), for a fast test.
+fn small_profile(catalog: &Catalog) -> Profile {
+    let text = std::fs::read_to_string(seeds().join("profiles/ninh-thuan-2023.toml")).unwrap();
+    let text = text
+        .replace("received = 328508", "received = 3285")
+        .replace("online = 273500", "online = 2735")
+        .replace("resolved = 324770", "resolved = 3247")
+        .replace("early_or_on_time = 322647", "early_or_on_time = 3226");
+    Profile::parse(&text, Path::new("small.toml"), Some(catalog)).unwrap()
+}
+
+fn run(profile: &Profile, catalog: &Catalog, seed: u64) -> (SimReport, MemoryStore) {
+    let procs = procedures(profile, catalog);
+    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
+    let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
+    let report = simulate(&mut engine, profile, &procs, seed, 1000).unwrap();
+    (report, engine.into_store())
+}
+
+#[test]
+fn totals_come_out_exactly_and_the_log_verifies() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let (report, store) = run(&profile, &catalog, 7);
+    assert_eq!(report.received, 3285);
+    assert_eq!(report.online, 2735);
+    assert_eq!(report.resolved, 3247);
+    assert_eq!(report.early_or_on_time, 3226);
+    assert_eq!(report.early_or_on_time_pct(), 99.35);
+    assert!(report.events > 3285 * 3);
+    let v = verify(&store).unwrap();
+    assert_eq!(v.dossiers, 3285);
+    assert_eq!(v.events, report.events);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_year() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let (a, _) = run(&profile, &catalog, 42);
+    let (b, _) = run(&profile, &catalog, 42);
+    assert_eq!(
+        (a.received, a.online, a.resolved, a.early_or_on_time, a.events),
+        (b.received, b.online, b.resolved, b.early_or_on_time, b.events)
+    );
+}
