@@ -259,10 +259,14 @@ impl<S: Store> Engine<S> {
     /// one by one.
     pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
         let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
-        let mut batch = AppendBatch::default();
-        let mut plans: Vec<(usize, Planned)> = Vec::new();
-        let mut stream_index: HashMap<DossierCode, usize> = HashMap::new();
-        let mut touched: Vec<DossierCode> = Vec::new();
+        let mut batch = AppendBatch {
+            streams: Vec::with_capacity(reqs.len()),
+            idempotency: Vec::new(),
+            outbox: Vec::with_capacity(reqs.len()),
+        };
+        let mut plans: Vec<(usize, Planned)> = Vec::with_capacity(reqs.len());
+        let mut stream_index: HashMap<DossierCode, usize> = HashMap::with_capacity(reqs.len());
+        let mut touched: Vec<DossierCode> = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.iter().enumerate() {
             if req.idempotency_key.is_some() {
                 // Keys need a store lookup per request; handle those alone.
@@ -420,23 +424,20 @@ impl<S: Store> Engine<S> {
                 last_seq: hot.state.version,
             });
         }
-        Ok((batch, Planned { events, sector }))
+        let version = hot.state.version;
+        Ok((batch, Planned { events, sector, version }))
     }
 
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { events, sector } = planned;
-        let version = match self.hot.get(&req.dossier) {
-            Some(hot) => {
-                // A command's events share the dossier's procedure and channel: fold them
-                // against the state after the command.
-                for e in &events {
-                    self.counters.record(&req.dossier, &sector, e, &hot.state);
-                }
-                self.deadlines.track(&req.dossier, &hot.state);
-                hot.state.version
+        let Planned { events, sector, version } = planned;
+        if let Some(hot) = self.hot.get(&req.dossier) {
+            // A command's events share the dossier's procedure and channel: fold them against
+            // the cached state (in a batch, the state after the batch's last command).
+            for e in &events {
+                self.counters.record(&req.dossier, &sector, e, &hot.state);
             }
-            None => 0,
-        };
+            self.deadlines.track(&req.dossier, &hot.state);
+        }
         Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
     }
 }
@@ -444,4 +445,6 @@ impl<S: Store> Engine<S> {
 struct Planned {
     events: Vec<Event>,
     sector: String,
+    /// The dossier's version right after this command.
+    version: u64,
 }

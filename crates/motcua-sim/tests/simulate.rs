@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
-use motcua_engine::{verify, Engine, MemoryStore};
+use motcua_engine::{verify, Engine, MemoryStore, Store};
 use motcua_sim::{procedures, simulate, Profile, SimReport};
 
 fn seeds() -> PathBuf {
@@ -59,4 +59,27 @@ fn the_same_seed_gives_the_same_year() {
         (a.received, a.online, a.resolved, a.early_or_on_time, a.events),
         (b.received, b.online, b.resolved, b.early_or_on_time, b.events)
     );
+}
+
+#[test]
+fn the_stored_log_alone_gives_the_same_indicators() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let procs = procedures(&profile, &catalog);
+    let (report, store) = run(&profile, &catalog, 11);
+    let sectors = procs.iter().map(|p| (p.code.clone(), p.sector.clone())).collect();
+    let (counters, _) = motcua_engine::rebuild_projections(&store, &sectors).unwrap();
+    let t = counters.total(|_| true);
+    assert_eq!(
+        (t.received, t.resolved, t.early + t.on_time),
+        (report.received, report.resolved, report.early_or_on_time)
+    );
+    // Online dossiers, from the stored projections alone.
+    let online = store
+        .dossiers()
+        .unwrap()
+        .iter()
+        .filter(|c| store.load(c).unwrap().unwrap().summary.unwrap().channel == Some(2))
+        .count() as u64;
+    assert_eq!(online, report.online);
 }
