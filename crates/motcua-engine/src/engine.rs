@@ -223,7 +223,7 @@ impl<S: Store> Engine<S> {
         }
         let mut retries = 0;
         loop {
-            let (batch, planned) = match self.plan(req) {
+            let (batch, planned) = match self.plan(req, retries == 0) {
                 Ok(p) => p,
                 // A rejection must not rest on a stale cache: if another writer moved the
                 // dossier, decide again on the fresh state.
@@ -236,7 +236,11 @@ impl<S: Store> Engine<S> {
                 Err(e) => return Err(e),
             };
             match self.store.append(batch) {
-                Ok(()) => return Ok(self.commit(req, planned, retries)),
+                Ok(()) => {
+                    let out = self.commit(req, planned, retries);
+                    self.evict_if_terminal(&req.dossier);
+                    return Ok(out);
+                }
                 Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
                     retries += 1;
                     self.hot.remove(&req.dossier);
@@ -273,7 +277,7 @@ impl<S: Store> Engine<S> {
                 results.push(Some(self.handle(req)));
                 continue;
             }
-            match self.plan(req) {
+            match self.plan(req, true) {
                 Ok((b, planned)) => {
                     // Fold into the group: one StreamAppend per dossier.
                     for s in b.streams {
@@ -307,6 +311,9 @@ impl<S: Store> Engine<S> {
                 for (i, planned) in plans {
                     let req = &reqs[i];
                     results[i] = Some(Ok(self.commit(req, planned, 0)));
+                }
+                for code in &touched {
+                    self.evict_if_terminal(code);
                 }
             }
             Err(_) => {
@@ -350,8 +357,14 @@ impl<S: Store> Engine<S> {
     /// Decides `req` and prepares its write. On success the cached state is already advanced
     /// (events applied in place, no copy); the caller must drop the cache entry if the write
     /// then fails.
-    fn plan(&mut self, req: &Request) -> Result<(AppendBatch, Planned), EngineError> {
-        self.hot(&req.dossier)?;
+    fn plan(&mut self, req: &Request, first_attempt: bool) -> Result<(AppendBatch, Planned), EngineError> {
+        // Creating commands on an uncached dossier assume it is new without asking the store:
+        // if it exists after all, the append's version check fails and the retry (not a first
+        // attempt) loads it.
+        let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
+        if !(first_attempt && creates) {
+            self.hot(&req.dossier)?;
+        }
         let created = !self.hot.contains_key(&req.dossier);
         let new_hot;
         let hot = match self.hot.get(&req.dossier) {
@@ -439,6 +452,15 @@ impl<S: Store> Engine<S> {
             self.deadlines.track(&req.dossier, &hot.state);
         }
         Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
+    }
+
+    /// Drops a dossier from the hot cache once it is terminal: it accepts no further command, so
+    /// memory stays with open dossiers (a late command would reload it from the store). Called
+    /// after all of a write's commits, never between them.
+    fn evict_if_terminal(&mut self, code: &DossierCode) {
+        if self.hot.get(code).is_some_and(|h| h.state.status.is_some_and(|s| s.is_terminal())) {
+            self.hot.remove(code);
+        }
     }
 }
 

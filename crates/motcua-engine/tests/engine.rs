@@ -226,3 +226,20 @@ proptest! {
         prop_assert!(verify(&*store).is_ok());
     }
 }
+
+#[test]
+fn creating_an_existing_dossier_from_a_cold_cache_retries_on_the_stored_state() {
+    let store = Arc::new(MemoryStore::new());
+    let mut a = Engine::new(store.clone(), [procedure()], calendar());
+    let mut b = Engine::new(store.clone(), [procedure()], calendar());
+    let submit = Command::Submit { procedure: "1.001612".parse().unwrap(), channel: Channel::Online };
+    a.handle(&req(7, submit, Actor::citizen("citizen-a"), "2025-03-03T08:00")).unwrap();
+    // B has never seen dossier 7: its receive first assumes a new dossier, loses on the version
+    // check, reloads, and accepts the submitted dossier.
+    let out = b.handle(&receive(7, "2025-03-03T09:00")).unwrap();
+    assert_eq!((out.version, out.retries), (2, 1));
+    assert_eq!(b.dossier(&code(7)).unwrap().unwrap().status, Some(Status::Received));
+    // The applicant recorded at submission survived: the citizen may still withdraw.
+    b.handle(&req(7, Command::Withdraw, Actor::citizen("citizen-a"), "2025-03-03T10:00")).unwrap();
+    verify(&*store).unwrap();
+}
