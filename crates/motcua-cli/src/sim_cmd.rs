@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
 use motcua_engine::{Engine, MemoryStore, Store};
-use motcua_sim::{procedures, simulate, Profile, SimReport};
+use motcua_sim::{procedures, simulate_with_progress, Profile, SimReport};
 use motcua_store_sqlite::SqliteStore;
 use serde_json::json;
 
@@ -27,10 +27,24 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
     let batch = cmd.batch.max(1);
+    // A progress bar on a terminal only; nothing when stderr is a pipe or a file.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(profile.dossiers.received);
+        let style =
+            indicatif::ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} dossiers ({per_sec}, {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    let mut progress = |done: u64, _total: u64| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    };
     let report = match cmd.store.as_str() {
         "memory" => {
             let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
-            simulate(&mut engine, &profile, &procs, cmd.seed, batch)?
+            simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?
         }
         spec => {
             let Some(path) = spec.strip_prefix("sqlite:") else {
@@ -53,12 +67,15 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             }
             let store = SqliteStore::open(&path)?;
             let mut engine = Engine::new(store, procs.clone(), calendar);
-            let r = simulate(&mut engine, &profile, &procs, cmd.seed, batch)?;
+            let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
             engine.store().checkpoint()?;
             let _ = engine.store().dossiers();
             r
         }
     };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     if cmd.json {
         println!("{}", serde_json::to_string_pretty(&as_json(&profile, &report, cmd.seed, &cmd.store))?);
     } else {

@@ -170,6 +170,19 @@ pub fn simulate<S: Store>(
     seed: u64,
     batch: usize,
 ) -> Result<SimReport, SimError> {
+    simulate_with_progress(engine, profile, procs, seed, batch, &mut |_, _| {})
+}
+
+/// [`simulate`], calling `progress(dossiers done, dossiers in all)` after each chunk (the CLI
+/// draws a progress bar with it; the library prints nothing).
+pub fn simulate_with_progress<S: Store>(
+    engine: &mut Engine<S>,
+    profile: &Profile,
+    procs: &[Procedure],
+    seed: u64,
+    batch: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SimReport, SimError> {
     let n = profile.dossiers.received;
     if n == 0 || procs.is_empty() {
         return Err(SimError::Invalid("nothing to simulate: no dossiers or no procedures".into()));
@@ -320,6 +333,7 @@ pub fn simulate<S: Store>(
     // supplements; steps and finishes. Between them the plan reads the due times the engine
     // computed.
     let mut pending: Vec<Request> = Vec::new();
+    let mut done = 0u64;
     for (chunk_plans, chunk_codes) in plans.chunks(CHUNK).zip(codes.chunks(CHUNK)) {
         for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
             let procedure = &procs[plan.procedure];
@@ -387,6 +401,8 @@ pub fn simulate<S: Store>(
             }
         }
         flush(engine, &mut pending)?;
+        done += chunk_plans.len() as u64;
+        progress(done, n);
     }
     let seconds = started.elapsed().as_secs_f64();
     let t = engine.counters().total(|_| true);
