@@ -332,6 +332,9 @@ pub fn simulate_with_progress<S: Store>(
     // Chunks of the year in receipt order, each written in three group commits: receipts;
     // supplements; steps and finishes. Between them the plan reads the due times the engine
     // computed.
+    // Extensions: `extension_pct` of all dossiers, all among the late ones.
+    let extension_share =
+        if late > 0 { (profile.behaviour.extension_pct / 100.0 * n as f64 / late as f64).min(1.0) } else { 0.0 };
     let mut pending: Vec<Request> = Vec::new();
     let mut done = 0u64;
     for (chunk_plans, chunk_codes) in plans.chunks(CHUNK).zip(codes.chunks(CHUNK)) {
@@ -374,6 +377,12 @@ pub fn simulate_with_progress<S: Store>(
                     now.plus_minutes(((span as f64) * (0.2 + 0.75 * rng.unit())) as i64)
                 }
             };
+            // An apology letter for some late dossiers, rescheduling past the planned finish
+            // (the outcome is still judged against the original due time).
+            if plan.fate == Fate::Late && rng.unit() < extension_share {
+                let new_due = finish.plus_minutes(1440);
+                pending.push(req(code, Command::Extend { new_due, reason: "Cần thêm thời gian xác minh".into() }, now));
+            }
             // Steps in order, spread between now and the finish.
             let steps = procedure.topological_order().unwrap_or_default();
             let slots = (steps.len() as i64) * 2 + 1;
