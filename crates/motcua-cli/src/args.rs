@@ -31,6 +31,24 @@ pub enum Command {
     Dossier(DossierCmd),
     /// Replay a province's year (a calibration profile) through the engine; print the indicators.
     Simulate(SimulateCmd),
+    /// The indicators of a stored year (text, json or csv).
+    Report(ReportCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportCmd {
+    /// The store: sqlite:PATH.
+    #[arg(long, value_name = "sqlite:PATH")]
+    pub store: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Procedure catalog for names and sectors (default: seeds/procedures when present).
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@
 mod args;
 mod calendar_cmd;
 mod due_cmd;
+mod report_cmd;
 mod rules_cmd;
 mod sim_cmd;
 mod store_cmd;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         args::Command::Verify(a) => store_cmd::verify_cmd(&a.store),
         args::Command::Dossier(a) => store_cmd::dossier_cmd(&a.store, &a.code, a.format),
         args::Command::Simulate(a) => sim_cmd::run(a),
+        args::Command::Report(a) => report_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

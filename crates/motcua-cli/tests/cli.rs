@@ -405,6 +405,20 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
     let o = motcua(&["verify", "--store", &spec]);
     assert!(o.status.success(), "{}", stdout(&o));
+    // The report recomputes the figures from the stored projections alone.
+    let o = motcua(&["report", "--store", &spec, "--format", "json", "--catalog", catalog.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["totals"]["received"], 3285);
+    assert_eq!(r["totals"]["online"], 2735);
+    assert_eq!(r["totals"]["resolved"], 3247);
+    assert_eq!(r["totals"]["early"].as_u64().unwrap() + r["totals"]["on_time"].as_u64().unwrap(), 3226);
+    assert_eq!(r["totals"]["early_or_on_time_pct"], 99.35);
+    assert_eq!(r["scorecard"][0]["id"], "2.1");
+    let o = motcua(&["report", "--store", &spec, "--format", "csv", "--catalog", catalog.to_str().unwrap()]);
+    let csv = stdout(&o);
+    assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days\ntotal,all,,3285,2735,3247,"), "{csv}");
+    assert!(csv.contains("\nmonth,2023-01,"), "{csv}");
 }
 
 #[test]

@@ -272,6 +272,8 @@ pub trait Store: Send + Sync {
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Every dossier with events, in code order.
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError>;
+    /// Every dossier's projection row (the input of reports), in code order.
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError>;
     /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Records delivery outcomes.
@@ -363,6 +365,10 @@ impl Store for MemoryStore {
         Ok(self.lock()?.streams.keys().cloned().collect())
     }
 
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
+        Ok(self.lock()?.streams.values().filter_map(|s| s.summary.clone()).collect())
+    }
+
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let inner = self.lock()?;
         Ok(inner.outbox[inner.outbox_first_pending..]
@@ -415,6 +421,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
         (**self).dossiers()
+    }
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
+        (**self).summaries()
     }
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         (**self).outbox_due(now, limit)

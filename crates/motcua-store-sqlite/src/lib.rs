@@ -215,6 +215,17 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT summary FROM dossiers ORDER BY dossier").map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(parse::<DossierSummary>("summary", &r.map_err(backend)?)?);
+        }
+        Ok(out)
+    }
+
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn

@@ -1,0 +1,94 @@
+//! `motcua report --store sqlite:PATH`: the indicators of a stored year.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use chrono::Datelike;
+use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
+use motcua_calendar::{Timestamp, WorkCalendar};
+use motcua_catalog::Catalog;
+use motcua_engine::Store;
+use motcua_report::Report;
+
+use crate::args::{Format, ReportCmd};
+use crate::exit;
+
+pub fn run(cmd: ReportCmd) -> Result<u8> {
+    let store = crate::store_cmd::open_existing(&cmd.store)?;
+    let summaries = store.summaries()?;
+    let catalog_dir = cmd.catalog.clone().unwrap_or_else(|| PathBuf::from("seeds/procedures"));
+    let procedures: HashMap<_, _> = match Catalog::load(&catalog_dir) {
+        Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
+        Err(e) if cmd.catalog.is_some() => return Err(anyhow!("{e}")),
+        Err(_) => HashMap::new(),
+    };
+    let years = summaries.iter().filter_map(|s| s.received_at).map(|t| t.local_date().year());
+    let (first, last) = (years.clone().min().unwrap_or(2025), years.max().unwrap_or(2025));
+    let calendar = WorkCalendar::builder()
+        .years(
+            first.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
+            (last + 1).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
+        )
+        .build()?;
+    // Open dossiers are judged at the end of the last year of receipts.
+    let as_of = Timestamp::from_local(
+        chrono::NaiveDate::from_ymd_opt(last, 12, 31).unwrap_or(chrono::NaiveDate::MAX),
+        23 * 60 + 59,
+    );
+    let report = Report::build(&summaries, &procedures, &calendar, as_of);
+    let text = match cmd.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Csv => report.to_csv(),
+        Format::Text => text(&report),
+    };
+    match &cmd.out {
+        Some(path) => std::fs::write(path, text).map_err(|e| anyhow!("--out {}: {e}", path.display()))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(exit::OK)
+}
+
+fn text(r: &Report) -> String {
+    let t = &r.totals;
+    let mut s = format!(
+        "received {}  online {} ({:.2} %)  resolved {}  early or on time {} ({:.2} %)  late {}  open {} ({} overdue at {})\n\n",
+        t.received,
+        t.online,
+        if t.received > 0 { t.online as f64 * 100.0 / t.received as f64 } else { 0.0 },
+        t.resolved,
+        t.early + t.on_time,
+        t.early_or_on_time_pct,
+        t.late,
+        t.open,
+        t.open_overdue,
+        r.as_of
+    );
+    s.push_str("Decision 766 indicators computable from dossiers (see points_source in --format json):\n");
+    for i in &r.scorecard {
+        s.push_str(&format!(
+            "  {:<5} {:<70} {:>7.2} %  {:>5.2} / {:.0} points\n",
+            i.id, i.name, i.value_pct, i.points, i.max_points
+        ));
+    }
+    s.push_str("\nBy sector:\n");
+    for row in &r.by_sector {
+        s.push_str(&format!(
+            "  {:<44} received {:>7}  resolved {:>7}  on time {:>6.2} %  avg {:>5} working days\n",
+            row.key,
+            row.received,
+            row.resolved,
+            row.early_or_on_time_pct,
+            row.avg_resolution_working_days.map_or("-".into(), |d| format!("{d:.2}"))
+        ));
+    }
+    s.push_str("\nBy month of receipt:\n");
+    for row in &r.by_month {
+        s.push_str(&format!(
+            "  {}  received {:>7}  resolved {:>7}  on time {:>6.2} %\n",
+            row.key, row.received, row.resolved, row.early_or_on_time_pct
+        ));
+    }
+    s
+}

@@ -1,0 +1,272 @@
+//! # motcua-report: indicators of a stored year
+//!
+//! [`Report::build`] reads every dossier's projection row ([`DossierSummary`]) and computes the
+//! seed figures (received, online, resolved, early or on time), breakdowns by month of receipt,
+//! sector and procedure (with the average resolution time in working days), and the Decision
+//! 766/QĐ-TTg indicators that dossier data alone supports (DOMAIN.md §4.2): 2.1 on-time rate,
+//! 3.3 online dossier rate, 5.4 satisfaction without complaints. Points follow DOMAIN.md's
+//! threshold scaling; where DOMAIN.md marks a maximum as unverified, the report says so.
+//! [`Report::to_csv`] writes one table; the struct serializes to JSON.
+
+#![warn(missing_docs)]
+
+use std::collections::{BTreeMap, HashMap};
+
+use motcua_calendar::{Timestamp, WorkCalendar};
+use motcua_core::{Outcome, ProcedureCode};
+use motcua_engine::DossierSummary;
+use serde::Serialize;
+
+/// Counts for one group of dossiers.
+#[derive(Clone, PartialEq, Debug, Default, Serialize)]
+pub struct Row {
+    /// The group (a month `YYYY-MM`, a sector, a procedure code, or `all`).
+    pub key: String,
+    /// A readable name (procedure name), when there is one.
+    pub name: String,
+    /// Dossiers received.
+    pub received: u64,
+    /// … online.
+    pub online: u64,
+    /// Dossiers resolved (first terminal status with an outcome).
+    pub resolved: u64,
+    /// … early.
+    pub early: u64,
+    /// … on time.
+    pub on_time: u64,
+    /// … late.
+    pub late: u64,
+    /// Still open at the report's instant.
+    pub open: u64,
+    /// … of which past their due time.
+    pub open_overdue: u64,
+    /// Early-or-on-time share of resolved, percent (two decimals).
+    pub early_or_on_time_pct: f64,
+    /// Mean working days from receipt to the first terminal status, for resolved dossiers.
+    pub avg_resolution_working_days: Option<f64>,
+    #[serde(skip)]
+    resolution_minutes: i64,
+    #[serde(skip)]
+    resolution_count: u64,
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 10_000.0 / whole as f64).round() / 100.0
+    }
+}
+
+impl Row {
+    fn new(key: &str, name: &str) -> Row {
+        Row { key: key.to_string(), name: name.to_string(), ..Row::default() }
+    }
+
+    fn add(&mut self, s: &DossierSummary, as_of: Timestamp, resolution_minutes: Option<i64>) {
+        if s.received_at.is_none() {
+            return;
+        }
+        self.received += 1;
+        if s.channel == Some(2) {
+            self.online += 1;
+        }
+        match s.outcome {
+            Some(o) if s.finished_at.is_some() => {
+                self.resolved += 1;
+                match o {
+                    Outcome::Early => self.early += 1,
+                    Outcome::OnTime => self.on_time += 1,
+                    Outcome::Late => self.late += 1,
+                }
+                if let Some(m) = resolution_minutes {
+                    self.resolution_minutes += m;
+                    self.resolution_count += 1;
+                }
+            }
+            _ if s.finished_at.is_none() => {
+                self.open += 1;
+                if s.due.is_some_and(|d| d < as_of) {
+                    self.open_overdue += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(mut self, day_minutes: f64) -> Row {
+        self.early_or_on_time_pct = pct(self.early + self.on_time, self.resolved);
+        self.avg_resolution_working_days = (self.resolution_count > 0).then(|| {
+            ((self.resolution_minutes as f64 / self.resolution_count as f64 / day_minutes) * 100.0).round() / 100.0
+        });
+        self
+    }
+}
+
+/// One Decision 766 indicator.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct Indicator {
+    /// Its number in the indicator set, e.g. `2.1`.
+    pub id: &'static str,
+    /// Its name.
+    pub name: &'static str,
+    /// The measured rate, percent.
+    pub value_pct: f64,
+    /// At or above this rate the indicator earns its full points.
+    pub threshold_pct: f64,
+    /// Its maximum points.
+    pub max_points: f64,
+    /// Points earned: `min(1, value / threshold) × max` (DOMAIN.md §4.2, §8).
+    pub points: f64,
+    /// Where the maximum comes from, or that it is an assumption.
+    pub points_source: &'static str,
+}
+
+fn indicator(
+    id: &'static str,
+    name: &'static str,
+    value_pct: f64,
+    threshold_pct: f64,
+    max_points: f64,
+    src: &'static str,
+) -> Indicator {
+    let points = ((value_pct / threshold_pct).min(1.0) * max_points * 100.0).round() / 100.0;
+    Indicator { id, name, value_pct, threshold_pct, max_points, points, points_source: src }
+}
+
+/// The indicators of a stored year.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct Report {
+    /// The instant open dossiers are judged at.
+    pub as_of: Timestamp,
+    /// All dossiers.
+    pub totals: Row,
+    /// By month of receipt.
+    pub by_month: Vec<Row>,
+    /// By sector.
+    pub by_sector: Vec<Row>,
+    /// By procedure.
+    pub by_procedure: Vec<Row>,
+    /// Decision 766 indicators computable from dossiers.
+    pub scorecard: Vec<Indicator>,
+}
+
+/// Sector given to procedures the report does not know.
+pub const UNKNOWN_SECTOR: &str = "(ngoài danh mục)";
+
+impl Report {
+    /// Builds the report from projection rows. `procedures` maps codes to (name, sector);
+    /// `calendar` measures resolution time in working days (dossiers outside its years are left
+    /// out of that average).
+    pub fn build(
+        summaries: &[DossierSummary],
+        procedures: &HashMap<ProcedureCode, (String, String)>,
+        calendar: &WorkCalendar,
+        as_of: Timestamp,
+    ) -> Report {
+        let mut totals = Row::new("all", "");
+        let mut months: BTreeMap<String, Row> = BTreeMap::new();
+        let mut sectors: BTreeMap<String, Row> = BTreeMap::new();
+        let mut procs: BTreeMap<String, Row> = BTreeMap::new();
+        for s in summaries {
+            let Some(received) = s.received_at else { continue };
+            let resolution = match (s.outcome, s.finished_at) {
+                (Some(_), Some(f)) => calendar.working_minutes_between(received, f).ok(),
+                _ => None,
+            };
+            let (name, sector) = s
+                .procedure
+                .as_ref()
+                .and_then(|p| procedures.get(p))
+                .map_or(("", UNKNOWN_SECTOR), |(n, sec)| (n.as_str(), sec.as_str()));
+            let month = received.local_string()[..7].to_string();
+            totals.add(s, as_of, resolution);
+            months.entry(month.clone()).or_insert_with(|| Row::new(&month, "")).add(s, as_of, resolution);
+            sectors.entry(sector.to_string()).or_insert_with(|| Row::new(sector, "")).add(s, as_of, resolution);
+            let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
+            procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, as_of, resolution);
+        }
+        let day = 480.0;
+        let totals = totals.finish(day);
+        let on_time = pct(totals.early + totals.on_time, totals.resolved);
+        let online = pct(totals.online, totals.received);
+        let satisfaction = 100.0 - pct(totals.late, totals.resolved);
+        let scorecard = vec![
+            indicator(
+                "2.1",
+                "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
+                on_time,
+                100.0,
+                20.0,
+                "max 20 points [P] (DOMAIN.md §4.2); linear up to 100 % (assumption)",
+            ),
+            indicator(
+                "3.3",
+                "Tỷ lệ hồ sơ trực tuyến",
+                online,
+                50.0,
+                4.0,
+                "threshold 50 % [P]; max points assumed 4 (not verified)",
+            ),
+            indicator(
+                "5.4",
+                "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC (không tính phản ánh)",
+                satisfaction,
+                90.0,
+                6.0,
+                "max 6 points, threshold 90 % [P]; complaints not in the data (counted as none)",
+            ),
+        ];
+        Report {
+            as_of,
+            totals,
+            by_month: months.into_values().map(|r| r.finish(day)).collect(),
+            by_sector: sectors.into_values().map(|r| r.finish(day)).collect(),
+            by_procedure: procs.into_values().map(|r| r.finish(day)).collect(),
+            scorecard,
+        }
+    }
+
+    /// One CSV table: `dimension,key,name,received,online,resolved,early,on_time,late,open,
+    /// open_overdue,early_or_on_time_pct,avg_resolution_working_days`.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from(
+            "dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days\n",
+        );
+        let quote = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut line = |dimension: &str, r: &Row| {
+            out.push_str(&format!(
+                "{dimension},{},{},{},{},{},{},{},{},{},{},{:.2},{}\n",
+                quote(&r.key),
+                quote(&r.name),
+                r.received,
+                r.online,
+                r.resolved,
+                r.early,
+                r.on_time,
+                r.late,
+                r.open,
+                r.open_overdue,
+                r.early_or_on_time_pct,
+                r.avg_resolution_working_days.map_or(String::new(), |d| format!("{d:.2}"))
+            ));
+        };
+        line("total", &self.totals);
+        for r in &self.by_month {
+            line("month", r);
+        }
+        for r in &self.by_sector {
+            line("sector", r);
+        }
+        for r in &self.by_procedure {
+            line("procedure", r);
+        }
+        out
+    }
+}
