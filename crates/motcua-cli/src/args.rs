@@ -42,7 +42,7 @@ pub struct ReportCmd {
     pub store: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ReportFormat,
     /// Procedure catalog for names and sectors (default: seeds/procedures when present).
     #[arg(long)]
     pub catalog: Option<PathBuf>,
@@ -149,6 +149,19 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    /// Aligned text for people.
+    #[default]
+    Text,
+    /// JSON.
+    Json,
+    /// One CSV table.
+    Csv,
+    /// A self-contained HTML page with inline SVG charts.
+    Html,
 }
 
 #[derive(Args, Debug)]

@@ -12,7 +12,7 @@ use motcua_catalog::Catalog;
 use motcua_engine::Store;
 use motcua_report::Report;
 
-use crate::args::{Format, ReportCmd};
+use crate::args::{ReportCmd, ReportFormat};
 use crate::exit;
 
 pub fn run(cmd: ReportCmd) -> Result<u8> {
@@ -39,9 +39,10 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
     );
     let report = Report::build(&summaries, &procedures, &calendar, as_of);
     let text = match cmd.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Csv => report.to_csv(),
-        Format::Text => text(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Csv => report.to_csv(),
+        ReportFormat::Text => text(&report),
+        ReportFormat::Html => report.to_html("motcua — báo cáo chỉ số giải quyết TTHC"),
     };
     match &cmd.out {
         Some(path) => std::fs::write(path, text).map_err(|e| anyhow!("--out {}: {e}", path.display()))?,

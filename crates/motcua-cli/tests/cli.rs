@@ -419,6 +419,14 @@ fn simulate_reports_the_profile_totals_as_json() {
     let csv = stdout(&o);
     assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days\ntotal,all,,3285,2735,3247,"), "{csv}");
     assert!(csv.contains("\nmonth,2023-01,"), "{csv}");
+    // One self-contained page: four inline charts, nothing fetched from anywhere.
+    let page = dir.join("report.html");
+    let o = motcua(&["report", "--store", &spec, "--format", "html", "--out", page.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"), "self-contained");
+    assert!(html.contains("3285"));
 }
 
 #[test]

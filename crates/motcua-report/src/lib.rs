@@ -6,9 +6,12 @@
 //! 766/QĐ-TTg indicators that dossier data alone supports (DOMAIN.md §4.2): 2.1 on-time rate,
 //! 3.3 online dossier rate, 5.4 satisfaction without complaints. Points follow DOMAIN.md's
 //! threshold scaling; where DOMAIN.md marks a maximum as unverified, the report says so.
-//! [`Report::to_csv`] writes one table; the struct serializes to JSON.
+//! [`Report::to_csv`] writes one table, [`Report::to_html`] one self-contained page with inline
+//! SVG charts; the struct serializes to JSON.
 
 #![warn(missing_docs)]
+
+mod html;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -149,6 +152,8 @@ pub struct Report {
     pub by_procedure: Vec<Row>,
     /// Decision 766 indicators computable from dossiers.
     pub scorecard: Vec<Indicator>,
+    /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
+    pub backlog: Vec<(String, u64)>,
 }
 
 /// Sector given to procedures the report does not know.
@@ -185,6 +190,23 @@ impl Report {
             sectors.entry(sector.to_string()).or_insert_with(|| Row::new(sector, "")).add(s, as_of, resolution);
             let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
             procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, as_of, resolution);
+        }
+        // Backlog: +1 on the day of receipt, −1 on the day of the first terminal status.
+        let mut delta: BTreeMap<i64, i64> = BTreeMap::new();
+        for s in summaries {
+            let Some(received) = s.received_at else { continue };
+            *delta.entry(received.local_day()).or_default() += 1;
+            if let Some(f) = s.finished_at {
+                *delta.entry(f.local_day()).or_default() -= 1;
+            }
+        }
+        let mut backlog = Vec::new();
+        if let Some(&first) = delta.keys().next() {
+            let mut open = 0i64;
+            for day in first..=as_of.local_day() {
+                open += delta.get(&day).copied().unwrap_or(0);
+                backlog.push((motcua_calendar::date_from_day_number(day).to_string(), open.max(0) as u64));
+            }
         }
         let day = 480.0;
         let totals = totals.finish(day);
@@ -224,6 +246,7 @@ impl Report {
             by_sector: sectors.into_values().map(|r| r.finish(day)).collect(),
             by_procedure: procs.into_values().map(|r| r.finish(day)).collect(),
             scorecard,
+            backlog,
         }
     }
 

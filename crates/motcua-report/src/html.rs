@@ -1,0 +1,168 @@
+//! One self-contained HTML page (no network, no scripts): the figures and four inline SVG
+//! charts — monthly received vs resolved, on-time rate by sector, the backlog of open dossiers
+//! over the year, and the Decision 766 indicators.
+
+use crate::Report;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const W: f64 = 760.0;
+const H: f64 = 240.0;
+const PAD: f64 = 40.0;
+
+fn monthly(r: &Report) -> String {
+    let max = r.by_month.iter().map(|m| m.received.max(m.resolved)).max().unwrap_or(1).max(1) as f64;
+    let n = r.by_month.len().max(1) as f64;
+    let slot = (W - 2.0 * PAD) / n;
+    let mut svg = format!(r#"<svg viewBox="0 0 {W} {H}" role="img" aria-label="Monthly received and resolved">"#);
+    for (i, m) in r.by_month.iter().enumerate() {
+        let x = PAD + i as f64 * slot;
+        for (j, (v, color)) in [(m.received, "rgb(74,123,183)"), (m.resolved, "rgb(107,179,107)")].iter().enumerate() {
+            let h = (*v as f64 / max) * (H - 2.0 * PAD);
+            svg.push_str(&format!(
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{} {}: {v}</title></rect>"#,
+                x + 4.0 + j as f64 * (slot - 8.0) / 2.0,
+                H - PAD - h,
+                (slot - 8.0) / 2.0,
+                h,
+                esc(&m.key),
+                if j == 0 { "received" } else { "resolved" },
+            ));
+        }
+        svg.push_str(&format!(
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{}</text>"#,
+            x + slot / 2.0,
+            H - PAD + 14.0,
+            esc(&m.key[5..])
+        ));
+    }
+    svg.push_str(&format!(
+        r#"<text x="{PAD}" y="16" font-size="11">max {max:.0} · blue received · green resolved</text></svg>"#
+    ));
+    svg
+}
+
+fn sectors(r: &Report) -> String {
+    let rows = &r.by_sector;
+    let h = 22.0 * rows.len() as f64 + 20.0;
+    let mut svg = format!(r#"<svg viewBox="0 0 {W} {h}" role="img" aria-label="On-time rate by sector">"#);
+    // Bars start at 95 % so the differences show; the axis says so.
+    let lo = 95.0;
+    for (i, s) in rows.iter().enumerate() {
+        let y = 10.0 + i as f64 * 22.0;
+        let frac = ((s.early_or_on_time_pct - lo) / (100.0 - lo)).clamp(0.0, 1.0);
+        svg.push_str(&format!(r#"<text x="0" y="{:.1}" font-size="11">{}</text>"#, y + 13.0, esc(&s.key)));
+        svg.push_str(&format!(
+            r#"<rect x="300" y="{y:.1}" width="{:.1}" height="16" fill="rgb(107,179,107)"><title>{}: {:.2} %</title></rect>"#,
+            frac * 380.0,
+            esc(&s.key),
+            s.early_or_on_time_pct
+        ));
+        svg.push_str(&format!(
+            r#"<text x="{:.1}" y="{:.1}" font-size="11">{:.2} %</text>"#,
+            305.0 + frac * 380.0,
+            y + 13.0,
+            s.early_or_on_time_pct
+        ));
+    }
+    svg.push_str(&format!(r#"<text x="300" y="{:.1}" font-size="10">axis from {lo} % to 100 %</text></svg>"#, h - 2.0));
+    svg
+}
+
+fn backlog(r: &Report) -> String {
+    let max = r.backlog.iter().map(|(_, v)| *v).max().unwrap_or(1).max(1) as f64;
+    let n = r.backlog.len().max(2) as f64;
+    let points: Vec<String> = r
+        .backlog
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| {
+            format!(
+                "{:.1},{:.1}",
+                PAD + i as f64 * (W - 2.0 * PAD) / (n - 1.0),
+                H - PAD - (*v as f64 / max) * (H - 2.0 * PAD)
+            )
+        })
+        .collect();
+    let first = r.backlog.first().map_or("", |(d, _)| d.as_str());
+    let last = r.backlog.last().map_or("", |(d, _)| d.as_str());
+    format!(
+        r#"<svg viewBox="0 0 {W} {H}" role="img" aria-label="Open dossiers over the year"><polyline fill="none" stroke="rgb(192,80,77)" stroke-width="1.5" points="{}"/><text x="{PAD}" y="16" font-size="11">open dossiers at the end of each day · max {max:.0}</text><text x="{PAD}" y="{:.1}" font-size="10">{}</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{}</text></svg>"#,
+        points.join(" "),
+        H - PAD + 14.0,
+        esc(first),
+        W - PAD,
+        H - PAD + 14.0,
+        esc(last)
+    )
+}
+
+fn scorecard(r: &Report) -> String {
+    let h = 26.0 * r.scorecard.len() as f64 + 10.0;
+    let mut svg = format!(r#"<svg viewBox="0 0 {W} {h}" role="img" aria-label="Decision 766 indicators">"#);
+    for (i, ind) in r.scorecard.iter().enumerate() {
+        let y = 6.0 + i as f64 * 26.0;
+        svg.push_str(&format!(r#"<text x="0" y="{:.1}" font-size="11">{} {}</text>"#, y + 13.0, ind.id, esc(ind.name)));
+        svg.push_str(&format!(r#"<rect x="480" y="{y:.1}" width="200" height="16" fill="rgb(230,230,230)"/>"#));
+        svg.push_str(&format!(
+            r#"<rect x="480" y="{y:.1}" width="{:.1}" height="16" fill="rgb(74,123,183)"/><text x="690" y="{:.1}" font-size="11">{:.2} / {:.0}</text>"#,
+            200.0 * ind.points / ind.max_points.max(1e-9),
+            y + 13.0,
+            ind.points,
+            ind.max_points
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+impl Report {
+    /// The report as one self-contained HTML page.
+    pub fn to_html(&self, title: &str) -> String {
+        let t = &self.totals;
+        let mut rows = String::new();
+        for i in &self.scorecard {
+            rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.0} %</td><td>{:.2} / {:.0}</td><td>{}</td></tr>",
+                i.id,
+                esc(i.name),
+                i.value_pct,
+                i.threshold_pct,
+                i.points,
+                i.max_points,
+                esc(i.points_source)
+            ));
+        }
+        format!(
+            r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title><style>
+body{{font-family:system-ui,sans-serif;max-width:820px;margin:24px auto;color:#222}}h1{{font-size:22px}}h2{{font-size:16px;margin-top:28px}}
+table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}svg{{width:100%;height:auto}}
+.kpi{{display:flex;gap:14px;flex-wrap:wrap}}.kpi div{{border:1px solid #ddd;padding:8px 12px;border-radius:6px}}.kpi b{{display:block;font-size:20px}}
+</style></head><body><h1>{title}</h1>
+<div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time<b>{} ({:.2} %)</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div></div>
+<h2>Received and resolved, by month of receipt</h2>{}
+<h2>Early or on time by sector</h2>{}
+<h2>Backlog of open dossiers</h2>{}
+<h2>Decision 766 indicators computable from dossiers</h2>{}
+<table><tr><th>id</th><th>indicator</th><th>value</th><th>full at</th><th>points</th><th>source of the maximum</th></tr>{rows}</table>
+<p style="font-size:12px;color:#666">Generated by motcua from the stored projections. Points: min(1, value / threshold) × maximum (DOMAIN.md §4.2).</p>
+</body></html>
+"#,
+            t.received,
+            t.online,
+            t.resolved,
+            t.early + t.on_time,
+            t.early_or_on_time_pct,
+            t.late,
+            esc(&self.as_of.to_string()),
+            t.open,
+            monthly(self),
+            sectors(self),
+            backlog(self),
+            scorecard(self),
+            title = esc(title),
+        )
+    }
+}
