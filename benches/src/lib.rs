@@ -4,30 +4,8 @@
 use chrono::NaiveDate;
 use motcua_calendar::{Limit, Timestamp};
 
-/// A small deterministic generator (SplitMix64), so every run measures the same inputs.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// Seeded generator.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
+/// The simulator's deterministic generator (SplitMix64), so every run measures the same inputs.
+pub use motcua_sim::Rng as SplitMix64;
 
 /// The limits portals see most, weighted roughly by how often procedures use them
 /// (same-day civil status, a few working days for most, calendar days for land and construction).
