@@ -146,6 +146,11 @@ struct Plan {
     supplement: bool,
 }
 
+/// 31 December of `year`, 23:00 local: the last instant the simulator schedules a finish at.
+fn year_end_instant(year: i32) -> Timestamp {
+    Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX), 23 * 60)
+}
+
 /// Working days of `year` in the calendar, weighted: the four weeks before Tết carry twice the
 /// load (people settle paperwork before the holiday).
 fn arrival_days(calendar: &WorkCalendar, year: i32) -> Result<Vec<(chrono::NaiveDate, u32)>, SimError> {
@@ -240,34 +245,39 @@ pub fn simulate_with_progress<S: Store>(
         online[i as usize] = true;
     }
 
-    // Fates: the last received stay open; `late` among the rest, chosen at random.
+    // Procedures first: a dossier's limit decides whether it can be late inside the year.
+    let chosen: Vec<usize> = (0..n).map(|_| pick_procedure(&mut rng)).collect();
+
+    // Fates: the last received stay open; `late` among the rest, chosen at random among those
+    // whose latest possible due time (after a supplement restart: the clock start may move past
+    // a cut-off and a weekend, the supplement comes at most two days later — five days bound
+    // it, per the real calendar) still leaves two days before the year ends.
     let resolved = profile.dossiers.resolved as usize;
     let late = (profile.dossiers.resolved - profile.dossiers.early_or_on_time) as usize;
     let mut fates = vec![Fate::OnTime; n as usize];
     for f in fates.iter_mut().skip(resolved) {
         *f = Fate::Open;
     }
+    let latest_late_due = year_end_instant(year).plus_minutes(-2 * 1440);
     let mut late_left = late;
     let mut candidates: Vec<usize> = (0..resolved).collect();
     for i in (1..candidates.len()).rev() {
         let j = rng.below(i as u64 + 1) as usize;
         candidates.swap(i, j);
     }
-    // Late dossiers need room after their due time (which a supplement may push back) inside
-    // the year: take them from the first ten months.
-    let november =
-        Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(year, 11, 1).unwrap_or(chrono::NaiveDate::MIN), 0);
     for &i in &candidates {
         if late_left == 0 {
             break;
         }
-        if receipts[i] < november {
+        let restart = receipts[i].plus_minutes(5 * 1440);
+        let worst_due = calendar.appointment(restart, procs[chosen[i]].limit).ok().and_then(|a| a.due);
+        if worst_due.is_some_and(|d| d <= latest_late_due) {
             fates[i] = Fate::Late;
             late_left -= 1;
         }
     }
     if late_left > 0 {
-        return Err(SimError::Invalid(format!("cannot place {late} late dossiers before November")));
+        return Err(SimError::Invalid(format!("cannot place {late} late dossiers inside the year")));
     }
     for f in fates.iter_mut() {
         if *f == Fate::OnTime && rng.unit() * 100.0 < profile.behaviour.withdrawal_pct {
@@ -278,7 +288,7 @@ pub fn simulate_with_progress<S: Store>(
     let plans: Vec<Plan> = (0..n as usize)
         .map(|i| Plan {
             received: receipts[i],
-            procedure: pick_procedure(&mut rng),
+            procedure: chosen[i],
             channel: if online[i] { Channel::Online } else { Channel::Direct },
             fate: fates[i],
             supplement: rng.unit() * 100.0 < profile.behaviour.supplement_pct,
@@ -287,8 +297,7 @@ pub fn simulate_with_progress<S: Store>(
 
     let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
     let system = Actor::system("motcua-sim");
-    let year_end =
-        Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX), 23 * 60);
+    let year_end = year_end_instant(year);
 
     // Dossier codes: per agency per day, in receipt order.
     let mut sequence: std::collections::HashMap<chrono::NaiveDate, u64> = std::collections::HashMap::new();
