@@ -84,6 +84,15 @@ fn text(r: &Report) -> String {
             row.avg_resolution_working_days.map_or("-".into(), |d| format!("{d:.2}"))
         ));
     }
+    let mut agencies: Vec<_> = r.by_agency.iter().collect();
+    agencies.sort_by(|a, b| b.received.cmp(&a.received).then(a.key.cmp(&b.key)));
+    s.push_str(&format!("\nBy receiving agency ({} agencies; the ten busiest):\n", agencies.len()));
+    for row in agencies.iter().take(10) {
+        s.push_str(&format!(
+            "  {:<24} received {:>7}  resolved {:>7}  on time {:>6.2} %  open {:>5} ({} overdue)\n",
+            row.key, row.received, row.resolved, row.early_or_on_time_pct, row.open, row.open_overdue
+        ));
+    }
     s.push_str("\nBy month of receipt:\n");
     for row in &r.by_month {
         s.push_str(&format!(

@@ -415,10 +415,16 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(r["totals"]["early"].as_u64().unwrap() + r["totals"]["on_time"].as_u64().unwrap(), 3226);
     assert_eq!(r["totals"]["early_or_on_time_pct"], 99.35);
     assert_eq!(r["scorecard"][0]["id"], "2.1");
+    // By receiving agency (the simulator receives everything at the province's prefix).
+    let agencies = r["by_agency"].as_array().unwrap();
+    assert!(agencies.iter().any(|a| a["key"] == "NINHTHUAN"));
+    let per_agency: u64 = agencies.iter().map(|a| a["received"].as_u64().unwrap()).sum();
+    assert_eq!(per_agency, 3285);
     let o = motcua(&["report", "--store", &spec, "--format", "csv", "--catalog", catalog.to_str().unwrap()]);
     let csv = stdout(&o);
     assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days\ntotal,all,,3285,2735,3247,"), "{csv}");
     assert!(csv.contains("\nmonth,2023-01,"), "{csv}");
+    assert!(csv.contains("\nagency,NINHTHUAN,"), "{csv}");
     // One self-contained page: four inline charts, nothing fetched from anywhere.
     let page = dir.join("report.html");
     let o = motcua(&["report", "--store", &spec, "--format", "html", "--out", page.to_str().unwrap()]);

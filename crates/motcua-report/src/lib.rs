@@ -2,7 +2,7 @@
 //!
 //! [`Report::build`] reads every dossier's projection row ([`DossierSummary`]) and computes the
 //! seed figures (received, online, resolved, early or on time), breakdowns by month of receipt,
-//! sector and procedure (with the average resolution time in working days), and the Decision
+//! receiving agency, sector and procedure (with the average resolution time in working days), and the Decision
 //! 766/QĐ-TTg indicators that dossier data alone supports (DOMAIN.md §4.2): 2.1 on-time rate,
 //! 3.3 online dossier rate, 5.4 satisfaction without complaints. Points follow DOMAIN.md's
 //! threshold scaling; where DOMAIN.md marks a maximum as unverified, the report says so.
@@ -146,6 +146,8 @@ pub struct Report {
     pub totals: Row,
     /// By month of receipt.
     pub by_month: Vec<Row>,
+    /// By receiving agency (the agency code in the dossier code).
+    pub by_agency: Vec<Row>,
     /// By sector.
     pub by_sector: Vec<Row>,
     /// By procedure.
@@ -171,6 +173,7 @@ impl Report {
     ) -> Report {
         let mut totals = Row::new("all", "");
         let mut months: BTreeMap<String, Row> = BTreeMap::new();
+        let mut agencies: BTreeMap<String, Row> = BTreeMap::new();
         let mut sectors: BTreeMap<String, Row> = BTreeMap::new();
         let mut procs: BTreeMap<String, Row> = BTreeMap::new();
         for s in summaries {
@@ -187,6 +190,8 @@ impl Report {
             let month = received.local_string()[..7].to_string();
             totals.add(s, as_of, resolution);
             months.entry(month.clone()).or_insert_with(|| Row::new(&month, "")).add(s, as_of, resolution);
+            let agency = s.dossier.agency().to_string();
+            agencies.entry(agency.clone()).or_insert_with(|| Row::new(&agency, "")).add(s, as_of, resolution);
             sectors.entry(sector.to_string()).or_insert_with(|| Row::new(sector, "")).add(s, as_of, resolution);
             let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
             procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, as_of, resolution);
@@ -243,6 +248,7 @@ impl Report {
             as_of,
             totals,
             by_month: months.into_values().map(|r| r.finish(day)).collect(),
+            by_agency: agencies.into_values().map(|r| r.finish(day)).collect(),
             by_sector: sectors.into_values().map(|r| r.finish(day)).collect(),
             by_procedure: procs.into_values().map(|r| r.finish(day)).collect(),
             scorecard,
@@ -283,6 +289,9 @@ impl Report {
         line("total", &self.totals);
         for r in &self.by_month {
             line("month", r);
+        }
+        for r in &self.by_agency {
+            line("agency", r);
         }
         for r in &self.by_sector {
             line("sector", r);
