@@ -95,8 +95,9 @@ impl CalendarError {
     }
 }
 
-/// The 1-based line of byte offset `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of byte offset `offset` in `text` (for errors that point at a line of a
+/// data file).
+pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }

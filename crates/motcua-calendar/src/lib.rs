@@ -55,7 +55,7 @@ pub mod reference;
 mod time;
 
 pub use calendar::{weekday_code, Appointment, Day, DayKind, WorkCalendar, WorkCalendarBuilder, YearStatus, MAX_YEARS};
-pub use error::CalendarError;
+pub use error::{line_of, CalendarError};
 pub use holidays::{Holiday, HolidayRules, LabourCode};
 pub use hours::{OfficeHours, Season, Session, DEFAULT_CUTOFF, MAX_SESSIONS_PER_DAY};
 pub use limit::{Limit, MAX_LIMIT_DAYS};

@@ -45,14 +45,10 @@ impl CatalogError {
     }
 }
 
-/// The 1-based line of byte `offset` in `text`.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
-}
+pub(crate) use motcua_calendar::line_of;
 
-/// A TOML syntax or shape error as a problem.
-pub(crate) fn toml_problem(text: &str, file: &Path, e: &toml::de::Error) -> Problem {
+/// A TOML syntax or shape error as a problem at its line.
+pub fn toml_problem(text: &str, file: &Path, e: &toml::de::Error) -> Problem {
     let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
     Problem { file: file.to_path_buf(), line, message: e.message().trim().to_string() }
 }

@@ -14,7 +14,7 @@ mod scenario;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{CatalogError, Problem};
+pub use error::{toml_problem, CatalogError, Problem};
 pub use procedures::{parse_procedures, Catalog, Source};
 pub use scenario::{assert_scenarios_pass, parse_scenario, Expect, Report, Runner, Scenario, ScenarioStep, Summary};
 

@@ -160,8 +160,7 @@ struct Check<'a> {
 
 impl Check<'_> {
     fn at<T>(&mut self, v: &Sp<T>, message: String) {
-        let end = v.span().start.min(self.text.len());
-        let line = self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = motcua_calendar::line_of(self.text, v.span().start);
         self.problems.push(Problem { file: self.file.to_path_buf(), line, message });
     }
 
@@ -193,14 +192,8 @@ impl Check<'_> {
 impl Profile {
     /// Parses a profile; `catalog` (if given) must hold every procedure it names.
     pub fn parse(text: &str, file: &Path, catalog: Option<&Catalog>) -> Result<Profile, CatalogError> {
-        let raw: RawProfile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(1, |s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
-            CatalogError {
-                problems: vec![Problem { file: file.to_path_buf(), line, message: e.message().trim().to_string() }],
-            }
-        })?;
+        let raw: RawProfile = toml::from_str(text)
+            .map_err(|e| CatalogError { problems: vec![motcua_catalog::toml_problem(text, file, &e)] })?;
         let mut c = Check { text, file, problems: Vec::new() };
         let year = i32::try_from(*raw.year.get_ref()).unwrap_or(0);
         if !(2014..=2199).contains(&year) {
