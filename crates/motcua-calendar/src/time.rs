@@ -238,16 +238,26 @@ impl FromStr for Timestamp {
     }
 }
 
+/// Human-readable formats (JSON, TOML) get the civil text `2025-03-03T08:06+07:00`; binary
+/// formats (the engine's canonical hash encoding) get the UTC minutes as an integer.
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_i64(self.utc_minutes())
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(serde::de::Error::custom)
+        if deserializer.is_human_readable() {
+            let s = String::deserialize(deserializer)?;
+            s.parse().map_err(serde::de::Error::custom)
+        } else {
+            i64::deserialize(deserializer).map(Timestamp::from_utc_minutes)
+        }
     }
 }
 

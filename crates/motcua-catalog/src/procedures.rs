@@ -215,7 +215,7 @@ impl RawProcedure {
                 steps.push(Step {
                     id: s.id.get_ref().as_str().into(),
                     name: s.name,
-                    agency: s.agency.into_inner(),
+                    agency: s.agency.into_inner().into(),
                     role,
                     allotment,
                     after: s.after.map(Sp::into_inner).unwrap_or_default().iter().map(|a| a.as_str().into()).collect(),

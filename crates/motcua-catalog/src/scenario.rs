@@ -184,7 +184,8 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             },
         }
     };
-    let step = |sink: &mut Sink<'_>| need(sink, at, action, "step", &s.step).map(|x| StepId(x.get_ref().clone()));
+    let step =
+        |sink: &mut Sink<'_>| need(sink, at, action, "step", &s.step).map(|x| StepId(x.get_ref().as_str().into()));
     Some(match action {
         "submit" => Command::Submit { procedure: procedure.clone(), channel: channel(sink)? },
         "receive" => Command::Receive { procedure: procedure.clone(), channel: channel(sink)? },
@@ -577,13 +578,13 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
         }
     }
     if let Some(want) = &x.late_steps {
-        let got: Vec<String> = d.late_steps(st.at).iter().map(|s| s.id.0.clone()).collect();
+        let got: Vec<String> = d.late_steps(st.at).iter().map(|s| s.id.0.to_string()).collect();
         if &got != want {
             out.push(format!("late_steps: expected {want:?}, got {got:?}"));
         }
     }
     for (step, want) in &x.step_due {
-        let got = d.steps.iter().find(|s| &s.id.0 == step).and_then(|s| s.due);
+        let got = d.steps.iter().find(|s| *s.id.0 == **step).and_then(|s| s.due);
         if got != Some(*want) {
             out.push(format!("step_due.{step}: expected {}, got {}", want.local_string(), show(got)));
         }

@@ -4,6 +4,7 @@
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::command::{Command, CommandKind};
 use crate::error::DomainError;
@@ -56,7 +57,7 @@ pub struct StepState {
     /// The procedure's step.
     pub id: StepId,
     /// Its agency.
-    pub agency: String,
+    pub agency: Arc<str>,
     /// When it started.
     pub started_at: Option<Timestamp>,
     /// Its due time.

@@ -49,7 +49,7 @@ pub enum DomainError {
         step: StepId,
     },
     /// Its predecessors are not all complete.
-    #[error("step {step} waits for {}", .waiting_for.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", "))]
+    #[error("step {step} waits for {}", .waiting_for.iter().map(|s| &*s.0).collect::<Vec<_>>().join(", "))]
     StepWaiting {
         /// The step.
         step: StepId,
@@ -69,7 +69,7 @@ pub enum DomainError {
         step: StepId,
     },
     /// Approving while steps remain.
-    #[error("steps still to complete: {}", .steps.iter().map(|s| s.0.as_str()).collect::<Vec<_>>().join(", "))]
+    #[error("steps still to complete: {}", .steps.iter().map(|s| &*s.0).collect::<Vec<_>>().join(", "))]
     StepsPending {
         /// The incomplete steps.
         steps: Vec<StepId>,

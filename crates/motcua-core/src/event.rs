@@ -2,6 +2,8 @@
 //! and replay reproduces the state exactly. The stored form is versioned by the engine; a change
 //! of meaning is a new variant, never an edited one.
 
+use std::sync::Arc;
+
 use motcua_calendar::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -59,9 +61,9 @@ pub enum Event {
         /// Which.
         step: StepId,
         /// Its agency.
-        agency: String,
+        agency: Arc<str>,
         /// The agency it came from, for an inter-agency transfer.
-        from_agency: Option<String>,
+        from_agency: Option<Arc<str>>,
         /// The step's due time (DOMAIN-RULES §8).
         due: Timestamp,
     },

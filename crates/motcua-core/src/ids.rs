@@ -8,6 +8,7 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::sync::Arc;
 
 /// Why a text is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,7 +57,7 @@ pub const AGENCY_CODE_MAX_LEN: usize = 35;
 /// # Ok::<(), motcua_core::IdError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct AgencyCode(String);
+pub struct AgencyCode(Arc<str>);
 
 impl AgencyCode {
     /// The code as text.
@@ -83,7 +84,7 @@ impl FromStr for AgencyCode {
                 return Err(e("groups may hold only A-Z and 0-9"));
             }
         }
-        Ok(AgencyCode(s.to_string()))
+        Ok(AgencyCode(Arc::from(s)))
     }
 }
 
@@ -105,7 +106,7 @@ text_serde!(AgencyCode);
 /// # Ok::<(), motcua_core::IdError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct ProcedureCode(String);
+pub struct ProcedureCode(Arc<str>);
 
 impl ProcedureCode {
     /// The national part, `d.dddddd`.
@@ -152,7 +153,7 @@ impl FromStr for ProcedureCode {
         if !ok {
             return Err(e("expected d.dddddd, d.dddddd.NN or d.dddddd.000.00.00.Hxx[.NN]"));
         }
-        Ok(ProcedureCode(s.to_string()))
+        Ok(ProcedureCode(Arc::from(s)))
     }
 }
 

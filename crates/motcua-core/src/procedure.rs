@@ -7,6 +7,7 @@ use std::fmt;
 
 use motcua_calendar::Limit;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::ids::{ProcedureCode, Vnd};
 
@@ -107,10 +108,11 @@ impl Default for Policy {
     }
 }
 
-/// A step's identifier, unique within its procedure.
+/// A step's identifier, unique within its procedure. Shared text: events and states clone it
+/// for a reference-count increment, not an allocation.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct StepId(pub String);
+pub struct StepId(pub Arc<str>);
 
 impl fmt::Display for StepId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -120,7 +122,7 @@ impl fmt::Display for StepId {
 
 impl From<&str> for StepId {
     fn from(s: &str) -> Self {
-        StepId(s.to_string())
+        StepId(Arc::from(s))
     }
 }
 
@@ -132,7 +134,7 @@ pub struct Step {
     /// What happens.
     pub name: String,
     /// The agency that performs it (a label such as `commune-people-committee`, or a code).
-    pub agency: String,
+    pub agency: Arc<str>,
     /// Who performs it.
     pub role: Role,
     /// Its share of the limit, in working time (DOMAIN-RULES §8).
@@ -149,13 +151,13 @@ impl Step {
     /// use motcua_calendar::Limit;
     /// use motcua_core::{Role, Step};
     /// let s = Step::new("tham-dinh", "ubnd-xa", Limit::WorkingDays { quarters: 2 }, &["tiep-nhan"]).with_role(Role::Leader);
-    /// assert_eq!(s.after[0].0, "tiep-nhan");
+    /// assert_eq!(&*s.after[0].0, "tiep-nhan");
     /// ```
     pub fn new(id: &str, agency: &str, allotment: Limit, after: &[&str]) -> Step {
         Step {
             id: id.into(),
             name: id.to_string(),
-            agency: agency.to_string(),
+            agency: Arc::from(agency),
             role: Role::Specialist,
             allotment,
             after: after.iter().map(|&a| a.into()).collect(),

@@ -110,8 +110,7 @@ fn inter_agency_chain_with_a_late_middle_step() {
     r.run("2025-03-05T14:00", Command::CompleteStep { step: "bhyt".into() });
     let d = r.run("2025-03-05T15:00", Command::Finish { decision: Decision::Approved });
     assert_eq!(d.outcome, Some(Outcome::Early), "the dossier is early although a step was late");
-    let late: Vec<(&str, &str)> =
-        d.late_steps(t("2025-03-06T00:00")).iter().map(|s| (s.id.0.as_str(), s.agency.as_str())).collect();
+    let late: Vec<(&str, &str)> = d.late_steps(t("2025-03-06T00:00")).iter().map(|s| (&*s.id.0, &*s.agency)).collect();
     assert_eq!(late, [("cu-tru", "cong-an-xa")]);
 }
 

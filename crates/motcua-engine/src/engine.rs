@@ -1,19 +1,19 @@
 //! The engine: `handle(request) -> Outcome` around the pure core (DESIGN.md "Data flow").
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{
     apply, decide, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure, ProcedureCode,
 };
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{authorize, Actor, ActorRole, Denied, Parties};
 use crate::projection::{Counters, Deadlines};
 use crate::store::{
-    AppendBatch, DossierSummary, Hash, IdempotencyRecord, Store, StoreError, StoredEvent, StreamAppend, SyncMessage,
-    GENESIS,
+    AppendBatch, DossierSummary, Hash, IdempotencyRecord, Sealer, Store, StoreError, StreamAppend, SyncMessage, GENESIS,
 };
 
 /// Most retries after losing an optimistic-concurrency race.
@@ -101,16 +101,31 @@ struct Hot {
     state: Dossier,
     parties: Parties,
     last_hash: Hash,
+    /// The code as text, formatted once (every event's hash covers it).
+    text: Box<str>,
+}
+
+impl Hot {
+    fn new(code: &DossierCode, parties: Parties) -> Hot {
+        Hot { state: Dossier::new(), parties, last_hash: GENESIS, text: code.to_string().into_boxed_str() }
+    }
+}
+
+/// A known procedure and its sector as shared text (counters key on it per event).
+struct Known {
+    procedure: Procedure,
+    sector: Arc<str>,
 }
 
 /// Handles commands against a [`Store`].
 pub struct Engine<S: Store> {
     store: S,
-    procedures: HashMap<ProcedureCode, Procedure>,
+    procedures: FxHashMap<ProcedureCode, Known>,
     calendar: WorkCalendar,
-    hot: HashMap<DossierCode, Hot>,
+    hot: FxHashMap<DossierCode, Hot>,
     counters: Counters,
     deadlines: Deadlines,
+    sealer: Sealer,
 }
 
 #[derive(Serialize)]
@@ -135,7 +150,7 @@ fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp)
         received_at: after.received_at,
         due: after.due,
         channel: after.channel.map(|c| c.code()),
-        agency: dossier.agency().to_string(),
+        agency: dossier.agency().clone(),
         at,
     })
 }
@@ -145,11 +160,15 @@ impl<S: Store> Engine<S> {
     pub fn new(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
         Engine {
             store,
-            procedures: procedures.into_iter().map(|p| (p.code.clone(), p)).collect(),
+            procedures: procedures
+                .into_iter()
+                .map(|p| (p.code.clone(), Known { sector: Arc::from(p.sector.as_str()), procedure: p }))
+                .collect(),
             calendar,
-            hot: HashMap::new(),
+            hot: FxHashMap::default(),
             counters: Counters::default(),
             deadlines: Deadlines::default(),
+            sealer: Sealer::default(),
         }
     }
 
@@ -170,7 +189,7 @@ impl<S: Store> Engine<S> {
 
     /// A known procedure.
     pub fn procedure(&self, code: &ProcedureCode) -> Option<&Procedure> {
-        self.procedures.get(code)
+        self.procedures.get(code).map(|k| &k.procedure)
     }
 
     /// Live indicator counters (of the commands this engine handled; see
@@ -197,17 +216,16 @@ impl<S: Store> Engine<S> {
     fn hot(&mut self, code: &DossierCode) -> Result<Option<&Hot>, EngineError> {
         if !self.hot.contains_key(code) {
             let Some(stream) = self.store.load(code)? else { return Ok(None) };
-            let mut state = Dossier::new();
-            let mut last_hash = GENESIS;
+            let mut hot = Hot::new(code, stream.parties);
             for (i, e) in stream.events.iter().enumerate() {
                 // Pair of the store's own checks: contiguous sequence after load.
-                if e.seq != i as u64 + 1 || e.prev != last_hash {
+                if e.seq != i as u64 + 1 || e.prev != hot.last_hash {
                     return Err(StoreError::Backend(format!("{code}: broken chain at event {}", i + 1)).into());
                 }
-                apply(&mut state, &e.event);
-                last_hash = e.hash;
+                apply(&mut hot.state, &e.event);
+                hot.last_hash = e.hash;
             }
-            self.hot.insert(code.clone(), Hot { state, parties: stream.parties, last_hash });
+            self.hot.insert(code.clone(), hot);
         }
         Ok(self.hot.get(code))
     }
@@ -269,7 +287,8 @@ impl<S: Store> Engine<S> {
             outbox: Vec::with_capacity(reqs.len()),
         };
         let mut plans: Vec<(usize, Planned)> = Vec::with_capacity(reqs.len());
-        let mut stream_index: HashMap<DossierCode, usize> = HashMap::with_capacity(reqs.len());
+        let mut stream_index: FxHashMap<DossierCode, usize> =
+            FxHashMap::with_capacity_and_hasher(reqs.len(), Default::default());
         let mut touched: Vec<DossierCode> = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.iter().enumerate() {
             if req.idempotency_key.is_some() {
@@ -366,39 +385,38 @@ impl<S: Store> Engine<S> {
             self.hot(&req.dossier)?;
         }
         let created = !self.hot.contains_key(&req.dossier);
-        let new_hot;
-        let hot = match self.hot.get(&req.dossier) {
-            Some(h) => h,
-            None => {
-                new_hot = Hot { state: Dossier::new(), parties: Parties::default(), last_hash: GENESIS };
-                &new_hot
-            }
+        let blank = Dossier::new();
+        let no_parties = Parties::default();
+        let (state, parties) = match self.hot.get(&req.dossier) {
+            Some(h) => (&h.state, &h.parties),
+            None => (&blank, &no_parties),
         };
-        let code = match (&hot.state.procedure, &req.command) {
+        let code = match (&state.procedure, &req.command) {
             (Some(p), _) => p.clone(),
             (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure.clone(),
             (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
         };
-        let procedure = self.procedures.get(&code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
+        let known = self.procedures.get(&code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
+        let procedure = &known.procedure;
         let step_agency = match &req.command {
             Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
-                procedure.step_index(step).map(|i| procedure.steps[i].agency.as_str())
+                procedure.step_index(step).map(|i| &*procedure.steps[i].agency)
             }
             _ => None,
         };
         // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
         // dossier code.
-        authorize(&req.actor, &req.dossier, &hot.parties, &req.command, step_agency)?;
+        authorize(&req.actor, &req.dossier, parties, &req.command, step_agency)?;
         let ctx = Context { procedure, calendar: &self.calendar };
-        let events = decide(&hot.state, &req.command, req.now, &ctx)?;
-        let sector = procedure.sector.clone();
+        let events = decide(state, &req.command, req.now, &ctx)?;
+        let sector = Arc::clone(&known.sector);
 
         if created {
             let mut parties = Parties::default();
             if req.actor.role == ActorRole::Citizen {
                 parties.applicant = Some(req.actor.id.clone());
             }
-            self.hot.insert(req.dossier.clone(), Hot { state: Dossier::new(), parties, last_hash: GENESIS });
+            self.hot.insert(req.dossier.clone(), Hot::new(&req.dossier, parties));
         }
         let Some(hot) = self.hot.get_mut(&req.dossier) else {
             return Err(StoreError::Backend("cache entry vanished".into()).into());
@@ -409,7 +427,7 @@ impl<S: Store> Engine<S> {
         for e in &events {
             let national_before = hot.state.status.map(|s| s.national());
             apply(&mut hot.state, e);
-            let sealed = StoredEvent::seal(&req.dossier, hot.state.version, e.clone(), hot.last_hash);
+            let sealed = self.sealer.seal(&req.dossier, &hot.text, hot.state.version, e.clone(), hot.last_hash);
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
                 outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, e.at()));
@@ -466,7 +484,7 @@ impl<S: Store> Engine<S> {
 
 struct Planned {
     events: Vec<Event>,
-    sector: String,
+    sector: Arc<str>,
     /// The dossier's version right after this command.
     version: u64,
 }

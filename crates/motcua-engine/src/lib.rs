@@ -26,8 +26,9 @@ pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{
-    chain_hash, encode_event, hex, AppendBatch, DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry,
-    OutboxUpdate, Store, StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
+    canonical_bytes, chain_hash, encode_event, hex, AppendBatch, DossierSummary, Hash, IdempotencyRecord, MemoryStore,
+    OutboxEntry, OutboxUpdate, Sealer, Store, StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA,
+    GENESIS,
 };
 pub use verify::{verify, Fault, VerifyError, VerifyReport};
 
@@ -43,12 +44,15 @@ pub fn rebuild_projections<S: Store + ?Sized>(
 ) -> Result<(Counters, Deadlines), StoreError> {
     let mut counters = Counters::default();
     let mut deadlines = Deadlines::default();
+    let shared: HashMap<&ProcedureCode, std::sync::Arc<str>> =
+        sectors.iter().map(|(p, s)| (p, std::sync::Arc::from(s.as_str()))).collect();
+    let none: std::sync::Arc<str> = std::sync::Arc::from("");
     for code in store.dossiers()? {
         let Some(stream) = store.load(&code)? else { continue };
         let mut state = Dossier::new();
         for e in &stream.events {
             apply(&mut state, &e.event);
-            let sector = state.procedure.as_ref().and_then(|p| sectors.get(p)).map_or("", String::as_str);
+            let sector = state.procedure.as_ref().and_then(|p| shared.get(p)).unwrap_or(&none);
             counters.record(&code, sector, &e.event, &state);
         }
         deadlines.track(&code, &state);

@@ -1,21 +1,23 @@
 //! Projections: indicator counters and the open-dossier deadline index. Both are folds over
 //! events, so they can always be rebuilt from the log (and `verify` does).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use motcua_calendar::Timestamp;
-use motcua_core::{Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// What the counters are grouped by (issue #4 §5): agency, procedure, sector, channel, day.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct CounterKey {
     /// Receiving agency code.
-    pub agency: String,
+    pub agency: AgencyCode,
     /// Procedure.
     pub procedure: ProcedureCode,
-    /// Sector of the procedure.
-    pub sector: String,
+    /// Sector of the procedure (shared text: one allocation per procedure, not per event).
+    pub sector: Arc<str>,
     /// Channel code (1 direct, 2 online, 3 postal; 0 unknown).
     pub channel: u8,
     /// Local day (days since 1970-01-01) of the event counted.
@@ -41,15 +43,16 @@ pub struct Tally {
     pub supplement_requests: u64,
 }
 
-/// Indicator counters, keyed by [`CounterKey`].
+/// Indicator counters, keyed by [`CounterKey`] (a hash map: every key is cheap to build, its
+/// codes are shared text).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Counters {
-    tallies: BTreeMap<CounterKey, Tally>,
+    tallies: FxHashMap<CounterKey, Tally>,
 }
 
 impl Counters {
     /// Folds one event, given the dossier's state after it.
-    pub fn record(&mut self, dossier: &DossierCode, sector: &str, event: &Event, after: &Dossier) {
+    pub fn record(&mut self, dossier: &DossierCode, sector: &Arc<str>, event: &Event, after: &Dossier) {
         let counted = matches!(
             event,
             Event::Received { .. }
@@ -64,9 +67,9 @@ impl Counters {
         }
         let Some(procedure) = after.procedure.clone() else { return };
         let key = CounterKey {
-            agency: dossier.agency().to_string(),
+            agency: dossier.agency().clone(),
             procedure,
-            sector: sector.to_string(),
+            sector: Arc::clone(sector),
             channel: after.channel.map_or(0, |c| c.code()),
             day: event.at().local_day(),
         };
@@ -89,9 +92,11 @@ impl Counters {
         }
     }
 
-    /// Every key and its tally.
+    /// Every key and its tally, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&CounterKey, &Tally)> {
-        self.tallies.iter()
+        let mut all: Vec<_> = self.tallies.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all.into_iter()
     }
 
     /// The sum of every tally that `filter` accepts.
@@ -116,7 +121,7 @@ impl Counters {
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Deadlines {
     by_due: BTreeSet<(Timestamp, DossierCode)>,
-    current: BTreeMap<DossierCode, Timestamp>,
+    current: FxHashMap<DossierCode, Timestamp>,
 }
 
 impl Deadlines {

@@ -1,19 +1,21 @@
 //! The event log and its storage boundary: hash-chained stored events, the `Store` trait, and
 //! an in-memory store for tests and benchmarks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use motcua_calendar::Timestamp;
-use motcua_core::{Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Parties;
 
 /// Version of the stored event envelope. A change of meaning is a new event variant or a new
-/// schema number, never an edited one.
-pub const EVENT_SCHEMA: u16 = 1;
+/// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 (written
+/// today) seals its canonical binary form ([`canonical_bytes`]). Both verify.
+pub const EVENT_SCHEMA: u16 = 2;
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
@@ -23,7 +25,13 @@ pub const GENESIS: Hash = [0; 32];
 
 /// Lower-case hex of a hash.
 pub fn hex(h: &Hash) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    let mut s = String::with_capacity(64);
+    for b in h {
+        // Writing into a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 /// One event as stored: its place in the dossier's chain and the hash that seals it.
@@ -39,45 +47,70 @@ pub struct StoredEvent {
     pub event: Event,
     /// Hash of the previous event ([`GENESIS`] for the first).
     pub prev: Hash,
-    /// SHA-256 over `prev`, the dossier code, `seq`, `schema` and the event's JSON.
+    /// SHA-256 over `prev`, the dossier code, `seq`, `schema` and the event's canonical bytes.
     pub hash: Hash,
 }
 
-/// The canonical bytes of an event (its JSON).
+/// The event as JSON: the readable form stores keep (schema 1 also sealed these bytes).
 pub fn encode_event(event: &Event) -> String {
     // Serializing our own enum to JSON cannot fail (string keys, no non-finite floats).
     serde_json::to_string(event).unwrap_or_default()
 }
 
-/// Feeds formatted text straight into a hasher (no intermediate `String`).
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl std::fmt::Write for HashWriter<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.update(s.as_bytes());
-        Ok(())
+/// Appends the bytes that envelope `schema` seals for `event` to `out`: schema 1 its JSON,
+/// schema 2 its postcard encoding (postcard 1.x's specified wire format: variant index, then
+/// fields in declaration order, instants as UTC minutes). `None` for an unknown schema.
+pub fn canonical_bytes(event: &Event, schema: u16, out: &mut Vec<u8>) -> Option<()> {
+    match schema {
+        1 => serde_json::to_writer(&mut *out, event).ok(),
+        2 => postcard::to_extend(event, std::mem::take(out)).ok().map(|v| *out = v),
+        _ => None,
     }
 }
 
-/// The hash sealing an event (issue #4 §3).
-pub fn chain_hash(prev: &Hash, dossier: &DossierCode, seq: u64, schema: u16, payload: &str) -> Hash {
-    use std::fmt::Write;
+/// The hash sealing an event (issue #4 §3): SHA-256 over `prev`, the dossier code's text, a
+/// zero byte, `seq` and `schema` big-endian, and the event's canonical bytes.
+pub fn chain_hash(prev: &Hash, dossier: &str, seq: u64, schema: u16, payload: &[u8]) -> Hash {
     let mut h = Sha256::new();
     h.update(prev);
-    // Writing into a hasher cannot fail.
-    let _ = write!(HashWriter(&mut h), "{dossier}");
+    h.update(dossier.as_bytes());
     h.update([0u8]);
     h.update(seq.to_be_bytes());
     h.update(schema.to_be_bytes());
-    h.update(payload.as_bytes());
+    h.update(payload);
     h.finalize().into()
+}
+
+/// Seals events with a reused encoding buffer (the engine keeps one).
+#[derive(Default, Debug)]
+pub struct Sealer {
+    scratch: Vec<u8>,
+}
+
+impl Sealer {
+    /// Seals `event` as number `seq` of `dossier` (whose text is `text`) after `prev`, under
+    /// the current [`EVENT_SCHEMA`].
+    pub fn seal(&mut self, dossier: &DossierCode, text: &str, seq: u64, event: Event, prev: Hash) -> StoredEvent {
+        self.scratch.clear();
+        // Encoding our own types into a Vec cannot fail; an empty payload would still seal
+        // (and `verify` would then report the mismatch), never panic.
+        let _ = canonical_bytes(&event, EVENT_SCHEMA, &mut self.scratch);
+        let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &self.scratch);
+        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+    }
+
+    /// Recomputes the hash of a stored event (`None` for an unknown schema).
+    pub fn rehash(&mut self, e: &StoredEvent, text: &str) -> Option<Hash> {
+        self.scratch.clear();
+        canonical_bytes(&e.event, e.schema, &mut self.scratch)?;
+        Some(chain_hash(&e.prev, text, e.seq, e.schema, &self.scratch))
+    }
 }
 
 impl StoredEvent {
     /// Seals `event` as number `seq` after `prev`.
     pub fn seal(dossier: &DossierCode, seq: u64, event: Event, prev: Hash) -> StoredEvent {
-        let hash = chain_hash(&prev, dossier, seq, EVENT_SCHEMA, &encode_event(&event));
-        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+        Sealer::default().seal(dossier, &dossier.to_string(), seq, event, prev)
     }
 }
 
@@ -89,7 +122,7 @@ pub struct DossierSummary {
     /// Its procedure.
     pub procedure: Option<ProcedureCode>,
     /// Internal status code.
-    pub status: Option<String>,
+    pub status: Option<Cow<'static, str>>,
     /// National status code.
     pub national: Option<u8>,
     /// Channel code (1 direct, 2 online, 3 postal).
@@ -114,7 +147,7 @@ impl DossierSummary {
         DossierSummary {
             dossier: dossier.clone(),
             procedure: state.procedure.clone(),
-            status: state.status.map(|s| s.code().to_string()),
+            status: state.status.map(|s| Cow::Borrowed(s.code())),
             national: state.status.map(|s| s.national().code()),
             channel: state.channel.map(|c| c.code()),
             received_at: state.received_at,
@@ -145,7 +178,7 @@ pub struct SyncMessage {
     /// Channel code.
     pub channel: Option<u8>,
     /// Receiving agency code.
-    pub agency: String,
+    pub agency: AgencyCode,
     /// When the status changed.
     pub at: Timestamp,
 }
@@ -284,11 +317,14 @@ pub trait Store: Send + Sync {
 
 #[derive(Default)]
 struct Inner {
-    streams: BTreeMap<DossierCode, Stream>,
-    idempotency: HashMap<String, IdempotencyRecord>,
+    streams: FxHashMap<DossierCode, Stream>,
+    idempotency: FxHashMap<String, IdempotencyRecord>,
     /// Messages in the order written; `outbox_first_pending` skips the delivered prefix.
     outbox: Vec<OutboxEntry>,
-    outbox_index: HashMap<String, usize>,
+    /// Message id → position, for the first `outbox_indexed` messages: the delivery side
+    /// indexes what it needs when it reports, so appends stay a push.
+    outbox_index: FxHashMap<String, usize>,
+    outbox_indexed: usize,
     outbox_first_pending: usize,
 }
 
@@ -338,7 +374,11 @@ impl Store for MemoryStore {
             debug_assert!(s.events.iter().enumerate().all(|(i, e)| e.seq == s.expected_version + 1 + i as u64));
         }
         for s in batch.streams {
-            let stream = inner.streams.entry(s.dossier).or_default();
+            // Most dossiers see about eight events: reserve them at creation.
+            let stream = inner
+                .streams
+                .entry(s.dossier)
+                .or_insert_with(|| Stream { events: Vec::with_capacity(8), ..Stream::default() });
             stream.events.extend(s.events);
             if let Some(p) = s.parties {
                 stream.parties = p;
@@ -348,12 +388,12 @@ impl Store for MemoryStore {
         for r in batch.idempotency {
             inner.idempotency.insert(r.key.clone(), r);
         }
-        for m in batch.outbox {
-            let i = inner.outbox.len();
-            inner.outbox_index.insert(m.id.clone(), i);
-            let at = m.at;
-            inner.outbox.push(OutboxEntry { message: m, attempts: 0, next_attempt: at, delivered: false });
-        }
+        inner.outbox.extend(batch.outbox.into_iter().map(|m| OutboxEntry {
+            next_attempt: m.at,
+            message: m,
+            attempts: 0,
+            delivered: false,
+        }));
         Ok(())
     }
 
@@ -362,11 +402,15 @@ impl Store for MemoryStore {
     }
 
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
-        Ok(self.lock()?.streams.keys().cloned().collect())
+        let mut all: Vec<DossierCode> = self.lock()?.streams.keys().cloned().collect();
+        all.sort_unstable();
+        Ok(all)
     }
 
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
-        Ok(self.lock()?.streams.values().filter_map(|s| s.summary.clone()).collect())
+        let mut all: Vec<DossierSummary> = self.lock()?.streams.values().filter_map(|s| s.summary.clone()).collect();
+        all.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
+        Ok(all)
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
@@ -381,6 +425,11 @@ impl Store for MemoryStore {
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
+        let inner = &mut *inner;
+        for (i, e) in inner.outbox.iter().enumerate().skip(inner.outbox_indexed) {
+            inner.outbox_index.insert(e.message.id.clone(), i);
+        }
+        inner.outbox_indexed = inner.outbox.len();
         for u in updates {
             let id = match u {
                 OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
@@ -433,5 +482,53 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn outbox_pending(&self) -> Result<usize, StoreError> {
         (**self).outbox_pending()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Event {
+        let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
+        Event::Received {
+            at,
+            procedure: "1.004194".parse().unwrap(),
+            channel: motcua_core::Channel::Online,
+            clock_start: at,
+            due: Some(at.plus_minutes(3 * 480)),
+        }
+    }
+
+    #[test]
+    fn both_envelope_schemas_verify() {
+        let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+        let mut sealer = Sealer::default();
+        let current = sealer.seal(&code, &code.to_string(), 1, event(), GENESIS);
+        assert_eq!(current.schema, EVENT_SCHEMA);
+        assert_eq!(sealer.rehash(&current, &code.to_string()), Some(current.hash));
+        // A schema-1 event sealed its JSON; it still verifies.
+        let json = encode_event(&event());
+        let old = StoredEvent {
+            schema: 1,
+            hash: chain_hash(&GENESIS, &code.to_string(), 1, 1, json.as_bytes()),
+            ..current.clone()
+        };
+        assert_eq!(sealer.rehash(&old, &code.to_string()), Some(old.hash));
+        assert_ne!(old.hash, current.hash);
+        let unknown = StoredEvent { schema: 99, ..current };
+        assert_eq!(sealer.rehash(&unknown, &code.to_string()), None);
+    }
+
+    #[test]
+    fn the_canonical_form_is_compact_and_changes_with_any_field() {
+        let mut a = Vec::new();
+        canonical_bytes(&event(), EVENT_SCHEMA, &mut a).unwrap();
+        assert!(a.len() < encode_event(&event()).len() / 3, "{} bytes", a.len());
+        let Event::Received { at, procedure, channel, clock_start, due } = event() else { unreachable!() };
+        let later = Event::Received { at, procedure, channel, clock_start, due: due.map(|d| d.plus_minutes(1)) };
+        let mut b = Vec::new();
+        canonical_bytes(&later, EVENT_SCHEMA, &mut b).unwrap();
+        assert_ne!(a, b);
     }
 }

@@ -2,7 +2,7 @@
 
 use motcua_core::{apply, Dossier, DossierCode};
 
-use crate::store::{chain_hash, encode_event, hex, DossierSummary, Store, StoreError, GENESIS};
+use crate::store::{hex, DossierSummary, Sealer, Store, StoreError, GENESIS};
 
 /// The first fault found.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
@@ -41,7 +41,9 @@ pub enum VerifyError {
 /// first broken link.
 pub fn verify<S: Store + ?Sized>(store: &S) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
+    let mut sealer = Sealer::default();
     for code in store.dossiers()? {
+        let text = code.to_string();
         let Some(stream) = store.load(&code)? else { continue };
         let fault = |seq: u64, fault: String| VerifyError::Fault(Fault { dossier: code.clone(), seq, fault });
         let mut prev = GENESIS;
@@ -60,7 +62,9 @@ pub fn verify<S: Store + ?Sized>(store: &S) -> Result<VerifyReport, VerifyError>
                     format!("links to {}, but the previous event's hash is {}", hex(&e.prev), hex(&prev)),
                 ));
             }
-            let h = chain_hash(&prev, &code, e.seq, e.schema, &encode_event(&e.event));
+            let Some(h) = sealer.rehash(e, &text) else {
+                return Err(fault(seq, format!("unknown envelope schema {}", e.schema)));
+            };
             if h != e.hash {
                 return Err(fault(
                     seq,

@@ -400,7 +400,7 @@ pub fn simulate_with_progress<S: Store>(
             for &i in &steps {
                 let s = &procedure.steps[i];
                 now = now.plus_minutes(gap).min(finish);
-                let command = if prev_agency.is_some_and(|a| a != s.agency) {
+                let command = if prev_agency.is_some_and(|a| *a != *s.agency) {
                     Command::Transfer { step: s.id.clone() }
                 } else {
                     Command::StartStep { step: s.id.clone() }
