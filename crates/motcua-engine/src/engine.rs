@@ -145,6 +145,7 @@ fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp)
     Some(SyncMessage {
         id: format!("{dossier}#{seq}"),
         dossier: dossier.clone(),
+        seq,
         procedure: after.procedure.clone(),
         national_status: national.code(),
         received_at: after.received_at,

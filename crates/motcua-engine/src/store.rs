@@ -167,6 +167,9 @@ pub struct SyncMessage {
     pub id: String,
     /// Dossier code.
     pub dossier: DossierCode,
+    /// The event (its number in the dossier's stream) that changed the national status.
+    #[serde(default)]
+    pub seq: u64,
     /// Procedure code.
     pub procedure: Option<ProcedureCode>,
     /// National status code (1–10).

@@ -23,15 +23,17 @@ use motcua_calendar::Timestamp;
 use motcua_core::{DossierCode, Event};
 use motcua_engine::{
     AppendBatch, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Parties, Store, StoreError,
-    StoredEvent, Stream, SyncMessage,
+    StoredEvent, Stream, SyncMessage, GENESIS,
 };
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = [include_str!("../sql/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [include_str!("../sql/0001_init.sql"), include_str!("../sql/0002_lean.sql")];
 const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
 
 /// The SQLite store.
@@ -62,7 +64,7 @@ impl SqliteStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(backend)?;
-            tx.execute_batch(sql).map_err(backend)?;
+            tx.execute_batch(sql).map_err(|e| backend(format!("{}: migration {}: {e}", path.display(), i + 1)))?;
             tx.pragma_update(None, "user_version", i as i64 + 1).map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
@@ -92,88 +94,122 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, Store
     serde_json::from_str(s).map_err(|e| backend(format!("corrupt {what}: {e}")))
 }
 
+/// A compact value: postcard bytes (schema 2 writes these for summaries and outbox messages).
+fn bin<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(v).map_err(backend)
+}
+
+/// Reads a summary or message column: postcard when a BLOB, JSON when TEXT (rows migrated
+/// from schema version 1).
+fn decode<T: serde::de::DeserializeOwned>(what: &str, v: ValueRef<'_>) -> Result<T, StoreError> {
+    match v {
+        ValueRef::Blob(b) => postcard::from_bytes(b).map_err(|e| backend(format!("corrupt {what}: {e}"))),
+        ValueRef::Text(t) => parse(what, std::str::from_utf8(t).map_err(|e| backend(format!("corrupt {what}: {e}")))?),
+        _ => Err(backend(format!("corrupt {what}: neither bytes nor text"))),
+    }
+}
+
+/// Splits a message id `<dossier code>#<seq>`.
+fn split_message_id(id: &str) -> Option<(&str, i64)> {
+    let (code, seq) = id.rsplit_once('#')?;
+    Some((code, seq.parse().ok()?))
+}
+
 impl Store for SqliteStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         let conn = self.conn()?;
         let code = dossier.to_string();
-        let row: Option<(String, String)> = conn
-            .query_row("SELECT parties, summary FROM dossiers WHERE dossier = ?1", [&code], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()
-            .map_err(backend)?;
+        let mut head =
+            conn.prepare_cached("SELECT id, parties, summary FROM dossiers WHERE code = ?1").map_err(backend)?;
+        let row: Option<(i64, String, Value)> =
+            head.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(backend)?;
+        let row = match row {
+            Some((id, parties, summary)) => Some((
+                id,
+                parse::<Parties>("parties", &parties)?,
+                decode::<DossierSummary>("summary", ValueRef::from(&summary))?,
+            )),
+            None => None,
+        };
+        let Some((id, parties, summary)) = row else { return Ok(None) };
         let mut stmt = conn
-            .prepare_cached("SELECT seq, schema, payload, prev, hash FROM events WHERE dossier = ?1 ORDER BY seq")
+            .prepare_cached("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq")
             .map_err(backend)?;
         let rows = stmt
-            .query_map([&code], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
+            .query_map([id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
             })
             .map_err(backend)?;
-        let mut events = Vec::new();
+        let mut events: Vec<StoredEvent> = Vec::new();
         for row in rows {
-            let (seq, schema, payload, prev, hash) = row.map_err(backend)?;
+            let (seq, schema, payload, hash) = row.map_err(backend)?;
             let event: Event = parse("event", &payload)?;
+            // The link is the previous row's hash (each hash covers its link, so an edit of
+            // either shows in verify).
+            let prev = events.last().map_or(GENESIS, |e| e.hash);
             events.push(StoredEvent {
                 dossier: dossier.clone(),
                 seq: seq as u64,
                 schema: schema as u16,
                 event,
-                prev: to_hash(prev)?,
+                prev,
                 hash: to_hash(hash)?,
             });
         }
-        if events.is_empty() && row.is_none() {
-            return Ok(None);
-        }
-        let (parties, summary) = match row {
-            Some((p, s)) => (parse::<Parties>("parties", &p)?, Some(parse::<DossierSummary>("summary", &s)?)),
-            None => (Parties::default(), None),
-        };
-        Ok(Some(Stream { events, parties, summary }))
+        Ok(Some(Stream { events, parties, summary: Some(summary) }))
     }
 
     fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         {
-            let mut version_of =
-                tx.prepare_cached("SELECT version FROM dossiers WHERE dossier = ?1").map_err(backend)?;
+            // The version check is the write itself: a new dossier inserts only if absent, a
+            // known one updates only at the expected version. No row back = lost race.
+            let mut create = tx
+                .prepare_cached(
+                    "INSERT INTO dossiers (code, version, parties, summary) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(code) DO NOTHING RETURNING id",
+                )
+                .map_err(backend)?;
+            let mut advance = tx
+                .prepare_cached(
+                    "UPDATE dossiers SET version = ?2, summary = ?3 WHERE code = ?1 AND version = ?4 RETURNING id",
+                )
+                .map_err(backend)?;
+            let mut version_of = tx.prepare_cached("SELECT version FROM dossiers WHERE code = ?1").map_err(backend)?;
             let mut insert_event = tx
-                .prepare_cached(
-                    "INSERT INTO events (dossier, seq, schema, payload, prev, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
+                .prepare_cached("INSERT INTO events (dossier, seq, schema, payload, hash) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(backend)?;
-            let mut upsert = tx
-                .prepare_cached(
-                    "INSERT INTO dossiers (dossier, version, parties, summary) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT(dossier) DO UPDATE SET version = excluded.version, summary = excluded.summary",
-                )
-                .map_err(backend)?;
+            let mut ids: FxHashMap<&DossierCode, i64> =
+                FxHashMap::with_capacity_and_hasher(batch.streams.len(), Default::default());
             for s in &batch.streams {
                 let code = s.dossier.to_string();
-                let actual: i64 = version_of.query_row([&code], |r| r.get(0)).optional().map_err(backend)?.unwrap_or(0);
-                if actual as u64 != s.expected_version {
+                let summary = bin(&s.summary)?;
+                let version = s.summary.version as i64;
+                let id: Option<i64> = if s.expected_version == 0 {
+                    let parties = json(&s.parties.clone().unwrap_or_default())?;
+                    create.query_row(params![code, version, parties, summary], |r| r.get(0))
+                } else {
+                    advance.query_row(params![code, version, summary, s.expected_version as i64], |r| r.get(0))
+                }
+                .optional()
+                .map_err(backend)?;
+                let Some(id) = id else {
+                    let actual: i64 =
+                        version_of.query_row([&code], |r| r.get(0)).optional().map_err(backend)?.unwrap_or(0);
                     return Err(StoreError::VersionConflict {
                         dossier: s.dossier.clone(),
                         expected: s.expected_version,
                         actual: actual as u64,
                     });
-                }
+                };
                 for e in &s.events {
                     let payload = motcua_engine::encode_event(&e.event);
                     insert_event
-                        .execute(params![code, e.seq as i64, i64::from(e.schema), payload, &e.prev[..], &e.hash[..]])
+                        .execute(params![id, e.seq as i64, i64::from(e.schema), payload, &e.hash[..]])
                         .map_err(backend)?;
                 }
-                let parties = json(&s.parties.clone().unwrap_or_default())?;
-                upsert.execute(params![code, s.summary.version as i64, parties, json(&s.summary)?]).map_err(backend)?;
+                ids.insert(&s.dossier, id);
             }
             let mut idem =
                 tx.prepare_cached("INSERT INTO idempotency (key, record) VALUES (?1, ?2)").map_err(backend)?;
@@ -181,10 +217,15 @@ impl Store for SqliteStore {
                 idem.execute(params![r.key, json(r)?]).map_err(backend)?;
             }
             let mut outbox = tx
-                .prepare_cached("INSERT INTO outbox (id, at, message, next_attempt) VALUES (?1, ?2, ?3, ?2)")
+                .prepare_cached(
+                    "INSERT INTO outbox (dossier, seq, at, next_attempt, message) VALUES (?1, ?2, ?3, ?3, ?4)",
+                )
                 .map_err(backend)?;
             for m in &batch.outbox {
-                outbox.execute(params![m.id, m.at.utc_minutes(), json(m)?]).map_err(backend)?;
+                let Some(&id) = ids.get(&m.dossier) else {
+                    return Err(backend(format!("outbox message {} for a dossier not in the batch", m.id)));
+                };
+                outbox.execute(params![id, m.seq as i64, m.at.utc_minutes(), bin(m)?]).map_err(backend)?;
             }
         }
         // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
@@ -202,27 +243,26 @@ impl Store for SqliteStore {
 
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare("SELECT dossier FROM dossiers UNION SELECT DISTINCT dossier FROM events ORDER BY 1")
-            .map_err(backend)?;
+        let mut stmt = conn.prepare("SELECT code FROM dossiers").map_err(backend)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
         let mut out = Vec::new();
         for r in rows {
             let s = r.map_err(backend)?;
             out.push(s.parse().map_err(|e| backend(format!("corrupt dossier code: {e}")))?);
         }
-        out.sort();
+        out.sort_unstable();
         Ok(out)
     }
 
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT summary FROM dossiers ORDER BY dossier").map_err(backend)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(parse::<DossierSummary>("summary", &r.map_err(backend)?)?);
+        let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
+        let mut rows = stmt.query([]).map_err(backend)?;
+        let mut out: Vec<DossierSummary> = Vec::new();
+        while let Some(r) = rows.next().map_err(backend)? {
+            out.push(decode("summary", r.get_ref(0).map_err(backend)?)?);
         }
+        out.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
         Ok(out)
     }
 
@@ -230,23 +270,19 @@ impl Store for SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT message, attempts, next_attempt FROM outbox WHERE delivered = 0 AND next_attempt <= ?1 \
-                 ORDER BY at, id LIMIT ?2",
+                "SELECT message, attempts, next_attempt, seq FROM outbox WHERE delivered = 0 AND next_attempt <= ?1 \
+                 ORDER BY at, dossier, seq LIMIT ?2",
             )
             .map_err(backend)?;
-        let rows = stmt
-            .query_map(params![now.utc_minutes(), limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-            })
-            .map_err(backend)?;
+        let mut rows = stmt.query(params![now.utc_minutes(), limit as i64]).map_err(backend)?;
         let mut out = Vec::new();
-        for r in rows {
-            let (m, attempts, next) = r.map_err(backend)?;
-            let message: SyncMessage = parse("outbox message", &m)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let mut message: SyncMessage = decode("outbox message", r.get_ref(0).map_err(backend)?)?;
+            message.seq = r.get::<_, i64>(3).map_err(backend)? as u64;
             out.push(OutboxEntry {
                 message,
-                attempts: attempts as u32,
-                next_attempt: Timestamp::from_utc_minutes(next),
+                attempts: r.get::<_, i64>(1).map_err(backend)? as u32,
+                next_attempt: Timestamp::from_utc_minutes(r.get(2).map_err(backend)?),
                 delivered: false,
             });
         }
@@ -256,18 +292,32 @@ impl Store for SqliteStore {
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction().map_err(backend)?;
-        for u in updates {
-            match u {
-                OutboxUpdate::Delivered { id } => {
-                    tx.execute("UPDATE outbox SET delivered = 1 WHERE id = ?1", [id]).map_err(backend)?;
+        {
+            let mut delivered = tx
+                .prepare_cached(
+                    "UPDATE outbox SET delivered = 1 \
+                     WHERE dossier = (SELECT id FROM dossiers WHERE code = ?1) AND seq = ?2",
+                )
+                .map_err(backend)?;
+            let mut retry = tx
+                .prepare_cached(
+                    "UPDATE outbox SET attempts = ?3, next_attempt = ?4 \
+                     WHERE dossier = (SELECT id FROM dossiers WHERE code = ?1) AND seq = ?2",
+                )
+                .map_err(backend)?;
+            for u in updates {
+                let id = match u {
+                    OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+                };
+                // Ids this store did not issue match no message (as before: nothing to update).
+                let Some((code, seq)) = split_message_id(id) else { continue };
+                match u {
+                    OutboxUpdate::Delivered { .. } => delivered.execute(params![code, seq]),
+                    OutboxUpdate::Retry { attempts, next_attempt, .. } => {
+                        retry.execute(params![code, seq, i64::from(*attempts), next_attempt.utc_minutes()])
+                    }
                 }
-                OutboxUpdate::Retry { id, attempts, next_attempt } => {
-                    tx.execute(
-                        "UPDATE outbox SET attempts = ?2, next_attempt = ?3 WHERE id = ?1",
-                        params![id, i64::from(*attempts), next_attempt.utc_minutes()],
-                    )
-                    .map_err(backend)?;
-                }
+                .map_err(backend)?;
             }
         }
         tx.commit().map_err(backend)

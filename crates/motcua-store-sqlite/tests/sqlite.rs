@@ -100,6 +100,36 @@ fn schema_is_versioned() {
     assert_eq!(conn, SCHEMA_VERSION);
 }
 
+/// A file written by schema version 1 (three received dossiers, their events sealed over JSON,
+/// three undelivered outbox messages; `tests/data/schema-v1.sqlite`, made by the version-1
+/// `motcua-sqlite-writer PATH 3`) opens migrated, verifies, and takes new commands.
+#[test]
+fn a_version_1_file_is_migrated_on_open() {
+    let path = temp("v1");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schema-v1.sqlite"), &path).unwrap();
+    assert_eq!(user_version_from_header(&path), 1);
+    let store = SqliteStore::open(&path).unwrap();
+    let report = verify(&store).unwrap();
+    assert_eq!((report.dossiers, report.events), (3, 3));
+    assert_eq!(store.load(&code(2)).unwrap().unwrap().events[0].schema, 1);
+    assert_eq!(store.outbox_pending().unwrap(), 3);
+    let due = store.outbox_due(t("2025-03-04T00:00"), 10).unwrap();
+    assert_eq!(due.len(), 3);
+    assert_eq!((due[0].message.seq, due[0].message.id.as_str()), (1, "H42.12-250303-0001#1"));
+    store.outbox_update(&[OutboxUpdate::Delivered { id: due[0].message.id.clone() }]).unwrap();
+    assert_eq!(store.outbox_pending().unwrap(), 2);
+    // New events (schema 2) continue the old chains.
+    let mut e = Engine::new(store, [procedure()], calendar());
+    let out =
+        e.handle(&req(2, Command::RequestSupplement { reason: "thiếu giấy tờ".into() }, "2025-03-03T10:00")).unwrap();
+    assert_eq!(out.version, 2);
+    let store = e.into_store();
+    let report = verify(&store).unwrap();
+    assert_eq!((report.dossiers, report.events), (3, 4));
+    drop(store);
+    assert_eq!(user_version_from_header(&path), SCHEMA_VERSION);
+}
+
 /// Reads the schema version from the file header (no SQL outside the store crate's `sql/`).
 fn user_version_from_header(path: &std::path::Path) -> i64 {
     // The header's user_version is the big-endian i32 at byte offset 60 of the database file.
