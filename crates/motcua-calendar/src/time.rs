@@ -251,12 +251,29 @@ impl Serialize for Timestamp {
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
+    /// Accepts either form whatever the format claims: serde's buffering of internally tagged
+    /// enums reports every format as human-readable, so the binary integer arrives there too.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl serde::de::Visitor<'_> for Either {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an instant: `YYYY-MM-DDTHH:MM[+07:00]` or UTC minutes since 1970")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Timestamp, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, m: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp::from_utc_minutes(m))
+            }
+            fn visit_u64<E: serde::de::Error>(self, m: u64) -> Result<Timestamp, E> {
+                i64::try_from(m).map(Timestamp::from_utc_minutes).map_err(|_| E::custom("instant out of range"))
+            }
+        }
         if deserializer.is_human_readable() {
-            let s = String::deserialize(deserializer)?;
-            s.parse().map_err(serde::de::Error::custom)
+            deserializer.deserialize_any(Either)
         } else {
-            i64::deserialize(deserializer).map(Timestamp::from_utc_minutes)
+            deserializer.deserialize_i64(Either)
         }
     }
 }

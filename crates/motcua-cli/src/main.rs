@@ -23,6 +23,11 @@ pub mod exit {
     pub const INVALID_INPUT: u8 = 2;
 }
 
+/// The simulator and the engine allocate many small, short-lived values (events, messages,
+/// summaries); mimalloc serves them several times faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

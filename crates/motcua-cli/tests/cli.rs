@@ -337,10 +337,14 @@ fn verify_and_dossier_on_a_sqlite_store() {
     assert_eq!(v["events"][0]["event"]["event"], "received");
     let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0009"]);
     assert_eq!(o.status.code(), Some(2));
-    // Edit one byte of a stored event: verify fails and names the dossier and event.
+    // Edit one byte of the stored events (the procedure code, wherever the file holds it):
+    // verify fails and names the dossier and event.
     let mut bytes = std::fs::read(&path).unwrap();
-    let at = bytes.windows(16).position(|w| w == b"2025-03-06T09:00").unwrap();
-    bytes[at + 15] = b'1';
+    let hits: Vec<usize> = bytes.windows(8).enumerate().filter(|(_, w)| w == b"1.004194").map(|(i, _)| i).collect();
+    assert!(!hits.is_empty());
+    for at in hits {
+        bytes[at + 7] = b'5';
+    }
     std::fs::write(&path, &bytes).unwrap();
     let o = motcua(&["verify", "--store", &spec]);
     assert_eq!(o.status.code(), Some(1));

@@ -58,13 +58,23 @@ pub fn encode_event(event: &Event) -> String {
 }
 
 /// Appends the bytes that envelope `schema` seals for `event` to `out`: schema 1 its JSON,
-/// schema 2 its postcard encoding (postcard 1.x's specified wire format: variant index, then
-/// fields in declaration order, instants as UTC minutes). `None` for an unknown schema.
+/// schema 2 its compact MessagePack (fields in declaration order without names, the variant
+/// name first, instants as UTC minutes) — the bytes stores keep. `None` for an unknown schema.
 pub fn canonical_bytes(event: &Event, schema: u16, out: &mut Vec<u8>) -> Option<()> {
     match schema {
         1 => serde_json::to_writer(&mut *out, event).ok(),
-        2 => postcard::to_extend(event, std::mem::take(out)).ok().map(|v| *out = v),
+        2 => rmp_serde::encode::write(out, event).ok(),
         _ => None,
+    }
+}
+
+/// Reads an event back from the bytes [`canonical_bytes`] wrote under `schema`.
+pub fn decode_event(bytes: &[u8], schema: u16) -> Result<Event, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::Backend(format!("corrupt event (schema {schema}): {e}"));
+    match schema {
+        1 => serde_json::from_slice(bytes).map_err(|e| bad(&e)),
+        2 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e)),
+        _ => Err(bad(&"unknown envelope schema")),
     }
 }
 
@@ -97,6 +107,11 @@ impl Sealer {
         let _ = canonical_bytes(&event, EVENT_SCHEMA, &mut self.scratch);
         let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &self.scratch);
         StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+    }
+
+    /// The canonical bytes of the event sealed last (what a store keeps as its payload).
+    pub fn last_bytes(&self) -> &[u8] {
+        &self.scratch
     }
 
     /// Recomputes the hash of a stored event (`None` for an unknown schema).
@@ -521,6 +536,38 @@ mod tests {
         assert_ne!(old.hash, current.hash);
         let unknown = StoredEvent { schema: 99, ..current };
         assert_eq!(sealer.rehash(&unknown, &code.to_string()), None);
+    }
+
+    #[test]
+    fn canonical_bytes_read_back_under_both_schemas() {
+        let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
+        let events = [
+            event(),
+            Event::StepStarted {
+                at,
+                step: "tham-dinh".into(),
+                agency: "phong-kt".into(),
+                from_agency: Some("H42.12".into()),
+                due: at.plus_minutes(960),
+            },
+            Event::SupplementReceived {
+                at,
+                clock_start: at,
+                due: None,
+                step_dues: vec![motcua_core::StepDue { step: "a".into(), due: at }],
+            },
+            Event::Finished { at, decision: motcua_core::Decision::Approved, outcome: Some(Outcome::Early) },
+            Event::Stopped { at, reason: "trùng hồ sơ".into(), outcome: None },
+        ];
+        for schema in [1, EVENT_SCHEMA] {
+            for e in &events {
+                let mut bytes = Vec::new();
+                canonical_bytes(e, schema, &mut bytes).unwrap();
+                assert_eq!(&decode_event(&bytes, schema).unwrap(), e, "schema {schema}");
+            }
+        }
+        assert!(decode_event(b"\xc1", EVENT_SCHEMA).is_err());
+        assert!(decode_event(b"{}", 7).is_err());
     }
 
     #[test]

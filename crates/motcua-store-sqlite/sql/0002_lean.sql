@@ -1,13 +1,13 @@
 -- Schema version 2: leaner rows for the write path (issue #4 performance).
 -- * dossiers: the integer id is the key other tables use; `summary` holds the projection as
---   postcard bytes (BLOB) — rows migrated from version 1 keep their JSON text, read as such.
+--   MessagePack bytes (BLOB) — rows migrated from version 1 keep their JSON text, read as such.
 -- * events: rows in arrival order (a commit appends at the table's end) with a small
 --   integer index (dossier id, seq) instead of a text one. A table keyed by (dossier, seq)
 --   would rewrite leaf pages all over the file on every commit, because a day's commands
 --   interleave thousands of dossiers. `prev` is dropped: it is the previous row's hash, and the
 --   hash (which covers it) is what verify recomputes.
 -- * outbox: rows in arrival order, found by (dossier id, seq); a partial index holds only
---   undelivered messages. `message` is postcard bytes (BLOB), or JSON text for rows from
+--   undelivered messages. `message` is MessagePack bytes (BLOB), or JSON text for rows from
 --   version 1.
 
 CREATE TABLE dossiers_v2 (
@@ -15,7 +15,7 @@ CREATE TABLE dossiers_v2 (
     code    TEXT    NOT NULL UNIQUE,
     version INTEGER NOT NULL,
     parties TEXT    NOT NULL,   -- JSON
-    summary         NOT NULL    -- postcard BLOB (JSON TEXT from version 1)
+    summary         NOT NULL    -- MessagePack BLOB (JSON TEXT from version 1)
 );
 INSERT INTO dossiers_v2 (id, code, version, parties, summary)
     SELECT id, dossier, version, parties, summary FROM dossiers;
@@ -25,7 +25,7 @@ CREATE TABLE events_v2 (
     dossier INTEGER NOT NULL,   -- dossiers.id
     seq     INTEGER NOT NULL,
     schema  INTEGER NOT NULL,
-    payload TEXT    NOT NULL,   -- the event as JSON
+    payload         NOT NULL,   -- the sealed bytes: MessagePack BLOB (schema 2), JSON TEXT (schema 1)
     hash    BLOB    NOT NULL    -- SHA-256 over prev, dossier code, seq, schema, canonical bytes
 );
 INSERT INTO events_v2 (dossier, seq, schema, payload, hash)
@@ -40,7 +40,7 @@ CREATE TABLE outbox_v2 (
     attempts     INTEGER NOT NULL DEFAULT 0,
     next_attempt INTEGER NOT NULL,
     delivered    INTEGER NOT NULL DEFAULT 0,
-    message              NOT NULL   -- postcard BLOB (JSON TEXT from version 1)
+    message              NOT NULL   -- MessagePack BLOB (JSON TEXT from version 1)
 );
 INSERT INTO outbox_v2 (dossier, seq, at, attempts, next_attempt, delivered, message)
     SELECT d.id, CAST(substr(o.id, instr(o.id, '#') + 1) AS INTEGER), o.at, o.attempts, o.next_attempt,

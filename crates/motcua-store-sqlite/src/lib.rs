@@ -25,7 +25,7 @@ use motcua_engine::{
     AppendBatch, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Parties, Store, StoreError,
     StoredEvent, Stream, SyncMessage, GENESIS,
 };
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
@@ -94,16 +94,17 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, Store
     serde_json::from_str(s).map_err(|e| backend(format!("corrupt {what}: {e}")))
 }
 
-/// A compact value: postcard bytes (schema 2 writes these for summaries and outbox messages).
+/// A compact value: MessagePack bytes (schema 2 writes these for summaries and outbox
+/// messages, as the engine does for events).
 fn bin<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    postcard::to_allocvec(v).map_err(backend)
+    rmp_serde::to_vec(v).map_err(backend)
 }
 
-/// Reads a summary or message column: postcard when a BLOB, JSON when TEXT (rows migrated
+/// Reads a summary or message column: MessagePack when a BLOB, JSON when TEXT (rows migrated
 /// from schema version 1).
 fn decode<T: serde::de::DeserializeOwned>(what: &str, v: ValueRef<'_>) -> Result<T, StoreError> {
     match v {
-        ValueRef::Blob(b) => postcard::from_bytes(b).map_err(|e| backend(format!("corrupt {what}: {e}"))),
+        ValueRef::Blob(b) => rmp_serde::from_slice(b).map_err(|e| backend(format!("corrupt {what}: {e}"))),
         ValueRef::Text(t) => parse(what, std::str::from_utf8(t).map_err(|e| backend(format!("corrupt {what}: {e}")))?),
         _ => Err(backend(format!("corrupt {what}: neither bytes nor text"))),
     }
@@ -135,22 +136,26 @@ impl Store for SqliteStore {
         let mut stmt = conn
             .prepare_cached("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq")
             .map_err(backend)?;
-        let rows = stmt
-            .query_map([id], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
-            })
-            .map_err(backend)?;
+        let mut rows = stmt.query([id]).map_err(backend)?;
         let mut events: Vec<StoredEvent> = Vec::new();
-        for row in rows {
-            let (seq, schema, payload, hash) = row.map_err(backend)?;
-            let event: Event = parse("event", &payload)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let seq: i64 = r.get(0).map_err(backend)?;
+            let schema: i64 = r.get(1).map_err(backend)?;
+            let hash: Vec<u8> = r.get(3).map_err(backend)?;
+            // Schema 1 kept JSON text, schema 2 the canonical bytes; either reads as bytes.
+            let payload = match r.get_ref(2).map_err(backend)? {
+                ValueRef::Text(b) | ValueRef::Blob(b) => b,
+                _ => return Err(backend(format!("{dossier} event {seq}: payload is neither bytes nor text"))),
+            };
+            let schema = u16::try_from(schema).map_err(|_| backend(format!("{dossier} event {seq}: bad schema")))?;
+            let event: Event = motcua_engine::decode_event(payload, schema)?;
             // The link is the previous row's hash (each hash covers its link, so an edit of
             // either shows in verify).
             let prev = events.last().map_or(GENESIS, |e| e.hash);
             events.push(StoredEvent {
                 dossier: dossier.clone(),
                 seq: seq as u64,
-                schema: schema as u16,
+                schema,
                 event,
                 prev,
                 hash: to_hash(hash)?,
@@ -182,6 +187,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let mut ids: FxHashMap<&DossierCode, i64> =
                 FxHashMap::with_capacity_and_hasher(batch.streams.len(), Default::default());
+            let mut payload = Vec::with_capacity(256);
             for s in &batch.streams {
                 let code = s.dossier.to_string();
                 let summary = bin(&s.summary)?;
@@ -204,9 +210,18 @@ impl Store for SqliteStore {
                     });
                 };
                 for e in &s.events {
-                    let payload = motcua_engine::encode_event(&e.event);
+                    payload.clear();
+                    motcua_engine::canonical_bytes(&e.event, e.schema, &mut payload).ok_or_else(|| {
+                        backend(format!("{} event {}: unknown schema {}", s.dossier, e.seq, e.schema))
+                    })?;
+                    // Schema 1 sealed JSON: keep it as text, as that schema stored it.
+                    let value = ToSqlOutput::Borrowed(if e.schema == 1 {
+                        ValueRef::Text(&payload)
+                    } else {
+                        ValueRef::Blob(&payload)
+                    });
                     insert_event
-                        .execute(params![id, e.seq as i64, i64::from(e.schema), payload, &e.hash[..]])
+                        .execute(params![id, e.seq as i64, i64::from(e.schema), value, &e.hash[..]])
                         .map_err(backend)?;
                 }
                 ids.insert(&s.dossier, id);
