@@ -109,6 +109,11 @@ fn as_json(profile: &Profile, r: &SimReport, seed: u64, store: &str) -> serde_js
             "early_or_on_time_pct": r.early_or_on_time_pct(),
             "online_pct": pct(r.online, r.received),
             "resolved_pct": pct(r.resolved, r.received),
+            "services_with_online_dossiers_pct": r.services_with_online_dossiers_pct(),
+        },
+        "services": {
+            "online": r.services_offered,
+            "with_online_dossiers": r.services_with_online_dossiers,
         },
         "throughput": {
             "events": r.events,
@@ -127,6 +132,14 @@ fn print_table(profile: &Profile, r: &SimReport, store: &str) {
     println!("  {:<38} {:>12}   {:>6.2} %", "dossiers resolved", r.resolved, pct(r.resolved, r.received));
     println!("  {:<38} {:>12}   {:>6.2} %", "… early or on time", r.early_or_on_time, r.early_or_on_time_pct());
     println!("  {:<38} {:>12}", "… late", r.resolved - r.early_or_on_time);
+    if r.services_offered > 0 {
+        println!(
+            "  {:<38} {:>12}   {:>6.2} %",
+            format!("online services with dossiers (of {})", r.services_offered),
+            r.services_with_online_dossiers,
+            r.services_with_online_dossiers_pct()
+        );
+    }
     println!();
     println!(
         "  throughput: {} events in {:.2} s = {:.0} events/s ({:.0} dossiers/s)",

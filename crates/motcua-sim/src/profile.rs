@@ -253,6 +253,26 @@ impl Profile {
                 Err(e) => c.at(&p.code, format!("procedure[{i}].code: {e}")),
             }
         }
+        // The calibrated long tail: exactly this many simulated services get an online dossier.
+        if services.online > 0 && c.problems.is_empty() {
+            let target = services_with_dossiers(services.online, services.with_dossiers_pct);
+            let simulated = procedures.len() as u64 + behaviour.long_tail_procedures;
+            if target < procedures.len() as u64 || target > simulated {
+                c.at(
+                    &s.with_dossiers_pct,
+                    format!(
+                        "services.with_dossiers_pct: {}% of {} services is {target} services with online dossiers, \
+                         but the profile simulates {} catalog procedures (each gets dossiers) and {} synthetic ones \
+                         (behaviour.long_tail_procedures): between {} and {simulated} can have them",
+                        services.with_dossiers_pct,
+                        services.online,
+                        procedures.len(),
+                        behaviour.long_tail_procedures,
+                        procedures.len()
+                    ),
+                );
+            }
+        }
         if total_share > 100.0 + 1e-9 {
             if let Some(last) = raw.procedure.last() {
                 c.at(&last.share_pct, format!("procedure: the shares add up to {total_share}%, more than 100%"));
@@ -284,7 +304,15 @@ impl Profile {
         Profile::parse(&text, path, catalog)
     }
 
-    /// The same province `k` times larger: counts multiplied, shares kept.
+    /// How many online services the simulation gives online dossiers: the profile's share of
+    /// its online services, rounded (`None` when the profile offers no online services).
+    pub fn services_with_online_dossiers(&self) -> Option<u64> {
+        (self.services.online > 0)
+            .then(|| services_with_dossiers(self.services.online, self.services.with_dossiers_pct))
+    }
+
+    /// The same province `k` times larger: dossier counts multiplied, shares kept, and the
+    /// services offered kept (more dossiers do not mean more procedures).
     pub fn scaled(&self, k: u64) -> Profile {
         let mut p = self.clone();
         let k = k.max(1);
@@ -296,8 +324,10 @@ impl Profile {
             resolved: self.dossiers.resolved.saturating_mul(k),
             early_or_on_time: self.dossiers.early_or_on_time.saturating_mul(k),
         };
-        p.services.online = self.services.online.saturating_mul(k);
-        p.services.integrated = self.services.integrated.saturating_mul(k);
         p
     }
+}
+
+fn services_with_dossiers(online: u64, pct: f64) -> u64 {
+    (online as f64 * pct / 100.0).round() as u64
 }

@@ -80,6 +80,10 @@ pub struct SimReport {
     pub resolved: u64,
     /// … early or on time.
     pub early_or_on_time: u64,
+    /// Online services offered (the profile's `services.online`).
+    pub services_offered: u64,
+    /// … of which received at least one online dossier in the simulated year.
+    pub services_with_online_dossiers: u64,
     /// Events written.
     pub events: u64,
     /// Wall-clock seconds spent in the engine.
@@ -105,6 +109,15 @@ impl SimReport {
             early_or_on_time: self.early_or_on_time,
         }
         .early_or_on_time_pct()
+    }
+
+    /// Share of the online services offered that received an online dossier, percent, two
+    /// decimals (0 when none are offered).
+    pub fn services_with_online_dossiers_pct(&self) -> f64 {
+        if self.services_offered == 0 {
+            return 0.0;
+        }
+        (self.services_with_online_dossiers as f64 * 10_000.0 / self.services_offered as f64).round() / 100.0
     }
 }
 
@@ -144,6 +157,47 @@ struct Plan {
     channel: Channel,
     fate: Fate,
     supplement: bool,
+}
+
+/// Makes exactly [`Profile::services_with_online_dossiers`] services receive online dossiers
+/// (issue #5: "33.25 % of online services had any dossier"). The catalog's procedures all do;
+/// online dossiers that fell in the long tail go to its first `k` procedures, the earliest
+/// `k` of them one each (so every such service has a dossier from January, and the share holds
+/// for the first half as for the year), the rest skewed as before. Offline dossiers keep their
+/// pick over the whole tail: a service may be offered online and used on paper.
+fn calibrate_online_services(
+    profile: &Profile,
+    procs: usize,
+    online: &[bool],
+    chosen: &mut [usize],
+    rng: &mut Rng,
+) -> Result<(), SimError> {
+    let Some(target) = profile.services_with_online_dossiers() else { return Ok(()) };
+    let catalog = profile.procedures.len();
+    let k = (target as usize).saturating_sub(catalog).min(procs.saturating_sub(catalog));
+    if k == 0 {
+        return Ok(());
+    }
+    let mut next = 0;
+    for (i, c) in chosen.iter_mut().enumerate() {
+        if online[i] && *c >= catalog {
+            *c = catalog
+                + if next < k {
+                    next += 1;
+                    next - 1
+                } else {
+                    let u = rng.unit();
+                    ((u * u) * k as f64) as usize % k
+                };
+        }
+    }
+    if next < k {
+        return Err(SimError::Invalid(format!(
+            "services.with_dossiers_pct: {k} long-tail services need an online dossier each, but only {next} \
+             online dossiers fall in the long tail (raise dossiers.online or lower the catalog shares)"
+        )));
+    }
+    Ok(())
 }
 
 /// 31 December of `year`, 23:00 local: the last instant the simulator schedules a finish at.
@@ -246,7 +300,19 @@ pub fn simulate_with_progress<S: Store>(
     }
 
     // Procedures first: a dossier's limit decides whether it can be late inside the year.
-    let chosen: Vec<usize> = (0..n).map(|_| pick_procedure(&mut rng)).collect();
+    let mut chosen: Vec<usize> = (0..n).map(|_| pick_procedure(&mut rng)).collect();
+    calibrate_online_services(profile, procs.len(), &online, &mut chosen, &mut rng)?;
+    let services_with_online_dossiers = {
+        let mut used = vec![false; procs.len()];
+        for (i, &p) in chosen.iter().enumerate() {
+            if online[i] {
+                if let Some(u) = used.get_mut(p) {
+                    *u = true;
+                }
+            }
+        }
+        used.iter().filter(|&&u| u).count() as u64
+    };
 
     // Fates: the last received stay open; `late` among the rest, chosen at random among those
     // whose latest possible due time (after a supplement restart: the clock start may move past
@@ -430,6 +496,8 @@ pub fn simulate_with_progress<S: Store>(
         online: online_count,
         resolved: t.resolved,
         early_or_on_time: t.early + t.on_time,
+        services_offered: profile.services.online,
+        services_with_online_dossiers,
         events,
         seconds,
     })

@@ -71,6 +71,14 @@ fn bad_profiles_name_the_field() {
     assert_eq!(problems(&text), ["p.toml:13: services.with_dossiers_pct: 130 is not a share between 0 and 100"]);
     let text = profile(10, 5, 5, 5, 1.0, "1.001193").replace("integrated = 9", "integrated = 11");
     assert_eq!(problems(&text), ["p.toml:12: services.integrated: 11 is more than services.online (10)"]);
+    let text =
+        profile(100, 50, 90, 80, 10.0, "1.004194").replace("with_dossiers_pct = 30.0", "with_dossiers_pct = 0.0");
+    assert_eq!(
+        problems(&text),
+        ["p.toml:13: services.with_dossiers_pct: 0% of 10 services is 0 services with online dossiers, but the \
+          profile simulates 1 catalog procedures (each gets dossiers) and 10 synthetic ones \
+          (behaviour.long_tail_procedures): between 1 and 11 can have them"]
+    );
     let text = profile(10, 5, 5, 5, 1.0, "1.001193").replace("population = 1\n", "");
     assert!(problems(&text)[0].contains("missing field `population`"));
 }

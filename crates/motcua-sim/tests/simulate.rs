@@ -44,6 +44,18 @@ fn totals_come_out_exactly_and_the_log_verifies() {
     assert_eq!(report.early_or_on_time, 3226);
     assert_eq!(report.early_or_on_time_pct(), 99.35);
     assert!(report.events > 3285 * 3);
+    // 33.25 % of 829 online services = 276 with online dossiers (33.29 % after rounding), and
+    // the stored log agrees.
+    assert_eq!((report.services_offered, report.services_with_online_dossiers), (829, 276));
+    assert_eq!(report.services_with_online_dossiers_pct(), 33.29);
+    let used: std::collections::HashSet<_> = store
+        .summaries()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.channel == Some(motcua_core::Channel::Online.code()))
+        .filter_map(|s| s.procedure)
+        .collect();
+    assert_eq!(used.len(), 276);
     let v = verify(&store).unwrap();
     assert_eq!(v.dossiers, 3285);
     assert_eq!(v.events, report.events);
