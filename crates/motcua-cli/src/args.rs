@@ -77,6 +77,9 @@ pub struct SimulateCmd {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the year's report as one self-contained HTML page (as `motcua report --format html`).
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

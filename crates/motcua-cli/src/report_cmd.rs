@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use chrono::Datelike;
@@ -17,11 +17,32 @@ use crate::exit;
 
 pub fn run(cmd: ReportCmd) -> Result<u8> {
     let store = crate::store_cmd::open_existing(&cmd.store)?;
-    let summaries = store.summaries()?;
     let catalog_dir = cmd.catalog.clone().unwrap_or_else(|| PathBuf::from("seeds/procedures"));
-    let procedures: HashMap<_, _> = match Catalog::load(&catalog_dir) {
+    let report = build(&store, &catalog_dir, cmd.catalog.is_some())?;
+    let text = match cmd.format {
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Csv => report.to_csv(),
+        ReportFormat::Text => text(&report),
+        ReportFormat::Html => report.to_html(HTML_TITLE),
+    };
+    match &cmd.out {
+        Some(path) => std::fs::write(path, text).map_err(|e| anyhow!("--out {}: {e}", path.display()))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(exit::OK)
+}
+
+/// The HTML page's title.
+pub const HTML_TITLE: &str = "motcua — báo cáo chỉ số giải quyết TTHC";
+
+/// The report of everything in `store`: names and sectors from the catalog in `catalog_dir`
+/// (an error only when `required`, i.e. the user named it), open dossiers judged at the end of
+/// the last year of receipts.
+pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, required: bool) -> Result<Report> {
+    let summaries = store.summaries()?;
+    let procedures: HashMap<_, _> = match Catalog::load(catalog_dir) {
         Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
-        Err(e) if cmd.catalog.is_some() => return Err(anyhow!("{e}")),
+        Err(e) if required => return Err(anyhow!("{e}")),
         Err(_) => HashMap::new(),
     };
     let years = summaries.iter().filter_map(|s| s.received_at).map(|t| t.local_date().year());
@@ -32,23 +53,11 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
             (last + 1).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
         )
         .build()?;
-    // Open dossiers are judged at the end of the last year of receipts.
     let as_of = Timestamp::from_local(
         chrono::NaiveDate::from_ymd_opt(last, 12, 31).unwrap_or(chrono::NaiveDate::MAX),
         23 * 60 + 59,
     );
-    let report = Report::build(&summaries, &procedures, &calendar, as_of);
-    let text = match cmd.format {
-        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        ReportFormat::Csv => report.to_csv(),
-        ReportFormat::Text => text(&report),
-        ReportFormat::Html => report.to_html("motcua — báo cáo chỉ số giải quyết TTHC"),
-    };
-    match &cmd.out {
-        Some(path) => std::fs::write(path, text).map_err(|e| anyhow!("--out {}: {e}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
-    }
-    Ok(exit::OK)
+    Ok(Report::build(&summaries, &procedures, &calendar, as_of))
 }
 
 fn text(r: &Report) -> String {

@@ -1,7 +1,7 @@
 //! `motcua simulate`: replay a province's year through the engine and print the indicators and
 //! the throughput.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use motcua_calendar::WorkCalendar;
@@ -44,7 +44,9 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let report = match cmd.store.as_str() {
         "memory" => {
             let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
-            simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?
+            let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
+            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir)?;
+            r
         }
         spec => {
             let Some(path) = spec.strip_prefix("sqlite:") else {
@@ -69,7 +71,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             let mut engine = Engine::new(store, procs.clone(), calendar);
             let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
             engine.store().checkpoint()?;
-            let _ = engine.store().dossiers();
+            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir)?;
             r
         }
     };
@@ -82,6 +84,14 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
         print_table(&profile, &report, &cmd.store);
     }
     Ok(exit::OK)
+}
+
+/// `--html PATH`: the stored year's report page, built from the store as `motcua report` does.
+fn write_html<S: Store>(path: Option<&Path>, store: &S, catalog_dir: &Path) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let report = crate::report_cmd::build(store, catalog_dir, true)?;
+    std::fs::write(path, report.to_html(crate::report_cmd::HTML_TITLE))
+        .with_context(|| format!("--html {}", path.display()))
 }
 
 fn pct(part: u64, whole: u64) -> f64 {

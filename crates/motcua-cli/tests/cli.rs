@@ -437,6 +437,18 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(html.matches("<svg").count(), 4);
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"), "self-contained");
     assert!(html.contains("3285"));
+    // `simulate --html` writes the same page straight away (here from the memory store).
+    let sim_page = dir.join("sim.html");
+    let mut html_args = args.to_vec();
+    html_args.extend(["--html", sim_page.to_str().unwrap()]);
+    let o = motcua(&html_args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sim_html = std::fs::read_to_string(&sim_page).unwrap();
+    assert_eq!(sim_html.matches("<svg").count(), 4);
+    assert!(sim_html.contains("3285"));
+    // The services calibration is in the JSON.
+    assert_eq!(v["services"]["online"], 829);
+    assert_eq!(v["services"]["with_online_dossiers"], 276);
 }
 
 #[test]
