@@ -49,6 +49,9 @@ pub struct ReportCmd {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Online services offered (e.g. 829): adds indicator 3.2, the share that had online dossiers.
+    #[arg(long, value_name = "N")]
+    pub services: Option<u64>,
 }
 
 #[derive(Args, Debug)]

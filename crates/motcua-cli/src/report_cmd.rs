@@ -18,7 +18,7 @@ use crate::exit;
 pub fn run(cmd: ReportCmd) -> Result<u8> {
     let store = crate::store_cmd::open_existing(&cmd.store)?;
     let catalog_dir = cmd.catalog.clone().unwrap_or_else(|| PathBuf::from("seeds/procedures"));
-    let report = build(&store, &catalog_dir, cmd.catalog.is_some())?;
+    let report = build(&store, &catalog_dir, cmd.catalog.is_some(), cmd.services)?;
     let text = match cmd.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Csv => report.to_csv(),
@@ -37,8 +37,13 @@ pub const HTML_TITLE: &str = "motcua — báo cáo chỉ số giải quyết TTH
 
 /// The report of everything in `store`: names and sectors from the catalog in `catalog_dir`
 /// (an error only when `required`, i.e. the user named it), open dossiers judged at the end of
-/// the last year of receipts.
-pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, required: bool) -> Result<Report> {
+/// the last year of receipts; with the number of online services offered, indicator 3.2 too.
+pub fn build<S: Store + ?Sized>(
+    store: &S,
+    catalog_dir: &Path,
+    required: bool,
+    services: Option<u64>,
+) -> Result<Report> {
     let summaries = store.summaries()?;
     let procedures: HashMap<_, _> = match Catalog::load(catalog_dir) {
         Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
@@ -57,7 +62,11 @@ pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, required: bool) -
         chrono::NaiveDate::from_ymd_opt(last, 12, 31).unwrap_or(chrono::NaiveDate::MAX),
         23 * 60 + 59,
     );
-    Ok(Report::build(&summaries, &procedures, &calendar, as_of))
+    let report = Report::build(&summaries, &procedures, &calendar, as_of);
+    Ok(match services.filter(|&n| n > 0) {
+        Some(n) => report.with_online_services(n),
+        None => report,
+    })
 }
 
 fn text(r: &Report) -> String {
@@ -75,7 +84,8 @@ fn text(r: &Report) -> String {
         t.open_overdue,
         r.as_of
     );
-    s.push_str("Decision 766 indicators computable from dossiers (see points_source in --format json):\n");
+    s.push_str("Decision 766 indicators computable from dossiers (see points_source in --format json;\n");
+    s.push_str("3.2 needs --services N, the online services offered):\n");
     for i in &r.scorecard {
         s.push_str(&format!(
             "  {:<5} {:<70} {:>7.2} %  {:>5.2} / {:.0} points\n",

@@ -45,7 +45,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
         "memory" => {
             let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
             let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
-            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir)?;
+            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
         }
         spec => {
@@ -71,7 +71,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             let mut engine = Engine::new(store, procs.clone(), calendar);
             let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
             engine.store().checkpoint()?;
-            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir)?;
+            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
         }
     };
@@ -87,9 +87,9 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
 }
 
 /// `--html PATH`: the stored year's report page, built from the store as `motcua report` does.
-fn write_html<S: Store>(path: Option<&Path>, store: &S, catalog_dir: &Path) -> Result<()> {
+fn write_html<S: Store>(path: Option<&Path>, store: &S, catalog_dir: &Path, services: u64) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
-    let report = crate::report_cmd::build(store, catalog_dir, true)?;
+    let report = crate::report_cmd::build(store, catalog_dir, true, Some(services))?;
     std::fs::write(path, report.to_html(crate::report_cmd::HTML_TITLE))
         .with_context(|| format!("--html {}", path.display()))
 }

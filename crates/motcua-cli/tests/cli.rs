@@ -419,6 +419,23 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(r["totals"]["early"].as_u64().unwrap() + r["totals"]["on_time"].as_u64().unwrap(), 3226);
     assert_eq!(r["totals"]["early_or_on_time_pct"], 99.35);
     assert_eq!(r["scorecard"][0]["id"], "2.1");
+    // With the services offered, indicator 3.2: 276 of 829 online services had online dossiers.
+    let o = motcua(&[
+        "report",
+        "--store",
+        &spec,
+        "--format",
+        "json",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--services",
+        "829",
+    ]);
+    let r32: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids: Vec<&str> = r32["scorecard"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["2.1", "3.2", "3.3", "5.4"]);
+    assert_eq!(r32["scorecard"][1]["value_pct"], 33.29);
+    assert_eq!(r32["scorecard"][1]["points"], 1.33);
     // By receiving agency (the simulator receives everything at the province's prefix).
     let agencies = r["by_agency"].as_array().unwrap();
     assert!(agencies.iter().any(|a| a["key"] == "NINHTHUAN"));

@@ -256,6 +256,28 @@ impl Report {
         }
     }
 
+    /// Adds indicator 3.2 (share of online services with at least one online dossier): the
+    /// dossiers show which procedures had online dossiers, the number of services offered comes
+    /// from outside (a profile, a portal's service list). DOMAIN.md §4.2 gives no threshold or
+    /// points for it: linear to 100 % and 4 points are assumptions (like 3.3's).
+    pub fn with_online_services(mut self, offered: u64) -> Report {
+        let used = self.by_procedure.iter().filter(|r| r.online > 0).count() as u64;
+        let value = pct(used.min(offered), offered);
+        let at = self.scorecard.iter().position(|i| i.id > "3.2").unwrap_or(self.scorecard.len());
+        self.scorecard.insert(
+            at,
+            indicator(
+                "3.2",
+                "Tỷ lệ DVCTT có phát sinh hồ sơ",
+                value,
+                100.0,
+                4.0,
+                "services with ≥ 1 online dossier / services offered (DOMAIN.md §4.2); threshold and 4 points assumed",
+            ),
+        );
+        self
+    }
+
     /// One CSV table: `dimension,key,name,received,online,resolved,early,on_time,late,open,
     /// open_overdue,early_or_on_time_pct,avg_resolution_working_days`.
     pub fn to_csv(&self) -> String {
