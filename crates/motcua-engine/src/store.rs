@@ -51,7 +51,8 @@ pub struct StoredEvent {
     pub hash: Hash,
 }
 
-/// The event as JSON: the readable form stores keep (schema 1 also sealed these bytes).
+/// The event as JSON, the readable form (for people and tools; envelope schema 1 sealed these
+/// bytes, schema 2 seals [`canonical_bytes`]).
 pub fn encode_event(event: &Event) -> String {
     // Serializing our own enum to JSON cannot fail (string keys, no non-finite floats).
     serde_json::to_string(event).unwrap_or_default()
@@ -107,11 +108,6 @@ impl Sealer {
         let _ = canonical_bytes(&event, EVENT_SCHEMA, &mut self.scratch);
         let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &self.scratch);
         StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
-    }
-
-    /// The canonical bytes of the event sealed last (what a store keeps as its payload).
-    pub fn last_bytes(&self) -> &[u8] {
-        &self.scratch
     }
 
     /// Recomputes the hash of a stored event (`None` for an unknown schema).
