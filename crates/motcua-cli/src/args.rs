@@ -77,6 +77,10 @@ pub struct SimulateCmd {
     /// Commands per store transaction (group commit).
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
+    /// Run the national-portal sync worker after every chunk of dossiers (an in-process portal
+    /// that acknowledges every message), so delivered messages leave the outbox.
+    #[arg(long)]
+    pub sync: bool,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
 use motcua_engine::{Engine, MemoryStore, Store};
-use motcua_sim::{procedures, simulate_with_progress, Profile, SimReport};
+use motcua_sim::{procedures, simulate_with_progress, Profile, SimOptions, SimReport};
 use motcua_store_sqlite::SqliteStore;
 use serde_json::json;
 
@@ -26,7 +26,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let profile = if cmd.scale > 1 { profile.scaled(cmd.scale) } else { profile };
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
-    let batch = cmd.batch.max(1);
+    let options = SimOptions { seed: cmd.seed, batch: cmd.batch.max(1), sync: cmd.sync };
     // A progress bar on a terminal only; nothing when stderr is a pipe or a file.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
         let bar = indicatif::ProgressBar::new(profile.dossiers.received);
@@ -44,7 +44,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let report = match cmd.store.as_str() {
         "memory" => {
             let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
-            let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
+            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
         }
@@ -69,7 +69,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             }
             let store = SqliteStore::open(&path)?;
             let mut engine = Engine::new(store, procs.clone(), calendar);
-            let r = simulate_with_progress(&mut engine, &profile, &procs, cmd.seed, batch, &mut progress)?;
+            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             engine.store().checkpoint()?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -79,7 +79,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
         b.finish_and_clear();
     }
     if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&as_json(&profile, &report, cmd.seed, &cmd.store))?);
+        println!("{}", serde_json::to_string_pretty(&as_json(&profile, &report, cmd.seed, &cmd.store, cmd.sync))?);
     } else {
         print_table(&profile, &report, &cmd.store);
     }
@@ -102,7 +102,7 @@ fn pct(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn as_json(profile: &Profile, r: &SimReport, seed: u64, store: &str) -> serde_json::Value {
+fn as_json(profile: &Profile, r: &SimReport, seed: u64, store: &str, sync: bool) -> serde_json::Value {
     json!({
         "profile": profile.name,
         "year": profile.year,
@@ -124,6 +124,11 @@ fn as_json(profile: &Profile, r: &SimReport, seed: u64, store: &str) -> serde_js
         "services": {
             "online": r.services_offered,
             "with_online_dossiers": r.services_with_online_dossiers,
+        },
+        "sync": {
+            "enabled": sync,
+            "delivered": r.synced,
+            "outbox_pending": r.outbox_pending,
         },
         "throughput": {
             "events": r.events,
@@ -150,6 +155,10 @@ fn print_table(profile: &Profile, r: &SimReport, store: &str) {
             r.services_with_online_dossiers_pct()
         );
     }
+    println!(
+        "  {:<38} {:>12}   ({} still in the outbox)",
+        "status messages synced to the portal", r.synced, r.outbox_pending
+    );
     println!();
     println!(
         "  throughput: {} events in {:.2} s = {:.0} events/s ({:.0} dossiers/s)",

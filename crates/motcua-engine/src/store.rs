@@ -197,7 +197,8 @@ pub struct SyncMessage {
     pub at: Timestamp,
 }
 
-/// A message waiting in (or delivered from) the outbox.
+/// A message waiting in the outbox. A message the portal acknowledged leaves the outbox (the
+/// event log keeps the history; the outbox holds only what is still to send).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct OutboxEntry {
     /// The message.
@@ -206,8 +207,6 @@ pub struct OutboxEntry {
     pub attempts: u32,
     /// Not before this instant.
     pub next_attempt: Timestamp,
-    /// Acknowledged by the portal.
-    pub delivered: bool,
 }
 
 /// What happened to an outbox message.
@@ -323,7 +322,8 @@ pub trait Store: Send + Sync {
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError>;
     /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
-    /// Records delivery outcomes.
+    /// Records delivery outcomes: a delivered message leaves the outbox, a failed one waits
+    /// for its next attempt. Ids the store does not hold are ignored.
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError>;
     /// Messages not yet delivered.
     fn outbox_pending(&self) -> Result<usize, StoreError>;
@@ -333,13 +333,67 @@ pub trait Store: Send + Sync {
 struct Inner {
     streams: FxHashMap<DossierCode, Stream>,
     idempotency: FxHashMap<String, IdempotencyRecord>,
-    /// Messages in the order written; `outbox_first_pending` skips the delivered prefix.
-    outbox: Vec<OutboxEntry>,
-    /// Message id → position, for the first `outbox_indexed` messages: the delivery side
-    /// indexes what it needs when it reports, so appends stay a push.
-    outbox_index: FxHashMap<String, usize>,
-    outbox_indexed: usize,
-    outbox_first_pending: usize,
+    outbox: MemoryOutbox,
+}
+
+/// The memory store's outbox: messages in the order written (`None` once delivered), the
+/// first `base` of them already dropped. Delivered messages at the front are dropped as they
+/// accumulate, so a store whose portal keeps up holds only the pending tail.
+#[derive(Default)]
+struct MemoryOutbox {
+    slots: std::collections::VecDeque<Option<OutboxEntry>>,
+    base: usize,
+    /// Message id → absolute position, for the messages written before `indexed`: the
+    /// delivery side indexes what it needs when it reports, so appends stay a push.
+    index: FxHashMap<String, usize>,
+    indexed: usize,
+    pending: usize,
+}
+
+impl MemoryOutbox {
+    fn push(&mut self, entry: OutboxEntry) {
+        self.slots.push_back(Some(entry));
+        self.pending += 1;
+    }
+
+    fn due(&self, now: Timestamp, limit: usize) -> Vec<OutboxEntry> {
+        self.slots.iter().flatten().filter(|e| e.next_attempt <= now).take(limit).cloned().collect()
+    }
+
+    fn update(&mut self, updates: &[OutboxUpdate]) {
+        let end = self.base + self.slots.len();
+        for pos in self.indexed.max(self.base)..end {
+            if let Some(Some(e)) = self.slots.get(pos - self.base) {
+                self.index.insert(e.message.id.clone(), pos);
+            }
+        }
+        self.indexed = end;
+        for u in updates {
+            let id = match u {
+                OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+            };
+            let Some(&pos) = self.index.get(id) else { continue };
+            let Some(slot) = pos.checked_sub(self.base).and_then(|i| self.slots.get_mut(i)) else { continue };
+            match u {
+                OutboxUpdate::Delivered { .. } => {
+                    if slot.take().is_some() {
+                        self.pending -= 1;
+                    }
+                    self.index.remove(id);
+                }
+                OutboxUpdate::Retry { attempts, next_attempt, .. } => {
+                    if let Some(e) = slot {
+                        e.attempts = *attempts;
+                        e.next_attempt = *next_attempt;
+                    }
+                }
+            }
+        }
+        while self.slots.front().is_some_and(Option::is_none) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+    }
 }
 
 /// An in-memory store: for tests, benchmarks and embedding without persistence.
@@ -402,12 +456,9 @@ impl Store for MemoryStore {
         for r in batch.idempotency {
             inner.idempotency.insert(r.key.clone(), r);
         }
-        inner.outbox.extend(batch.outbox.into_iter().map(|m| OutboxEntry {
-            next_attempt: m.at,
-            message: m,
-            attempts: 0,
-            delivered: false,
-        }));
+        for m in batch.outbox {
+            inner.outbox.push(OutboxEntry { next_attempt: m.at, message: m, attempts: 0 });
+        }
         Ok(())
     }
 
@@ -428,46 +479,16 @@ impl Store for MemoryStore {
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let inner = self.lock()?;
-        Ok(inner.outbox[inner.outbox_first_pending..]
-            .iter()
-            .filter(|e| !e.delivered && e.next_attempt <= now)
-            .take(limit)
-            .cloned()
-            .collect())
+        Ok(self.lock()?.outbox.due(now, limit))
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
-        let mut inner = self.lock()?;
-        let inner = &mut *inner;
-        for (i, e) in inner.outbox.iter().enumerate().skip(inner.outbox_indexed) {
-            inner.outbox_index.insert(e.message.id.clone(), i);
-        }
-        inner.outbox_indexed = inner.outbox.len();
-        for u in updates {
-            let id = match u {
-                OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
-            };
-            let Some(&i) = inner.outbox_index.get(id) else { continue };
-            if let Some(e) = inner.outbox.get_mut(i) {
-                match u {
-                    OutboxUpdate::Delivered { .. } => e.delivered = true,
-                    OutboxUpdate::Retry { attempts, next_attempt, .. } => {
-                        e.attempts = *attempts;
-                        e.next_attempt = *next_attempt;
-                    }
-                }
-            }
-        }
-        while inner.outbox.get(inner.outbox_first_pending).is_some_and(|e| e.delivered) {
-            inner.outbox_first_pending += 1;
-        }
+        self.lock()?.outbox.update(updates);
         Ok(())
     }
 
     fn outbox_pending(&self) -> Result<usize, StoreError> {
-        let inner = self.lock()?;
-        Ok(inner.outbox[inner.outbox_first_pending..].iter().filter(|e| !e.delivered).count())
+        Ok(self.lock()?.outbox.pending)
     }
 }
 
@@ -512,6 +533,45 @@ mod tests {
             clock_start: at,
             due: Some(at.plus_minutes(3 * 480)),
         }
+    }
+
+    fn message(n: i64) -> OutboxEntry {
+        let at = Timestamp::from_utc_minutes(28_000_000 + n);
+        let message = SyncMessage {
+            id: format!("H42.12-250303-0001#{n}"),
+            seq: n as u64,
+            dossier: "H42.12-250303-0001".parse().unwrap(),
+            procedure: None,
+            national_status: 1,
+            received_at: None,
+            due: None,
+            channel: None,
+            agency: "H42.12".parse().unwrap(),
+            at,
+        };
+        OutboxEntry { message, attempts: 0, next_attempt: at }
+    }
+
+    #[test]
+    fn delivered_messages_leave_the_memory_outbox() {
+        let mut outbox = MemoryOutbox::default();
+        for n in 1..=3 {
+            outbox.push(message(n));
+        }
+        let id = |n: i64| message(n).message.id;
+        let late = Timestamp::from_utc_minutes(29_000_000);
+        // The middle one goes first: the front still waits, so nothing is dropped yet.
+        outbox.update(&[OutboxUpdate::Delivered { id: id(2) }]);
+        assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
+        let retry_at = late.plus_minutes(5);
+        outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }]);
+        assert_eq!(outbox.due(late, 10).iter().map(|e| e.message.seq).collect::<Vec<_>>(), vec![3]);
+        // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
+        outbox.update(&[OutboxUpdate::Delivered { id: id(1) }, OutboxUpdate::Delivered { id: id(2) }]);
+        assert_eq!((outbox.pending, outbox.slots.len(), outbox.base), (1, 1, 2));
+        outbox.push(message(4));
+        outbox.update(&[OutboxUpdate::Delivered { id: id(3) }, OutboxUpdate::Delivered { id: id(4) }]);
+        assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
     }
 
     #[test]

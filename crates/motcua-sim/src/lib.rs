@@ -11,4 +11,4 @@ mod profile;
 mod sim;
 
 pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals};
-pub use sim::{procedures, simulate, simulate_with_progress, Rng, SimError, SimReport, CHUNK};
+pub use sim::{procedures, simulate, simulate_with_progress, Rng, SimError, SimOptions, SimReport, CHUNK};

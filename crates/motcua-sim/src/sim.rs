@@ -15,7 +15,7 @@ use std::time::Instant;
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_catalog::Catalog;
 use motcua_core::{AgencyCode, Channel, Command, Decision, DossierCode, Procedure, ProcedureCode};
-use motcua_engine::{Actor, Engine, EngineError, Request, Store};
+use motcua_engine::{deliver, Actor, Engine, EngineError, PortalClient, PortalError, Request, Store, SyncMessage};
 
 use crate::profile::Profile;
 
@@ -67,6 +67,9 @@ pub enum SimError {
     /// Nothing to simulate with.
     #[error("{0}")]
     Invalid(String),
+    /// The store failed outside a command (outbox delivery, counting).
+    #[error("store: {0}")]
+    Store(#[from] motcua_engine::StoreError),
 }
 
 /// What the simulated year produced, as the engine counted it.
@@ -86,6 +89,11 @@ pub struct SimReport {
     pub services_with_online_dossiers: u64,
     /// Events written.
     pub events: u64,
+    /// Status messages the simulated sync worker delivered to the in-process portal (0 unless
+    /// [`SimOptions::sync`]).
+    pub synced: u64,
+    /// Status messages still in the outbox at the end.
+    pub outbox_pending: u64,
     /// Wall-clock seconds spent in the engine.
     pub seconds: f64,
 }
@@ -123,6 +131,43 @@ impl SimReport {
 
 /// Dossiers planned and written per chunk (three group commits each).
 pub const CHUNK: usize = 5_000;
+
+/// How a simulation runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SimOptions {
+    /// The seed: the same seed gives the same year.
+    pub seed: u64,
+    /// Commands per store transaction (group commit).
+    pub batch: usize,
+    /// Run the national-portal sync worker after every chunk: it delivers every status message
+    /// written so far to an in-process portal that acknowledges all, so delivered messages
+    /// leave the outbox (as in a portal whose sync keeps up). Off, the year's messages all
+    /// stay pending.
+    pub sync: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> SimOptions {
+        SimOptions { seed: 1, batch: 10_000, sync: false }
+    }
+}
+
+/// The simulated national portal: acknowledges every message and counts them (a real portal
+/// deduplicates by id; this one never sees a message twice, as nothing fails).
+#[derive(Default)]
+struct CountingPortal {
+    received: u64,
+}
+
+impl PortalClient for CountingPortal {
+    fn send(&mut self, _message: &SyncMessage, _now: Timestamp) -> Result<(), PortalError> {
+        self.received += 1;
+        Ok(())
+    }
+}
+
+/// Messages the sync worker takes per delivery round.
+const SYNC_ROUND: usize = 20_000;
 
 /// Limits of the synthetic long-tail procedures (working days), cycled.
 const LONG_TAIL_LIMITS: [u32; 6] = [3, 5, 7, 10, 15, 20];
@@ -226,10 +271,9 @@ pub fn simulate<S: Store>(
     engine: &mut Engine<S>,
     profile: &Profile,
     procs: &[Procedure],
-    seed: u64,
-    batch: usize,
+    options: &SimOptions,
 ) -> Result<SimReport, SimError> {
-    simulate_with_progress(engine, profile, procs, seed, batch, &mut |_, _| {})
+    simulate_with_progress(engine, profile, procs, options, &mut |_, _| {})
 }
 
 /// [`simulate`], calling `progress(dossiers done, dossiers in all)` after each chunk (the CLI
@@ -238,10 +282,10 @@ pub fn simulate_with_progress<S: Store>(
     engine: &mut Engine<S>,
     profile: &Profile,
     procs: &[Procedure],
-    seed: u64,
-    batch: usize,
+    options: &SimOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SimReport, SimError> {
+    let SimOptions { seed, batch, sync } = *options;
     let n = profile.dossiers.received;
     if n == 0 || procs.is_empty() {
         return Err(SimError::Invalid("nothing to simulate: no dossiers or no procedures".into()));
@@ -379,6 +423,9 @@ pub fn simulate_with_progress<S: Store>(
 
     let started = Instant::now();
     let mut events = 0u64;
+    let mut portal = CountingPortal::default();
+    // The latest instant written so far: the sync worker runs "then".
+    let latest = std::cell::Cell::new(Timestamp::from_utc_minutes(i64::MIN / 2));
     let req = |code: &DossierCode, command: Command, now: Timestamp| Request {
         dossier: code.clone(),
         command,
@@ -387,6 +434,9 @@ pub fn simulate_with_progress<S: Store>(
         now,
     };
     let mut flush = |engine: &mut Engine<S>, pending: &mut Vec<Request>| -> Result<(), SimError> {
+        if let Some(t) = pending.iter().map(|r| r.now).max() {
+            latest.set(latest.get().max(t));
+        }
         for part in pending.chunks(batch.max(1)) {
             for (r, result) in part.iter().zip(engine.handle_batch(part)) {
                 let out = result
@@ -485,10 +535,14 @@ pub fn simulate_with_progress<S: Store>(
             }
         }
         flush(engine, &mut pending)?;
+        if sync {
+            sync_round(engine.store(), &mut portal, latest.get())?;
+        }
         done += chunk_plans.len() as u64;
         progress(done, n);
     }
     let seconds = started.elapsed().as_secs_f64();
+    let outbox_pending = engine.store().outbox_pending()? as u64;
     let t = engine.counters().total(|_| true);
     let online_count = plans.iter().filter(|p| p.channel == Channel::Online).count() as u64;
     Ok(SimReport {
@@ -499,6 +553,18 @@ pub fn simulate_with_progress<S: Store>(
         services_offered: profile.services.online,
         services_with_online_dossiers,
         events,
+        synced: portal.received,
+        outbox_pending,
         seconds,
     })
+}
+
+/// One run of the sync worker: delivers every message due at `now`, a round at a time.
+fn sync_round<S: Store>(store: &S, portal: &mut CountingPortal, now: Timestamp) -> Result<(), SimError> {
+    loop {
+        let round = deliver(store, portal, now, SYNC_ROUND)?;
+        if round.delivered + round.failed < SYNC_ROUND {
+            return Ok(());
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
 use motcua_engine::{verify, Engine, MemoryStore, Store};
-use motcua_sim::{procedures, simulate, Profile, SimReport};
+use motcua_sim::{procedures, simulate, Profile, SimOptions, SimReport};
 
 fn seeds() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../seeds")
@@ -26,10 +26,14 @@ fn small_profile(catalog: &Catalog) -> Profile {
 }
 
 fn run(profile: &Profile, catalog: &Catalog, seed: u64) -> (SimReport, MemoryStore) {
+    run_with(profile, catalog, &SimOptions { seed, batch: 1000, sync: false })
+}
+
+fn run_with(profile: &Profile, catalog: &Catalog, options: &SimOptions) -> (SimReport, MemoryStore) {
     let procs = procedures(profile, catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
     let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
-    let report = simulate(&mut engine, profile, &procs, seed, 1000).unwrap();
+    let report = simulate(&mut engine, profile, &procs, options).unwrap();
     (report, engine.into_store())
 }
 
@@ -105,4 +109,24 @@ fn the_stored_log_alone_gives_the_same_indicators() {
         .filter(|c| store.load(c).unwrap().unwrap().summary.unwrap().channel == Some(2))
         .count() as u64;
     assert_eq!(online, report.online);
+}
+
+#[test]
+fn the_sync_worker_delivers_every_status_message_and_changes_nothing_else() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let (quiet, quiet_store) = run_with(&profile, &catalog, &SimOptions { seed: 5, batch: 1000, sync: false });
+    let (synced, store) = run_with(&profile, &catalog, &SimOptions { seed: 5, batch: 1000, sync: true });
+    // Without the worker every message waits; with it none does, and each went out once.
+    assert_eq!(quiet.synced, 0);
+    assert!(quiet.outbox_pending > 3285, "{} messages", quiet.outbox_pending);
+    assert_eq!((synced.synced, synced.outbox_pending), (quiet.outbox_pending, 0));
+    assert_eq!(store.outbox_pending().unwrap(), 0);
+    // The year itself is the same.
+    assert_eq!(
+        (synced.received, synced.online, synced.resolved, synced.early_or_on_time, synced.events),
+        (quiet.received, quiet.online, quiet.resolved, quiet.early_or_on_time, quiet.events)
+    );
+    assert_eq!(store.summaries().unwrap(), quiet_store.summaries().unwrap());
+    assert_eq!(verify(&store).unwrap().events, synced.events);
 }

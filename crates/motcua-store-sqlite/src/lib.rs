@@ -30,10 +30,14 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [include_str!("../sql/0001_init.sql"), include_str!("../sql/0002_lean.sql")];
+const MIGRATIONS: [&str; 3] = [
+    include_str!("../sql/0001_init.sql"),
+    include_str!("../sql/0002_lean.sql"),
+    include_str!("../sql/0003_outbox_delete_delivered.sql"),
+];
 const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
 
 /// The SQLite store.
@@ -298,7 +302,6 @@ impl Store for SqliteStore {
                 message,
                 attempts: r.get::<_, i64>(1).map_err(backend)? as u32,
                 next_attempt: Timestamp::from_utc_minutes(r.get(2).map_err(backend)?),
-                delivered: false,
             });
         }
         Ok(out)
@@ -310,7 +313,7 @@ impl Store for SqliteStore {
         {
             let mut delivered = tx
                 .prepare_cached(
-                    "UPDATE outbox SET delivered = 1 \
+                    "DELETE FROM outbox \
                      WHERE dossier = (SELECT id FROM dossiers WHERE code = ?1) AND seq = ?2",
                 )
                 .map_err(backend)?;
