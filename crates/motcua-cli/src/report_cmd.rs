@@ -84,13 +84,39 @@ fn text(r: &Report) -> String {
         t.open_overdue,
         r.as_of
     );
-    s.push_str("Decision 766 indicators computable from dossiers (see points_source in --format json;\n");
-    s.push_str("3.2 needs --services N, the online services offered):\n");
-    for i in &r.scorecard {
+    let sc = &r.scorecard;
+    s.push_str(&format!(
+        "Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points",
+        sc.measured, sc.indicators, sc.points, sc.measured_max
+    ));
+    if let (Some(score), Some(rating)) = (sc.scaled_score, sc.rating) {
+        s.push_str(&format!(" = {score:.2} / 100 scaled ({})", rating.label()));
+    }
+    s.push_str("\n  (the scaled score is not the official total; sources of points in --format json;\n");
+    s.push_str("   3.2 needs --services N, the online services offered)\n");
+    for g in &sc.groups {
         s.push_str(&format!(
-            "  {:<5} {:<70} {:>7.2} %  {:>5.2} / {:.0} points\n",
-            i.id, i.name, i.value_pct, i.points, i.max_points
+            "  {}. {:<66} {:>5.2} of {:>2.0} measured / {:.0}\n",
+            g.id, g.name, g.points, g.measured_max, g.max_points
         ));
+        for i in &g.indicators {
+            match (i.value_pct, i.points) {
+                (Some(v), Some(p)) => s.push_str(&format!(
+                    "     {:<5} {:<62} {:>7.2} %  {:>5.2} / {:.0} points\n",
+                    i.id,
+                    i.name,
+                    v,
+                    p,
+                    i.max_points.unwrap_or(0.0)
+                )),
+                _ => s.push_str(&format!(
+                    "     {:<5} {:<62} not measured: {}\n",
+                    i.id,
+                    i.name,
+                    i.needs.unwrap_or("needs data outside the dossiers")
+                )),
+            }
+        }
     }
     s.push_str("\nBy sector:\n");
     for row in &r.by_sector {

@@ -418,7 +418,15 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(r["totals"]["resolved"], 3247);
     assert_eq!(r["totals"]["early"].as_u64().unwrap() + r["totals"]["on_time"].as_u64().unwrap(), 3226);
     assert_eq!(r["totals"]["early_or_on_time_pct"], 99.35);
-    assert_eq!(r["scorecard"][0]["id"], "2.1");
+    // The whole 766 set is listed, five groups of 100 points; dossiers measure 2.1, 3.3, 5.4.
+    let groups = r["scorecard"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 5);
+    assert_eq!(groups.iter().map(|g| g["max_points"].as_f64().unwrap()).sum::<f64>(), 100.0);
+    assert_eq!(r["scorecard"]["measured"], 3);
+    assert_eq!(groups[1]["indicators"][0]["id"], "2.1");
+    assert_eq!(groups[0]["indicators"][0]["value_pct"], serde_json::Value::Null);
+    assert_eq!(r["scorecard"]["rating"], "excellent");
+    assert!(r["totals"]["score_766"].as_f64().unwrap() > 90.0);
     // With the services offered, indicator 3.2: 276 of 829 online services had online dossiers.
     let o = motcua(&[
         "report",
@@ -432,10 +440,17 @@ fn simulate_reports_the_profile_totals_as_json() {
         "829",
     ]);
     let r32: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let ids: Vec<&str> = r32["scorecard"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let measured: Vec<&serde_json::Value> = r32["scorecard"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["indicators"].as_array().unwrap())
+        .filter(|i| !i["points"].is_null())
+        .collect();
+    let ids: Vec<&str> = measured.iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["2.1", "3.2", "3.3", "5.4"]);
-    assert_eq!(r32["scorecard"][1]["value_pct"], 33.29);
-    assert_eq!(r32["scorecard"][1]["points"], 1.33);
+    assert_eq!(measured[1]["value_pct"], 33.29);
+    assert_eq!(measured[1]["points"], 1.33);
     // By receiving agency (the simulator receives everything at the province's prefix).
     let agencies = r["by_agency"].as_array().unwrap();
     assert!(agencies.iter().any(|a| a["key"] == "NINHTHUAN"));
@@ -443,7 +458,7 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(per_agency, 3285);
     let o = motcua(&["report", "--store", &spec, "--format", "csv", "--catalog", catalog.to_str().unwrap()]);
     let csv = stdout(&o);
-    assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days\ntotal,all,,3285,2735,3247,"), "{csv}");
+    assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\ntotal,all,,3285,2735,3247,"), "{csv}");
     assert!(csv.contains("\nmonth,2023-01,"), "{csv}");
     assert!(csv.contains("\nagency,NINHTHUAN,"), "{csv}");
     // One self-contained page: four inline charts, nothing fetched from anywhere.

@@ -99,55 +99,86 @@ fn backlog(r: &Report) -> String {
     )
 }
 
+/// The scorecard chart: one bar per group, its full width the group's maximum, grey for the
+/// points of indicators not measured, blue for the points earned.
 fn scorecard(r: &Report) -> String {
-    let h = 26.0 * r.scorecard.len() as f64 + 10.0;
-    let mut svg = format!(r#"<svg viewBox="0 0 {W} {h}" role="img" aria-label="Decision 766 indicators">"#);
-    for (i, ind) in r.scorecard.iter().enumerate() {
+    let groups = &r.scorecard.groups;
+    let h = 26.0 * groups.len() as f64 + 10.0;
+    let mut svg = format!(r#"<svg viewBox="0 0 {W} {h}" role="img" aria-label="Decision 766 scorecard by group">"#);
+    for (i, g) in groups.iter().enumerate() {
         let y = 6.0 + i as f64 * 26.0;
-        svg.push_str(&format!(r#"<text x="0" y="{:.1}" font-size="11">{} {}</text>"#, y + 13.0, ind.id, esc(ind.name)));
-        svg.push_str(&format!(r#"<rect x="480" y="{y:.1}" width="200" height="16" fill="rgb(230,230,230)"/>"#));
+        let scale = 200.0 / g.max_points.max(1e-9);
+        svg.push_str(&format!(r#"<text x="0" y="{:.1}" font-size="11">{}. {}</text>"#, y + 13.0, g.id, esc(g.name)));
+        svg.push_str(&format!(r#"<rect x="420" y="{y:.1}" width="200" height="16" fill="rgb(240,240,240)"/>"#));
         svg.push_str(&format!(
-            r#"<rect x="480" y="{y:.1}" width="{:.1}" height="16" fill="rgb(74,123,183)"/><text x="690" y="{:.1}" font-size="11">{:.2} / {:.0}</text>"#,
-            200.0 * ind.points / ind.max_points.max(1e-9),
+            r#"<rect x="420" y="{y:.1}" width="{:.1}" height="16" fill="rgb(205,205,205)"/>"#,
+            scale * g.measured_max
+        ));
+        svg.push_str(&format!(
+            r#"<rect x="420" y="{y:.1}" width="{:.1}" height="16" fill="rgb(74,123,183)"/><text x="630" y="{:.1}" font-size="11">{:.2} of {:.0} measured / {:.0}</text>"#,
+            scale * g.points,
             y + 13.0,
-            ind.points,
-            ind.max_points
+            g.points,
+            g.measured_max,
+            g.max_points
         ));
     }
     svg.push_str("</svg>");
     svg
 }
 
+fn scorecard_rows(r: &Report) -> String {
+    let mut rows = String::new();
+    for g in &r.scorecard.groups {
+        rows.push_str(&format!(
+            r#"<tr style="background:#f4f4f4"><th colspan="6">{}. {} — {:.2} of {:.0} measured ({:.0} points)</th></tr>"#,
+            g.id,
+            esc(g.name),
+            g.points,
+            g.measured_max,
+            g.max_points
+        ));
+        for i in &g.indicators {
+            let (value, points) = match (i.value_pct, i.points) {
+                (Some(v), Some(p)) => (format!("{v:.2} %"), format!("{p:.2} / {:.0}", i.max_points.unwrap_or(0.0))),
+                (Some(v), None) => (format!("{v:.2} %"), "—".to_string()),
+                _ => ("not measured".to_string(), esc(i.needs.unwrap_or(""))),
+            };
+            rows.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{value}</td><td>{:.0} %</td><td>{points}</td><td>{}</td></tr>",
+                i.id,
+                esc(i.name),
+                i.threshold_pct,
+                esc(i.points_source)
+            ));
+        }
+    }
+    rows
+}
+
 impl Report {
     /// The report as one self-contained HTML page.
     pub fn to_html(&self, title: &str) -> String {
         let t = &self.totals;
-        let mut rows = String::new();
-        for i in &self.scorecard {
-            rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.0} %</td><td>{:.2} / {:.0}</td><td>{}</td></tr>",
-                i.id,
-                esc(i.name),
-                i.value_pct,
-                i.threshold_pct,
-                i.points,
-                i.max_points,
-                esc(i.points_source)
-            ));
-        }
+        let rows = scorecard_rows(self);
+        let sc = &self.scorecard;
+        let rating = match (sc.scaled_score, sc.rating) {
+            (Some(score), Some(rating)) => format!("{score:.2} ({})", rating.label()),
+            _ => "—".to_string(),
+        };
         format!(
             r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}</title><style>
 body{{font-family:system-ui,sans-serif;max-width:820px;margin:24px auto;color:#222}}h1{{font-size:22px}}h2{{font-size:16px;margin-top:28px}}
 table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}svg{{width:100%;height:auto}}
 .kpi{{display:flex;gap:14px;flex-wrap:wrap}}.kpi div{{border:1px solid #ddd;padding:8px 12px;border-radius:6px}}.kpi b{{display:block;font-size:20px}}
 </style></head><body><h1>{title}</h1>
-<div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time<b>{} ({:.2} %)</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div></div>
+<div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time<b>{} ({:.2} %)</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div><div>766, measured part scaled to 100<b>{rating}</b></div></div>
 <h2>Received and resolved, by month of receipt</h2>{}
 <h2>Early or on time by sector</h2>{}
 <h2>Backlog of open dossiers</h2>{}
-<h2>Decision 766 indicators computable from dossiers</h2>{}
+<h2>Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points</h2>{}
 <table><tr><th>id</th><th>indicator</th><th>value</th><th>full at</th><th>points</th><th>source of the maximum</th></tr>{rows}</table>
-<p style="font-size:12px;color:#666">Generated by motcua from the stored projections. Points: min(1, value / threshold) × maximum (DOMAIN.md §4.2).</p>
+<p style="font-size:12px;color:#666">Generated by motcua from the stored projections. Points: min(1, value / threshold) × maximum (DOMAIN.md §4.2). {}</p>
 </body></html>
 "#,
             t.received,
@@ -161,7 +192,12 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
             monthly(self),
             sectors(self),
             backlog(self),
+            sc.measured,
+            sc.indicators,
+            sc.points,
+            sc.measured_max,
             scorecard(self),
+            esc(sc.rating_note),
             title = esc(title),
         )
     }

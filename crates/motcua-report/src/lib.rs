@@ -3,15 +3,21 @@
 //! [`Report::build`] reads every dossier's projection row ([`DossierSummary`]) and computes the
 //! seed figures (received, online, resolved, early or on time), breakdowns by month of receipt,
 //! receiving agency, sector and procedure (with the average resolution time in working days), and the Decision
-//! 766/QĐ-TTg indicators that dossier data alone supports (DOMAIN.md §4.2): 2.1 on-time rate,
-//! 3.3 online dossier rate, 5.4 satisfaction without complaints. Points follow DOMAIN.md's
-//! threshold scaling; where DOMAIN.md marks a maximum as unverified, the report says so.
+//! 766/QĐ-TTg [`Scorecard`] (DOMAIN.md §4): its five groups and every indicator, measured where
+//! dossier data supports it — 2.1 on-time rate, 3.3 online dossier rate, 5.4 satisfaction
+//! without complaints, and 3.2 when the number of online services offered is given — and listed
+//! as not measured (with what it needs) otherwise. Points follow DOMAIN.md's threshold scaling;
+//! where DOMAIN.md marks a maximum as unverified, the report says so. Every row (month, agency,
+//! sector, procedure) carries the scaled score of its own measured indicators.
 //! [`Report::to_csv`] writes one table, [`Report::to_html`] one self-contained page with inline
 //! SVG charts; the struct serializes to JSON.
 
 #![warn(missing_docs)]
 
 mod html;
+mod scorecard;
+
+pub use scorecard::{Group, Indicator, Measures, Rating, Scorecard, RATING_NOTE};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -47,6 +53,9 @@ pub struct Row {
     pub early_or_on_time_pct: f64,
     /// Mean working days from receipt to the first terminal status, for resolved dossiers.
     pub avg_resolution_working_days: Option<f64>,
+    /// The Decision 766 score of this row's own measured indicators (2.1, 3.3, 5.4) on the
+    /// 100-point scale ([`Scorecard::scaled_score`]); `None` without received dossiers.
+    pub score_766: Option<f64>,
     #[serde(skip)]
     resolution_minutes: i64,
     #[serde(skip)]
@@ -99,6 +108,7 @@ impl Row {
 
     fn finish(mut self, day_minutes: f64) -> Row {
         self.early_or_on_time_pct = pct(self.early + self.on_time, self.resolved);
+        self.score_766 = Scorecard::of(&self.measures()).scaled_score;
         self.avg_resolution_working_days = (self.resolution_count > 0).then(|| {
             ((self.resolution_minutes as f64 / self.resolution_count as f64 / day_minutes) * 100.0).round() / 100.0
         });
@@ -106,35 +116,18 @@ impl Row {
     }
 }
 
-/// One Decision 766 indicator.
-#[derive(Clone, PartialEq, Debug, Serialize)]
-pub struct Indicator {
-    /// Its number in the indicator set, e.g. `2.1`.
-    pub id: &'static str,
-    /// Its name.
-    pub name: &'static str,
-    /// The measured rate, percent.
-    pub value_pct: f64,
-    /// At or above this rate the indicator earns its full points.
-    pub threshold_pct: f64,
-    /// Its maximum points.
-    pub max_points: f64,
-    /// Points earned: `min(1, value / threshold) × max` (DOMAIN.md §4.2, §8).
-    pub points: f64,
-    /// Where the maximum comes from, or that it is an assumption.
-    pub points_source: &'static str,
-}
-
-fn indicator(
-    id: &'static str,
-    name: &'static str,
-    value_pct: f64,
-    threshold_pct: f64,
-    max_points: f64,
-    src: &'static str,
-) -> Indicator {
-    let points = ((value_pct / threshold_pct).min(1.0) * max_points * 100.0).round() / 100.0;
-    Indicator { id, name, value_pct, threshold_pct, max_points, points, points_source: src }
+impl Row {
+    /// What this row's dossiers measure of the Decision 766 set: 2.1 and 5.4 need resolved
+    /// dossiers, 3.3 received ones.
+    pub fn measures(&self) -> Measures {
+        let resolved = self.resolved > 0;
+        Measures {
+            early_or_on_time_pct: resolved.then(|| pct(self.early + self.on_time, self.resolved)),
+            services_with_online_dossiers_pct: None,
+            online_pct: (self.received > 0).then(|| pct(self.online, self.received)),
+            satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
+        }
+    }
 }
 
 /// The indicators of a stored year.
@@ -152,8 +145,8 @@ pub struct Report {
     pub by_sector: Vec<Row>,
     /// By procedure.
     pub by_procedure: Vec<Row>,
-    /// Decision 766 indicators computable from dossiers.
-    pub scorecard: Vec<Indicator>,
+    /// The Decision 766 scorecard of all dossiers.
+    pub scorecard: Scorecard,
     /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
     pub backlog: Vec<(String, u64)>,
 }
@@ -215,35 +208,7 @@ impl Report {
         }
         let day = 480.0;
         let totals = totals.finish(day);
-        let on_time = pct(totals.early + totals.on_time, totals.resolved);
-        let online = pct(totals.online, totals.received);
-        let satisfaction = 100.0 - pct(totals.late, totals.resolved);
-        let scorecard = vec![
-            indicator(
-                "2.1",
-                "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
-                on_time,
-                100.0,
-                20.0,
-                "max 20 points [P] (DOMAIN.md §4.2); linear up to 100 % (assumption)",
-            ),
-            indicator(
-                "3.3",
-                "Tỷ lệ hồ sơ trực tuyến",
-                online,
-                50.0,
-                4.0,
-                "threshold 50 % [P]; max points assumed 4 (not verified)",
-            ),
-            indicator(
-                "5.4",
-                "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC (không tính phản ánh)",
-                satisfaction,
-                90.0,
-                6.0,
-                "max 6 points, threshold 90 % [P]; complaints not in the data (counted as none)",
-            ),
-        ];
+        let scorecard = Scorecard::of(&totals.measures());
         Report {
             as_of,
             totals,
@@ -262,27 +227,17 @@ impl Report {
     /// points for it: linear to 100 % and 4 points are assumptions (like 3.3's).
     pub fn with_online_services(mut self, offered: u64) -> Report {
         let used = self.by_procedure.iter().filter(|r| r.online > 0).count() as u64;
-        let value = pct(used.min(offered), offered);
-        let at = self.scorecard.iter().position(|i| i.id > "3.2").unwrap_or(self.scorecard.len());
-        self.scorecard.insert(
-            at,
-            indicator(
-                "3.2",
-                "Tỷ lệ DVCTT có phát sinh hồ sơ",
-                value,
-                100.0,
-                4.0,
-                "services with ≥ 1 online dossier / services offered (DOMAIN.md §4.2); threshold and 4 points assumed",
-            ),
-        );
+        let mut measures = self.totals.measures();
+        measures.services_with_online_dossiers_pct = (offered > 0).then(|| pct(used.min(offered), offered));
+        self.scorecard = Scorecard::of(&measures);
         self
     }
 
     /// One CSV table: `dimension,key,name,received,online,resolved,early,on_time,late,open,
-    /// open_overdue,early_or_on_time_pct,avg_resolution_working_days`.
+    /// open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766`.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days\n",
+            "dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\n",
         );
         let quote = |s: &str| {
             if s.contains([',', '"', '\n']) {
@@ -293,7 +248,7 @@ impl Report {
         };
         let mut line = |dimension: &str, r: &Row| {
             out.push_str(&format!(
-                "{dimension},{},{},{},{},{},{},{},{},{},{},{:.2},{}\n",
+                "{dimension},{},{},{},{},{},{},{},{},{},{},{:.2},{},{}\n",
                 quote(&r.key),
                 quote(&r.name),
                 r.received,
@@ -305,7 +260,8 @@ impl Report {
                 r.open,
                 r.open_overdue,
                 r.early_or_on_time_pct,
-                r.avg_resolution_working_days.map_or(String::new(), |d| format!("{d:.2}"))
+                r.avg_resolution_working_days.map_or(String::new(), |d| format!("{d:.2}")),
+                r.score_766.map_or(String::new(), |d| format!("{d:.2}"))
             ));
         };
         line("total", &self.totals);
