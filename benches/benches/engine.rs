@@ -8,58 +8,10 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use motcua_benches::mix;
-use motcua_calendar::{Limit, Timestamp, WorkCalendar};
-use motcua_core::*;
-use motcua_engine::{Actor, ActorRole, Engine, MemoryStore, Request, Store};
+use motcua_benches::engine_round::{procedure, requests, DOSSIERS, EVENTS_PER_DOSSIER};
+use motcua_calendar::WorkCalendar;
+use motcua_engine::{Engine, MemoryStore, Store};
 use motcua_store_sqlite::{baseline, SqliteStore};
-
-/// Dossiers per measured round; each gets the 7 commands below (7 events).
-const DOSSIERS: u64 = 1_000;
-const EVENTS_PER_DOSSIER: u64 = 7;
-
-fn procedure() -> Procedure {
-    let step = |id: &str, agency: &str, q: u32, after: &[&str]| {
-        Step::new(id, agency, Limit::WorkingDays { quarters: q }, after)
-    };
-    let mut p = Procedure::simple("1.001612".parse().unwrap(), "Đăng ký hộ kinh doanh", Limit::working_days(3));
-    p.steps = vec![step("tiep-nhan", "H42.12", 1, &[]), step("tham-dinh", "phong-kt", 8, &["tiep-nhan"])];
-    p
-}
-
-/// The requests of one round, in time order: all dossiers interleaved as a day's work is.
-fn requests(round: u64) -> Vec<Request> {
-    let system = Actor::system("bench");
-    let leader = Actor::officer("leader", ActorRole::Leader, "H42.12");
-    let date = chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap();
-    let agency: AgencyCode = "H42.12".parse().unwrap();
-    let code: ProcedureCode = "1.001612".parse().unwrap();
-    let receipts = mix(DOSSIERS as usize, round);
-    let mut out = Vec::with_capacity((DOSSIERS * EVENTS_PER_DOSSIER) as usize);
-    let script: [(i64, Command); 7] = [
-        (0, Command::Receive { procedure: code.clone(), channel: Channel::Online }),
-        (5, Command::StartStep { step: "tiep-nhan".into() }),
-        (30, Command::CompleteStep { step: "tiep-nhan".into() }),
-        (35, Command::Transfer { step: "tham-dinh".into() }),
-        (1500, Command::CompleteStep { step: "tham-dinh".into() }),
-        (1510, Command::Finish { decision: Decision::Approved }),
-        (1600, Command::ReturnResult),
-    ];
-    for (k, (dt, command)) in script.iter().enumerate() {
-        for (i, (received, _)) in receipts.iter().enumerate() {
-            let start: Timestamp =
-                Timestamp::from_local(date, 7 * 60).max(*received).min(Timestamp::from_local(date, 8 * 60));
-            out.push(Request {
-                dossier: DossierCode::new(agency.clone(), date, round * 1_000_000 + i as u64 + 1),
-                command: command.clone(),
-                actor: if k == 5 { leader.clone() } else { system.clone() },
-                idempotency_key: None,
-                now: start.plus_minutes(*dt),
-            });
-        }
-    }
-    out
-}
 
 fn calendar() -> WorkCalendar {
     WorkCalendar::builder().years(2025, 2026).build().unwrap()

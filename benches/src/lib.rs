@@ -65,3 +65,62 @@ pub fn mix_of(n: usize, seed: u64, limits: &[(Limit, u32)]) -> Vec<(Timestamp, L
         })
         .collect()
 }
+
+/// The engine benchmark's round: 1,000 dossiers of one two-step procedure, seven commands each
+/// (seven events), interleaved in time order as a day's work is. Shared by the criterion bench
+/// and the `engine-round` driver (for instruction counts under `valgrind --tool=callgrind`).
+pub mod engine_round {
+    use motcua_calendar::{Limit, Timestamp};
+    use motcua_core::{AgencyCode, Channel, Command, Decision, DossierCode, Procedure, ProcedureCode, Step};
+    use motcua_engine::{Actor, ActorRole, Request};
+
+    /// Dossiers per round.
+    pub const DOSSIERS: u64 = 1_000;
+    /// Events (= commands) per dossier.
+    pub const EVENTS_PER_DOSSIER: u64 = 7;
+
+    /// The procedure: reception at the one-stop desk, then appraisal at a specialist office.
+    pub fn procedure() -> Procedure {
+        let step = |id: &str, agency: &str, q: u32, after: &[&str]| {
+            Step::new(id, agency, Limit::WorkingDays { quarters: q }, after)
+        };
+        let code: ProcedureCode = "1.001612".parse().unwrap_or_else(|_| unreachable!("a valid literal"));
+        let mut p = Procedure::simple(code, "Đăng ký hộ kinh doanh", Limit::working_days(3));
+        p.steps = vec![step("tiep-nhan", "H42.12", 1, &[]), step("tham-dinh", "phong-kt", 8, &["tiep-nhan"])];
+        p
+    }
+
+    /// The requests of round `round`, in time order: all dossiers interleaved.
+    pub fn requests(round: u64) -> Vec<Request> {
+        let system = Actor::system("bench");
+        let leader = Actor::officer("leader", ActorRole::Leader, "H42.12");
+        let date = chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap_or_default();
+        let agency: AgencyCode = "H42.12".parse().unwrap_or_else(|_| unreachable!("a valid literal"));
+        let code: ProcedureCode = "1.001612".parse().unwrap_or_else(|_| unreachable!("a valid literal"));
+        let receipts = super::mix(DOSSIERS as usize, round);
+        let mut out = Vec::with_capacity((DOSSIERS * EVENTS_PER_DOSSIER) as usize);
+        let script: [(i64, Command); 7] = [
+            (0, Command::Receive { procedure: code.clone(), channel: Channel::Online }),
+            (5, Command::StartStep { step: "tiep-nhan".into() }),
+            (30, Command::CompleteStep { step: "tiep-nhan".into() }),
+            (35, Command::Transfer { step: "tham-dinh".into() }),
+            (1500, Command::CompleteStep { step: "tham-dinh".into() }),
+            (1510, Command::Finish { decision: Decision::Approved }),
+            (1600, Command::ReturnResult),
+        ];
+        for (k, (dt, command)) in script.iter().enumerate() {
+            for (i, (received, _)) in receipts.iter().enumerate() {
+                let start: Timestamp =
+                    Timestamp::from_local(date, 7 * 60).max(*received).min(Timestamp::from_local(date, 8 * 60));
+                out.push(Request {
+                    dossier: DossierCode::new(agency.clone(), date, round * 1_000_000 + i as u64 + 1),
+                    command: command.clone(),
+                    actor: if k == 5 { leader.clone() } else { system.clone() },
+                    idempotency_key: None,
+                    now: start.plus_minutes(*dt),
+                });
+            }
+        }
+        out
+    }
+}

@@ -56,8 +56,28 @@ pub const AGENCY_CODE_MAX_LEN: usize = 35;
 /// assert!("h42..12".parse::<AgencyCode>().is_err());
 /// # Ok::<(), motcua_core::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Eq, PartialOrd, Ord, Debug)]
 pub struct AgencyCode(Arc<str>);
+
+/// Shared text compares by pointer first: codes cloned from one parse (the usual case on the
+/// hot path) are equal without reading their bytes.
+macro_rules! shared_text_eq {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+            }
+        }
+
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state);
+            }
+        }
+    };
+}
+
+shared_text_eq!(AgencyCode);
 
 impl AgencyCode {
     /// The code as text.
@@ -105,8 +125,10 @@ text_serde!(AgencyCode);
 /// assert_eq!(p.service(), Some(2));
 /// # Ok::<(), motcua_core::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Eq, PartialOrd, Ord, Debug)]
 pub struct ProcedureCode(Arc<str>);
+
+shared_text_eq!(ProcedureCode);
 
 impl ProcedureCode {
     /// The national part, `d.dddddd`.
@@ -179,13 +201,35 @@ text_serde!(ProcedureCode);
 /// assert_eq!(g.to_string(), "H42.12-250124-0037");
 /// # Ok::<(), motcua_core::IdError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Eq, PartialOrd, Ord, Debug)]
 pub struct DossierCode {
     agency: AgencyCode,
     date: NaiveDate,
     sequence: u64,
     date_digits: u8,
     sequence_digits: u8,
+}
+
+/// The same fields as the derived order, compared cheapest first (codes of one agency differ
+/// mostly in their sequence).
+impl PartialEq for DossierCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.sequence == other.sequence
+            && self.date == other.date
+            && self.date_digits == other.date_digits
+            && self.sequence_digits == other.sequence_digits
+            && self.agency == other.agency
+    }
+}
+
+impl std::hash::Hash for DossierCode {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.agency.hash(state);
+        self.date.hash(state);
+        self.sequence.hash(state);
+        self.date_digits.hash(state);
+        self.sequence_digits.hash(state);
+    }
 }
 
 impl DossierCode {

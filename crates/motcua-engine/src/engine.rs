@@ -140,10 +140,15 @@ fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
 }
 
 /// The sync message for event `seq`, which moved `after` to a new national status.
-fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
+fn sync_message(dossier: &DossierCode, text: &str, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
     let national = after.status?.national();
+    // `<code>#<seq>`, built without the formatting machinery (one allocation).
+    let mut id = String::with_capacity(text.len() + 21);
+    id.push_str(text);
+    id.push('#');
+    push_decimal(&mut id, seq);
     Some(SyncMessage {
-        id: format!("{dossier}#{seq}"),
+        id,
         dossier: dossier.clone(),
         seq,
         procedure: after.procedure.clone(),
@@ -154,6 +159,23 @@ fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp)
         agency: dossier.agency().clone(),
         at,
     })
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 impl<S: Store> Engine<S> {
@@ -215,20 +237,27 @@ impl<S: Store> Engine<S> {
     }
 
     fn hot(&mut self, code: &DossierCode) -> Result<Option<&Hot>, EngineError> {
-        if !self.hot.contains_key(code) {
-            let Some(stream) = self.store.load(code)? else { return Ok(None) };
-            let mut hot = Hot::new(code, stream.parties);
-            for (i, e) in stream.events.iter().enumerate() {
-                // Pair of the store's own checks: contiguous sequence after load.
-                if e.seq != i as u64 + 1 || e.prev != hot.last_hash {
-                    return Err(StoreError::Backend(format!("{code}: broken chain at event {}", i + 1)).into());
-                }
-                apply(&mut hot.state, &e.event);
-                hot.last_hash = e.hash;
-            }
-            self.hot.insert(code.clone(), hot);
-        }
+        self.ensure_hot(code)?;
         Ok(self.hot.get(code))
+    }
+
+    /// Loads `code` into the hot cache unless it is there (one lookup when it is).
+    fn ensure_hot(&mut self, code: &DossierCode) -> Result<(), EngineError> {
+        if self.hot.contains_key(code) {
+            return Ok(());
+        }
+        let Some(stream) = self.store.load(code)? else { return Ok(()) };
+        let mut hot = Hot::new(code, stream.parties);
+        for (i, e) in stream.events.iter().enumerate() {
+            // Pair of the store's own checks: contiguous sequence after load.
+            if e.seq != i as u64 + 1 || e.prev != hot.last_hash {
+                return Err(StoreError::Backend(format!("{code}: broken chain at event {}", i + 1)).into());
+            }
+            apply(&mut hot.state, &e.event);
+            hot.last_hash = e.hash;
+        }
+        self.hot.insert(code.clone(), hot);
+        Ok(())
     }
 
     /// Handles one command: authorize, decide, append atomically (events, summary, outbox,
@@ -256,8 +285,11 @@ impl<S: Store> Engine<S> {
             };
             match self.store.append(batch) {
                 Ok(()) => {
+                    let terminal = planned.terminal;
                     let out = self.commit(req, planned, retries);
-                    self.evict_if_terminal(&req.dossier);
+                    if terminal {
+                        self.hot.remove(&req.dossier);
+                    }
                     return Ok(out);
                 }
                 Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
@@ -383,21 +415,24 @@ impl<S: Store> Engine<S> {
         // attempt) loads it.
         let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
         if !(first_attempt && creates) {
-            self.hot(&req.dossier)?;
+            self.ensure_hot(&req.dossier)?;
         }
-        let created = !self.hot.contains_key(&req.dossier);
+        // One lookup for the cached state; split borrows keep it while deciding.
+        let Engine { hot: cache, procedures, calendar, sealer, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
-        let (state, parties) = match self.hot.get(&req.dossier) {
+        let cached = cache.get_mut(&req.dossier);
+        let created = cached.is_none();
+        let (state, parties) = match &cached {
             Some(h) => (&h.state, &h.parties),
             None => (&blank, &no_parties),
         };
         let code = match (&state.procedure, &req.command) {
-            (Some(p), _) => p.clone(),
-            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure.clone(),
+            (Some(p), _) => p,
+            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure,
             (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
         };
-        let known = self.procedures.get(&code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
+        let known = procedures.get(code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
         let procedure = &known.procedure;
         let step_agency = match &req.command {
             Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
@@ -408,19 +443,19 @@ impl<S: Store> Engine<S> {
         // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
         // dossier code.
         authorize(&req.actor, &req.dossier, parties, &req.command, step_agency)?;
-        let ctx = Context { procedure, calendar: &self.calendar };
+        let ctx = Context { procedure, calendar };
         let events = decide(state, &req.command, req.now, &ctx)?;
         let sector = Arc::clone(&known.sector);
 
-        if created {
-            let mut parties = Parties::default();
-            if req.actor.role == ActorRole::Citizen {
-                parties.applicant = Some(req.actor.id.clone());
+        let hot = match cached {
+            Some(h) => h,
+            None => {
+                let mut parties = Parties::default();
+                if req.actor.role == ActorRole::Citizen {
+                    parties.applicant = Some(req.actor.id.clone());
+                }
+                cache.entry(req.dossier.clone()).or_insert_with(|| Hot::new(&req.dossier, parties))
             }
-            self.hot.insert(req.dossier.clone(), Hot::new(&req.dossier, parties));
-        }
-        let Some(hot) = self.hot.get_mut(&req.dossier) else {
-            return Err(StoreError::Backend("cache entry vanished".into()).into());
         };
         let expected_version = hot.state.version;
         let mut stored = Vec::with_capacity(events.len());
@@ -428,10 +463,10 @@ impl<S: Store> Engine<S> {
         for e in &events {
             let national_before = hot.state.status.map(|s| s.national());
             apply(&mut hot.state, e);
-            let sealed = self.sealer.seal(&req.dossier, &hot.text, hot.state.version, e.clone(), hot.last_hash);
+            let sealed = sealer.seal(&req.dossier, &hot.text, hot.state.version, e.clone(), hot.last_hash);
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
-                outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, e.at()));
+                outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, e.at()));
             }
             stored.push(sealed);
         }
@@ -457,11 +492,12 @@ impl<S: Store> Engine<S> {
             });
         }
         let version = hot.state.version;
-        Ok((batch, Planned { events, sector, version }))
+        let terminal = hot.state.status.is_some_and(|s| s.is_terminal());
+        Ok((batch, Planned { events, sector, version, terminal }))
     }
 
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { events, sector, version } = planned;
+        let Planned { events, sector, version, terminal: _ } = planned;
         if let Some(hot) = self.hot.get(&req.dossier) {
             // A command's events share the dossier's procedure and channel: fold them against
             // the cached state (in a batch, the state after the batch's last command).
@@ -486,6 +522,22 @@ impl<S: Store> Engine<S> {
 struct Planned {
     events: Vec<Event>,
     sector: Arc<str>,
+    /// The command left the dossier terminal (drop it from the cache after the write).
+    terminal: bool,
     /// The dossier's version right after this command.
     version: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_decimal;
+
+    #[test]
+    fn decimals_are_written_like_display() {
+        for n in [0u64, 7, 10, 99, 100, 12_345, u64::MAX] {
+            let mut s = String::from("#");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("#{n}"));
+        }
+    }
 }

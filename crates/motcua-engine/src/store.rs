@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Parties;
+use crate::memlog::{Chain, Log};
 
 /// Version of the stored event envelope. A change of meaning is a new event variant or a new
 /// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 (written
@@ -329,9 +330,19 @@ pub trait Store: Send + Sync {
     fn outbox_pending(&self) -> Result<usize, StoreError>;
 }
 
+/// One dossier in the memory store: where its chain ends in the log, its parties and summary.
+struct Entry {
+    chain: Chain,
+    parties: Parties,
+    summary: Option<DossierSummary>,
+}
+
 #[derive(Default)]
 struct Inner {
-    streams: FxHashMap<DossierCode, Stream>,
+    /// Dossier code → position in `entries`.
+    index: FxHashMap<DossierCode, u32>,
+    entries: Vec<Entry>,
+    log: Log,
     idempotency: FxHashMap<String, IdempotencyRecord>,
     outbox: MemoryOutbox,
 }
@@ -412,46 +423,81 @@ impl MemoryStore {
         self.inner.lock().map_err(|_| StoreError::Backend("a writer panicked while holding the store".into()))
     }
 
-    /// Test hook: edits a stored event in place (to prove `verify` finds tampering).
+    /// Test hook: edits a stored event (to prove `verify` finds tampering). The edited event
+    /// is written again with its stored hash; `seq`, `prev` and `dossier` follow from its place
+    /// in the chain, so edits to them are not kept.
     pub fn tamper(&self, dossier: &DossierCode, seq: u64, edit: impl FnOnce(&mut StoredEvent)) {
-        if let Ok(mut inner) = self.lock() {
-            if let Some(e) = inner.streams.get_mut(dossier).and_then(|s| s.events.get_mut((seq - 1) as usize)) {
-                edit(e);
-            }
+        let Ok(mut inner) = self.lock() else { return };
+        let inner = &mut *inner;
+        let Some(&i) = inner.index.get(dossier) else { return };
+        let Some(entry) = inner.entries.get_mut(i as usize) else { return };
+        let Ok(mut events) = inner.log.read(dossier, &entry.chain) else { return };
+        if let Some(e) = seq.checked_sub(1).and_then(|k| events.get_mut(k as usize)) {
+            edit(e);
+        }
+        // The whole chain again, from a fresh start; the old records stay unreferenced.
+        let mut chain = Chain::default();
+        inner.log.begin();
+        if let Ok(encoded) = inner.log.encode(&chain, &events) {
+            inner.log.commit(&mut chain, encoded);
+            entry.chain = chain;
         }
     }
 }
 
 impl Store for MemoryStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
-        Ok(self.lock()?.streams.get(dossier).cloned())
+        let inner = self.lock()?;
+        let Some(entry) = inner.index.get(dossier).and_then(|&i| inner.entries.get(i as usize)) else {
+            return Ok(None);
+        };
+        Ok(Some(Stream {
+            events: inner.log.read(dossier, &entry.chain)?,
+            parties: entry.parties.clone(),
+            summary: entry.summary.clone(),
+        }))
     }
 
     fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        // Check everything before writing anything: the batch is atomic.
+        let inner = &mut *inner;
+        // Check and encode everything before writing anything: the batch is atomic.
+        inner.log.begin();
         for s in &batch.streams {
-            let actual = inner.streams.get(&s.dossier).map_or(0, |x| x.events.len() as u64);
-            if actual != s.expected_version {
+            let slot = inner.index.get(&s.dossier).copied();
+            let chain = slot.and_then(|i| inner.entries.get(i as usize)).map_or_else(Chain::default, |e| e.chain);
+            if chain.len != s.expected_version {
                 return Err(StoreError::VersionConflict {
                     dossier: s.dossier.clone(),
                     expected: s.expected_version,
-                    actual,
+                    actual: chain.len,
                 });
             }
-            debug_assert!(s.events.iter().enumerate().all(|(i, e)| e.seq == s.expected_version + 1 + i as u64));
+            let prepared = inner.log.encode(&chain, &s.events)?;
+            inner.log.streams.push((slot, prepared));
         }
-        for s in batch.streams {
-            // Most dossiers see about eight events: reserve them at creation.
-            let stream = inner
-                .streams
-                .entry(s.dossier)
-                .or_insert_with(|| Stream { events: Vec::with_capacity(8), ..Stream::default() });
-            stream.events.extend(s.events);
+        let new = inner.log.streams.iter().filter(|(slot, _)| slot.is_none()).count();
+        if inner.entries.len() + new > u32::MAX as usize {
+            return Err(StoreError::Backend("the memory store is full (2^32 dossiers)".into()));
+        }
+        for (k, s) in batch.streams.into_iter().enumerate() {
+            let Some(&(slot, prepared)) = inner.log.streams.get(k) else { continue };
+            let i = match slot {
+                Some(i) => i as usize,
+                None => {
+                    let i = inner.entries.len();
+                    // Checked above: every new dossier gets a slot below 2^32.
+                    inner.index.insert(s.dossier, i as u32);
+                    inner.entries.push(Entry { chain: Chain::default(), parties: Parties::default(), summary: None });
+                    i
+                }
+            };
+            let Some(entry) = inner.entries.get_mut(i) else { continue };
+            inner.log.commit(&mut entry.chain, prepared);
             if let Some(p) = s.parties {
-                stream.parties = p;
+                entry.parties = p;
             }
-            stream.summary = Some(s.summary);
+            entry.summary = Some(s.summary);
         }
         for r in batch.idempotency {
             inner.idempotency.insert(r.key.clone(), r);
@@ -467,13 +513,13 @@ impl Store for MemoryStore {
     }
 
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
-        let mut all: Vec<DossierCode> = self.lock()?.streams.keys().cloned().collect();
+        let mut all: Vec<DossierCode> = self.lock()?.index.keys().cloned().collect();
         all.sort_unstable();
         Ok(all)
     }
 
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
-        let mut all: Vec<DossierSummary> = self.lock()?.streams.values().filter_map(|s| s.summary.clone()).collect();
+        let mut all: Vec<DossierSummary> = self.lock()?.entries.iter().filter_map(|e| e.summary.clone()).collect();
         all.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
         Ok(all)
     }
