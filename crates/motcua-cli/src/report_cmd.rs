@@ -138,6 +138,18 @@ fn text(r: &Report) -> String {
             row.key, row.received, row.resolved, row.early_or_on_time_pct, row.open, row.open_overdue
         ));
     }
+    if !r.by_step_agency.is_empty() {
+        s.push_str(&format!(
+            "\nLateness by step agency ({} agencies; most late steps first, each step against its own due time):\n",
+            r.by_step_agency.len()
+        ));
+        for row in r.by_step_agency.iter().take(10) {
+            s.push_str(&format!(
+                "  {:<24} steps {:>7}  late {:>6} ({:>5.2} %)  open {:>5} ({} overdue)\n",
+                row.agency, row.started, row.late, row.late_pct, row.open, row.open_overdue
+            ));
+        }
+    }
     s.push_str("\nBy month of receipt:\n");
     for row in &r.by_month {
         s.push_str(&format!(

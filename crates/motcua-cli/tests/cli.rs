@@ -427,6 +427,12 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(groups[0]["indicators"][0]["value_pct"], serde_json::Value::Null);
     assert_eq!(r["scorecard"]["rating"], "excellent");
     assert!(r["totals"]["score_766"].as_f64().unwrap() > 90.0);
+    // Lateness by step and agency: every started step is counted once per agency.
+    let step_agencies = r["by_step_agency"].as_array().unwrap();
+    assert!(!step_agencies.is_empty());
+    let started =
+        |rows: &serde_json::Value| rows.as_array().unwrap().iter().map(|a| a["started"].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(started(&r["by_step"]), started(&r["by_step_agency"]));
     // With the services offered, indicator 3.2: 276 of 829 online services had online dossiers.
     let o = motcua(&[
         "report",
@@ -461,6 +467,7 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\ntotal,all,,3285,2735,3247,"), "{csv}");
     assert!(csv.contains("\nmonth,2023-01,"), "{csv}");
     assert!(csv.contains("\nagency,NINHTHUAN,"), "{csv}");
+    assert!(csv.contains("\nstep_agency,ubnd-xa,"), "{csv}");
     // One self-contained page: four inline charts, nothing fetched from anywhere.
     let page = dir.join("report.html");
     let o = motcua(&["report", "--store", &spec, "--format", "html", "--out", page.to_str().unwrap()]);

@@ -28,8 +28,8 @@ pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalCli
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{
     canonical_bytes, chain_hash, decode_event, encode_event, hex, AppendBatch, DossierSummary, Hash, IdempotencyRecord,
-    MemoryStore, OutboxEntry, OutboxUpdate, Sealer, Store, StoreError, StoredEvent, Stream, StreamAppend, SyncMessage,
-    EVENT_SCHEMA, GENESIS,
+    MemoryStore, OutboxEntry, OutboxUpdate, Sealer, StepSummary, Store, StoreError, StoredEvent, Stream, StreamAppend,
+    SyncMessage, EVENT_SCHEMA, GENESIS,
 };
 pub use verify::{verify, Fault, VerifyError, VerifyReport};
 

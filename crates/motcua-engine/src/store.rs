@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::Mutex;
 
 use motcua_calendar::Timestamp;
-use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode, StepId};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -151,6 +151,26 @@ pub struct DossierSummary {
     pub version: u64,
     /// Hash of the last event.
     pub last_hash: Hash,
+    /// The steps that started, in procedure order: who held the dossier, until when, and
+    /// whether they finished their part in time (lateness by step and agency reads these).
+    /// Written last and only when there are any, so rows from before it read as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepSummary>,
+}
+
+/// One started step of a dossier, as its summary keeps it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StepSummary {
+    /// The procedure's step.
+    pub step: StepId,
+    /// The agency that handles it.
+    pub agency: std::sync::Arc<str>,
+    /// Its due time (DOMAIN-RULES §8).
+    pub due: Option<Timestamp>,
+    /// When it completed.
+    pub completed_at: Option<Timestamp>,
+    /// Against its own due time, once completed.
+    pub outcome: Option<Outcome>,
 }
 
 impl DossierSummary {
@@ -168,6 +188,18 @@ impl DossierSummary {
             outcome: state.outcome,
             version: state.version,
             last_hash,
+            steps: state
+                .steps
+                .iter()
+                .filter(|s| s.started_at.is_some())
+                .map(|s| StepSummary {
+                    step: s.id.clone(),
+                    agency: s.agency.clone(),
+                    due: s.due,
+                    completed_at: s.completed_at,
+                    outcome: s.outcome,
+                })
+                .collect(),
         }
     }
 }

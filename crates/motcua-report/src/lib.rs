@@ -130,6 +130,54 @@ impl Row {
     }
 }
 
+/// Lateness of one step at one agency (or of all steps at an agency, `step` = `*`): who
+/// finished their part of the chain in time (DOMAIN-RULES §8: each step is judged against its
+/// own due time).
+#[derive(Clone, PartialEq, Debug, Default, Serialize)]
+pub struct StepRow {
+    /// The agency handling the step.
+    pub agency: String,
+    /// The step id, or `*` for all the agency's steps.
+    pub step: String,
+    /// Steps started.
+    pub started: u64,
+    /// … completed early.
+    pub early: u64,
+    /// … completed on time.
+    pub on_time: u64,
+    /// … completed late.
+    pub late: u64,
+    /// Started, not completed.
+    pub open: u64,
+    /// … of which past the step's due time at the report's instant.
+    pub open_overdue: u64,
+    /// Late share of completed steps, percent (two decimals).
+    pub late_pct: f64,
+}
+
+impl StepRow {
+    fn add(&mut self, s: &motcua_engine::StepSummary, as_of: Timestamp) {
+        self.started += 1;
+        match (s.completed_at, s.outcome) {
+            (Some(_), Some(Outcome::Early)) => self.early += 1,
+            (Some(_), Some(Outcome::OnTime)) => self.on_time += 1,
+            (Some(_), Some(Outcome::Late)) => self.late += 1,
+            (Some(_), None) => {}
+            (None, _) => {
+                self.open += 1;
+                if s.due.is_some_and(|d| d < as_of) {
+                    self.open_overdue += 1;
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> StepRow {
+        self.late_pct = pct(self.late, self.early + self.on_time + self.late);
+        self
+    }
+}
+
 /// The indicators of a stored year.
 #[derive(Clone, PartialEq, Debug, Serialize)]
 pub struct Report {
@@ -145,6 +193,10 @@ pub struct Report {
     pub by_sector: Vec<Row>,
     /// By procedure.
     pub by_procedure: Vec<Row>,
+    /// Lateness by step and agency, by agency then step.
+    pub by_step: Vec<StepRow>,
+    /// Lateness by agency over all its steps (`step` = `*`), most late steps first.
+    pub by_step_agency: Vec<StepRow>,
     /// The Decision 766 scorecard of all dossiers.
     pub scorecard: Scorecard,
     /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
@@ -189,6 +241,34 @@ impl Report {
             let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
             procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, as_of, resolution);
         }
+        // Steps: who held the dossier and whether they finished their part in time.
+        let mut steps: BTreeMap<(String, String), StepRow> = BTreeMap::new();
+        let mut step_agencies: BTreeMap<String, StepRow> = BTreeMap::new();
+        for s in summaries {
+            for st in &s.steps {
+                let key = (st.agency.to_string(), st.step.to_string());
+                steps
+                    .entry(key)
+                    .or_insert_with(|| StepRow {
+                        agency: st.agency.to_string(),
+                        step: st.step.to_string(),
+                        ..StepRow::default()
+                    })
+                    .add(st, as_of);
+                step_agencies
+                    .entry(st.agency.to_string())
+                    .or_insert_with(|| StepRow {
+                        agency: st.agency.to_string(),
+                        step: "*".into(),
+                        ..StepRow::default()
+                    })
+                    .add(st, as_of);
+            }
+        }
+        let mut by_step_agency: Vec<StepRow> = step_agencies.into_values().map(StepRow::finish).collect();
+        by_step_agency
+            .sort_by(|a, b| b.late.cmp(&a.late).then(b.started.cmp(&a.started)).then(a.agency.cmp(&b.agency)));
+        let by_step: Vec<StepRow> = steps.into_values().map(StepRow::finish).collect();
         // Backlog: +1 on the day of receipt, −1 on the day of the first terminal status.
         let mut delta: BTreeMap<i64, i64> = BTreeMap::new();
         for s in summaries {
@@ -216,6 +296,8 @@ impl Report {
             by_agency: agencies.into_values().map(|r| r.finish(day)).collect(),
             by_sector: sectors.into_values().map(|r| r.finish(day)).collect(),
             by_procedure: procs.into_values().map(|r| r.finish(day)).collect(),
+            by_step,
+            by_step_agency,
             scorecard,
             backlog,
         }
@@ -234,7 +316,9 @@ impl Report {
     }
 
     /// One CSV table: `dimension,key,name,received,online,resolved,early,on_time,late,open,
-    /// open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766`.
+    /// open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766`. Steps follow as
+    /// dimensions `step` (key `agency/step`) and `step_agency` (key the agency): `received` is
+    /// the steps started, `resolved` those completed, `online`, the average and the score empty.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
             "dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\n",
@@ -276,6 +360,27 @@ impl Report {
         }
         for r in &self.by_procedure {
             line("procedure", r);
+        }
+        let mut step_line = |dimension: &str, key: &str, r: &StepRow| {
+            let completed = r.early + r.on_time + r.late;
+            out.push_str(&format!(
+                "{dimension},{},,{},,{},{},{},{},{},{},{:.2},,\n",
+                quote(key),
+                r.started,
+                completed,
+                r.early,
+                r.on_time,
+                r.late,
+                r.open,
+                r.open_overdue,
+                if completed > 0 { 100.0 - r.late_pct } else { 0.0 }
+            ));
+        };
+        for r in &self.by_step {
+            step_line("step", &format!("{}/{}", r.agency, r.step), r);
+        }
+        for r in &self.by_step_agency {
+            step_line("step_agency", &r.agency, r);
         }
         out
     }

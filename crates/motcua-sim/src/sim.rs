@@ -522,7 +522,21 @@ pub fn simulate_with_progress<S: Store>(
                     Command::StartStep { step: s.id.clone() }
                 };
                 pending.push(req(code, command, now));
-                now = now.plus_minutes(gap).min(finish);
+                // A dossier finishing in time had every agency finish its part in time: the step
+                // completes by its own due time (computed as the engine does, DOMAIN-RULES §8).
+                // In a late dossier the steps take their even share and may overrun.
+                let mut done = now.plus_minutes(gap).min(finish);
+                if plan.fate != Fate::Late {
+                    let step_due = calendar
+                        .next_working_instant(now)
+                        .and_then(|start| calendar.due_from(start, s.allotment))
+                        .ok()
+                        .flatten();
+                    if let Some(d) = step_due {
+                        done = done.min(d).max(now);
+                    }
+                }
+                now = done;
                 pending.push(req(code, Command::CompleteStep { step: s.id.clone() }, now));
                 prev_agency = Some(&s.agency);
             }

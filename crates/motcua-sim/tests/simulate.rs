@@ -130,3 +130,27 @@ fn the_sync_worker_delivers_every_status_message_and_changes_nothing_else() {
     assert_eq!(store.summaries().unwrap(), quiet_store.summaries().unwrap());
     assert_eq!(verify(&store).unwrap().events, synced.events);
 }
+
+#[test]
+fn agencies_finish_their_steps_in_time_unless_the_dossier_is_late() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let (_, store) = run(&profile, &catalog, 3);
+    let summaries = store.summaries().unwrap();
+    let steps: usize = summaries.iter().map(|s| s.steps.len()).sum();
+    assert!(steps > 1000, "{steps} steps started");
+    for s in &summaries {
+        if s.outcome != Some(motcua_core::Outcome::Late) {
+            let late: Vec<_> =
+                s.steps.iter().filter(|st| st.outcome == Some(motcua_core::Outcome::Late)).map(|st| &st.step).collect();
+            assert!(late.is_empty(), "{}: late steps {late:?} in a dossier finished in time", s.dossier);
+        }
+    }
+    // The report's step table adds up to the summaries' steps.
+    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
+    let as_of = motcua_calendar::Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2023, 12, 31).unwrap(), 1439);
+    let report = motcua_report::Report::build(&summaries, &std::collections::HashMap::new(), &calendar, as_of);
+    let started: u64 = report.by_step.iter().map(|r| r.started).sum();
+    let by_agency: u64 = report.by_step_agency.iter().map(|r| r.started).sum();
+    assert_eq!((started, by_agency), (steps as u64, steps as u64));
+}
