@@ -264,6 +264,12 @@ impl<S: Store> Engine<S> {
     /// idempotency record) with optimistic concurrency, then apply. Retries after a version
     /// conflict by reloading the dossier.
     pub fn handle(&mut self, req: &Request) -> Result<Outcome, EngineError> {
+        self.handle_one(req, true)
+    }
+
+    /// [`Engine::handle`]; `evict` drops a dossier the command made terminal from the cache
+    /// (a batch defers that until its own write, which may still hold the dossier).
+    fn handle_one(&mut self, req: &Request, evict: bool) -> Result<Outcome, EngineError> {
         if let Some(key) = &req.idempotency_key {
             if let Some(rec) = self.store.idempotency(key)? {
                 return self.replay_idempotent(req, key, rec);
@@ -271,7 +277,8 @@ impl<S: Store> Engine<S> {
         }
         let mut retries = 0;
         loop {
-            let (batch, planned) = match self.plan(req, retries == 0) {
+            let mut batch = AppendBatch::default();
+            let planned = match self.plan(req, retries == 0, &mut batch, None) {
                 Ok(p) => p,
                 // A rejection must not rest on a stale cache: if another writer moved the
                 // dossier, decide again on the fresh state.
@@ -287,7 +294,7 @@ impl<S: Store> Engine<S> {
                 Ok(()) => {
                     let terminal = planned.terminal;
                     let out = self.commit(req, planned, retries);
-                    if terminal {
+                    if terminal && evict {
                         self.hot.remove(&req.dossier);
                     }
                     return Ok(out);
@@ -320,51 +327,36 @@ impl<S: Store> Engine<S> {
             outbox: Vec::with_capacity(reqs.len()),
         };
         let mut plans: Vec<(usize, Planned)> = Vec::with_capacity(reqs.len());
+        let mut keyed: Vec<DossierCode> = Vec::new();
         let mut stream_index: FxHashMap<DossierCode, usize> =
             FxHashMap::with_capacity_and_hasher(reqs.len(), Default::default());
-        let mut touched: Vec<DossierCode> = Vec::with_capacity(reqs.len());
         for (i, req) in reqs.iter().enumerate() {
             if req.idempotency_key.is_some() {
-                // Keys need a store lookup per request; handle those alone.
-                results.push(Some(self.handle(req)));
+                // Keys need a store lookup per request; handle those alone (keeping the dossier
+                // cached: the group may hold it too).
+                results.push(Some(self.handle_one(req, false)));
+                keyed.push(req.dossier.clone());
                 continue;
             }
-            match self.plan(req, true) {
-                Ok((b, planned)) => {
-                    // Fold into the group: one StreamAppend per dossier.
-                    for s in b.streams {
-                        match stream_index.get(&s.dossier) {
-                            Some(&j) => {
-                                let existing = &mut batch.streams[j];
-                                existing.events.extend(s.events);
-                                existing.summary = s.summary;
-                                if existing.parties.is_none() {
-                                    existing.parties = s.parties;
-                                }
-                            }
-                            None => {
-                                stream_index.insert(s.dossier.clone(), batch.streams.len());
-                                batch.streams.push(s);
-                            }
-                        }
-                    }
-                    batch.outbox.extend(b.outbox);
-                    // `plan` advanced the cached state, so the next command of the batch sees
-                    // it; remember to forget it if the batch fails.
-                    touched.push(req.dossier.clone());
+            // Into the group: one StreamAppend per dossier. `plan` advances the cached state,
+            // so the next command of the batch sees it.
+            match self.plan(req, true, &mut batch, Some(&mut stream_index)) {
+                Ok(planned) => {
                     plans.push((i, planned));
                     results.push(None);
                 }
                 Err(e) => results.push(Some(Err(e))),
             }
         }
+        // Forget the cached advances if the batch fails; drop terminal dossiers if it lands.
+        let touched: Vec<DossierCode> = batch.streams.iter().map(|s| s.dossier.clone()).collect();
         match self.store.append(batch) {
             Ok(()) => {
                 for (i, planned) in plans {
                     let req = &reqs[i];
                     results[i] = Some(Ok(self.commit(req, planned, 0)));
                 }
-                for code in &touched {
+                for code in touched.iter().chain(&keyed) {
                     self.evict_if_terminal(code);
                 }
             }
@@ -409,7 +401,18 @@ impl<S: Store> Engine<S> {
     /// Decides `req` and prepares its write. On success the cached state is already advanced
     /// (events applied in place, no copy); the caller must drop the cache entry if the write
     /// then fails.
-    fn plan(&mut self, req: &Request, first_attempt: bool) -> Result<(AppendBatch, Planned), EngineError> {
+    ///
+    /// The write goes straight into `out`: the dossier's stream (found through `index` when the
+    /// batch groups several commands, else a new one), its outbox messages, its idempotency
+    /// record, the stream's summary after it. Nothing is written to `out` unless the command is
+    /// accepted.
+    fn plan(
+        &mut self,
+        req: &Request,
+        first_attempt: bool,
+        out: &mut AppendBatch,
+        index: Option<&mut FxHashMap<DossierCode, usize>>,
+    ) -> Result<Planned, EngineError> {
         // Creating commands on an uncached dossier assume it is new without asking the store:
         // if it exists after all, the append's version check fails and the retry (not a first
         // attempt) loads it.
@@ -458,32 +461,35 @@ impl<S: Store> Engine<S> {
             }
         };
         let expected_version = hot.state.version;
-        let mut stored = Vec::with_capacity(events.len());
-        let mut outbox = Vec::new();
+        let slot = match index {
+            Some(index) => *index.entry(req.dossier.clone()).or_insert_with(|| {
+                out.streams.push(StreamAppend::new(&req.dossier, expected_version));
+                out.streams.len() - 1
+            }),
+            None => {
+                out.streams.push(StreamAppend::new(&req.dossier, expected_version));
+                out.streams.len() - 1
+            }
+        };
+        let Some(stream) = out.streams.get_mut(slot) else {
+            return Err(StoreError::Backend("batch stream vanished".into()).into());
+        };
+        if created {
+            stream.parties = Some(hot.parties.clone());
+        }
         for e in &events {
             let national_before = hot.state.status.map(|s| s.national());
             apply(&mut hot.state, e);
             let sealed = sealer.seal(&req.dossier, &hot.text, hot.state.version, e.clone(), hot.last_hash);
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
-                outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, e.at()));
+                out.outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, e.at()));
             }
-            stored.push(sealed);
+            stream.events.push(sealed);
         }
-        let summary = DossierSummary::of(&req.dossier, &hot.state, hot.last_hash);
-        let mut batch = AppendBatch {
-            streams: vec![StreamAppend {
-                dossier: req.dossier.clone(),
-                expected_version,
-                events: stored,
-                parties: created.then(|| hot.parties.clone()),
-                summary,
-            }],
-            idempotency: Vec::new(),
-            outbox,
-        };
+        stream.summary = DossierSummary::of(&req.dossier, &hot.state, hot.last_hash);
         if let Some(key) = &req.idempotency_key {
-            batch.idempotency.push(IdempotencyRecord {
+            out.idempotency.push(IdempotencyRecord {
                 key: key.clone(),
                 fingerprint: fingerprint(&req.dossier, &req.command),
                 dossier: req.dossier.clone(),
@@ -493,7 +499,7 @@ impl<S: Store> Engine<S> {
         }
         let version = hot.state.version;
         let terminal = hot.state.status.is_some_and(|s| s.is_terminal());
-        Ok((batch, Planned { events, sector, version, terminal }))
+        Ok(Planned { events, sector, version, terminal })
     }
 
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {

@@ -174,6 +174,24 @@ pub struct StepSummary {
 }
 
 impl DossierSummary {
+    /// The summary of a dossier with no events.
+    pub fn empty(dossier: &DossierCode) -> DossierSummary {
+        DossierSummary {
+            dossier: dossier.clone(),
+            procedure: None,
+            status: None,
+            national: None,
+            channel: None,
+            received_at: None,
+            due: None,
+            finished_at: None,
+            outcome: None,
+            version: 0,
+            last_hash: GENESIS,
+            steps: Vec::new(),
+        }
+    }
+
     /// The summary of `state` after the event sealed by `last_hash`.
     pub fn of(dossier: &DossierCode, state: &Dossier, last_hash: Hash) -> DossierSummary {
         DossierSummary {
@@ -289,6 +307,20 @@ pub struct StreamAppend {
     pub parties: Option<Parties>,
     /// The dossier's summary after the events.
     pub summary: DossierSummary,
+}
+
+impl StreamAppend {
+    /// An append to `dossier` at `expected_version` with no events yet (its summary that of
+    /// an empty dossier until the writer fills it).
+    pub fn new(dossier: &DossierCode, expected_version: u64) -> StreamAppend {
+        StreamAppend {
+            dossier: dossier.clone(),
+            expected_version,
+            events: Vec::with_capacity(1),
+            parties: None,
+            summary: DossierSummary::empty(dossier),
+        }
+    }
 }
 
 /// One atomic write: events of one or more dossiers, idempotency records, outbox messages.
