@@ -480,7 +480,14 @@ impl<S: Store> Engine<S> {
         for e in &events {
             let national_before = hot.state.status.map(|s| s.national());
             apply(&mut hot.state, e);
-            let sealed = sealer.seal(&req.dossier, &hot.text, hot.state.version, e.clone(), hot.last_hash);
+            let sealed = sealer.seal_into(
+                &req.dossier,
+                &hot.text,
+                hot.state.version,
+                e.clone(),
+                hot.last_hash,
+                &mut stream.canonical,
+            );
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
                 out.outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, e.at()));

@@ -27,9 +27,9 @@ pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{
-    canonical_bytes, chain_hash, decode_event, encode_event, hex, AppendBatch, DossierSummary, Hash, IdempotencyRecord,
-    MemoryStore, OutboxEntry, OutboxUpdate, Sealer, StepSummary, Store, StoreError, StoredEvent, Stream, StreamAppend,
-    SyncMessage, EVENT_SCHEMA, GENESIS,
+    canonical_bytes, canonical_parts, chain_hash, decode_event, encode_event, hex, AppendBatch, CanonicalParts,
+    DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry, OutboxUpdate, Sealer, StepSummary, Store,
+    StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
 };
 pub use verify::{verify, Fault, VerifyError, VerifyReport};
 

@@ -10,7 +10,7 @@
 
 use motcua_core::DossierCode;
 
-use crate::store::{canonical_bytes, decode_event, Hash, StoreError, StoredEvent, GENESIS};
+use crate::store::{canonical_bytes, canonical_parts, decode_event, Hash, StoreError, StoredEvent, GENESIS};
 
 /// Bytes per segment: segments are never reallocated, so appends never move old records.
 const SEGMENT: usize = 8 << 20;
@@ -72,9 +72,12 @@ impl Log {
     }
 
     /// Encodes `events` (the next ones of `chain`, in order) without writing anything: an
-    /// unknown schema or a gap in the sequence is an error and leaves the log as it was.
-    pub fn encode(&mut self, chain: &Chain, events: &[StoredEvent]) -> Result<Prepared, StoreError> {
+    /// unknown schema or a gap in the sequence is an error and leaves the log as it was. The
+    /// bytes the writer sealed (`canonical`, see `StreamAppend::canonical`) are taken as they
+    /// are when given.
+    pub fn encode(&mut self, chain: &Chain, events: &[StoredEvent], canonical: &[u8]) -> Result<Prepared, StoreError> {
         let from = self.pending.len();
+        let mut sealed = canonical_parts(canonical, events.len());
         for (i, e) in events.iter().enumerate() {
             if e.seq != chain.len + 1 + i as u64 {
                 return Err(StoreError::Backend(format!(
@@ -85,9 +88,12 @@ impl Log {
                 )));
             }
             let start = self.scratch.len();
-            canonical_bytes(&e.event, e.schema, &mut self.scratch).ok_or_else(|| {
-                StoreError::Backend(format!("{}: event {}: unknown envelope schema {}", e.dossier, e.seq, e.schema))
-            })?;
+            match sealed.as_mut().and_then(Iterator::next) {
+                Some(bytes) => self.scratch.extend_from_slice(bytes),
+                None => canonical_bytes(&e.event, e.schema, &mut self.scratch).ok_or_else(|| {
+                    StoreError::Backend(format!("{}: event {}: unknown envelope schema {}", e.dossier, e.seq, e.schema))
+                })?,
+            }
             self.pending.push(Encoded { schema: e.schema, hash: e.hash, start, len: self.scratch.len() - start });
         }
         Ok(Prepared { from, to: self.pending.len() })
@@ -182,7 +188,7 @@ mod tests {
             let prev = written[k].last().map_or(GENESIS, |e| e.hash);
             let e = sealer.seal(&codes[k], &codes[k].to_string(), chains[k].len + 1, event(n), prev);
             log.begin();
-            let prepared = log.encode(&chains[k], std::slice::from_ref(&e)).unwrap();
+            let prepared = log.encode(&chains[k], std::slice::from_ref(&e), &[]).unwrap();
             log.commit(&mut chains[k], prepared);
             written[k].push(e);
         }
@@ -198,7 +204,7 @@ mod tests {
         let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
         let e = StoredEvent::seal(&code, 2, event(1), GENESIS);
         log.begin();
-        let err = log.encode(&Chain::default(), &[e]).unwrap_err();
+        let err = log.encode(&Chain::default(), &[e], &[]).unwrap_err();
         assert!(err.to_string().contains("event 2 appended at position 1"), "{err}");
         assert!(log.segments.is_empty());
     }

@@ -111,6 +111,26 @@ impl Sealer {
         StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
     }
 
+    /// [`Sealer::seal`], also appending the sealed bytes to `out` behind their length (`u32`
+    /// little-endian): the layout of [`StreamAppend::canonical`].
+    pub fn seal_into(
+        &mut self,
+        dossier: &DossierCode,
+        text: &str,
+        seq: u64,
+        event: Event,
+        prev: Hash,
+        out: &mut Vec<u8>,
+    ) -> StoredEvent {
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        let _ = canonical_bytes(&event, EVENT_SCHEMA, out);
+        let len = out.len() - at - 4;
+        out[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());
+        let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &out[at + 4..]);
+        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+    }
+
     /// Recomputes the hash of a stored event (`None` for an unknown schema).
     pub fn rehash(&mut self, e: &StoredEvent, text: &str) -> Option<Hash> {
         self.scratch.clear();
@@ -307,6 +327,58 @@ pub struct StreamAppend {
     pub parties: Option<Parties>,
     /// The dossier's summary after the events.
     pub summary: DossierSummary,
+    /// The events' canonical bytes exactly as they were sealed: for each event in order, its
+    /// length (`u32`, little-endian) then the bytes ([`Sealer::seal_into`] writes this). Stores
+    /// keep these bytes instead of encoding the events again; empty when the writer did not
+    /// keep them, and then stores encode each event themselves ([`canonical_parts`]).
+    pub canonical: Vec<u8>,
+}
+
+/// The events' canonical bytes of a [`StreamAppend`], one slice per event, when `canonical`
+/// holds exactly `events` of them (`None` when it is empty or does not match). Checks the
+/// layout without allocating; iterate the result for the slices.
+pub fn canonical_parts(canonical: &[u8], events: usize) -> Option<CanonicalParts<'_>> {
+    if canonical.is_empty() {
+        return None;
+    }
+    let parts = CanonicalParts { rest: canonical, bad: false };
+    let mut check = parts.clone();
+    let count = check.by_ref().count();
+    (count == events && !check.bad).then_some(parts)
+}
+
+/// Iterator over the slices of [`StreamAppend::canonical`].
+#[derive(Clone, Debug)]
+pub struct CanonicalParts<'a> {
+    rest: &'a [u8],
+    bad: bool,
+}
+
+impl<'a> Iterator for CanonicalParts<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let part = self
+            .rest
+            .get(..4)
+            .and_then(|l| l.try_into().ok())
+            .map(|l: [u8; 4]| u32::from_le_bytes(l) as usize)
+            .and_then(|len| self.rest.get(4..4 + len).map(|p| (p, 4 + len)));
+        match part {
+            Some((p, used)) => {
+                self.rest = &self.rest[used..];
+                Some(p)
+            }
+            None => {
+                self.bad = true;
+                self.rest = &[];
+                None
+            }
+        }
+    }
 }
 
 impl StreamAppend {
@@ -319,6 +391,8 @@ impl StreamAppend {
             events: Vec::with_capacity(1),
             parties: None,
             summary: DossierSummary::empty(dossier),
+            // An event's bytes are about 40 to 90: room for a command's worth without regrowing.
+            canonical: Vec::with_capacity(128),
         }
     }
 }
@@ -502,7 +576,7 @@ impl MemoryStore {
         // The whole chain again, from a fresh start; the old records stay unreferenced.
         let mut chain = Chain::default();
         inner.log.begin();
-        if let Ok(encoded) = inner.log.encode(&chain, &events) {
+        if let Ok(encoded) = inner.log.encode(&chain, &events, &[]) {
             inner.log.commit(&mut chain, encoded);
             entry.chain = chain;
         }
@@ -537,7 +611,7 @@ impl Store for MemoryStore {
                     actual: chain.len,
                 });
             }
-            let prepared = inner.log.encode(&chain, &s.events)?;
+            let prepared = inner.log.encode(&chain, &s.events, &s.canonical)?;
             inner.log.streams.push((slot, prepared));
         }
         let new = inner.log.streams.iter().filter(|(slot, _)| slot.is_none()).count();
@@ -682,6 +756,27 @@ mod tests {
         outbox.push(message(4));
         outbox.update(&[OutboxUpdate::Delivered { id: id(3) }, OutboxUpdate::Delivered { id: id(4) }]);
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn sealed_bytes_travel_with_the_append() {
+        let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+        let text = code.to_string();
+        let mut sealer = Sealer::default();
+        let mut canonical = Vec::new();
+        let a = sealer.seal_into(&code, &text, 1, event(), GENESIS, &mut canonical);
+        let b = sealer.seal_into(&code, &text, 2, event(), a.hash, &mut canonical);
+        // The same hashes as sealing without keeping the bytes.
+        assert_eq!(a, sealer.seal(&code, &text, 1, event(), GENESIS));
+        assert_eq!(b.hash, sealer.seal(&code, &text, 2, event(), a.hash).hash);
+        let parts: Vec<&[u8]> = canonical_parts(&canonical, 2).unwrap().collect();
+        let mut expected = Vec::new();
+        canonical_bytes(&event(), EVENT_SCHEMA, &mut expected).unwrap();
+        assert_eq!(parts, [&expected[..], &expected[..]]);
+        // Empty, the wrong count, or a truncated buffer: the store encodes itself.
+        assert!(canonical_parts(&[], 0).is_none());
+        assert!(canonical_parts(&canonical, 3).is_none());
+        assert!(canonical_parts(&canonical[..canonical.len() - 1], 2).is_none());
     }
 
     #[test]

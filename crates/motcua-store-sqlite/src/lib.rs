@@ -213,16 +213,24 @@ impl Store for SqliteStore {
                         actual: actual as u64,
                     });
                 };
+                // The bytes the engine sealed, when it kept them; else encoded here.
+                let mut sealed = motcua_engine::canonical_parts(&s.canonical, s.events.len());
                 for e in &s.events {
-                    payload.clear();
-                    motcua_engine::canonical_bytes(&e.event, e.schema, &mut payload).ok_or_else(|| {
-                        backend(format!("{} event {}: unknown schema {}", s.dossier, e.seq, e.schema))
-                    })?;
+                    let bytes: &[u8] = match sealed.as_mut().and_then(Iterator::next) {
+                        Some(b) => b,
+                        None => {
+                            payload.clear();
+                            motcua_engine::canonical_bytes(&e.event, e.schema, &mut payload).ok_or_else(|| {
+                                backend(format!("{} event {}: unknown schema {}", s.dossier, e.seq, e.schema))
+                            })?;
+                            &payload
+                        }
+                    };
                     // Schema 1 sealed JSON: keep it as text, as that schema stored it.
                     let value = ToSqlOutput::Borrowed(if e.schema == 1 {
-                        ValueRef::Text(&payload)
+                        ValueRef::Text(bytes)
                     } else {
-                        ValueRef::Blob(&payload)
+                        ValueRef::Blob(bytes)
                     });
                     insert_event
                         .execute(params![id, e.seq as i64, i64::from(e.schema), value, &e.hash[..]])
