@@ -1,5 +1,6 @@
 //! `motcua check PATH...` and `motcua test PATH...`: procedure catalogs and rule-test scenarios.
 
+use crate::outln;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -71,9 +72,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        println!(
-            "ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile file(s)"
-        );
+        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile file(s)");
         Ok(exit::OK)
     } else {
         eprintln!("{} problem(s)", problems.len());
@@ -91,7 +90,7 @@ pub fn test(paths: &[PathBuf]) -> Result<u8> {
         let summary = runner.run_path(path);
         for r in &summary.reports {
             for f in &r.failures {
-                println!("{f}  [{}]", r.name);
+                outln!("{f}  [{}]", r.name);
             }
         }
         passed += summary.passed();
@@ -104,7 +103,7 @@ pub fn test(paths: &[PathBuf]) -> Result<u8> {
     if !broken.is_empty() {
         eprintln!("{} broken file(s) could not run", broken.len());
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if !broken.is_empty() {
         exit::INVALID_INPUT
     } else if failed > 0 {

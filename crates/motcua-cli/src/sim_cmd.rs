@@ -1,6 +1,7 @@
 //! `motcua simulate`: replay a province's year through the engine and print the indicators and
 //! the throughput.
 
+use crate::outln;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -79,9 +80,9 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
         b.finish_and_clear();
     }
     if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&as_json(&profile, &report, cmd.seed, &cmd.store, cmd.sync))?);
+        outln!("{}", serde_json::to_string_pretty(&as_json(&profile, &report, cmd.seed, &cmd.store, cmd.sync))?);
     } else {
-        print_table(&profile, &report, &cmd.store);
+        print_table(&profile, &report, &cmd.store)?;
     }
     Ok(exit::OK)
 }
@@ -139,32 +140,35 @@ fn as_json(profile: &Profile, r: &SimReport, seed: u64, store: &str, sync: bool)
     })
 }
 
-fn print_table(profile: &Profile, r: &SimReport, store: &str) {
-    println!("{} — simulated year on {store}", profile.name);
-    println!();
-    println!("  {:<38} {:>12}", "dossiers received", r.received);
-    println!("  {:<38} {:>12}   {:>6.2} %", "… online", r.online, pct(r.online, r.received));
-    println!("  {:<38} {:>12}   {:>6.2} %", "dossiers resolved", r.resolved, pct(r.resolved, r.received));
-    println!("  {:<38} {:>12}   {:>6.2} %", "… early or on time", r.early_or_on_time, r.early_or_on_time_pct());
-    println!("  {:<38} {:>12}", "… late", r.resolved - r.early_or_on_time);
+fn print_table(profile: &Profile, r: &SimReport, store: &str) -> Result<()> {
+    outln!("{} — simulated year on {store}", profile.name);
+    outln!();
+    outln!("  {:<38} {:>12}", "dossiers received", r.received);
+    outln!("  {:<38} {:>12}   {:>6.2} %", "… online", r.online, pct(r.online, r.received));
+    outln!("  {:<38} {:>12}   {:>6.2} %", "dossiers resolved", r.resolved, pct(r.resolved, r.received));
+    outln!("  {:<38} {:>12}   {:>6.2} %", "… early or on time", r.early_or_on_time, r.early_or_on_time_pct());
+    outln!("  {:<38} {:>12}", "… late", r.resolved - r.early_or_on_time);
     if r.services_offered > 0 {
-        println!(
+        outln!(
             "  {:<38} {:>12}   {:>6.2} %",
             format!("online services with dossiers (of {})", r.services_offered),
             r.services_with_online_dossiers,
             r.services_with_online_dossiers_pct()
         );
     }
-    println!(
+    outln!(
         "  {:<38} {:>12}   ({} still in the outbox)",
-        "status messages synced to the portal", r.synced, r.outbox_pending
+        "status messages synced to the portal",
+        r.synced,
+        r.outbox_pending
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "  throughput: {} events in {:.2} s = {:.0} events/s ({:.0} dossiers/s)",
         r.events,
         r.seconds,
         r.events_per_second(),
         if r.seconds > 0.0 { r.received as f64 / r.seconds } else { 0.0 }
     );
+    Ok(())
 }

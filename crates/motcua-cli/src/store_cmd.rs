@@ -1,5 +1,6 @@
 //! `motcua verify --store sqlite:PATH` and `motcua dossier --store sqlite:PATH CODE`.
 
+use crate::outln;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -28,11 +29,11 @@ pub fn verify_cmd(spec: &str) -> Result<u8> {
     let store = open_existing(spec)?;
     match verify(&store) {
         Ok(r) => {
-            println!("ok: {} dossiers, {} events; every chain and projection checks out", r.dossiers, r.events);
+            outln!("ok: {} dossiers, {} events; every chain and projection checks out", r.dossiers, r.events);
             Ok(exit::OK)
         }
         Err(VerifyError::Fault(f)) => {
-            println!("FAULT: {f}");
+            outln!("FAULT: {f}");
             Ok(exit::FAILURES)
         }
         Err(VerifyError::Store(e)) => Err(e.into()),

@@ -505,3 +505,36 @@ fn simulate_rejects_a_bad_profile_naming_the_field() {
         stderr(&o)
     );
 }
+
+/// A reader that goes away (`motcua … | head -1`) ends the command quietly: no panic, exit 0.
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let dir = std::env::temp_dir().join(format!("motcua-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("many.csv");
+    let mut rows = String::from("received,limit\n");
+    for _ in 0..20_000 {
+        rows.push_str("2025-03-03T09:00,3 working days\n");
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["check", "seeds"])
+        .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["due", "--batch", csv.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

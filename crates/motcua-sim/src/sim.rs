@@ -252,17 +252,76 @@ fn year_end_instant(year: i32) -> Timestamp {
 
 /// Working days of `year` in the calendar, weighted: the four weeks before Tết carry twice the
 /// load (people settle paperwork before the holiday).
-fn arrival_days(calendar: &WorkCalendar, year: i32) -> Result<Vec<(chrono::NaiveDate, u32)>, SimError> {
+/// Arrival weights per day of `year`, for counter (direct) and online dossiers. Counters open
+/// on working days only; online submissions also come on weekends and holidays (about a third
+/// of a working day's). Mondays are busier and Fridays quieter; the four weeks before Tết
+/// twice as busy (people settle papers before the holiday).
+fn arrival_days(calendar: &WorkCalendar, year: i32) -> Result<ArrivalDays, SimError> {
     let tet = motcua_calendar::lunar::tet(year)?;
-    let mut out = Vec::new();
+    let mut days = ArrivalDays::default();
     for day in calendar.year_days(year)? {
+        let before_tet = (tet - day.date).num_days();
+        let season = if (1..=28).contains(&before_tet) { 2 } else { 1 };
         if day.working {
-            let before_tet = (tet - day.date).num_days();
-            let weight = if (1..=28).contains(&before_tet) { 2 } else { 1 };
-            out.push((day.date, weight));
+            let weekday = match chrono::Datelike::weekday(&day.date) {
+                chrono::Weekday::Mon => 12,
+                chrono::Weekday::Fri => 9,
+                _ => 10,
+            };
+            days.direct.push(day.date, weekday * season);
+            days.online.push(day.date, weekday * season);
+        } else {
+            days.online.push(day.date, 3 * season);
         }
     }
-    Ok(out)
+    Ok(days)
+}
+
+/// Days with cumulative weights, for picking by weight with a binary search.
+#[derive(Default)]
+struct Weighted<T> {
+    items: Vec<T>,
+    cumulative: Vec<u64>,
+}
+
+impl<T: Copy> Weighted<T> {
+    fn push(&mut self, item: T, weight: u32) {
+        let total = self.cumulative.last().copied().unwrap_or(0) + u64::from(weight);
+        self.items.push(item);
+        self.cumulative.push(total);
+    }
+
+    fn pick(&self, rng: &mut Rng) -> Option<T> {
+        let total = *self.cumulative.last()?;
+        let x = rng.below(total);
+        let i = self.cumulative.partition_point(|&c| c <= x);
+        self.items.get(i).copied()
+    }
+}
+
+#[derive(Default)]
+struct ArrivalDays {
+    direct: Weighted<chrono::NaiveDate>,
+    online: Weighted<chrono::NaiveDate>,
+}
+
+/// When in the day dossiers arrive (local minutes, from–to, weight). At the counter: office
+/// sessions (07:00–11:30, 13:30–17:00, DOMAIN-RULES §3) with a mid-morning peak and fewer after
+/// the 15:00 cut-off. Online: any hour, mostly office hours, a good share in the evening.
+const DIRECT_HOURS: [(u16, u16, u32); 5] = [(420, 480, 2), (480, 630, 6), (630, 690, 2), (810, 900, 4), (900, 1020, 2)];
+const ONLINE_HOURS: [(u16, u16, u32); 6] =
+    [(0, 360, 1), (360, 420, 1), (420, 690, 8), (690, 810, 3), (810, 1020, 7), (1020, 1440, 5)];
+
+fn minute_of_day(rng: &mut Rng, shape: &[(u16, u16, u32)]) -> u16 {
+    let total: u64 = shape.iter().map(|&(_, _, w)| u64::from(w)).sum();
+    let mut x = rng.below(total);
+    for &(from, to, w) in shape {
+        if x < u64::from(w) {
+            return from + rng.below(u64::from(to - from)) as u16;
+        }
+        x -= u64::from(w);
+    }
+    shape.first().map_or(480, |s| s.0)
 }
 
 /// Runs a year: plans it from `profile` with `seed` and drives it through `engine`, `batch`
@@ -294,25 +353,35 @@ pub fn simulate_with_progress<S: Store>(
     let year = profile.year;
     let mut rng = Rng::new(seed);
 
-    // Arrivals: a day by weight, a minute in office hours (some after the cut-off).
+    // Channels first: exactly `online` dossiers online, by a seeded shuffle of ranks.
+    let mut order: Vec<u64> = (0..n).collect();
+    for i in (1..order.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        order.swap(i, j);
+    }
+    let mut online = vec![false; n as usize];
+    for &i in order.iter().take(profile.dossiers.online as usize) {
+        online[i as usize] = true;
+    }
+    drop(order);
+
+    // Arrivals by channel: a day by weight, a minute by the channel's daily shape; then the
+    // year in receipt order.
     let days = arrival_days(&calendar, year)?;
-    let total_weight: u64 = days.iter().map(|&(_, w)| u64::from(w)).sum();
-    let mut receipts: Vec<Timestamp> = (0..n)
-        .map(|_| {
-            let mut pick = rng.below(total_weight);
-            let mut date = days[0].0;
-            for &(d, w) in &days {
-                if pick < u64::from(w) {
-                    date = d;
-                    break;
-                }
-                pick -= u64::from(w);
-            }
-            let minute = 7 * 60 + rng.below(10 * 60) as u16;
-            Timestamp::from_local(date, minute)
+    let mut arrivals: Vec<(Timestamp, bool)> = online
+        .iter()
+        .map(|&is_online| {
+            let (pool, hours): (_, &[(u16, u16, u32)]) =
+                if is_online { (&days.online, &ONLINE_HOURS) } else { (&days.direct, &DIRECT_HOURS) };
+            let date =
+                pool.pick(&mut rng).unwrap_or_else(|| chrono::NaiveDate::from_yo_opt(year, 2).unwrap_or_default());
+            (Timestamp::from_local(date, minute_of_day(&mut rng, hours)), is_online)
         })
         .collect();
-    receipts.sort();
+    arrivals.sort_unstable();
+    let receipts: Vec<Timestamp> = arrivals.iter().map(|a| a.0).collect();
+    let online: Vec<bool> = arrivals.iter().map(|a| a.1).collect();
+    drop(arrivals);
 
     // Procedures by share; what the catalog shares leave goes to the long tail.
     let catalog_share: f64 = profile.procedures.iter().map(|p| p.share_pct).sum();
@@ -331,17 +400,6 @@ pub fn simulate_with_progress<S: Store>(
         let u = rng.unit();
         profile.procedures.len() + ((u * u) * tail as f64) as usize % tail
     };
-
-    // Channels: exactly `online` dossiers online, by a seeded shuffle of ranks.
-    let mut order: Vec<u64> = (0..n).collect();
-    for i in (1..order.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        order.swap(i, j);
-    }
-    let mut online = vec![false; n as usize];
-    for &i in order.iter().take(profile.dossiers.online as usize) {
-        online[i as usize] = true;
-    }
 
     // Procedures first: a dossier's limit decides whether it can be late inside the year.
     let mut chosen: Vec<usize> = (0..n).map(|_| pick_procedure(&mut rng)).collect();
