@@ -173,9 +173,10 @@ pub struct DossierSummary {
     pub last_hash: Hash,
     /// The steps that started, in procedure order: who held the dossier, until when, and
     /// whether they finished their part in time (lateness by step and agency reads these).
-    /// Written last and only when there are any, so rows from before it read as none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<StepSummary>,
+    /// `None` in rows written before summaries kept steps (the field is last, so those rows
+    /// read as such); `verify` accepts them as they are.
+    #[serde(default)]
+    pub steps: Option<Vec<StepSummary>>,
 }
 
 /// One started step of a dossier, as its summary keeps it.
@@ -194,6 +195,12 @@ pub struct StepSummary {
 }
 
 impl DossierSummary {
+    /// Whether `self`, read from the store, is the projection `expected` (a replay's): equal,
+    /// or written before summaries kept steps and equal but for them.
+    pub fn matches(&self, expected: &DossierSummary) -> bool {
+        self == expected || (self.steps.is_none() && *self == DossierSummary { steps: None, ..expected.clone() })
+    }
+
     /// The summary of a dossier with no events.
     pub fn empty(dossier: &DossierCode) -> DossierSummary {
         DossierSummary {
@@ -208,7 +215,7 @@ impl DossierSummary {
             outcome: None,
             version: 0,
             last_hash: GENESIS,
-            steps: Vec::new(),
+            steps: Some(Vec::new()),
         }
     }
 
@@ -226,18 +233,20 @@ impl DossierSummary {
             outcome: state.outcome,
             version: state.version,
             last_hash,
-            steps: state
-                .steps
-                .iter()
-                .filter(|s| s.started_at.is_some())
-                .map(|s| StepSummary {
-                    step: s.id.clone(),
-                    agency: s.agency.clone(),
-                    due: s.due,
-                    completed_at: s.completed_at,
-                    outcome: s.outcome,
-                })
-                .collect(),
+            steps: Some(
+                state
+                    .steps
+                    .iter()
+                    .filter(|s| s.started_at.is_some())
+                    .map(|s| StepSummary {
+                        step: s.id.clone(),
+                        agency: s.agency.clone(),
+                        due: s.due,
+                        completed_at: s.completed_at,
+                        outcome: s.outcome,
+                    })
+                    .collect(),
+            ),
         }
     }
 }
@@ -756,6 +765,37 @@ mod tests {
         outbox.push(message(4));
         outbox.update(&[OutboxUpdate::Delivered { id: id(3) }, OutboxUpdate::Delivered { id: id(4) }]);
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn summaries_from_before_steps_were_kept_still_match() {
+        let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+        let mut state = Dossier::new();
+        motcua_core::apply(&mut state, &event());
+        let mut expected = DossierSummary::of(&code, &state, GENESIS);
+        expected.steps = Some(vec![StepSummary {
+            step: "tiep-nhan".into(),
+            agency: "H42.12".into(),
+            due: None,
+            completed_at: None,
+            outcome: None,
+        }]);
+        let old = DossierSummary { steps: None, ..expected.clone() };
+        assert!(old.matches(&expected) && expected.matches(&expected));
+        // Any other difference still shows, with or without steps.
+        assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
+        assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
+        // A row written without the field (an array one element shorter) reads as `None`.
+        let mut bytes = rmp_serde::to_vec(&old).unwrap();
+        assert_eq!((bytes[0], bytes.last()), (0x9c, Some(&0xc0)), "fixarray of 12, steps nil last");
+        bytes[0] = 0x9b;
+        bytes.pop();
+        assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
+        let json = serde_json::to_value(&old).unwrap();
+        let mut map = json.as_object().unwrap().clone();
+        map.remove("steps");
+        let read: DossierSummary = serde_json::from_value(serde_json::Value::Object(map)).unwrap();
+        assert_eq!(read, old);
     }
 
     #[test]

@@ -245,7 +245,7 @@ impl Report {
         let mut steps: BTreeMap<(String, String), StepRow> = BTreeMap::new();
         let mut step_agencies: BTreeMap<String, StepRow> = BTreeMap::new();
         for s in summaries {
-            for st in &s.steps {
+            for st in s.steps.iter().flatten() {
                 let key = (st.agency.to_string(), st.step.to_string());
                 steps
                     .entry(key)
