@@ -159,3 +159,32 @@ fn agencies_finish_their_steps_in_time_unless_the_dossier_is_late() {
     let by_agency: u64 = report.by_step_agency.iter().map(|r| r.started).sum();
     assert_eq!((started, by_agency), (steps as u64, steps as u64));
 }
+
+#[test]
+fn counters_open_on_working_days_while_online_dossiers_also_come_at_weekends() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let (_, store) = run(&profile, &catalog, 9);
+    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
+    let (mut direct_off, mut online_off, mut online_evening) = (0, 0, 0);
+    for s in store.summaries().unwrap() {
+        let received = s.received_at.unwrap();
+        let working = calendar.day(received.local_date()).unwrap().working;
+        let local = received.to_local_naive();
+        let minute = chrono::Timelike::hour(&local) * 60 + chrono::Timelike::minute(&local);
+        match s.channel {
+            Some(1) => {
+                assert!(working, "{}: counter dossier on a day off", s.dossier);
+                assert!((420..1020).contains(&minute), "{}: counter dossier at minute {minute}", s.dossier);
+                direct_off += usize::from(!working);
+            }
+            _ => {
+                online_off += usize::from(!working);
+                online_evening += usize::from(minute >= 1020);
+            }
+        }
+    }
+    assert_eq!(direct_off, 0);
+    assert!(online_off > 50, "{online_off} online dossiers on days off");
+    assert!(online_evening > 100, "{online_evening} online dossiers after 17:00");
+}
