@@ -42,7 +42,7 @@ pub struct Group {
     pub id: u8,
     /// Its name.
     pub name: &'static str,
-    /// Its maximum points (QĐ 766: 18, 20, 22, 22, 18 = 100 [V], DOMAIN.md §4.1).
+    /// Its maximum points (QĐ 766: 18, 20, 22, 22, 18 = 100, verified: DOMAIN.md §4.1).
     pub max_points: f64,
     /// Its indicators, in order.
     pub indicators: Vec<Indicator>,
@@ -56,7 +56,7 @@ pub struct Group {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rating {
-    /// 90–100: xuất sắc [V].
+    /// 90–100: xuất sắc (verified).
     Excellent,
     /// 80 – < 90: tốt (band edges not verified).
     Good,
@@ -64,7 +64,7 @@ pub enum Rating {
     Fair,
     /// 50 – < 70: trung bình (not verified).
     Average,
-    /// < 50: yếu [V].
+    /// < 50: yếu (verified).
     Weak,
 }
 
