@@ -5,12 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
-use chrono::Datelike;
-use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
-use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_catalog::Catalog;
 use motcua_engine::Store;
-use motcua_report::Report;
+use motcua_report::{Report, ReportBuilder};
 
 use crate::args::{ReportCmd, ReportFormat};
 use crate::exit;
@@ -44,25 +41,17 @@ pub fn build<S: Store + ?Sized>(
     required: bool,
     services: Option<u64>,
 ) -> Result<Report> {
-    let summaries = store.summaries()?;
     let procedures: HashMap<_, _> = match Catalog::load(catalog_dir) {
         Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
         Err(e) if required => return Err(anyhow!("{e}")),
         Err(_) => HashMap::new(),
     };
-    let years = summaries.iter().filter_map(|s| s.received_at).map(|t| t.local_date().year());
-    let (first, last) = (years.clone().min().unwrap_or(2025), years.max().unwrap_or(2025));
-    let calendar = WorkCalendar::builder()
-        .years(
-            first.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
-            (last + 1).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
-        )
-        .build()?;
-    let as_of = Timestamp::from_local(
-        chrono::NaiveDate::from_ymd_opt(last, 12, 31).unwrap_or(chrono::NaiveDate::MAX),
-        23 * 60 + 59,
-    );
-    let report = Report::build(&summaries, &procedures, &calendar, as_of);
+    // One row at a time: a national year's rows do not fit in memory as a list. The builder
+    // builds its calendar for the years the receipts fall in; open dossiers are judged at the
+    // end of the last year of receipts.
+    let mut builder = ReportBuilder::new(&procedures);
+    store.for_each_summary(&mut |s| builder.add(&s))?;
+    let report = builder.finish(None);
     Ok(match services.filter(|&n| n > 0) {
         Some(n) => report.with_online_services(n),
         None => report,

@@ -468,6 +468,14 @@ pub trait Store: Send + Sync {
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError>;
     /// Every dossier's projection row (the input of reports), in code order.
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError>;
+    /// Calls `f` with every dossier's projection row, in no particular order, without holding
+    /// them all (a report over a national year). The default goes through [`Store::summaries`].
+    fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
+        for s in self.summaries()? {
+            f(s);
+        }
+        Ok(())
+    }
     /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Records delivery outcomes: a delivered message leaves the outbox, a failed one waits
@@ -701,6 +709,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
         (**self).summaries()
+    }
+    fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
+        (**self).for_each_summary(f)
     }
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         (**self).outbox_due(now, limit)

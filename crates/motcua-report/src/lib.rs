@@ -21,6 +21,8 @@ pub use scorecard::{Group, Indicator, Measures, Rating, Scorecard, RATING_NOTE};
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::Datelike;
+use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{Outcome, ProcedureCode};
 use motcua_engine::DossierSummary;
@@ -75,7 +77,7 @@ impl Row {
         Row { key: key.to_string(), name: name.to_string(), ..Row::default() }
     }
 
-    fn add(&mut self, s: &DossierSummary, as_of: Timestamp, resolution_minutes: Option<i64>) {
+    fn add(&mut self, s: &DossierSummary, resolution_minutes: Option<i64>) {
         if s.received_at.is_none() {
             return;
         }
@@ -96,12 +98,7 @@ impl Row {
                     self.resolution_count += 1;
                 }
             }
-            _ if s.finished_at.is_none() => {
-                self.open += 1;
-                if s.due.is_some_and(|d| d < as_of) {
-                    self.open_overdue += 1;
-                }
-            }
+            _ if s.finished_at.is_none() => self.open += 1,
             _ => {}
         }
     }
@@ -156,19 +153,14 @@ pub struct StepRow {
 }
 
 impl StepRow {
-    fn add(&mut self, s: &motcua_engine::StepSummary, as_of: Timestamp) {
+    fn add(&mut self, s: &motcua_engine::StepSummary) {
         self.started += 1;
         match (s.completed_at, s.outcome) {
             (Some(_), Some(Outcome::Early)) => self.early += 1,
             (Some(_), Some(Outcome::OnTime)) => self.on_time += 1,
             (Some(_), Some(Outcome::Late)) => self.late += 1,
             (Some(_), None) => {}
-            (None, _) => {
-                self.open += 1;
-                if s.due.is_some_and(|d| d < as_of) {
-                    self.open_overdue += 1;
-                }
-            }
+            (None, _) => self.open += 1,
         }
     }
 
@@ -206,101 +198,211 @@ pub struct Report {
 /// Sector given to procedures the report does not know.
 pub const UNKNOWN_SECTOR: &str = "(ngoài danh mục)";
 
+/// An open dossier, kept until the report's instant is known (is it overdue then?).
+struct Open {
+    due: Option<Timestamp>,
+    month: String,
+    agency: String,
+    sector: String,
+    procedure: String,
+}
+
+/// Builds a [`Report`] from projection rows read one at a time: memory follows the number of
+/// groups and of open dossiers, not of rows. Open dossiers (and open steps) are judged overdue
+/// or not at [`ReportBuilder::finish`], at the instant given there or, by default, the end of
+/// the last year with a receipt.
+pub struct ReportBuilder<'a> {
+    procedures: &'a HashMap<ProcedureCode, (String, String)>,
+    fixed: Option<&'a WorkCalendar>,
+    /// A calendar built as receipts need it (years covered, inclusive).
+    auto: Option<(WorkCalendar, i32, i32)>,
+    totals: Row,
+    months: BTreeMap<String, Row>,
+    agencies: BTreeMap<String, Row>,
+    sectors: BTreeMap<String, Row>,
+    procs: BTreeMap<String, Row>,
+    steps: BTreeMap<(String, String), StepRow>,
+    step_agencies: BTreeMap<String, StepRow>,
+    open: Vec<Open>,
+    open_steps: Vec<(String, String, Option<Timestamp>)>,
+    delta: BTreeMap<i64, i64>,
+    last_receipt: Option<Timestamp>,
+}
+
+impl<'a> ReportBuilder<'a> {
+    /// A builder that measures resolution time with a calendar of its own, built for the
+    /// years the receipts fall in (within the calendar's supported years).
+    pub fn new(procedures: &'a HashMap<ProcedureCode, (String, String)>) -> ReportBuilder<'a> {
+        ReportBuilder {
+            procedures,
+            fixed: None,
+            auto: None,
+            totals: Row::new("all", ""),
+            months: BTreeMap::new(),
+            agencies: BTreeMap::new(),
+            sectors: BTreeMap::new(),
+            procs: BTreeMap::new(),
+            steps: BTreeMap::new(),
+            step_agencies: BTreeMap::new(),
+            open: Vec::new(),
+            open_steps: Vec::new(),
+            delta: BTreeMap::new(),
+            last_receipt: None,
+        }
+    }
+
+    /// A builder that measures resolution time with `calendar`.
+    pub fn with_calendar(
+        procedures: &'a HashMap<ProcedureCode, (String, String)>,
+        calendar: &'a WorkCalendar,
+    ) -> ReportBuilder<'a> {
+        ReportBuilder { fixed: Some(calendar), ..ReportBuilder::new(procedures) }
+    }
+
+    /// Working minutes from receipt to finish, when a calendar covers them.
+    fn resolution(&mut self, received: Timestamp, finished: Timestamp) -> Option<i64> {
+        if let Some(c) = self.fixed {
+            return c.working_minutes_between(received, finished).ok();
+        }
+        let (from, to) = (received.local_date().year(), finished.local_date().year());
+        let covered = self.auto.as_ref().is_some_and(|(_, a, b)| *a <= from && to <= *b);
+        if !covered {
+            let (a, b) = self.auto.as_ref().map_or((from, to + 1), |(_, a, b)| ((*a).min(from), (*b).max(to + 1)));
+            let (a, b) =
+                (a.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR), b.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR));
+            let calendar = WorkCalendar::builder().years(a, b).build().ok()?;
+            self.auto = Some((calendar, a, b));
+        }
+        self.auto.as_ref()?.0.working_minutes_between(received, finished).ok()
+    }
+
+    /// Counts one projection row.
+    pub fn add(&mut self, s: &DossierSummary) {
+        let Some(received) = s.received_at else { return };
+        let resolution = match (s.outcome, s.finished_at) {
+            (Some(_), Some(f)) => self.resolution(received, f),
+            _ => None,
+        };
+        let (name, sector) = s
+            .procedure
+            .as_ref()
+            .and_then(|p| self.procedures.get(p))
+            .map_or(("", UNKNOWN_SECTOR), |(n, sec)| (n.as_str(), sec.as_str()));
+        let month = received.local_string()[..7].to_string();
+        self.totals.add(s, resolution);
+        self.months.entry(month.clone()).or_insert_with(|| Row::new(&month, "")).add(s, resolution);
+        let agency = s.dossier.agency().to_string();
+        self.agencies.entry(agency.clone()).or_insert_with(|| Row::new(&agency, "")).add(s, resolution);
+        self.sectors.entry(sector.to_string()).or_insert_with(|| Row::new(sector, "")).add(s, resolution);
+        let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
+        self.procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, resolution);
+        if s.finished_at.is_none() {
+            self.open.push(Open { due: s.due, month, agency, sector: sector.to_string(), procedure: code });
+        }
+        // Steps: who held the dossier and whether they finished their part in time.
+        for st in s.steps.iter().flatten() {
+            let (agency, step) = (st.agency.to_string(), st.step.to_string());
+            self.steps
+                .entry((agency.clone(), step.clone()))
+                .or_insert_with(|| StepRow { agency: agency.clone(), step: step.clone(), ..StepRow::default() })
+                .add(st);
+            self.step_agencies
+                .entry(agency.clone())
+                .or_insert_with(|| StepRow { agency: agency.clone(), step: "*".into(), ..StepRow::default() })
+                .add(st);
+            if st.completed_at.is_none() {
+                self.open_steps.push((agency, step, st.due));
+            }
+        }
+        // Backlog: +1 on the day of receipt, −1 on the day of the first terminal status.
+        *self.delta.entry(received.local_day()).or_default() += 1;
+        if let Some(f) = s.finished_at {
+            *self.delta.entry(f.local_day()).or_default() -= 1;
+        }
+        self.last_receipt = self.last_receipt.max(Some(received));
+    }
+
+    /// The report, open dossiers judged at `as_of` (default: 23:59 on 31 December of the last
+    /// year with a receipt).
+    pub fn finish(mut self, as_of: Option<Timestamp>) -> Report {
+        let as_of = as_of.unwrap_or_else(|| {
+            let year = self.last_receipt.map_or(2025, |t| t.local_date().year());
+            Timestamp::from_local(
+                chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX),
+                23 * 60 + 59,
+            )
+        });
+        for o in &self.open {
+            if o.due.is_some_and(|d| d < as_of) {
+                self.totals.open_overdue += 1;
+                for (map, key) in [
+                    (&mut self.months, &o.month),
+                    (&mut self.agencies, &o.agency),
+                    (&mut self.sectors, &o.sector),
+                    (&mut self.procs, &o.procedure),
+                ] {
+                    if let Some(r) = map.get_mut(key) {
+                        r.open_overdue += 1;
+                    }
+                }
+            }
+        }
+        for (agency, step, due) in &self.open_steps {
+            if due.is_some_and(|d| d < as_of) {
+                if let Some(r) = self.steps.get_mut(&(agency.clone(), step.clone())) {
+                    r.open_overdue += 1;
+                }
+                if let Some(r) = self.step_agencies.get_mut(agency) {
+                    r.open_overdue += 1;
+                }
+            }
+        }
+        let mut by_step_agency: Vec<StepRow> = self.step_agencies.into_values().map(StepRow::finish).collect();
+        by_step_agency
+            .sort_by(|a, b| b.late.cmp(&a.late).then(b.started.cmp(&a.started)).then(a.agency.cmp(&b.agency)));
+        let by_step: Vec<StepRow> = self.steps.into_values().map(StepRow::finish).collect();
+        let mut backlog = Vec::new();
+        if let Some(&first) = self.delta.keys().next() {
+            let mut open = 0i64;
+            for day in first..=as_of.local_day() {
+                open += self.delta.get(&day).copied().unwrap_or(0);
+                backlog.push((motcua_calendar::date_from_day_number(day).to_string(), open.max(0) as u64));
+            }
+        }
+        let day = 480.0;
+        let totals = self.totals.finish(day);
+        let scorecard = Scorecard::of(&totals.measures());
+        Report {
+            as_of,
+            totals,
+            by_month: self.months.into_values().map(|r| r.finish(day)).collect(),
+            by_agency: self.agencies.into_values().map(|r| r.finish(day)).collect(),
+            by_sector: self.sectors.into_values().map(|r| r.finish(day)).collect(),
+            by_procedure: self.procs.into_values().map(|r| r.finish(day)).collect(),
+            by_step,
+            by_step_agency,
+            scorecard,
+            backlog,
+        }
+    }
+}
+
 impl Report {
     /// Builds the report from projection rows. `procedures` maps codes to (name, sector);
     /// `calendar` measures resolution time in working days (dossiers outside its years are left
-    /// out of that average).
+    /// out of that average). For rows read one at a time (a national year does not fit in
+    /// memory as a list), use [`ReportBuilder`].
     pub fn build(
         summaries: &[DossierSummary],
         procedures: &HashMap<ProcedureCode, (String, String)>,
         calendar: &WorkCalendar,
         as_of: Timestamp,
     ) -> Report {
-        let mut totals = Row::new("all", "");
-        let mut months: BTreeMap<String, Row> = BTreeMap::new();
-        let mut agencies: BTreeMap<String, Row> = BTreeMap::new();
-        let mut sectors: BTreeMap<String, Row> = BTreeMap::new();
-        let mut procs: BTreeMap<String, Row> = BTreeMap::new();
+        let mut builder = ReportBuilder::with_calendar(procedures, calendar);
         for s in summaries {
-            let Some(received) = s.received_at else { continue };
-            let resolution = match (s.outcome, s.finished_at) {
-                (Some(_), Some(f)) => calendar.working_minutes_between(received, f).ok(),
-                _ => None,
-            };
-            let (name, sector) = s
-                .procedure
-                .as_ref()
-                .and_then(|p| procedures.get(p))
-                .map_or(("", UNKNOWN_SECTOR), |(n, sec)| (n.as_str(), sec.as_str()));
-            let month = received.local_string()[..7].to_string();
-            totals.add(s, as_of, resolution);
-            months.entry(month.clone()).or_insert_with(|| Row::new(&month, "")).add(s, as_of, resolution);
-            let agency = s.dossier.agency().to_string();
-            agencies.entry(agency.clone()).or_insert_with(|| Row::new(&agency, "")).add(s, as_of, resolution);
-            sectors.entry(sector.to_string()).or_insert_with(|| Row::new(sector, "")).add(s, as_of, resolution);
-            let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
-            procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, as_of, resolution);
+            builder.add(s);
         }
-        // Steps: who held the dossier and whether they finished their part in time.
-        let mut steps: BTreeMap<(String, String), StepRow> = BTreeMap::new();
-        let mut step_agencies: BTreeMap<String, StepRow> = BTreeMap::new();
-        for s in summaries {
-            for st in s.steps.iter().flatten() {
-                let key = (st.agency.to_string(), st.step.to_string());
-                steps
-                    .entry(key)
-                    .or_insert_with(|| StepRow {
-                        agency: st.agency.to_string(),
-                        step: st.step.to_string(),
-                        ..StepRow::default()
-                    })
-                    .add(st, as_of);
-                step_agencies
-                    .entry(st.agency.to_string())
-                    .or_insert_with(|| StepRow {
-                        agency: st.agency.to_string(),
-                        step: "*".into(),
-                        ..StepRow::default()
-                    })
-                    .add(st, as_of);
-            }
-        }
-        let mut by_step_agency: Vec<StepRow> = step_agencies.into_values().map(StepRow::finish).collect();
-        by_step_agency
-            .sort_by(|a, b| b.late.cmp(&a.late).then(b.started.cmp(&a.started)).then(a.agency.cmp(&b.agency)));
-        let by_step: Vec<StepRow> = steps.into_values().map(StepRow::finish).collect();
-        // Backlog: +1 on the day of receipt, −1 on the day of the first terminal status.
-        let mut delta: BTreeMap<i64, i64> = BTreeMap::new();
-        for s in summaries {
-            let Some(received) = s.received_at else { continue };
-            *delta.entry(received.local_day()).or_default() += 1;
-            if let Some(f) = s.finished_at {
-                *delta.entry(f.local_day()).or_default() -= 1;
-            }
-        }
-        let mut backlog = Vec::new();
-        if let Some(&first) = delta.keys().next() {
-            let mut open = 0i64;
-            for day in first..=as_of.local_day() {
-                open += delta.get(&day).copied().unwrap_or(0);
-                backlog.push((motcua_calendar::date_from_day_number(day).to_string(), open.max(0) as u64));
-            }
-        }
-        let day = 480.0;
-        let totals = totals.finish(day);
-        let scorecard = Scorecard::of(&totals.measures());
-        Report {
-            as_of,
-            totals,
-            by_month: months.into_values().map(|r| r.finish(day)).collect(),
-            by_agency: agencies.into_values().map(|r| r.finish(day)).collect(),
-            by_sector: sectors.into_values().map(|r| r.finish(day)).collect(),
-            by_procedure: procs.into_values().map(|r| r.finish(day)).collect(),
-            by_step,
-            by_step_agency,
-            scorecard,
-            backlog,
-        }
+        builder.finish(Some(as_of))
     }
 
     /// Adds indicator 3.2 (share of online services with at least one online dossier): the

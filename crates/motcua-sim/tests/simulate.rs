@@ -155,6 +155,13 @@ fn agencies_finish_their_steps_in_time_unless_the_dossier_is_late() {
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
     let as_of = motcua_calendar::Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2023, 12, 31).unwrap(), 1439);
     let report = motcua_report::Report::build(&summaries, &std::collections::HashMap::new(), &calendar, as_of);
+    // Row by row, with a calendar of its own, the builder gives the same report.
+    let procedures = std::collections::HashMap::new();
+    let mut builder = motcua_report::ReportBuilder::new(&procedures);
+    for s in &summaries {
+        builder.add(s);
+    }
+    assert_eq!(builder.finish(None), report);
     let started: u64 = report.by_step.iter().map(|r| r.started).sum();
     let by_agency: u64 = report.by_step_agency.iter().map(|r| r.started).sum();
     assert_eq!((started, by_agency), (steps as u64, steps as u64));

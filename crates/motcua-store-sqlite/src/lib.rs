@@ -293,6 +293,16 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
+        let mut rows = stmt.query([]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            f(decode("summary", r.get_ref(0).map_err(backend)?)?);
+        }
+        Ok(())
+    }
+
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn
