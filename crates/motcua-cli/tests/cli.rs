@@ -506,6 +506,19 @@ fn simulate_rejects_a_bad_profile_naming_the_field() {
     );
 }
 
+/// Runs `motcua args` from the repository root with its standard output closed at once.
+fn with_stdout_closed(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
 /// A reader that goes away (`motcua … | head -1`) ends the command quietly: no panic, exit 0.
 #[test]
 fn a_closed_stdout_is_not_a_crash() {
@@ -517,24 +530,9 @@ fn a_closed_stdout_is_not_a_crash() {
         rows.push_str("2025-03-03T09:00,3 working days\n");
     }
     std::fs::write(&csv, rows).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(["check", "seeds"])
-        .current_dir(env!("CARGO_MANIFEST_DIR").to_owned() + "/../..")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdout_closed(&["check", "seeds"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .args(["due", "--batch", csv.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let out = with_stdout_closed(&["due", "--batch", csv.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -142,11 +142,12 @@ fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
 /// The sync message for event `seq`, which moved `after` to a new national status.
 fn sync_message(dossier: &DossierCode, text: &str, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
     let national = after.status?.national();
-    // `<code>#<seq>`, built without the formatting machinery (one allocation).
+    // `<code>#<seq>` from the code's text formatted once per cached dossier (one allocation).
     let mut id = String::with_capacity(text.len() + 21);
     id.push_str(text);
     id.push('#');
-    push_decimal(&mut id, seq);
+    // Writing into a String cannot fail.
+    let _ = std::fmt::Write::write_fmt(&mut id, format_args!("{seq}"));
     Some(SyncMessage {
         id,
         dossier: dossier.clone(),
@@ -159,23 +160,6 @@ fn sync_message(dossier: &DossierCode, text: &str, seq: u64, after: &Dossier, at
         agency: dossier.agency().clone(),
         at,
     })
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
 }
 
 impl<S: Store> Engine<S> {
@@ -539,18 +523,4 @@ struct Planned {
     terminal: bool,
     /// The dossier's version right after this command.
     version: u64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::push_decimal;
-
-    #[test]
-    fn decimals_are_written_like_display() {
-        for n in [0u64, 7, 10, 99, 100, 12_345, u64::MAX] {
-            let mut s = String::from("#");
-            push_decimal(&mut s, n);
-            assert_eq!(s, format!("#{n}"));
-        }
-    }
 }

@@ -103,12 +103,11 @@ impl Sealer {
     /// Seals `event` as number `seq` of `dossier` (whose text is `text`) after `prev`, under
     /// the current [`EVENT_SCHEMA`].
     pub fn seal(&mut self, dossier: &DossierCode, text: &str, seq: u64, event: Event, prev: Hash) -> StoredEvent {
-        self.scratch.clear();
-        // Encoding our own types into a Vec cannot fail; an empty payload would still seal
-        // (and `verify` would then report the mismatch), never panic.
-        let _ = canonical_bytes(&event, EVENT_SCHEMA, &mut self.scratch);
-        let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &self.scratch);
-        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let sealed = self.seal_into(dossier, text, seq, event, prev, &mut scratch);
+        self.scratch = scratch;
+        sealed
     }
 
     /// [`Sealer::seal`], also appending the sealed bytes to `out` behind their length (`u32`
@@ -124,6 +123,8 @@ impl Sealer {
     ) -> StoredEvent {
         let at = out.len();
         out.extend_from_slice(&[0; 4]);
+        // Encoding our own types into a Vec cannot fail; an empty payload would still seal
+        // (and `verify` would then report the mismatch), never panic.
         let _ = canonical_bytes(&event, EVENT_SCHEMA, out);
         let len = out.len() - at - 4;
         out[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());

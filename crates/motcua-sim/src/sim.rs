@@ -258,7 +258,11 @@ fn year_end_instant(year: i32) -> Timestamp {
 /// twice as busy (people settle papers before the holiday).
 fn arrival_days(calendar: &WorkCalendar, year: i32) -> Result<ArrivalDays, SimError> {
     let tet = motcua_calendar::lunar::tet(year)?;
-    let mut days = ArrivalDays::default();
+    let mut days = ArrivalDays {
+        direct_hours: hours(&DIRECT_HOURS),
+        online_hours: hours(&ONLINE_HOURS),
+        ..ArrivalDays::default()
+    };
     for day in calendar.year_days(year)? {
         let before_tet = (tet - day.date).num_days();
         let season = if (1..=28).contains(&before_tet) { 2 } else { 1 };
@@ -303,6 +307,8 @@ impl<T: Copy> Weighted<T> {
 struct ArrivalDays {
     direct: Weighted<chrono::NaiveDate>,
     online: Weighted<chrono::NaiveDate>,
+    direct_hours: Weighted<(u16, u16)>,
+    online_hours: Weighted<(u16, u16)>,
 }
 
 /// When in the day dossiers arrive (local minutes, from–to, weight). At the counter: office
@@ -312,16 +318,21 @@ const DIRECT_HOURS: [(u16, u16, u32); 5] = [(420, 480, 2), (480, 630, 6), (630, 
 const ONLINE_HOURS: [(u16, u16, u32); 6] =
     [(0, 360, 1), (360, 420, 1), (420, 690, 8), (690, 810, 3), (810, 1020, 7), (1020, 1440, 5)];
 
-fn minute_of_day(rng: &mut Rng, shape: &[(u16, u16, u32)]) -> u16 {
-    let total: u64 = shape.iter().map(|&(_, _, w)| u64::from(w)).sum();
-    let mut x = rng.below(total);
-    for &(from, to, w) in shape {
-        if x < u64::from(w) {
-            return from + rng.below(u64::from(to - from)) as u16;
-        }
-        x -= u64::from(w);
+/// The shape as weighted (from, to) ranges of minutes.
+fn hours(shape: &[(u16, u16, u32)]) -> Weighted<(u16, u16)> {
+    let mut w = Weighted::default();
+    for &(from, to, weight) in shape {
+        w.push((from, to), weight);
     }
-    shape.first().map_or(480, |s| s.0)
+    w
+}
+
+/// A minute of the day: a range by weight, then a minute in it.
+fn minute_of_day(rng: &mut Rng, hours: &Weighted<(u16, u16)>) -> u16 {
+    match hours.pick(rng) {
+        Some((from, to)) => from + rng.below(u64::from(to - from)) as u16,
+        None => 480,
+    }
 }
 
 /// Runs a year: plans it from `profile` with `seed` and drives it through `engine`, `batch`
@@ -371,8 +382,8 @@ pub fn simulate_with_progress<S: Store>(
     let mut arrivals: Vec<(Timestamp, bool)> = online
         .iter()
         .map(|&is_online| {
-            let (pool, hours): (_, &[(u16, u16, u32)]) =
-                if is_online { (&days.online, &ONLINE_HOURS) } else { (&days.direct, &DIRECT_HOURS) };
+            let (pool, hours) =
+                if is_online { (&days.online, &days.online_hours) } else { (&days.direct, &days.direct_hours) };
             let date =
                 pool.pick(&mut rng).unwrap_or_else(|| chrono::NaiveDate::from_yo_opt(year, 2).unwrap_or_default());
             (Timestamp::from_local(date, minute_of_day(&mut rng, hours)), is_online)
