@@ -126,6 +126,31 @@ pub struct Engine<S: Store> {
     counters: Counters,
     deadlines: Deadlines,
     sealer: Sealer,
+    /// `handle_batch`'s buffers, kept between calls: allocating them per batch made the
+    /// allocator hand fresh (zero-filled) pages to every write.
+    scratch: Scratch,
+}
+
+/// Buffers a group commit fills and empties; kept empty between calls.
+#[derive(Default)]
+struct Scratch {
+    batch: AppendBatch,
+    plans: Vec<(usize, Planned)>,
+    keyed: Vec<DossierCode>,
+    stream_index: FxHashMap<DossierCode, usize>,
+    touched: Vec<DossierCode>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.batch.streams.clear();
+        self.batch.idempotency.clear();
+        self.batch.outbox.clear();
+        self.plans.clear();
+        self.keyed.clear();
+        self.stream_index.clear();
+        self.touched.clear();
+    }
 }
 
 #[derive(Serialize)]
@@ -176,6 +201,7 @@ impl<S: Store> Engine<S> {
             counters: Counters::default(),
             deadlines: Deadlines::default(),
             sealer: Sealer::default(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -274,7 +300,7 @@ impl<S: Store> Engine<S> {
                 }
                 Err(e) => return Err(e),
             };
-            match self.store.append(batch) {
+            match self.store.append(&mut batch) {
                 Ok(()) => {
                     let terminal = planned.terminal;
                     let out = self.commit(req, planned, retries);
@@ -305,15 +331,9 @@ impl<S: Store> Engine<S> {
     /// one by one.
     pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
         let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
-        let mut batch = AppendBatch {
-            streams: Vec::with_capacity(reqs.len()),
-            idempotency: Vec::new(),
-            outbox: Vec::with_capacity(reqs.len()),
-        };
-        let mut plans: Vec<(usize, Planned)> = Vec::with_capacity(reqs.len());
-        let mut keyed: Vec<DossierCode> = Vec::new();
-        let mut stream_index: FxHashMap<DossierCode, usize> =
-            FxHashMap::with_capacity_and_hasher(reqs.len(), Default::default());
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let Scratch { batch, plans, keyed, stream_index, touched } = &mut scratch;
         for (i, req) in reqs.iter().enumerate() {
             if req.idempotency_key.is_some() {
                 // Keys need a store lookup per request; handle those alone (keeping the dossier
@@ -324,7 +344,7 @@ impl<S: Store> Engine<S> {
             }
             // Into the group: one StreamAppend per dossier. `plan` advances the cached state,
             // so the next command of the batch sees it.
-            match self.plan(req, true, &mut batch, Some(&mut stream_index)) {
+            match self.plan(req, true, batch, Some(stream_index)) {
                 Ok(planned) => {
                     plans.push((i, planned));
                     results.push(None);
@@ -333,28 +353,30 @@ impl<S: Store> Engine<S> {
             }
         }
         // Forget the cached advances if the batch fails; drop terminal dossiers if it lands.
-        let touched: Vec<DossierCode> = batch.streams.iter().map(|s| s.dossier.clone()).collect();
+        touched.extend(batch.streams.iter().map(|s| s.dossier.clone()));
         match self.store.append(batch) {
             Ok(()) => {
-                for (i, planned) in plans {
+                for (i, planned) in plans.drain(..) {
                     let req = &reqs[i];
                     results[i] = Some(Ok(self.commit(req, planned, 0)));
                 }
-                for code in touched.iter().chain(&keyed) {
+                for code in touched.iter().chain(keyed.iter()) {
                     self.evict_if_terminal(code);
                 }
             }
             Err(_) => {
                 // Forget the cached advances (they reload from the store), then redo each
                 // command alone.
-                for code in &touched {
+                for code in touched.iter() {
                     self.hot.remove(code);
                 }
-                for (i, _) in plans {
+                for (i, _) in plans.drain(..) {
                     results[i] = Some(self.handle(&reqs[i]));
                 }
             }
         }
+        scratch.clear();
+        self.scratch = scratch;
         results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(StoreError::Backend("unreachable".into()).into())))

@@ -19,6 +19,7 @@ mod engine;
 mod memlog;
 mod outbox;
 mod projection;
+mod seg;
 mod store;
 mod verify;
 

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Parties;
 use crate::memlog::{Chain, Log};
+use crate::seg::Segmented;
 
 /// Version of the stored event envelope. A change of meaning is a new event variant or a new
 /// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 (written
@@ -460,9 +461,12 @@ impl StoreError {
 pub trait Store: Send + Sync {
     /// A dossier's stream (`None` if it has no events).
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError>;
-    /// Appends atomically, checking each stream's expected version. Takes the batch by value
-    /// so a store can move the events in rather than copy them.
-    fn append(&self, batch: AppendBatch) -> Result<(), StoreError>;
+    /// Appends atomically, checking each stream's expected version. On success the store may
+    /// have moved the batch's contents out (the memory store keeps summaries and messages
+    /// without copying them), so the caller clears the batch before filling it again; its
+    /// buffers are then reused rather than allocated (and faulted in) for every write. On
+    /// failure the batch is as it was given.
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError>;
     /// The record of an idempotency key.
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Every dossier with events, in code order.
@@ -497,19 +501,18 @@ struct Entry {
 struct Inner {
     /// Dossier code → position in `entries`.
     index: FxHashMap<DossierCode, u32>,
-    entries: Vec<Entry>,
+    entries: Segmented<Entry>,
     log: Log,
     idempotency: FxHashMap<String, IdempotencyRecord>,
     outbox: MemoryOutbox,
 }
 
-/// The memory store's outbox: messages in the order written (`None` once delivered), the
-/// first `base` of them already dropped. Delivered messages at the front are dropped as they
-/// accumulate, so a store whose portal keeps up holds only the pending tail.
+/// The memory store's outbox: messages in the order written (`None` once delivered), stored
+/// in chunks, the delivered ones at the front dropped as they accumulate, so a store whose
+/// portal keeps up holds only the pending tail.
 #[derive(Default)]
 struct MemoryOutbox {
-    slots: std::collections::VecDeque<Option<OutboxEntry>>,
-    base: usize,
+    slots: Segmented<Option<OutboxEntry>>,
     /// Message id → absolute position, for the messages written before `indexed`: the
     /// delivery side indexes what it needs when it reports, so appends stay a push.
     index: FxHashMap<String, usize>,
@@ -519,7 +522,7 @@ struct MemoryOutbox {
 
 impl MemoryOutbox {
     fn push(&mut self, entry: OutboxEntry) {
-        self.slots.push_back(Some(entry));
+        self.slots.push(Some(entry));
         self.pending += 1;
     }
 
@@ -528,9 +531,9 @@ impl MemoryOutbox {
     }
 
     fn update(&mut self, updates: &[OutboxUpdate]) {
-        let end = self.base + self.slots.len();
-        for pos in self.indexed.max(self.base)..end {
-            if let Some(Some(e)) = self.slots.get(pos - self.base) {
+        let end = self.slots.end();
+        for pos in self.indexed.max(self.slots.start())..end {
+            if let Some(Some(e)) = self.slots.get(pos) {
                 self.index.insert(e.message.id.clone(), pos);
             }
         }
@@ -540,7 +543,7 @@ impl MemoryOutbox {
                 OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
             };
             let Some(&pos) = self.index.get(id) else { continue };
-            let Some(slot) = pos.checked_sub(self.base).and_then(|i| self.slots.get_mut(i)) else { continue };
+            let Some(slot) = self.slots.get_mut(pos) else { continue };
             match u {
                 OutboxUpdate::Delivered { .. } => {
                     if slot.take().is_some() {
@@ -558,7 +561,6 @@ impl MemoryOutbox {
         }
         while self.slots.front().is_some_and(Option::is_none) {
             self.slots.pop_front();
-            self.base += 1;
         }
     }
 }
@@ -614,7 +616,7 @@ impl Store for MemoryStore {
         }))
     }
 
-    fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
         let inner = &mut *inner;
         // Check and encode everything before writing anything: the batch is atomic.
@@ -636,29 +638,29 @@ impl Store for MemoryStore {
         if inner.entries.len() + new > u32::MAX as usize {
             return Err(StoreError::Backend("the memory store is full (2^32 dossiers)".into()));
         }
-        for (k, s) in batch.streams.into_iter().enumerate() {
+        for (k, s) in batch.streams.iter_mut().enumerate() {
             let Some(&(slot, prepared)) = inner.log.streams.get(k) else { continue };
             let i = match slot {
                 Some(i) => i as usize,
                 None => {
                     let i = inner.entries.len();
                     // Checked above: every new dossier gets a slot below 2^32.
-                    inner.index.insert(s.dossier, i as u32);
+                    inner.index.insert(s.dossier.clone(), i as u32);
                     inner.entries.push(Entry { chain: Chain::default(), parties: Parties::default(), summary: None });
                     i
                 }
             };
             let Some(entry) = inner.entries.get_mut(i) else { continue };
             inner.log.commit(&mut entry.chain, prepared);
-            if let Some(p) = s.parties {
+            if let Some(p) = s.parties.take() {
                 entry.parties = p;
             }
-            entry.summary = Some(s.summary);
+            entry.summary = Some(std::mem::replace(&mut s.summary, DossierSummary::empty(&s.dossier)));
         }
-        for r in batch.idempotency {
+        for r in batch.idempotency.drain(..) {
             inner.idempotency.insert(r.key.clone(), r);
         }
-        for m in batch.outbox {
+        for m in batch.outbox.drain(..) {
             inner.outbox.push(OutboxEntry { next_attempt: m.at, message: m, attempts: 0 });
         }
         Ok(())
@@ -699,7 +701,7 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         (**self).load(dossier)
     }
-    fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
         (**self).append(batch)
     }
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
@@ -773,7 +775,7 @@ mod tests {
         assert_eq!(outbox.due(late, 10).iter().map(|e| e.message.seq).collect::<Vec<_>>(), vec![3]);
         // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
         outbox.update(&[OutboxUpdate::Delivered { id: id(1) }, OutboxUpdate::Delivered { id: id(2) }]);
-        assert_eq!((outbox.pending, outbox.slots.len(), outbox.base), (1, 1, 2));
+        assert_eq!((outbox.pending, outbox.slots.len(), outbox.slots.start()), (1, 1, 2));
         outbox.push(message(4));
         outbox.update(&[OutboxUpdate::Delivered { id: id(3) }, OutboxUpdate::Delivered { id: id(4) }]);
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));

@@ -168,7 +168,7 @@ impl Store for SqliteStore {
         Ok(Some(Stream { events, parties, summary: Some(summary) }))
     }
 
-    fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         {
