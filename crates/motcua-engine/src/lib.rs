@@ -49,8 +49,7 @@ pub fn rebuild_projections<S: Store + ?Sized>(
     let shared: HashMap<&ProcedureCode, std::sync::Arc<str>> =
         sectors.iter().map(|(p, s)| (p, std::sync::Arc::from(s.as_str()))).collect();
     let none: std::sync::Arc<str> = std::sync::Arc::from("");
-    for code in store.dossiers()? {
-        let Some(stream) = store.load(&code)? else { continue };
+    store.for_each_stream(&mut |code, stream| {
         let mut state = Dossier::new();
         for e in &stream.events {
             apply(&mut state, &e.event);
@@ -58,6 +57,7 @@ pub fn rebuild_projections<S: Store + ?Sized>(
             counters.record(&code, sector, &e.event, &state);
         }
         deadlines.track(&code, &state);
-    }
+        std::ops::ControlFlow::Continue(())
+    })?;
     Ok((counters, deadlines))
 }

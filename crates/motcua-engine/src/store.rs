@@ -473,6 +473,21 @@ pub trait Store: Send + Sync {
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError>;
     /// Every dossier's projection row (the input of reports), in code order.
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError>;
+    /// Calls `f` with every dossier's stream, one at a time, until `f` breaks; a store reads
+    /// them in its own order. `verify` walks the log this way, so a store can stream it without
+    /// holding every dossier code (the default lists the codes, then loads each).
+    fn for_each_stream(
+        &self,
+        f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        for code in self.dossiers()? {
+            let Some(stream) = self.load(&code)? else { continue };
+            if f(code, stream).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
     /// Calls `f` with every dossier's projection row, in no particular order, without holding
     /// them all (a report over a national year). The default goes through [`Store::summaries`].
     fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
@@ -715,6 +730,12 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
         (**self).for_each_summary(f)
+    }
+    fn for_each_stream(
+        &self,
+        f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        (**self).for_each_stream(f)
     }
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         (**self).outbox_due(now, limit)

@@ -1,8 +1,10 @@
 //! Audit: walk every dossier's chain and check every projection against a replay of the log.
 
+use std::ops::ControlFlow;
+
 use motcua_core::{apply, Dossier, DossierCode};
 
-use crate::store::{hex, DossierSummary, Sealer, Store, StoreError, GENESIS};
+use crate::store::{hex, DossierSummary, Sealer, Store, StoreError, Stream, GENESIS};
 
 /// The first fault found.
 #[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
@@ -38,58 +40,62 @@ pub enum VerifyError {
 
 /// Walks every chain (contiguous numbering, each event's `prev` is its predecessor's hash, each
 /// hash recomputes) and every dossier projection (equal to the replayed state), and reports the
-/// first broken link.
+/// first broken link, in the order the store reads its dossiers ([`Store::for_each_stream`]:
+/// one dossier in memory at a time).
 pub fn verify<S: Store + ?Sized>(store: &S) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
     let mut sealer = Sealer::default();
-    for code in store.dossiers()? {
-        let text = code.to_string();
-        let Some(stream) = store.load(&code)? else { continue };
-        let fault = |seq: u64, fault: String| VerifyError::Fault(Fault { dossier: code.clone(), seq, fault });
-        let mut prev = GENESIS;
-        let mut state = Dossier::new();
-        for (i, e) in stream.events.iter().enumerate() {
-            let seq = i as u64 + 1;
-            if e.seq != seq {
-                return Err(fault(seq, format!("numbered {}, expected {seq}", e.seq)));
-            }
-            if e.dossier != code {
-                return Err(fault(seq, format!("belongs to {}", e.dossier)));
-            }
-            if e.prev != prev {
-                return Err(fault(
-                    seq,
-                    format!("links to {}, but the previous event's hash is {}", hex(&e.prev), hex(&prev)),
-                ));
-            }
-            let Some(h) = sealer.rehash(e, &text) else {
-                return Err(fault(seq, format!("unknown envelope schema {}", e.schema)));
-            };
-            if h != e.hash {
-                return Err(fault(
-                    seq,
-                    format!("content does not match its hash {} (recomputed {})", hex(&e.hash), hex(&h)),
-                ));
-            }
-            if state.last_at.is_some_and(|last| e.event.at() < last) {
-                return Err(fault(seq, "time goes back".into()));
-            }
-            apply(&mut state, &e.event);
-            prev = e.hash;
-            report.events += 1;
+    let mut found: Option<Fault> = None;
+    store.for_each_stream(&mut |code, stream| match check(&code, &stream, &mut sealer) {
+        Ok(events) => {
+            report.dossiers += 1;
+            report.events += events;
+            ControlFlow::Continue(())
         }
-        let expected = DossierSummary::of(&code, &state, prev);
-        match &stream.summary {
-            Some(s) if s.matches(&expected) => {}
-            Some(s) => {
-                return Err(fault(
-                    0,
-                    format!("projection differs from the replayed log: stored {s:?}, replayed {expected:?}"),
-                ))
-            }
-            None => return Err(fault(0, "projection missing".into())),
+        Err((seq, fault)) => {
+            found = Some(Fault { dossier: code, seq, fault });
+            ControlFlow::Break(())
         }
-        report.dossiers += 1;
+    })?;
+    match found {
+        Some(fault) => Err(VerifyError::Fault(fault)),
+        None => Ok(report),
     }
-    Ok(report)
+}
+
+/// Checks one dossier's chain and projection: the number of events, or the first fault (its
+/// event number, 0 for the projection, and what is wrong).
+fn check(code: &DossierCode, stream: &Stream, sealer: &mut Sealer) -> Result<u64, (u64, String)> {
+    let text = code.to_string();
+    let mut prev = GENESIS;
+    let mut state = Dossier::new();
+    for (i, e) in stream.events.iter().enumerate() {
+        let seq = i as u64 + 1;
+        if e.seq != seq {
+            return Err((seq, format!("numbered {}, expected {seq}", e.seq)));
+        }
+        if e.dossier != *code {
+            return Err((seq, format!("belongs to {}", e.dossier)));
+        }
+        if e.prev != prev {
+            return Err((seq, format!("links to {}, but the previous event's hash is {}", hex(&e.prev), hex(&prev))));
+        }
+        let Some(h) = sealer.rehash(e, &text) else {
+            return Err((seq, format!("unknown envelope schema {}", e.schema)));
+        };
+        if h != e.hash {
+            return Err((seq, format!("content does not match its hash {} (recomputed {})", hex(&e.hash), hex(&h))));
+        }
+        if state.last_at.is_some_and(|last| e.event.at() < last) {
+            return Err((seq, "time goes back".into()));
+        }
+        apply(&mut state, &e.event);
+        prev = e.hash;
+    }
+    let expected = DossierSummary::of(code, &state, prev);
+    match &stream.summary {
+        Some(s) if s.matches(&expected) => Ok(stream.events.len() as u64),
+        Some(s) => Err((0, format!("projection differs from the replayed log: stored {s:?}, replayed {expected:?}"))),
+        None => Err((0, "projection missing".into())),
+    }
 }

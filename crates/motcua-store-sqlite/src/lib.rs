@@ -120,6 +120,30 @@ fn split_message_id(id: &str) -> Option<(&str, i64)> {
     Some((code, seq.parse().ok()?))
 }
 
+/// The event in columns `at..at + 4` of `r` (seq, schema, payload, hash) of `dossier`, whose
+/// previous event is `before`.
+fn event_at(
+    dossier: &DossierCode,
+    r: &rusqlite::Row<'_>,
+    at: usize,
+    before: Option<&StoredEvent>,
+) -> Result<StoredEvent, StoreError> {
+    let seq: i64 = r.get(at).map_err(backend)?;
+    let schema: i64 = r.get(at + 1).map_err(backend)?;
+    let hash: Vec<u8> = r.get(at + 3).map_err(backend)?;
+    // Schema 1 kept JSON text, schema 2 the canonical bytes; either reads as bytes.
+    let payload = match r.get_ref(at + 2).map_err(backend)? {
+        ValueRef::Text(b) | ValueRef::Blob(b) => b,
+        _ => return Err(backend(format!("{dossier} event {seq}: payload is neither bytes nor text"))),
+    };
+    let schema = u16::try_from(schema).map_err(|_| backend(format!("{dossier} event {seq}: bad schema")))?;
+    let event: Event = motcua_engine::decode_event(payload, schema)?;
+    // The link is the previous row's hash (each hash covers its link, so an edit of either
+    // shows in verify).
+    let prev = before.map_or(GENESIS, |e| e.hash);
+    Ok(StoredEvent { dossier: dossier.clone(), seq: seq as u64, schema, event, prev, hash: to_hash(hash)? })
+}
+
 impl Store for SqliteStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         let conn = self.conn()?;
@@ -143,27 +167,8 @@ impl Store for SqliteStore {
         let mut rows = stmt.query([id]).map_err(backend)?;
         let mut events: Vec<StoredEvent> = Vec::new();
         while let Some(r) = rows.next().map_err(backend)? {
-            let seq: i64 = r.get(0).map_err(backend)?;
-            let schema: i64 = r.get(1).map_err(backend)?;
-            let hash: Vec<u8> = r.get(3).map_err(backend)?;
-            // Schema 1 kept JSON text, schema 2 the canonical bytes; either reads as bytes.
-            let payload = match r.get_ref(2).map_err(backend)? {
-                ValueRef::Text(b) | ValueRef::Blob(b) => b,
-                _ => return Err(backend(format!("{dossier} event {seq}: payload is neither bytes nor text"))),
-            };
-            let schema = u16::try_from(schema).map_err(|_| backend(format!("{dossier} event {seq}: bad schema")))?;
-            let event: Event = motcua_engine::decode_event(payload, schema)?;
-            // The link is the previous row's hash (each hash covers its link, so an edit of
-            // either shows in verify).
-            let prev = events.last().map_or(GENESIS, |e| e.hash);
-            events.push(StoredEvent {
-                dossier: dossier.clone(),
-                seq: seq as u64,
-                schema,
-                event,
-                prev,
-                hash: to_hash(hash)?,
-            });
+            let event = event_at(dossier, r, 0, events.last())?;
+            events.push(event);
         }
         Ok(Some(Stream { events, parties, summary: Some(summary) }))
     }
@@ -299,6 +304,53 @@ impl Store for SqliteStore {
         let mut rows = stmt.query([]).map_err(backend)?;
         while let Some(r) = rows.next().map_err(backend)? {
             f(decode("summary", r.get_ref(0).map_err(backend)?)?);
+        }
+        Ok(())
+    }
+
+    fn for_each_stream(
+        &self,
+        f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        // One pass: dossiers in row order, each joined with its events through the
+        // (dossier, seq) index; a dossier without events still comes (its projection is
+        // checked against an empty history).
+        let mut stmt = conn
+            .prepare(
+                "SELECT d.id, d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
+                 FROM dossiers d LEFT JOIN events e ON e.dossier = d.id ORDER BY d.id, e.seq",
+            )
+            .map_err(backend)?;
+        let mut rows = stmt.query([]).map_err(backend)?;
+        let mut current: Option<(i64, DossierCode, Stream)> = None;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let id: i64 = r.get(0).map_err(backend)?;
+            if current.as_ref().is_none_or(|(cur, _, _)| *cur != id) {
+                if let Some((_, code, stream)) = current.take() {
+                    if f(code, stream).is_break() {
+                        return Ok(());
+                    }
+                }
+                let text: String = r.get(1).map_err(backend)?;
+                let code: DossierCode =
+                    text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
+                let parties: String = r.get(2).map_err(backend)?;
+                let stream = Stream {
+                    events: Vec::new(),
+                    parties: parse("parties", &parties)?,
+                    summary: Some(decode("summary", r.get_ref(3).map_err(backend)?)?),
+                };
+                current = Some((id, code, stream));
+            }
+            let Some((_, code, stream)) = current.as_mut() else { continue };
+            if r.get_ref(4).map_err(backend)? != ValueRef::Null {
+                let event = event_at(code, r, 4, stream.events.last())?;
+                stream.events.push(event);
+            }
+        }
+        if let Some((_, code, stream)) = current {
+            let _ = f(code, stream);
         }
         Ok(())
     }

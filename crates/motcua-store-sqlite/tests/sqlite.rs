@@ -160,6 +160,62 @@ fn a_byte_edited_in_the_file_is_detected() {
 }
 
 #[test]
+fn streaming_the_log_reads_what_loading_each_dossier_reads() {
+    let path = temp("stream");
+    let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+    for n in 1..=4 {
+        e.handle(&req(n, receive(), "2025-03-03T09:00")).unwrap();
+    }
+    e.handle(&req(2, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, "2025-03-03T10:00")).unwrap();
+    let store = e.into_store();
+    let mut streamed = Vec::new();
+    store
+        .for_each_stream(&mut |code, stream| {
+            streamed.push((code, stream.events, stream.summary));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    streamed.sort_by(|a, b| a.0.cmp(&b.0));
+    let loaded: Vec<_> = store
+        .dossiers()
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let s = store.load(&c).unwrap().unwrap();
+            (c, s.events, s.summary)
+        })
+        .collect();
+    assert_eq!(streamed, loaded);
+    assert_eq!(streamed[1].1.len(), 2);
+    // Breaking stops the walk.
+    let mut seen = 0;
+    store
+        .for_each_stream(&mut |_, _| {
+            seen += 1;
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(seen, 1);
+}
+
+#[test]
+fn a_dossier_whose_events_were_deleted_fails_verify() {
+    let path = temp("deleted");
+    {
+        let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+        for n in 1..=3 {
+            e.handle(&req(n, receive(), "2025-03-03T09:00")).unwrap();
+        }
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM events WHERE dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0002')", []).unwrap();
+    drop(conn);
+    let err = verify(&SqliteStore::open(&path).unwrap()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("-0002 event 0: projection differs"), "{msg}");
+}
+
+#[test]
 fn kill_dash_9_mid_load_loses_no_acknowledged_event() {
     let path = temp("kill");
     let mut child = Process::new(env!("CARGO_BIN_EXE_motcua-sqlite-writer"))
