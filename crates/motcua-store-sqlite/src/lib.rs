@@ -30,13 +30,14 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
+    include_str!("../sql/0004_outbox_by_event.sql"),
 ];
 const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
 
@@ -192,9 +193,20 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let mut version_of = tx.prepare_cached("SELECT version FROM dossiers WHERE code = ?1").map_err(backend)?;
             let mut insert_event = tx
-                .prepare_cached("INSERT INTO events (dossier, seq, schema, payload, hash) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached(
+                    "INSERT INTO events (id, dossier, seq, schema, payload, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
                 .map_err(backend)?;
-            let mut ids: FxHashMap<&DossierCode, i64> =
+            // Event rowids are given here, in order from the table's end, so an outbox row can
+            // take its event's rowid without asking for it.
+            let mut next_event: i64 = tx
+                .prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM events")
+                .map_err(backend)?
+                .query_row([], |r| r.get(0))
+                .map_err(backend)?;
+            // Per dossier of the batch: its row id, the rowid its first new event took, its
+            // version before the batch and its new events.
+            let mut ids: FxHashMap<&DossierCode, (i64, i64, u64, usize)> =
                 FxHashMap::with_capacity_and_hasher(batch.streams.len(), Default::default());
             let mut payload = Vec::with_capacity(256);
             for s in &batch.streams {
@@ -218,6 +230,7 @@ impl Store for SqliteStore {
                         actual: actual as u64,
                     });
                 };
+                ids.insert(&s.dossier, (id, next_event, s.expected_version, s.events.len()));
                 // The bytes the engine sealed, when it kept them; else encoded here.
                 let mut sealed = motcua_engine::canonical_parts(&s.canonical, s.events.len());
                 for e in &s.events {
@@ -238,10 +251,10 @@ impl Store for SqliteStore {
                         ValueRef::Blob(bytes)
                     });
                     insert_event
-                        .execute(params![id, e.seq as i64, i64::from(e.schema), value, &e.hash[..]])
+                        .execute(params![next_event, id, e.seq as i64, i64::from(e.schema), value, &e.hash[..]])
                         .map_err(backend)?;
+                    next_event += 1;
                 }
-                ids.insert(&s.dossier, id);
             }
             let mut idem =
                 tx.prepare_cached("INSERT INTO idempotency (key, record) VALUES (?1, ?2)").map_err(backend)?;
@@ -250,14 +263,18 @@ impl Store for SqliteStore {
             }
             let mut outbox = tx
                 .prepare_cached(
-                    "INSERT INTO outbox (dossier, seq, at, next_attempt, message) VALUES (?1, ?2, ?3, ?3, ?4)",
+                    "INSERT INTO outbox (id, dossier, seq, at, next_attempt, message) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
                 )
                 .map_err(backend)?;
             for m in &batch.outbox {
-                let Some(&id) = ids.get(&m.dossier) else {
-                    return Err(backend(format!("outbox message {} for a dossier not in the batch", m.id)));
+                let event = ids.get(&m.dossier).and_then(|&(id, first, before, count)| {
+                    let k = m.seq.checked_sub(before + 1)?;
+                    ((k as usize) < count).then_some((id, first + k as i64))
+                });
+                let Some((dossier, event)) = event else {
+                    return Err(backend(format!("outbox message {} is for no event of the batch", m.id)));
                 };
-                outbox.execute(params![id, m.seq as i64, m.at.utc_minutes(), bin(m)?]).map_err(backend)?;
+                outbox.execute(params![event, dossier, m.seq as i64, m.at.utc_minutes(), bin(m)?]).map_err(backend)?;
             }
         }
         // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
@@ -359,8 +376,10 @@ impl Store for SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT message, attempts, next_attempt, seq FROM outbox WHERE delivered = 0 AND next_attempt <= ?1 \
-                 ORDER BY at, dossier, seq LIMIT ?2",
+                // In the order written (rowids follow the events); no index: the table holds
+                // only what is still to send.
+                "SELECT message, attempts, next_attempt, seq FROM outbox WHERE next_attempt <= ?1 \
+                 ORDER BY id LIMIT ?2",
             )
             .map_err(backend)?;
         let mut rows = stmt.query(params![now.utc_minutes(), limit as i64]).map_err(backend)?;
@@ -383,14 +402,14 @@ impl Store for SqliteStore {
         {
             let mut delivered = tx
                 .prepare_cached(
-                    "DELETE FROM outbox \
-                     WHERE dossier = (SELECT id FROM dossiers WHERE code = ?1) AND seq = ?2",
+                    "DELETE FROM outbox WHERE id = (SELECT e.id FROM events e \
+                     WHERE e.dossier = (SELECT id FROM dossiers WHERE code = ?1) AND e.seq = ?2)",
                 )
                 .map_err(backend)?;
             let mut retry = tx
                 .prepare_cached(
-                    "UPDATE outbox SET attempts = ?3, next_attempt = ?4 \
-                     WHERE dossier = (SELECT id FROM dossiers WHERE code = ?1) AND seq = ?2",
+                    "UPDATE outbox SET attempts = ?3, next_attempt = ?4 WHERE id = (SELECT e.id FROM events e \
+                     WHERE e.dossier = (SELECT id FROM dossiers WHERE code = ?1) AND e.seq = ?2)",
                 )
                 .map_err(backend)?;
             for u in updates {
@@ -413,8 +432,7 @@ impl Store for SqliteStore {
 
     fn outbox_pending(&self) -> Result<usize, StoreError> {
         let conn = self.conn()?;
-        let n: i64 =
-            conn.query_row("SELECT COUNT(*) FROM outbox WHERE delivered = 0", [], |r| r.get(0)).map_err(backend)?;
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).map_err(backend)?;
         Ok(n as usize)
     }
 }

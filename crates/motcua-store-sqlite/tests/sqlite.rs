@@ -77,6 +77,39 @@ fn events_survive_reopening_and_verify_passes() {
 }
 
 #[test]
+fn the_file_outbox_survives_a_portal_outage_in_the_order_written() {
+    let path = temp("outage");
+    let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
+    // Group commits: several dossiers and several events of one dossier per transaction.
+    let mut reqs: Vec<Request> = (1..=12).map(|n| req(n, receive(), "2025-03-03T09:00")).collect();
+    reqs.extend((1..=12).map(|n| req(n, Command::RequestSupplement { reason: "x".into() }, "2025-03-03T09:05")));
+    for r in e.handle_batch(&reqs) {
+        r.unwrap();
+    }
+    let store = e.into_store();
+    assert_eq!(store.outbox_pending().unwrap(), 24);
+    let first = store.outbox_due(t("2025-03-03T09:10"), 3).unwrap();
+    let order: Vec<&str> = first.iter().map(|m| m.message.id.as_str()).collect();
+    assert_eq!(order, ["H42.12-250303-0001#1", "H42.12-250303-0001#2", "H42.12-250303-0002#1"]);
+    let mut portal =
+        FakePortal { down_until: Some(t("2025-03-03T12:00")), lose_ack_every: Some(4), ..FakePortal::default() };
+    let mut now = t("2025-03-03T09:06");
+    let mut rounds = 0;
+    while store.outbox_pending().unwrap() > 0 {
+        let report = deliver(&store, &mut portal, now, 5).unwrap();
+        if now < t("2025-03-03T12:00") {
+            assert_eq!(report.delivered, 0);
+        }
+        now = now.plus_minutes(11);
+        rounds += 1;
+        assert!(rounds < 500, "delivery must finish");
+    }
+    assert_eq!(portal.received.len(), 24, "every message, once in the portal's view");
+    assert!(portal.deliveries > 24, "lost acknowledgements caused duplicates");
+    verify(&store).unwrap();
+}
+
+#[test]
 fn two_connections_race_on_one_file() {
     let path = temp("race");
     let mut a = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
