@@ -33,6 +33,25 @@ macro_rules! text_serde {
                 serializer.collect_str(self)
             }
         }
+        text_de!($t);
+    };
+}
+
+/// Serialized as the text they hold (no formatting, no allocation: serde's `collect_str` builds
+/// a `String` first).
+macro_rules! shared_text_serde {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+        text_de!($t);
+    };
+}
+
+macro_rules! text_de {
+    ($t:ty) => {
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(deserializer)?;
@@ -113,7 +132,7 @@ impl fmt::Display for AgencyCode {
         f.write_str(&self.0)
     }
 }
-text_serde!(AgencyCode);
+shared_text_serde!(AgencyCode);
 
 /// A procedure (TTHC) code: national `d.dddddd`, optionally localised
 /// `d.dddddd.000.00.00.Hxx`, or an online-service code (either, plus `.NN`).
@@ -184,7 +203,7 @@ impl fmt::Display for ProcedureCode {
         f.write_str(&self.0)
     }
 }
-text_serde!(ProcedureCode);
+shared_text_serde!(ProcedureCode);
 
 /// A dossier code (mã số hồ sơ): `<agency code>-YYMMDD-NNNN` (TT 01/2018/TT-VPCP Art. 19;
 /// sequence per agency per day, at least 4 digits). Parsing is lenient (DOMAIN.md §2.1): the code
@@ -283,16 +302,38 @@ impl FromStr for DossierCode {
     }
 }
 
-impl fmt::Display for DossierCode {
-    /// Written digit by digit: codes are formatted for every hash and outbox message.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A dossier code's text, written on the stack: agency (at most [`AGENCY_CODE_MAX_LEN`]), two
+/// dashes, date (at most 8 digits), sequence (at most 20 digits).
+struct CodeText {
+    buf: [u8; AGENCY_CODE_MAX_LEN + 30],
+    len: usize,
+}
+
+impl CodeText {
+    fn as_str(&self) -> &str {
+        // Only ASCII is ever written (agency codes are `[A-Z0-9.]`).
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl DossierCode {
+    /// The code's text, digit by digit: codes are formatted for every hash, stored row and
+    /// outbox message.
+    fn text(&self) -> CodeText {
         fn digits(buf: &mut [u8], mut v: u64) {
             for b in buf.iter_mut().rev() {
                 *b = b'0' + (v % 10) as u8;
                 v /= 10;
             }
         }
-        f.write_str(self.agency.as_str())?;
+        let mut out = CodeText { buf: [0; AGENCY_CODE_MAX_LEN + 30], len: 0 };
+        let put = |bytes: &[u8], out: &mut CodeText| {
+            let end = (out.len + bytes.len()).min(out.buf.len());
+            let n = end - out.len;
+            out.buf[out.len..end].copy_from_slice(&bytes[..n]);
+            out.len = end;
+        };
+        put(self.agency.as_str().as_bytes(), &mut out);
         let mut date = [0u8; 10];
         date[0] = b'-';
         let y = self.date.year().rem_euclid(10_000) as u64;
@@ -307,18 +348,29 @@ impl fmt::Display for DossierCode {
             7
         };
         date[len] = b'-';
-        f.write_str(std::str::from_utf8(&date[..=len]).map_err(|_| fmt::Error)?)?;
-        let width = usize::from(self.sequence_digits).clamp(1, 20);
+        put(&date[..=len], &mut out);
+        // As many digits as the code was written with, or as the number needs.
+        let needed = std::iter::successors(Some(self.sequence), |v| (*v >= 10).then_some(v / 10)).count();
+        let width = usize::from(self.sequence_digits).max(needed).clamp(1, 20);
         let mut seq = [0u8; 20];
         digits(&mut seq[..width], self.sequence);
-        let needed = std::iter::successors(Some(self.sequence), |v| (*v >= 10).then_some(v / 10)).count();
-        if needed > width {
-            return write!(f, "{}", self.sequence);
-        }
-        f.write_str(std::str::from_utf8(&seq[..width]).map_err(|_| fmt::Error)?)
+        put(&seq[..width], &mut out);
+        out
     }
 }
-text_serde!(DossierCode);
+
+impl fmt::Display for DossierCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text().as_str())
+    }
+}
+
+impl Serialize for DossierCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.text().as_str())
+    }
+}
+text_de!(DossierCode);
 
 /// Issues dossier codes: one sequence per agency per day (TT 01/2018/TT-VPCP Art. 19).
 #[derive(Clone, Debug, Default)]
@@ -516,6 +568,31 @@ text_serde!(Vnd);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A dossier code's text reads back as the same code, is the text it was read from, and
+        /// is what serde writes (as a plain string).
+        #[test]
+        fn dossier_code_text_round_trips(
+            agency in "[A-Z][0-9]{2}(\\.[0-9A-Z]{1,3}){0,8}",
+            year in 2000i32..2099,
+            day in 0u32..365,
+            long_date in any::<bool>(),
+            sequence in 0u64..1_000_000_000_000,
+            pad in 4usize..13,
+        ) {
+            let date = NaiveDate::from_yo_opt(year, day + 1).unwrap_or_default();
+            let digits = if long_date { date.format("%Y%m%d") } else { date.format("%y%m%d") };
+            let text = format!("{agency}-{digits}-{sequence:0pad$}");
+            let code: DossierCode = text.parse().map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+            prop_assert_eq!(code.to_string(), text.clone());
+            prop_assert_eq!(code.to_string().parse::<DossierCode>().ok(), Some(code.clone()));
+            prop_assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{text}\"")));
+            let generated = DossierCode::new(code.agency().clone(), date, sequence);
+            prop_assert_eq!(generated.to_string().parse::<DossierCode>().ok(), Some(generated));
+        }
+    }
 
     #[test]
     fn agency_codes() {

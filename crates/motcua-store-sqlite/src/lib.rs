@@ -178,23 +178,28 @@ impl Store for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         {
-            // The version check is the write itself: a new dossier inserts only if absent, a
-            // known one updates only at the expected version. No row back = lost race.
+            // Statements say OR FAIL: a failing one leaves its partial change in place instead
+            // of SQLite journaling every page it touches to undo just that statement — any
+            // failure here rolls the whole transaction back anyway. None says RETURNING, which
+            // SQLite buffers in a temporary table per execution.
+            //
+            // The version check: a new dossier inserts only if its code is absent, a known one
+            // updates only at the expected version (the write lock is held, so nothing moves
+            // between the read and the write).
             let mut create = tx
                 .prepare_cached(
-                    "INSERT INTO dossiers (code, version, parties, summary) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT(code) DO NOTHING RETURNING id",
+                    "INSERT OR FAIL INTO dossiers (code, version, parties, summary) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(code) DO NOTHING",
                 )
                 .map_err(backend)?;
             let mut advance = tx
-                .prepare_cached(
-                    "UPDATE dossiers SET version = ?2, summary = ?3 WHERE code = ?1 AND version = ?4 RETURNING id",
-                )
+                .prepare_cached("UPDATE OR FAIL dossiers SET version = ?2, summary = ?3 WHERE id = ?1")
                 .map_err(backend)?;
-            let mut version_of = tx.prepare_cached("SELECT version FROM dossiers WHERE code = ?1").map_err(backend)?;
+            let mut version_of =
+                tx.prepare_cached("SELECT id, version FROM dossiers WHERE code = ?1").map_err(backend)?;
             let mut insert_event = tx
                 .prepare_cached(
-                    "INSERT INTO events (id, dossier, seq, schema, payload, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT OR FAIL INTO events (id, dossier, seq, schema, payload, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(backend)?;
             // Event rowids are given here, in order from the table's end, so an outbox row can
@@ -213,22 +218,30 @@ impl Store for SqliteStore {
                 let code = s.dossier.to_string();
                 let summary = bin(&s.summary)?;
                 let version = s.summary.version as i64;
-                let id: Option<i64> = if s.expected_version == 0 {
+                let stored: Option<(i64, i64)> = if s.expected_version == 0 {
                     let parties = json(&s.parties.clone().unwrap_or_default())?;
-                    create.query_row(params![code, version, parties, summary], |r| r.get(0))
+                    let created = create.execute(params![code, version, parties, summary]).map_err(backend)?;
+                    (created == 1).then(|| (tx.last_insert_rowid(), 0))
                 } else {
-                    advance.query_row(params![code, version, summary, s.expected_version as i64], |r| r.get(0))
-                }
-                .optional()
-                .map_err(backend)?;
-                let Some(id) = id else {
-                    let actual: i64 =
-                        version_of.query_row([&code], |r| r.get(0)).optional().map_err(backend)?.unwrap_or(0);
-                    return Err(StoreError::VersionConflict {
-                        dossier: s.dossier.clone(),
-                        expected: s.expected_version,
-                        actual: actual as u64,
-                    });
+                    version_of.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(backend)?
+                };
+                let id = match stored {
+                    Some((id, 0)) if s.expected_version == 0 => id,
+                    Some((id, actual)) if actual as u64 == s.expected_version => {
+                        advance.execute(params![id, version, summary]).map_err(backend)?;
+                        id
+                    }
+                    _ => {
+                        let actual = match stored {
+                            Some((_, actual)) if s.expected_version != 0 => actual,
+                            _ => version_of.query_row([&code], |r| r.get(1)).optional().map_err(backend)?.unwrap_or(0),
+                        };
+                        return Err(StoreError::VersionConflict {
+                            dossier: s.dossier.clone(),
+                            expected: s.expected_version,
+                            actual: actual as u64,
+                        });
+                    }
                 };
                 ids.insert(&s.dossier, (id, next_event, s.expected_version, s.events.len()));
                 // The bytes the engine sealed, when it kept them; else encoded here.
@@ -263,7 +276,8 @@ impl Store for SqliteStore {
             }
             let mut outbox = tx
                 .prepare_cached(
-                    "INSERT INTO outbox (id, dossier, seq, at, next_attempt, message) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+                    "INSERT OR FAIL INTO outbox (id, dossier, seq, at, next_attempt, message) \
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
                 )
                 .map_err(backend)?;
             for m in &batch.outbox {
