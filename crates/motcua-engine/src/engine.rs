@@ -136,7 +136,8 @@ pub struct Engine<S: Store> {
 struct Scratch {
     batch: AppendBatch,
     plans: Vec<(usize, Planned)>,
-    keyed: Vec<DossierCode>,
+    /// Requests repeating the idempotency key of an earlier request of the batch: (this, that).
+    repeats: Vec<(usize, usize)>,
     stream_index: FxHashMap<DossierCode, usize>,
     touched: Vec<DossierCode>,
 }
@@ -147,7 +148,7 @@ impl Scratch {
         self.batch.idempotency.clear();
         self.batch.outbox.clear();
         self.plans.clear();
-        self.keyed.clear();
+        self.repeats.clear();
         self.stream_index.clear();
         self.touched.clear();
     }
@@ -274,12 +275,6 @@ impl<S: Store> Engine<S> {
     /// idempotency record) with optimistic concurrency, then apply. Retries after a version
     /// conflict by reloading the dossier.
     pub fn handle(&mut self, req: &Request) -> Result<Outcome, EngineError> {
-        self.handle_one(req, true)
-    }
-
-    /// [`Engine::handle`]; `evict` drops a dossier the command made terminal from the cache
-    /// (a batch defers that until its own write, which may still hold the dossier).
-    fn handle_one(&mut self, req: &Request, evict: bool) -> Result<Outcome, EngineError> {
         if let Some(key) = &req.idempotency_key {
             if let Some(rec) = self.store.idempotency(key)? {
                 return self.replay_idempotent(req, key, rec);
@@ -304,7 +299,7 @@ impl<S: Store> Engine<S> {
                 Ok(()) => {
                     let terminal = planned.terminal;
                     let out = self.commit(req, planned, retries);
-                    if terminal && evict {
+                    if terminal {
                         self.hot.remove(&req.dossier);
                     }
                     return Ok(out);
@@ -327,20 +322,45 @@ impl<S: Store> Engine<S> {
 
     /// Handles many commands and writes them in **one** store transaction (group commit).
     /// Commands are decided in order against the evolving states; rejected ones are returned
-    /// as errors and write nothing. If the batch loses a race, every command is handled again
-    /// one by one.
+    /// as errors and write nothing. Idempotency keys join the group: a key the store knows is
+    /// replayed, a key repeated within the batch returns the first request's outcome (or a
+    /// conflict, for another command). If the write fails (a lost race), every request is
+    /// handled again one by one, in order, and the results are theirs.
     pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
         let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        let Scratch { batch, plans, keyed, stream_index, touched } = &mut scratch;
+        let Scratch { batch, plans, repeats, stream_index, touched } = &mut scratch;
+        // Idempotency keys first used in this batch: key → (fingerprint, request).
+        let mut keys: FxHashMap<&str, (Hash, usize)> = FxHashMap::default();
         for (i, req) in reqs.iter().enumerate() {
-            if req.idempotency_key.is_some() {
-                // Keys need a store lookup per request; handle those alone (keeping the dossier
-                // cached: the group may hold it too).
-                results.push(Some(self.handle_one(req, false)));
-                keyed.push(req.dossier.clone());
-                continue;
+            if let Some(key) = req.idempotency_key.as_deref() {
+                // A key seen earlier in the batch is a repeat (or a misuse); one the store
+                // knows is replayed; a new one joins the group with its record.
+                let print = fingerprint(&req.dossier, &req.command);
+                if let Some(&(first, j)) = keys.get(key) {
+                    if first == print {
+                        repeats.push((i, j));
+                        results.push(None);
+                    } else {
+                        let dossier = reqs[j].dossier.clone();
+                        results.push(Some(Err(EngineError::IdempotencyConflict { key: key.to_string(), dossier })));
+                    }
+                    continue;
+                }
+                match self.store.idempotency(key) {
+                    Ok(Some(rec)) => {
+                        results.push(Some(self.replay_idempotent(req, key, rec)));
+                        continue;
+                    }
+                    Ok(None) => {
+                        keys.insert(key, (print, i));
+                    }
+                    Err(e) => {
+                        results.push(Some(Err(e.into())));
+                        continue;
+                    }
+                }
             }
             // Into the group: one StreamAppend per dossier. `plan` advances the cached state,
             // so the next command of the batch sees it.
@@ -349,7 +369,13 @@ impl<S: Store> Engine<S> {
                     plans.push((i, planned));
                     results.push(None);
                 }
-                Err(e) => results.push(Some(Err(e))),
+                Err(e) => {
+                    if let Some(key) = req.idempotency_key.as_deref() {
+                        // Nothing was recorded: a later request may use the key afresh.
+                        keys.remove(key);
+                    }
+                    results.push(Some(Err(e)));
+                }
             }
         }
         // Forget the cached advances if the batch fails; drop terminal dossiers if it lands.
@@ -360,18 +386,26 @@ impl<S: Store> Engine<S> {
                     let req = &reqs[i];
                     results[i] = Some(Ok(self.commit(req, planned, 0)));
                 }
-                for code in touched.iter().chain(keyed.iter()) {
+                for &(i, j) in repeats.iter() {
+                    results[i] = Some(match &results[j] {
+                        Some(Ok(first)) => Ok(Outcome { replayed: true, retries: 0, ..first.clone() }),
+                        _ => Err(StoreError::Backend("a repeated request lost its first outcome".into()).into()),
+                    });
+                }
+                for code in touched.iter() {
                     self.evict_if_terminal(code);
                 }
             }
             Err(_) => {
-                // Forget the cached advances (they reload from the store), then redo each
-                // command alone.
+                // Nothing was written. Forget the cached advances (they reload from the store)
+                // and redo every request alone, in order: a rejection or a key decided against
+                // the batch's unwritten state may come out otherwise now.
                 for code in touched.iter() {
                     self.hot.remove(code);
                 }
-                for (i, _) in plans.drain(..) {
-                    results[i] = Some(self.handle(&reqs[i]));
+                plans.clear();
+                for (i, req) in reqs.iter().enumerate() {
+                    results[i] = Some(self.handle(req));
                 }
             }
         }
