@@ -478,17 +478,15 @@ pub fn simulate_with_progress<S: Store>(
     let system = Actor::system("motcua-sim");
     let year_end = year_end_instant(year);
 
-    // Dossier codes: per agency per day, in receipt order.
+    // Dossier codes: per agency per day, in receipt order (made chunk by chunk as the year is
+    // driven: a national year's fifty million codes are never held at once).
     let mut sequence: std::collections::HashMap<chrono::NaiveDate, u64> = std::collections::HashMap::new();
-    let codes: Vec<DossierCode> = plans
-        .iter()
-        .map(|p| {
-            let date = p.received.local_date();
-            let seq = sequence.entry(date).or_insert(0);
-            *seq += 1;
-            DossierCode::new(agency.clone(), date, *seq)
-        })
-        .collect();
+    let mut code_of = |p: &Plan| {
+        let date = p.received.local_date();
+        let seq = sequence.entry(date).or_insert(0);
+        *seq += 1;
+        DossierCode::new(agency.clone(), date, *seq)
+    };
 
     let started = Instant::now();
     let mut events = 0u64;
@@ -531,7 +529,11 @@ pub fn simulate_with_progress<S: Store>(
         if late > 0 { (profile.behaviour.extension_pct / 100.0 * n as f64 / late as f64).min(1.0) } else { 0.0 };
     let mut pending: Vec<Request> = Vec::new();
     let mut done = 0u64;
-    for (chunk_plans, chunk_codes) in plans.chunks(CHUNK).zip(codes.chunks(CHUNK)) {
+    let mut chunk_codes: Vec<DossierCode> = Vec::with_capacity(CHUNK.min(plans.len()));
+    for chunk_plans in plans.chunks(CHUNK) {
+        chunk_codes.clear();
+        chunk_codes.extend(chunk_plans.iter().map(&mut code_of));
+        let chunk_codes = &chunk_codes[..];
         for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
             let procedure = &procs[plan.procedure];
             pending.push(req(
