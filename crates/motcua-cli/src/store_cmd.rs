@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use motcua_core::DossierCode;
-use motcua_engine::{hex, verify, Store, VerifyError};
+use motcua_engine::{hex, verify_with_progress, Store, VerifyError};
 use motcua_store_sqlite::SqliteStore;
 use serde::Serialize;
 
@@ -27,7 +27,27 @@ pub fn open_existing(spec: &str) -> Result<SqliteStore> {
 
 pub fn verify_cmd(spec: &str) -> Result<u8> {
     let store = open_existing(spec)?;
-    match verify(&store) {
+    // A spinner with the running count on a terminal only (a national file takes minutes).
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        let style = indicatif::ProgressStyle::with_template("{spinner} {pos} dossiers, {msg} verified ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar
+    });
+    let mut progress = |r: &motcua_engine::VerifyReport| {
+        if let Some(b) = &bar {
+            if r.dossiers % 4096 == 0 {
+                b.set_position(r.dossiers);
+                b.set_message(format!("{} events", r.events));
+            }
+        }
+    };
+    let result = verify_with_progress(&store, &mut progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match result {
         Ok(r) => {
             outln!("ok: {} dossiers, {} events; every chain and projection checks out", r.dossiers, r.events);
             Ok(exit::OK)

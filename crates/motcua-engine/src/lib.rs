@@ -32,7 +32,7 @@ pub use store::{
     DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry, OutboxUpdate, Sealer, StepSummary, Store,
     StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
 };
-pub use verify::{verify, Fault, VerifyError, VerifyReport};
+pub use verify::{verify, verify_with_progress, Fault, VerifyError, VerifyReport};
 
 use std::collections::HashMap;
 

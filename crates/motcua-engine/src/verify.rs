@@ -43,6 +43,15 @@ pub enum VerifyError {
 /// first broken link, in the order the store reads its dossiers ([`Store::for_each_stream`]:
 /// one dossier in memory at a time).
 pub fn verify<S: Store + ?Sized>(store: &S) -> Result<VerifyReport, VerifyError> {
+    verify_with_progress(store, &mut |_| {})
+}
+
+/// [`verify`], calling `progress` with the running totals after every dossier checked (a
+/// national file takes minutes).
+pub fn verify_with_progress<S: Store + ?Sized>(
+    store: &S,
+    progress: &mut dyn FnMut(&VerifyReport),
+) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
     let mut sealer = Sealer::default();
     let mut found: Option<Fault> = None;
@@ -50,6 +59,7 @@ pub fn verify<S: Store + ?Sized>(store: &S) -> Result<VerifyReport, VerifyError>
         Ok(events) => {
             report.dossiers += 1;
             report.events += events;
+            progress(&report);
             ControlFlow::Continue(())
         }
         Err((seq, fault)) => {
