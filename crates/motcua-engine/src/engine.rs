@@ -169,11 +169,12 @@ fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
 fn sync_message(dossier: &DossierCode, text: &str, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
     let national = after.status?.national();
     // `<code>#<seq>` from the code's text formatted once per cached dossier (one allocation).
-    let mut id = String::with_capacity(text.len() + 21);
+    let mut digits = itoa::Buffer::new();
+    let seq_text = digits.format(seq);
+    let mut id = String::with_capacity(text.len() + 1 + seq_text.len());
     id.push_str(text);
     id.push('#');
-    // Writing into a String cannot fail.
-    let _ = std::fmt::Write::write_fmt(&mut id, format_args!("{seq}"));
+    id.push_str(seq_text);
     Some(SyncMessage {
         id,
         dossier: dossier.clone(),
