@@ -223,6 +223,32 @@ proptest! {
         let (counters, deadlines) = rebuild_projections(&*store, &sectors()).unwrap();
         prop_assert_eq!(&counters, e.counters());
         prop_assert_eq!(&deadlines, e.deadlines());
+        // The deadline index answers as a scan of the states would.
+        let open: Vec<(DossierCode, Timestamp)> = store
+            .dossiers()
+            .unwrap()
+            .into_iter()
+            .filter_map(|c| {
+                let s = e.dossier(&c).unwrap()?;
+                let open = s.finished_at.is_none() && s.status.is_some_and(|st| !st.is_terminal());
+                Some((c, s.due.filter(|_| open)?))
+            })
+            .collect();
+        for probe in [t("2025-03-03T12:00"), t("2025-03-05T17:00"), t("2025-03-12T08:00"), t("2025-04-30T17:00")] {
+            let mut got: Vec<DossierCode> = deadlines.overdue(probe).into_iter().cloned().collect();
+            let mut want: Vec<DossierCode> = open.iter().filter(|(_, d)| *d < probe).map(|(c, _)| c.clone()).collect();
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want);
+            let from = probe.plus_minutes(-2880);
+            let mut got: Vec<DossierCode> = deadlines.due_between(from, probe).into_iter().cloned().collect();
+            let mut want: Vec<DossierCode> =
+                open.iter().filter(|(_, d)| from <= *d && *d < probe).map(|(c, _)| c.clone()).collect();
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want);
+        }
+        prop_assert_eq!(deadlines.len(), open.len());
         prop_assert!(verify(&*store).is_ok());
         // Every stored event reads back from its sealed bytes, and re-encodes to the same bytes.
         for code in store.dossiers().unwrap() {
