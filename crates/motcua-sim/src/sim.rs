@@ -473,6 +473,8 @@ pub fn simulate_with_progress<S: Store>(
             supplement: rng.unit() * 100.0 < profile.behaviour.supplement_pct,
         })
         .collect();
+    // The plan is all the drive needs: free the planning arrays (≈ 1.3 GB for a national year).
+    drop((receipts, online, chosen, fates, candidates));
 
     let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
     let system = Actor::system("motcua-sim");
