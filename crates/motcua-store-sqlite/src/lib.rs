@@ -100,9 +100,12 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, Store
 }
 
 /// A compact value: MessagePack bytes (schema 2 writes these for summaries and outbox
-/// messages, as the engine does for events).
-fn bin<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
-    rmp_serde::to_vec(v).map_err(backend)
+/// messages, as the engine does for events), written into `buf` (cleared first) so a batch
+/// encodes its rows into one reused buffer.
+fn bin_into<'a, T: serde::Serialize>(v: &T, buf: &'a mut Vec<u8>) -> Result<&'a [u8], StoreError> {
+    buf.clear();
+    rmp_serde::encode::write(buf, v).map_err(backend)?;
+    Ok(buf)
 }
 
 /// Reads a summary or message column: MessagePack when a BLOB, JSON when TEXT (rows migrated
@@ -214,9 +217,10 @@ impl Store for SqliteStore {
             let mut ids: FxHashMap<&DossierCode, (i64, i64, u64, usize)> =
                 FxHashMap::with_capacity_and_hasher(batch.streams.len(), Default::default());
             let mut payload = Vec::with_capacity(256);
+            let mut row = Vec::with_capacity(512);
             for s in &batch.streams {
                 let code = s.dossier.to_string();
-                let summary = bin(&s.summary)?;
+                let summary = bin_into(&s.summary, &mut row)?;
                 let version = s.summary.version as i64;
                 let stored: Option<(i64, i64)> = if s.expected_version == 0 {
                     let parties = json(&s.parties.clone().unwrap_or_default())?;
@@ -288,7 +292,8 @@ impl Store for SqliteStore {
                 let Some((dossier, event)) = event else {
                     return Err(backend(format!("outbox message {} is for no event of the batch", m.id)));
                 };
-                outbox.execute(params![event, dossier, m.seq as i64, m.at.utc_minutes(), bin(m)?]).map_err(backend)?;
+                let message = bin_into(m, &mut row)?;
+                outbox.execute(params![event, dossier, m.seq as i64, m.at.utc_minutes(), message]).map_err(backend)?;
             }
         }
         // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
