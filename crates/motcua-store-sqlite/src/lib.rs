@@ -45,7 +45,14 @@ const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// Row ids of dossiers this handle wrote lately (a hint: the write still checks the
+    /// version, so another connection's writes cannot make it wrong). Locked after `conn`.
+    rowids: Mutex<FxHashMap<DossierCode, i64>>,
 }
+
+/// Most row-id hints kept; past it the hints start over (recent dossiers are the ones written
+/// again soon).
+const ROWID_HINTS: usize = 1 << 19;
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -73,7 +80,10 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i as i64 + 1).map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
-        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf() })
+        // Room for every multi-row insert shape (`ROWS_PER_INSERT` sizes of two tables) and the
+        // other statements.
+        conn.set_prepared_statement_cache_capacity(2 * ROWS_PER_INSERT + 32);
+        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf(), rowids: Mutex::default() })
     }
 
     /// The file.
@@ -122,6 +132,49 @@ fn decode<T: serde::de::DeserializeOwned>(what: &str, v: ValueRef<'_>) -> Result
 fn split_message_id(id: &str) -> Option<(&str, i64)> {
     let (code, seq) = id.rsplit_once('#')?;
     Some((code, seq.parse().ok()?))
+}
+
+/// Rows per multi-row `INSERT`: each statement stepped has a fixed cost (cursors opened and
+/// closed, the program reset), so a batch's events and messages go in groups.
+const ROWS_PER_INSERT: usize = 32;
+
+/// Inserts `rows` with `head` (`INSERT … (columns) VALUES `) in statements of up to
+/// [`ROWS_PER_INSERT`] rows of `width` parameters; `bind` binds one row from parameter `at`.
+fn insert_rows<R>(
+    tx: &rusqlite::Transaction<'_>,
+    head: &str,
+    width: usize,
+    rows: &[R],
+    bind: impl Fn(&mut rusqlite::Statement<'_>, usize, &R) -> rusqlite::Result<()>,
+) -> Result<(), StoreError> {
+    let one = format!("({})", vec!["?"; width].join(","));
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::with_capacity(head.len() + chunk.len() * (one.len() + 1));
+        sql.push_str(head);
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&one);
+        }
+        let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
+        for (k, r) in chunk.iter().enumerate() {
+            bind(&mut stmt, k * width + 1, r).map_err(backend)?;
+        }
+        stmt.raw_execute().map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// An event row waiting for [`insert_rows`]: its bytes as sealed (borrowed from the batch) or
+/// encoded here.
+struct EventRow<'a> {
+    id: i64,
+    dossier: i64,
+    seq: i64,
+    schema: u16,
+    payload: std::borrow::Cow<'a, [u8]>,
+    hash: &'a [u8],
 }
 
 /// The event in columns `at..at + 4` of `r` (seq, schema, payload, hash) of `dossier`, whose
@@ -180,6 +233,8 @@ impl Store for SqliteStore {
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let mut hints = self.rowids.lock().map_err(|_| backend("a writer panicked while holding the row ids"))?;
+        let mut learned: Vec<(DossierCode, i64)> = Vec::with_capacity(batch.streams.len());
         {
             // Statements say OR FAIL: a failing one leaves its partial change in place instead
             // of SQLite journaling every page it touches to undo just that statement — any
@@ -187,8 +242,7 @@ impl Store for SqliteStore {
             // SQLite buffers in a temporary table per execution.
             //
             // The version check: a new dossier inserts only if its code is absent, a known one
-            // updates only at the expected version (the write lock is held, so nothing moves
-            // between the read and the write).
+            // updates only at the expected version.
             let mut create = tx
                 .prepare_cached(
                     "INSERT OR FAIL INTO dossiers (code, version, parties, summary) VALUES (?1, ?2, ?3, ?4) \
@@ -196,15 +250,10 @@ impl Store for SqliteStore {
                 )
                 .map_err(backend)?;
             let mut advance = tx
-                .prepare_cached("UPDATE OR FAIL dossiers SET version = ?2, summary = ?3 WHERE id = ?1")
+                .prepare_cached("UPDATE OR FAIL dossiers SET version = ?2, summary = ?3 WHERE id = ?1 AND version = ?4")
                 .map_err(backend)?;
             let mut version_of =
                 tx.prepare_cached("SELECT id, version FROM dossiers WHERE code = ?1").map_err(backend)?;
-            let mut insert_event = tx
-                .prepare_cached(
-                    "INSERT OR FAIL INTO events (id, dossier, seq, schema, payload, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(backend)?;
             // Event rowids are given here, in order from the table's end, so an outbox row can
             // take its event's rowid without asking for it.
             let mut next_event: i64 = tx
@@ -216,74 +265,102 @@ impl Store for SqliteStore {
             // version before the batch and its new events.
             let mut ids: FxHashMap<&DossierCode, (i64, i64, u64, usize)> =
                 FxHashMap::with_capacity_and_hasher(batch.streams.len(), Default::default());
-            let mut payload = Vec::with_capacity(256);
+            let mut event_rows: Vec<EventRow<'_>> = Vec::with_capacity(batch.streams.len() * 2);
             let mut row = Vec::with_capacity(512);
             for s in &batch.streams {
                 let code = s.dossier.to_string();
                 let summary = bin_into(&s.summary, &mut row)?;
                 let version = s.summary.version as i64;
-                let stored: Option<(i64, i64)> = if s.expected_version == 0 {
+                let expected = s.expected_version as i64;
+                let written = if s.expected_version == 0 {
                     let parties = json(&s.parties.clone().unwrap_or_default())?;
                     let created = create.execute(params![code, version, parties, summary]).map_err(backend)?;
-                    (created == 1).then(|| (tx.last_insert_rowid(), 0))
+                    (created == 1).then(|| tx.last_insert_rowid())
                 } else {
-                    version_of.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(backend)?
-                };
-                let id = match stored {
-                    Some((id, 0)) if s.expected_version == 0 => id,
-                    Some((id, actual)) if actual as u64 == s.expected_version => {
-                        advance.execute(params![id, version, summary]).map_err(backend)?;
-                        id
+                    // By the hinted row id when there is one, else looked up by code; either
+                    // way only at the expected version.
+                    let mut id = None;
+                    if let Some(&hinted) = hints.get(&s.dossier) {
+                        if advance.execute(params![hinted, version, summary, expected]).map_err(backend)? == 1 {
+                            id = Some(hinted);
+                        }
                     }
-                    _ => {
-                        let actual = match stored {
-                            Some((_, actual)) if s.expected_version != 0 => actual,
-                            _ => version_of.query_row([&code], |r| r.get(1)).optional().map_err(backend)?.unwrap_or(0),
-                        };
-                        return Err(StoreError::VersionConflict {
-                            dossier: s.dossier.clone(),
-                            expected: s.expected_version,
-                            actual: actual as u64,
-                        });
+                    if id.is_none() {
+                        let found: Option<i64> =
+                            version_of.query_row([&code], |r| r.get(0)).optional().map_err(backend)?;
+                        if let Some(found) = found {
+                            if advance.execute(params![found, version, summary, expected]).map_err(backend)? == 1 {
+                                id = Some(found);
+                            }
+                        }
                     }
+                    id
                 };
+                let Some(id) = written else {
+                    let actual: i64 =
+                        version_of.query_row([&code], |r| r.get(1)).optional().map_err(backend)?.unwrap_or(0);
+                    return Err(StoreError::VersionConflict {
+                        dossier: s.dossier.clone(),
+                        expected: s.expected_version,
+                        actual: actual as u64,
+                    });
+                };
+                learned.push((s.dossier.clone(), id));
                 ids.insert(&s.dossier, (id, next_event, s.expected_version, s.events.len()));
                 // The bytes the engine sealed, when it kept them; else encoded here.
                 let mut sealed = motcua_engine::canonical_parts(&s.canonical, s.events.len());
                 for e in &s.events {
-                    let bytes: &[u8] = match sealed.as_mut().and_then(Iterator::next) {
-                        Some(b) => b,
+                    let payload = match sealed.as_mut().and_then(Iterator::next) {
+                        Some(b) => std::borrow::Cow::Borrowed(b),
                         None => {
-                            payload.clear();
-                            motcua_engine::canonical_bytes(&e.event, e.schema, &mut payload).ok_or_else(|| {
+                            let mut bytes = Vec::new();
+                            motcua_engine::canonical_bytes(&e.event, e.schema, &mut bytes).ok_or_else(|| {
                                 backend(format!("{} event {}: unknown schema {}", s.dossier, e.seq, e.schema))
                             })?;
-                            &payload
+                            std::borrow::Cow::Owned(bytes)
                         }
                     };
+                    event_rows.push(EventRow {
+                        id: next_event,
+                        dossier: id,
+                        seq: e.seq as i64,
+                        schema: e.schema,
+                        payload,
+                        hash: &e.hash[..],
+                    });
+                    next_event += 1;
+                }
+            }
+            insert_rows(
+                &tx,
+                "INSERT OR FAIL INTO events (id, dossier, seq, schema, payload, hash) VALUES ",
+                6,
+                &event_rows,
+                |stmt, at, r| {
+                    stmt.raw_bind_parameter(at, r.id)?;
+                    stmt.raw_bind_parameter(at + 1, r.dossier)?;
+                    stmt.raw_bind_parameter(at + 2, r.seq)?;
+                    stmt.raw_bind_parameter(at + 3, i64::from(r.schema))?;
                     // Schema 1 sealed JSON: keep it as text, as that schema stored it.
-                    let value = ToSqlOutput::Borrowed(if e.schema == 1 {
+                    let bytes: &[u8] = &r.payload;
+                    let value = ToSqlOutput::Borrowed(if r.schema == 1 {
                         ValueRef::Text(bytes)
                     } else {
                         ValueRef::Blob(bytes)
                     });
-                    insert_event
-                        .execute(params![next_event, id, e.seq as i64, i64::from(e.schema), value, &e.hash[..]])
-                        .map_err(backend)?;
-                    next_event += 1;
-                }
-            }
+                    stmt.raw_bind_parameter(at + 4, value)?;
+                    stmt.raw_bind_parameter(at + 5, r.hash)
+                },
+            )?;
             let mut idem =
                 tx.prepare_cached("INSERT INTO idempotency (key, record) VALUES (?1, ?2)").map_err(backend)?;
             for r in &batch.idempotency {
                 idem.execute(params![r.key, json(r)?]).map_err(backend)?;
             }
-            let mut outbox = tx
-                .prepare_cached(
-                    "INSERT OR FAIL INTO outbox (id, dossier, seq, at, next_attempt, message) \
-                     VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-                )
-                .map_err(backend)?;
+            // Messages: encoded one after another into one buffer, then inserted in groups.
+            let mut messages: Vec<(i64, i64, i64, i64, std::ops::Range<usize>)> =
+                Vec::with_capacity(batch.outbox.len());
+            row.clear();
             for m in &batch.outbox {
                 let event = ids.get(&m.dossier).and_then(|&(id, first, before, count)| {
                     let k = m.seq.checked_sub(before + 1)?;
@@ -292,12 +369,33 @@ impl Store for SqliteStore {
                 let Some((dossier, event)) = event else {
                     return Err(backend(format!("outbox message {} is for no event of the batch", m.id)));
                 };
-                let message = bin_into(m, &mut row)?;
-                outbox.execute(params![event, dossier, m.seq as i64, m.at.utc_minutes(), message]).map_err(backend)?;
+                let start = row.len();
+                rmp_serde::encode::write(&mut row, m).map_err(backend)?;
+                messages.push((event, dossier, m.seq as i64, m.at.utc_minutes(), start..row.len()));
             }
+            insert_rows(
+                &tx,
+                "INSERT OR FAIL INTO outbox (id, dossier, seq, at, next_attempt, message) VALUES ",
+                6,
+                &messages,
+                |stmt, at, (event, dossier, seq, minutes, bytes)| {
+                    stmt.raw_bind_parameter(at, event)?;
+                    stmt.raw_bind_parameter(at + 1, dossier)?;
+                    stmt.raw_bind_parameter(at + 2, seq)?;
+                    stmt.raw_bind_parameter(at + 3, minutes)?;
+                    stmt.raw_bind_parameter(at + 4, minutes)?;
+                    stmt.raw_bind_parameter(at + 5, row.get(bytes.clone()).unwrap_or_default())
+                },
+            )?;
         }
-        // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
-        tx.commit().map_err(backend)
+        // Dropping `tx` without commit rolls back: nothing of a failed batch is written (and
+        // no row id it gave is kept as a hint).
+        tx.commit().map_err(backend)?;
+        if hints.len() + learned.len() > ROWID_HINTS {
+            hints.clear();
+        }
+        hints.extend(learned);
+        Ok(())
     }
 
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

@@ -249,6 +249,33 @@ fn a_dossier_whose_events_were_deleted_fails_verify() {
 }
 
 #[test]
+fn a_rolled_back_batch_leaves_no_row_id_behind() {
+    let path = temp("hints");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let bare = |n: u64, expected: u64, version: u64| {
+        let mut s = StreamAppend::new(&code(n), expected);
+        s.summary.version = version;
+        s
+    };
+    // A creates dossier 5 in a batch that then loses on dossier 9: nothing is written.
+    let mut lost = AppendBatch { streams: vec![bare(5, 0, 1), bare(9, 5, 6)], ..AppendBatch::default() };
+    assert!(a.append(&mut lost).unwrap_err().is_conflict());
+    // B creates dossier 7, which takes the row id dossier 5 had for a moment.
+    b.append(&mut AppendBatch { streams: vec![bare(7, 0, 1)], ..AppendBatch::default() }).unwrap();
+    // A now advances dossier 5 as if it existed at version 1, like dossier 7: refused, and
+    // dossier 7's row is untouched.
+    let mut stale = AppendBatch { streams: vec![bare(5, 1, 2)], ..AppendBatch::default() };
+    match a.append(&mut stale).unwrap_err() {
+        StoreError::VersionConflict { actual, .. } => assert_eq!(actual, 0),
+        other => panic!("{other}"),
+    }
+    let seven = a.load(&code(7)).unwrap().unwrap().summary.unwrap();
+    assert_eq!((seven.dossier, seven.version), (code(7), 1));
+    assert!(a.load(&code(5)).unwrap().is_none());
+}
+
+#[test]
 fn kill_dash_9_mid_load_loses_no_acknowledged_event() {
     let path = temp("kill");
     let mut child = Process::new(env!("CARGO_BIN_EXE_motcua-sqlite-writer"))
