@@ -1,12 +1,12 @@
 //! Projections: indicator counters and the open-dossier deadline index. Both are folds over
 //! events, so they can always be rebuilt from the log (and `verify` does).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// What the counters are grouped by (issue #4 §5): agency, procedure, sector, channel, day.
@@ -117,11 +117,14 @@ impl Counters {
     }
 }
 
-/// Open dossiers by due time, for "due soon" and "overdue" queries.
+/// Open dossiers by due time, for "due soon" and "overdue" queries. Many dossiers share a due
+/// time (the end of an office day), so the ordered index is over due times, each holding its
+/// dossiers as a set: finding a place compares instants, not codes.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Deadlines {
-    by_due: BTreeSet<(Timestamp, DossierCode)>,
+    by_due: BTreeMap<Timestamp, FxHashSet<DossierCode>>,
     current: FxHashMap<DossierCode, Timestamp>,
+    open: usize,
 }
 
 impl Deadlines {
@@ -133,38 +136,55 @@ impl Deadlines {
             return;
         }
         if let Some(old) = self.current.remove(dossier) {
-            self.by_due.remove(&(old, dossier.clone()));
+            if let Some(set) = self.by_due.get_mut(&old) {
+                if set.remove(dossier) {
+                    self.open -= 1;
+                }
+                if set.is_empty() {
+                    self.by_due.remove(&old);
+                }
+            }
         }
         if let Some(due) = wanted {
-            self.by_due.insert((due, dossier.clone()));
+            if self.by_due.entry(due).or_default().insert(dossier.clone()) {
+                self.open += 1;
+            }
             self.current.insert(dossier.clone(), due);
         }
     }
 
     /// Open dossiers already past their due time at `now` (as far as the due time goes; a
-    /// stopped clock is judged by `Dossier::judgement`).
+    /// stopped clock is judged by `Dossier::judgement`), by due time.
     pub fn overdue(&self, now: Timestamp) -> Vec<&DossierCode> {
-        self.by_due.range(..(now, min_code())).map(|(_, d)| d).collect()
+        Self::sorted(self.by_due.range(..now))
     }
 
-    /// Open dossiers due in `[from, until)`.
+    /// Open dossiers due in `[from, until)`, by due time.
     pub fn due_between(&self, from: Timestamp, until: Timestamp) -> Vec<&DossierCode> {
-        self.by_due.range((from, min_code())..(until, min_code())).map(|(_, d)| d).collect()
+        if from >= until {
+            return Vec::new();
+        }
+        Self::sorted(self.by_due.range(from..until))
+    }
+
+    /// The dossiers of `groups`, by due time and then by code.
+    fn sorted<'a>(groups: impl Iterator<Item = (&'a Timestamp, &'a FxHashSet<DossierCode>)>) -> Vec<&'a DossierCode> {
+        let mut out = Vec::new();
+        for (_, set) in groups {
+            let start = out.len();
+            out.extend(set.iter());
+            out[start..].sort_unstable();
+        }
+        out
     }
 
     /// How many open dossiers have a due time.
     pub fn len(&self) -> usize {
-        self.by_due.len()
+        self.open
     }
 
     /// Whether none do.
     pub fn is_empty(&self) -> bool {
-        self.by_due.is_empty()
+        self.open == 0
     }
-}
-
-/// The smallest dossier code, to build range bounds.
-fn min_code() -> DossierCode {
-    // "0-000101-0000" is a valid code (agency "0", 2000-01-01, sequence 0).
-    "0-000101-0000".parse().unwrap_or_else(|_| unreachable!("a valid literal"))
 }
