@@ -3,7 +3,9 @@
 -- wrote three: the row, a (dossier, seq) index, a partial index of pending rows). An
 -- acknowledgement finds the row through the event ((dossier, seq) is already indexed on
 -- `events`); messages are offered in the order written, as the memory store offers them.
--- The `delivered` column goes (schema 3 kept it always 0).
+-- The `delivered` column goes (schema 3 kept it always 0). The price: while the portal is
+-- down, a delivery pass reads past the messages still waiting for their backoff to find due
+-- ones (the table holds only undelivered messages, so that is the backlog itself).
 CREATE TABLE outbox_v4 (
     id           INTEGER PRIMARY KEY,   -- events.id of the event that changed the national status
     dossier      INTEGER NOT NULL,      -- dossiers.id
