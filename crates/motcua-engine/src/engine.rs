@@ -276,15 +276,17 @@ impl<S: Store> Engine<S> {
     /// idempotency record) with optimistic concurrency, then apply. Retries after a version
     /// conflict by reloading the dossier.
     pub fn handle(&mut self, req: &Request) -> Result<Outcome, EngineError> {
-        if let Some(key) = &req.idempotency_key {
+        // A keyed request's fingerprint, once (it is a JSON encoding and a hash).
+        let print = req.idempotency_key.as_ref().map(|_| fingerprint(&req.dossier, &req.command));
+        if let (Some(key), Some(print)) = (&req.idempotency_key, print) {
             if let Some(rec) = self.store.idempotency(key)? {
-                return self.replay_idempotent(req, key, rec);
+                return self.replay_idempotent(key, rec, print);
             }
         }
         let mut retries = 0;
         loop {
             let mut batch = AppendBatch::default();
-            let planned = match self.plan(req, retries == 0, &mut batch, None) {
+            let planned = match self.plan(req, retries == 0, &mut batch, None, print) {
                 Ok(p) => p,
                 // A rejection must not rest on a stale cache: if another writer moved the
                 // dossier, decide again on the fresh state.
@@ -329,16 +331,16 @@ impl<S: Store> Engine<S> {
     /// handled again one by one, in order, and the results are theirs.
     pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
         let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
+        // Kept empty between calls (cleared at the end).
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
         let Scratch { batch, plans, repeats, stream_index, touched } = &mut scratch;
         // Idempotency keys first used in this batch: key → (fingerprint, request).
         let mut keys: FxHashMap<&str, (Hash, usize)> = FxHashMap::default();
         for (i, req) in reqs.iter().enumerate() {
-            if let Some(key) = req.idempotency_key.as_deref() {
+            let print = req.idempotency_key.as_ref().map(|_| fingerprint(&req.dossier, &req.command));
+            if let (Some(key), Some(print)) = (req.idempotency_key.as_deref(), print) {
                 // A key seen earlier in the batch is a repeat (or a misuse); one the store
                 // knows is replayed; a new one joins the group with its record.
-                let print = fingerprint(&req.dossier, &req.command);
                 if let Some(&(first, j)) = keys.get(key) {
                     if first == print {
                         repeats.push((i, j));
@@ -351,7 +353,7 @@ impl<S: Store> Engine<S> {
                 }
                 match self.store.idempotency(key) {
                     Ok(Some(rec)) => {
-                        results.push(Some(self.replay_idempotent(req, key, rec)));
+                        results.push(Some(self.replay_idempotent(key, rec, print)));
                         continue;
                     }
                     Ok(None) => {
@@ -365,7 +367,7 @@ impl<S: Store> Engine<S> {
             }
             // Into the group: one StreamAppend per dossier. `plan` advances the cached state,
             // so the next command of the batch sees it.
-            match self.plan(req, true, batch, Some(stream_index)) {
+            match self.plan(req, true, batch, Some(stream_index), print) {
                 Ok(planned) => {
                     plans.push((i, planned));
                     results.push(None);
@@ -404,7 +406,6 @@ impl<S: Store> Engine<S> {
                 for code in touched.iter() {
                     self.hot.remove(code);
                 }
-                plans.clear();
                 for (i, req) in reqs.iter().enumerate() {
                     results[i] = Some(self.handle(req));
                 }
@@ -425,8 +426,10 @@ impl<S: Store> Engine<S> {
         Ok(stored != cached.state.version)
     }
 
-    fn replay_idempotent(&mut self, req: &Request, key: &str, rec: IdempotencyRecord) -> Result<Outcome, EngineError> {
-        if rec.fingerprint != fingerprint(&req.dossier, &req.command) {
+    /// The stored outcome of `key`'s first use, if `print` (this request's fingerprint) is the
+    /// first use's.
+    fn replay_idempotent(&mut self, key: &str, rec: IdempotencyRecord, print: Hash) -> Result<Outcome, EngineError> {
+        if rec.fingerprint != print {
             return Err(EngineError::IdempotencyConflict { key: key.to_string(), dossier: rec.dossier });
         }
         let stream = self.store.load(&rec.dossier)?.unwrap_or_default();
@@ -453,6 +456,7 @@ impl<S: Store> Engine<S> {
         first_attempt: bool,
         out: &mut AppendBatch,
         index: Option<&mut FxHashMap<DossierCode, usize>>,
+        print: Option<Hash>,
     ) -> Result<Planned, EngineError> {
         // Creating commands on an uncached dossier assume it is new without asking the store:
         // if it exists after all, the append's version check fails and the retry (not a first
@@ -539,7 +543,7 @@ impl<S: Store> Engine<S> {
         if let Some(key) = &req.idempotency_key {
             out.idempotency.push(IdempotencyRecord {
                 key: key.clone(),
-                fingerprint: fingerprint(&req.dossier, &req.command),
+                fingerprint: print.unwrap_or_else(|| fingerprint(&req.dossier, &req.command)),
                 dossier: req.dossier.clone(),
                 first_seq: expected_version + 1,
                 last_seq: hot.state.version,

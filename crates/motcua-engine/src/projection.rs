@@ -123,8 +123,8 @@ impl Counters {
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Deadlines {
     by_due: BTreeMap<Timestamp, FxHashSet<DossierCode>>,
+    /// Each indexed dossier's due time (so its length is the number of open dossiers).
     current: FxHashMap<DossierCode, Timestamp>,
-    open: usize,
 }
 
 impl Deadlines {
@@ -137,18 +137,14 @@ impl Deadlines {
         }
         if let Some(old) = self.current.remove(dossier) {
             if let Some(set) = self.by_due.get_mut(&old) {
-                if set.remove(dossier) {
-                    self.open -= 1;
-                }
+                set.remove(dossier);
                 if set.is_empty() {
                     self.by_due.remove(&old);
                 }
             }
         }
         if let Some(due) = wanted {
-            if self.by_due.entry(due).or_default().insert(dossier.clone()) {
-                self.open += 1;
-            }
+            self.by_due.entry(due).or_default().insert(dossier.clone());
             self.current.insert(dossier.clone(), due);
         }
     }
@@ -180,11 +176,11 @@ impl Deadlines {
 
     /// How many open dossiers have a due time.
     pub fn len(&self) -> usize {
-        self.open
+        self.current.len()
     }
 
     /// Whether none do.
     pub fn is_empty(&self) -> bool {
-        self.open == 0
+        self.current.is_empty()
     }
 }
