@@ -147,17 +147,21 @@ fn insert_rows<R>(
     rows: &[R],
     bind: impl Fn(&mut rusqlite::Statement<'_>, usize, &R) -> rusqlite::Result<()>,
 ) -> Result<(), StoreError> {
-    let one = format!("({})", vec!["?"; width].join(","));
+    // `INSERT … VALUES (?,…),(?,…),…` for `n` rows; full groups share one text.
+    let sql_for = |n: usize| {
+        let one = format!("({})", vec!["?"; width].join(","));
+        format!("{head}{}", vec![one; n].join(","))
+    };
+    let mut full: Option<String> = None;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::with_capacity(head.len() + chunk.len() * (one.len() + 1));
-        sql.push_str(head);
-        for k in 0..chunk.len() {
-            if k > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&one);
-        }
-        let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
+        let partial;
+        let sql = if chunk.len() == ROWS_PER_INSERT {
+            full.get_or_insert_with(|| sql_for(ROWS_PER_INSERT))
+        } else {
+            partial = sql_for(chunk.len());
+            &partial
+        };
+        let mut stmt = tx.prepare_cached(sql).map_err(backend)?;
         for (k, r) in chunk.iter().enumerate() {
             bind(&mut stmt, k * width + 1, r).map_err(backend)?;
         }
@@ -279,22 +283,16 @@ impl Store for SqliteStore {
                 } else {
                     // By the hinted row id when there is one, else looked up by code; either
                     // way only at the expected version.
-                    let mut id = None;
-                    if let Some(&hinted) = hints.get(&s.dossier) {
-                        if advance.execute(params![hinted, version, summary, expected]).map_err(backend)? == 1 {
-                            id = Some(hinted);
-                        }
+                    let mut advanced = |id: i64| {
+                        advance.execute(params![id, version, summary, expected]).map(|n| n == 1).map_err(backend)
+                    };
+                    match hints.get(&s.dossier) {
+                        Some(&hinted) if advanced(hinted)? => Some(hinted),
+                        _ => match version_of.query_row([&code], |r| r.get(0)).optional().map_err(backend)? {
+                            Some(found) if advanced(found)? => Some(found),
+                            _ => None,
+                        },
                     }
-                    if id.is_none() {
-                        let found: Option<i64> =
-                            version_of.query_row([&code], |r| r.get(0)).optional().map_err(backend)?;
-                        if let Some(found) = found {
-                            if advance.execute(params![found, version, summary, expected]).map_err(backend)? == 1 {
-                                id = Some(found);
-                            }
-                        }
-                    }
-                    id
                 };
                 let Some(id) = written else {
                     let actual: i64 =

@@ -47,6 +47,15 @@ fn receive() -> Command {
     Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Direct }
 }
 
+/// An engine over the file at `path`, with dossiers 1..=`n` received at 09:00.
+fn with_received(path: &std::path::Path, n: u64) -> Engine<SqliteStore> {
+    let mut e = Engine::new(SqliteStore::open(path).unwrap(), [procedure()], calendar());
+    for k in 1..=n {
+        e.handle(&req(k, receive(), "2025-03-03T09:00")).unwrap();
+    }
+    e
+}
+
 #[test]
 fn events_survive_reopening_and_verify_passes() {
     let path = temp("reopen");
@@ -174,10 +183,7 @@ fn user_version_from_header(path: &std::path::Path) -> i64 {
 fn a_byte_edited_in_the_file_is_detected() {
     let path = temp("tamper");
     {
-        let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
-        for n in 1..=5 {
-            e.handle(&req(n, receive(), "2025-03-03T09:00")).unwrap();
-        }
+        let mut e = with_received(&path, 5);
         e.handle(&req(3, Command::RequestSupplement { reason: "MARKER-ABC".into() }, "2025-03-03T10:00")).unwrap();
         e.store().checkpoint().unwrap();
     }
@@ -195,10 +201,7 @@ fn a_byte_edited_in_the_file_is_detected() {
 #[test]
 fn streaming_the_log_reads_what_loading_each_dossier_reads() {
     let path = temp("stream");
-    let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
-    for n in 1..=4 {
-        e.handle(&req(n, receive(), "2025-03-03T09:00")).unwrap();
-    }
+    let mut e = with_received(&path, 4);
     e.handle(&req(2, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, "2025-03-03T10:00")).unwrap();
     let store = e.into_store();
     let mut streamed = Vec::new();
@@ -234,12 +237,7 @@ fn streaming_the_log_reads_what_loading_each_dossier_reads() {
 #[test]
 fn a_dossier_whose_events_were_deleted_fails_verify() {
     let path = temp("deleted");
-    {
-        let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
-        for n in 1..=3 {
-            e.handle(&req(n, receive(), "2025-03-03T09:00")).unwrap();
-        }
-    }
+    drop(with_received(&path, 3));
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("DELETE FROM events WHERE dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0002')", []).unwrap();
     drop(conn);
