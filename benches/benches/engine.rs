@@ -13,6 +13,11 @@ use motcua_calendar::WorkCalendar;
 use motcua_engine::{Engine, MemoryStore, Store};
 use motcua_store_sqlite::{baseline, SqliteStore};
 
+/// The allocator the `motcua` binary ships with (a portal embedding the library picks its own;
+/// BENCHMARKS.md gives the system allocator's figure beside this one).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn calendar() -> WorkCalendar {
     WorkCalendar::builder().years(2025, 2026).build().unwrap()
 }

@@ -20,3 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{events} events");
     Ok(())
 }
+
+/// The allocator the `motcua` binary and the engine bench use.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

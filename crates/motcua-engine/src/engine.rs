@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{authorize, Actor, ActorRole, Denied, Parties};
 use crate::projection::{Counters, Deadlines};
 use crate::store::{
-    AppendBatch, DossierSummary, Hash, IdempotencyRecord, Sealer, Store, StoreError, StreamAppend, SyncMessage, GENESIS,
+    AppendBatch, Hash, IdempotencyRecord, Sealer, Store, StoreError, StreamAppend, SyncMessage, GENESIS,
 };
 
 /// Most retries after losing an optimistic-concurrency race.
@@ -131,26 +131,61 @@ pub struct Engine<S: Store> {
     scratch: Scratch,
 }
 
-/// Buffers a group commit fills and empties; kept empty between calls.
+/// Buffers a write fills and empties, kept between writes: allocating them per write made the
+/// allocator hand fresh (zero-filled) pages to every write, and moving appends in and out of a
+/// pool cost more than it saved. So appends stay where they are in `batch.streams` and are
+/// emptied in place for the next write.
 #[derive(Default)]
 struct Scratch {
     batch: AppendBatch,
+    /// How many of `batch.streams` this write uses; those past it are earlier writes' appends
+    /// (buffers kept), cut from the batch by [`Scratch::ready`] before it is written.
+    live: usize,
     plans: Vec<(usize, Planned)>,
     /// Requests repeating the idempotency key of an earlier request of the batch: (this, that).
     repeats: Vec<(usize, usize)>,
+    /// Dossier → its append in `batch`, when a group commit gathers several commands.
     stream_index: FxHashMap<DossierCode, usize>,
     touched: Vec<DossierCode>,
 }
 
 impl Scratch {
+    /// Starts a write (the appends stay, to be emptied as they are used again).
     fn clear(&mut self) {
-        self.batch.streams.clear();
+        self.live = 0;
         self.batch.idempotency.clear();
         self.batch.outbox.clear();
         self.plans.clear();
         self.repeats.clear();
         self.stream_index.clear();
         self.touched.clear();
+    }
+
+    /// The batch's append for `dossier`: the one already gathered when `grouped`, else the
+    /// next one (an earlier write's, emptied, when there is one) at `expected_version`. Its
+    /// position in the batch.
+    fn stream_for(&mut self, dossier: &DossierCode, expected_version: u64, grouped: bool) -> usize {
+        if grouped {
+            if let Some(&slot) = self.stream_index.get(dossier) {
+                return slot;
+            }
+        }
+        let slot = self.live;
+        match self.batch.streams.get_mut(slot) {
+            Some(s) => s.reset(dossier, expected_version),
+            None => self.batch.streams.push(StreamAppend::new(dossier, expected_version)),
+        }
+        self.live += 1;
+        if grouped {
+            self.stream_index.insert(dossier.clone(), slot);
+        }
+        slot
+    }
+
+    /// The batch as this write gathered it (earlier writes' appends cut off).
+    fn ready(&mut self) -> &mut AppendBatch {
+        self.batch.streams.truncate(self.live);
+        &mut self.batch
     }
 }
 
@@ -285,8 +320,8 @@ impl<S: Store> Engine<S> {
         }
         let mut retries = 0;
         loop {
-            let mut batch = AppendBatch::default();
-            let planned = match self.plan(req, retries == 0, &mut batch, None, print) {
+            self.scratch.clear();
+            let planned = match self.plan(req, retries == 0, false, print) {
                 Ok(p) => p,
                 // A rejection must not rest on a stale cache: if another writer moved the
                 // dossier, decide again on the fresh state.
@@ -298,7 +333,7 @@ impl<S: Store> Engine<S> {
                 }
                 Err(e) => return Err(e),
             };
-            match self.store.append(&mut batch) {
+            match self.store.append(self.scratch.ready()) {
                 Ok(()) => {
                     let terminal = planned.terminal;
                     let out = self.commit(req, planned, retries);
@@ -331,9 +366,7 @@ impl<S: Store> Engine<S> {
     /// handled again one by one, in order, and the results are theirs.
     pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
         let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
-        // Kept empty between calls (cleared at the end).
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let Scratch { batch, plans, repeats, stream_index, touched } = &mut scratch;
+        self.scratch.clear();
         // Idempotency keys first used in this batch: key → (fingerprint, request).
         let mut keys: FxHashMap<&str, (Hash, usize)> = FxHashMap::default();
         for (i, req) in reqs.iter().enumerate() {
@@ -343,7 +376,7 @@ impl<S: Store> Engine<S> {
                 // knows is replayed; a new one joins the group with its record.
                 if let Some(&(first, j)) = keys.get(key) {
                     if first == print {
-                        repeats.push((i, j));
+                        self.scratch.repeats.push((i, j));
                         results.push(None);
                     } else {
                         let dossier = reqs[j].dossier.clone();
@@ -367,9 +400,9 @@ impl<S: Store> Engine<S> {
             }
             // Into the group: one StreamAppend per dossier. `plan` advances the cached state,
             // so the next command of the batch sees it.
-            match self.plan(req, true, batch, Some(stream_index), print) {
+            match self.plan(req, true, true, print) {
                 Ok(planned) => {
-                    plans.push((i, planned));
+                    self.scratch.plans.push((i, planned));
                     results.push(None);
                 }
                 Err(e) => {
@@ -382,14 +415,18 @@ impl<S: Store> Engine<S> {
             }
         }
         // Forget the cached advances if the batch fails; drop terminal dossiers if it lands.
+        let mut touched = std::mem::take(&mut self.scratch.touched);
+        let batch = self.scratch.ready();
         touched.extend(batch.streams.iter().map(|s| s.dossier.clone()));
         match self.store.append(batch) {
             Ok(()) => {
+                let mut plans = std::mem::take(&mut self.scratch.plans);
                 for (i, planned) in plans.drain(..) {
                     let req = &reqs[i];
                     results[i] = Some(Ok(self.commit(req, planned, 0)));
                 }
-                for &(i, j) in repeats.iter() {
+                self.scratch.plans = plans;
+                for &(i, j) in &self.scratch.repeats {
                     results[i] = Some(match &results[j] {
                         Some(Ok(first)) => Ok(Outcome { replayed: true, retries: 0, ..first.clone() }),
                         _ => Err(StoreError::Backend("a repeated request lost its first outcome".into()).into()),
@@ -411,8 +448,9 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
-        scratch.clear();
-        self.scratch = scratch;
+        touched.clear();
+        self.scratch.touched = touched;
+        self.scratch.clear();
         results
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(StoreError::Backend("unreachable".into()).into())))
@@ -446,16 +484,15 @@ impl<S: Store> Engine<S> {
     /// (events applied in place, no copy); the caller must drop the cache entry if the write
     /// then fails.
     ///
-    /// The write goes straight into `out`: the dossier's stream (found through `index` when the
-    /// batch groups several commands, else a new one), its outbox messages, its idempotency
-    /// record, the stream's summary after it. Nothing is written to `out` unless the command is
-    /// accepted.
+    /// The write goes straight into the scratch batch: the dossier's stream (the one gathered
+    /// already when `grouped`, else a new one), its outbox messages, its idempotency record, the
+    /// stream's summary after it. Nothing is written unless the command is accepted. The
+    /// events move into the stream; [`Engine::commit`] takes them back for the outcome.
     fn plan(
         &mut self,
         req: &Request,
         first_attempt: bool,
-        out: &mut AppendBatch,
-        index: Option<&mut FxHashMap<DossierCode, usize>>,
+        grouped: bool,
         print: Option<Hash>,
     ) -> Result<Planned, EngineError> {
         // Creating commands on an uncached dossier assume it is new without asking the store:
@@ -466,7 +503,7 @@ impl<S: Store> Engine<S> {
             self.ensure_hot(&req.dossier)?;
         }
         // One lookup for the cached state; split borrows keep it while deciding.
-        let Engine { hot: cache, procedures, calendar, sealer, .. } = self;
+        let Engine { hot: cache, procedures, calendar, sealer, scratch, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
         let cached = cache.get_mut(&req.dossier);
@@ -492,7 +529,7 @@ impl<S: Store> Engine<S> {
         // dossier code.
         authorize(&req.actor, &req.dossier, parties, &req.command, step_agency)?;
         let ctx = Context { procedure, calendar };
-        let events = decide(state, &req.command, req.now, &ctx)?;
+        let mut events = decide(state, &req.command, req.now, &ctx)?;
         let sector = Arc::clone(&known.sector);
 
         let hot = match cached {
@@ -506,40 +543,28 @@ impl<S: Store> Engine<S> {
             }
         };
         let expected_version = hot.state.version;
-        let slot = match index {
-            Some(index) => *index.entry(req.dossier.clone()).or_insert_with(|| {
-                out.streams.push(StreamAppend::new(&req.dossier, expected_version));
-                out.streams.len() - 1
-            }),
-            None => {
-                out.streams.push(StreamAppend::new(&req.dossier, expected_version));
-                out.streams.len() - 1
-            }
-        };
+        let slot = scratch.stream_for(&req.dossier, expected_version, grouped);
+        let out = &mut scratch.batch;
         let Some(stream) = out.streams.get_mut(slot) else {
             return Err(StoreError::Backend("batch stream vanished".into()).into());
         };
         if created {
             stream.parties = Some(hot.parties.clone());
         }
-        for e in &events {
+        let count = events.len();
+        for e in events.drain(..) {
             let national_before = hot.state.status.map(|s| s.national());
-            apply(&mut hot.state, e);
-            let sealed = sealer.seal_into(
-                &req.dossier,
-                &hot.text,
-                hot.state.version,
-                e.clone(),
-                hot.last_hash,
-                &mut stream.canonical,
-            );
+            apply(&mut hot.state, &e);
+            let at = e.at();
+            let sealed =
+                sealer.seal_into(&req.dossier, &hot.text, hot.state.version, e, hot.last_hash, &mut stream.canonical);
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
-                out.outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, e.at()));
+                out.outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, at));
             }
             stream.events.push(sealed);
         }
-        stream.summary = DossierSummary::of(&req.dossier, &hot.state, hot.last_hash);
+        stream.summary.refill(&req.dossier, &hot.state, hot.last_hash);
         if let Some(key) = &req.idempotency_key {
             out.idempotency.push(IdempotencyRecord {
                 key: key.clone(),
@@ -551,11 +576,18 @@ impl<S: Store> Engine<S> {
         }
         let version = hot.state.version;
         let terminal = hot.state.status.is_some_and(|s| s.is_terminal());
-        Ok(Planned { events, sector, version, terminal })
+        Ok(Planned { events, slot, count, sector, version, terminal })
     }
 
+    /// Folds a written command into the projections and makes its outcome, taking its events
+    /// back from the batch (the store leaves them there; a dossier's commands are committed
+    /// in the order they were planned, so this command's events lead its stream).
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { events, sector, version, terminal: _ } = planned;
+        let Planned { mut events, slot, count, sector, version, terminal: _ } = planned;
+        if let Some(stream) = self.scratch.batch.streams.get_mut(slot) {
+            let count = count.min(stream.events.len());
+            events.extend(stream.events.drain(..count).map(|e| e.event));
+        }
         if let Some(hot) = self.hot.get(&req.dossier) {
             // A command's events share the dossier's procedure and channel: fold them against
             // the cached state (in a batch, the state after the batch's last command).
@@ -578,7 +610,11 @@ impl<S: Store> Engine<S> {
 }
 
 struct Planned {
+    /// Empty until [`Engine::commit`] takes the events back (the buffer `decide` returned).
     events: Vec<Event>,
+    /// The command's stream in the batch, and how many events it added there.
+    slot: usize,
+    count: usize,
     sector: Arc<str>,
     /// The command left the dossier terminal (drop it from the cache after the write).
     terminal: bool,

@@ -223,33 +223,38 @@ impl DossierSummary {
 
     /// The summary of `state` after the event sealed by `last_hash`.
     pub fn of(dossier: &DossierCode, state: &Dossier, last_hash: Hash) -> DossierSummary {
-        DossierSummary {
-            dossier: dossier.clone(),
-            procedure: state.procedure.clone(),
-            status: state.status.map(|s| Cow::Borrowed(s.code())),
-            national: state.status.map(|s| s.national().code()),
-            channel: state.channel.map(|c| c.code()),
-            received_at: state.received_at,
-            due: state.due,
-            finished_at: state.finished_at,
-            outcome: state.outcome,
-            version: state.version,
-            last_hash,
-            steps: Some(
-                state
-                    .steps
-                    .iter()
-                    .filter(|s| s.started_at.is_some())
-                    .map(|s| StepSummary {
-                        step: s.id.clone(),
-                        agency: s.agency.clone(),
-                        due: s.due,
-                        completed_at: s.completed_at,
-                        outcome: s.outcome,
-                    })
-                    .collect(),
-            ),
+        let mut summary = DossierSummary::empty(dossier);
+        summary.refill(dossier, state, last_hash);
+        summary
+    }
+
+    /// Makes `self` the summary of `state` ([`DossierSummary::of`]), keeping the step list's
+    /// allocation: the engine refills the summaries of reused appends.
+    pub fn refill(&mut self, dossier: &DossierCode, state: &Dossier, last_hash: Hash) {
+        if self.dossier != *dossier {
+            self.dossier = dossier.clone();
         }
+        if self.procedure != state.procedure {
+            self.procedure = state.procedure.clone();
+        }
+        self.status = state.status.map(|s| Cow::Borrowed(s.code()));
+        self.national = state.status.map(|s| s.national().code());
+        self.channel = state.channel.map(|c| c.code());
+        self.received_at = state.received_at;
+        self.due = state.due;
+        self.finished_at = state.finished_at;
+        self.outcome = state.outcome;
+        self.version = state.version;
+        self.last_hash = last_hash;
+        let steps = self.steps.get_or_insert_with(Vec::new);
+        steps.clear();
+        steps.extend(state.steps.iter().filter(|s| s.started_at.is_some()).map(|s| StepSummary {
+            step: s.id.clone(),
+            agency: s.agency.clone(),
+            due: s.due,
+            completed_at: s.completed_at,
+            outcome: s.outcome,
+        }));
     }
 }
 
@@ -406,6 +411,18 @@ impl StreamAppend {
             canonical: Vec::with_capacity(128),
         }
     }
+
+    /// Makes `self` an empty append to `dossier` at `expected_version`, keeping its buffers.
+    /// The summary is left as it was: the writer refills it ([`DossierSummary::refill`]).
+    pub fn reset(&mut self, dossier: &DossierCode, expected_version: u64) {
+        if self.dossier != *dossier {
+            self.dossier = dossier.clone();
+        }
+        self.expected_version = expected_version;
+        self.events.clear();
+        self.parties = None;
+        self.canonical.clear();
+    }
 }
 
 /// One atomic write: events of one or more dossiers, idempotency records, outbox messages.
@@ -462,10 +479,12 @@ pub trait Store: Send + Sync {
     /// A dossier's stream (`None` if it has no events).
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError>;
     /// Appends atomically, checking each stream's expected version. On success the store may
-    /// have moved the batch's contents out (the memory store keeps summaries and messages
-    /// without copying them), so the caller clears the batch before filling it again; its
-    /// buffers are then reused rather than allocated (and faulted in) for every write. On
-    /// failure the batch is as it was given.
+    /// have taken the batch's summaries, parties, messages and idempotency records (the memory
+    /// store keeps them without copying, and hands back a dossier's previous summary in its
+    /// place), so the caller empties or refills those before writing again; its buffers are
+    /// then reused rather than allocated (and faulted in) for every write. The events and
+    /// their bytes are left as given (the engine returns them to its caller). On failure the
+    /// batch is as it was given.
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError>;
     /// The record of an idempotency key.
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
@@ -670,7 +689,12 @@ impl Store for MemoryStore {
             if let Some(p) = s.parties.take() {
                 entry.parties = p;
             }
-            entry.summary = Some(std::mem::replace(&mut s.summary, DossierSummary::empty(&s.dossier)));
+            // The new summary in, the previous one (and its step list) back to the writer,
+            // which refills it for a later append.
+            match &mut entry.summary {
+                Some(old) => std::mem::swap(old, &mut s.summary),
+                None => entry.summary = Some(std::mem::replace(&mut s.summary, DossierSummary::empty(&s.dossier))),
+            }
         }
         for r in batch.idempotency.drain(..) {
             inner.idempotency.insert(r.key.clone(), r);
@@ -831,6 +855,34 @@ mod tests {
         map.remove("steps");
         let read: DossierSummary = serde_json::from_value(serde_json::Value::Object(map)).unwrap();
         assert_eq!(read, old);
+    }
+
+    #[test]
+    fn a_refilled_summary_and_a_reset_append_keep_nothing_of_before() {
+        let a: DossierCode = "H42.12-250303-0001".parse().unwrap();
+        let b: DossierCode = "H42.13-250304-0002".parse().unwrap();
+        let mut state = Dossier::new();
+        motcua_core::apply(&mut state, &event());
+        // A summary of another dossier, with a step and another version, refilled.
+        let mut reused = DossierSummary::of(&a, &state, [7; 32]);
+        reused.steps = Some(vec![StepSummary {
+            step: "tiep-nhan".into(),
+            agency: "H42.12".into(),
+            due: None,
+            completed_at: None,
+            outcome: None,
+        }]);
+        reused.version = 9;
+        reused.refill(&b, &state, GENESIS);
+        assert_eq!(reused, DossierSummary::of(&b, &state, GENESIS));
+        // An append emptied for another dossier: only its summary stays, for the writer to refill.
+        let mut append = StreamAppend::new(&a, 0);
+        append.parties = Some(Parties::default());
+        let mut sealer = Sealer::default();
+        append.events.push(sealer.seal_into(&a, &a.to_string(), 1, event(), GENESIS, &mut append.canonical));
+        append.reset(&b, 4);
+        assert_eq!((append.dossier, append.expected_version), (b, 4));
+        assert!(append.events.is_empty() && append.canonical.is_empty() && append.parties.is_none());
     }
 
     #[test]
