@@ -11,10 +11,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{authorize, Actor, ActorRole, Denied, Parties};
+use crate::hot::{Hot, HotCache, Slot};
 use crate::projection::{Counters, Deadlines};
-use crate::store::{
-    AppendBatch, Hash, IdempotencyRecord, Sealer, Store, StoreError, StreamAppend, SyncMessage, GENESIS,
-};
+use crate::store::{AppendBatch, Hash, IdempotencyRecord, Sealer, Store, StoreError, StreamAppend, SyncMessage};
 
 /// Most retries after losing an optimistic-concurrency race.
 pub const MAX_RETRIES: u32 = 3;
@@ -96,21 +95,6 @@ impl EngineError {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Hot {
-    state: Dossier,
-    parties: Parties,
-    last_hash: Hash,
-    /// The code as text, formatted once (every event's hash covers it).
-    text: Box<str>,
-}
-
-impl Hot {
-    fn new(code: &DossierCode, parties: Parties) -> Hot {
-        Hot { state: Dossier::new(), parties, last_hash: GENESIS, text: code.to_string().into_boxed_str() }
-    }
-}
-
 /// A known procedure and its sector as shared text (counters key on it per event).
 struct Known {
     procedure: Procedure,
@@ -122,7 +106,7 @@ pub struct Engine<S: Store> {
     store: S,
     procedures: FxHashMap<ProcedureCode, Known>,
     calendar: WorkCalendar,
-    hot: FxHashMap<DossierCode, Hot>,
+    hot: HotCache,
     counters: Counters,
     deadlines: Deadlines,
     sealer: Sealer,
@@ -234,7 +218,7 @@ impl<S: Store> Engine<S> {
                 .map(|p| (p.code.clone(), Known { sector: Arc::from(p.sector.as_str()), procedure: p }))
                 .collect(),
             calendar,
-            hot: FxHashMap::default(),
+            hot: HotCache::default(),
             counters: Counters::default(),
             deadlines: Deadlines::default(),
             sealer: Sealer::default(),
@@ -284,16 +268,16 @@ impl<S: Store> Engine<S> {
     }
 
     fn hot(&mut self, code: &DossierCode) -> Result<Option<&Hot>, EngineError> {
-        self.ensure_hot(code)?;
-        Ok(self.hot.get(code))
+        Ok(self.ensure_hot(code)?.and_then(|slot| self.hot.at(slot)))
     }
 
-    /// Loads `code` into the hot cache unless it is there (one lookup when it is).
-    fn ensure_hot(&mut self, code: &DossierCode) -> Result<(), EngineError> {
-        if self.hot.contains_key(code) {
-            return Ok(());
+    /// Loads `code` into the hot cache unless it is there (one lookup when it is); its slot, or
+    /// `None` when the store has no such dossier.
+    fn ensure_hot(&mut self, code: &DossierCode) -> Result<Option<Slot>, EngineError> {
+        if let Some(slot) = self.hot.slot(code) {
+            return Ok(Some(slot));
         }
-        let Some(stream) = self.store.load(code)? else { return Ok(()) };
+        let Some(stream) = self.store.load(code)? else { return Ok(None) };
         let mut hot = Hot::new(code, stream.parties);
         for (i, e) in stream.events.iter().enumerate() {
             // Pair of the store's own checks: contiguous sequence after load.
@@ -303,8 +287,7 @@ impl<S: Store> Engine<S> {
             apply(&mut hot.state, &e.event);
             hot.last_hash = e.hash;
         }
-        self.hot.insert(code.clone(), hot);
-        Ok(())
+        Ok(Some(self.hot.insert(code, hot)))
     }
 
     /// Handles one command: authorize, decide, append atomically (events, summary, outbox,
@@ -499,14 +482,12 @@ impl<S: Store> Engine<S> {
         // if it exists after all, the append's version check fails and the retry (not a first
         // attempt) loads it.
         let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
-        if !(first_attempt && creates) {
-            self.ensure_hot(&req.dossier)?;
-        }
-        // One lookup for the cached state; split borrows keep it while deciding.
+        // One lookup for the cached state; its slot then serves until the commit.
+        let slot = if first_attempt && creates { self.hot.slot(&req.dossier) } else { self.ensure_hot(&req.dossier)? };
         let Engine { hot: cache, procedures, calendar, sealer, scratch, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
-        let cached = cache.get_mut(&req.dossier);
+        let cached = slot.and_then(|s| cache.at(s));
         let created = cached.is_none();
         let (state, parties) = match &cached {
             Some(h) => (&h.state, &h.parties),
@@ -532,20 +513,23 @@ impl<S: Store> Engine<S> {
         let mut events = decide(state, &req.command, req.now, &ctx)?;
         let sector = Arc::clone(&known.sector);
 
-        let hot = match cached {
-            Some(h) => h,
+        let slot = match slot {
+            Some(s) => s,
             None => {
                 let mut parties = Parties::default();
                 if req.actor.role == ActorRole::Citizen {
                     parties.applicant = Some(req.actor.id.clone());
                 }
-                cache.entry(req.dossier.clone()).or_insert_with(|| Hot::new(&req.dossier, parties))
+                cache.insert(&req.dossier, Hot::new(&req.dossier, parties))
             }
         };
+        let Some(hot) = cache.at_mut(slot) else {
+            return Err(StoreError::Backend("cached dossier vanished".into()).into());
+        };
         let expected_version = hot.state.version;
-        let slot = scratch.stream_for(&req.dossier, expected_version, grouped);
+        let stream_slot = scratch.stream_for(&req.dossier, expected_version, grouped);
         let out = &mut scratch.batch;
-        let Some(stream) = out.streams.get_mut(slot) else {
+        let Some(stream) = out.streams.get_mut(stream_slot) else {
             return Err(StoreError::Backend("batch stream vanished".into()).into());
         };
         if created {
@@ -576,25 +560,30 @@ impl<S: Store> Engine<S> {
         }
         let version = hot.state.version;
         let terminal = hot.state.status.is_some_and(|s| s.is_terminal());
-        Ok(Planned { events, slot, count, sector, version, terminal })
+        Ok(Planned { events, hot: slot, stream: stream_slot, count, sector, version, terminal })
     }
 
     /// Folds a written command into the projections and makes its outcome, taking its events
     /// back from the batch (the store leaves them there; a dossier's commands are committed
     /// in the order they were planned, so this command's events lead its stream).
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { mut events, slot, count, sector, version, terminal: _ } = planned;
-        if let Some(stream) = self.scratch.batch.streams.get_mut(slot) {
+        let Planned { mut events, hot, stream, count, sector, version, terminal: _ } = planned;
+        if let Some(stream) = self.scratch.batch.streams.get_mut(stream) {
             let count = count.min(stream.events.len());
             events.extend(stream.events.drain(..count).map(|e| e.event));
         }
-        if let Some(hot) = self.hot.get(&req.dossier) {
+        if let Some(hot) = self.hot.at_mut(hot) {
             // A command's events share the dossier's procedure and channel: fold them against
             // the cached state (in a batch, the state after the batch's last command).
             for e in &events {
                 self.counters.record(&req.dossier, &sector, e, &hot.state);
             }
-            self.deadlines.track(&req.dossier, &hot.state);
+            // The deadline index only when the due time moved (most commands move none).
+            let due = Deadlines::due_of(&hot.state);
+            if hot.indexed_due != Some(due) {
+                self.deadlines.set(&req.dossier, due);
+                hot.indexed_due = Some(due);
+            }
         }
         Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
     }
@@ -612,8 +601,10 @@ impl<S: Store> Engine<S> {
 struct Planned {
     /// Empty until [`Engine::commit`] takes the events back (the buffer `decide` returned).
     events: Vec<Event>,
+    /// The dossier's slot in the cache.
+    hot: Slot,
     /// The command's stream in the batch, and how many events it added there.
-    slot: usize,
+    stream: usize,
     count: usize,
     sector: Arc<str>,
     /// The command left the dossier terminal (drop it from the cache after the write).

@@ -16,6 +16,7 @@
 
 mod auth;
 mod engine;
+mod hot;
 mod memlog;
 mod outbox;
 mod projection;

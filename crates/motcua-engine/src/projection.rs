@@ -130,8 +130,21 @@ pub struct Deadlines {
 impl Deadlines {
     /// Updates a dossier after an event: indexed by due time while open with a due time.
     pub fn track(&mut self, dossier: &DossierCode, after: &Dossier) {
-        let open = after.finished_at.is_none() && after.status.is_some_and(|s| !s.is_terminal());
-        let wanted = if open { after.due } else { None };
+        self.set(dossier, Deadlines::due_of(after));
+    }
+
+    /// The due time `state` is indexed under: its due time while open, else none.
+    pub(crate) fn due_of(state: &Dossier) -> Option<Timestamp> {
+        let open = state.finished_at.is_none() && state.status.is_some_and(|s| !s.is_terminal());
+        if open {
+            state.due
+        } else {
+            None
+        }
+    }
+
+    /// Indexes `dossier` under `wanted` (or not at all).
+    pub(crate) fn set(&mut self, dossier: &DossierCode, wanted: Option<Timestamp>) {
         if self.current.get(dossier).copied() == wanted {
             return;
         }
