@@ -128,9 +128,9 @@ struct Scratch {
     plans: Vec<(usize, Planned)>,
     /// Requests repeating the idempotency key of an earlier request of the batch: (this, that).
     repeats: Vec<(usize, usize)>,
-    /// Dossier → its append in `batch`, when a group commit gathers several commands.
-    stream_index: FxHashMap<DossierCode, usize>,
-    touched: Vec<DossierCode>,
+    /// Numbers the writes, so a cached dossier's mark of its append in this one
+    /// ([`Hot::batch_stream`]) is told from a mark left by an earlier one.
+    write: u64,
 }
 
 impl Scratch {
@@ -141,16 +141,21 @@ impl Scratch {
         self.batch.outbox.clear();
         self.plans.clear();
         self.repeats.clear();
-        self.stream_index.clear();
-        self.touched.clear();
+        self.write += 1;
     }
 
-    /// The batch's append for `dossier`: the one already gathered when `grouped`, else the
-    /// next one (an earlier write's, emptied, when there is one) at `expected_version`. Its
-    /// position in the batch.
-    fn stream_for(&mut self, dossier: &DossierCode, expected_version: u64, grouped: bool) -> usize {
-        if grouped {
-            if let Some(&slot) = self.stream_index.get(dossier) {
+    /// The batch's append for `dossier`: the one already gathered when `grouped` (marked in
+    /// `mark`, the cached dossier's), else the next one (an earlier write's, emptied, when there
+    /// is one) at `expected_version`. Its position in the batch.
+    fn stream_for(
+        &mut self,
+        dossier: &DossierCode,
+        expected_version: u64,
+        grouped: bool,
+        mark: &mut Option<(u64, usize)>,
+    ) -> usize {
+        if let (true, Some((write, slot))) = (grouped, *mark) {
+            if write == self.write {
                 return slot;
             }
         }
@@ -160,9 +165,7 @@ impl Scratch {
             None => self.batch.streams.push(StreamAppend::new(dossier, expected_version)),
         }
         self.live += 1;
-        if grouped {
-            self.stream_index.insert(dossier.clone(), slot);
-        }
+        *mark = Some((self.write, slot));
         slot
     }
 
@@ -317,14 +320,7 @@ impl<S: Store> Engine<S> {
                 Err(e) => return Err(e),
             };
             match self.store.append(self.scratch.ready()) {
-                Ok(()) => {
-                    let terminal = planned.terminal;
-                    let out = self.commit(req, planned, retries);
-                    if terminal {
-                        self.hot.remove(&req.dossier);
-                    }
-                    return Ok(out);
-                }
+                Ok(()) => return Ok(self.commit(req, planned, retries)),
                 Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
                     retries += 1;
                     self.hot.remove(&req.dossier);
@@ -348,7 +344,9 @@ impl<S: Store> Engine<S> {
     /// conflict, for another command). If the write fails (a lost race), every request is
     /// handled again one by one, in order, and the results are theirs.
     pub fn handle_batch(&mut self, reqs: &[Request]) -> Vec<Result<Outcome, EngineError>> {
-        let mut results: Vec<Option<Result<Outcome, EngineError>>> = Vec::with_capacity(reqs.len());
+        // Each request's result, in place: a placeholder until its commit (or a repeat's copy).
+        let pending = || Err(EngineError::Store(StoreError::Backend(String::new())));
+        let mut results: Vec<Result<Outcome, EngineError>> = Vec::with_capacity(reqs.len());
         self.scratch.clear();
         // Idempotency keys first used in this batch: key → (fingerprint, request).
         let mut keys: FxHashMap<&str, (Hash, usize)> = FxHashMap::default();
@@ -360,23 +358,23 @@ impl<S: Store> Engine<S> {
                 if let Some(&(first, j)) = keys.get(key) {
                     if first == print {
                         self.scratch.repeats.push((i, j));
-                        results.push(None);
+                        results.push(pending());
                     } else {
                         let dossier = reqs[j].dossier.clone();
-                        results.push(Some(Err(EngineError::IdempotencyConflict { key: key.to_string(), dossier })));
+                        results.push(Err(EngineError::IdempotencyConflict { key: key.to_string(), dossier }));
                     }
                     continue;
                 }
                 match self.store.idempotency(key) {
                     Ok(Some(rec)) => {
-                        results.push(Some(self.replay_idempotent(key, rec, print)));
+                        results.push(self.replay_idempotent(key, rec, print));
                         continue;
                     }
                     Ok(None) => {
                         keys.insert(key, (print, i));
                     }
                     Err(e) => {
-                        results.push(Some(Err(e.into())));
+                        results.push(Err(e.into()));
                         continue;
                     }
                 }
@@ -386,58 +384,48 @@ impl<S: Store> Engine<S> {
             match self.plan(req, true, true, print) {
                 Ok(planned) => {
                     self.scratch.plans.push((i, planned));
-                    results.push(None);
+                    results.push(pending());
                 }
                 Err(e) => {
                     if let Some(key) = req.idempotency_key.as_deref() {
                         // Nothing was recorded: a later request may use the key afresh.
                         keys.remove(key);
                     }
-                    results.push(Some(Err(e)));
+                    results.push(Err(e));
                 }
             }
         }
-        // Forget the cached advances if the batch fails; drop terminal dossiers if it lands.
-        let mut touched = std::mem::take(&mut self.scratch.touched);
-        let batch = self.scratch.ready();
-        touched.extend(batch.streams.iter().map(|s| s.dossier.clone()));
-        match self.store.append(batch) {
+        match self.store.append(self.scratch.ready()) {
             Ok(()) => {
+                // Commits drop terminal dossiers from the cache as they go (after a dossier's
+                // last command of the batch).
                 let mut plans = std::mem::take(&mut self.scratch.plans);
                 for (i, planned) in plans.drain(..) {
                     let req = &reqs[i];
-                    results[i] = Some(Ok(self.commit(req, planned, 0)));
+                    results[i] = Ok(self.commit(req, planned, 0));
                 }
                 self.scratch.plans = plans;
                 for &(i, j) in &self.scratch.repeats {
-                    results[i] = Some(match &results[j] {
-                        Some(Ok(first)) => Ok(Outcome { replayed: true, retries: 0, ..first.clone() }),
-                        _ => Err(StoreError::Backend("a repeated request lost its first outcome".into()).into()),
-                    });
-                }
-                for code in touched.iter() {
-                    self.evict_if_terminal(code);
+                    results[i] = match &results[j] {
+                        Ok(first) => Ok(Outcome { replayed: true, retries: 0, ..first.clone() }),
+                        Err(_) => Err(StoreError::Backend("a repeated request lost its first outcome".into()).into()),
+                    };
                 }
             }
             Err(_) => {
                 // Nothing was written. Forget the cached advances (they reload from the store)
                 // and redo every request alone, in order: a rejection or a key decided against
                 // the batch's unwritten state may come out otherwise now.
-                for code in touched.iter() {
-                    self.hot.remove(code);
+                for s in &self.scratch.batch.streams {
+                    self.hot.remove(&s.dossier);
                 }
                 for (i, req) in reqs.iter().enumerate() {
-                    results[i] = Some(self.handle(req));
+                    results[i] = self.handle(req);
                 }
             }
         }
-        touched.clear();
-        self.scratch.touched = touched;
         self.scratch.clear();
         results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(StoreError::Backend("unreachable".into()).into())))
-            .collect()
     }
 
     /// Whether the store holds a newer version of the dossier than the cache.
@@ -527,7 +515,7 @@ impl<S: Store> Engine<S> {
             return Err(StoreError::Backend("cached dossier vanished".into()).into());
         };
         let expected_version = hot.state.version;
-        let stream_slot = scratch.stream_for(&req.dossier, expected_version, grouped);
+        let stream_slot = scratch.stream_for(&req.dossier, expected_version, grouped, &mut hot.batch_stream);
         let out = &mut scratch.batch;
         let Some(stream) = out.streams.get_mut(stream_slot) else {
             return Err(StoreError::Backend("batch stream vanished".into()).into());
@@ -567,7 +555,7 @@ impl<S: Store> Engine<S> {
     /// back from the batch (the store leaves them there; a dossier's commands are committed
     /// in the order they were planned, so this command's events lead its stream).
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { mut events, hot, stream, count, sector, version, terminal: _ } = planned;
+        let Planned { mut events, hot, stream, count, sector, version, terminal } = planned;
         if let Some(stream) = self.scratch.batch.streams.get_mut(stream) {
             let count = count.min(stream.events.len());
             events.extend(stream.events.drain(..count).map(|e| e.event));
@@ -584,17 +572,14 @@ impl<S: Store> Engine<S> {
                 self.deadlines.set(&req.dossier, due);
                 hot.indexed_due = Some(due);
             }
+            // A terminal dossier accepts no further command: memory stays with open ones (a
+            // late command reloads it from the store). Only once no later command of the same
+            // write advanced it, so that command's commit still finds it.
+            if terminal && hot.state.version == version {
+                self.hot.remove(&req.dossier);
+            }
         }
         Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
-    }
-
-    /// Drops a dossier from the hot cache once it is terminal: it accepts no further command, so
-    /// memory stays with open dossiers (a late command would reload it from the store). Called
-    /// after all of a write's commits, never between them.
-    fn evict_if_terminal(&mut self, code: &DossierCode) {
-        if self.hot.get(code).is_some_and(|h| h.state.status.is_some_and(|s| s.is_terminal())) {
-            self.hot.remove(code);
-        }
     }
 }
 

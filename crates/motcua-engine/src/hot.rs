@@ -23,6 +23,8 @@ pub(crate) struct Hot {
     /// none), or `None` when not known since the dossier was cached: lets a command that moves
     /// no due time skip the index.
     pub indexed_due: Option<Option<Timestamp>>,
+    /// The append this dossier has in the write being gathered: (write number, position).
+    pub batch_stream: Option<(u64, usize)>,
 }
 
 impl Hot {
@@ -33,6 +35,7 @@ impl Hot {
             last_hash: GENESIS,
             text: code.to_string().into_boxed_str(),
             indexed_due: None,
+            batch_stream: None,
         }
     }
 
@@ -44,6 +47,7 @@ impl Hot {
             last_hash: GENESIS,
             text: Box::default(),
             indexed_due: None,
+            batch_stream: None,
         }
     }
 }

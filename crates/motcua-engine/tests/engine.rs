@@ -316,7 +316,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// A group commit decides and writes exactly what the same commands handled one by one
-    /// would: the same outcomes (replays and idempotency conflicts included) and the same log.
+    /// would: the same outcomes (replays and idempotency conflicts included), the same log and
+    /// the same projections.
     #[test]
     fn a_batch_is_its_commands_one_by_one(script in keyed_script(), cut in 0usize..60) {
         let single = Arc::new(MemoryStore::new());
@@ -336,5 +337,9 @@ proptest! {
         };
         prop_assert_eq!(log(&single), log(&grouped));
         prop_assert!(verify(&*grouped).is_ok());
+        // And the same live projections (a batch folds its commits, and drops its terminal
+        // dossiers from the cache, as it goes).
+        prop_assert_eq!(one.counters(), many.counters());
+        prop_assert_eq!(one.deadlines(), many.deadlines());
     }
 }
