@@ -246,15 +246,34 @@ impl DossierSummary {
         self.outcome = state.outcome;
         self.version = state.version;
         self.last_hash = last_hash;
+        // Step by step over what the list held: a step it already names keeps its shared
+        // texts (no reference counting), times and outcome are written again.
         let steps = self.steps.get_or_insert_with(Vec::new);
-        steps.clear();
-        steps.extend(state.steps.iter().filter(|s| s.started_at.is_some()).map(|s| StepSummary {
-            step: s.id.clone(),
-            agency: s.agency.clone(),
-            due: s.due,
-            completed_at: s.completed_at,
-            outcome: s.outcome,
-        }));
+        let mut kept = 0;
+        for s in state.steps.iter().filter(|s| s.started_at.is_some()) {
+            match steps.get_mut(kept) {
+                Some(old) if old.step == s.id && old.agency == s.agency => {
+                    old.due = s.due;
+                    old.completed_at = s.completed_at;
+                    old.outcome = s.outcome;
+                }
+                _ => {
+                    let new = StepSummary {
+                        step: s.id.clone(),
+                        agency: s.agency.clone(),
+                        due: s.due,
+                        completed_at: s.completed_at,
+                        outcome: s.outcome,
+                    };
+                    match steps.get_mut(kept) {
+                        Some(old) => *old = new,
+                        None => steps.push(new),
+                    }
+                }
+            }
+            kept += 1;
+        }
+        steps.truncate(kept);
     }
 }
 
