@@ -110,8 +110,7 @@ pub struct Engine<S: Store> {
     counters: Counters,
     deadlines: Deadlines,
     sealer: Sealer,
-    /// `handle_batch`'s buffers, kept between calls: allocating them per batch made the
-    /// allocator hand fresh (zero-filled) pages to every write.
+    /// The write being gathered (by `handle` and `handle_batch` alike).
     scratch: Scratch,
 }
 
@@ -547,15 +546,14 @@ impl<S: Store> Engine<S> {
             });
         }
         let version = hot.state.version;
-        let terminal = hot.state.status.is_some_and(|s| s.is_terminal());
-        Ok(Planned { events, hot: slot, stream: stream_slot, count, sector, version, terminal })
+        Ok(Planned { events, hot: slot, stream: stream_slot, count, sector, version })
     }
 
     /// Folds a written command into the projections and makes its outcome, taking its events
     /// back from the batch (the store leaves them there; a dossier's commands are committed
     /// in the order they were planned, so this command's events lead its stream).
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { mut events, hot, stream, count, sector, version, terminal } = planned;
+        let Planned { mut events, hot, stream, count, sector, version } = planned;
         if let Some(stream) = self.scratch.batch.streams.get_mut(stream) {
             let count = count.min(stream.events.len());
             events.extend(stream.events.drain(..count).map(|e| e.event));
@@ -575,7 +573,7 @@ impl<S: Store> Engine<S> {
             // A terminal dossier accepts no further command: memory stays with open ones (a
             // late command reloads it from the store). Only once no later command of the same
             // write advanced it, so that command's commit still finds it.
-            if terminal && hot.state.version == version {
+            if hot.state.version == version && hot.state.status.is_some_and(|s| s.is_terminal()) {
                 self.hot.remove(&req.dossier);
             }
         }
@@ -592,8 +590,6 @@ struct Planned {
     stream: usize,
     count: usize,
     sector: Arc<str>,
-    /// The command left the dossier terminal (drop it from the cache after the write).
-    terminal: bool,
     /// The dossier's version right after this command.
     version: u64,
 }

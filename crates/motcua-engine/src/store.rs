@@ -251,25 +251,21 @@ impl DossierSummary {
         let steps = self.steps.get_or_insert_with(Vec::new);
         let mut kept = 0;
         for s in state.steps.iter().filter(|s| s.started_at.is_some()) {
+            let fresh = || StepSummary {
+                step: s.id.clone(),
+                agency: s.agency.clone(),
+                due: s.due,
+                completed_at: s.completed_at,
+                outcome: s.outcome,
+            };
             match steps.get_mut(kept) {
                 Some(old) if old.step == s.id && old.agency == s.agency => {
                     old.due = s.due;
                     old.completed_at = s.completed_at;
                     old.outcome = s.outcome;
                 }
-                _ => {
-                    let new = StepSummary {
-                        step: s.id.clone(),
-                        agency: s.agency.clone(),
-                        due: s.due,
-                        completed_at: s.completed_at,
-                        outcome: s.outcome,
-                    };
-                    match steps.get_mut(kept) {
-                        Some(old) => *old = new,
-                        None => steps.push(new),
-                    }
-                }
+                Some(old) => *old = fresh(),
+                None => steps.push(fresh()),
             }
             kept += 1;
         }
