@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// What the counters are grouped by (issue #4 §5): agency, procedure, sector, channel, day.
@@ -118,16 +118,36 @@ impl Counters {
 }
 
 /// Open dossiers by due time, for "due soon" and "overdue" queries. Many dossiers share a due
-/// time (the end of an office day), so the ordered index is over due times, each holding its
-/// dossiers as a set: finding a place compares instants, not codes.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+/// time (the end of an office day), so the ordered index is over due times, each holding the
+/// dossiers indexed under it: finding a place compares instants, not codes.
+///
+/// A dossier's due time is the one `current` gives. Moving or closing a dossier updates
+/// `current` only: its entry under the old due time goes stale, queries skip it, and stale
+/// entries are swept once they outnumber live ones, so a command costs one map update and at
+/// most one push, not a removal from a set.
+#[derive(Clone, Debug, Default)]
 pub struct Deadlines {
-    by_due: BTreeMap<Timestamp, FxHashSet<DossierCode>>,
+    by_due: BTreeMap<Timestamp, Vec<DossierCode>>,
     /// Each indexed dossier's due time (so its length is the number of open dossiers).
     current: FxHashMap<DossierCode, Timestamp>,
+    /// Entries in `by_due`, live and stale.
+    entries: usize,
 }
 
+/// Two indexes are equal when they index the same dossiers under the same due times, however
+/// many stale entries each still holds.
+impl PartialEq for Deadlines {
+    fn eq(&self, other: &Deadlines) -> bool {
+        self.current == other.current
+    }
+}
+
+impl Eq for Deadlines {}
+
 impl Deadlines {
+    /// Stale entries tolerated beyond the live ones before a sweep.
+    const SLACK: usize = 4096;
+
     /// Updates a dossier after an event: indexed by due time while open with a due time.
     pub fn track(&mut self, dossier: &DossierCode, after: &Dossier) {
         self.set(dossier, Deadlines::due_of(after));
@@ -145,27 +165,40 @@ impl Deadlines {
 
     /// Indexes `dossier` under `wanted` (or not at all).
     pub(crate) fn set(&mut self, dossier: &DossierCode, wanted: Option<Timestamp>) {
-        if self.current.get(dossier).copied() == wanted {
+        let old = match (wanted, self.current.get_mut(dossier)) {
+            (Some(due), Some(at)) => Some(std::mem::replace(at, due)),
+            (Some(due), None) => {
+                self.current.insert(dossier.clone(), due);
+                None
+            }
+            (None, Some(_)) => self.current.remove(dossier),
+            (None, None) => None,
+        };
+        if old == wanted {
             return;
         }
-        if let Some(old) = self.current.remove(dossier) {
-            if let Some(set) = self.by_due.get_mut(&old) {
-                set.remove(dossier);
-                if set.is_empty() {
-                    self.by_due.remove(&old);
-                }
+        if let Some(due) = wanted {
+            self.by_due.entry(due).or_default().push(dossier.clone());
+            self.entries += 1;
+            if self.entries > 2 * self.current.len() + Self::SLACK {
+                self.sweep();
             }
         }
-        if let Some(due) = wanted {
-            self.by_due.entry(due).or_default().insert(dossier.clone());
-            self.current.insert(dossier.clone(), due);
+    }
+
+    /// Rebuilds `by_due` from `current`, dropping every stale entry.
+    fn sweep(&mut self) {
+        self.by_due.clear();
+        for (code, due) in &self.current {
+            self.by_due.entry(*due).or_default().push(code.clone());
         }
+        self.entries = self.current.len();
     }
 
     /// Open dossiers already past their due time at `now` (as far as the due time goes; a
     /// stopped clock is judged by `Dossier::judgement`), by due time.
     pub fn overdue(&self, now: Timestamp) -> Vec<&DossierCode> {
-        Self::sorted(self.by_due.range(..now))
+        self.sorted(self.by_due.range(..now))
     }
 
     /// Open dossiers due in `[from, until)`, by due time.
@@ -173,17 +206,23 @@ impl Deadlines {
         if from >= until {
             return Vec::new();
         }
-        Self::sorted(self.by_due.range(from..until))
+        self.sorted(self.by_due.range(from..until))
     }
 
-    /// The dossiers of `groups`, by due time and then by code.
-    fn sorted<'a>(groups: impl Iterator<Item = (&'a Timestamp, &'a FxHashSet<DossierCode>)>) -> Vec<&'a DossierCode> {
+    /// The dossiers of `groups` still indexed under the group's due time, by due time and
+    /// then by code (an entry indexed twice under one due time, moved away and back, once).
+    fn sorted<'a>(
+        &'a self,
+        groups: impl Iterator<Item = (&'a Timestamp, &'a Vec<DossierCode>)>,
+    ) -> Vec<&'a DossierCode> {
         let mut out = Vec::new();
-        for (_, set) in groups {
+        for (due, codes) in groups {
             let start = out.len();
-            out.extend(set.iter());
+            out.extend(codes.iter().filter(|c| self.current.get(*c) == Some(due)));
             out[start..].sort_unstable();
         }
+        // A dossier is live under one due time only, so equal codes are neighbours in a group.
+        out.dedup();
         out
     }
 
@@ -195,5 +234,50 @@ impl Deadlines {
     /// Whether none do.
     pub fn is_empty(&self) -> bool {
         self.current.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(n: u64) -> DossierCode {
+        format!("000.00.01.H01-250301-{n:04}").parse().unwrap()
+    }
+
+    fn t(minutes: i64) -> Timestamp {
+        Timestamp::from_utc_minutes(28_000_000 + minutes)
+    }
+
+    #[test]
+    fn a_moved_dossier_is_found_under_its_current_due_time_only() {
+        let mut d = Deadlines::default();
+        d.set(&code(1), Some(t(10)));
+        d.set(&code(2), Some(t(10)));
+        d.set(&code(1), Some(t(20)));
+        d.set(&code(1), Some(t(10)));
+        d.set(&code(2), Some(t(30)));
+        d.set(&code(2), None);
+        assert_eq!(d.overdue(t(11)), vec![&code(1)]);
+        assert_eq!(d.due_between(t(11), t(40)), Vec::<&DossierCode>::new());
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn sweeping_keeps_the_live_entries_and_equality_ignores_stale_ones() {
+        let mut live = Deadlines::default();
+        let mut fresh = Deadlines::default();
+        for round in 0..4 {
+            for n in 0..3_000 {
+                live.set(&code(n), Some(t(round * 100 + (n % 7) as i64)));
+            }
+        }
+        for n in 0..3_000 {
+            fresh.set(&code(n), Some(t(300 + (n % 7) as i64)));
+        }
+        assert!(live.entries < 4 * 3_000, "stale entries were swept");
+        assert_eq!(live, fresh);
+        assert_eq!(live.overdue(t(1_000)), fresh.overdue(t(1_000)));
+        assert_eq!(live.overdue(t(1_000)).len(), 3_000);
     }
 }
