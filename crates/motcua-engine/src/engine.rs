@@ -187,17 +187,9 @@ fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
 }
 
 /// The sync message for event `seq`, which moved `after` to a new national status.
-fn sync_message(dossier: &DossierCode, text: &str, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
+fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
     let national = after.status?.national();
-    // `<code>#<seq>` from the code's text formatted once per cached dossier (one allocation).
-    let mut digits = itoa::Buffer::new();
-    let seq_text = digits.format(seq);
-    let mut id = String::with_capacity(text.len() + 1 + seq_text.len());
-    id.push_str(text);
-    id.push('#');
-    id.push_str(seq_text);
     Some(SyncMessage {
-        id,
         dossier: dossier.clone(),
         seq,
         procedure: after.procedure.clone(),
@@ -531,7 +523,7 @@ impl<S: Store> Engine<S> {
                 sealer.seal_into(&req.dossier, &hot.text, hot.state.version, e, hot.last_hash, &mut stream.canonical);
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
-                out.outbox.extend(sync_message(&req.dossier, &hot.text, hot.state.version, &hot.state, at));
+                out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, at));
             }
             stream.events.push(sealed);
         }

@@ -51,13 +51,13 @@ pub fn deliver<S: Store + ?Sized, P: PortalClient + ?Sized>(
         match portal.send(&entry.message, now) {
             Ok(()) => {
                 report.delivered += 1;
-                updates.push(OutboxUpdate::Delivered { id: entry.message.id.clone() });
+                updates.push(OutboxUpdate::Delivered { id: entry.message.id() });
             }
             Err(_) => {
                 report.failed += 1;
                 let attempts = entry.attempts + 1;
                 updates.push(OutboxUpdate::Retry {
-                    id: entry.message.id.clone(),
+                    id: entry.message.id(),
                     attempts,
                     next_attempt: now.plus_minutes(backoff_minutes(attempts)),
                 });
@@ -97,7 +97,7 @@ impl PortalClient for FakePortal {
             return Err(PortalError("internal error".into()));
         }
         self.deliveries += 1;
-        self.received.entry(message.id.clone()).or_insert_with(|| message.clone());
+        self.received.entry(message.id()).or_insert_with(|| message.clone());
         if self.lose_ack_every.is_some_and(|n| n > 0 && self.calls % n == 0) {
             return Err(PortalError("timeout (acknowledgement lost)".into()));
         }

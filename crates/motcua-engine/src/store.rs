@@ -273,15 +273,16 @@ impl DossierSummary {
     }
 }
 
-/// A status change for the national portal (issue #4 §6).
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+/// A status change for the national portal (issue #4 §6). Its id is `<dossier code>#<seq>`
+/// ([`SyncMessage::id`]): the portal deduplicates by it. The id is not a field, so a message
+/// allocates nothing of its own; its serialized form still carries it first (the form stored
+/// rows and portals read).
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
+#[serde(from = "WireMessage")]
 pub struct SyncMessage {
-    /// Unique id: `<dossier code>#<seq>`; the portal deduplicates by it.
-    pub id: String,
     /// Dossier code.
     pub dossier: DossierCode,
     /// The event (its number in the dossier's stream) that changed the national status.
-    #[serde(default)]
     pub seq: u64,
     /// Procedure code.
     pub procedure: Option<ProcedureCode>,
@@ -297,6 +298,91 @@ pub struct SyncMessage {
     pub agency: AgencyCode,
     /// When the status changed.
     pub at: Timestamp,
+}
+
+impl SyncMessage {
+    /// The message's id, `<dossier code>#<seq>`: unique per status change, and what the
+    /// portal deduplicates by.
+    pub fn id(&self) -> String {
+        MessageId(&self.dossier, self.seq).to_string()
+    }
+}
+
+/// Splits a message id `<dossier code>#<seq>` ([`SyncMessage::id`]); `None` for text that is
+/// not one.
+pub fn parse_message_id(id: &str) -> Option<(DossierCode, u64)> {
+    let (code, seq) = id.rsplit_once('#')?;
+    Some((code.parse().ok()?, seq.parse().ok()?))
+}
+
+/// `<dossier code>#<seq>`, written without building the text first.
+struct MessageId<'a>(&'a DossierCode, u64);
+
+impl std::fmt::Display for MessageId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.0, self.1)
+    }
+}
+
+impl Serialize for MessageId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Field by field the form messages were always written in, the id first.
+impl Serialize for SyncMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("SyncMessage", 10)?;
+        m.serialize_field("id", &MessageId(&self.dossier, self.seq))?;
+        m.serialize_field("dossier", &self.dossier)?;
+        m.serialize_field("seq", &self.seq)?;
+        m.serialize_field("procedure", &self.procedure)?;
+        m.serialize_field("national_status", &self.national_status)?;
+        m.serialize_field("received_at", &self.received_at)?;
+        m.serialize_field("due", &self.due)?;
+        m.serialize_field("channel", &self.channel)?;
+        m.serialize_field("agency", &self.agency)?;
+        m.serialize_field("at", &self.at)?;
+        m.end()
+    }
+}
+
+/// A message as written: the id it carries follows from the dossier and `seq`, so reading
+/// drops it. (Rows written before messages kept `seq` read it as 0; the SQLite store sets it
+/// from its own column.)
+#[derive(Deserialize)]
+#[serde(rename = "SyncMessage")]
+struct WireMessage {
+    #[allow(dead_code)]
+    id: serde::de::IgnoredAny,
+    dossier: DossierCode,
+    #[serde(default)]
+    seq: u64,
+    procedure: Option<ProcedureCode>,
+    national_status: u8,
+    received_at: Option<Timestamp>,
+    due: Option<Timestamp>,
+    channel: Option<u8>,
+    agency: AgencyCode,
+    at: Timestamp,
+}
+
+impl From<WireMessage> for SyncMessage {
+    fn from(w: WireMessage) -> SyncMessage {
+        SyncMessage {
+            dossier: w.dossier,
+            seq: w.seq,
+            procedure: w.procedure,
+            national_status: w.national_status,
+            received_at: w.received_at,
+            due: w.due,
+            channel: w.channel,
+            agency: w.agency,
+            at: w.at,
+        }
+    }
 }
 
 /// A message waiting in the outbox. A message the portal acknowledged leaves the outbox (the
@@ -561,29 +647,93 @@ struct Inner {
 /// portal keeps up holds only the pending tail.
 #[derive(Default)]
 struct MemoryOutbox {
-    slots: Segmented<Option<OutboxEntry>>,
-    /// Message id → absolute position, for the messages written before `indexed`: the
-    /// delivery side indexes what it needs when it reports, so appends stay a push.
-    index: FxHashMap<String, usize>,
+    slots: Segmented<Option<Pending>>,
+    /// Message (dossier, seq) → absolute position, for the messages written before `indexed`:
+    /// the delivery side indexes what it needs when it reports, so appends stay a push.
+    index: FxHashMap<(DossierCode, u64), usize>,
     indexed: usize,
     pending: usize,
 }
 
+/// A message waiting in the memory outbox, packed: the optional fields behind flags instead
+/// of `Option`s (112 bytes, where an [`OutboxEntry`] is 160). A simulated year holds a
+/// million of them when no portal drains it.
+struct Pending {
+    dossier: DossierCode,
+    procedure: Option<ProcedureCode>,
+    agency: AgencyCode,
+    seq: u64,
+    received_at: Timestamp,
+    due: Timestamp,
+    at: Timestamp,
+    next_attempt: Timestamp,
+    attempts: u32,
+    national_status: u8,
+    channel: u8,
+    /// Which of `received_at`, `due` and `channel` are set ([`Pending::RECEIVED`], …).
+    set: u8,
+}
+
+impl Pending {
+    const RECEIVED: u8 = 1;
+    const DUE: u8 = 2;
+    const CHANNEL: u8 = 4;
+
+    fn new(m: SyncMessage) -> Pending {
+        let flag = |present: bool, bit: u8| if present { bit } else { 0 };
+        Pending {
+            set: flag(m.received_at.is_some(), Self::RECEIVED)
+                | flag(m.due.is_some(), Self::DUE)
+                | flag(m.channel.is_some(), Self::CHANNEL),
+            received_at: m.received_at.unwrap_or(m.at),
+            due: m.due.unwrap_or(m.at),
+            channel: m.channel.unwrap_or(0),
+            next_attempt: m.at,
+            attempts: 0,
+            dossier: m.dossier,
+            procedure: m.procedure,
+            agency: m.agency,
+            seq: m.seq,
+            at: m.at,
+            national_status: m.national_status,
+        }
+    }
+
+    fn entry(&self) -> OutboxEntry {
+        let has = |bit: u8| self.set & bit != 0;
+        OutboxEntry {
+            message: SyncMessage {
+                dossier: self.dossier.clone(),
+                seq: self.seq,
+                procedure: self.procedure.clone(),
+                national_status: self.national_status,
+                received_at: has(Self::RECEIVED).then_some(self.received_at),
+                due: has(Self::DUE).then_some(self.due),
+                channel: has(Self::CHANNEL).then_some(self.channel),
+                agency: self.agency.clone(),
+                at: self.at,
+            },
+            attempts: self.attempts,
+            next_attempt: self.next_attempt,
+        }
+    }
+}
+
 impl MemoryOutbox {
-    fn push(&mut self, entry: OutboxEntry) {
-        self.slots.push(Some(entry));
+    fn push(&mut self, message: SyncMessage) {
+        self.slots.push(Some(Pending::new(message)));
         self.pending += 1;
     }
 
     fn due(&self, now: Timestamp, limit: usize) -> Vec<OutboxEntry> {
-        self.slots.iter().flatten().filter(|e| e.next_attempt <= now).take(limit).cloned().collect()
+        self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).map(Pending::entry).collect()
     }
 
     fn update(&mut self, updates: &[OutboxUpdate]) {
         let end = self.slots.end();
         for pos in self.indexed.max(self.slots.start())..end {
-            if let Some(Some(e)) = self.slots.get(pos) {
-                self.index.insert(e.message.id.clone(), pos);
+            if let Some(Some(p)) = self.slots.get(pos) {
+                self.index.insert((p.dossier.clone(), p.seq), pos);
             }
         }
         self.indexed = end;
@@ -591,19 +741,21 @@ impl MemoryOutbox {
             let id = match u {
                 OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
             };
-            let Some(&pos) = self.index.get(id) else { continue };
+            // Ids this store did not issue match no message.
+            let Some(key) = parse_message_id(id) else { continue };
+            let Some(&pos) = self.index.get(&key) else { continue };
             let Some(slot) = self.slots.get_mut(pos) else { continue };
             match u {
                 OutboxUpdate::Delivered { .. } => {
                     if slot.take().is_some() {
                         self.pending -= 1;
                     }
-                    self.index.remove(id);
+                    self.index.remove(&key);
                 }
                 OutboxUpdate::Retry { attempts, next_attempt, .. } => {
-                    if let Some(e) = slot {
-                        e.attempts = *attempts;
-                        e.next_attempt = *next_attempt;
+                    if let Some(p) = slot {
+                        p.attempts = *attempts;
+                        p.next_attempt = *next_attempt;
                     }
                 }
             }
@@ -715,7 +867,7 @@ impl Store for MemoryStore {
             inner.idempotency.insert(r.key.clone(), r);
         }
         for m in batch.outbox.drain(..) {
-            inner.outbox.push(OutboxEntry { next_attempt: m.at, message: m, attempts: 0 });
+            inner.outbox.push(m);
         }
         Ok(())
     }
@@ -802,10 +954,8 @@ mod tests {
         }
     }
 
-    fn message(n: i64) -> OutboxEntry {
-        let at = Timestamp::from_utc_minutes(28_000_000 + n);
-        let message = SyncMessage {
-            id: format!("H42.12-250303-0001#{n}"),
+    fn message(n: i64) -> SyncMessage {
+        SyncMessage {
             seq: n as u64,
             dossier: "H42.12-250303-0001".parse().unwrap(),
             procedure: None,
@@ -814,9 +964,63 @@ mod tests {
             due: None,
             channel: None,
             agency: "H42.12".parse().unwrap(),
-            at,
+            at: Timestamp::from_utc_minutes(28_000_000 + n),
+        }
+    }
+
+    #[test]
+    fn a_packed_message_gives_back_the_message_it_packed() {
+        let at = Timestamp::from_utc_minutes(28_000_000);
+        for set in 0..8u8 {
+            let m = SyncMessage {
+                procedure: (set & 1 != 0).then(|| "1.004194".parse().unwrap()),
+                received_at: (set & 1 != 0).then_some(at.plus_minutes(-60)),
+                due: (set & 2 != 0).then_some(at.plus_minutes(960)),
+                channel: (set & 4 != 0).then_some(2),
+                ..message(7)
+            };
+            let entry = Pending::new(m.clone()).entry();
+            assert_eq!((entry.message, entry.attempts, entry.next_attempt), (m, 0, at.plus_minutes(7)));
+        }
+    }
+
+    #[test]
+    fn a_message_is_written_as_before_its_id_stopped_being_a_field() {
+        /// The derived form messages had while the id was a field.
+        #[derive(Serialize)]
+        struct Before {
+            id: String,
+            dossier: DossierCode,
+            seq: u64,
+            procedure: Option<ProcedureCode>,
+            national_status: u8,
+            received_at: Option<Timestamp>,
+            due: Option<Timestamp>,
+            channel: Option<u8>,
+            agency: AgencyCode,
+            at: Timestamp,
+        }
+        let m = SyncMessage { procedure: Some("1.004194".parse().unwrap()), channel: Some(1), ..message(3) };
+        let before = Before {
+            id: "H42.12-250303-0001#3".into(),
+            dossier: m.dossier.clone(),
+            seq: 3,
+            procedure: m.procedure.clone(),
+            national_status: 1,
+            received_at: None,
+            due: None,
+            channel: Some(1),
+            agency: m.agency.clone(),
+            at: m.at,
         };
-        OutboxEntry { message, attempts: 0, next_attempt: at }
+        assert_eq!(m.id(), "H42.12-250303-0001#3");
+        assert_eq!(parse_message_id(&m.id()), Some((m.dossier.clone(), 3)));
+        assert_eq!(rmp_serde::to_vec(&m).unwrap(), rmp_serde::to_vec(&before).unwrap());
+        assert_eq!(serde_json::to_string(&m).unwrap(), serde_json::to_string(&before).unwrap());
+        let bytes = rmp_serde::to_vec(&before).unwrap();
+        assert_eq!(rmp_serde::from_slice::<SyncMessage>(&bytes).unwrap(), m);
+        let json = serde_json::to_string(&before).unwrap();
+        assert_eq!(serde_json::from_str::<SyncMessage>(&json).unwrap(), m);
     }
 
     #[test]
@@ -825,7 +1029,7 @@ mod tests {
         for n in 1..=3 {
             outbox.push(message(n));
         }
-        let id = |n: i64| message(n).message.id;
+        let id = |n: i64| message(n).id();
         let late = Timestamp::from_utc_minutes(29_000_000);
         // The middle one goes first: the front still waits, so nothing is dropped yet.
         outbox.update(&[OutboxUpdate::Delivered { id: id(2) }]);

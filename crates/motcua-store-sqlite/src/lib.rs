@@ -365,7 +365,7 @@ impl Store for SqliteStore {
                     ((k as usize) < count).then_some((id, first + k as i64))
                 });
                 let Some((dossier, event)) = event else {
-                    return Err(backend(format!("outbox message {} is for no event of the batch", m.id)));
+                    return Err(backend(format!("outbox message {} is for no event of the batch", m.id())));
                 };
                 let start = row.len();
                 rmp_serde::encode::write(&mut row, m).map_err(backend)?;

@@ -98,7 +98,7 @@ fn the_file_outbox_survives_a_portal_outage_in_the_order_written() {
     let store = e.into_store();
     assert_eq!(store.outbox_pending().unwrap(), 24);
     let first = store.outbox_due(t("2025-03-03T09:10"), 3).unwrap();
-    let order: Vec<&str> = first.iter().map(|m| m.message.id.as_str()).collect();
+    let order: Vec<String> = first.iter().map(|m| m.message.id()).collect();
     assert_eq!(order, ["H42.12-250303-0001#1", "H42.12-250303-0001#2", "H42.12-250303-0002#1"]);
     let mut portal =
         FakePortal { down_until: Some(t("2025-03-03T12:00")), lose_ack_every: Some(4), ..FakePortal::default() };
@@ -157,8 +157,8 @@ fn a_version_1_file_is_migrated_on_open() {
     assert_eq!(store.outbox_pending().unwrap(), 3);
     let due = store.outbox_due(t("2025-03-04T00:00"), 10).unwrap();
     assert_eq!(due.len(), 3);
-    assert_eq!((due[0].message.seq, due[0].message.id.as_str()), (1, "H42.12-250303-0001#1"));
-    store.outbox_update(&[OutboxUpdate::Delivered { id: due[0].message.id.clone() }]).unwrap();
+    assert_eq!((due[0].message.seq, due[0].message.id().as_str()), (1, "H42.12-250303-0001#1"));
+    store.outbox_update(&[OutboxUpdate::Delivered { id: due[0].message.id() }]).unwrap();
     assert_eq!(store.outbox_pending().unwrap(), 2);
     // New events (schema 2) continue the old chains.
     let mut e = Engine::new(store, [procedure()], calendar());
