@@ -514,6 +514,7 @@ impl<S: Store> Engine<S> {
         if created {
             stream.parties = Some(hot.parties.clone());
         }
+        stream.hint = stream.hint.or(hot.store_hint);
         let count = events.len();
         for e in events.drain(..) {
             let national_before = hot.state.status.map(|s| s.national());
@@ -546,11 +547,14 @@ impl<S: Store> Engine<S> {
     /// in the order they were planned, so this command's events lead its stream).
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
         let Planned { mut events, hot, stream, count, sector, version } = planned;
+        let mut store_hint = None;
         if let Some(stream) = self.scratch.batch.streams.get_mut(stream) {
             let count = count.min(stream.events.len());
             events.extend(stream.events.drain(..count).map(|e| e.event));
+            store_hint = stream.hint;
         }
         if let Some(hot) = self.hot.at_mut(hot) {
+            hot.store_hint = store_hint;
             // A command's events share the dossier's procedure and channel: fold them against
             // the cached state (in a batch, the state after the batch's last command).
             for e in &events {

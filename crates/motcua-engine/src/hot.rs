@@ -25,6 +25,10 @@ pub(crate) struct Hot {
     pub indexed_due: Option<Option<Timestamp>>,
     /// The append this dossier has in the write being gathered: (write number, position).
     pub batch_stream: Option<(u64, usize)>,
+    /// Where the store said it keeps the dossier ([`StreamAppend::hint`]).
+    ///
+    /// [`StreamAppend::hint`]: crate::StreamAppend::hint
+    pub store_hint: Option<u64>,
 }
 
 impl Hot {
@@ -36,6 +40,7 @@ impl Hot {
             text: code.to_string().into_boxed_str(),
             indexed_due: None,
             batch_stream: None,
+            store_hint: None,
         }
     }
 
@@ -48,6 +53,7 @@ impl Hot {
             text: Box::default(),
             indexed_due: None,
             batch_stream: None,
+            store_hint: None,
         }
     }
 }

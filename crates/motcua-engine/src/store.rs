@@ -449,6 +449,11 @@ pub struct StreamAppend {
     /// keep these bytes instead of encoding the events again; empty when the writer did not
     /// keep them, and then stores encode each event themselves ([`canonical_parts`]).
     pub canonical: Vec<u8>,
+    /// Where the store keeps the dossier, as the store said on the dossier's last append (a
+    /// store may set it when an append succeeds); a writer hands it back with the next append
+    /// so the store can skip looking the dossier up. Stores check it: a wrong or stale hint
+    /// costs a lookup, never a wrong write.
+    pub hint: Option<u64>,
 }
 
 /// The events' canonical bytes of a [`StreamAppend`], one slice per event, when `canonical`
@@ -510,6 +515,7 @@ impl StreamAppend {
             summary: DossierSummary::empty(dossier),
             // An event's bytes are about 40 to 90: room for a command's worth without regrowing.
             canonical: Vec::with_capacity(128),
+            hint: None,
         }
     }
 
@@ -523,6 +529,7 @@ impl StreamAppend {
         self.events.clear();
         self.parties = None;
         self.canonical.clear();
+        self.hint = None;
     }
 }
 
@@ -823,7 +830,11 @@ impl Store for MemoryStore {
         // Check and encode everything before writing anything: the batch is atomic.
         inner.log.begin();
         for s in &batch.streams {
-            let slot = inner.index.get(&s.dossier).copied();
+            // The writer's hint when it names this dossier's entry, else the index.
+            let hinted = s.hint.and_then(|h| u32::try_from(h).ok()).filter(|&h| {
+                inner.entries.get(h as usize).and_then(|e| e.summary.as_ref()).is_some_and(|e| e.dossier == s.dossier)
+            });
+            let slot = hinted.or_else(|| inner.index.get(&s.dossier).copied());
             let chain = slot.and_then(|i| inner.entries.get(i as usize)).map_or_else(Chain::default, |e| e.chain);
             if chain.len != s.expected_version {
                 return Err(StoreError::VersionConflict {
@@ -852,6 +863,7 @@ impl Store for MemoryStore {
                 }
             };
             let Some(entry) = inner.entries.get_mut(i) else { continue };
+            s.hint = Some(i as u64);
             inner.log.commit(&mut entry.chain, prepared);
             if let Some(p) = s.parties.take() {
                 entry.parties = p;
@@ -1102,6 +1114,32 @@ mod tests {
         append.reset(&b, 4);
         assert_eq!((append.dossier, append.expected_version), (b, 4));
         assert!(append.events.is_empty() && append.canonical.is_empty() && append.parties.is_none());
+    }
+
+    #[test]
+    fn a_store_hint_is_checked_before_it_is_used() {
+        let a: DossierCode = "H42.12-250303-0001".parse().unwrap();
+        let b: DossierCode = "H42.13-250304-0002".parse().unwrap();
+        let store = MemoryStore::new();
+        let mut sealer = Sealer::default();
+        let mut append = |code: &DossierCode, version: u64, hint: Option<u64>| {
+            let mut s = StreamAppend::new(code, version);
+            let prev = store.load(code).unwrap().map_or(GENESIS, |l| l.events.last().unwrap().hash);
+            s.events.push(sealer.seal_into(code, &code.to_string(), version + 1, event(), prev, &mut s.canonical));
+            s.hint = hint;
+            let mut batch = AppendBatch { streams: vec![s], ..AppendBatch::default() };
+            store.append(&mut batch).map(|()| batch.streams[0].hint)
+        };
+        let hint_a = append(&a, 0, None).unwrap();
+        let hint_b = append(&b, 0, Some(99)).unwrap();
+        assert_ne!(hint_a, hint_b);
+        // A's hint handed with B's append (and a hint past the end) still writes B.
+        assert_eq!(append(&b, 1, hint_a).unwrap(), hint_b);
+        assert_eq!(append(&b, 2, Some(u64::MAX)).unwrap(), hint_b);
+        assert!(append(&a, 0, hint_a).unwrap_err().is_conflict());
+        assert_eq!(append(&a, 1, hint_a).unwrap(), hint_a);
+        let versions = |c: &DossierCode| store.load(c).unwrap().unwrap().events.len();
+        assert_eq!((versions(&a), versions(&b)), (2, 3));
     }
 
     #[test]
