@@ -4,14 +4,16 @@
 //! only on their own dossiers; systems (the national portal, sync workers) act on any.
 
 use std::fmt;
+use std::sync::Arc;
 
 use motcua_core::{Command, CommandKind, DossierCode};
 use serde::{Deserialize, Serialize};
 
-/// A pseudonymous actor id (an account id, never a CCCD), safe to log.
+/// A pseudonymous actor id (an account id, never a CCCD), safe to log. Shared text: every
+/// request an actor issues carries it, and a clone allocates nothing.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ActorId(pub String);
+pub struct ActorId(pub Arc<str>);
 
 impl fmt::Display for ActorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,24 +45,24 @@ pub struct Actor {
     /// ActorRole.
     pub role: ActorRole,
     /// The agency an officer belongs to (an agency code such as `H42.12`, or a step's agency
-    /// label such as `cong-an-xa`); `None` for citizens and systems.
-    pub agency: Option<String>,
+    /// label such as `cong-an-xa`); `None` for citizens and systems. Shared text, as the id.
+    pub agency: Option<Arc<str>>,
 }
 
 impl Actor {
     /// An officer of `agency`.
     pub fn officer(id: &str, role: ActorRole, agency: &str) -> Actor {
-        Actor { id: ActorId(id.to_string()), role, agency: Some(agency.to_string()) }
+        Actor { id: ActorId(Arc::from(id)), role, agency: Some(Arc::from(agency)) }
     }
 
     /// A citizen.
     pub fn citizen(id: &str) -> Actor {
-        Actor { id: ActorId(id.to_string()), role: ActorRole::Citizen, agency: None }
+        Actor { id: ActorId(Arc::from(id)), role: ActorRole::Citizen, agency: None }
     }
 
     /// A system.
     pub fn system(id: &str) -> Actor {
-        Actor { id: ActorId(id.to_string()), role: ActorRole::System, agency: None }
+        Actor { id: ActorId(Arc::from(id)), role: ActorRole::System, agency: None }
     }
 }
 

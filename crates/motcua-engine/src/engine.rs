@@ -253,7 +253,13 @@ impl<S: Store> Engine<S> {
 
     /// A dossier's current state (from the cache, else the store).
     pub fn dossier(&mut self, code: &DossierCode) -> Result<Option<Dossier>, EngineError> {
-        Ok(self.hot(code)?.map(|h| h.state.clone()))
+        Ok(self.dossier_ref(code)?.cloned())
+    }
+
+    /// [`Engine::dossier`] without the copy: the current state, borrowed until the engine is
+    /// used again.
+    pub fn dossier_ref(&mut self, code: &DossierCode) -> Result<Option<&Dossier>, EngineError> {
+        Ok(self.hot(code)?.map(|h| &h.state))
     }
 
     /// Forgets cached states (they are reloaded from the store on next use).

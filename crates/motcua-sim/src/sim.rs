@@ -516,12 +516,16 @@ pub fn simulate_with_progress<S: Store>(
         pending.clear();
         Ok(())
     };
-    let state_of = |engine: &mut Engine<S>, code: &DossierCode| -> Result<motcua_core::Dossier, SimError> {
-        Ok(engine
-            .dossier(code)
-            .map_err(|source| SimError::Engine { dossier: code.clone(), source: Box::new(source) })?
-            .unwrap_or_default())
-    };
+    // What the plan reads of a dossier the engine holds: its clock start and due time.
+    let times_of =
+        |engine: &mut Engine<S>, code: &DossierCode| -> Result<(Option<Timestamp>, Option<Timestamp>), SimError> {
+            let state = engine
+                .dossier_ref(code)
+                .map_err(|source| SimError::Engine { dossier: code.clone(), source: Box::new(source) })?;
+            Ok(state.map_or((None, None), |s| (s.clock_start, s.due)))
+        };
+    // Each procedure's steps in order, once.
+    let orders: Vec<Vec<usize>> = procs.iter().map(|p| p.topological_order().unwrap_or_default()).collect();
 
     // Chunks of the year in receipt order, each written in three group commits: receipts;
     // supplements; steps and finishes. Between them the plan reads the due times the engine
@@ -547,8 +551,8 @@ pub fn simulate_with_progress<S: Store>(
         flush(engine, &mut pending)?;
         let mut nows = Vec::with_capacity(chunk_plans.len());
         for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
-            let state = state_of(engine, code)?;
-            let mut now = plan.received.max(state.clock_start.unwrap_or(plan.received));
+            let (clock_start, _) = times_of(engine, code)?;
+            let mut now = plan.received.max(clock_start.unwrap_or(plan.received));
             if plan.fate != Fate::Open && plan.supplement {
                 now = now.plus_minutes(30);
                 pending.push(req(code, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, now));
@@ -563,10 +567,10 @@ pub fn simulate_with_progress<S: Store>(
                 continue;
             }
             let procedure = &procs[plan.procedure];
-            let state = state_of(engine, code)?;
-            let mut now = now.max(state.clock_start.unwrap_or(now));
+            let (clock_start, due) = times_of(engine, code)?;
+            let mut now = now.max(clock_start.unwrap_or(now));
             // The finishing instant, relative to the due time the engine computed.
-            let due = state.due.unwrap_or(now.plus_minutes(480));
+            let due = due.unwrap_or(now.plus_minutes(480));
             let finish = match plan.fate {
                 Fate::Late => due.plus_minutes(1 + rng.below(2 * 1440) as i64).min(year_end),
                 _ => {
@@ -582,11 +586,11 @@ pub fn simulate_with_progress<S: Store>(
                 pending.push(req(code, Command::Extend { new_due, reason: "Cần thêm thời gian xác minh".into() }, now));
             }
             // Steps in order, spread between now and the finish.
-            let steps = procedure.topological_order().unwrap_or_default();
+            let steps = orders.get(plan.procedure).map_or(&[][..], Vec::as_slice);
             let slots = (steps.len() as i64) * 2 + 1;
             let gap = ((finish.utc_minutes() - now.utc_minutes()) / slots).max(0);
             let mut prev_agency: Option<&str> = None;
-            for &i in &steps {
+            for &i in steps {
                 let s = &procedure.steps[i];
                 now = now.plus_minutes(gap).min(finish);
                 let command = if prev_agency.is_some_and(|a| *a != *s.agency) {
