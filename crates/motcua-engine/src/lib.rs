@@ -29,9 +29,9 @@ pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{
-    canonical_bytes, canonical_parts, chain_hash, decode_event, encode_event, hex, AppendBatch, CanonicalParts,
-    DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry, OutboxUpdate, Sealer, StepSummary, Store,
-    StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
+    canonical_bytes, canonical_parts, chain_hash, decode_event, encode_event, hex, split_message_id, AppendBatch,
+    CanonicalParts, DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry, OutboxUpdate, Sealer,
+    StepSummary, Store, StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
 };
 pub use verify::{verify, verify_with_progress, Fault, VerifyError, VerifyReport};
 

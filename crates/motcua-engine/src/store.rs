@@ -308,11 +308,17 @@ impl SyncMessage {
     }
 }
 
-/// Splits a message id `<dossier code>#<seq>` ([`SyncMessage::id`]); `None` for text that is
-/// not one.
-pub fn parse_message_id(id: &str) -> Option<(DossierCode, u64)> {
+/// Splits a message id `<dossier code>#<seq>` ([`SyncMessage::id`]) into the code's text and
+/// the sequence number; `None` for text that is not one. Stores find a message by these.
+pub fn split_message_id(id: &str) -> Option<(&str, u64)> {
     let (code, seq) = id.rsplit_once('#')?;
-    Some((code.parse().ok()?, seq.parse().ok()?))
+    Some((code, seq.parse().ok()?))
+}
+
+/// [`split_message_id`], the code parsed.
+fn parse_message_id(id: &str) -> Option<(DossierCode, u64)> {
+    let (code, seq) = split_message_id(id)?;
+    Some((code.parse().ok()?, seq))
 }
 
 /// `<dossier code>#<seq>`, written without building the text first.

@@ -22,8 +22,8 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{DossierCode, Event};
 use motcua_engine::{
-    AppendBatch, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Parties, Store, StoreError,
-    StoredEvent, Stream, SyncMessage, GENESIS,
+    split_message_id, AppendBatch, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Parties, Store,
+    StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -126,12 +126,6 @@ fn decode<T: serde::de::DeserializeOwned>(what: &str, v: ValueRef<'_>) -> Result
         ValueRef::Text(t) => parse(what, std::str::from_utf8(t).map_err(|e| backend(format!("corrupt {what}: {e}")))?),
         _ => Err(backend(format!("corrupt {what}: neither bytes nor text"))),
     }
-}
-
-/// Splits a message id `<dossier code>#<seq>`.
-fn split_message_id(id: &str) -> Option<(&str, i64)> {
-    let (code, seq) = id.rsplit_once('#')?;
-    Some((code, seq.parse().ok()?))
 }
 
 /// Rows per multi-row `INSERT`: each statement stepped has a fixed cost (cursors opened and
@@ -532,7 +526,10 @@ impl Store for SqliteStore {
                     OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
                 };
                 // Ids this store did not issue match no message (as before: nothing to update).
-                let Some((code, seq)) = split_message_id(id) else { continue };
+                let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i64::try_from(n).ok()?)))
+                else {
+                    continue;
+                };
                 match u {
                     OutboxUpdate::Delivered { .. } => delivered.execute(params![code, seq]),
                     OutboxUpdate::Retry { attempts, next_attempt, .. } => {
