@@ -8,7 +8,9 @@
 //! the SHA-256 of its predecessor; [`verify`] walks every chain and projection.
 //! [`Engine::handle_batch`] group-commits many commands in one transaction.
 //!
-//! Stores implement [`Store`]; [`MemoryStore`] is here, SQLite in `motcua-store-sqlite`.
+//! Stores implement [`Store`]; [`MemoryStore`] is here, SQLite in `motcua-store-sqlite`. What a
+//! store implementor needs beyond that (the append batch, sealed bytes, the envelope and its
+//! hash chain) is in [`store`].
 //! Outbox delivery ([`deliver`]) goes through a [`PortalClient`]; [`FakePortal`] fails, delays
 //! and duplicates on demand.
 
@@ -21,7 +23,7 @@ mod memlog;
 mod outbox;
 mod projection;
 mod seg;
-mod store;
+pub mod store;
 mod verify;
 
 pub use auth::{authorize, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
@@ -29,9 +31,8 @@ pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{
-    canonical_bytes, canonical_parts, chain_hash, decode_event, encode_event, hex, split_message_id, AppendBatch,
-    CanonicalParts, DossierSummary, Hash, IdempotencyRecord, MemoryStore, OutboxEntry, OutboxUpdate, Sealer,
-    StepSummary, Store, StoreError, StoredEvent, Stream, StreamAppend, SyncMessage, EVENT_SCHEMA, GENESIS,
+    hex, DossierSummary, Hash, MemoryStore, OutboxEntry, OutboxUpdate, StepSummary, Store, StoreError, StoredEvent,
+    SyncMessage,
 };
 pub use verify::{verify, verify_with_progress, Fault, VerifyError, VerifyReport};
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_core::*;
+use motcua_engine::store::{canonical_bytes, decode_event};
 use motcua_engine::*;
 use proptest::prelude::*;
 

@@ -21,10 +21,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use motcua_calendar::Timestamp;
 use motcua_core::{DossierCode, Event};
-use motcua_engine::{
-    split_message_id, AppendBatch, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Parties, Store,
-    StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
+use motcua_engine::store::{
+    canonical_bytes, canonical_parts, decode_event, split_message_id, AppendBatch, DossierSummary, Hash,
+    IdempotencyRecord, OutboxEntry, OutboxUpdate, Store, StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
+use motcua_engine::Parties;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
@@ -192,7 +193,7 @@ fn event_at(
         _ => return Err(backend(format!("{dossier} event {seq}: payload is neither bytes nor text"))),
     };
     let schema = u16::try_from(schema).map_err(|_| backend(format!("{dossier} event {seq}: bad schema")))?;
-    let event: Event = motcua_engine::decode_event(payload, schema)?;
+    let event: Event = decode_event(payload, schema)?;
     // The link is the previous row's hash (each hash covers its link, so an edit of either
     // shows in verify).
     let prev = before.map_or(GENESIS, |e| e.hash);
@@ -300,13 +301,13 @@ impl Store for SqliteStore {
                 learned.push((s.dossier.clone(), id));
                 ids.insert(&s.dossier, (id, next_event, s.expected_version, s.events.len()));
                 // The bytes the engine sealed, when it kept them; else encoded here.
-                let mut sealed = motcua_engine::canonical_parts(&s.canonical, s.events.len());
+                let mut sealed = canonical_parts(&s.canonical, s.events.len());
                 for e in &s.events {
                     let payload = match sealed.as_mut().and_then(Iterator::next) {
                         Some(b) => std::borrow::Cow::Borrowed(b),
                         None => {
                             let mut bytes = Vec::new();
-                            motcua_engine::canonical_bytes(&e.event, e.schema, &mut bytes).ok_or_else(|| {
+                            canonical_bytes(&e.event, e.schema, &mut bytes).ok_or_else(|| {
                                 backend(format!("{} event {}: unknown schema {}", s.dossier, e.seq, e.schema))
                             })?;
                             std::borrow::Cow::Owned(bytes)

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_core::*;
+use motcua_engine::store::{AppendBatch, StreamAppend};
 use motcua_engine::*;
 use motcua_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 

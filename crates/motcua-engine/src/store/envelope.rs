@@ -1,0 +1,141 @@
+//! The stored event envelope: sealing, canonical bytes and the hash chain.
+
+use motcua_core::{DossierCode, Event};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::StoreError;
+
+/// Version of the stored event envelope. A change of meaning is a new event variant or a new
+/// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 (written
+/// today) seals its canonical binary form ([`canonical_bytes`]). Both verify.
+pub const EVENT_SCHEMA: u16 = 2;
+
+/// A SHA-256 digest.
+pub type Hash = [u8; 32];
+
+/// The hash before a dossier's first event.
+pub const GENESIS: Hash = [0; 32];
+
+/// Lower-case hex of a hash.
+pub fn hex(h: &Hash) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(64);
+    for b in h {
+        // Writing into a String cannot fail.
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// One event as stored: its place in the dossier's chain and the hash that seals it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// 1-based position in the dossier's stream (= the dossier's version after it).
+    pub seq: u64,
+    /// Envelope schema.
+    pub schema: u16,
+    /// The event.
+    pub event: Event,
+    /// Hash of the previous event ([`GENESIS`] for the first).
+    pub prev: Hash,
+    /// SHA-256 over `prev`, the dossier code, `seq`, `schema` and the event's canonical bytes.
+    pub hash: Hash,
+}
+
+/// The event as JSON, the readable form (for people and tools; envelope schema 1 sealed these
+/// bytes, schema 2 seals [`canonical_bytes`]).
+pub fn encode_event(event: &Event) -> String {
+    // Serializing our own enum to JSON cannot fail (string keys, no non-finite floats).
+    serde_json::to_string(event).unwrap_or_default()
+}
+
+/// Appends the bytes that envelope `schema` seals for `event` to `out`: schema 1 its JSON,
+/// schema 2 its compact MessagePack (fields in declaration order without names, the variant
+/// name first, instants as UTC minutes) — the bytes stores keep. `None` for an unknown schema.
+pub fn canonical_bytes(event: &Event, schema: u16, out: &mut Vec<u8>) -> Option<()> {
+    match schema {
+        1 => serde_json::to_writer(&mut *out, event).ok(),
+        2 => rmp_serde::encode::write(out, event).ok(),
+        _ => None,
+    }
+}
+
+/// Reads an event back from the bytes [`canonical_bytes`] wrote under `schema`.
+pub fn decode_event(bytes: &[u8], schema: u16) -> Result<Event, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::Backend(format!("corrupt event (schema {schema}): {e}"));
+    match schema {
+        1 => serde_json::from_slice(bytes).map_err(|e| bad(&e)),
+        2 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e)),
+        _ => Err(bad(&"unknown envelope schema")),
+    }
+}
+
+/// The hash sealing an event (issue #4 §3): SHA-256 over `prev`, the dossier code's text, a
+/// zero byte, `seq` and `schema` big-endian, and the event's canonical bytes.
+pub fn chain_hash(prev: &Hash, dossier: &str, seq: u64, schema: u16, payload: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(dossier.as_bytes());
+    h.update([0u8]);
+    h.update(seq.to_be_bytes());
+    h.update(schema.to_be_bytes());
+    h.update(payload);
+    h.finalize().into()
+}
+
+/// Seals events with a reused encoding buffer (the engine keeps one).
+#[derive(Default, Debug)]
+pub struct Sealer {
+    scratch: Vec<u8>,
+}
+
+impl Sealer {
+    /// Seals `event` as number `seq` of `dossier` (whose text is `text`) after `prev`, under
+    /// the current [`EVENT_SCHEMA`].
+    pub fn seal(&mut self, dossier: &DossierCode, text: &str, seq: u64, event: Event, prev: Hash) -> StoredEvent {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let sealed = self.seal_into(dossier, text, seq, event, prev, &mut scratch);
+        self.scratch = scratch;
+        sealed
+    }
+
+    /// [`Sealer::seal`], also appending the sealed bytes to `out` behind their length (`u32`
+    /// little-endian): the layout of [`super::StreamAppend::canonical`].
+    pub fn seal_into(
+        &mut self,
+        dossier: &DossierCode,
+        text: &str,
+        seq: u64,
+        event: Event,
+        prev: Hash,
+        out: &mut Vec<u8>,
+    ) -> StoredEvent {
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        // Encoding our own types into a Vec cannot fail; an empty payload would still seal
+        // (and `verify` would then report the mismatch), never panic.
+        let _ = canonical_bytes(&event, EVENT_SCHEMA, out);
+        let len = out.len() - at - 4;
+        out[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());
+        let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &out[at + 4..]);
+        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+    }
+
+    /// Recomputes the hash of a stored event (`None` for an unknown schema).
+    pub fn rehash(&mut self, e: &StoredEvent, text: &str) -> Option<Hash> {
+        self.scratch.clear();
+        canonical_bytes(&e.event, e.schema, &mut self.scratch)?;
+        Some(chain_hash(&e.prev, text, e.seq, e.schema, &self.scratch))
+    }
+}
+
+impl StoredEvent {
+    /// Seals `event` as number `seq` after `prev`.
+    pub fn seal(dossier: &DossierCode, seq: u64, event: Event, prev: Hash) -> StoredEvent {
+        Sealer::default().seal(dossier, &dossier.to_string(), seq, event, prev)
+    }
+}

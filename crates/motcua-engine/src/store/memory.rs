@@ -1,0 +1,338 @@
+//! The in-memory store.
+
+use std::sync::Mutex;
+
+use motcua_calendar::Timestamp;
+use motcua_core::{AgencyCode, DossierCode, ProcedureCode};
+use rustc_hash::FxHashMap;
+
+use super::*;
+use crate::auth::Parties;
+use crate::memlog::{Chain, Log};
+use crate::seg::Segmented;
+
+/// One dossier in the memory store: where its chain ends in the log, its parties and summary.
+struct Entry {
+    chain: Chain,
+    parties: Parties,
+    summary: Option<DossierSummary>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Dossier code → position in `entries`.
+    index: FxHashMap<DossierCode, u32>,
+    entries: Segmented<Entry>,
+    log: Log,
+    idempotency: FxHashMap<String, IdempotencyRecord>,
+    outbox: MemoryOutbox,
+}
+
+/// The memory store's outbox: messages in the order written (`None` once delivered), stored
+/// in chunks, the delivered ones at the front dropped as they accumulate, so a store whose
+/// portal keeps up holds only the pending tail.
+#[derive(Default)]
+struct MemoryOutbox {
+    slots: Segmented<Option<Pending>>,
+    /// Message (dossier, seq) → absolute position, for the messages written before `indexed`:
+    /// the delivery side indexes what it needs when it reports, so appends stay a push.
+    index: FxHashMap<(DossierCode, u64), usize>,
+    indexed: usize,
+    pending: usize,
+}
+
+/// A message waiting in the memory outbox, packed: the optional fields behind flags instead
+/// of `Option`s (112 bytes, where an [`OutboxEntry`] is 160). A simulated year holds a
+/// million of them when no portal drains it.
+struct Pending {
+    dossier: DossierCode,
+    procedure: Option<ProcedureCode>,
+    agency: AgencyCode,
+    seq: u64,
+    received_at: Timestamp,
+    due: Timestamp,
+    at: Timestamp,
+    next_attempt: Timestamp,
+    attempts: u32,
+    national_status: u8,
+    channel: u8,
+    /// Which of `received_at`, `due` and `channel` are set ([`Pending::RECEIVED`], …).
+    set: u8,
+}
+
+impl Pending {
+    const RECEIVED: u8 = 1;
+    const DUE: u8 = 2;
+    const CHANNEL: u8 = 4;
+
+    fn new(m: SyncMessage) -> Pending {
+        let flag = |present: bool, bit: u8| if present { bit } else { 0 };
+        Pending {
+            set: flag(m.received_at.is_some(), Self::RECEIVED)
+                | flag(m.due.is_some(), Self::DUE)
+                | flag(m.channel.is_some(), Self::CHANNEL),
+            received_at: m.received_at.unwrap_or(m.at),
+            due: m.due.unwrap_or(m.at),
+            channel: m.channel.unwrap_or(0),
+            next_attempt: m.at,
+            attempts: 0,
+            dossier: m.dossier,
+            procedure: m.procedure,
+            agency: m.agency,
+            seq: m.seq,
+            at: m.at,
+            national_status: m.national_status,
+        }
+    }
+
+    fn entry(&self) -> OutboxEntry {
+        let has = |bit: u8| self.set & bit != 0;
+        OutboxEntry {
+            message: SyncMessage {
+                dossier: self.dossier.clone(),
+                seq: self.seq,
+                procedure: self.procedure.clone(),
+                national_status: self.national_status,
+                received_at: has(Self::RECEIVED).then_some(self.received_at),
+                due: has(Self::DUE).then_some(self.due),
+                channel: has(Self::CHANNEL).then_some(self.channel),
+                agency: self.agency.clone(),
+                at: self.at,
+            },
+            attempts: self.attempts,
+            next_attempt: self.next_attempt,
+        }
+    }
+}
+
+impl MemoryOutbox {
+    fn push(&mut self, message: SyncMessage) {
+        self.slots.push(Some(Pending::new(message)));
+        self.pending += 1;
+    }
+
+    fn due(&self, now: Timestamp, limit: usize) -> Vec<OutboxEntry> {
+        self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).map(Pending::entry).collect()
+    }
+
+    fn update(&mut self, updates: &[OutboxUpdate]) {
+        let end = self.slots.end();
+        for pos in self.indexed.max(self.slots.start())..end {
+            if let Some(Some(p)) = self.slots.get(pos) {
+                self.index.insert((p.dossier.clone(), p.seq), pos);
+            }
+        }
+        self.indexed = end;
+        for u in updates {
+            let id = match u {
+                OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+            };
+            // Ids this store did not issue match no message.
+            let Some(key) = parse_message_id(id) else { continue };
+            let Some(&pos) = self.index.get(&key) else { continue };
+            let Some(slot) = self.slots.get_mut(pos) else { continue };
+            match u {
+                OutboxUpdate::Delivered { .. } => {
+                    if slot.take().is_some() {
+                        self.pending -= 1;
+                    }
+                    self.index.remove(&key);
+                }
+                OutboxUpdate::Retry { attempts, next_attempt, .. } => {
+                    if let Some(p) = slot {
+                        p.attempts = *attempts;
+                        p.next_attempt = *next_attempt;
+                    }
+                }
+            }
+        }
+        while self.slots.front().is_some_and(Option::is_none) {
+            self.slots.pop_front();
+        }
+    }
+}
+
+/// An in-memory store: for tests, benchmarks and embedding without persistence.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Backend("a writer panicked while holding the store".into()))
+    }
+
+    /// Test hook: edits a stored event (to prove `verify` finds tampering). The edited event
+    /// is written again with its stored hash; `seq`, `prev` and `dossier` follow from its place
+    /// in the chain, so edits to them are not kept.
+    pub fn tamper(&self, dossier: &DossierCode, seq: u64, edit: impl FnOnce(&mut StoredEvent)) {
+        let Ok(mut inner) = self.lock() else { return };
+        let inner = &mut *inner;
+        let Some(&i) = inner.index.get(dossier) else { return };
+        let Some(entry) = inner.entries.get_mut(i as usize) else { return };
+        let Ok(mut events) = inner.log.read(dossier, &entry.chain) else { return };
+        if let Some(e) = seq.checked_sub(1).and_then(|k| events.get_mut(k as usize)) {
+            edit(e);
+        }
+        // The whole chain again, from a fresh start; the old records stay unreferenced.
+        let mut chain = Chain::default();
+        inner.log.begin();
+        if let Ok(encoded) = inner.log.encode(&chain, &events, &[]) {
+            inner.log.commit(&mut chain, encoded);
+            entry.chain = chain;
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        let inner = self.lock()?;
+        let Some(entry) = inner.index.get(dossier).and_then(|&i| inner.entries.get(i as usize)) else {
+            return Ok(None);
+        };
+        Ok(Some(Stream {
+            events: inner.log.read(dossier, &entry.chain)?,
+            parties: entry.parties.clone(),
+            summary: entry.summary.clone(),
+        }))
+    }
+
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        let inner = &mut *inner;
+        // Check and encode everything before writing anything: the batch is atomic.
+        inner.log.begin();
+        for s in &batch.streams {
+            // The writer's hint when it names this dossier's entry, else the index.
+            let hinted = s.hint.and_then(|h| u32::try_from(h).ok()).filter(|&h| {
+                inner.entries.get(h as usize).and_then(|e| e.summary.as_ref()).is_some_and(|e| e.dossier == s.dossier)
+            });
+            let slot = hinted.or_else(|| inner.index.get(&s.dossier).copied());
+            let chain = slot.and_then(|i| inner.entries.get(i as usize)).map_or_else(Chain::default, |e| e.chain);
+            if chain.len != s.expected_version {
+                return Err(StoreError::VersionConflict {
+                    dossier: s.dossier.clone(),
+                    expected: s.expected_version,
+                    actual: chain.len,
+                });
+            }
+            let prepared = inner.log.encode(&chain, &s.events, &s.canonical)?;
+            inner.log.streams.push((slot, prepared));
+        }
+        let new = inner.log.streams.iter().filter(|(slot, _)| slot.is_none()).count();
+        if inner.entries.len() + new > u32::MAX as usize {
+            return Err(StoreError::Backend("the memory store is full (2^32 dossiers)".into()));
+        }
+        for (k, s) in batch.streams.iter_mut().enumerate() {
+            let Some(&(slot, prepared)) = inner.log.streams.get(k) else { continue };
+            let i = match slot {
+                Some(i) => i as usize,
+                None => {
+                    let i = inner.entries.len();
+                    // Checked above: every new dossier gets a slot below 2^32.
+                    inner.index.insert(s.dossier.clone(), i as u32);
+                    inner.entries.push(Entry { chain: Chain::default(), parties: Parties::default(), summary: None });
+                    i
+                }
+            };
+            let Some(entry) = inner.entries.get_mut(i) else { continue };
+            s.hint = Some(i as u64);
+            inner.log.commit(&mut entry.chain, prepared);
+            if let Some(p) = s.parties.take() {
+                entry.parties = p;
+            }
+            // The new summary in, the previous one (and its step list) back to the writer,
+            // which refills it for a later append.
+            match &mut entry.summary {
+                Some(old) => std::mem::swap(old, &mut s.summary),
+                None => entry.summary = Some(std::mem::replace(&mut s.summary, DossierSummary::empty(&s.dossier))),
+            }
+        }
+        for r in batch.idempotency.drain(..) {
+            inner.idempotency.insert(r.key.clone(), r);
+        }
+        for m in batch.outbox.drain(..) {
+            inner.outbox.push(m);
+        }
+        Ok(())
+    }
+
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self.lock()?.idempotency.get(key).cloned())
+    }
+
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
+        let mut all: Vec<DossierCode> = self.lock()?.index.keys().cloned().collect();
+        all.sort_unstable();
+        Ok(all)
+    }
+
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
+        let mut all: Vec<DossierSummary> = self.lock()?.entries.iter().filter_map(|e| e.summary.clone()).collect();
+        all.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
+        Ok(all)
+    }
+
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        Ok(self.lock()?.outbox.due(now, limit))
+    }
+
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        self.lock()?.outbox.update(updates);
+        Ok(())
+    }
+
+    fn outbox_pending(&self) -> Result<usize, StoreError> {
+        Ok(self.lock()?.outbox.pending)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::message;
+
+    #[test]
+    fn a_packed_message_gives_back_the_message_it_packed() {
+        let at = Timestamp::from_utc_minutes(28_000_000);
+        for set in 0..8u8 {
+            let m = SyncMessage {
+                procedure: (set & 1 != 0).then(|| "1.004194".parse().unwrap()),
+                received_at: (set & 1 != 0).then_some(at.plus_minutes(-60)),
+                due: (set & 2 != 0).then_some(at.plus_minutes(960)),
+                channel: (set & 4 != 0).then_some(2),
+                ..message(7)
+            };
+            let entry = Pending::new(m.clone()).entry();
+            assert_eq!((entry.message, entry.attempts, entry.next_attempt), (m, 0, at.plus_minutes(7)));
+        }
+    }
+
+    #[test]
+    fn delivered_messages_leave_the_memory_outbox() {
+        let mut outbox = MemoryOutbox::default();
+        for n in 1..=3 {
+            outbox.push(message(n));
+        }
+        let id = |n: i64| message(n).id();
+        let late = Timestamp::from_utc_minutes(29_000_000);
+        // The middle one goes first: the front still waits, so nothing is dropped yet.
+        outbox.update(&[OutboxUpdate::Delivered { id: id(2) }]);
+        assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
+        let retry_at = late.plus_minutes(5);
+        outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }]);
+        assert_eq!(outbox.due(late, 10).iter().map(|e| e.message.seq).collect::<Vec<_>>(), vec![3]);
+        // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
+        outbox.update(&[OutboxUpdate::Delivered { id: id(1) }, OutboxUpdate::Delivered { id: id(2) }]);
+        assert_eq!((outbox.pending, outbox.slots.len(), outbox.slots.start()), (1, 1, 2));
+        outbox.push(message(4));
+        outbox.update(&[OutboxUpdate::Delivered { id: id(3) }, OutboxUpdate::Delivered { id: id(4) }]);
+        assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
+    }
+}

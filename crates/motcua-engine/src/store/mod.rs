@@ -1,0 +1,278 @@
+//! The storage boundary, for store implementors: the [`Store`] trait, what an append carries
+//! ([`AppendBatch`], [`StreamAppend`] with its sealed bytes), the stored event envelope and its
+//! hash chain ([`Sealer`], [`chain_hash`]), projection rows ([`DossierSummary`]), outbox wire
+//! types ([`SyncMessage`]) and the in-memory store.
+
+use motcua_calendar::Timestamp;
+use motcua_core::DossierCode;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Parties;
+
+mod envelope;
+mod memory;
+mod message;
+mod summary;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use envelope::{
+    canonical_bytes, chain_hash, decode_event, encode_event, hex, Hash, Sealer, StoredEvent, EVENT_SCHEMA, GENESIS,
+};
+pub use memory::MemoryStore;
+pub(crate) use message::parse_message_id;
+pub use message::{split_message_id, OutboxEntry, OutboxUpdate, SyncMessage};
+pub use summary::{DossierSummary, StepSummary};
+
+/// What an idempotency key recorded.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The key.
+    pub key: String,
+    /// Hash of the request (dossier + command) that first used the key.
+    pub fingerprint: Hash,
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// First event written.
+    pub first_seq: u64,
+    /// Last event written.
+    pub last_seq: u64,
+}
+
+/// Events to append to one dossier.
+#[derive(Clone, Debug)]
+pub struct StreamAppend {
+    /// The dossier.
+    pub dossier: DossierCode,
+    /// Its version before these events; the append fails if the store holds another.
+    pub expected_version: u64,
+    /// The events, sealed and numbered from `expected_version + 1`.
+    pub events: Vec<StoredEvent>,
+    /// Parties, recorded when the dossier is created.
+    pub parties: Option<Parties>,
+    /// The dossier's summary after the events.
+    pub summary: DossierSummary,
+    /// The events' canonical bytes exactly as they were sealed: for each event in order, its
+    /// length (`u32`, little-endian) then the bytes ([`Sealer::seal_into`] writes this). Stores
+    /// keep these bytes instead of encoding the events again; empty when the writer did not
+    /// keep them, and then stores encode each event themselves ([`canonical_parts`]).
+    pub canonical: Vec<u8>,
+    /// Where the store keeps the dossier, as the store said on the dossier's last append (a
+    /// store may set it when an append succeeds); a writer hands it back with the next append
+    /// so the store can skip looking the dossier up. Stores check it: a wrong or stale hint
+    /// costs a lookup, never a wrong write.
+    pub hint: Option<u64>,
+}
+
+/// The events' canonical bytes of a [`StreamAppend`], one slice per event, when `canonical`
+/// holds exactly `events` of them (`None` when it is empty or does not match). Checks the
+/// layout without allocating; iterate the result for the slices.
+pub fn canonical_parts(canonical: &[u8], events: usize) -> Option<CanonicalParts<'_>> {
+    if canonical.is_empty() {
+        return None;
+    }
+    let parts = CanonicalParts { rest: canonical, bad: false };
+    let mut check = parts.clone();
+    let count = check.by_ref().count();
+    (count == events && !check.bad).then_some(parts)
+}
+
+/// Iterator over the slices of [`StreamAppend::canonical`].
+#[derive(Clone, Debug)]
+pub struct CanonicalParts<'a> {
+    rest: &'a [u8],
+    bad: bool,
+}
+
+impl<'a> Iterator for CanonicalParts<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let part = self
+            .rest
+            .get(..4)
+            .and_then(|l| l.try_into().ok())
+            .map(|l: [u8; 4]| u32::from_le_bytes(l) as usize)
+            .and_then(|len| self.rest.get(4..4 + len).map(|p| (p, 4 + len)));
+        match part {
+            Some((p, used)) => {
+                self.rest = &self.rest[used..];
+                Some(p)
+            }
+            None => {
+                self.bad = true;
+                self.rest = &[];
+                None
+            }
+        }
+    }
+}
+
+impl StreamAppend {
+    /// An append to `dossier` at `expected_version` with no events yet (its summary that of
+    /// an empty dossier until the writer fills it).
+    pub fn new(dossier: &DossierCode, expected_version: u64) -> StreamAppend {
+        StreamAppend {
+            dossier: dossier.clone(),
+            expected_version,
+            events: Vec::with_capacity(1),
+            parties: None,
+            summary: DossierSummary::empty(dossier),
+            // An event's bytes are about 40 to 90: room for a command's worth without regrowing.
+            canonical: Vec::with_capacity(128),
+            hint: None,
+        }
+    }
+
+    /// Makes `self` an empty append to `dossier` at `expected_version`, keeping its buffers.
+    /// The summary is left as it was: the writer refills it ([`DossierSummary::refill`]).
+    pub fn reset(&mut self, dossier: &DossierCode, expected_version: u64) {
+        if self.dossier != *dossier {
+            self.dossier = dossier.clone();
+        }
+        self.expected_version = expected_version;
+        self.events.clear();
+        self.parties = None;
+        self.canonical.clear();
+        self.hint = None;
+    }
+}
+
+/// One atomic write: events of one or more dossiers, idempotency records, outbox messages.
+#[derive(Clone, Debug, Default)]
+pub struct AppendBatch {
+    /// Per-dossier appends (at most one per dossier).
+    pub streams: Vec<StreamAppend>,
+    /// Idempotency records.
+    pub idempotency: Vec<IdempotencyRecord>,
+    /// Messages for the national portal.
+    pub outbox: Vec<SyncMessage>,
+}
+
+/// A dossier's stream as loaded.
+#[derive(Clone, Debug, Default)]
+pub struct Stream {
+    /// Events in order.
+    pub events: Vec<StoredEvent>,
+    /// Parties.
+    pub parties: Parties,
+    /// The stored summary.
+    pub summary: Option<DossierSummary>,
+}
+
+/// Storage errors: few and inspectable.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Another writer appended first.
+    #[error("version conflict on {dossier}: expected version {expected}, found {actual}")]
+    VersionConflict {
+        /// The dossier.
+        dossier: DossierCode,
+        /// What the writer expected.
+        expected: u64,
+        /// What the store holds.
+        actual: u64,
+    },
+    /// The backend failed (I/O, corruption, …).
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Whether the write lost an optimistic-concurrency race (retry after reloading).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::VersionConflict { .. })
+    }
+}
+
+/// Where the event log, projections, idempotency records and outbox live. Implementations
+/// make `append` atomic: all of a batch or none of it.
+pub trait Store: Send + Sync {
+    /// A dossier's stream (`None` if it has no events).
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError>;
+    /// Appends atomically, checking each stream's expected version. On success the store may
+    /// have taken the batch's summaries, parties, messages and idempotency records (the memory
+    /// store keeps them without copying, and hands back a dossier's previous summary in its
+    /// place), so the caller empties or refills those before writing again; its buffers are
+    /// then reused rather than allocated (and faulted in) for every write. The events and
+    /// their bytes are left as given (the engine returns them to its caller). On failure the
+    /// batch is as it was given.
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError>;
+    /// The record of an idempotency key.
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Every dossier with events, in code order.
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError>;
+    /// Every dossier's projection row (the input of reports), in code order.
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError>;
+    /// Calls `f` with every dossier's stream, one at a time, until `f` breaks; a store reads
+    /// them in its own order. `verify` walks the log this way, so a store can stream it without
+    /// holding every dossier code (the default lists the codes, then loads each).
+    fn for_each_stream(
+        &self,
+        f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        for code in self.dossiers()? {
+            let Some(stream) = self.load(&code)? else { continue };
+            if f(code, stream).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+    /// Calls `f` with every dossier's projection row, in no particular order, without holding
+    /// them all (a report over a national year). The default goes through [`Store::summaries`].
+    fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
+        for s in self.summaries()? {
+            f(s);
+        }
+        Ok(())
+    }
+    /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Records delivery outcomes: a delivered message leaves the outbox, a failed one waits
+    /// for its next attempt. Ids the store does not hold are ignored.
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError>;
+    /// Messages not yet delivered.
+    fn outbox_pending(&self) -> Result<usize, StoreError>;
+}
+
+/// A shared store: several engines (writers) over one store.
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        (**self).load(dossier)
+    }
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
+        (**self).append(batch)
+    }
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        (**self).idempotency(key)
+    }
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
+        (**self).dossiers()
+    }
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
+        (**self).summaries()
+    }
+    fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
+        (**self).for_each_summary(f)
+    }
+    fn for_each_stream(
+        &self,
+        f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        (**self).for_each_stream(f)
+    }
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        (**self).outbox_due(now, limit)
+    }
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        (**self).outbox_update(updates)
+    }
+    fn outbox_pending(&self) -> Result<usize, StoreError> {
+        (**self).outbox_pending()
+    }
+}

@@ -1,0 +1,239 @@
+use super::memory::*;
+use super::*;
+use motcua_calendar::Timestamp;
+use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCode};
+use serde::Serialize;
+
+fn event() -> Event {
+    let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
+    Event::Received {
+        at,
+        procedure: "1.004194".parse().unwrap(),
+        channel: motcua_core::Channel::Online,
+        clock_start: at,
+        due: Some(at.plus_minutes(3 * 480)),
+    }
+}
+
+pub(super) fn message(n: i64) -> SyncMessage {
+    SyncMessage {
+        seq: n as u64,
+        dossier: "H42.12-250303-0001".parse().unwrap(),
+        procedure: None,
+        national_status: 1,
+        received_at: None,
+        due: None,
+        channel: None,
+        agency: "H42.12".parse().unwrap(),
+        at: Timestamp::from_utc_minutes(28_000_000 + n),
+    }
+}
+
+#[test]
+fn a_message_is_written_as_before_its_id_stopped_being_a_field() {
+    /// The derived form messages had while the id was a field.
+    #[derive(Serialize)]
+    struct Before {
+        id: String,
+        dossier: DossierCode,
+        seq: u64,
+        procedure: Option<ProcedureCode>,
+        national_status: u8,
+        received_at: Option<Timestamp>,
+        due: Option<Timestamp>,
+        channel: Option<u8>,
+        agency: AgencyCode,
+        at: Timestamp,
+    }
+    let m = SyncMessage { procedure: Some("1.004194".parse().unwrap()), channel: Some(1), ..message(3) };
+    let before = Before {
+        id: "H42.12-250303-0001#3".into(),
+        dossier: m.dossier.clone(),
+        seq: 3,
+        procedure: m.procedure.clone(),
+        national_status: 1,
+        received_at: None,
+        due: None,
+        channel: Some(1),
+        agency: m.agency.clone(),
+        at: m.at,
+    };
+    assert_eq!(m.id(), "H42.12-250303-0001#3");
+    assert_eq!(parse_message_id(&m.id()), Some((m.dossier.clone(), 3)));
+    assert_eq!(rmp_serde::to_vec(&m).unwrap(), rmp_serde::to_vec(&before).unwrap());
+    assert_eq!(serde_json::to_string(&m).unwrap(), serde_json::to_string(&before).unwrap());
+    let bytes = rmp_serde::to_vec(&before).unwrap();
+    assert_eq!(rmp_serde::from_slice::<SyncMessage>(&bytes).unwrap(), m);
+    let json = serde_json::to_string(&before).unwrap();
+    assert_eq!(serde_json::from_str::<SyncMessage>(&json).unwrap(), m);
+}
+
+#[test]
+fn summaries_from_before_steps_were_kept_still_match() {
+    let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+    let mut state = Dossier::new();
+    motcua_core::apply(&mut state, &event());
+    let mut expected = DossierSummary::of(&code, &state, GENESIS);
+    expected.steps = Some(vec![StepSummary {
+        step: "tiep-nhan".into(),
+        agency: "H42.12".into(),
+        due: None,
+        completed_at: None,
+        outcome: None,
+    }]);
+    let old = DossierSummary { steps: None, ..expected.clone() };
+    assert!(old.matches(&expected) && expected.matches(&expected));
+    // Any other difference still shows, with or without steps.
+    assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
+    assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
+    // A row written without the field (an array one element shorter) reads as `None`.
+    let mut bytes = rmp_serde::to_vec(&old).unwrap();
+    assert_eq!((bytes[0], bytes.last()), (0x9c, Some(&0xc0)), "fixarray of 12, steps nil last");
+    bytes[0] = 0x9b;
+    bytes.pop();
+    assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
+    let json = serde_json::to_value(&old).unwrap();
+    let mut map = json.as_object().unwrap().clone();
+    map.remove("steps");
+    let read: DossierSummary = serde_json::from_value(serde_json::Value::Object(map)).unwrap();
+    assert_eq!(read, old);
+}
+
+#[test]
+fn a_refilled_summary_and_a_reset_append_keep_nothing_of_before() {
+    let a: DossierCode = "H42.12-250303-0001".parse().unwrap();
+    let b: DossierCode = "H42.13-250304-0002".parse().unwrap();
+    let mut state = Dossier::new();
+    motcua_core::apply(&mut state, &event());
+    // A summary of another dossier, with a step and another version, refilled.
+    let mut reused = DossierSummary::of(&a, &state, [7; 32]);
+    reused.steps = Some(vec![StepSummary {
+        step: "tiep-nhan".into(),
+        agency: "H42.12".into(),
+        due: None,
+        completed_at: None,
+        outcome: None,
+    }]);
+    reused.version = 9;
+    reused.refill(&b, &state, GENESIS);
+    assert_eq!(reused, DossierSummary::of(&b, &state, GENESIS));
+    // An append emptied for another dossier: only its summary stays, for the writer to refill.
+    let mut append = StreamAppend::new(&a, 0);
+    append.parties = Some(Parties::default());
+    let mut sealer = Sealer::default();
+    append.events.push(sealer.seal_into(&a, &a.to_string(), 1, event(), GENESIS, &mut append.canonical));
+    append.reset(&b, 4);
+    assert_eq!((append.dossier, append.expected_version), (b, 4));
+    assert!(append.events.is_empty() && append.canonical.is_empty() && append.parties.is_none());
+}
+
+#[test]
+fn a_store_hint_is_checked_before_it_is_used() {
+    let a: DossierCode = "H42.12-250303-0001".parse().unwrap();
+    let b: DossierCode = "H42.13-250304-0002".parse().unwrap();
+    let store = MemoryStore::new();
+    let mut sealer = Sealer::default();
+    let mut append = |code: &DossierCode, version: u64, hint: Option<u64>| {
+        let mut s = StreamAppend::new(code, version);
+        let prev = store.load(code).unwrap().map_or(GENESIS, |l| l.events.last().unwrap().hash);
+        s.events.push(sealer.seal_into(code, &code.to_string(), version + 1, event(), prev, &mut s.canonical));
+        s.hint = hint;
+        let mut batch = AppendBatch { streams: vec![s], ..AppendBatch::default() };
+        store.append(&mut batch).map(|()| batch.streams[0].hint)
+    };
+    let hint_a = append(&a, 0, None).unwrap();
+    let hint_b = append(&b, 0, Some(99)).unwrap();
+    assert_ne!(hint_a, hint_b);
+    // A's hint handed with B's append (and a hint past the end) still writes B.
+    assert_eq!(append(&b, 1, hint_a).unwrap(), hint_b);
+    assert_eq!(append(&b, 2, Some(u64::MAX)).unwrap(), hint_b);
+    assert!(append(&a, 0, hint_a).unwrap_err().is_conflict());
+    assert_eq!(append(&a, 1, hint_a).unwrap(), hint_a);
+    let versions = |c: &DossierCode| store.load(c).unwrap().unwrap().events.len();
+    assert_eq!((versions(&a), versions(&b)), (2, 3));
+}
+
+#[test]
+fn sealed_bytes_travel_with_the_append() {
+    let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+    let text = code.to_string();
+    let mut sealer = Sealer::default();
+    let mut canonical = Vec::new();
+    let a = sealer.seal_into(&code, &text, 1, event(), GENESIS, &mut canonical);
+    let b = sealer.seal_into(&code, &text, 2, event(), a.hash, &mut canonical);
+    // The same hashes as sealing without keeping the bytes.
+    assert_eq!(a, sealer.seal(&code, &text, 1, event(), GENESIS));
+    assert_eq!(b.hash, sealer.seal(&code, &text, 2, event(), a.hash).hash);
+    let parts: Vec<&[u8]> = canonical_parts(&canonical, 2).unwrap().collect();
+    let mut expected = Vec::new();
+    canonical_bytes(&event(), EVENT_SCHEMA, &mut expected).unwrap();
+    assert_eq!(parts, [&expected[..], &expected[..]]);
+    // Empty, the wrong count, or a truncated buffer: the store encodes itself.
+    assert!(canonical_parts(&[], 0).is_none());
+    assert!(canonical_parts(&canonical, 3).is_none());
+    assert!(canonical_parts(&canonical[..canonical.len() - 1], 2).is_none());
+}
+
+#[test]
+fn both_envelope_schemas_verify() {
+    let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+    let mut sealer = Sealer::default();
+    let current = sealer.seal(&code, &code.to_string(), 1, event(), GENESIS);
+    assert_eq!(current.schema, EVENT_SCHEMA);
+    assert_eq!(sealer.rehash(&current, &code.to_string()), Some(current.hash));
+    // A schema-1 event sealed its JSON; it still verifies.
+    let json = encode_event(&event());
+    let old = StoredEvent {
+        schema: 1,
+        hash: chain_hash(&GENESIS, &code.to_string(), 1, 1, json.as_bytes()),
+        ..current.clone()
+    };
+    assert_eq!(sealer.rehash(&old, &code.to_string()), Some(old.hash));
+    assert_ne!(old.hash, current.hash);
+    let unknown = StoredEvent { schema: 99, ..current };
+    assert_eq!(sealer.rehash(&unknown, &code.to_string()), None);
+}
+
+#[test]
+fn canonical_bytes_read_back_under_both_schemas() {
+    let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
+    let events = [
+        event(),
+        Event::StepStarted {
+            at,
+            step: "tham-dinh".into(),
+            agency: "phong-kt".into(),
+            from_agency: Some("H42.12".into()),
+            due: at.plus_minutes(960),
+        },
+        Event::SupplementReceived {
+            at,
+            clock_start: at,
+            due: None,
+            step_dues: vec![motcua_core::StepDue { step: "a".into(), due: at }],
+        },
+        Event::Finished { at, decision: motcua_core::Decision::Approved, outcome: Some(Outcome::Early) },
+        Event::Stopped { at, reason: "trùng hồ sơ".into(), outcome: None },
+    ];
+    for schema in [1, EVENT_SCHEMA] {
+        for e in &events {
+            let mut bytes = Vec::new();
+            canonical_bytes(e, schema, &mut bytes).unwrap();
+            assert_eq!(&decode_event(&bytes, schema).unwrap(), e, "schema {schema}");
+        }
+    }
+    assert!(decode_event(b"\xc1", EVENT_SCHEMA).is_err());
+    assert!(decode_event(b"{}", 7).is_err());
+}
+
+#[test]
+fn the_canonical_form_is_compact_and_changes_with_any_field() {
+    let mut a = Vec::new();
+    canonical_bytes(&event(), EVENT_SCHEMA, &mut a).unwrap();
+    assert!(a.len() < encode_event(&event()).len() / 3, "{} bytes", a.len());
+    let Event::Received { at, procedure, channel, clock_start, due } = event() else { unreachable!() };
+    let later = Event::Received { at, procedure, channel, clock_start, due: due.map(|d| d.plus_minutes(1)) };
+    let mut b = Vec::new();
+    canonical_bytes(&later, EVENT_SCHEMA, &mut b).unwrap();
+    assert_ne!(a, b);
+}
