@@ -52,8 +52,8 @@ pub fn verify_cmd(spec: &str) -> Result<u8> {
             outln!("ok: {} dossiers, {} events; every chain and projection checks out", r.dossiers, r.events);
             Ok(exit::OK)
         }
-        Err(VerifyError::Fault(f)) => {
-            outln!("FAULT: {f}");
+        Err(e @ (VerifyError::Fault(_) | VerifyError::Counters(_))) => {
+            outln!("FAULT: {e}");
             Ok(exit::FAILURES)
         }
         Err(VerifyError::Store(e)) => Err(e.into()),

@@ -143,6 +143,28 @@ impl Status {
         matches!(self, Status::SupplementRequested | Status::AwaitingFinancialObligation | Status::Suspended)
     }
 
+    /// Every status.
+    pub const ALL: [Status; 13] = [
+        Status::Submitted,
+        Status::Received,
+        Status::RefusedAtIntake,
+        Status::InProgress,
+        Status::SupplementRequested,
+        Status::AwaitingFinancialObligation,
+        Status::Suspended,
+        Status::Withdrawn,
+        Status::Stopped,
+        Status::Finished(Decision::Approved),
+        Status::Finished(Decision::Denied),
+        Status::ResultReturned(Decision::Approved),
+        Status::ResultReturned(Decision::Denied),
+    ];
+
+    /// The status whose [`Status::code`] is `code`.
+    pub fn from_code(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// A stable snake_case name.
     pub fn code(self) -> &'static str {
         match self {

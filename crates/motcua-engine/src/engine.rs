@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure, ProcedureCode,
+    apply, decide, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure, ProcedureCode,
 };
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -12,8 +12,11 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{authorize, Actor, ActorRole, Denied, Parties};
 use crate::hot::{Hot, HotCache, Slot};
-use crate::projection::{Counters, Deadlines};
-use crate::store::{AppendBatch, Hash, IdempotencyRecord, Sealer, Store, StoreError, StreamAppend, SyncMessage};
+use crate::projection::Counters;
+use crate::store::{
+    AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, Page, Sealer, Store, StoreError,
+    StreamAppend, SyncMessage,
+};
 
 /// Most retries after losing an optimistic-concurrency race.
 pub const MAX_RETRIES: u32 = 3;
@@ -107,8 +110,6 @@ pub struct Engine<S: Store> {
     procedures: FxHashMap<ProcedureCode, Known>,
     calendar: WorkCalendar,
     hot: HotCache,
-    counters: Counters,
-    deadlines: Deadlines,
     sealer: Sealer,
     /// The write being gathered (by `handle` and `handle_batch` alike).
     scratch: Scratch,
@@ -138,6 +139,7 @@ impl Scratch {
         self.live = 0;
         self.batch.idempotency.clear();
         self.batch.outbox.clear();
+        self.batch.counters.clear();
         self.plans.clear();
         self.repeats.clear();
         self.write += 1;
@@ -203,7 +205,16 @@ fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp)
 }
 
 impl<S: Store> Engine<S> {
-    /// An engine over `store` for these procedures and this calendar.
+    /// An engine over `store` for these procedures and this calendar, with every projection as
+    /// the store holds it: the store keeps each dossier's row, the counters and the sequences,
+    /// updated in the same transaction as the events, so nothing is replayed here (replaying is
+    /// [`crate::rebuild_projections`]'s job, and [`crate::verify`] proves live equals replayed).
+    /// The same as [`Engine::new`].
+    pub fn open(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
+        Engine::new(store, procedures, calendar)
+    }
+
+    /// An engine over `store` for these procedures and this calendar ([`Engine::open`]).
     pub fn new(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
         Engine {
             store,
@@ -213,8 +224,6 @@ impl<S: Store> Engine<S> {
                 .collect(),
             calendar,
             hot: HotCache::default(),
-            counters: Counters::default(),
-            deadlines: Deadlines::default(),
             sealer: Sealer::default(),
             scratch: Scratch::default(),
         }
@@ -240,24 +249,43 @@ impl<S: Store> Engine<S> {
         self.procedures.get(code).map(|k| &k.procedure)
     }
 
-    /// Live indicator counters (of the commands this engine handled; see
-    /// [`crate::rebuild_projections`] for the whole log).
-    pub fn counters(&self) -> &Counters {
-        &self.counters
+    /// The indicator counters as the store holds them (every writer's commands), each key's
+    /// sector that of its procedure in this engine's catalog.
+    pub fn counters(&self) -> Result<Counters, EngineError> {
+        let stored = self.store.counters()?;
+        Ok(stored.with_sectors(|p| self.procedures.get(p).map(|k| Arc::clone(&k.sector))))
     }
 
-    /// Live open-dossier deadlines.
-    pub fn deadlines(&self) -> &Deadlines {
-        &self.deadlines
+    /// Open dossiers overdue or due soon, from the store's indexed rows ([`DeadlineQuery`]).
+    pub fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, EngineError> {
+        Ok(self.store.deadlines(query)?)
     }
 
-    /// A dossier's current state (from the cache, else the store).
-    pub fn dossier(&mut self, code: &DossierCode) -> Result<Option<Dossier>, EngineError> {
-        Ok(self.dossier_ref(code)?.cloned())
+    /// Open dossiers per agency, step agency or procedure, with how many are overdue at `as_of`.
+    pub fn backlog(&self, by: BacklogBy, as_of: Timestamp) -> Result<Vec<BacklogRow>, EngineError> {
+        Ok(self.store.backlog(by, as_of)?)
     }
 
-    /// [`Engine::dossier`] without the copy: the current state, borrowed until the engine is
-    /// used again.
+    /// A new dossier code for `agency`, numbered in its sequence for the local date of `at`
+    /// (TT 01/2018/TT-VPCP Art. 19: `<agency>-YYMMDD-NNNN`, numbered per agency per day). The
+    /// number comes from the store, so it never repeats, after a restart or beside other
+    /// writers.
+    pub fn issue_code(&self, agency: &AgencyCode, at: Timestamp) -> Result<DossierCode, EngineError> {
+        let date = at.local_date();
+        let n = self.store.next_sequence(agency, date)?;
+        Ok(DossierCode::new(agency.clone(), date, n))
+    }
+
+    /// A dossier's current state, read from the store (never from this engine's cache, so it
+    /// is current whoever wrote last). Needs no exclusive access: see [`crate::read_dossier`].
+    pub fn dossier(&self, code: &DossierCode) -> Result<Option<Dossier>, EngineError> {
+        Ok(crate::read_dossier(&self.store, code)?)
+    }
+
+    /// The state this engine holds for a dossier: its cache (loaded from the store when not
+    /// cached), borrowed until the engine is used again. Faster than [`Engine::dossier`], but
+    /// current only while this engine is the dossier's only writer (a simulator reading back
+    /// what it just wrote); a portal with several writers reads [`Engine::dossier`].
     pub fn dossier_ref(&mut self, code: &DossierCode) -> Result<Option<&Dossier>, EngineError> {
         Ok(self.hot(code)?.map(|h| &h.state))
     }
@@ -496,7 +524,6 @@ impl<S: Store> Engine<S> {
         authorize(&req.actor, &req.dossier, parties, &req.command, step_agency)?;
         let ctx = Context { procedure, calendar };
         let mut events = decide(state, &req.command, req.now, &ctx)?;
-        let sector = Arc::clone(&known.sector);
 
         let slot = match slot {
             Some(s) => s,
@@ -532,6 +559,7 @@ impl<S: Store> Engine<S> {
             if hot.state.status.map(|s| s.national()) != national_before {
                 out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, at));
             }
+            out.counters.record(&req.dossier, &known.sector, &sealed.event, &hot.state);
             stream.events.push(sealed);
         }
         stream.summary.refill(&req.dossier, &hot.state, hot.last_hash);
@@ -545,14 +573,14 @@ impl<S: Store> Engine<S> {
             });
         }
         let version = hot.state.version;
-        Ok(Planned { events, hot: slot, stream: stream_slot, count, sector, version })
+        Ok(Planned { events, hot: slot, stream: stream_slot, count, version })
     }
 
     /// Folds a written command into the projections and makes its outcome, taking its events
     /// back from the batch (the store leaves them there; a dossier's commands are committed
     /// in the order they were planned, so this command's events lead its stream).
     fn commit(&mut self, req: &Request, planned: Planned, retries: u32) -> Outcome {
-        let Planned { mut events, hot, stream, count, sector, version } = planned;
+        let Planned { mut events, hot, stream, count, version } = planned;
         let mut store_hint = None;
         if let Some(stream) = self.scratch.batch.streams.get_mut(stream) {
             let count = count.min(stream.events.len());
@@ -561,17 +589,6 @@ impl<S: Store> Engine<S> {
         }
         if let Some(hot) = self.hot.at_mut(hot) {
             hot.store_hint = store_hint;
-            // A command's events share the dossier's procedure and channel: fold them against
-            // the cached state (in a batch, the state after the batch's last command).
-            for e in &events {
-                self.counters.record(&req.dossier, &sector, e, &hot.state);
-            }
-            // The deadline index only when the due time moved (most commands move none).
-            let due = Deadlines::due_of(&hot.state);
-            if hot.indexed_due != Some(due) {
-                self.deadlines.set(&req.dossier, due);
-                hot.indexed_due = Some(due);
-            }
             // A terminal dossier accepts no further command: memory stays with open ones (a
             // late command reloads it from the store). Only once no later command of the same
             // write advanced it, so that command's commit still finds it.
@@ -591,7 +608,6 @@ struct Planned {
     /// The command's stream in the batch, and how many events it added there.
     stream: usize,
     count: usize,
-    sector: Arc<str>,
     /// The dossier's version right after this command.
     version: u64,
 }

@@ -4,7 +4,6 @@
 //! hash lookup and carries the slot from deciding to committing (no second lookup), and a
 //! growing cache moves four-byte slots, not states.
 
-use motcua_calendar::Timestamp;
 use motcua_core::{Dossier, DossierCode};
 use rustc_hash::FxHashMap;
 
@@ -19,10 +18,6 @@ pub(crate) struct Hot {
     pub last_hash: Hash,
     /// The code as text, formatted once (every event's hash covers it).
     pub text: Box<str>,
-    /// The due time this engine last put in its deadline index for the dossier (`Some(None)`:
-    /// none), or `None` when not known since the dossier was cached: lets a command that moves
-    /// no due time skip the index.
-    pub indexed_due: Option<Option<Timestamp>>,
     /// The append this dossier has in the write being gathered: (write number, position).
     pub batch_stream: Option<(u64, usize)>,
     /// Where the store said it keeps the dossier ([`StreamAppend::hint`]).
@@ -38,7 +33,6 @@ impl Hot {
             parties,
             last_hash: GENESIS,
             text: code.to_string().into_boxed_str(),
-            indexed_due: None,
             batch_stream: None,
             store_hint: None,
         }
@@ -51,7 +45,6 @@ impl Hot {
             parties: Parties::default(),
             last_hash: GENESIS,
             text: Box::default(),
-            indexed_due: None,
             batch_stream: None,
             store_hint: None,
         }

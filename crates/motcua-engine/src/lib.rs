@@ -31,14 +31,27 @@ pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{
-    hex, DossierSummary, Hash, MemoryStore, OutboxEntry, OutboxUpdate, StepSummary, Store, StoreError, StoredEvent,
-    SyncMessage,
+    hex, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, DossierSummary, Hash, MemoryStore, OutboxEntry,
+    OutboxUpdate, Page, StepSummary, Store, StoreError, StoredEvent, SyncMessage,
 };
 pub use verify::{verify, verify_with_progress, Fault, VerifyError, VerifyReport};
 
 use std::collections::HashMap;
 
-use motcua_core::{apply, Dossier, ProcedureCode};
+use motcua_core::{apply, Dossier, DossierCode, ProcedureCode};
+
+/// A dossier's current state, replayed from the store's stream (`None` if it has no events).
+/// Reads need no engine: a server's request handlers call this (and the store's own queries)
+/// on a shared store while one writer thread owns the [`Engine`] and its group commits.
+pub fn read_dossier<S: Store + ?Sized>(store: &S, code: &DossierCode) -> Result<Option<Dossier>, StoreError> {
+    Ok(store.load(code)?.map(|stream| {
+        let mut state = Dossier::new();
+        for e in &stream.events {
+            apply(&mut state, &e.event);
+        }
+        state
+    }))
+}
 
 /// Rebuilds the indicator counters and deadline index from the whole log (replay).
 /// `sectors` gives each procedure's sector.

@@ -43,6 +43,19 @@ pub struct Tally {
     pub supplement_requests: u64,
 }
 
+impl Tally {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &Tally) {
+        self.received += other.received;
+        self.refused += other.refused;
+        self.resolved += other.resolved;
+        self.early += other.early;
+        self.on_time += other.on_time;
+        self.late += other.late;
+        self.supplement_requests += other.supplement_requests;
+    }
+}
+
 /// Indicator counters, keyed by [`CounterKey`] (a hash map: every key is cheap to build, its
 /// codes are shared text).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
@@ -92,6 +105,45 @@ impl Counters {
         }
     }
 
+    /// Adds `tally` to `key`'s.
+    pub fn add(&mut self, key: CounterKey, tally: &Tally) {
+        self.tallies.entry(key).or_default().add(tally);
+    }
+
+    /// Adds every tally of `other` and empties it (keeping its allocation).
+    pub fn absorb(&mut self, other: &mut Counters) {
+        for (k, t) in other.tallies.drain() {
+            self.add(k, &t);
+        }
+    }
+
+    /// Takes every key and tally out, leaving `self` empty.
+    pub fn drain(&mut self) -> impl Iterator<Item = (CounterKey, Tally)> + '_ {
+        self.tallies.drain()
+    }
+
+    /// Whether no key is counted.
+    pub fn is_empty(&self) -> bool {
+        self.tallies.is_empty()
+    }
+
+    /// Empties the counters.
+    pub fn clear(&mut self) {
+        self.tallies.clear();
+    }
+
+    /// The same counts with every key's sector given by `sector_of` (its procedure's sector in
+    /// a catalog; stores keep what the writer gave, and a store migrated from before counters
+    /// were stored knows none). Keys that then coincide are added up.
+    pub fn with_sectors(&self, sector_of: impl Fn(&ProcedureCode) -> Option<Arc<str>>) -> Counters {
+        let mut out = Counters::default();
+        for (k, t) in &self.tallies {
+            let sector = sector_of(&k.procedure).unwrap_or_else(|| Arc::clone(&k.sector));
+            out.add(CounterKey { sector, ..k.clone() }, t);
+        }
+        out
+    }
+
     /// Every key and its tally, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&CounterKey, &Tally)> {
         let mut all: Vec<_> = self.tallies.iter().collect();
@@ -104,13 +156,7 @@ impl Counters {
         let mut sum = Tally::default();
         for (k, t) in &self.tallies {
             if filter(k) {
-                sum.received += t.received;
-                sum.refused += t.refused;
-                sum.resolved += t.resolved;
-                sum.early += t.early;
-                sum.on_time += t.on_time;
-                sum.late += t.late;
-                sum.supplement_requests += t.supplement_requests;
+                sum.add(t);
             }
         }
         sum

@@ -1,9 +1,11 @@
 //! Audit: walk every dossier's chain and check every projection against a replay of the log.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use motcua_core::{apply, Dossier, DossierCode};
 
+use crate::projection::{CounterKey, Counters};
 use crate::store::{hex, DossierSummary, Sealer, Store, StoreError, Stream, GENESIS};
 
 /// The first fault found.
@@ -33,6 +35,9 @@ pub enum VerifyError {
     /// The history or a projection is broken.
     #[error("{0}")]
     Fault(Fault),
+    /// The stored indicator counters differ from the replayed log's.
+    #[error("counters differ from the replayed log: {0}")]
+    Counters(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -55,7 +60,10 @@ pub fn verify_with_progress<S: Store + ?Sized>(
     let mut report = VerifyReport::default();
     let mut sealer = Sealer::default();
     let mut found: Option<Fault> = None;
-    store.for_each_stream(&mut |code, stream| match check(&code, &stream, &mut sealer) {
+    // Counters are compared without sectors: those come from the catalog, not the log.
+    let no_sector: Arc<str> = Arc::from("");
+    let mut replayed = Counters::default();
+    store.for_each_stream(&mut |code, stream| match check(&code, &stream, &mut sealer, &mut replayed, &no_sector) {
         Ok(events) => {
             report.dossiers += 1;
             report.events += events;
@@ -67,15 +75,44 @@ pub fn verify_with_progress<S: Store + ?Sized>(
             ControlFlow::Break(())
         }
     })?;
-    match found {
-        Some(fault) => Err(VerifyError::Fault(fault)),
-        None => Ok(report),
+    if let Some(fault) = found {
+        return Err(VerifyError::Fault(fault));
     }
+    let stored = store.counters()?.with_sectors(|_| Some(Arc::clone(&no_sector)));
+    if stored != replayed {
+        return Err(VerifyError::Counters(first_difference(&stored, &replayed)));
+    }
+    Ok(report)
+}
+
+/// The first key whose tallies differ, said for people.
+fn first_difference(stored: &Counters, replayed: &Counters) -> String {
+    let keys: std::collections::BTreeSet<&CounterKey> = stored.iter().chain(replayed.iter()).map(|(k, _)| k).collect();
+    for k in keys {
+        let of = |c: &Counters| c.total(|x| x == k);
+        let (a, b) = (of(stored), of(replayed));
+        if a != b {
+            return format!(
+                "agency {} procedure {} channel {} day {}: stored {a:?}, replayed {b:?}",
+                k.agency,
+                k.procedure,
+                k.channel,
+                motcua_calendar::date_from_day_number(k.day)
+            );
+        }
+    }
+    "the key sets differ".into()
 }
 
 /// Checks one dossier's chain and projection: the number of events, or the first fault (its
 /// event number, 0 for the projection, and what is wrong).
-fn check(code: &DossierCode, stream: &Stream, sealer: &mut Sealer) -> Result<u64, (u64, String)> {
+fn check(
+    code: &DossierCode,
+    stream: &Stream,
+    sealer: &mut Sealer,
+    counters: &mut Counters,
+    sector: &Arc<str>,
+) -> Result<u64, (u64, String)> {
     let text = code.to_string();
     let mut prev = GENESIS;
     let mut state = Dossier::new();
@@ -100,6 +137,7 @@ fn check(code: &DossierCode, stream: &Stream, sealer: &mut Sealer) -> Result<u64
             return Err((seq, "time goes back".into()));
         }
         apply(&mut state, &e.event);
+        counters.record(code, sector, &e.event, &state);
         prev = e.hash;
     }
     let expected = DossierSummary::of(code, &state, prev);

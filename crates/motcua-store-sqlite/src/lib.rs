@@ -20,31 +20,42 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use motcua_calendar::Timestamp;
-use motcua_core::{DossierCode, Event};
+use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
     canonical_bytes, canonical_parts, decode_event, split_message_id, AppendBatch, DossierSummary, Hash,
     IdempotencyRecord, OutboxEntry, OutboxUpdate, Store, StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
+use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
+use motcua_engine::{CounterKey, Counters, Tally};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
     include_str!("../sql/0004_outbox_by_event.sql"),
+    include_str!("../sql/0005_projection_columns.sql"),
 ];
 const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
+/// Read connections: they wait for a busy file, and never write.
+const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA cache_size = -16384;";
+/// Idle read connections kept.
+const IDLE_READERS: usize = 8;
 
 /// The SQLite store.
 pub struct SqliteStore {
+    /// The writer's connection (appends, outbox updates, sequences).
     conn: Mutex<Connection>,
+    /// Idle read connections: reads take one (opening another when none is idle), so they run
+    /// beside a write that is committing (WAL: a reader sees the last committed state).
+    readers: Mutex<Vec<Connection>>,
     path: PathBuf,
     /// Row ids of dossiers this handle wrote lately (a hint: the write still checks the
     /// version, so another connection's writes cannot make it wrong). Locked after `conn`.
@@ -78,13 +89,21 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(backend)?;
             tx.execute_batch(sql).map_err(|e| backend(format!("{}: migration {}: {e}", path.display(), i + 1)))?;
+            if i + 1 == 5 {
+                backfill_projections(&tx).map_err(|e| backend(format!("{}: migration 5: {e}", path.display())))?;
+            }
             tx.pragma_update(None, "user_version", i as i64 + 1).map_err(backend)?;
             tx.commit().map_err(backend)?;
         }
         // Room for every multi-row insert shape (`ROWS_PER_INSERT` sizes of two tables) and the
         // other statements.
         conn.set_prepared_statement_cache_capacity(2 * ROWS_PER_INSERT + 32);
-        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf(), rowids: Mutex::default() })
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            readers: Mutex::default(),
+            path: path.to_path_buf(),
+            rowids: Mutex::default(),
+        })
     }
 
     /// The file.
@@ -94,6 +113,27 @@ impl SqliteStore {
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| backend("a writer panicked while holding the connection"))
+    }
+
+    /// Runs `f` on an idle read connection (a new one when none is idle), then keeps it for the
+    /// next read (up to [`IDLE_READERS`]).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let idle = self.readers.lock().map_err(|_| backend("a reader panicked"))?.pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => {
+                let c = Connection::open(&self.path).map_err(|e| backend(format!("{}: {e}", self.path.display())))?;
+                c.execute_batch(READER_PRAGMAS).map_err(backend)?;
+                c
+            }
+        };
+        let result = f(&conn);
+        if let Ok(mut idle) = self.readers.lock() {
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        result
     }
 
     /// Moves the WAL into the main file (e.g. before copying the file).
@@ -200,33 +240,165 @@ fn event_at(
     Ok(StoredEvent { dossier: dossier.clone(), seq: seq as u64, schema, event, prev, hash: to_hash(hash)? })
 }
 
+/// A projection row's queryable columns ([`DossierSummary`] is the row's exact projection;
+/// these repeat what the portal's questions filter and order by).
+struct Columns<'a> {
+    agency: String,
+    procedure: Option<String>,
+    status: Option<&'a str>,
+    national: Option<i64>,
+    channel: Option<i64>,
+    step: Option<&'a str>,
+    step_agency: Option<&'a str>,
+    due: Option<i64>,
+    clock_stopped: bool,
+    received_at: Option<i64>,
+    finished_at: Option<i64>,
+    open: bool,
+}
+
+impl<'a> Columns<'a> {
+    fn of(s: &'a DossierSummary) -> Columns<'a> {
+        let step = s.current_step();
+        Columns {
+            agency: s.dossier.agency().to_string(),
+            procedure: s.procedure.as_ref().map(|p| p.to_string()),
+            status: s.status.as_deref(),
+            national: s.national.map(i64::from),
+            channel: s.channel.map(i64::from),
+            step: step.map(|st| &*st.step.0),
+            step_agency: step.map(|st| &*st.agency),
+            due: s.due.map(Timestamp::utc_minutes),
+            clock_stopped: s.clock_stopped,
+            received_at: s.received_at.map(Timestamp::utc_minutes),
+            finished_at: s.finished_at.map(Timestamp::utc_minutes),
+            open: s.is_open(),
+        }
+    }
+}
+
+/// Adds a batch's counter tallies to the stored rows.
+fn add_counters(tx: &rusqlite::Transaction<'_>, counters: &Counters) -> Result<(), StoreError> {
+    if counters.is_empty() {
+        return Ok(());
+    }
+    let mut add = tx
+        .prepare_cached(
+            "INSERT INTO counters (agency, procedure, sector, channel, day, received, refused, resolved, early, \
+             on_time, late, supplement_requests) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+             ON CONFLICT (agency, procedure, sector, channel, day) DO UPDATE SET \
+             received = received + excluded.received, refused = refused + excluded.refused, \
+             resolved = resolved + excluded.resolved, early = early + excluded.early, \
+             on_time = on_time + excluded.on_time, late = late + excluded.late, \
+             supplement_requests = supplement_requests + excluded.supplement_requests",
+        )
+        .map_err(backend)?;
+    for (k, t) in counters.iter() {
+        add.execute(params![
+            k.agency.to_string(),
+            k.procedure.to_string(),
+            &*k.sector,
+            i64::from(k.channel),
+            k.day,
+            t.received as i64,
+            t.refused as i64,
+            t.resolved as i64,
+            t.early as i64,
+            t.on_time as i64,
+            t.late as i64,
+            t.supplement_requests as i64
+        ])
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Migration 5: fills the new columns of every dossier row, rewrites its summary (rows before
+/// kept no `clock_stopped`) and the counters, by replaying each dossier's events.
+fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut ids: Vec<(i64, String)> = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT id, code FROM dossiers ORDER BY id").map_err(backend)?;
+        let mut rows = stmt.query([]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            ids.push((r.get(0).map_err(backend)?, r.get(1).map_err(backend)?));
+        }
+    }
+    let no_sector: std::sync::Arc<str> = std::sync::Arc::from("");
+    let mut counters = Counters::default();
+    let mut events =
+        tx.prepare("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq").map_err(backend)?;
+    let mut update = tx
+        .prepare(
+            "UPDATE dossiers SET summary = ?2, agency = ?3, procedure = ?4, status = ?5, national = ?6, \
+             channel = ?7, step = ?8, step_agency = ?9, due = ?10, clock_stopped = ?11, received_at = ?12, \
+             finished_at = ?13, open = ?14 WHERE id = ?1",
+        )
+        .map_err(backend)?;
+    let mut buf = Vec::new();
+    for (id, text) in ids {
+        let code: DossierCode = text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
+        let mut state = motcua_core::Dossier::new();
+        let mut stored: Vec<StoredEvent> = Vec::new();
+        let mut rows = events.query([id]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let e = event_at(&code, r, 0, stored.last())?;
+            motcua_core::apply(&mut state, &e.event);
+            counters.record(&code, &no_sector, &e.event, &state);
+            stored.push(e);
+        }
+        let summary = DossierSummary::of(&code, &state, stored.last().map_or(GENESIS, |e| e.hash));
+        let c = Columns::of(&summary);
+        update
+            .execute(params![
+                id,
+                bin_into(&summary, &mut buf)?,
+                c.agency,
+                c.procedure,
+                c.status,
+                c.national,
+                c.channel,
+                c.step,
+                c.step_agency,
+                c.due,
+                c.clock_stopped,
+                c.received_at,
+                c.finished_at,
+                c.open
+            ])
+            .map_err(backend)?;
+    }
+    add_counters(tx, &counters)
+}
+
 impl Store for SqliteStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
-        let conn = self.conn()?;
-        let code = dossier.to_string();
-        let mut head =
-            conn.prepare_cached("SELECT id, parties, summary FROM dossiers WHERE code = ?1").map_err(backend)?;
-        let row: Option<(i64, String, Value)> =
-            head.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(backend)?;
-        let row = match row {
-            Some((id, parties, summary)) => Some((
-                id,
-                parse::<Parties>("parties", &parties)?,
-                decode::<DossierSummary>("summary", ValueRef::from(&summary))?,
-            )),
-            None => None,
-        };
-        let Some((id, parties, summary)) = row else { return Ok(None) };
-        let mut stmt = conn
-            .prepare_cached("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq")
-            .map_err(backend)?;
-        let mut rows = stmt.query([id]).map_err(backend)?;
-        let mut events: Vec<StoredEvent> = Vec::new();
-        while let Some(r) = rows.next().map_err(backend)? {
-            let event = event_at(dossier, r, 0, events.last())?;
-            events.push(event);
-        }
-        Ok(Some(Stream { events, parties, summary: Some(summary) }))
+        self.read(|conn| {
+            let code = dossier.to_string();
+            let mut head =
+                conn.prepare_cached("SELECT id, parties, summary FROM dossiers WHERE code = ?1").map_err(backend)?;
+            let row: Option<(i64, String, Value)> =
+                head.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(backend)?;
+            let row = match row {
+                Some((id, parties, summary)) => Some((
+                    id,
+                    parse::<Parties>("parties", &parties)?,
+                    decode::<DossierSummary>("summary", ValueRef::from(&summary))?,
+                )),
+                None => None,
+            };
+            let Some((id, parties, summary)) = row else { return Ok(None) };
+            let mut stmt = conn
+                .prepare_cached("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq")
+                .map_err(backend)?;
+            let mut rows = stmt.query([id]).map_err(backend)?;
+            let mut events: Vec<StoredEvent> = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let event = event_at(dossier, r, 0, events.last())?;
+                events.push(event);
+            }
+            Ok(Some(Stream { events, parties, summary: Some(summary) }))
+        })
     }
 
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
@@ -244,12 +416,18 @@ impl Store for SqliteStore {
             // updates only at the expected version.
             let mut create = tx
                 .prepare_cached(
-                    "INSERT OR FAIL INTO dossiers (code, version, parties, summary) VALUES (?1, ?2, ?3, ?4) \
+                    "INSERT OR FAIL INTO dossiers (code, version, parties, summary, agency, procedure, status, \
+                     national, channel, step, step_agency, due, clock_stopped, received_at, finished_at, open) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
                      ON CONFLICT(code) DO NOTHING",
                 )
                 .map_err(backend)?;
             let mut advance = tx
-                .prepare_cached("UPDATE OR FAIL dossiers SET version = ?2, summary = ?3 WHERE id = ?1 AND version = ?4")
+                .prepare_cached(
+                    "UPDATE OR FAIL dossiers SET version = ?2, summary = ?3, procedure = ?6, status = ?7, \
+                     national = ?8, channel = ?9, step = ?10, step_agency = ?11, due = ?12, clock_stopped = ?13, \
+                     received_at = ?14, finished_at = ?15, open = ?16 WHERE id = ?1 AND version = ?4",
+                )
                 .map_err(backend)?;
             let mut version_of =
                 tx.prepare_cached("SELECT id, version FROM dossiers WHERE code = ?1").map_err(backend)?;
@@ -271,15 +449,55 @@ impl Store for SqliteStore {
                 let summary = bin_into(&s.summary, &mut row)?;
                 let version = s.summary.version as i64;
                 let expected = s.expected_version as i64;
+                let c = Columns::of(&s.summary);
                 let written = if s.expected_version == 0 {
                     let parties = json(&s.parties.clone().unwrap_or_default())?;
-                    let created = create.execute(params![code, version, parties, summary]).map_err(backend)?;
+                    let created = create
+                        .execute(params![
+                            code,
+                            version,
+                            parties,
+                            summary,
+                            c.agency,
+                            c.procedure,
+                            c.status,
+                            c.national,
+                            c.channel,
+                            c.step,
+                            c.step_agency,
+                            c.due,
+                            c.clock_stopped,
+                            c.received_at,
+                            c.finished_at,
+                            c.open
+                        ])
+                        .map_err(backend)?;
                     (created == 1).then(|| tx.last_insert_rowid())
                 } else {
                     // By the hinted row id when there is one, else looked up by code; either
                     // way only at the expected version.
                     let mut advanced = |id: i64| {
-                        advance.execute(params![id, version, summary, expected]).map(|n| n == 1).map_err(backend)
+                        advance
+                            .execute(params![
+                                id,
+                                version,
+                                summary,
+                                expected,
+                                c.agency,
+                                c.procedure,
+                                c.status,
+                                c.national,
+                                c.channel,
+                                c.step,
+                                c.step_agency,
+                                c.due,
+                                c.clock_stopped,
+                                c.received_at,
+                                c.finished_at,
+                                c.open
+                            ])
+                            .map(|n| n == 1)
+                            .map_err(backend)
                     };
                     match hints.get(&s.dossier) {
                         Some(&hinted) if advanced(hinted)? => Some(hinted),
@@ -381,6 +599,7 @@ impl Store for SqliteStore {
                 },
             )?;
         }
+        add_counters(&tx, &batch.counters)?;
         // Dropping `tx` without commit rolls back: nothing of a failed batch is written (and
         // no row id it gave is kept as a hint).
         tx.commit().map_err(backend)?;
@@ -392,118 +611,260 @@ impl Store for SqliteStore {
     }
 
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let conn = self.conn()?;
-        let s: Option<String> = conn
-            .query_row("SELECT record FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(backend)?;
-        s.map(|s| parse("idempotency record", &s)).transpose()
+        self.read(|conn| {
+            let s: Option<String> = conn
+                .query_row("SELECT record FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            s.map(|s| parse("idempotency record", &s)).transpose()
+        })
     }
 
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT code FROM dossiers").map_err(backend)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
-        let mut out = Vec::new();
-        for r in rows {
-            let s = r.map_err(backend)?;
-            out.push(s.parse().map_err(|e| backend(format!("corrupt dossier code: {e}")))?);
-        }
-        out.sort_unstable();
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT code FROM dossiers").map_err(backend)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let s = r.map_err(backend)?;
+                out.push(s.parse().map_err(|e| backend(format!("corrupt dossier code: {e}")))?);
+            }
+            out.sort_unstable();
+            Ok(out)
+        })
     }
 
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
-        let mut rows = stmt.query([]).map_err(backend)?;
-        let mut out: Vec<DossierSummary> = Vec::new();
-        while let Some(r) = rows.next().map_err(backend)? {
-            out.push(decode("summary", r.get_ref(0).map_err(backend)?)?);
-        }
-        out.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
-        Ok(out)
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            let mut out: Vec<DossierSummary> = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                out.push(decode("summary", r.get_ref(0).map_err(backend)?)?);
+            }
+            out.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
+            Ok(out)
+        })
     }
 
     fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
-        let mut rows = stmt.query([]).map_err(backend)?;
-        while let Some(r) = rows.next().map_err(backend)? {
-            f(decode("summary", r.get_ref(0).map_err(backend)?)?);
-        }
-        Ok(())
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            while let Some(r) = rows.next().map_err(backend)? {
+                f(decode("summary", r.get_ref(0).map_err(backend)?)?);
+            }
+            Ok(())
+        })
     }
 
     fn for_each_stream(
         &self,
         f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
     ) -> Result<(), StoreError> {
-        let conn = self.conn()?;
-        // One pass: dossiers in row order, each joined with its events through the
-        // (dossier, seq) index; a dossier without events still comes (its projection is
-        // checked against an empty history).
-        let mut stmt = conn
-            .prepare(
-                "SELECT d.id, d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
+        self.read(|conn| {
+            // One pass: dossiers in row order, each joined with its events through the
+            // (dossier, seq) index; a dossier without events still comes (its projection is
+            // checked against an empty history).
+            let mut stmt = conn
+                .prepare(
+                    "SELECT d.id, d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
                  FROM dossiers d LEFT JOIN events e ON e.dossier = d.id ORDER BY d.id, e.seq",
-            )
-            .map_err(backend)?;
-        let mut rows = stmt.query([]).map_err(backend)?;
-        let mut current: Option<(i64, DossierCode, Stream)> = None;
-        while let Some(r) = rows.next().map_err(backend)? {
-            let id: i64 = r.get(0).map_err(backend)?;
-            if current.as_ref().is_none_or(|(cur, _, _)| *cur != id) {
-                if let Some((_, code, stream)) = current.take() {
-                    if f(code, stream).is_break() {
-                        return Ok(());
+                )
+                .map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            let mut current: Option<(i64, DossierCode, Stream)> = None;
+            while let Some(r) = rows.next().map_err(backend)? {
+                let id: i64 = r.get(0).map_err(backend)?;
+                if current.as_ref().is_none_or(|(cur, _, _)| *cur != id) {
+                    if let Some((_, code, stream)) = current.take() {
+                        if f(code, stream).is_break() {
+                            return Ok(());
+                        }
                     }
+                    let text: String = r.get(1).map_err(backend)?;
+                    let code: DossierCode =
+                        text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
+                    let parties: String = r.get(2).map_err(backend)?;
+                    let stream = Stream {
+                        events: Vec::new(),
+                        parties: parse("parties", &parties)?,
+                        summary: Some(decode("summary", r.get_ref(3).map_err(backend)?)?),
+                    };
+                    current = Some((id, code, stream));
                 }
-                let text: String = r.get(1).map_err(backend)?;
-                let code: DossierCode =
-                    text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
-                let parties: String = r.get(2).map_err(backend)?;
-                let stream = Stream {
-                    events: Vec::new(),
-                    parties: parse("parties", &parties)?,
-                    summary: Some(decode("summary", r.get_ref(3).map_err(backend)?)?),
+                let Some((_, code, stream)) = current.as_mut() else { continue };
+                if r.get_ref(4).map_err(backend)? != ValueRef::Null {
+                    let event = event_at(code, r, 4, stream.events.last())?;
+                    stream.events.push(event);
+                }
+            }
+            if let Some((_, code, stream)) = current {
+                let _ = f(code, stream);
+            }
+            Ok(())
+        })
+    }
+
+    fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT summary FROM dossiers WHERE code = ?1").map_err(backend)?;
+            let mut rows = stmt.query([dossier.to_string()]).map_err(backend)?;
+            match rows.next().map_err(backend)? {
+                Some(r) => Ok(Some(decode("summary", r.get_ref(0).map_err(backend)?)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, StoreError> {
+        // Open rows with a running clock, in (due, code) order through a partial index of open
+        // rows: the filter's own index when there is one.
+        let mut sql = String::from("SELECT summary FROM dossiers WHERE open = 1 AND clock_stopped = 0");
+        let mut args: Vec<Value> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, v: Value| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        match query.view {
+            DeadlineView::Overdue => arg(&mut sql, " AND due < ?", Value::Integer(query.as_of.utc_minutes())),
+            DeadlineView::DueBefore { until } => {
+                arg(&mut sql, " AND due >= ?", Value::Integer(query.as_of.utc_minutes()));
+                arg(&mut sql, " AND due < ?", Value::Integer(until.utc_minutes()));
+            }
+        }
+        if let Some(a) = &query.agency {
+            arg(&mut sql, " AND agency = ?", Value::Text(a.to_string()));
+        }
+        if let Some(a) = &query.step_agency {
+            arg(&mut sql, " AND step_agency = ?", Value::Text(a.clone()));
+        }
+        if let Some(p) = &query.procedure {
+            arg(&mut sql, " AND procedure = ?", Value::Text(p.to_string()));
+        }
+        if let Some(c) = &query.after {
+            arg(&mut sql, " AND (due, code) > (?", Value::Integer(c.due.utc_minutes()));
+            arg(&mut sql, ", ?)", Value::Text(c.code.clone()));
+        }
+        let size = query.page_size();
+        arg(&mut sql, " ORDER BY due, code LIMIT ?", Value::Integer(size as i64 + 1));
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args.iter())).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                out.push(decode("summary", r.get_ref(0).map_err(backend)?)?);
+            }
+            Ok(Page::of(out, size))
+        })
+    }
+
+    fn backlog(&self, by: BacklogBy, as_of: Timestamp) -> Result<Vec<BacklogRow>, StoreError> {
+        let column = match by {
+            BacklogBy::Agency => "agency",
+            BacklogBy::StepAgency => "step_agency",
+            BacklogBy::Procedure => "procedure",
+        };
+        let sql = format!(
+            "SELECT COALESCE({column}, '-'), COUNT(*), \
+             COALESCE(SUM(clock_stopped = 0 AND due < ?1), 0), COALESCE(SUM(clock_stopped), 0) \
+             FROM dossiers WHERE open = 1 GROUP BY 1 ORDER BY 1"
+        );
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+            let mut rows = stmt.query([as_of.utc_minutes()]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let count = |i: usize| r.get::<_, i64>(i).map(|n| n as u64).map_err(backend);
+                out.push(BacklogRow {
+                    key: r.get(0).map_err(backend)?,
+                    open: count(1)?,
+                    overdue: count(2)?,
+                    clock_stopped: count(3)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn counters(&self) -> Result<Counters, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT agency, procedure, sector, channel, day, received, refused, resolved, early, on_time, \
+                     late, supplement_requests FROM counters",
+                )
+                .map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            let mut out = Counters::default();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let text = |i: usize| r.get::<_, String>(i).map_err(backend);
+                let n = |i: usize| r.get::<_, i64>(i).map(|v| v as u64).map_err(backend);
+                let (agency, procedure) = (text(0)?, text(1)?);
+                let key = CounterKey {
+                    agency: agency.parse().map_err(|e| backend(format!("counters: agency {agency:?}: {e}")))?,
+                    procedure: procedure
+                        .parse()
+                        .map_err(|e| backend(format!("counters: procedure {procedure:?}: {e}")))?,
+                    sector: std::sync::Arc::from(text(2)?),
+                    channel: u8::try_from(n(3)?).map_err(|_| backend("counters: channel out of range"))?,
+                    day: r.get(4).map_err(backend)?,
                 };
-                current = Some((id, code, stream));
+                let tally = Tally {
+                    received: n(5)?,
+                    refused: n(6)?,
+                    resolved: n(7)?,
+                    early: n(8)?,
+                    on_time: n(9)?,
+                    late: n(10)?,
+                    supplement_requests: n(11)?,
+                };
+                out.add(key, &tally);
             }
-            let Some((_, code, stream)) = current.as_mut() else { continue };
-            if r.get_ref(4).map_err(backend)? != ValueRef::Null {
-                let event = event_at(code, r, 4, stream.events.last())?;
-                stream.events.push(event);
-            }
-        }
-        if let Some((_, code, stream)) = current {
-            let _ = f(code, stream);
-        }
-        Ok(())
+            Ok(out)
+        })
+    }
+
+    fn next_sequence(&self, agency: &AgencyCode, date: chrono::NaiveDate) -> Result<u64, StoreError> {
+        let mut conn = self.conn()?;
+        // The writer's connection, in its own durable transaction: a number handed out is on
+        // disk, so a restart never hands it out again; BEGIN IMMEDIATE serializes processes.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let n: i64 = tx
+            .prepare_cached(
+                "INSERT INTO sequences (agency, day, last) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (agency, day) DO UPDATE SET last = last + 1 RETURNING last",
+            )
+            .map_err(backend)?
+            .query_row(params![agency.to_string(), motcua_calendar::day_number(date)], |r| r.get(0))
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(n as u64)
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare_cached(
-                // In the order written (rowids follow the events); no index: the table holds
-                // only what is still to send.
-                "SELECT message, attempts, next_attempt, seq FROM outbox WHERE next_attempt <= ?1 \
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    // In the order written (rowids follow the events); no index: the table holds
+                    // only what is still to send.
+                    "SELECT message, attempts, next_attempt, seq FROM outbox WHERE next_attempt <= ?1 \
                  ORDER BY id LIMIT ?2",
-            )
-            .map_err(backend)?;
-        let mut rows = stmt.query(params![now.utc_minutes(), limit as i64]).map_err(backend)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(backend)? {
-            let mut message: SyncMessage = decode("outbox message", r.get_ref(0).map_err(backend)?)?;
-            message.seq = r.get::<_, i64>(3).map_err(backend)? as u64;
-            out.push(OutboxEntry {
-                message,
-                attempts: r.get::<_, i64>(1).map_err(backend)? as u32,
-                next_attempt: Timestamp::from_utc_minutes(r.get(2).map_err(backend)?),
-            });
-        }
-        Ok(out)
+                )
+                .map_err(backend)?;
+            let mut rows = stmt.query(params![now.utc_minutes(), limit as i64]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let mut message: SyncMessage = decode("outbox message", r.get_ref(0).map_err(backend)?)?;
+                message.seq = r.get::<_, i64>(3).map_err(backend)? as u64;
+                out.push(OutboxEntry {
+                    message,
+                    attempts: r.get::<_, i64>(1).map_err(backend)? as u32,
+                    next_attempt: Timestamp::from_utc_minutes(r.get(2).map_err(backend)?),
+                });
+            }
+            Ok(out)
+        })
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
@@ -544,9 +905,10 @@ impl Store for SqliteStore {
     }
 
     fn outbox_pending(&self) -> Result<usize, StoreError> {
-        let conn = self.conn()?;
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).map_err(backend)?;
-        Ok(n as usize)
+        self.read(|conn| {
+            let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).map_err(backend)?;
+            Ok(n as usize)
+        })
     }
 }
 

@@ -125,7 +125,7 @@ fn two_connections_race_on_one_file() {
     let mut a = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
     let mut b = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
     a.handle(&req(1, receive(), "2025-03-03T09:00")).unwrap();
-    b.dossier(&code(1)).unwrap();
+    b.dossier_ref(&code(1)).unwrap();
     let won = a.handle(&req(1, Command::RequestSupplement { reason: "x".into() }, "2025-03-03T09:10")).unwrap();
     assert_eq!(won.retries, 0);
     // B's cache is stale: it loses the race, reloads, and the command is decided again.

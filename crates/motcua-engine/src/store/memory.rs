@@ -2,6 +2,7 @@
 
 use std::sync::Mutex;
 
+use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, ProcedureCode};
 use rustc_hash::FxHashMap;
@@ -9,6 +10,7 @@ use rustc_hash::FxHashMap;
 use super::*;
 use crate::auth::Parties;
 use crate::memlog::{Chain, Log};
+use crate::projection::{Counters, Deadlines};
 use crate::seg::Segmented;
 
 /// One dossier in the memory store: where its chain ends in the log, its parties and summary.
@@ -26,6 +28,19 @@ struct Inner {
     log: Log,
     idempotency: FxHashMap<String, IdempotencyRecord>,
     outbox: MemoryOutbox,
+    counters: Counters,
+    /// Open dossiers by due time (clock stopped or not: queries filter by the row).
+    deadlines: Deadlines,
+    sequences: FxHashMap<(AgencyCode, NaiveDate), u64>,
+}
+
+/// The due time a row is indexed under: its due time while open.
+fn indexed_due(s: &DossierSummary) -> Option<Timestamp> {
+    if s.is_open() {
+        s.due
+    } else {
+        None
+    }
 }
 
 /// The memory store's outbox: messages in the order written (`None` once delivered), stored
@@ -248,7 +263,13 @@ impl Store for MemoryStore {
                 entry.parties = p;
             }
             // The new summary in, the previous one (and its step list) back to the writer,
-            // which refills it for a later append.
+            // which refills it for a later append. The deadline index only when the due time
+            // it is indexed under moved (most commands move none).
+            let before = entry.summary.as_ref().and_then(indexed_due);
+            let after = indexed_due(&s.summary);
+            if before != after {
+                inner.deadlines.set(&s.dossier, after);
+            }
             match &mut entry.summary {
                 Some(old) => std::mem::swap(old, &mut s.summary),
                 None => entry.summary = Some(std::mem::replace(&mut s.summary, DossierSummary::empty(&s.dossier))),
@@ -260,6 +281,7 @@ impl Store for MemoryStore {
         for m in batch.outbox.drain(..) {
             inner.outbox.push(m);
         }
+        inner.counters.absorb(&mut batch.counters);
         Ok(())
     }
 
@@ -277,6 +299,35 @@ impl Store for MemoryStore {
         let mut all: Vec<DossierSummary> = self.lock()?.entries.iter().filter_map(|e| e.summary.clone()).collect();
         all.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
         Ok(all)
+    }
+
+    fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner.index.get(dossier).and_then(|&i| inner.entries.get(i as usize)).and_then(|e| e.summary.clone()))
+    }
+
+    fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, StoreError> {
+        let inner = self.lock()?;
+        let codes = match query.view {
+            DeadlineView::Overdue => inner.deadlines.overdue(query.as_of),
+            DeadlineView::DueBefore { until } => inner.deadlines.due_between(query.as_of, until),
+        };
+        let rows = codes
+            .into_iter()
+            .filter_map(|c| inner.index.get(c).and_then(|&i| inner.entries.get(i as usize)))
+            .filter_map(|e| e.summary.clone());
+        Ok(query.scan(rows))
+    }
+
+    fn counters(&self) -> Result<Counters, StoreError> {
+        Ok(self.lock()?.counters.clone())
+    }
+
+    fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let n = inner.sequences.entry((agency.clone(), date)).or_insert(0);
+        *n += 1;
+        Ok(*n)
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {

@@ -3,15 +3,18 @@
 //! hash chain ([`Sealer`], [`chain_hash`]), projection rows ([`DossierSummary`]), outbox wire
 //! types ([`SyncMessage`]) and the in-memory store.
 
+use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
-use motcua_core::DossierCode;
+use motcua_core::{AgencyCode, DossierCode};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Parties;
+use crate::projection::Counters;
 
 mod envelope;
 mod memory;
 mod message;
+mod query;
 mod summary;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -22,6 +25,7 @@ pub use envelope::{
 pub use memory::MemoryStore;
 pub(crate) use message::parse_message_id;
 pub use message::{split_message_id, OutboxEntry, OutboxUpdate, SyncMessage};
+pub use query::{scan_backlog, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, Page};
 pub use summary::{DossierSummary, StepSummary};
 
 /// What an idempotency key recorded.
@@ -150,6 +154,9 @@ pub struct AppendBatch {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Messages for the national portal.
     pub outbox: Vec<SyncMessage>,
+    /// What the batch adds to the indicator counters (per key, the tallies of its events):
+    /// stores add them to their counter rows in the same transaction. A store may drain it.
+    pub counters: Counters,
 }
 
 /// A dossier's stream as loaded.
@@ -231,6 +238,40 @@ pub trait Store: Send + Sync {
         }
         Ok(())
     }
+    /// One dossier's projection row (`None` if it has no events). The default loads its stream.
+    fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
+        Ok(self.load(dossier)?.and_then(|s| s.summary))
+    }
+    /// Open dossiers overdue or due soon, by due time then code text, one page
+    /// ([`DeadlineQuery`]). The default scans every row ([`DeadlineQuery::scan`]); stores with
+    /// indexed columns answer from their indexes, with the same rows.
+    fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, StoreError> {
+        let mut rows = Vec::new();
+        self.for_each_summary(&mut |s| {
+            if query.matches(&s) {
+                rows.push(s);
+            }
+        })?;
+        Ok(query.scan(rows))
+    }
+    /// Open dossiers per group, with how many are overdue at `as_of` and how many have their
+    /// clock stopped, in key order. The default scans every row ([`scan_backlog`]).
+    fn backlog(&self, by: BacklogBy, as_of: Timestamp) -> Result<Vec<BacklogRow>, StoreError> {
+        let mut rows = Vec::new();
+        self.for_each_summary(&mut |s| {
+            if s.is_open() {
+                rows.push(s);
+            }
+        })?;
+        Ok(scan_backlog(rows, by, as_of))
+    }
+    /// The indicator counters as the store holds them (every append's
+    /// [`AppendBatch::counters`] added up).
+    fn counters(&self) -> Result<Counters, StoreError>;
+    /// The next number of `agency`'s dossier-code sequence for `date` (1 for the first): never
+    /// the same twice for one agency and date, across restarts and concurrent writers
+    /// (TT 01/2018/TT-VPCP Art. 19: codes numbered per agency per day).
+    fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError>;
     /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
     /// Records delivery outcomes: a delivered message leaves the outbox, a failed one waits
@@ -265,6 +306,21 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
     ) -> Result<(), StoreError> {
         (**self).for_each_stream(f)
+    }
+    fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
+        (**self).summary(dossier)
+    }
+    fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, StoreError> {
+        (**self).deadlines(query)
+    }
+    fn backlog(&self, by: BacklogBy, as_of: Timestamp) -> Result<Vec<BacklogRow>, StoreError> {
+        (**self).backlog(by, as_of)
+    }
+    fn counters(&self) -> Result<Counters, StoreError> {
+        (**self).counters()
+    }
+    fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
+        (**self).next_sequence(agency, date)
     }
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         (**self).outbox_due(now, limit)

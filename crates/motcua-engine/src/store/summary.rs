@@ -39,6 +39,12 @@ pub struct DossierSummary {
     /// read as such); `verify` accepts them as they are.
     #[serde(default)]
     pub steps: Option<Vec<StepSummary>>,
+    /// Whether the processing clock is stopped (a supplement requested, or a financial
+    /// obligation or suspension that the procedure's policy says stops it): such a dossier is
+    /// never overdue (see [`DossierSummary::is_overdue`]). Rows written before it was kept
+    /// read `false`.
+    #[serde(default)]
+    pub clock_stopped: bool,
 }
 
 /// One started step of a dossier, as its summary keeps it.
@@ -60,7 +66,30 @@ impl DossierSummary {
     /// Whether `self`, read from the store, is the projection `expected` (a replay's): equal,
     /// or written before summaries kept steps and equal but for them.
     pub fn matches(&self, expected: &DossierSummary) -> bool {
-        self == expected || (self.steps.is_none() && *self == DossierSummary { steps: None, ..expected.clone() })
+        self == expected
+            || (self.steps.is_none()
+                && *self == DossierSummary { steps: None, clock_stopped: self.clock_stopped, ..expected.clone() })
+    }
+
+    /// Whether the dossier is open: accepted or submitted, with no terminal status and not
+    /// finished yet. Open dossiers are the backlog; only open ones can be overdue.
+    pub fn is_open(&self) -> bool {
+        self.finished_at.is_none() && self.status.as_deref().is_some_and(|s| !is_terminal_code(s))
+    }
+
+    /// Whether the dossier is overdue at `at`: open, its clock running, and its due time before
+    /// `at`. The one definition of overdue: deadline queries, the engine and reports use it.
+    /// A dossier whose clock is stopped (supplement requested, financial obligation or
+    /// suspension that stops it) is never overdue (NĐ 61/2018 Art. 19(4): the time to supplement
+    /// is not counted in the time limit; Decision 766/QĐ-TTg, indicator 2.1).
+    pub fn is_overdue(&self, at: Timestamp) -> bool {
+        self.is_open() && !self.clock_stopped && self.due.is_some_and(|d| d < at)
+    }
+
+    /// The step the dossier is at: the first started step not completed yet, in procedure
+    /// order (`None` before any step starts or once all started steps completed).
+    pub fn current_step(&self) -> Option<&StepSummary> {
+        self.steps.iter().flatten().find(|s| s.completed_at.is_none())
     }
 
     /// The summary of a dossier with no events.
@@ -78,6 +107,7 @@ impl DossierSummary {
             version: 0,
             last_hash: GENESIS,
             steps: Some(Vec::new()),
+            clock_stopped: false,
         }
     }
 
@@ -106,6 +136,7 @@ impl DossierSummary {
         self.outcome = state.outcome;
         self.version = state.version;
         self.last_hash = last_hash;
+        self.clock_stopped = state.pause.is_some_and(|p| p.stops_clock);
         // Step by step over what the list held: a step it already names keeps its shared
         // texts (no reference counting), times and outcome are written again.
         let steps = self.steps.get_or_insert_with(Vec::new);
@@ -130,5 +161,27 @@ impl DossierSummary {
             kept += 1;
         }
         steps.truncate(kept);
+    }
+}
+
+/// Whether a status code ([`motcua_core::Status::code`]) is terminal
+/// ([`motcua_core::Status::is_terminal`]; a test checks they agree), without parsing it.
+pub(crate) fn is_terminal_code(code: &str) -> bool {
+    matches!(
+        code,
+        "refused_at_intake" | "withdrawn" | "stopped" | "result_returned_approved" | "result_returned_denied"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use motcua_core::Status;
+
+    #[test]
+    fn terminal_codes_are_the_terminal_statuses() {
+        for s in Status::ALL {
+            assert_eq!(super::is_terminal_code(s.code()), s.is_terminal(), "{s:?}");
+            assert_eq!(Status::from_code(s.code()), Some(s));
+        }
     }
 }

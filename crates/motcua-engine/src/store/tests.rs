@@ -86,15 +86,24 @@ fn summaries_from_before_steps_were_kept_still_match() {
     // Any other difference still shows, with or without steps.
     assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
     assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
-    // A row written without the field (an array one element shorter) reads as `None`.
+    // A row written without `clock_stopped` (an array one shorter) reads it as false; one
+    // written without `steps` too (two shorter) reads them as `None`.
     let mut bytes = rmp_serde::to_vec(&old).unwrap();
-    assert_eq!((bytes[0], bytes.last()), (0x9c, Some(&0xc0)), "fixarray of 12, steps nil last");
+    assert_eq!(&bytes[bytes.len() - 2..], &[0xc0, 0xc2], "steps nil, clock_stopped false");
+    assert_eq!(bytes[0], 0x9d, "fixarray of 13");
+    bytes[0] = 0x9c;
+    bytes.pop();
+    assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
     bytes[0] = 0x9b;
     bytes.pop();
     assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
+    // A row from before steps matches a replay whose clock is stopped (it could not say).
+    assert!(old.matches(&DossierSummary { clock_stopped: true, ..expected.clone() }));
+    assert!(!expected.matches(&DossierSummary { clock_stopped: true, ..expected.clone() }));
     let json = serde_json::to_value(&old).unwrap();
     let mut map = json.as_object().unwrap().clone();
     map.remove("steps");
+    map.remove("clock_stopped");
     let read: DossierSummary = serde_json::from_value(serde_json::Value::Object(map)).unwrap();
     assert_eq!(read, old);
 }
