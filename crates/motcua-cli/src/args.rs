@@ -33,6 +33,40 @@ pub enum Command {
     Simulate(SimulateCmd),
     /// The indicators of a stored year (text, json or csv).
     Report(ReportCmd),
+    /// Open dossiers overdue or due soon, from a store's indexed projection (no replay).
+    Deadlines(DeadlinesCmd),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("view").required(true).args(["overdue", "due_within"])))]
+pub struct DeadlinesCmd {
+    /// The store: sqlite:PATH.
+    #[arg(long, value_name = "sqlite:PATH")]
+    pub store: String,
+    /// The instant asked about: YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset.
+    #[arg(long, value_name = "INSTANT")]
+    pub as_of: String,
+    /// Open dossiers past their due time at --as-of (a stopped clock is never overdue).
+    #[arg(long)]
+    pub overdue: bool,
+    /// Open dossiers due from --as-of to the end of this limit ("2 working days", "8 working
+    /// hours", "3 days"), on the working-time calendar.
+    #[arg(long, value_name = "LIMIT")]
+    pub due_within: Option<String>,
+    /// Only dossiers received by this agency.
+    #[arg(long, value_name = "CODE")]
+    pub agency: Option<String>,
+    /// Only dossiers whose current step this agency handles.
+    #[arg(long, value_name = "AGENCY")]
+    pub step_agency: Option<String>,
+    /// Only dossiers of this procedure.
+    #[arg(long, value_name = "CODE")]
+    pub procedure: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
 }
 
 #[derive(Args, Debug)]
@@ -52,6 +86,10 @@ pub struct ReportCmd {
     /// Online services offered (e.g. 829): adds indicator 3.2, the share that had online dossiers.
     #[arg(long, value_name = "N")]
     pub services: Option<u64>,
+    /// Judge open dossiers at this instant (default: 23:59 on 31 December of the last year with
+    /// a receipt): YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset.
+    #[arg(long, value_name = "INSTANT")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Args, Debug)]

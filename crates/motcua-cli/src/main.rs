@@ -3,6 +3,7 @@
 
 mod args;
 mod calendar_cmd;
+mod deadlines_cmd;
 mod due_cmd;
 mod report_cmd;
 mod rules_cmd;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         args::Command::Dossier(a) => store_cmd::dossier_cmd(&a.store, &a.code, a.format),
         args::Command::Simulate(a) => sim_cmd::run(a),
         args::Command::Report(a) => report_cmd::run(a),
+        args::Command::Deadlines(a) => deadlines_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

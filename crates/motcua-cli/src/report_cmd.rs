@@ -15,7 +15,8 @@ use crate::exit;
 pub fn run(cmd: ReportCmd) -> Result<u8> {
     let store = crate::store_cmd::open_existing(&cmd.store)?;
     let catalog_dir = cmd.catalog.clone().unwrap_or_else(|| PathBuf::from("seeds/procedures"));
-    let report = build(&store, &catalog_dir, cmd.catalog.is_some(), cmd.services)?;
+    let as_of = cmd.as_of.as_deref().map(crate::deadlines_cmd::parse_instant).transpose()?;
+    let report = build(&*store, &catalog_dir, cmd.catalog.is_some(), cmd.services, as_of)?;
     let text = match cmd.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Csv => report.to_csv(),
@@ -40,6 +41,7 @@ pub fn build<S: Store + ?Sized>(
     catalog_dir: &Path,
     required: bool,
     services: Option<u64>,
+    as_of: Option<motcua_calendar::Timestamp>,
 ) -> Result<Report> {
     let procedures: HashMap<_, _> = match Catalog::load(catalog_dir) {
         Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
@@ -51,7 +53,7 @@ pub fn build<S: Store + ?Sized>(
     // end of the last year of receipts.
     let mut builder = ReportBuilder::new(&procedures);
     store.for_each_summary(&mut |s| builder.add(&s))?;
-    let report = builder.finish(None);
+    let report = builder.finish(as_of);
     Ok(match services.filter(|&n| n > 0) {
         Some(n) => report.with_online_services(n),
         None => report,

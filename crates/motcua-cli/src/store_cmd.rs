@@ -13,8 +13,8 @@ use serde::Serialize;
 use crate::args::Format;
 use crate::exit;
 
-/// Parses `--store`: `sqlite:PATH` (the file must exist: these commands only read).
-pub fn open_existing(spec: &str) -> Result<SqliteStore> {
+/// Opens `--store` for reading: `sqlite:PATH` (the file must exist: these commands only read).
+pub fn open_existing(spec: &str) -> Result<Box<dyn Store>> {
     let Some(path) = spec.strip_prefix("sqlite:") else {
         bail!("--store {spec:?}: expected sqlite:PATH");
     };
@@ -22,7 +22,7 @@ pub fn open_existing(spec: &str) -> Result<SqliteStore> {
     if !path.is_file() {
         bail!("--store {spec:?}: no such file");
     }
-    SqliteStore::open(&path).with_context(|| format!("--store {spec}"))
+    Ok(Box::new(SqliteStore::open(&path).with_context(|| format!("--store {spec}"))?))
 }
 
 pub fn verify_cmd(spec: &str) -> Result<u8> {
@@ -43,7 +43,7 @@ pub fn verify_cmd(spec: &str) -> Result<u8> {
             }
         }
     };
-    let result = verify_with_progress(&store, &mut progress);
+    let result = verify_with_progress(&*store, &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

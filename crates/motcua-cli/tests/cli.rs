@@ -462,6 +462,49 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert!(agencies.iter().any(|a| a["key"] == "NINHTHUAN"));
     let per_agency: u64 = agencies.iter().map(|a| a["received"].as_u64().unwrap()).sum();
     assert_eq!(per_agency, 3285);
+    // The deadline queries read the projection: overdue at the report's instant is the
+    // report's count, in every format; a window lists what falls due within it.
+    let as_of = "2023-12-31T23:59";
+    for at in [as_of, "2023-12-20T10:00"] {
+        let o = motcua(&["report", "--store", &spec, "--format", "json", "--as-of", at]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let want = r["totals"]["open_overdue"].as_u64().unwrap();
+        let o = motcua(&["deadlines", "--store", &spec, "--as-of", at, "--overdue", "--format", "csv"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.starts_with("code,procedure,agency,status,national,step,step_agency,due,received_at\n"), "{text}");
+        assert_eq!(text.lines().count() as u64 - 1, want, "{text}");
+        assert!(text.lines().skip(1).all(|l| l.contains("+07:00")), "{text}");
+        let o = motcua(&["deadlines", "--store", &spec, "--as-of", at, "--overdue", "--format", "json"]);
+        let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(rows.as_array().unwrap().len() as u64, want);
+        let o = motcua(&["deadlines", "--store", &spec, "--as-of", at, "--overdue"]);
+        assert!(stdout(&o).ends_with(&format!("{want} open dossiers overdue at {}+07:00\n", &at)), "{}", stdout(&o));
+    }
+    let o = motcua(&["deadlines", "--store", &spec, "--as-of", "2023-12-29T08:00", "--due-within", "2 working days"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("open dossiers due from 2023-12-29T08:00+07:00 to 2024-01-03T08:00+07:00"),
+        "{}",
+        stdout(&o)
+    );
+    let o = motcua(&[
+        "deadlines",
+        "--store",
+        &spec,
+        "--as-of",
+        "2023-12-29T08:00",
+        "--agency",
+        "NINHTHUAN",
+        "--overdue",
+        "--due-within",
+        "1 day",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "one view at a time");
+    let o = motcua(&["deadlines", "--store", &spec, "--as-of", "yesterday", "--overdue"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--as-of \"yesterday\""), "{}", stderr(&o));
     let o = motcua(&["report", "--store", &spec, "--format", "csv", "--catalog", catalog.to_str().unwrap()]);
     let csv = stdout(&o);
     assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\ntotal,all,,3285,2735,3247,"), "{csv}");

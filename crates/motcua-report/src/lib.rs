@@ -200,6 +200,9 @@ pub const UNKNOWN_SECTOR: &str = "(ngoài danh mục)";
 
 /// An open dossier, kept until the report's instant is known (is it overdue then?).
 struct Open {
+    /// The due time it is overdue after: `None` when it can never be (no due time, a stopped
+    /// clock, or not open by [`DossierSummary::is_open`]), so that overdue here is exactly
+    /// [`DossierSummary::is_overdue`], the definition deadline queries use.
     due: Option<Timestamp>,
     month: String,
     agency: String,
@@ -297,7 +300,8 @@ impl<'a> ReportBuilder<'a> {
         let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
         self.procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, resolution);
         if s.finished_at.is_none() {
-            self.open.push(Open { due: s.due, month, agency, sector: sector.to_string(), procedure: code });
+            let due = s.due.filter(|_| s.is_open() && !s.clock_stopped);
+            self.open.push(Open { due, month, agency, sector: sector.to_string(), procedure: code });
         }
         // Steps: who held the dossier and whether they finished their part in time.
         for st in s.steps.iter().flatten() {
