@@ -272,6 +272,7 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
     if let Some(j) = &raw.judgement {
         e.judgement = match j.get_ref().as_str() {
             "in_time" => Some(Judgement::InTime),
+            "clock_stopped" => Some(Judgement::ClockStopped),
             "overdue" => Some(Judgement::Overdue),
             "no_due_time" => Some(Judgement::NoDueTime),
             "early" => Some(Judgement::Finished(Outcome::Early)),
@@ -280,7 +281,7 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
             other => {
                 sink.at(
                     j.span().start,
-                    format!("expect.judgement: unknown {other:?}; expected in_time, overdue, no_due_time, early, on_time or late"),
+                    format!("expect.judgement: unknown {other:?}; expected in_time, overdue, clock_stopped, no_due_time, early, on_time or late"),
                 );
                 None
             }

@@ -133,8 +133,9 @@ impl Dossier {
         d
     }
 
-    /// Where the dossier stands at `now` (DOMAIN-RULES §6): its outcome when finished,
-    /// otherwise in time or overdue — judged at the pause's start while the clock is stopped.
+    /// Where the dossier stands at `now`: its outcome when finished; otherwise in time, overdue,
+    /// or with its clock stopped — a stopped clock is never overdue (the one definition of
+    /// overdue, shared with the store's deadline queries and the report).
     pub fn judgement(&self, now: Timestamp) -> Judgement {
         if let Some(o) = self.outcome {
             return Judgement::Finished(o);
@@ -143,11 +144,10 @@ impl Dossier {
         if self.finished_at.is_some() {
             return Judgement::NoDueTime;
         }
-        let at = match self.pause {
-            Some(p) if p.stops_clock => p.since.min(now),
-            _ => now,
-        };
-        if at > due {
+        if self.pause.is_some_and(|p| p.stops_clock) {
+            return Judgement::ClockStopped;
+        }
+        if now > due {
             Judgement::Overdue
         } else {
             Judgement::InTime

@@ -49,8 +49,12 @@ impl Outcome {
 pub enum Judgement {
     /// Finished with this outcome.
     Finished(Outcome),
-    /// Open and not past its due time (a stopped clock never runs late).
+    /// Open and not past its due time.
     InTime,
+    /// Open with its clock stopped (supplement requested, or a financial obligation or
+    /// suspension that stops it): never overdue, whatever its due time (NĐ 61/2018 Art. 19(4);
+    /// the same rule deadline queries and reports apply).
+    ClockStopped,
     /// Open and past its due time.
     Overdue,
     /// No due time (procedure without a limit, or not received).

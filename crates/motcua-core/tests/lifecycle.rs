@@ -132,7 +132,7 @@ fn supplement_restarts_the_limit() {
     r.receive("2025-03-03T09:00"); // Mon; due Thu 6/3 09:00
     let d = r.run("2025-03-04T10:00", Command::RequestSupplement { reason: "thiếu giấy".into() });
     assert_eq!(d.status.unwrap().national().code(), 5);
-    assert_eq!(d.judgement(t("2025-03-20T10:00")), Judgement::InTime, "a stopped clock is never late");
+    assert_eq!(d.judgement(t("2025-03-20T10:00")), Judgement::ClockStopped, "a stopped clock is never late");
     let d = r.run("2025-03-07T14:00", Command::ReceiveSupplement);
     assert_eq!(d.clock_start.unwrap().local_string(), "2025-03-07T14:00");
     assert_eq!(due(d), "2025-03-12T14:00");

@@ -241,8 +241,9 @@ impl Deadlines {
         self.entries = self.current.len();
     }
 
-    /// Open dossiers already past their due time at `now` (as far as the due time goes; a
-    /// stopped clock is judged by `Dossier::judgement`), by due time.
+    /// Open dossiers whose due time is before `now`, by due time. This index knows due times
+    /// only: a dossier whose clock is stopped is here too, and is not overdue
+    /// ([`crate::DossierSummary::is_overdue`]; [`crate::DeadlineQuery`] leaves it out).
     pub fn overdue(&self, now: Timestamp) -> Vec<&DossierCode> {
         self.sorted(self.by_due.range(..now))
     }
