@@ -40,8 +40,8 @@ pub enum Command {
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("view").required(true).args(["overdue", "due_within"])))]
 pub struct DeadlinesCmd {
-    /// The store: sqlite:PATH.
-    #[arg(long, value_name = "sqlite:PATH")]
+    /// The store: sqlite:PATH, or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
     pub store: String,
     /// The instant asked about: YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset.
     #[arg(long, value_name = "INSTANT")]
@@ -71,8 +71,8 @@ pub struct DeadlinesCmd {
 
 #[derive(Args, Debug)]
 pub struct ReportCmd {
-    /// The store: sqlite:PATH.
-    #[arg(long, value_name = "sqlite:PATH")]
+    /// The store: sqlite:PATH, or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
     pub store: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
@@ -103,10 +103,10 @@ pub struct SimulateCmd {
     /// Multiply the profile's counts.
     #[arg(long, default_value_t = 1)]
     pub scale: u64,
-    /// Where events go: memory, or sqlite:PATH (durable).
+    /// Where events go: memory, sqlite:PATH or postgres://USER@HOST:PORT/DB?province=NAME (durable).
     #[arg(long, default_value = "memory")]
     pub store: String,
-    /// Replace an existing SQLite file.
+    /// Replace an existing SQLite file (or the province's rows in PostgreSQL).
     #[arg(long)]
     pub overwrite: bool,
     /// Procedure catalog (default: ../procedures beside the profile).
@@ -129,15 +129,15 @@ pub struct SimulateCmd {
 
 #[derive(Args, Debug)]
 pub struct StoreCmd {
-    /// The store: sqlite:PATH.
-    #[arg(long, value_name = "sqlite:PATH")]
+    /// The store: sqlite:PATH, or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
     pub store: String,
 }
 
 #[derive(Args, Debug)]
 pub struct DossierCmd {
-    /// The store: sqlite:PATH.
-    #[arg(long, value_name = "sqlite:PATH")]
+    /// The store: sqlite:PATH, or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
     pub store: String,
     /// The dossier code.
     pub code: String,

@@ -9,6 +9,7 @@ use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
 use motcua_engine::{Engine, MemoryStore, Store};
 use motcua_sim::{procedures, simulate_with_progress, Profile, SimOptions, SimReport};
+use motcua_store_postgres::PostgresStore;
 use motcua_store_sqlite::SqliteStore;
 use serde_json::json;
 
@@ -49,9 +50,23 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
         }
+        spec if crate::store_cmd::is_postgres(spec) => {
+            let shown = crate::store_cmd::redact(spec);
+            let store = PostgresStore::open(spec).with_context(|| format!("--store {shown}"))?;
+            if !store.dossiers()?.is_empty() {
+                if !cmd.overwrite {
+                    bail!("--store {shown}: the province holds dossiers; pass --overwrite to replace them");
+                }
+                store.truncate()?;
+            }
+            let mut engine = Engine::new(store, procs.clone(), calendar);
+            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
+            write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
+            r
+        }
         spec => {
             let Some(path) = spec.strip_prefix("sqlite:") else {
-                bail!("--store {spec:?}: expected memory or sqlite:PATH");
+                bail!("--store {spec:?}: expected memory, sqlite:PATH or postgres://…");
             };
             let path = PathBuf::from(path);
             if path.exists() {

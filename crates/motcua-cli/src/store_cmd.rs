@@ -7,22 +7,47 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use motcua_core::DossierCode;
 use motcua_engine::{hex, verify_with_progress, Store, VerifyError};
+use motcua_store_postgres::PostgresStore;
 use motcua_store_sqlite::SqliteStore;
 use serde::Serialize;
 
 use crate::args::Format;
 use crate::exit;
 
-/// Opens `--store` for reading: `sqlite:PATH` (the file must exist: these commands only read).
+/// Opens `--store` for reading: `sqlite:PATH` (the file must exist: these commands only read)
+/// or a PostgreSQL URL (`postgres://…?province=NAME`).
 pub fn open_existing(spec: &str) -> Result<Box<dyn Store>> {
+    if is_postgres(spec) {
+        let store = PostgresStore::open(spec).with_context(|| format!("--store {}", redact(spec)))?;
+        return Ok(Box::new(store));
+    }
     let Some(path) = spec.strip_prefix("sqlite:") else {
-        bail!("--store {spec:?}: expected sqlite:PATH");
+        bail!("--store {:?}: expected sqlite:PATH or postgres://…", redact(spec));
     };
     let path = PathBuf::from(path);
     if !path.is_file() {
         bail!("--store {spec:?}: no such file");
     }
     Ok(Box::new(SqliteStore::open(&path).with_context(|| format!("--store {spec}"))?))
+}
+
+/// Whether `spec` names a PostgreSQL store.
+pub fn is_postgres(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// `spec` without a password, for messages.
+pub fn redact(spec: &str) -> String {
+    match (spec.find("://"), spec.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &spec[scheme + 3..at];
+            match user.split_once(':') {
+                Some((name, _)) => format!("{}{name}:***{}", &spec[..scheme + 3], &spec[at..]),
+                None => spec.to_string(),
+            }
+        }
+        _ => spec.to_string(),
+    }
 }
 
 pub fn verify_cmd(spec: &str) -> Result<u8> {

@@ -184,15 +184,22 @@ pub enum StoreError {
         /// What the store holds.
         actual: u64,
     },
+    /// The write did not happen for a passing reason (a deadlock or serialization failure
+    /// between concurrent writers, a key another writer took at the same moment): reload and
+    /// try again, as after a version conflict.
+    #[error("store busy, nothing written: {0}")]
+    Transient(String),
     /// The backend failed (I/O, corruption, …).
     #[error("store: {0}")]
     Backend(String),
 }
 
 impl StoreError {
-    /// Whether the write lost an optimistic-concurrency race (retry after reloading).
+    /// Whether the write lost a race with another writer — a version conflict or a transient
+    /// abort — so that nothing was written and the command may be decided again after
+    /// reloading.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, StoreError::VersionConflict { .. })
+        matches!(self, StoreError::VersionConflict { .. } | StoreError::Transient(_))
     }
 }
 

@@ -1,0 +1,878 @@
+//! # motcua-store-postgres: the server store
+//!
+//! The same [`Store`] contract as the embedded SQLite store — atomic append with expected
+//! versions, the hash chain as sealed bytes, idempotency records, the transactional outbox, the
+//! projection rows with their indexed columns, counters and code sequences — on PostgreSQL,
+//! through the synchronous `postgres` client (rust-postgres).
+//!
+//! Every row carries the **province**, the tenant key: it leads every primary key and index and
+//! partitions every table (`PARTITION BY LIST (province)`; the store creates its province's
+//! partitions when it opens). One store value serves one province; many provinces share a
+//! database, or each gets its own, or a distributed PostgreSQL (Citus) shards them with
+//! `province` as the distribution column.
+//!
+//! An append is one transaction of a few statements whatever the batch's size: each table's
+//! rows go in one statement over arrays (`INSERT … SELECT … FROM unnest($2, $3, …)`), so the
+//! engine's group commit is one round trip per table and one `COMMIT` (one WAL flush).
+//!
+//! The store's address is a PostgreSQL URL with one parameter of motcua's own, the province:
+//! `postgres://user@host:5432/db?province=ninhthuan` (letters, digits and `_`; default
+//! `default`).
+//!
+//! ```no_run
+//! use motcua_engine::Store;
+//! let store = motcua_store_postgres::PostgresStore::open("postgres://postgres@127.0.0.1/postgres?province=ninhthuan")?;
+//! println!("{} dossiers", store.dossiers()?.len());
+//! # Ok::<(), motcua_engine::StoreError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::NaiveDate;
+use motcua_calendar::Timestamp;
+use motcua_core::{AgencyCode, DossierCode};
+use motcua_engine::store::{
+    canonical_bytes, canonical_parts, decode_event, split_message_id, AppendBatch, BacklogBy, BacklogRow,
+    DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Page, Store,
+    StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
+};
+use motcua_engine::{CounterKey, Counters, Parties, Tally};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: [&str; 1] = [include_str!("../sql/0001_init.sql")];
+
+/// The partitioned tables: each gets a partition per province.
+const TABLES: [&str; 6] =
+    ["motcua_dossiers", "motcua_events", "motcua_idempotency", "motcua_outbox", "motcua_counters", "motcua_sequences"];
+
+/// Idle connections kept.
+const IDLE_CONNECTIONS: usize = 8;
+
+/// The PostgreSQL store of one province.
+pub struct PostgresStore {
+    config: postgres::Config,
+    province: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// A driver error: transient ones (deadlock, serialization failure, a unique key another writer
+/// took at the same moment) say so, so the engine reloads and decides again.
+fn pg(what: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
+    move |e| {
+        use postgres::error::SqlState;
+        let transient = e.code().is_some_and(|c| {
+            *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::UNIQUE_VIOLATION
+        });
+        let text = match e.as_db_error() {
+            Some(db) => format!("{what}: {} ({})", db.message(), db.code().code()),
+            None => format!("{what}: {e}"),
+        };
+        if transient {
+            StoreError::Transient(text)
+        } else {
+            StoreError::Backend(text)
+        }
+    }
+}
+
+/// Splits motcua's `province` parameter off a PostgreSQL URL: the URL for the driver and the
+/// province.
+pub fn split_url(url: &str) -> Result<(String, String), StoreError> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut province = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("province", v)) => province = Some(v.to_string()),
+            _ => rest.push(pair),
+        }
+    }
+    let province = province.unwrap_or_else(|| "default".to_string());
+    if province.is_empty() || province.len() > 40 || !province.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(backend(format!(
+            "province {province:?}: expected 1 to 40 letters, digits or '_' (the tenant key)"
+        )));
+    }
+    let url = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
+    Ok((url, province))
+}
+
+impl PostgresStore {
+    /// Connects to `url` (a PostgreSQL URL, optionally with `province=NAME`), migrates the
+    /// schema (serialized between processes by an advisory lock) and creates the province's
+    /// partitions.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let (driver_url, province) = split_url(url)?;
+        let config: postgres::Config = driver_url.parse().map_err(|e| backend(format!("postgres URL: {e}")))?;
+        let store = PostgresStore { config, province, idle: Mutex::default() };
+        store.with_client(|c| store.migrate(c))?;
+        Ok(store)
+    }
+
+    /// The province (tenant key) this store reads and writes.
+    pub fn province(&self) -> &str {
+        &self.province
+    }
+
+    fn migrate(&self, c: &mut Client) -> Result<(), StoreError> {
+        let mut tx = c.transaction().map_err(pg("begin"))?;
+        // One migrating process at a time (any number may open at once).
+        tx.execute("SELECT pg_advisory_xact_lock(7406238431)", &[]).map_err(pg("advisory lock"))?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS motcua_schema (version integer NOT NULL)")
+            .map_err(pg("schema table"))?;
+        let version: i32 = tx
+            .query_opt("SELECT version FROM motcua_schema", &[])
+            .map_err(pg("schema version"))?
+            .map_or(Ok(0), |r| r.try_get(0))
+            .map_err(pg("schema version"))?;
+        if version > SCHEMA_VERSION {
+            return Err(backend(format!("schema version {version} is newer than this program's {SCHEMA_VERSION}")));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            tx.batch_execute(sql).map_err(pg(&format!("migration {}", i + 1)))?;
+        }
+        if version < SCHEMA_VERSION {
+            tx.execute("DELETE FROM motcua_schema", &[]).map_err(pg("schema version"))?;
+            tx.execute("INSERT INTO motcua_schema (version) VALUES ($1)", &[&SCHEMA_VERSION])
+                .map_err(pg("schema version"))?;
+        }
+        // The province is checked to be letters, digits and '_': safe inside the quotes.
+        for table in TABLES {
+            tx.batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS \"{table}_{p}\" PARTITION OF {table} FOR VALUES IN ('{p}')",
+                p = self.province
+            ))
+            .map_err(pg("province partition"))?;
+        }
+        tx.commit().map_err(pg("commit"))
+    }
+
+    /// Runs `f` with an idle connection (a new one when none is idle), then keeps the
+    /// connection for the next call unless it broke.
+    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let idle = self.lock()?.pop();
+        let mut client = match idle {
+            Some(c) if !c.is_closed() => c,
+            _ => self.config.connect(NoTls).map_err(pg("connect"))?,
+        };
+        let result = f(&mut client);
+        if !client.is_closed() {
+            let mut idle = self.lock()?;
+            if idle.len() < IDLE_CONNECTIONS {
+                idle.push(client);
+            }
+        }
+        result
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Vec<Client>>, StoreError> {
+        self.idle.lock().map_err(|_| backend("a thread panicked while holding the connections"))
+    }
+
+    /// Drops every row of this province (its partitions stay). For tests and benchmarks.
+    pub fn truncate(&self) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            for table in TABLES {
+                c.batch_execute(&format!("TRUNCATE \"{table}_{}\"", self.province)).map_err(pg("truncate"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Test hook: runs SQL as given (to tamper with rows, drop a partition, …).
+    #[doc(hidden)]
+    pub fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        self.with_client(|c| c.batch_execute(sql).map_err(pg("raw")))
+    }
+}
+
+fn bin<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    rmp_serde::to_vec(v).map_err(backend)
+}
+
+fn unbin<T: serde::de::DeserializeOwned>(what: &str, b: &[u8]) -> Result<T, StoreError> {
+    rmp_serde::from_slice(b).map_err(|e| backend(format!("corrupt {what}: {e}")))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(backend)
+}
+
+fn unjson<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| backend(format!("corrupt {what}: {e}")))
+}
+
+fn get<'a, T: postgres::types::FromSql<'a>>(r: &'a Row, i: usize, what: &str) -> Result<T, StoreError> {
+    r.try_get(i).map_err(|e| backend(format!("{what}: {e}")))
+}
+
+fn to_hash(bytes: &[u8]) -> Result<Hash, StoreError> {
+    bytes.try_into().map_err(|_| backend("a stored hash is not 32 bytes"))
+}
+
+fn parse_code(text: &str) -> Result<DossierCode, StoreError> {
+    text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))
+}
+
+/// A projection row's queryable columns, as arrays for one statement per batch.
+#[derive(Default)]
+struct Rows {
+    code: Vec<String>,
+    expected: Vec<i64>,
+    version: Vec<i64>,
+    parties: Vec<String>,
+    summary: Vec<Vec<u8>>,
+    agency: Vec<String>,
+    procedure: Vec<Option<String>>,
+    status: Vec<Option<String>>,
+    national: Vec<Option<i16>>,
+    channel: Vec<Option<i16>>,
+    step: Vec<Option<String>>,
+    step_agency: Vec<Option<String>>,
+    due: Vec<Option<i64>>,
+    clock_stopped: Vec<bool>,
+    received_at: Vec<Option<i64>>,
+    finished_at: Vec<Option<i64>>,
+    open: Vec<bool>,
+}
+
+impl Rows {
+    fn push(&mut self, s: &DossierSummary, expected: u64, parties: Option<&Parties>) -> Result<(), StoreError> {
+        let step = s.current_step();
+        self.code.push(s.dossier.to_string());
+        self.expected.push(expected as i64);
+        self.version.push(s.version as i64);
+        self.parties.push(json(&parties.cloned().unwrap_or_default())?);
+        self.summary.push(bin(s)?);
+        self.agency.push(s.dossier.agency().to_string());
+        self.procedure.push(s.procedure.as_ref().map(|p| p.to_string()));
+        self.status.push(s.status.as_deref().map(str::to_string));
+        self.national.push(s.national.map(i16::from));
+        self.channel.push(s.channel.map(i16::from));
+        self.step.push(step.map(|st| st.step.to_string()));
+        self.step_agency.push(step.map(|st| st.agency.to_string()));
+        self.due.push(s.due.map(Timestamp::utc_minutes));
+        self.clock_stopped.push(s.clock_stopped);
+        self.received_at.push(s.received_at.map(Timestamp::utc_minutes));
+        self.finished_at.push(s.finished_at.map(Timestamp::utc_minutes));
+        self.open.push(s.is_open());
+        Ok(())
+    }
+}
+
+impl PostgresStore {
+    /// The dossier's version as stored (0 when absent), for a conflict's message.
+    fn version_of(&self, tx: &mut postgres::Transaction<'_>, code: &str) -> Result<u64, StoreError> {
+        let row = tx
+            .query_opt(
+                "SELECT version FROM motcua_dossiers WHERE province = $1 AND code = $2",
+                &[&self.province, &code],
+            )
+            .map_err(pg("version"))?;
+        Ok(row.map_or(Ok(0), |r| get::<i64>(&r, 0, "version"))? as u64)
+    }
+
+    fn write(&self, tx: &mut postgres::Transaction<'_>, batch: &AppendBatch) -> Result<(), StoreError> {
+        let p = &self.province;
+        // Dossier rows in code order, so concurrent writers lock rows in one order.
+        let mut order: Vec<usize> = (0..batch.streams.len()).collect();
+        let codes: Vec<String> = batch.streams.iter().map(|s| s.dossier.to_string()).collect();
+        order.sort_unstable_by(|&a, &b| codes[a].cmp(&codes[b]));
+        let (mut created, mut advanced) = (Rows::default(), Rows::default());
+        for &i in &order {
+            let s = &batch.streams[i];
+            if s.expected_version == 0 {
+                created.push(&s.summary, 0, s.parties.as_ref())?;
+            } else {
+                advanced.push(&s.summary, s.expected_version, None)?;
+            }
+        }
+        if !created.code.is_empty() {
+            let r = &created;
+            let params: [&(dyn ToSql + Sync); 17] = [
+                p,
+                &r.code,
+                &r.version,
+                &r.parties,
+                &r.summary,
+                &r.agency,
+                &r.procedure,
+                &r.status,
+                &r.national,
+                &r.channel,
+                &r.step,
+                &r.step_agency,
+                &r.due,
+                &r.clock_stopped,
+                &r.received_at,
+                &r.finished_at,
+                &r.open,
+            ];
+            let rows = tx
+                .query(
+                    "INSERT INTO motcua_dossiers (province, code, version, parties, summary, agency, procedure, status, \
+                     national, channel, step, step_agency, due, clock_stopped, received_at, finished_at, open) \
+                     SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::text[], $5::bytea[], $6::text[], \
+                     $7::text[], $8::text[], $9::int2[], $10::int2[], $11::text[], $12::text[], $13::int8[], \
+                     $14::bool[], $15::int8[], $16::int8[], $17::bool[]) \
+                     ON CONFLICT (province, code) DO NOTHING RETURNING code",
+                    &params,
+                )
+                .map_err(pg("insert dossiers"))?;
+            if rows.len() != r.code.len() {
+                let written: std::collections::HashSet<String> =
+                    rows.iter().filter_map(|row| row.try_get::<_, String>(0).ok()).collect();
+                let Some(lost) = r.code.iter().find(|c| !written.contains(*c)) else {
+                    return Err(backend("insert dossiers: a row went missing"));
+                };
+                let actual = self.version_of(tx, lost)?;
+                return Err(StoreError::VersionConflict { dossier: parse_code(lost)?, expected: 0, actual });
+            }
+        }
+        if !advanced.code.is_empty() {
+            let r = &advanced;
+            // Lock the rows in code order first (UPDATE … FROM joins in no set order).
+            tx.execute(
+                "SELECT 1 FROM motcua_dossiers WHERE province = $1 AND code = ANY($2) ORDER BY code FOR UPDATE",
+                &[p, &r.code],
+            )
+            .map_err(pg("lock dossiers"))?;
+            let params: [&(dyn ToSql + Sync); 17] = [
+                p,
+                &r.code,
+                &r.expected,
+                &r.version,
+                &r.summary,
+                &r.procedure,
+                &r.status,
+                &r.national,
+                &r.channel,
+                &r.step,
+                &r.step_agency,
+                &r.due,
+                &r.clock_stopped,
+                &r.received_at,
+                &r.finished_at,
+                &r.open,
+                &r.agency,
+            ];
+            let rows = tx
+                .query(
+                    "UPDATE motcua_dossiers d SET version = u.version, summary = u.summary, procedure = u.procedure, \
+                     status = u.status, national = u.national, channel = u.channel, step = u.step, \
+                     step_agency = u.step_agency, due = u.due, clock_stopped = u.clock_stopped, \
+                     received_at = u.received_at, finished_at = u.finished_at, open = u.open \
+                     FROM unnest($2::text[], $3::int8[], $4::int8[], $5::bytea[], $6::text[], $7::text[], \
+                     $8::int2[], $9::int2[], $10::text[], $11::text[], $12::int8[], $13::bool[], $14::int8[], \
+                     $15::int8[], $16::bool[], $17::text[]) AS u(code, expected, version, summary, procedure, \
+                     status, national, channel, step, step_agency, due, clock_stopped, received_at, finished_at, \
+                     open, agency) \
+                     WHERE d.province = $1 AND d.code = u.code AND d.version = u.expected RETURNING d.code",
+                    &params,
+                )
+                .map_err(pg("update dossiers"))?;
+            if rows.len() != r.code.len() {
+                let written: std::collections::HashSet<String> =
+                    rows.iter().filter_map(|row| row.try_get::<_, String>(0).ok()).collect();
+                let Some(k) = r.code.iter().position(|c| !written.contains(c)) else {
+                    return Err(backend("update dossiers: a row went missing"));
+                };
+                let actual = self.version_of(tx, &r.code[k])?;
+                return Err(StoreError::VersionConflict {
+                    dossier: parse_code(&r.code[k])?,
+                    expected: r.expected[k] as u64,
+                    actual,
+                });
+            }
+        }
+        // Events: the bytes the engine sealed (or encoded here when it kept none).
+        let (mut dossier, mut seq, mut schema, mut payload, mut hash) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (s, code) in batch.streams.iter().zip(&codes) {
+            let mut sealed = canonical_parts(&s.canonical, s.events.len());
+            for e in &s.events {
+                let bytes = match sealed.as_mut().and_then(Iterator::next) {
+                    Some(b) => b.to_vec(),
+                    None => {
+                        let mut bytes = Vec::new();
+                        canonical_bytes(&e.event, e.schema, &mut bytes)
+                            .ok_or_else(|| backend(format!("{code} event {}: unknown schema {}", e.seq, e.schema)))?;
+                        bytes
+                    }
+                };
+                dossier.push(code.clone());
+                seq.push(e.seq as i64);
+                schema.push(e.schema as i16);
+                payload.push(bytes);
+                hash.push(e.hash.to_vec());
+            }
+        }
+        if !dossier.is_empty() {
+            tx.execute(
+                "INSERT INTO motcua_events (province, dossier, seq, schema, payload, hash) \
+                 SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int2[], $5::bytea[], $6::bytea[])",
+                &[p, &dossier, &seq, &schema, &payload, &hash],
+            )
+            .map_err(pg("insert events"))?;
+        }
+        if !batch.idempotency.is_empty() {
+            let keys: Vec<&str> = batch.idempotency.iter().map(|r| r.key.as_str()).collect();
+            let records = batch.idempotency.iter().map(json).collect::<Result<Vec<String>, _>>()?;
+            tx.execute(
+                "INSERT INTO motcua_idempotency (province, key, record) SELECT $1, * FROM unnest($2::text[], $3::text[])",
+                &[p, &keys, &records],
+            )
+            .map_err(pg("insert idempotency records"))?;
+        }
+        if !batch.outbox.is_empty() {
+            let dossier: Vec<String> = batch.outbox.iter().map(|m| m.dossier.to_string()).collect();
+            let seq: Vec<i64> = batch.outbox.iter().map(|m| m.seq as i64).collect();
+            let at: Vec<i64> = batch.outbox.iter().map(|m| m.at.utc_minutes()).collect();
+            let message = batch.outbox.iter().map(bin).collect::<Result<Vec<Vec<u8>>, _>>()?;
+            // Positions follow the batch's order (messages are offered in the order written).
+            tx.execute(
+                "INSERT INTO motcua_outbox (province, dossier, seq, at, next_attempt, message) \
+                 SELECT $1, d, s, a, a, m FROM unnest($2::text[], $3::int8[], $4::int8[], $5::bytea[]) \
+                 WITH ORDINALITY AS u(d, s, a, m, n) ORDER BY n",
+                &[p, &dossier, &seq, &at, &message],
+            )
+            .map_err(pg("insert outbox messages"))?;
+        }
+        add_counters(tx, p, &batch.counters)
+    }
+}
+
+/// Adds a batch's counter tallies to the stored rows, in one statement.
+fn add_counters(tx: &mut postgres::Transaction<'_>, province: &str, counters: &Counters) -> Result<(), StoreError> {
+    if counters.is_empty() {
+        return Ok(());
+    }
+    let (mut agency, mut procedure, mut sector) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut channel, mut day): (Vec<i16>, Vec<i32>) = (Vec::new(), Vec::new());
+    let mut tallies: [Vec<i64>; 7] = Default::default();
+    for (k, t) in counters.iter() {
+        agency.push(k.agency.to_string());
+        procedure.push(k.procedure.to_string());
+        sector.push(k.sector.to_string());
+        channel.push(i16::from(k.channel));
+        day.push(i32::try_from(k.day).map_err(|_| backend("counters: day out of range"))?);
+        for (v, n) in tallies.iter_mut().zip([
+            t.received,
+            t.refused,
+            t.resolved,
+            t.early,
+            t.on_time,
+            t.late,
+            t.supplement_requests,
+        ]) {
+            v.push(n as i64);
+        }
+    }
+    let [a, b, c, d, e, f, g] = &tallies;
+    tx.execute(
+        "INSERT INTO motcua_counters (province, agency, procedure, sector, channel, day, received, refused, \
+         resolved, early, on_time, late, supplement_requests) \
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::int4[], $7::int8[], \
+         $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[]) \
+         ON CONFLICT (province, agency, procedure, sector, channel, day) DO UPDATE SET \
+         received = motcua_counters.received + excluded.received, \
+         refused = motcua_counters.refused + excluded.refused, \
+         resolved = motcua_counters.resolved + excluded.resolved, \
+         early = motcua_counters.early + excluded.early, \
+         on_time = motcua_counters.on_time + excluded.on_time, \
+         late = motcua_counters.late + excluded.late, \
+         supplement_requests = motcua_counters.supplement_requests + excluded.supplement_requests",
+        &[&province, &agency, &procedure, &sector, &channel, &day, a, b, c, d, e, f, g],
+    )
+    .map_err(pg("add counters"))?;
+    Ok(())
+}
+
+/// The event of a row whose columns `at..at + 4` are seq, schema, payload, hash.
+fn event_at(code: &DossierCode, r: &Row, at: usize, before: Option<&StoredEvent>) -> Result<StoredEvent, StoreError> {
+    let seq: i64 = get(r, at, "event seq")?;
+    let schema: i16 = get(r, at + 1, "event schema")?;
+    let payload: &[u8] = get(r, at + 2, "event payload")?;
+    let hash: &[u8] = get(r, at + 3, "event hash")?;
+    let schema = u16::try_from(schema).map_err(|_| backend(format!("{code} event {seq}: bad schema")))?;
+    let event = decode_event(payload, schema)?;
+    Ok(StoredEvent {
+        dossier: code.clone(),
+        seq: seq as u64,
+        schema,
+        event,
+        prev: before.map_or(GENESIS, |e| e.hash),
+        hash: to_hash(hash)?,
+    })
+}
+
+impl Store for PostgresStore {
+    fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        let code = dossier.to_string();
+        self.with_client(|c| {
+            let Some(head) = c
+                .query_opt(
+                    "SELECT parties, summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
+                    &[&self.province, &code],
+                )
+                .map_err(pg("load dossier"))?
+            else {
+                return Ok(None);
+            };
+            let parties: Parties = unjson("parties", get(&head, 0, "parties")?)?;
+            let summary: DossierSummary = unbin("summary", get(&head, 1, "summary")?)?;
+            let rows = c
+                .query(
+                    "SELECT seq, schema, payload, hash FROM motcua_events WHERE province = $1 AND dossier = $2 \
+                     ORDER BY seq",
+                    &[&self.province, &code],
+                )
+                .map_err(pg("load events"))?;
+            let mut events: Vec<StoredEvent> = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let e = event_at(dossier, r, 0, events.last())?;
+                events.push(e);
+            }
+            Ok(Some(Stream { events, parties, summary: Some(summary) }))
+        })
+    }
+
+    fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            let mut tx = c.transaction().map_err(pg("begin"))?;
+            // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
+            self.write(&mut tx, batch)?;
+            tx.commit().map_err(pg("commit"))
+        })
+    }
+
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.with_client(|c| {
+            let row = c
+                .query_opt(
+                    "SELECT record FROM motcua_idempotency WHERE province = $1 AND key = $2",
+                    &[&self.province, &key],
+                )
+                .map_err(pg("idempotency"))?;
+            row.map(|r| unjson("idempotency record", get(&r, 0, "idempotency record")?)).transpose()
+        })
+    }
+
+    fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
+        self.with_client(|c| {
+            let rows = c
+                .query("SELECT code FROM motcua_dossiers WHERE province = $1", &[&self.province])
+                .map_err(pg("dossiers"))?;
+            let mut out = rows.iter().map(|r| parse_code(get(r, 0, "code")?)).collect::<Result<Vec<_>, _>>()?;
+            out.sort_unstable();
+            Ok(out)
+        })
+    }
+
+    fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_summary(&mut |s| out.push(s))?;
+        out.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
+        Ok(out)
+    }
+
+    fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            let mut rows = c
+                .query_raw("SELECT summary FROM motcua_dossiers WHERE province = $1", [&self.province])
+                .map_err(pg("summaries"))?;
+            while let Some(r) = rows.next().map_err(pg("summaries"))? {
+                f(unbin("summary", get(&r, 0, "summary")?)?);
+            }
+            Ok(())
+        })
+    }
+
+    fn for_each_stream(
+        &self,
+        f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            // One streamed pass: dossiers in code order, each with its events (a dossier without
+            // events still comes, its projection checked against an empty history).
+            let mut rows = c
+                .query_raw(
+                    "SELECT d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
+                     FROM motcua_dossiers d LEFT JOIN motcua_events e \
+                     ON e.province = d.province AND e.dossier = d.code \
+                     WHERE d.province = $1 ORDER BY d.code, e.seq",
+                    [&self.province],
+                )
+                .map_err(pg("streams"))?;
+            let mut current: Option<(String, DossierCode, Stream)> = None;
+            while let Some(r) = rows.next().map_err(pg("streams"))? {
+                let text: &str = get(&r, 0, "code")?;
+                if current.as_ref().is_none_or(|(t, _, _)| t != text) {
+                    if let Some((_, code, stream)) = current.take() {
+                        if f(code, stream).is_break() {
+                            return Ok(());
+                        }
+                    }
+                    let stream = Stream {
+                        events: Vec::new(),
+                        parties: unjson("parties", get(&r, 1, "parties")?)?,
+                        summary: Some(unbin("summary", get(&r, 2, "summary")?)?),
+                    };
+                    current = Some((text.to_string(), parse_code(text)?, stream));
+                }
+                let Some((_, code, stream)) = current.as_mut() else { continue };
+                if r.try_get::<_, Option<i64>>(3).map_err(backend)?.is_some() {
+                    let e = event_at(code, &r, 3, stream.events.last())?;
+                    stream.events.push(e);
+                }
+            }
+            if let Some((_, code, stream)) = current {
+                let _ = f(code, stream);
+            }
+            Ok(())
+        })
+    }
+
+    fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
+        self.with_client(|c| {
+            let row = c
+                .query_opt(
+                    "SELECT summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
+                    &[&self.province, &dossier.to_string()],
+                )
+                .map_err(pg("summary"))?;
+            row.map(|r| unbin("summary", get(&r, 0, "summary")?)).transpose()
+        })
+    }
+
+    fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, StoreError> {
+        // Open rows with a running clock, in (due, code) order through a partial index.
+        let mut sql =
+            String::from("SELECT summary FROM motcua_dossiers WHERE province = $1 AND open AND NOT clock_stopped");
+        let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(self.province.clone())];
+        let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql + Sync>| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+        };
+        match query.view {
+            DeadlineView::Overdue => arg(&mut sql, " AND due < ?", Box::new(query.as_of.utc_minutes())),
+            DeadlineView::DueBefore { until } => {
+                arg(&mut sql, " AND due >= ?", Box::new(query.as_of.utc_minutes()));
+                arg(&mut sql, " AND due < ?", Box::new(until.utc_minutes()));
+            }
+        }
+        if let Some(a) = &query.agency {
+            arg(&mut sql, " AND agency = ?", Box::new(a.to_string()));
+        }
+        if let Some(a) = &query.step_agency {
+            arg(&mut sql, " AND step_agency = ?", Box::new(a.clone()));
+        }
+        if let Some(p) = &query.procedure {
+            arg(&mut sql, " AND procedure = ?", Box::new(p.to_string()));
+        }
+        if let Some(cur) = &query.after {
+            arg(&mut sql, " AND (due, code) > (?", Box::new(cur.due.utc_minutes()));
+            arg(&mut sql, ", ?)", Box::new(cur.code.clone()));
+        }
+        let size = query.page_size();
+        arg(&mut sql, " ORDER BY due, code LIMIT ?", Box::new(size as i64 + 1));
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| &**b).collect();
+        self.with_client(|c| {
+            let rows = c.query(&sql, &params).map_err(pg("deadlines"))?;
+            let out = rows.iter().map(|r| unbin("summary", get(r, 0, "summary")?)).collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::of(out, size))
+        })
+    }
+
+    fn backlog(&self, by: BacklogBy, as_of: Timestamp) -> Result<Vec<BacklogRow>, StoreError> {
+        let column = match by {
+            BacklogBy::Agency => "agency",
+            BacklogBy::StepAgency => "step_agency",
+            BacklogBy::Procedure => "procedure",
+        };
+        let sql = format!(
+            "SELECT COALESCE({column}, '-') AS k, COUNT(*), \
+             COUNT(*) FILTER (WHERE NOT clock_stopped AND due < $2), COUNT(*) FILTER (WHERE clock_stopped) \
+             FROM motcua_dossiers WHERE province = $1 AND open GROUP BY 1 ORDER BY 1"
+        );
+        self.with_client(|c| {
+            let rows = c.query(&sql, &[&self.province, &as_of.utc_minutes()]).map_err(pg("backlog"))?;
+            rows.iter()
+                .map(|r| {
+                    let n = |i: usize| get::<i64>(r, i, "backlog count").map(|v| v as u64);
+                    Ok(BacklogRow { key: get(r, 0, "backlog key")?, open: n(1)?, overdue: n(2)?, clock_stopped: n(3)? })
+                })
+                .collect()
+        })
+    }
+
+    fn counters(&self) -> Result<Counters, StoreError> {
+        self.with_client(|c| {
+            let rows = c
+                .query(
+                    "SELECT agency, procedure, sector, channel, day, received, refused, resolved, early, on_time, \
+                     late, supplement_requests FROM motcua_counters WHERE province = $1",
+                    &[&self.province],
+                )
+                .map_err(pg("counters"))?;
+            let mut out = Counters::default();
+            for r in &rows {
+                let n = |i: usize| get::<i64>(r, i, "counter").map(|v| v as u64);
+                let agency: &str = get(r, 0, "counter agency")?;
+                let procedure: &str = get(r, 1, "counter procedure")?;
+                let key = CounterKey {
+                    agency: agency.parse().map_err(|e| backend(format!("counters: agency {agency:?}: {e}")))?,
+                    procedure: procedure
+                        .parse()
+                        .map_err(|e| backend(format!("counters: procedure {procedure:?}: {e}")))?,
+                    sector: std::sync::Arc::from(get::<&str>(r, 2, "counter sector")?),
+                    channel: u8::try_from(get::<i16>(r, 3, "counter channel")?)
+                        .map_err(|_| backend("counters: channel out of range"))?,
+                    day: i64::from(get::<i32>(r, 4, "counter day")?),
+                };
+                let tally = Tally {
+                    received: n(5)?,
+                    refused: n(6)?,
+                    resolved: n(7)?,
+                    early: n(8)?,
+                    on_time: n(9)?,
+                    late: n(10)?,
+                    supplement_requests: n(11)?,
+                };
+                out.add(key, &tally);
+            }
+            Ok(out)
+        })
+    }
+
+    fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
+        let day = i32::try_from(motcua_calendar::day_number(date)).map_err(|_| backend("date out of range"))?;
+        self.with_client(|c| {
+            // One statement, committed on return: concurrent callers queue on the row, and a
+            // number handed out is durable.
+            let row = c
+                .query_one(
+                    "INSERT INTO motcua_sequences (province, agency, day, last) VALUES ($1, $2, $3, 1) \
+                     ON CONFLICT (province, agency, day) DO UPDATE SET last = motcua_sequences.last + 1 \
+                     RETURNING last",
+                    &[&self.province, &agency.to_string(), &day],
+                )
+                .map_err(pg("next sequence"))?;
+            Ok(get::<i64>(&row, 0, "sequence")? as u64)
+        })
+    }
+
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.with_client(|c| {
+            let rows = c
+                .query(
+                    "SELECT message, attempts, next_attempt, seq FROM motcua_outbox \
+                     WHERE province = $1 AND next_attempt <= $2 ORDER BY position LIMIT $3",
+                    &[&self.province, &now.utc_minutes(), &(limit as i64)],
+                )
+                .map_err(pg("outbox"))?;
+            rows.iter()
+                .map(|r| {
+                    let mut message: SyncMessage = unbin("outbox message", get(r, 0, "outbox message")?)?;
+                    message.seq = get::<i64>(r, 3, "outbox seq")? as u64;
+                    Ok(OutboxEntry {
+                        message,
+                        attempts: get::<i32>(r, 1, "outbox attempts")? as u32,
+                        next_attempt: Timestamp::from_utc_minutes(get(r, 2, "outbox next attempt")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            let mut tx = c.transaction().map_err(pg("begin"))?;
+            for u in updates {
+                let id = match u {
+                    OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+                };
+                // Ids this store did not issue match no message.
+                let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i64::try_from(n).ok()?)))
+                else {
+                    continue;
+                };
+                match u {
+                    OutboxUpdate::Delivered { .. } => tx.execute(
+                        "DELETE FROM motcua_outbox WHERE province = $1 AND dossier = $2 AND seq = $3",
+                        &[&self.province, &code, &seq],
+                    ),
+                    OutboxUpdate::Retry { attempts, next_attempt, .. } => tx.execute(
+                        "UPDATE motcua_outbox SET attempts = $4, next_attempt = $5 \
+                         WHERE province = $1 AND dossier = $2 AND seq = $3",
+                        &[&self.province, &code, &seq, &(*attempts as i32), &next_attempt.utc_minutes()],
+                    ),
+                }
+                .map_err(pg("outbox update"))?;
+            }
+            tx.commit().map_err(pg("commit"))
+        })
+    }
+
+    fn outbox_pending(&self) -> Result<usize, StoreError> {
+        self.with_client(|c| {
+            let row = c
+                .query_one("SELECT COUNT(*) FROM motcua_outbox WHERE province = $1", &[&self.province])
+                .map_err(pg("outbox"))?;
+            Ok(get::<i64>(&row, 0, "outbox count")? as usize)
+        })
+    }
+}
+
+/// The naive baseline benchmarks compare the store with: a plain insert loop, one row per
+/// transaction (autocommit), on the same server.
+pub mod baseline {
+    use super::{pg, StoreError};
+
+    /// Inserts `rows` rows of `payload` into a scratch table, each in its own committed
+    /// transaction.
+    pub fn one_row_per_transaction(url: &str, rows: u64, payload: &str) -> Result<(), StoreError> {
+        let (url, _) = super::split_url(url)?;
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).map_err(pg("connect"))?;
+        c.batch_execute("CREATE TABLE IF NOT EXISTS motcua_baseline (id bigserial PRIMARY KEY, payload text NOT NULL)")
+            .map_err(pg("baseline table"))?;
+        let stmt = c.prepare("INSERT INTO motcua_baseline (payload) VALUES ($1)").map_err(pg("prepare"))?;
+        for _ in 0..rows {
+            c.execute(&stmt, &[&payload]).map_err(pg("baseline insert"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_url;
+
+    #[test]
+    fn the_province_is_taken_off_the_url() {
+        let (url, p) = split_url("postgres://u@h:5/db?province=ninhthuan&connect_timeout=5").unwrap();
+        assert_eq!((url.as_str(), p.as_str()), ("postgres://u@h:5/db?connect_timeout=5", "ninhthuan"));
+        let (url, p) = split_url("postgres://u@h/db").unwrap();
+        assert_eq!((url.as_str(), p.as_str()), ("postgres://u@h/db", "default"));
+        for bad in ["x; DROP", "", "a'b", "é"] {
+            assert!(split_url(&format!("postgres://h/db?province={bad}")).is_err(), "{bad}");
+        }
+    }
+}
