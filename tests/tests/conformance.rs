@@ -78,7 +78,8 @@ fn postgres() -> Option<Subject> {
         reopen: Box::new(move || Arc::new(motcua_store_postgres::PostgresStore::open(&url).unwrap())),
         tamper: Box::new(move |code| {
             edit.execute_raw(&format!(
-                "UPDATE motcua_events SET hash = '\\x{}' WHERE province = '{province}' AND dossier = '{code}' AND seq = 1",
+                "UPDATE \"motcua_events_{province}\" SET hash = '\\x{}' WHERE seq = 1 AND dossier = \
+                 (SELECT id FROM \"motcua_dossiers_{province}\" WHERE code = '{code}')",
                 "00".repeat(32)
             ))
             .unwrap();

@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::NaiveDate;
@@ -39,8 +40,9 @@ use motcua_engine::store::{
     StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
 use motcua_engine::{CounterKey, Counters, Parties, Tally};
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row};
 
 /// The schema version this code writes.
@@ -53,6 +55,9 @@ const MIGRATIONS: [&str; 1] = [include_str!("../sql/0001_init.sql")];
 const TABLES: [&str; 6] =
     ["motcua_dossiers", "motcua_events", "motcua_idempotency", "motcua_outbox", "motcua_counters", "motcua_sequences"];
 
+/// Counter slots: concurrent writers add to different rows.
+const COUNTER_SLOTS: u32 = 16;
+
 /// Idle connections kept.
 const IDLE_CONNECTIONS: usize = 8;
 
@@ -60,6 +65,10 @@ const IDLE_CONNECTIONS: usize = 8;
 pub struct PostgresStore {
     config: postgres::Config,
     province: String,
+    /// The province's key in every row (`motcua_provinces.id`).
+    id: i32,
+    /// This handle's counter slot (see `motcua_counters`).
+    slot: i16,
     idle: Mutex<Vec<Client>>,
 }
 
@@ -121,8 +130,12 @@ impl PostgresStore {
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let (driver_url, province) = split_url(url)?;
         let config: postgres::Config = driver_url.parse().map_err(|e| backend(format!("postgres URL: {e}")))?;
-        let store = PostgresStore { config, province, idle: Mutex::default() };
-        store.with_client(|c| store.migrate(c))?;
+        // Handles opened one after another, in one process or several, spread over the slots.
+        static OPENED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(std::process::id());
+        let slot = (n % COUNTER_SLOTS) as i16;
+        let mut store = PostgresStore { config, province, id: 0, slot, idle: Mutex::default() };
+        store.id = store.with_client(|c| store.migrate(c))?;
         Ok(store)
     }
 
@@ -131,7 +144,8 @@ impl PostgresStore {
         &self.province
     }
 
-    fn migrate(&self, c: &mut Client) -> Result<(), StoreError> {
+    /// Migrates the schema and creates the province's partitions: the province's key.
+    fn migrate(&self, c: &mut Client) -> Result<i32, StoreError> {
         let mut tx = c.transaction().map_err(pg("begin"))?;
         // One migrating process at a time (any number may open at once).
         tx.execute("SELECT pg_advisory_xact_lock(7406238431)", &[]).map_err(pg("advisory lock"))?;
@@ -153,15 +167,24 @@ impl PostgresStore {
             tx.execute("INSERT INTO motcua_schema (version) VALUES ($1)", &[&SCHEMA_VERSION])
                 .map_err(pg("schema version"))?;
         }
+        tx.execute("INSERT INTO motcua_provinces (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", &[&self.province])
+            .map_err(pg("province"))?;
+        let id: i32 = get(
+            &tx.query_one("SELECT id FROM motcua_provinces WHERE name = $1", &[&self.province])
+                .map_err(pg("province"))?,
+            0,
+            "province id",
+        )?;
         // The province is checked to be letters, digits and '_': safe inside the quotes.
         for table in TABLES {
             tx.batch_execute(&format!(
-                "CREATE TABLE IF NOT EXISTS \"{table}_{p}\" PARTITION OF {table} FOR VALUES IN ('{p}')",
+                "CREATE TABLE IF NOT EXISTS \"{table}_{p}\" PARTITION OF {table} FOR VALUES IN ({id})",
                 p = self.province
             ))
             .map_err(pg("province partition"))?;
         }
-        tx.commit().map_err(pg("commit"))
+        tx.commit().map_err(pg("commit"))?;
+        Ok(id)
     }
 
     /// Runs `f` with an idle connection (a new one when none is idle), then keeps the
@@ -281,16 +304,13 @@ impl PostgresStore {
     /// The dossier's version as stored (0 when absent), for a conflict's message.
     fn version_of(&self, tx: &mut postgres::Transaction<'_>, code: &str) -> Result<u64, StoreError> {
         let row = tx
-            .query_opt(
-                "SELECT version FROM motcua_dossiers WHERE province = $1 AND code = $2",
-                &[&self.province, &code],
-            )
+            .query_opt("SELECT version FROM motcua_dossiers WHERE province = $1 AND code = $2", &[&self.id, &code])
             .map_err(pg("version"))?;
         Ok(row.map_or(Ok(0), |r| get::<i64>(&r, 0, "version"))? as u64)
     }
 
     fn write(&self, tx: &mut postgres::Transaction<'_>, batch: &AppendBatch) -> Result<(), StoreError> {
-        let p = &self.province;
+        let p = &self.id;
         // Dossier rows in code order, so concurrent writers lock rows in one order.
         let mut order: Vec<usize> = (0..batch.streams.len()).collect();
         let codes: Vec<String> = batch.streams.iter().map(|s| s.dossier.to_string()).collect();
@@ -304,6 +324,8 @@ impl PostgresStore {
                 advanced.push(&s.summary, s.expected_version, None)?;
             }
         }
+        // Each written dossier's row id (events and messages refer to it).
+        let mut ids: HashMap<String, i64> = HashMap::with_capacity(codes.len());
         if !created.code.is_empty() {
             let r = &created;
             let params: [&(dyn ToSql + Sync); 17] = [
@@ -332,29 +354,24 @@ impl PostgresStore {
                      SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::text[], $5::bytea[], $6::text[], \
                      $7::text[], $8::text[], $9::int2[], $10::int2[], $11::text[], $12::text[], $13::int8[], \
                      $14::bool[], $15::int8[], $16::int8[], $17::bool[]) \
-                     ON CONFLICT (province, code) DO NOTHING RETURNING code",
+                     RETURNING code, id",
                     &params,
                 )
+                // A code another writer created first breaks the primary key: a unique
+                // violation, which `pg` reports as a transient conflict (the engine reloads the
+                // dossier and decides again). No ON CONFLICT clause: speculative insertion
+                // costs every row of every batch for the rare race.
                 .map_err(pg("insert dossiers"))?;
-            if rows.len() != r.code.len() {
-                let written: std::collections::HashSet<String> =
-                    rows.iter().filter_map(|row| row.try_get::<_, String>(0).ok()).collect();
-                let Some(lost) = r.code.iter().find(|c| !written.contains(*c)) else {
-                    return Err(backend("insert dossiers: a row went missing"));
-                };
-                let actual = self.version_of(tx, lost)?;
-                return Err(StoreError::VersionConflict { dossier: parse_code(lost)?, expected: 0, actual });
+            for row in &rows {
+                ids.insert(get(row, 0, "code")?, get(row, 1, "id")?);
             }
         }
         if !advanced.code.is_empty() {
             let r = &advanced;
-            // Lock the rows in code order first (UPDATE … FROM joins in no set order).
-            tx.execute(
-                "SELECT 1 FROM motcua_dossiers WHERE province = $1 AND code = ANY($2) ORDER BY code FOR UPDATE",
-                &[p, &r.code],
-            )
-            .map_err(pg("lock dossiers"))?;
-            let params: [&(dyn ToSql + Sync); 17] = [
+            // The rows are updated through the primary key in the arrays' order (codes sorted), so
+            // concurrent writers lock shared rows in one order; a deadlock all the same is
+            // detected by the server and comes back as a transient conflict (redone).
+            let params: [&(dyn ToSql + Sync); 16] = [
                 p,
                 &r.code,
                 &r.expected,
@@ -371,7 +388,6 @@ impl PostgresStore {
                 &r.received_at,
                 &r.finished_at,
                 &r.open,
-                &r.agency,
             ];
             let rows = tx
                 .query(
@@ -381,19 +397,16 @@ impl PostgresStore {
                      received_at = u.received_at, finished_at = u.finished_at, open = u.open \
                      FROM unnest($2::text[], $3::int8[], $4::int8[], $5::bytea[], $6::text[], $7::text[], \
                      $8::int2[], $9::int2[], $10::text[], $11::text[], $12::int8[], $13::bool[], $14::int8[], \
-                     $15::int8[], $16::bool[], $17::text[]) AS u(code, expected, version, summary, procedure, \
-                     status, national, channel, step, step_agency, due, clock_stopped, received_at, finished_at, \
-                     open, agency) \
-                     WHERE d.province = $1 AND d.code = u.code AND d.version = u.expected RETURNING d.code",
+                     $15::int8[], $16::bool[]) AS u(code, expected, version, summary, procedure, status, national, \
+                     channel, step, step_agency, due, clock_stopped, received_at, finished_at, open) \
+                     WHERE d.province = $1 AND d.code = u.code AND d.version = u.expected RETURNING d.code, d.id",
                     &params,
                 )
                 .map_err(pg("update dossiers"))?;
-            if rows.len() != r.code.len() {
-                let written: std::collections::HashSet<String> =
-                    rows.iter().filter_map(|row| row.try_get::<_, String>(0).ok()).collect();
-                let Some(k) = r.code.iter().position(|c| !written.contains(c)) else {
-                    return Err(backend("update dossiers: a row went missing"));
-                };
+            for row in &rows {
+                ids.insert(get(row, 0, "code")?, get(row, 1, "id")?);
+            }
+            if let Some(k) = r.code.iter().position(|c| !ids.contains_key(c)) {
                 let actual = self.version_of(tx, &r.code[k])?;
                 return Err(StoreError::VersionConflict {
                     dossier: parse_code(&r.code[k])?,
@@ -402,35 +415,39 @@ impl PostgresStore {
                 });
             }
         }
-        // Events: the bytes the engine sealed (or encoded here when it kept none).
-        let (mut dossier, mut seq, mut schema, mut payload, mut hash) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (s, code) in batch.streams.iter().zip(&codes) {
-            let mut sealed = canonical_parts(&s.canonical, s.events.len());
-            for e in &s.events {
-                let bytes = match sealed.as_mut().and_then(Iterator::next) {
-                    Some(b) => b.to_vec(),
-                    None => {
-                        let mut bytes = Vec::new();
-                        canonical_bytes(&e.event, e.schema, &mut bytes)
-                            .ok_or_else(|| backend(format!("{code} event {}: unknown schema {}", e.seq, e.schema)))?;
-                        bytes
-                    }
-                };
-                dossier.push(code.clone());
-                seq.push(e.seq as i64);
-                schema.push(e.schema as i16);
-                payload.push(bytes);
-                hash.push(e.hash.to_vec());
+        let id_of = |code: &str| ids.get(code).copied().ok_or_else(|| backend(format!("{code}: no row id")));
+        // Events and messages by binary COPY (the bulk path), in the batch's order.
+        {
+            let sink = tx
+                .copy_in("COPY motcua_events (province, dossier, seq, schema, payload, hash) FROM STDIN BINARY")
+                .map_err(pg("copy events"))?;
+            let mut w = BinaryCopyInWriter::new(
+                sink,
+                &[Type::INT4, Type::INT8, Type::INT4, Type::INT2, Type::BYTEA, Type::BYTEA],
+            );
+            let mut own = Vec::new();
+            for (s, code) in batch.streams.iter().zip(&codes) {
+                let id = id_of(code)?;
+                let mut sealed = canonical_parts(&s.canonical, s.events.len());
+                for e in &s.events {
+                    // The bytes the engine sealed, or encoded here when it kept none.
+                    let bytes: &[u8] = match sealed.as_mut().and_then(Iterator::next) {
+                        Some(b) => b,
+                        None => {
+                            own.clear();
+                            canonical_bytes(&e.event, e.schema, &mut own).ok_or_else(|| {
+                                backend(format!("{code} event {}: unknown schema {}", e.seq, e.schema))
+                            })?;
+                            &own
+                        }
+                    };
+                    let seq = i32::try_from(e.seq).map_err(|_| backend(format!("{code}: event number too large")))?;
+                    let schema = e.schema as i16;
+                    let hash: &[u8] = &e.hash;
+                    w.write(&[p, &id, &seq, &schema, &bytes, &hash]).map_err(pg("copy events"))?;
+                }
             }
-        }
-        if !dossier.is_empty() {
-            tx.execute(
-                "INSERT INTO motcua_events (province, dossier, seq, schema, payload, hash) \
-                 SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int2[], $5::bytea[], $6::bytea[])",
-                &[p, &dossier, &seq, &schema, &payload, &hash],
-            )
-            .map_err(pg("insert events"))?;
+            w.finish().map_err(pg("copy events"))?;
         }
         if !batch.idempotency.is_empty() {
             let keys: Vec<&str> = batch.idempotency.iter().map(|r| r.key.as_str()).collect();
@@ -442,25 +459,33 @@ impl PostgresStore {
             .map_err(pg("insert idempotency records"))?;
         }
         if !batch.outbox.is_empty() {
-            let dossier: Vec<String> = batch.outbox.iter().map(|m| m.dossier.to_string()).collect();
-            let seq: Vec<i64> = batch.outbox.iter().map(|m| m.seq as i64).collect();
-            let at: Vec<i64> = batch.outbox.iter().map(|m| m.at.utc_minutes()).collect();
-            let message = batch.outbox.iter().map(bin).collect::<Result<Vec<Vec<u8>>, _>>()?;
-            // Positions follow the batch's order (messages are offered in the order written).
-            tx.execute(
-                "INSERT INTO motcua_outbox (province, dossier, seq, at, next_attempt, message) \
-                 SELECT $1, d, s, a, a, m FROM unnest($2::text[], $3::int8[], $4::int8[], $5::bytea[]) \
-                 WITH ORDINALITY AS u(d, s, a, m, n) ORDER BY n",
-                &[p, &dossier, &seq, &at, &message],
-            )
-            .map_err(pg("insert outbox messages"))?;
+            // Positions are drawn row by row, so messages are offered in the order written.
+            let sink = tx
+                .copy_in("COPY motcua_outbox (province, dossier, seq, next_attempt, message) FROM STDIN BINARY")
+                .map_err(pg("copy outbox messages"))?;
+            let mut w = BinaryCopyInWriter::new(sink, &[Type::INT4, Type::INT8, Type::INT4, Type::INT8, Type::BYTEA]);
+            let mut bytes = Vec::new();
+            for m in &batch.outbox {
+                let id = id_of(&m.dossier.to_string())?;
+                let seq = i32::try_from(m.seq).map_err(|_| backend("message number too large"))?;
+                bytes.clear();
+                rmp_serde::encode::write(&mut bytes, m).map_err(backend)?;
+                let message: &[u8] = &bytes;
+                w.write(&[p, &id, &seq, &m.at.utc_minutes(), &message]).map_err(pg("copy outbox messages"))?;
+            }
+            w.finish().map_err(pg("copy outbox messages"))?;
         }
-        add_counters(tx, p, &batch.counters)
+        add_counters(tx, *p, self.slot, &batch.counters)
     }
 }
 
 /// Adds a batch's counter tallies to the stored rows, in one statement.
-fn add_counters(tx: &mut postgres::Transaction<'_>, province: &str, counters: &Counters) -> Result<(), StoreError> {
+fn add_counters(
+    tx: &mut postgres::Transaction<'_>,
+    province: i32,
+    slot: i16,
+    counters: &Counters,
+) -> Result<(), StoreError> {
     if counters.is_empty() {
         return Ok(());
     }
@@ -487,11 +512,11 @@ fn add_counters(tx: &mut postgres::Transaction<'_>, province: &str, counters: &C
     }
     let [a, b, c, d, e, f, g] = &tallies;
     tx.execute(
-        "INSERT INTO motcua_counters (province, agency, procedure, sector, channel, day, received, refused, \
+        "INSERT INTO motcua_counters (province, slot, agency, procedure, sector, channel, day, received, refused, \
          resolved, early, on_time, late, supplement_requests) \
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::int4[], $7::int8[], \
+         SELECT $1, $14, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int2[], $6::int4[], $7::int8[], \
          $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[]) \
-         ON CONFLICT (province, agency, procedure, sector, channel, day) DO UPDATE SET \
+         ON CONFLICT (province, agency, procedure, sector, channel, day, slot) DO UPDATE SET \
          received = motcua_counters.received + excluded.received, \
          refused = motcua_counters.refused + excluded.refused, \
          resolved = motcua_counters.resolved + excluded.resolved, \
@@ -499,7 +524,7 @@ fn add_counters(tx: &mut postgres::Transaction<'_>, province: &str, counters: &C
          on_time = motcua_counters.on_time + excluded.on_time, \
          late = motcua_counters.late + excluded.late, \
          supplement_requests = motcua_counters.supplement_requests + excluded.supplement_requests",
-        &[&province, &agency, &procedure, &sector, &channel, &day, a, b, c, d, e, f, g],
+        &[&province, &agency, &procedure, &sector, &channel, &day, a, b, c, d, e, f, g, &slot],
     )
     .map_err(pg("add counters"))?;
     Ok(())
@@ -507,7 +532,7 @@ fn add_counters(tx: &mut postgres::Transaction<'_>, province: &str, counters: &C
 
 /// The event of a row whose columns `at..at + 4` are seq, schema, payload, hash.
 fn event_at(code: &DossierCode, r: &Row, at: usize, before: Option<&StoredEvent>) -> Result<StoredEvent, StoreError> {
-    let seq: i64 = get(r, at, "event seq")?;
+    let seq: i32 = get(r, at, "event seq")?;
     let schema: i16 = get(r, at + 1, "event schema")?;
     let payload: &[u8] = get(r, at + 2, "event payload")?;
     let hash: &[u8] = get(r, at + 3, "event hash")?;
@@ -529,20 +554,21 @@ impl Store for PostgresStore {
         self.with_client(|c| {
             let Some(head) = c
                 .query_opt(
-                    "SELECT parties, summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
-                    &[&self.province, &code],
+                    "SELECT id, parties, summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
+                    &[&self.id, &code],
                 )
                 .map_err(pg("load dossier"))?
             else {
                 return Ok(None);
             };
-            let parties: Parties = unjson("parties", get(&head, 0, "parties")?)?;
-            let summary: DossierSummary = unbin("summary", get(&head, 1, "summary")?)?;
+            let id: i64 = get(&head, 0, "id")?;
+            let parties: Parties = unjson("parties", get(&head, 1, "parties")?)?;
+            let summary: DossierSummary = unbin("summary", get(&head, 2, "summary")?)?;
             let rows = c
                 .query(
                     "SELECT seq, schema, payload, hash FROM motcua_events WHERE province = $1 AND dossier = $2 \
                      ORDER BY seq",
-                    &[&self.province, &code],
+                    &[&self.id, &id],
                 )
                 .map_err(pg("load events"))?;
             let mut events: Vec<StoredEvent> = Vec::with_capacity(rows.len());
@@ -566,10 +592,7 @@ impl Store for PostgresStore {
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.with_client(|c| {
             let row = c
-                .query_opt(
-                    "SELECT record FROM motcua_idempotency WHERE province = $1 AND key = $2",
-                    &[&self.province, &key],
-                )
+                .query_opt("SELECT record FROM motcua_idempotency WHERE province = $1 AND key = $2", &[&self.id, &key])
                 .map_err(pg("idempotency"))?;
             row.map(|r| unjson("idempotency record", get(&r, 0, "idempotency record")?)).transpose()
         })
@@ -577,9 +600,8 @@ impl Store for PostgresStore {
 
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
         self.with_client(|c| {
-            let rows = c
-                .query("SELECT code FROM motcua_dossiers WHERE province = $1", &[&self.province])
-                .map_err(pg("dossiers"))?;
+            let rows =
+                c.query("SELECT code FROM motcua_dossiers WHERE province = $1", &[&self.id]).map_err(pg("dossiers"))?;
             let mut out = rows.iter().map(|r| parse_code(get(r, 0, "code")?)).collect::<Result<Vec<_>, _>>()?;
             out.sort_unstable();
             Ok(out)
@@ -596,7 +618,7 @@ impl Store for PostgresStore {
     fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
         self.with_client(|c| {
             let mut rows = c
-                .query_raw("SELECT summary FROM motcua_dossiers WHERE province = $1", [&self.province])
+                .query_raw("SELECT summary FROM motcua_dossiers WHERE province = $1", [&self.id])
                 .map_err(pg("summaries"))?;
             while let Some(r) = rows.next().map_err(pg("summaries"))? {
                 f(unbin("summary", get(&r, 0, "summary")?)?);
@@ -616,9 +638,9 @@ impl Store for PostgresStore {
                 .query_raw(
                     "SELECT d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
                      FROM motcua_dossiers d LEFT JOIN motcua_events e \
-                     ON e.province = d.province AND e.dossier = d.code \
+                     ON e.province = d.province AND e.dossier = d.id \
                      WHERE d.province = $1 ORDER BY d.code, e.seq",
-                    [&self.province],
+                    [&self.id],
                 )
                 .map_err(pg("streams"))?;
             let mut current: Option<(String, DossierCode, Stream)> = None;
@@ -638,7 +660,7 @@ impl Store for PostgresStore {
                     current = Some((text.to_string(), parse_code(text)?, stream));
                 }
                 let Some((_, code, stream)) = current.as_mut() else { continue };
-                if r.try_get::<_, Option<i64>>(3).map_err(backend)?.is_some() {
+                if r.try_get::<_, Option<i32>>(3).map_err(backend)?.is_some() {
                     let e = event_at(code, &r, 3, stream.events.last())?;
                     stream.events.push(e);
                 }
@@ -655,7 +677,7 @@ impl Store for PostgresStore {
             let row = c
                 .query_opt(
                     "SELECT summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
-                    &[&self.province, &dossier.to_string()],
+                    &[&self.id, &dossier.to_string()],
                 )
                 .map_err(pg("summary"))?;
             row.map(|r| unbin("summary", get(&r, 0, "summary")?)).transpose()
@@ -666,7 +688,7 @@ impl Store for PostgresStore {
         // Open rows with a running clock, in (due, code) order through a partial index.
         let mut sql =
             String::from("SELECT summary FROM motcua_dossiers WHERE province = $1 AND open AND NOT clock_stopped");
-        let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(self.province.clone())];
+        let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(self.id)];
         let mut arg = |sql: &mut String, clause: &str, v: Box<dyn ToSql + Sync>| {
             args.push(v);
             sql.push_str(&clause.replace('?', &format!("${}", args.len())));
@@ -713,7 +735,7 @@ impl Store for PostgresStore {
              FROM motcua_dossiers WHERE province = $1 AND open GROUP BY 1 ORDER BY 1"
         );
         self.with_client(|c| {
-            let rows = c.query(&sql, &[&self.province, &as_of.utc_minutes()]).map_err(pg("backlog"))?;
+            let rows = c.query(&sql, &[&self.id, &as_of.utc_minutes()]).map_err(pg("backlog"))?;
             rows.iter()
                 .map(|r| {
                     let n = |i: usize| get::<i64>(r, i, "backlog count").map(|v| v as u64);
@@ -727,9 +749,11 @@ impl Store for PostgresStore {
         self.with_client(|c| {
             let rows = c
                 .query(
-                    "SELECT agency, procedure, sector, channel, day, received, refused, resolved, early, on_time, \
-                     late, supplement_requests FROM motcua_counters WHERE province = $1",
-                    &[&self.province],
+                    "SELECT agency, procedure, sector, channel, day, SUM(received)::int8, SUM(refused)::int8, \
+                     SUM(resolved)::int8, SUM(early)::int8, SUM(on_time)::int8, SUM(late)::int8, \
+                     SUM(supplement_requests)::int8 FROM motcua_counters WHERE province = $1 \
+                     GROUP BY agency, procedure, sector, channel, day",
+                    &[&self.id],
                 )
                 .map_err(pg("counters"))?;
             let mut out = Counters::default();
@@ -772,7 +796,7 @@ impl Store for PostgresStore {
                     "INSERT INTO motcua_sequences (province, agency, day, last) VALUES ($1, $2, $3, 1) \
                      ON CONFLICT (province, agency, day) DO UPDATE SET last = motcua_sequences.last + 1 \
                      RETURNING last",
-                    &[&self.province, &agency.to_string(), &day],
+                    &[&self.id, &agency.to_string(), &day],
                 )
                 .map_err(pg("next sequence"))?;
             Ok(get::<i64>(&row, 0, "sequence")? as u64)
@@ -785,13 +809,13 @@ impl Store for PostgresStore {
                 .query(
                     "SELECT message, attempts, next_attempt, seq FROM motcua_outbox \
                      WHERE province = $1 AND next_attempt <= $2 ORDER BY position LIMIT $3",
-                    &[&self.province, &now.utc_minutes(), &(limit as i64)],
+                    &[&self.id, &now.utc_minutes(), &(limit as i64)],
                 )
                 .map_err(pg("outbox"))?;
             rows.iter()
                 .map(|r| {
                     let mut message: SyncMessage = unbin("outbox message", get(r, 0, "outbox message")?)?;
-                    message.seq = get::<i64>(r, 3, "outbox seq")? as u64;
+                    message.seq = get::<i32>(r, 3, "outbox seq")? as u64;
                     Ok(OutboxEntry {
                         message,
                         attempts: get::<i32>(r, 1, "outbox attempts")? as u32,
@@ -810,19 +834,20 @@ impl Store for PostgresStore {
                     OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
                 };
                 // Ids this store did not issue match no message.
-                let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i64::try_from(n).ok()?)))
+                let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i32::try_from(n).ok()?)))
                 else {
                     continue;
                 };
                 match u {
                     OutboxUpdate::Delivered { .. } => tx.execute(
-                        "DELETE FROM motcua_outbox WHERE province = $1 AND dossier = $2 AND seq = $3",
-                        &[&self.province, &code, &seq],
+                        "DELETE FROM motcua_outbox o USING motcua_dossiers d WHERE o.province = $1 AND d.province = $1 \
+                         AND d.code = $2 AND o.dossier = d.id AND o.seq = $3",
+                        &[&self.id, &code, &seq],
                     ),
                     OutboxUpdate::Retry { attempts, next_attempt, .. } => tx.execute(
-                        "UPDATE motcua_outbox SET attempts = $4, next_attempt = $5 \
-                         WHERE province = $1 AND dossier = $2 AND seq = $3",
-                        &[&self.province, &code, &seq, &(*attempts as i32), &next_attempt.utc_minutes()],
+                        "UPDATE motcua_outbox o SET attempts = $4, next_attempt = $5 FROM motcua_dossiers d \
+                         WHERE o.province = $1 AND d.province = $1 AND d.code = $2 AND o.dossier = d.id AND o.seq = $3",
+                        &[&self.id, &code, &seq, &(*attempts as i32), &next_attempt.utc_minutes()],
                     ),
                 }
                 .map_err(pg("outbox update"))?;
@@ -834,7 +859,7 @@ impl Store for PostgresStore {
     fn outbox_pending(&self) -> Result<usize, StoreError> {
         self.with_client(|c| {
             let row = c
-                .query_one("SELECT COUNT(*) FROM motcua_outbox WHERE province = $1", &[&self.province])
+                .query_one("SELECT COUNT(*) FROM motcua_outbox WHERE province = $1", &[&self.id])
                 .map_err(pg("outbox"))?;
             Ok(get::<i64>(&row, 0, "outbox count")? as usize)
         })

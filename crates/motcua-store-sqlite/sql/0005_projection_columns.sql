@@ -4,8 +4,7 @@
 --   channel, the current step and its agency, due time, whether the clock is stopped, receipt
 --   and finish instants (minutes since 1970-01-01T00:00Z), and whether the dossier is open.
 --   Partial indexes over open rows only (the backlog, not the history) answer the portal's
---   questions in index order: overdue now, due within a window, backlog per agency, step agency
---   or procedure. The program fills the columns of existing rows when it migrates (it replays
+--   questions in index order. The program fills the columns of existing rows when it migrates (it replays
 --   each dossier; the columns are NULL here).
 -- * counters: the indicator tallies per (agency, procedure, sector, channel, local day), added
 --   to in the same transaction as the events.
@@ -23,10 +22,11 @@ ALTER TABLE dossiers ADD COLUMN received_at INTEGER;
 ALTER TABLE dossiers ADD COLUMN finished_at INTEGER;
 ALTER TABLE dossiers ADD COLUMN open INTEGER NOT NULL DEFAULT 0;
 
+-- Two indexes over open rows: overdue now and due within a window, for the province or one
+-- receiving agency. A filter by step agency or procedure reads the first and filters its rows
+-- (open rows are few); two more indexes would cost every write more than they save those reads.
 CREATE INDEX dossiers_open_due ON dossiers (clock_stopped, due, code) WHERE open = 1;
 CREATE INDEX dossiers_open_agency ON dossiers (agency, clock_stopped, due, code) WHERE open = 1;
-CREATE INDEX dossiers_open_step_agency ON dossiers (step_agency, clock_stopped, due, code) WHERE open = 1;
-CREATE INDEX dossiers_open_procedure ON dossiers (procedure, clock_stopped, due, code) WHERE open = 1;
 
 CREATE TABLE counters (
     agency              TEXT    NOT NULL,
