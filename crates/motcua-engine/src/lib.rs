@@ -14,6 +14,57 @@
 //! Outbox delivery ([`deliver`]) goes through a [`PortalClient`]; [`FakePortal`] fails, delays
 //! and duplicates on demand.
 
+//!
+//! ## In a server
+//!
+//! The engine decides and writes with `&mut self`: one writer thread owns it. Requests reach
+//! it through a channel; the writer takes everything that queued while its last commit ran and
+//! hands it to [`Engine::handle_batch`] — one transaction, one fsync for all of them — then
+//! answers each caller. Reads never go through the writer: request handlers share the store
+//! (an `Arc`) and call [`read_dossier`], [`Store::deadlines`], [`Store::backlog`],
+//! [`Store::summary`] or `load` on it, so they are served while a write commits (the SQLite
+//! store reads on connections of its own; PostgreSQL from its pool) and always see the last
+//! committed state, whichever writer or process wrote it. An async server calls both sides from
+//! blocking-friendly tasks (e.g. tokio's `spawn_blocking`, or a `tokio::sync::oneshot` for the
+//! answer); the shape is the same:
+//!
+//! ```
+//! use std::sync::{mpsc, Arc};
+//! use motcua_calendar::{Limit, WorkCalendar};
+//! use motcua_core::{Channel, Command, DossierCode, Procedure};
+//! use motcua_engine::{read_dossier, Actor, ActorRole, Engine, EngineError, MemoryStore, Outcome, Request};
+//!
+//! type Job = (Request, mpsc::Sender<Result<Outcome, EngineError>>);
+//! let store = Arc::new(MemoryStore::new());
+//! let procedure = Procedure::simple("1.004194".parse()?, "Đăng ký tạm trú", Limit::working_days(3));
+//! let mut engine = Engine::open(Arc::clone(&store), [procedure], WorkCalendar::builder().years(2025, 2026).build()?);
+//! let (submit, jobs) = mpsc::channel::<Job>();
+//! let writer = std::thread::spawn(move || {
+//!     // Block for one job, then take whatever else queued meanwhile: one group commit.
+//!     while let Ok(first) = jobs.recv() {
+//!         let mut batch = vec![first];
+//!         batch.extend(jobs.try_iter().take(999));
+//!         let (requests, answers): (Vec<Request>, Vec<_>) = batch.into_iter().unzip();
+//!         for (result, answer) in engine.handle_batch(&requests).into_iter().zip(answers) {
+//!             let _ = answer.send(result);
+//!         }
+//!     }
+//! });
+//! // A request handler: a write goes to the writer, a read goes straight to the store.
+//! let code: DossierCode = "H42.12-250303-0001".parse()?;
+//! let (answer, outcome) = mpsc::channel();
+//! let receive = Command::Receive { procedure: "1.004194".parse()?, channel: Channel::Direct };
+//! let actor = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
+//! let now = "2025-03-03T09:00".parse()?;
+//! submit.send((Request { dossier: code.clone(), command: receive, actor, idempotency_key: None, now }, answer))?;
+//! assert_eq!(outcome.recv()??.version, 1);
+//! let state = read_dossier(&*store, &code)?.expect("received");
+//! assert_eq!(state.due.map(|d| d.to_string()).as_deref(), Some("2025-03-06T09:00+07:00"));
+//! drop(submit);
+//! writer.join().expect("the writer thread");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
 #![warn(missing_docs)]
 
 mod auth;
