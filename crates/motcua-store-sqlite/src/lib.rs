@@ -258,6 +258,26 @@ struct Columns<'a> {
 }
 
 impl<'a> Columns<'a> {
+    /// `first` then the columns, in the statements' order (agency … open): one row's parameters.
+    fn after<'b>(&'b self, first: &[&'b dyn rusqlite::ToSql]) -> Vec<&'b dyn rusqlite::ToSql> {
+        let mut all = first.to_vec();
+        all.extend_from_slice(&[
+            &self.agency,
+            &self.procedure,
+            &self.status,
+            &self.national,
+            &self.channel,
+            &self.step,
+            &self.step_agency,
+            &self.due,
+            &self.clock_stopped,
+            &self.received_at,
+            &self.finished_at,
+            &self.open,
+        ]);
+        all
+    }
+
     fn of(s: &'a DossierSummary) -> Columns<'a> {
         let step = s.current_step();
         Columns {
@@ -349,24 +369,7 @@ fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
         }
         let summary = DossierSummary::of(&code, &state, stored.last().map_or(GENESIS, |e| e.hash));
         let c = Columns::of(&summary);
-        update
-            .execute(params![
-                id,
-                bin_into(&summary, &mut buf)?,
-                c.agency,
-                c.procedure,
-                c.status,
-                c.national,
-                c.channel,
-                c.step,
-                c.step_agency,
-                c.due,
-                c.clock_stopped,
-                c.received_at,
-                c.finished_at,
-                c.open
-            ])
-            .map_err(backend)?;
+        update.execute(&*c.after(&[&id, &bin_into(&summary, &mut buf)?])).map_err(backend)?;
     }
     add_counters(tx, &counters)
 }
@@ -452,50 +455,14 @@ impl Store for SqliteStore {
                 let c = Columns::of(&s.summary);
                 let written = if s.expected_version == 0 {
                     let parties = json(&s.parties.clone().unwrap_or_default())?;
-                    let created = create
-                        .execute(params![
-                            code,
-                            version,
-                            parties,
-                            summary,
-                            c.agency,
-                            c.procedure,
-                            c.status,
-                            c.national,
-                            c.channel,
-                            c.step,
-                            c.step_agency,
-                            c.due,
-                            c.clock_stopped,
-                            c.received_at,
-                            c.finished_at,
-                            c.open
-                        ])
-                        .map_err(backend)?;
+                    let created = create.execute(&*c.after(&[&code, &version, &parties, &summary])).map_err(backend)?;
                     (created == 1).then(|| tx.last_insert_rowid())
                 } else {
                     // By the hinted row id when there is one, else looked up by code; either
                     // way only at the expected version.
                     let mut advanced = |id: i64| {
                         advance
-                            .execute(params![
-                                id,
-                                version,
-                                summary,
-                                expected,
-                                c.agency,
-                                c.procedure,
-                                c.status,
-                                c.national,
-                                c.channel,
-                                c.step,
-                                c.step_agency,
-                                c.due,
-                                c.clock_stopped,
-                                c.received_at,
-                                c.finished_at,
-                                c.open
-                            ])
+                            .execute(&*c.after(&[&id, &version, &summary, &expected]))
                             .map(|n| n == 1)
                             .map_err(backend)
                     };
