@@ -65,10 +65,10 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             r
         }
         spec => {
-            let Some(path) = spec.strip_prefix("sqlite:") else {
+            if !spec.starts_with("sqlite:") {
                 bail!("--store {spec:?}: expected memory, sqlite:PATH or postgres://…");
-            };
-            let path = PathBuf::from(path);
+            }
+            let path = crate::store_cmd::sqlite_path(spec)?;
             if path.exists() {
                 if !cmd.overwrite {
                     bail!("--store {spec:?}: the file exists; pass --overwrite to replace it");

@@ -14,21 +14,28 @@ use serde::Serialize;
 use crate::args::Format;
 use crate::exit;
 
-/// Opens `--store` for reading: `sqlite:PATH` (the file must exist: these commands only read)
-/// or a PostgreSQL URL (`postgres://…?province=NAME`).
+/// Opens `--store` only to read it: `sqlite:PATH` or a PostgreSQL URL
+/// (`postgres://…?province=NAME`). Nothing is created, migrated or written: a missing, empty or
+/// foreign store is an error that says so.
 pub fn open_existing(spec: &str) -> Result<Box<dyn Store>> {
     if is_postgres(spec) {
-        let store = PostgresStore::open(spec).with_context(|| format!("--store {}", redact(spec)))?;
+        let store = PostgresStore::open_existing(spec).with_context(|| format!("--store {}", redact(spec)))?;
         return Ok(Box::new(store));
     }
-    let Some(path) = spec.strip_prefix("sqlite:") else {
-        bail!("--store {:?}: expected sqlite:PATH or postgres://…", redact(spec));
-    };
-    let path = PathBuf::from(path);
+    let path = sqlite_path(spec)?;
     if !path.is_file() {
         bail!("--store {spec:?}: no such file");
     }
-    Ok(Box::new(SqliteStore::open(&path).with_context(|| format!("--store {spec}"))?))
+    Ok(Box::new(SqliteStore::open_read_only(&path).with_context(|| format!("--store {spec}"))?))
+}
+
+/// The path of `sqlite:PATH` (an error for another scheme or an empty path).
+pub fn sqlite_path(spec: &str) -> Result<PathBuf> {
+    match spec.strip_prefix("sqlite:") {
+        Some("") => bail!("--store {spec:?}: sqlite: needs a file path (sqlite:PATH)"),
+        Some(path) => Ok(PathBuf::from(path)),
+        None => bail!("--store {:?}: expected sqlite:PATH or postgres://…", redact(spec)),
+    }
 }
 
 /// Whether `spec` names a PostgreSQL store.

@@ -579,3 +579,57 @@ fn a_closed_stdout_is_not_a_crash() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn reading_commands_never_create_migrate_or_write_a_store() {
+    let dir = temp_dir("read-only");
+    // An empty file, a foreign SQLite file and a missing path are errors that say so; none of
+    // them is changed or created.
+    let empty = dir.join("empty.sqlite");
+    std::fs::write(&empty, b"").unwrap();
+    let foreign = dir.join("foreign.sqlite");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let before = std::fs::read(&foreign).unwrap();
+    let missing = dir.join("missing.sqlite");
+    for cmd in [
+        vec!["verify"],
+        vec!["report"],
+        vec!["dossier", "H42.12-250303-0001"],
+        vec!["deadlines", "--as-of", "2025-03-03T09:00", "--overdue"],
+    ] {
+        for (path, says) in
+            [(&empty, "not a motcua store"), (&foreign, "not a motcua store"), (&missing, "no such file")]
+        {
+            let spec = format!("sqlite:{}", path.display());
+            let mut args = cmd.clone();
+            args.extend(["--store", &spec]);
+            let o = motcua(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}");
+            assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        }
+        let mut args = cmd.clone();
+        args.extend(["--store", "sqlite:"]);
+        let o = motcua(&args);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("needs a file path"), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "the empty file stays empty");
+    assert_eq!(std::fs::read(&foreign).unwrap(), before, "the foreign file is untouched");
+    assert!(!missing.exists(), "nothing created");
+    let o = motcua(&["simulate", "--profile", "x.toml", "--store", "sqlite:"]);
+    assert_eq!(o.status.code(), Some(2));
+    // A real store reads as before, and its main file is not written by reading it.
+    let path = dir.join("s.sqlite");
+    write_store(&path);
+    let spec = format!("sqlite:{}", path.display());
+    let checkpointed = rusqlite::Connection::open(&path).unwrap();
+    checkpointed.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    drop(checkpointed);
+    let before = std::fs::read(&path).unwrap();
+    assert!(motcua(&["verify", "--store", &spec]).status.success());
+    assert!(motcua(&["deadlines", "--store", &spec, "--as-of", "2025-03-10T09:00", "--overdue"]).status.success());
+    assert_eq!(std::fs::read(&path).unwrap(), before, "reading wrote nothing");
+}

@@ -69,6 +69,8 @@ pub struct PostgresStore {
     id: i32,
     /// This handle's counter slot (see `motcua_counters`).
     slot: i16,
+    /// Opened by [`PostgresStore::open_existing`]: every write is refused.
+    read_only: bool,
     idle: Mutex<Vec<Client>>,
 }
 
@@ -134,9 +136,50 @@ impl PostgresStore {
         static OPENED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(std::process::id());
         let slot = (n % COUNTER_SLOTS) as i16;
-        let mut store = PostgresStore { config, province, id: 0, slot, idle: Mutex::default() };
+        let mut store = PostgresStore { config, province, id: 0, slot, read_only: false, idle: Mutex::default() };
         store.id = store.with_client(|c| store.migrate(c))?;
         Ok(store)
+    }
+
+    /// Opens an existing province's store only to read it: nothing is created, migrated or
+    /// written. A database without motcua's tables, or without this province, is an error that
+    /// says so; so is a schema of another version.
+    pub fn open_existing(url: &str) -> Result<PostgresStore, StoreError> {
+        let (driver_url, province) = split_url(url)?;
+        let config: postgres::Config = driver_url.parse().map_err(|e| backend(format!("postgres URL: {e}")))?;
+        let mut store = PostgresStore { config, province, id: 0, slot: 0, read_only: true, idle: Mutex::default() };
+        store.id = store.with_client(|c| {
+            let has = c.query_one("SELECT to_regclass('motcua_schema') IS NOT NULL", &[]).map_err(pg("schema"))?;
+            if !get::<bool>(&has, 0, "schema")? {
+                return Err(backend("not a motcua store (no motcua tables in this database)"));
+            }
+            let version: i32 = c
+                .query_opt("SELECT version FROM motcua_schema", &[])
+                .map_err(pg("schema version"))?
+                .map_or(Ok(0), |r| r.try_get(0))
+                .map_err(pg("schema version"))?;
+            if version != SCHEMA_VERSION {
+                return Err(backend(format!(
+                    "a motcua store of schema {version}; this program reads schema {SCHEMA_VERSION}"
+                )));
+            }
+            let row = c
+                .query_opt("SELECT id FROM motcua_provinces WHERE name = $1", &[&store.province])
+                .map_err(pg("province"))?;
+            match row {
+                Some(r) => get(&r, 0, "province id"),
+                None => Err(backend(format!("no province {:?} in this store", store.province))),
+            }
+        })?;
+        Ok(store)
+    }
+
+    /// Refuses a write on a store opened to read.
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(backend(format!("province {}: opened read-only", self.province)));
+        }
+        Ok(())
     }
 
     /// The province (tenant key) this store reads and writes.
@@ -211,6 +254,7 @@ impl PostgresStore {
 
     /// Drops every row of this province (its partitions stay). For tests and benchmarks.
     pub fn truncate(&self) -> Result<(), StoreError> {
+        self.writable()?;
         self.with_client(|c| {
             for table in TABLES {
                 c.batch_execute(&format!("TRUNCATE \"{table}_{}\"", self.province)).map_err(pg("truncate"))?;
@@ -581,6 +625,7 @@ impl Store for PostgresStore {
     }
 
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
+        self.writable()?;
         self.with_client(|c| {
             let mut tx = c.transaction().map_err(pg("begin"))?;
             // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
@@ -787,6 +832,7 @@ impl Store for PostgresStore {
     }
 
     fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
+        self.writable()?;
         let day = i32::try_from(motcua_calendar::day_number(date)).map_err(|_| backend("date out of range"))?;
         self.with_client(|c| {
             // One statement, committed on return: concurrent callers queue on the row, and a
@@ -827,6 +873,7 @@ impl Store for PostgresStore {
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        self.writable()?;
         self.with_client(|c| {
             let mut tx = c.transaction().map_err(pg("begin"))?;
             for u in updates {

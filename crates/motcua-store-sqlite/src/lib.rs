@@ -51,11 +51,15 @@ const IDLE_READERS: usize = 8;
 
 /// The SQLite store.
 pub struct SqliteStore {
+    /// Idle read connections (read-only): reads take one (opening another when none is idle),
+    /// so they run beside a write that is committing (WAL: a reader sees the last committed
+    /// state). Declared before the writer so they close first: the writer, closing last, moves
+    /// the WAL into the file (a read-only connection cannot).
+    readers: Mutex<Vec<Connection>>,
     /// The writer's connection (appends, outbox updates, sequences).
     conn: Mutex<Connection>,
-    /// Idle read connections: reads take one (opening another when none is idle), so they run
-    /// beside a write that is committing (WAL: a reader sees the last committed state).
-    readers: Mutex<Vec<Connection>>,
+    /// Opened by [`SqliteStore::open_read_only`]: every write is refused.
+    read_only: bool,
     path: PathBuf,
     /// Row ids of dossiers this handle wrote lately (a hint: the write still checks the
     /// version, so another connection's writes cannot make it wrong). Locked after `conn`.
@@ -100,10 +104,71 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(2 * ROWS_PER_INSERT + 32);
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            read_only: false,
             readers: Mutex::default(),
             path: path.to_path_buf(),
             rowids: Mutex::default(),
         })
+    }
+
+    /// Opens an existing store only to read it: nothing is created, migrated or written (the
+    /// file is opened read-only). An empty or foreign file is "not a motcua store"; a store of
+    /// another schema version says which version it holds and which this program reads.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| backend(format!("{shown}: {e}")))?;
+        if !meta.is_file() {
+            return Err(backend(format!("{shown}: not a file")));
+        }
+        if meta.len() == 0 {
+            return Err(backend(format!("{shown}: not a motcua store (an empty file)")));
+        }
+        let conn = Self::reader_at(path)?;
+        let foreign = || backend(format!("{shown}: not a motcua store"));
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|_| foreign())?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('dossiers', 'events', 'outbox')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|_| foreign())?;
+        if version == 0 || tables != 3 {
+            return Err(foreign());
+        }
+        if version != SCHEMA_VERSION {
+            let how = if version > SCHEMA_VERSION {
+                "a newer motcua wrote it"
+            } else {
+                "a command that writes (e.g. `motcua simulate`, or the engine) migrates it on open"
+            };
+            return Err(backend(format!(
+                "{shown}: a motcua store of schema {version}; this program reads schema {SCHEMA_VERSION} ({how})"
+            )));
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            read_only: true,
+            readers: Mutex::default(),
+            path: path.to_path_buf(),
+            rowids: Mutex::default(),
+        })
+    }
+
+    /// A read-only connection to `path` (never creates the file).
+    fn reader_at(path: &Path) -> Result<Connection, StoreError> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let c = Connection::open_with_flags(path, flags).map_err(|e| backend(format!("{}: {e}", path.display())))?;
+        c.execute_batch(READER_PRAGMAS).map_err(backend)?;
+        Ok(c)
+    }
+
+    /// The writer's connection, unless the store was opened read-only.
+    fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        if self.read_only {
+            return Err(backend(format!("{}: opened read-only", self.path.display())));
+        }
+        self.conn()
     }
 
     /// The file.
@@ -121,11 +186,7 @@ impl SqliteStore {
         let idle = self.readers.lock().map_err(|_| backend("a reader panicked"))?.pop();
         let conn = match idle {
             Some(c) => c,
-            None => {
-                let c = Connection::open(&self.path).map_err(|e| backend(format!("{}: {e}", self.path.display())))?;
-                c.execute_batch(READER_PRAGMAS).map_err(backend)?;
-                c
-            }
+            None => Self::reader_at(&self.path)?,
         };
         let result = f(&conn);
         if let Ok(mut idle) = self.readers.lock() {
@@ -138,7 +199,7 @@ impl SqliteStore {
 
     /// Moves the WAL into the main file (e.g. before copying the file).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn()?.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend)
+        self.writer()?.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(backend)
     }
 }
 
@@ -405,7 +466,7 @@ impl Store for SqliteStore {
     }
 
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let mut hints = self.rowids.lock().map_err(|_| backend("a writer panicked while holding the row ids"))?;
         let mut learned: Vec<(DossierCode, i64)> = Vec::with_capacity(batch.streams.len());
@@ -793,7 +854,7 @@ impl Store for SqliteStore {
     }
 
     fn next_sequence(&self, agency: &AgencyCode, date: chrono::NaiveDate) -> Result<u64, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         // The writer's connection, in its own durable transaction: a number handed out is on
         // disk, so a restart never hands it out again; BEGIN IMMEDIATE serializes processes.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
@@ -835,7 +896,7 @@ impl Store for SqliteStore {
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = self.writer()?;
         let tx = conn.transaction().map_err(backend)?;
         {
             let mut delivered = tx
