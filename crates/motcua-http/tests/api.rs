@@ -1,0 +1,242 @@
+//! The API against a real server on loopback, as a portal calls it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use motcua_core::Procedure;
+use motcua_engine::{Actor, ActorRole, MemoryStore};
+use motcua_http::{issue_token, router, Api};
+
+const SECRET: &[u8] = b"test secret, not for production";
+
+/// A server on 127.0.0.1 (a port of its own), its clock fixed at `now`. Its base URL.
+fn serve(now: &str) -> String {
+    let now: Timestamp = now.parse().unwrap();
+    let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
+    let api = Api::start(Arc::new(MemoryStore::new()), vec![procedure], calendar, SECRET, Arc::new(move || now));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router(api)).await.unwrap();
+        });
+    });
+    format!("http://{addr}")
+}
+
+fn token(actor: &Actor) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    format!("Bearer {}", issue_token(SECRET, actor, now, 3600).unwrap())
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// (status, content type, body, ETag) of a request.
+fn call(
+    method: &str,
+    url: &str,
+    auth: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String, String, String) {
+    let a = agent();
+    let mut resp = match (method, body) {
+        ("GET", _) => {
+            let mut r = a.get(url);
+            if let Some(t) = auth {
+                r = r.header("Authorization", t);
+            }
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call().unwrap()
+        }
+        (_, b) => {
+            let mut r = a.post(url).header("Content-Type", "application/json");
+            if let Some(t) = auth {
+                r = r.header("Authorization", t);
+            }
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(b.unwrap_or("")).unwrap()
+        }
+    };
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (ctype, etag) = (header("content-type"), header("etag"));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, ctype, text, etag)
+}
+
+#[test]
+fn a_clerk_receives_and_moves_a_dossier_over_http() {
+    let base = serve("2025-03-07T15:30");
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let (status, _, text, _) = call("GET", &format!("{base}/healthz"), None, &[], None);
+    assert_eq!((status, text.as_str()), (200, "ok"));
+    // Received Friday 15:30, after the cut-off: the clock starts Monday, due Thursday.
+    let body = r#"{"procedure": "1.004194", "channel": "direct"}"#;
+    let (status, _, text, etag) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["code"], "H42.12-250307-0001");
+    assert_eq!(d["status"], "received");
+    assert_eq!(d["national_status"], 2);
+    assert_eq!(d["clock_start"], "2025-03-10T07:00+07:00");
+    assert_eq!(d["due"], "2025-03-12T17:00+07:00");
+    assert_eq!(etag, "\"1\"");
+    // The next one gets the next number of the day.
+    let (_, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"], "H42.12-250307-0002");
+    let url = format!("{base}/api/v1/dossiers/H42.12-250307-0001");
+    let (status, _, _, etag) = call("GET", &url, Some(&clerk), &[], None);
+    assert_eq!((status, etag.as_str()), (200, "\"1\""));
+    // A command with the right version, then one with a stale one.
+    let cmd = r#"{"command": "request_supplement", "reason": "thiếu giấy tờ"}"#;
+    let (status, _, text, etag) =
+        call("POST", &format!("{url}/commands"), Some(&clerk), &[("If-Match", "\"1\"")], Some(cmd));
+    assert_eq!((status, etag.as_str()), (200, "\"2\""), "{text}");
+    let (status, ctype, text, _) =
+        call("POST", &format!("{url}/commands"), Some(&clerk), &[("If-Match", "\"1\"")], Some(cmd));
+    assert_eq!(status, 412, "{text}");
+    assert_eq!(ctype, "application/problem+json");
+    // An idempotency key makes a repeat harmless.
+    let again = r#"{"command": "receive_supplement"}"#;
+    for _ in 0..2 {
+        let (status, _, text, etag) =
+            call("POST", &format!("{url}/commands"), Some(&clerk), &[("Idempotency-Key", "k-1")], Some(again));
+        assert_eq!((status, etag.as_str()), (200, "\"3\""), "{text}");
+    }
+    let (status, _, text, _) = call("GET", &format!("{url}/history"), Some(&clerk), &[], None);
+    assert_eq!(status, 200);
+    let h: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(h["events"].as_array().unwrap().len(), 3);
+    assert_eq!(h["events"][1]["event"]["event"], "supplement_requested");
+    // Both are overdue by 20 March (dossier 1's supplement came back within the same Friday
+    // afternoon: its limit restarts from Monday, the same due time as dossier 2), by code.
+    let (status, _, text, _) =
+        call("GET", &format!("{base}/api/v1/deadlines?view=overdue&as_of=2025-03-20T08:00"), Some(&clerk), &[], None);
+    assert_eq!(status, 200, "{text}");
+    let rows: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let codes: Vec<&str> = rows["rows"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["H42.12-250307-0001", "H42.12-250307-0002"]);
+    assert_eq!(rows["rows"][0]["due"], "2025-03-12T17:00+07:00");
+    // Both fall due within 16 hours of 12 March 08:00; none within 8 hours of 12 March 09:01.
+    let (_, _, text, _) = call(
+        "GET",
+        &format!("{base}/api/v1/deadlines?view=due_soon&as_of=2025-03-12T08:00&hours=16"),
+        Some(&clerk),
+        &[],
+        None,
+    );
+    let soon: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(soon["rows"].as_array().unwrap().len(), 2, "{text}");
+    let (_, _, text, _) = call(
+        "GET",
+        &format!("{base}/api/v1/deadlines?view=due_soon&as_of=2025-03-12T09:01&hours=7"),
+        Some(&clerk),
+        &[],
+        None,
+    );
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["rows"].as_array().unwrap().len(), 0);
+    let (status, ctype, _, _) = call("GET", &format!("{base}/api/v1/deadlines?view=sideways"), Some(&clerk), &[], None);
+    assert_eq!((status, ctype.as_str()), (400, "application/problem+json"));
+}
+
+#[test]
+fn bad_requests_get_their_4xx_as_problem_json_and_the_server_keeps_serving() {
+    let base = serve("2025-03-03T09:00");
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let other = token(&Actor::officer("clerk-9", ActorRole::Clerk, "H42.99"));
+    let url = format!("{base}/api/v1/dossiers");
+    let ok = r#"{"procedure": "1.004194", "channel": "direct"}"#;
+    let forged = {
+        let fake = issue_token(b"another secret", &Actor::officer("x", ActorRole::Leader, "H42.12"), 2_000_000_000, 60);
+        format!("Bearer {}", fake.unwrap())
+    };
+    let big = format!(r#"{{"procedure": "1.004194", "channel": "direct", "x": "{}"}}"#, "a".repeat(2 << 20));
+    let cases: Vec<(&str, Option<&str>, String, u16, &str)> = vec![
+        ("malformed JSON", Some(&clerk), "{not json".into(), 400, "bad_json"),
+        (
+            "unknown procedure",
+            Some(&clerk),
+            r#"{"procedure": "9.999999", "channel": "direct"}"#.into(),
+            422,
+            "unknown_procedure",
+        ),
+        ("no token", None, ok.into(), 401, "unauthenticated"),
+        ("forged token", Some(&forged), ok.into(), 401, "unauthenticated"),
+        (
+            "another agency's clerk",
+            Some(&other),
+            r#"{"procedure": "1.004194", "channel": "direct", "agency": "H42.12"}"#.into(),
+            403,
+            "unauthorized",
+        ),
+        ("2 MB body", Some(&clerk), big, 413, ""),
+    ];
+    for (what, auth, body, want, kind) in cases {
+        let (status, ctype, text, _) = call("POST", &url, auth, &[], Some(&body));
+        assert_eq!(status, want, "{what}: {text}");
+        if !kind.is_empty() {
+            assert_eq!(ctype, "application/problem+json", "{what}");
+            let p: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(p["type"], format!("/problems/{kind}"), "{what}: {text}");
+            assert_eq!(p["status"], want);
+        }
+    }
+    let (status, _, _, _) = call("GET", &format!("{url}/H42.12-250303-0042"), Some(&clerk), &[], None);
+    assert_eq!(status, 404);
+    let (status, _, _, _) = call("GET", &format!("{url}/not-a-code"), Some(&clerk), &[], None);
+    assert_eq!(status, 400);
+    // Still serving: the first dossier of the day is received.
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(ok));
+    assert_eq!(status, 201, "{text}");
+    // A citizen sees only their own dossiers.
+    let citizen = token(&Actor::citizen("cd-77"));
+    let mine = r#"{"procedure": "1.004194", "channel": "online", "agency": "H42.12"}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&citizen), &[], Some(mine));
+    assert_eq!(status, 201, "{text}");
+    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+    assert_eq!(call("GET", &format!("{url}/{code}"), Some(&citizen), &[], None).0, 200);
+    let stranger = token(&Actor::citizen("cd-88"));
+    assert_eq!(call("GET", &format!("{url}/{code}"), Some(&stranger), &[], None).0, 404);
+    assert_eq!(call("GET", &format!("{url}/H42.12-250303-0001"), Some(&citizen), &[], None).0, 404);
+}
+
+#[test]
+fn two_clerks_racing_on_one_dossier_one_wins() {
+    let base = serve("2025-03-03T09:00");
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let body = r#"{"procedure": "1.004194", "channel": "direct"}"#;
+    let (_, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+    let url = format!("{base}/api/v1/dossiers/{code}/commands");
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let racers: Vec<_> = ["first", "second"]
+            .iter()
+            .map(|why| {
+                let (url, clerk) = (&url, &clerk);
+                s.spawn(move || {
+                    let cmd = format!(r#"{{"command": "request_supplement", "reason": "{why}"}}"#);
+                    call("POST", url, Some(clerk), &[("If-Match", "1")], Some(&cmd)).0
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert!(sorted == [200, 412] || sorted == [200, 409], "{statuses:?}");
+    let (_, _, _, etag) = call("GET", &format!("{base}/api/v1/dossiers/{code}"), Some(&clerk), &[], None);
+    assert_eq!(etag, "\"2\"", "one command written, nothing lost");
+}
