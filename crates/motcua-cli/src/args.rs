@@ -35,6 +35,47 @@ pub enum Command {
     Report(ReportCmd),
     /// Open dossiers overdue or due soon, from a store's indexed projection (no replay).
     Deadlines(DeadlinesCmd),
+    /// Run the HTTP API over a store; prints `listening on http://ADDR` when ready.
+    Serve(ServeCmd),
+    /// Print a bearer token for the HTTP API, signed with the server's secret.
+    Token(TokenCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeCmd {
+    /// The store: sqlite:PATH (created when missing) or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// A file holding the token-signing secret (at least 16 bytes).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: PathBuf,
+    /// Procedure catalog (default: seeds/procedures).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct TokenCmd {
+    /// A file holding the token-signing secret (the server's).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: PathBuf,
+    /// citizen, clerk, specialist, leader or system.
+    #[arg(long)]
+    pub role: String,
+    /// The officer's agency code.
+    #[arg(long, value_name = "CODE")]
+    pub agency: Option<String>,
+    /// The actor's pseudonymous id.
+    #[arg(long, value_name = "ID")]
+    pub actor: String,
+    /// How long it is valid: 8h, 30m, 2d or seconds.
+    #[arg(long, default_value = "8h")]
+    pub ttl: String,
 }
 
 #[derive(Args, Debug)]

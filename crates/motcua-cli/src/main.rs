@@ -7,6 +7,7 @@ mod deadlines_cmd;
 mod due_cmd;
 mod report_cmd;
 mod rules_cmd;
+mod serve_cmd;
 mod sim_cmd;
 mod store_cmd;
 
@@ -69,6 +70,8 @@ fn main() -> ExitCode {
         args::Command::Simulate(a) => sim_cmd::run(a),
         args::Command::Report(a) => report_cmd::run(a),
         args::Command::Deadlines(a) => deadlines_cmd::run(a),
+        args::Command::Serve(a) => serve_cmd::serve(a),
+        args::Command::Token(a) => serve_cmd::token(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

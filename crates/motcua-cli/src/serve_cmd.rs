@@ -1,0 +1,131 @@
+//! `motcua serve` (the HTTP API over a store) and `motcua token` (a bearer token for it).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::Datelike;
+use motcua_calendar::Timestamp;
+use motcua_catalog::Catalog;
+use motcua_core::Procedure;
+use motcua_engine::{Actor, ActorRole, Store};
+use motcua_http::{issue_token, router, Api};
+
+use crate::args::{ServeCmd, TokenCmd};
+use crate::exit;
+use crate::outln;
+
+/// The signing secret in `path`: its bytes, surrounding whitespace trimmed, at least 16.
+fn secret(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("--secret-file {}", path.display()))?;
+    let text = bytes.trim_ascii();
+    if text.len() < 16 {
+        bail!("--secret-file {}: the secret must hold at least 16 bytes", path.display());
+    }
+    Ok(text.to_vec())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The wall clock as an instant (the server stamps commands with it).
+fn now() -> Timestamp {
+    Timestamp::from_utc_minutes((unix_now() / 60) as i64)
+}
+
+/// Parses `8h`, `30m`, `2d` or a number of seconds.
+fn parse_ttl(s: &str) -> Result<u64> {
+    let bad = || anyhow!("--ttl {s:?}: expected 8h, 30m, 2d or seconds");
+    let (n, unit) = match s.trim().char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s.trim()[..i], c),
+        _ => (s.trim(), 's'),
+    };
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let unit = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(unit).filter(|&t| t > 0 && t <= 366 * 86_400).ok_or_else(bad)
+}
+
+pub fn token(cmd: TokenCmd) -> Result<u8> {
+    let secret = secret(&cmd.secret_file)?;
+    let role: ActorRole = serde_json::from_value(serde_json::Value::String(cmd.role.clone()))
+        .map_err(|_| anyhow!("--role {:?}: expected citizen, clerk, specialist, leader or system", cmd.role))?;
+    let actor = match (role, &cmd.agency) {
+        (ActorRole::Citizen, _) => Actor::citizen(&cmd.actor),
+        (ActorRole::System, _) => Actor::system(&cmd.actor),
+        (role, Some(agency)) => {
+            let code: motcua_core::AgencyCode = agency.parse().with_context(|| format!("--agency {agency:?}"))?;
+            Actor::officer(&cmd.actor, role, &code.to_string())
+        }
+        (_, None) => bail!("--agency: an officer's token names their agency"),
+    };
+    let ttl = parse_ttl(&cmd.ttl)?;
+    let token = issue_token(&secret, &actor, unix_now(), ttl).map_err(|e| anyhow!("token: {e:?}"))?;
+    outln!("{token}");
+    Ok(exit::OK)
+}
+
+pub fn serve(cmd: ServeCmd) -> Result<u8> {
+    let secret = secret(&cmd.secret_file)?;
+    let dir = cmd.catalog.clone().unwrap_or_else(|| "seeds/procedures".into());
+    let catalog = Catalog::load(&dir).map_err(|e| anyhow!("{e}"))?;
+    let procedures: Vec<Procedure> = catalog.iter().cloned().collect();
+    let year = now().local_date().year();
+    let calendar = cmd.calendar.resolve(year - 1, year + 3)?;
+    if crate::store_cmd::is_postgres(&cmd.store) {
+        let shown = crate::store_cmd::redact(&cmd.store);
+        let store =
+            motcua_store_postgres::PostgresStore::open(&cmd.store).with_context(|| format!("--store {shown}"))?;
+        run(store, procedures, calendar, &secret, &cmd.listen)
+    } else {
+        let path = crate::store_cmd::sqlite_path(&cmd.store)?;
+        let store = motcua_store_sqlite::SqliteStore::open(&path).with_context(|| format!("--store {}", cmd.store))?;
+        run(store, procedures, calendar, &secret, &cmd.listen)
+    }
+}
+
+fn run<S: Store + 'static>(
+    store: S,
+    procedures: Vec<Procedure>,
+    calendar: motcua_calendar::WorkCalendar,
+    secret: &[u8],
+    listen: &str,
+) -> Result<u8> {
+    let api = Api::start(Arc::new(store), procedures, calendar, secret, Arc::new(now));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("--listen {listen}"))?;
+        let addr = listener.local_addr()?;
+        outln!("listening on http://{addr}");
+        // Ctrl-C (or SIGTERM's default) stops accepting; requests in flight finish first.
+        axum::serve(listener, router(api))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ttl;
+
+    #[test]
+    fn ttls() {
+        assert_eq!(parse_ttl("8h").unwrap(), 28_800);
+        assert_eq!(parse_ttl("30m").unwrap(), 1_800);
+        assert_eq!(parse_ttl("2d").unwrap(), 172_800);
+        assert_eq!(parse_ttl("90").unwrap(), 90);
+        for bad in ["", "h", "0", "-1h", "8x", "9999d"] {
+            assert!(parse_ttl(bad).is_err(), "{bad}");
+        }
+    }
+}
