@@ -15,7 +15,7 @@
 //! Callers present a bearer token signed with the server's secret ([`issue_token`]): its
 //! subject is the pseudonymous actor id, with role and agency. No token or a bad one is `401`;
 //! the engine's refusal is `403`. Every error is `application/problem+json` (RFC 9457) with a
-//! stable `type` per error; a body over 1 MiB is `413`.
+//! stable `type` per error; a body over 1 MiB is `413`, a request over 30 s `408`.
 
 #![warn(missing_docs)]
 
@@ -38,6 +38,10 @@ use tokio::sync::oneshot;
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
+
+/// How long a request may take before it is answered `408` (a command already queued for the
+/// writer is still written; its caller learns the outcome by reading the dossier).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What a bearer token carries.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -210,6 +214,7 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/deadlines", get(deadlines::<S>))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(api)
 }
 
