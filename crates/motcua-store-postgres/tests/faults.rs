@@ -181,13 +181,13 @@ fn two_writer_processes_race_on_the_same_dossiers() {
 fn opening_to_read_creates_nothing_and_writes_nothing() {
     let Some(url) = url("read") else { return };
     let _one = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let writer = PostgresStore::open(&url).unwrap();
+    writer.truncate().unwrap();
     let unknown = url.replace("_read", "_never_written");
     let err = PostgresStore::open_existing(&unknown).err().expect("an unknown province is an error");
     assert!(err.to_string().contains("no province"), "{err}");
     // Still unknown: opening to read created nothing.
     assert!(PostgresStore::open_existing(&unknown).is_err());
-    let writer = PostgresStore::open(&url).unwrap();
-    writer.truncate().unwrap();
     let reader = PostgresStore::open_existing(&url).unwrap();
     assert!(reader.dossiers().unwrap().is_empty());
     let agency = "H42.12".parse().unwrap();
