@@ -11,6 +11,8 @@
 //! - `POST /api/v1/dossiers/{code}/commands`: `{"command": "start_step", "step": "…"}`, the
 //!   scenario files' names; `If-Match` (a version) gives `412` when stale; `Idempotency-Key`.
 //! - `GET /api/v1/deadlines?view=overdue|due_soon&as_of=…&agency=…&hours=…`, `GET /healthz`.
+//! - `GET /api/v1/openapi.json`: the OpenAPI 3 document ([`openapi`], utoipa), declared beside
+//!   the handlers.
 //!
 //! Callers present a bearer token signed with the server's secret ([`issue_token`]): its
 //! subject is the pseudonymous actor id, with role and agency. No token or a bad one is `401`;
@@ -212,11 +214,119 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/dossiers/{code}/history", get(history::<S>))
         .route("/api/v1/dossiers/{code}/commands", post(command::<S>))
         .route("/api/v1/deadlines", get(deadlines::<S>))
+        .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(api)
 }
+
+/// The API's OpenAPI 3 document, generated from the handlers' annotations below.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(
+        info(title = "motcua", description = "Vietnamese one-stop-shop dossiers: receive, move, track, deadlines."),
+        paths(create_doc, dossier_doc, history_doc, command_doc, deadlines_doc, healthz_doc),
+        components(schemas(NewDossierDoc, DossierDoc, ProblemDoc)),
+        modifiers(&Bearer)
+    )]
+    struct Doc;
+    Doc::openapi()
+}
+
+/// The bearer-token scheme, added to the document.
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// `POST /api/v1/dossiers`'s body.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct NewDossierDoc {
+    /// Procedure code, e.g. `1.004194`.
+    procedure: String,
+    /// `direct`, `online` or `postal`.
+    channel: String,
+    /// The receiving agency (a citizen's submission names it; an officer's defaults to theirs).
+    agency: Option<String>,
+}
+
+/// A dossier (times as `YYYY-MM-DDTHH:MM+07:00`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct DossierDoc {
+    code: String,
+    procedure: Option<String>,
+    status: Option<String>,
+    national_status: Option<u8>,
+    received_at: Option<String>,
+    clock_start: Option<String>,
+    due: Option<String>,
+    finished_at: Option<String>,
+    outcome: Option<String>,
+    version: u64,
+}
+
+/// An error (RFC 9457), served as `application/problem+json`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ProblemDoc {
+    /// `/problems/<stable code>`.
+    r#type: String,
+    title: String,
+    status: u16,
+    detail: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/dossiers", request_body = NewDossierDoc, security(("bearer" = [])),
+    responses((status = 201, body = DossierDoc, description = "Received (or submitted); Location names it"),
+        (status = 400, body = ProblemDoc), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc),
+        (status = 413, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn create_doc() {}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}", params(("code" = String, Path, description = "Dossier code")),
+    security(("bearer" = [])),
+    responses((status = 200, body = DossierDoc, description = "ETag: the version"), (status = 404, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn dossier_doc() {}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}/history", params(("code" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, description = "Events with time and hash"),
+        (status = 404, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn history_doc() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/commands", params(("code" = String, Path),
+        ("If-Match" = Option<String>, Header, description = "The version the command expects"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeats return the first outcome")),
+    request_body(content = Object, description = "A command: {\"command\": \"start_step\", \"step\": …}, the scenario files' names"),
+    security(("bearer" = [])),
+    responses((status = 200, body = DossierDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 412, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn command_doc() {}
+
+#[utoipa::path(get, path = "/api/v1/deadlines", params(
+        ("view" = Option<String>, Query, description = "overdue (default) or due_soon"),
+        ("as_of" = Option<String>, Query, description = "The instant (default: now)"),
+        ("agency" = Option<String>, Query, description = "Receiving agency"),
+        ("hours" = Option<u32>, Query, description = "due_soon's window in hours (default 16)")),
+    security(("bearer" = [])), responses((status = 200, description = "Open dossiers by due time"),
+        (status = 400, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn deadlines_doc() {}
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
+#[allow(dead_code)]
+fn healthz_doc() {}
 
 /// The caller, from a verified bearer token.
 struct Caller(Actor);

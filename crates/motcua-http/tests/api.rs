@@ -83,6 +83,21 @@ fn a_clerk_receives_and_moves_a_dossier_over_http() {
     let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
     let (status, _, text, _) = call("GET", &format!("{base}/healthz"), None, &[], None);
     assert_eq!((status, text.as_str()), (200, "ok"));
+    // The OpenAPI document lists every route.
+    let (status, _, text, _) = call("GET", &format!("{base}/api/v1/openapi.json"), None, &[], None);
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/dossiers",
+        "/api/v1/dossiers/{code}",
+        "/api/v1/dossiers/{code}/history",
+        "/api/v1/dossiers/{code}/commands",
+        "/api/v1/deadlines",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from {text}");
+    }
     // Received Friday 15:30, after the cut-off: the clock starts Monday, due Thursday.
     let body = r#"{"procedure": "1.004194", "channel": "direct"}"#;
     let (status, _, text, etag) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
