@@ -143,7 +143,8 @@ impl Status {
         matches!(self, Status::SupplementRequested | Status::AwaitingFinancialObligation | Status::Suspended)
     }
 
-    /// Every status.
+    /// Every status (a `match` in this module's tests fails to compile when one is added and
+    /// not listed here).
     pub const ALL: [Status; 13] = [
         Status::Submitted,
         Status::Received,
@@ -188,5 +189,36 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Decision, Status};
+
+    /// Its position in [`Status::ALL`]: exhaustive, so a new status must be placed there.
+    fn position(s: Status) -> usize {
+        match s {
+            Status::Submitted => 0,
+            Status::Received => 1,
+            Status::RefusedAtIntake => 2,
+            Status::InProgress => 3,
+            Status::SupplementRequested => 4,
+            Status::AwaitingFinancialObligation => 5,
+            Status::Suspended => 6,
+            Status::Withdrawn => 7,
+            Status::Stopped => 8,
+            Status::Finished(Decision::Approved) => 9,
+            Status::Finished(Decision::Denied) => 10,
+            Status::ResultReturned(Decision::Approved) => 11,
+            Status::ResultReturned(Decision::Denied) => 12,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_status_once() {
+        for (i, s) in Status::ALL.into_iter().enumerate() {
+            assert_eq!(position(s), i, "{s:?}");
+        }
     }
 }

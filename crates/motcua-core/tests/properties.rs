@@ -147,22 +147,7 @@ proptest! {
 
 #[test]
 fn status_mapping_is_total_and_covers_all_ten_codes() {
-    use Decision::*;
-    let all = [
-        Status::Submitted,
-        Status::Received,
-        Status::RefusedAtIntake,
-        Status::InProgress,
-        Status::SupplementRequested,
-        Status::AwaitingFinancialObligation,
-        Status::Suspended,
-        Status::Withdrawn,
-        Status::Stopped,
-        Status::Finished(Approved),
-        Status::Finished(Denied),
-        Status::ResultReturned(Approved),
-        Status::ResultReturned(Denied),
-    ];
+    let all = Status::ALL;
     let mut codes: Vec<u8> = all.iter().map(|s| s.national().code()).collect();
     codes.sort();
     codes.dedup();

@@ -54,7 +54,7 @@ pub struct StepSummary {
     pub step: StepId,
     /// The agency that handles it.
     pub agency: std::sync::Arc<str>,
-    /// Its due time (DOMAIN-RULES §8).
+    /// Its own due time, from when the step received the dossier (NĐ 61/2018 Art. 18; inter-agency steps each judged against their share).
     pub due: Option<Timestamp>,
     /// When it completed.
     pub completed_at: Option<Timestamp>,
