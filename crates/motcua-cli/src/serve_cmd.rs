@@ -97,6 +97,8 @@ fn run<S: Store + 'static>(
     secret: &[u8],
     listen: &str,
 ) -> Result<u8> {
+    // One line per request on stderr (method, path, status, time, actor id; never a body).
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).try_init();
     let api = Api::start(Arc::new(store), procedures, calendar, secret, Arc::new(now));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {

@@ -11,6 +11,8 @@
 //! - `POST /api/v1/dossiers/{code}/commands`: `{"command": "start_step", "step": "…"}`, the
 //!   scenario files' names; `If-Match` (a version) gives `412` when stale; `Idempotency-Key`.
 //! - `GET /api/v1/deadlines?view=overdue|due_soon&as_of=…&agency=…&hours=…`, `GET /healthz`.
+//! - `GET /api/v1/report?format=json|csv|html&from=YYYY-MM-DD&to=…&as_of=…` (officers).
+//! - `GET /api/v1/track/{code}`: anyone, by code: status and due time, no personal data.
 //! - `GET /api/v1/openapi.json`: the OpenAPI 3 document ([`openapi`], utoipa), declared beside
 //!   the handlers.
 //!
@@ -18,25 +20,39 @@
 //! subject is the pseudonymous actor id, with role and agency. No token or a bad one is `401`;
 //! the engine's refusal is `403`. Every error is `application/problem+json` (RFC 9457) with a
 //! stable `type` per error; a body over 1 MiB is `413`, a request over 30 s `408`.
+//!
+//! The same router serves the reference portal's pages (`/`, `/counter`, `/track`, `/login`):
+//! see the `pages` module. Each request is logged as a `tracing` event (target
+//! `motcua_http::access`) with the verified actor id, never a body.
 
 #![warn(missing_docs)]
 
+use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use chrono::NaiveDate;
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{AgencyCode, Channel, Command, DossierCode, Procedure, ProcedureCode};
 use motcua_engine::{
     read_dossier, Actor, ActorRole, DeadlineQuery, Engine, EngineError, Outcome, Request, Store, StoreError,
 };
+use motcua_report::{Report, ReportBuilder};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
+
+mod auth;
+mod openapi;
+mod pages;
+
+use auth::Caller;
+pub use auth::{issue_token, Claims};
+pub use openapi::openapi;
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -44,31 +60,6 @@ pub const MAX_BODY: usize = 1 << 20;
 /// How long a request may take before it is answered `408` (a command already queued for the
 /// writer is still written; its caller learns the outcome by reading the dossier).
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// What a bearer token carries.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Claims {
-    /// The actor's pseudonymous id.
-    pub sub: String,
-    /// The actor's role.
-    pub role: ActorRole,
-    /// The officer's agency.
-    pub agency: Option<String>,
-    /// Expiry, seconds since 1970-01-01T00:00Z.
-    pub exp: u64,
-}
-
-/// A token for `actor`, valid for `ttl_seconds` from `now_unix` (HS256 with `secret`).
-pub fn issue_token(secret: &[u8], actor: &Actor, now_unix: u64, ttl_seconds: u64) -> Result<String, ApiError> {
-    let claims = Claims {
-        sub: actor.id.0.to_string(),
-        role: actor.role,
-        agency: actor.agency.as_deref().map(str::to_string),
-        exp: now_unix.saturating_add(ttl_seconds),
-    };
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "token", &e.to_string()))
-}
 
 /// An error as `application/problem+json` (RFC 9457).
 #[derive(Debug)]
@@ -128,12 +119,21 @@ impl IntoResponse for ApiError {
 /// where the answer goes.
 type Job = (Request, Option<u64>, oneshot::Sender<Result<Outcome, ApiError>>);
 
+/// A report and when it was built.
+type Built = (std::time::Instant, Arc<Report>);
+
 /// The API's shared state: the store, the writer's queue, the token secret and the clock.
 pub struct Api<S> {
     store: Arc<S>,
     writer: mpsc::Sender<Job>,
     secret: Arc<[u8]>,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    /// Each procedure's (name, sector), for reports and pages.
+    procedures: Arc<HashMap<ProcedureCode, (String, String)>>,
+    /// The calendar reports measure resolution time with.
+    calendar: Arc<WorkCalendar>,
+    /// The dashboard's report and when it was built (rebuilt at most once a minute).
+    dashboard: Arc<std::sync::Mutex<Option<Built>>>,
 }
 
 impl<S> Clone for Api<S> {
@@ -143,6 +143,9 @@ impl<S> Clone for Api<S> {
             writer: self.writer.clone(),
             secret: Arc::clone(&self.secret),
             clock: Arc::clone(&self.clock),
+            procedures: Arc::clone(&self.procedures),
+            calendar: Arc::clone(&self.calendar),
+            dashboard: Arc::clone(&self.dashboard),
         }
     }
 }
@@ -159,16 +162,33 @@ impl<S: Store + 'static> Api<S> {
         clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     ) -> Api<S> {
         let (tx, rx) = mpsc::channel::<Job>();
+        let names = procedures.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
+        let report_calendar = Arc::new(calendar.clone());
         let mut engine = Engine::open(Arc::clone(&store), procedures, calendar);
         std::thread::spawn(move || {
-            // Block for one job, then take what queued meanwhile: one group commit.
-            while let Ok(first) = rx.recv() {
+            // Block for one job, then take what queued meanwhile: one group commit. A command
+            // with If-Match on a dossier already in the batch waits for the next one, so that
+            // its version is checked after the earlier command's commit.
+            let mut pending = std::collections::VecDeque::new();
+            loop {
+                if pending.is_empty() {
+                    match rx.recv() {
+                        Ok(job) => pending.push_back(job),
+                        Err(_) => break,
+                    }
+                }
+                pending.extend(rx.try_iter().take(1000usize.saturating_sub(pending.len())));
+                let mut in_batch = std::collections::HashSet::new();
+                let mut later = std::collections::VecDeque::new();
                 let mut requests = Vec::new();
                 let mut answers = Vec::new();
-                for (req, expected, answer) in std::iter::once(first).chain(rx.try_iter().take(999)) {
+                for (req, expected, answer) in pending.drain(..) {
+                    if expected.is_some() && in_batch.contains(&req.dossier) {
+                        later.push_back((req, expected, answer));
+                        continue;
+                    }
                     if let Some(v) = expected {
-                        let now = engine.dossier(&req.dossier).map(|d| d.map_or(0, |d| d.version));
-                        match now {
+                        match engine.dossier(&req.dossier).map(|d| d.map_or(0, |d| d.version)) {
                             Ok(actual) if actual != v => {
                                 let detail = format!("{} is at version {actual}, not {v}", req.dossier);
                                 let _ = answer.send(Err(ApiError::new(
@@ -185,15 +205,25 @@ impl<S: Store + 'static> Api<S> {
                             Ok(_) => {}
                         }
                     }
+                    in_batch.insert(req.dossier.clone());
                     requests.push(req);
                     answers.push(answer);
                 }
                 for (result, answer) in engine.handle_batch(&requests).into_iter().zip(answers) {
                     let _ = answer.send(result.map_err(ApiError::from));
                 }
+                pending = later;
             }
         });
-        Api { store, writer: tx, secret: Arc::from(secret), clock }
+        Api {
+            store,
+            writer: tx,
+            secret: Arc::from(secret),
+            clock,
+            procedures: Arc::new(names),
+            calendar: report_calendar,
+            dashboard: Arc::default(),
+        }
     }
 
     async fn submit(&self, req: Request, expected: Option<u64>) -> Result<Outcome, ApiError> {
@@ -205,7 +235,8 @@ impl<S: Store + 'static> Api<S> {
     }
 }
 
-/// The API's routes over `api` (nest them in your own `Router`).
+/// The API's routes and the reference portal's pages over `api` (nest them in your own
+/// `Router`): `/api/v1/…`, `/healthz`, and the pages `/`, `/counter`, `/track`, `/login`.
 pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -214,146 +245,15 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/dossiers/{code}/history", get(history::<S>))
         .route("/api/v1/dossiers/{code}/commands", post(command::<S>))
         .route("/api/v1/deadlines", get(deadlines::<S>))
+        .route("/api/v1/report", get(report::<S>))
+        .route("/api/v1/track/{code}", get(track::<S>))
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
+        .merge(pages::routes::<S>())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .layer(axum::middleware::from_fn_with_state(api.clone(), access_log::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .with_state(api)
-}
-
-/// The API's OpenAPI 3 document, generated from the handlers' annotations below.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi as _;
-    #[derive(utoipa::OpenApi)]
-    #[openapi(
-        info(title = "motcua", description = "Vietnamese one-stop-shop dossiers: receive, move, track, deadlines."),
-        paths(create_doc, dossier_doc, history_doc, command_doc, deadlines_doc, healthz_doc),
-        components(schemas(NewDossierDoc, DossierDoc, ProblemDoc)),
-        modifiers(&Bearer)
-    )]
-    struct Doc;
-    Doc::openapi()
-}
-
-/// The bearer-token scheme, added to the document.
-struct Bearer;
-
-impl utoipa::Modify for Bearer {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-    }
-}
-
-/// `POST /api/v1/dossiers`'s body.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct NewDossierDoc {
-    /// Procedure code, e.g. `1.004194`.
-    procedure: String,
-    /// `direct`, `online` or `postal`.
-    channel: String,
-    /// The receiving agency (a citizen's submission names it; an officer's defaults to theirs).
-    agency: Option<String>,
-}
-
-/// A dossier (times as `YYYY-MM-DDTHH:MM+07:00`).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct DossierDoc {
-    code: String,
-    procedure: Option<String>,
-    status: Option<String>,
-    national_status: Option<u8>,
-    received_at: Option<String>,
-    clock_start: Option<String>,
-    due: Option<String>,
-    finished_at: Option<String>,
-    outcome: Option<String>,
-    version: u64,
-}
-
-/// An error (RFC 9457), served as `application/problem+json`.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-struct ProblemDoc {
-    /// `/problems/<stable code>`.
-    r#type: String,
-    title: String,
-    status: u16,
-    detail: String,
-}
-
-#[utoipa::path(post, path = "/api/v1/dossiers", request_body = NewDossierDoc, security(("bearer" = [])),
-    responses((status = 201, body = DossierDoc, description = "Received (or submitted); Location names it"),
-        (status = 400, body = ProblemDoc), (status = 401, body = ProblemDoc), (status = 403, body = ProblemDoc),
-        (status = 413, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
-#[allow(dead_code)]
-fn create_doc() {}
-
-#[utoipa::path(get, path = "/api/v1/dossiers/{code}", params(("code" = String, Path, description = "Dossier code")),
-    security(("bearer" = [])),
-    responses((status = 200, body = DossierDoc, description = "ETag: the version"), (status = 404, body = ProblemDoc)))]
-#[allow(dead_code)]
-fn dossier_doc() {}
-
-#[utoipa::path(get, path = "/api/v1/dossiers/{code}/history", params(("code" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, description = "Events with time and hash"),
-        (status = 404, body = ProblemDoc)))]
-#[allow(dead_code)]
-fn history_doc() {}
-
-#[utoipa::path(post, path = "/api/v1/dossiers/{code}/commands", params(("code" = String, Path),
-        ("If-Match" = Option<String>, Header, description = "The version the command expects"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeats return the first outcome")),
-    request_body(content = Object, description = "A command: {\"command\": \"start_step\", \"step\": …}, the scenario files' names"),
-    security(("bearer" = [])),
-    responses((status = 200, body = DossierDoc), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
-        (status = 409, body = ProblemDoc), (status = 412, body = ProblemDoc)))]
-#[allow(dead_code)]
-fn command_doc() {}
-
-#[utoipa::path(get, path = "/api/v1/deadlines", params(
-        ("view" = Option<String>, Query, description = "overdue (default) or due_soon"),
-        ("as_of" = Option<String>, Query, description = "The instant (default: now)"),
-        ("agency" = Option<String>, Query, description = "Receiving agency"),
-        ("hours" = Option<u32>, Query, description = "due_soon's window in hours (default 16)")),
-    security(("bearer" = [])), responses((status = 200, description = "Open dossiers by due time"),
-        (status = 400, body = ProblemDoc)))]
-#[allow(dead_code)]
-fn deadlines_doc() {}
-
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok")))]
-#[allow(dead_code)]
-fn healthz_doc() {}
-
-/// The caller, from a verified bearer token.
-struct Caller(Actor);
-
-impl<S: Send + Sync + 'static> FromRequestParts<Api<S>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, api: &Api<S>) -> Result<Caller, ApiError> {
-        let unauthorized = |d: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", d);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| unauthorized("a bearer token is required"))?;
-        let key = jsonwebtoken::DecodingKey::from_secret(&api.secret);
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &jsonwebtoken::Validation::default())
-            .map_err(|e| unauthorized(&format!("bad token: {e}")))?;
-        let c = data.claims;
-        let actor = match (c.role, c.agency.as_deref()) {
-            (ActorRole::Citizen, _) => Actor::citizen(&c.sub),
-            (ActorRole::System, _) => Actor::system(&c.sub),
-            (role, Some(agency)) => Actor::officer(&c.sub, role, agency),
-            (_, None) => return Err(unauthorized("an officer's token names an agency")),
-        };
-        Ok(Caller(actor))
-    }
 }
 
 /// A JSON body read as bytes: malformed JSON is a 400 problem, not axum's plain text.
@@ -425,39 +325,91 @@ async fn create<S: Store + 'static>(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let new: NewDossier = json_body(&body)?;
-    // The body's agency, else the officer's own (the engine refuses an officer receiving for
-    // another agency).
-    let agency = match (new.agency, actor.agency.as_deref()) {
-        (Some(a), _) => a,
-        (None, Some(a)) => {
-            a.parse().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_agency", &format!("{a:?}: {e}")))?
-        }
-        (None, None) => {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "agency_required", "name the receiving agency"))
-        }
-    };
-    let now = (api.clock)();
-    let store = Arc::clone(&api.store);
-    let date = now.local_date();
-    let seq = blocking(move || Ok(store.next_sequence(&agency, date).map(|n| (agency, n))?)).await?;
-    let code = DossierCode::new(seq.0, date, seq.1);
-    let command = if actor.role == ActorRole::Citizen {
-        Command::Submit { procedure: new.procedure, channel: new.channel }
-    } else {
-        Command::Receive { procedure: new.procedure, channel: new.channel }
-    };
-    let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now };
-    api.submit(req, None).await?;
-    let store = Arc::clone(&api.store);
-    let read = code.clone();
-    let state = blocking(move || Ok(read_dossier(&*store, &read)?)).await?;
-    let state =
-        state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "lost", "written but not read"))?;
+    let (code, state) = api.receive(actor, new).await?;
     let mut r = with_etag(StatusCode::CREATED, &view(&code, &state));
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/dossiers/{code}")) {
         r.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(r)
+}
+
+impl<S: Store + 'static> Api<S> {
+    /// Receives (an officer) or submits (a citizen) a new dossier: its code from the store's
+    /// durable sequence for the receiving agency and today's date, its receipt instant from the
+    /// clock. The dossier as written.
+    async fn receive(&self, actor: Actor, new: NewDossier) -> Result<(DossierCode, motcua_core::Dossier), ApiError> {
+        // The body's agency, else the officer's own (the engine refuses an officer receiving
+        // for another agency).
+        let agency = match (new.agency, actor.agency.as_deref()) {
+            (Some(a), _) => a,
+            (None, Some(a)) => {
+                a.parse().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_agency", &format!("{a:?}: {e}")))?
+            }
+            (None, None) => {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "agency_required", "name the receiving agency"))
+            }
+        };
+        let now = (self.clock)();
+        let store = Arc::clone(&self.store);
+        let date = now.local_date();
+        let seq = blocking(move || Ok(store.next_sequence(&agency, date).map(|n| (agency, n))?)).await?;
+        let code = DossierCode::new(seq.0, date, seq.1);
+        let command = if actor.role == ActorRole::Citizen {
+            Command::Submit { procedure: new.procedure, channel: new.channel }
+        } else {
+            Command::Receive { procedure: new.procedure, channel: new.channel }
+        };
+        let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now };
+        self.submit(req, None).await?;
+        let state = self.read(code.clone()).await?;
+        let state =
+            state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "lost", "written but not read"))?;
+        Ok((code, state))
+    }
+
+    /// The dossier's state, read from the store.
+    async fn read(&self, code: DossierCode) -> Result<Option<motcua_core::Dossier>, ApiError> {
+        let store = Arc::clone(&self.store);
+        blocking(move || Ok(read_dossier(&*store, &code)?)).await
+    }
+
+    /// The report of the dossiers received from `from` to `to` (local dates, inclusive), open
+    /// ones judged at `as_of`: one pass over the store's projection rows.
+    async fn report(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        as_of: Timestamp,
+    ) -> Result<Report, ApiError> {
+        let (store, procedures, calendar) =
+            (Arc::clone(&self.store), Arc::clone(&self.procedures), Arc::clone(&self.calendar));
+        blocking(move || {
+            let mut builder = ReportBuilder::with_calendar(&procedures, &calendar);
+            store.for_each_summary(&mut |s| {
+                let day = s.received_at.map(Timestamp::local_date);
+                if day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t)) {
+                    builder.add(&s);
+                }
+            })?;
+            Ok(builder.finish(Some(as_of)))
+        })
+        .await
+    }
+
+    /// The report of everything, as the dashboard shows it: built at most once a minute.
+    async fn dashboard_report(&self) -> Result<Arc<Report>, ApiError> {
+        let cached = self.dashboard.lock().ok().and_then(|c| c.clone());
+        if let Some((built, report)) = cached {
+            if built.elapsed() < std::time::Duration::from_secs(60) {
+                return Ok(report);
+            }
+        }
+        let report = Arc::new(self.report(None, None, (self.clock)()).await?);
+        if let Ok(mut c) = self.dashboard.lock() {
+            *c = Some((std::time::Instant::now(), Arc::clone(&report)));
+        }
+        Ok(report)
+    }
 }
 
 /// The dossier's stream, if `actor` may see it (a citizen sees only their own; others are
@@ -530,14 +482,20 @@ async fn command<S: Store + 'static>(
     let now = (api.clock)();
     let req = Request { dossier: code.clone(), command, actor, idempotency_key: key, now };
     api.submit(req, expected).await?;
-    let store = Arc::clone(&api.store);
-    let read = code.clone();
-    let state = blocking(move || Ok(read_dossier(&*store, &read)?)).await?;
+    let state = api.read(code.clone()).await?;
     let state = state.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_such_dossier", "gone"))?;
     Ok(with_etag(StatusCode::OK, &view(&code, &state)))
 }
 
+/// The query string as `T`: a malformed one is a 400 problem, not axum's plain text.
+fn query<T: serde::de::DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, ApiError> {
+    Query::<T>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", &e.body_text()))
+}
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DeadlinesParams {
     view: Option<String>,
     as_of: Option<String>,
@@ -548,8 +506,9 @@ struct DeadlinesParams {
 async fn deadlines<S: Store + 'static>(
     State(api): State<Api<S>>,
     Caller(_actor): Caller,
-    Query(p): Query<DeadlinesParams>,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
+    let p: DeadlinesParams = query(&uri)?;
     let bad = |kind: &str, d: String| ApiError::new(StatusCode::BAD_REQUEST, kind, &d);
     let as_of = match &p.as_of {
         Some(t) => t.parse::<Timestamp>().map_err(|e| bad("bad_time", format!("as_of {t:?}: {e}")))?,
@@ -579,4 +538,125 @@ async fn deadlines<S: Store + 'static>(
         })
         .collect();
     Ok(axum::Json(serde_json::json!({ "as_of": as_of.to_string(), "rows": rows })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportParams {
+    format: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    as_of: Option<String>,
+}
+
+/// The title of the report's HTML page.
+pub const REPORT_TITLE: &str = "motcua — báo cáo chỉ số giải quyết TTHC";
+
+fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, ApiError> {
+    value
+        .as_deref()
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_date", &format!("{name} {v:?}: {e} (expected YYYY-MM-DD)"))
+            })
+        })
+        .transpose()
+}
+
+async fn report<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    Caller(actor): Caller,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    if actor.role == ActorRole::Citizen {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "unauthorized", "reports are for officers"));
+    }
+    let p: ReportParams = query(&uri)?;
+    let (from, to) = (parse_date("from", &p.from)?, parse_date("to", &p.to)?);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_date", &format!("from {f} is after to {t}")));
+        }
+    }
+    let as_of = match &p.as_of {
+        Some(t) => t
+            .parse::<Timestamp>()
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_time", &format!("as_of {t:?}: {e}")))?,
+        None => (api.clock)(),
+    };
+    let format = p.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "html") {
+        let detail = format!("format {format:?}: expected json, csv or html");
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_format", &detail));
+    }
+    let r = api.report(from, to, as_of).await?;
+    Ok(match format {
+        "csv" => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], r.to_csv()).into_response(),
+        "html" => axum::response::Html(r.to_html(REPORT_TITLE)).into_response(),
+        _ => axum::Json(&r).into_response(),
+    })
+}
+
+/// What anyone may learn of a dossier from its code: no personal data.
+#[derive(Serialize)]
+struct Tracking {
+    code: String,
+    procedure: Option<String>,
+    procedure_name: Option<String>,
+    status: Option<&'static str>,
+    national_status: Option<u8>,
+    status_name: Option<&'static str>,
+    received_at: Option<String>,
+    due: Option<String>,
+    finished_at: Option<String>,
+}
+
+impl<S: Store + 'static> Api<S> {
+    /// The public tracking view of `code`, `None` when there is no such dossier.
+    async fn tracking(&self, code: DossierCode) -> Result<Option<Tracking>, ApiError> {
+        let Some(d) = self.read(code.clone()).await? else { return Ok(None) };
+        let t = |x: Option<Timestamp>| x.map(|t| t.to_string());
+        Ok(Some(Tracking {
+            code: code.to_string(),
+            procedure: d.procedure.as_ref().map(|p| p.to_string()),
+            procedure_name: d.procedure.as_ref().and_then(|p| self.procedures.get(p)).map(|(n, _)| n.clone()),
+            status: d.status.map(|s| s.code()),
+            national_status: d.status.map(|s| s.national().code()),
+            status_name: d.status.map(|s| s.national().name()),
+            received_at: t(d.received_at),
+            due: t(d.due),
+            finished_at: t(d.finished_at),
+        }))
+    }
+}
+
+async fn track<S: Store + 'static>(State(api): State<Api<S>>, Path(code): Path<String>) -> Result<Response, ApiError> {
+    let code = parse_code(&code)?;
+    let shown = code.to_string();
+    match api.tracking(code).await? {
+        Some(t) => Ok(axum::Json(t).into_response()),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "no_such_dossier", &format!("no dossier {shown}"))),
+    }
+}
+
+/// One line per request to the `motcua_http::access` target: method, path, status, time and
+/// the verified actor id (pseudonymous; never a body, so never a CCCD or tax code).
+async fn access_log<S: Send + Sync + 'static>(
+    State(api): State<Api<S>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let actor = auth::presented(req.headers()).and_then(|t| auth::verify(&api.secret, t).ok());
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let response = next.run(req).await;
+    tracing::info!(
+        target: "motcua_http::access",
+        method = %method,
+        path,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        actor = actor.as_ref().map_or("-", |a| &*a.id.0),
+    );
+    response
 }

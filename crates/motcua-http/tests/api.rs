@@ -2,80 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+use motcua_engine::{Actor, ActorRole};
+use motcua_http::issue_token;
 
-use motcua_calendar::{Limit, Timestamp, WorkCalendar};
-use motcua_core::Procedure;
-use motcua_engine::{Actor, ActorRole, MemoryStore};
-use motcua_http::{issue_token, router, Api};
-
-const SECRET: &[u8] = b"test secret, not for production";
-
-/// A server on 127.0.0.1 (a port of its own), its clock fixed at `now`. Its base URL.
-fn serve(now: &str) -> String {
-    let now: Timestamp = now.parse().unwrap();
-    let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
-    let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
-    let api = Api::start(Arc::new(MemoryStore::new()), vec![procedure], calendar, SECRET, Arc::new(move || now));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router(api)).await.unwrap();
-        });
-    });
-    format!("http://{addr}")
-}
-
-fn token(actor: &Actor) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    format!("Bearer {}", issue_token(SECRET, actor, now, 3600).unwrap())
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
-
-/// (status, content type, body, ETag) of a request.
-fn call(
-    method: &str,
-    url: &str,
-    auth: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> (u16, String, String, String) {
-    let a = agent();
-    let mut resp = match (method, body) {
-        ("GET", _) => {
-            let mut r = a.get(url);
-            if let Some(t) = auth {
-                r = r.header("Authorization", t);
-            }
-            for (k, v) in headers {
-                r = r.header(*k, *v);
-            }
-            r.call().unwrap()
-        }
-        (_, b) => {
-            let mut r = a.post(url).header("Content-Type", "application/json");
-            if let Some(t) = auth {
-                r = r.header("Authorization", t);
-            }
-            for (k, v) in headers {
-                r = r.header(*k, *v);
-            }
-            r.send(b.unwrap_or("")).unwrap()
-        }
-    };
-    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let (ctype, etag) = (header("content-type"), header("etag"));
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    (status, ctype, text, etag)
-}
+mod common;
+use common::{call, serve, token};
 
 #[test]
 fn a_clerk_receives_and_moves_a_dossier_over_http() {
@@ -94,6 +25,8 @@ fn a_clerk_receives_and_moves_a_dossier_over_http() {
         "/api/v1/dossiers/{code}/history",
         "/api/v1/dossiers/{code}/commands",
         "/api/v1/deadlines",
+        "/api/v1/report",
+        "/api/v1/track/{code}",
         "/healthz",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from {text}");
@@ -254,4 +187,65 @@ fn two_clerks_racing_on_one_dossier_one_wins() {
     assert!(sorted == [200, 412] || sorted == [200, 409], "{statuses:?}");
     let (_, _, _, etag) = call("GET", &format!("{base}/api/v1/dossiers/{code}"), Some(&clerk), &[], None);
     assert_eq!(etag, "\"2\"", "one command written, nothing lost");
+}
+
+#[test]
+fn reports_for_officers_and_public_tracking_without_personal_data() {
+    let base = serve("2025-03-03T09:00");
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let body = r#"{"procedure": "1.004194", "channel": "direct"}"#;
+    let (_, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+    // A citizen submits online, so the dossier has an applicant to keep private.
+    let citizen = token(&Actor::citizen("cd-77"));
+    let online = r#"{"procedure": "1.004194", "channel": "online", "agency": "H42.12"}"#;
+    let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&citizen), &[], Some(online));
+    assert_eq!(status, 201, "{text}");
+    let submitted = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+
+    let report = format!("{base}/api/v1/report");
+    let (status, _, text, _) = call("GET", &report, Some(&clerk), &[], None);
+    assert_eq!(status, 200, "{text}");
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(r["totals"]["received"], 1, "received at the counter; the online one is only submitted");
+    let (status, ctype, text, _) =
+        call("GET", &format!("{report}?format=csv&from=2025-03-01"), Some(&clerk), &[], None);
+    assert_eq!((status, ctype.as_str()), (200, "text/csv; charset=utf-8"));
+    assert!(text.starts_with("dimension,key,name,received"), "{text}");
+    let (status, ctype, text, _) = call("GET", &format!("{report}?format=html"), Some(&clerk), &[], None);
+    assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(text.contains("<svg"), "charts drawn");
+    // Nothing was received in February.
+    let (_, _, text, _) = call("GET", &format!("{report}?from=2025-02-01&to=2025-02-28"), Some(&clerk), &[], None);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["totals"]["received"], 0);
+    for (query, kind) in [
+        ("?from=2025-13-01", "bad_date"),
+        ("?from=2025-03-02&to=2025-03-01", "bad_date"),
+        ("?format=pdf", "bad_format"),
+        ("?as_of=yesterday", "bad_time"),
+        ("?colour=red", "bad_query"),
+    ] {
+        let (status, ctype, text, _) = call("GET", &format!("{report}{query}"), Some(&clerk), &[], None);
+        assert_eq!((status, ctype.as_str()), (400, "application/problem+json"), "{query}: {text}");
+        assert!(text.contains(&format!("/problems/{kind}")), "{query}: {text}");
+    }
+    assert_eq!(call("GET", &report, Some(&citizen), &[], None).0, 403);
+    assert_eq!(call("GET", &report, None, &[], None).0, 401);
+
+    // Tracking needs no token and shows no applicant.
+    for c in [&code, &submitted] {
+        let (status, _, text, _) = call("GET", &format!("{base}/api/v1/track/{c}"), None, &[], None);
+        assert_eq!(status, 200, "{text}");
+        let t: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(t["procedure_name"], "Đăng ký tạm trú");
+        assert!(!text.contains("cd-77") && !text.contains("clerk-1"), "no actor in {text}");
+    }
+    let (_, _, text, _) = call("GET", &format!("{base}/api/v1/track/{code}"), None, &[], None);
+    let t: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (t["status_name"].as_str(), t["due"].as_str()),
+        (Some("Được tiếp nhận"), Some("2025-03-06T09:00+07:00"))
+    );
+    assert_eq!(call("GET", &format!("{base}/api/v1/track/H42.12-250303-0099"), None, &[], None).0, 404);
+    assert_eq!(call("GET", &format!("{base}/api/v1/track/nonsense"), None, &[], None).0, 400);
 }

@@ -16,7 +16,7 @@ fn monthly(r: &Report) -> String {
     let max = r.by_month.iter().map(|m| m.received.max(m.resolved)).max().unwrap_or(1).max(1) as f64;
     let n = r.by_month.len().max(1) as f64;
     let slot = (W - 2.0 * PAD) / n;
-    let mut svg = format!(r#"<svg viewBox="0 0 {W} {H}" role="img" aria-label="Monthly received and resolved">"#);
+    let mut svg = format!(r#"<svg viewBox="0 0 {W} {H}" role="img" aria-label="Tiếp nhận và giải quyết theo tháng">"#);
     for (i, m) in r.by_month.iter().enumerate() {
         let x = PAD + i as f64 * slot;
         for (j, (v, color)) in [(m.received, "rgb(74,123,183)"), (m.resolved, "rgb(107,179,107)")].iter().enumerate() {
@@ -28,7 +28,7 @@ fn monthly(r: &Report) -> String {
                 (slot - 8.0) / 2.0,
                 h,
                 esc(&m.key),
-                if j == 0 { "received" } else { "resolved" },
+                if j == 0 { "tiếp nhận" } else { "đã giải quyết" },
             ));
         }
         svg.push_str(&format!(
@@ -39,7 +39,7 @@ fn monthly(r: &Report) -> String {
         ));
     }
     svg.push_str(&format!(
-        r#"<text x="{PAD}" y="16" font-size="11">max {max:.0} · blue received · green resolved</text></svg>"#
+        r#"<text x="{PAD}" y="16" font-size="11">cao nhất {max:.0} · xanh lam: tiếp nhận · xanh lá: đã giải quyết</text></svg>"#
     ));
     svg
 }
@@ -47,7 +47,8 @@ fn monthly(r: &Report) -> String {
 fn sectors(r: &Report) -> String {
     let rows = &r.by_sector;
     let h = 22.0 * rows.len() as f64 + 20.0;
-    let mut svg = format!(r#"<svg viewBox="0 0 {W} {h}" role="img" aria-label="On-time rate by sector">"#);
+    let mut svg =
+        format!(r#"<svg viewBox="0 0 {W} {h}" role="img" aria-label="Tỷ lệ trước và đúng hạn theo lĩnh vực">"#);
     // Bars start at 95 % so the differences show; the axis says so.
     let lo = 95.0;
     for (i, s) in rows.iter().enumerate() {
@@ -67,7 +68,7 @@ fn sectors(r: &Report) -> String {
             s.early_or_on_time_pct
         ));
     }
-    svg.push_str(&format!(r#"<text x="300" y="{:.1}" font-size="10">axis from {lo} % to 100 %</text></svg>"#, h - 2.0));
+    svg.push_str(&format!(r#"<text x="300" y="{:.1}" font-size="10">trục từ {lo} % đến 100 %</text></svg>"#, h - 2.0));
     svg
 }
 
@@ -89,7 +90,7 @@ fn backlog(r: &Report) -> String {
     let first = r.backlog.first().map_or("", |(d, _)| d.as_str());
     let last = r.backlog.last().map_or("", |(d, _)| d.as_str());
     format!(
-        r#"<svg viewBox="0 0 {W} {H}" role="img" aria-label="Open dossiers over the year"><polyline fill="none" stroke="rgb(192,80,77)" stroke-width="1.5" points="{}"/><text x="{PAD}" y="16" font-size="11">open dossiers at the end of each day · max {max:.0}</text><text x="{PAD}" y="{:.1}" font-size="10">{}</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{}</text></svg>"#,
+        r#"<svg viewBox="0 0 {W} {H}" role="img" aria-label="Hồ sơ đang giải quyết trong năm"><polyline fill="none" stroke="rgb(192,80,77)" stroke-width="1.5" points="{}"/><text x="{PAD}" y="16" font-size="11">hồ sơ đang giải quyết cuối mỗi ngày · cao nhất {max:.0}</text><text x="{PAD}" y="{:.1}" font-size="10">{}</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{}</text></svg>"#,
         points.join(" "),
         H - PAD + 14.0,
         esc(first),
@@ -157,6 +158,18 @@ fn scorecard_rows(r: &Report) -> String {
 }
 
 impl Report {
+    /// The three charts with their headings, as an HTML fragment (inline SVG, no scripts):
+    /// received and resolved by month of receipt, early or on time by sector, and the backlog
+    /// of open dossiers over the year. A dashboard embeds it; [`Report::to_html`] does too.
+    pub fn charts_html(&self) -> String {
+        format!(
+            "<h2>Tiếp nhận và giải quyết theo tháng tiếp nhận</h2>{}\n<h2>Tỷ lệ trước và đúng hạn theo lĩnh vực</h2>{}\n<h2>Hồ sơ tồn đọng</h2>{}",
+            monthly(self),
+            sectors(self),
+            backlog(self)
+        )
+    }
+
     /// The report as one self-contained HTML page.
     pub fn to_html(&self, title: &str) -> String {
         let t = &self.totals;
@@ -192,9 +205,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
 .kpi{{display:flex;gap:14px;flex-wrap:wrap}}.kpi div{{border:1px solid #ddd;padding:8px 12px;border-radius:6px}}.kpi b{{display:block;font-size:20px}}
 </style></head><body><h1>{title}</h1>
 <div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time<b>{} ({:.2} %)</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div><div>766, measured part scaled to 100<b>{rating}</b></div></div>
-<h2>Received and resolved, by month of receipt</h2>{}
-<h2>Early or on time by sector</h2>{}
-<h2>Backlog of open dossiers</h2>{}
+{}
 <h2>Lateness by step and agency (each step against its own due time; 15 agencies with most late steps)</h2>
 <table><tr><th>agency</th><th>steps</th><th>late</th><th>late share</th><th>open</th><th>open overdue</th><th>late steps</th></tr>{step_rows}</table>
 <h2>Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points</h2>{}
@@ -210,9 +221,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
             t.late,
             esc(&self.as_of.to_string()),
             t.open,
-            monthly(self),
-            sectors(self),
-            backlog(self),
+            self.charts_html(),
             sc.measured,
             sc.indicators,
             sc.points,

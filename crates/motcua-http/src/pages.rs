@@ -1,0 +1,474 @@
+//! The reference portal's pages, rendered on the server in Vietnamese: plain HTML forms and
+//! inline SVG charts, no scripts to build and nothing from a CDN.
+//!
+//! - `/`: the dashboard (open to all: figures, no personal data): the report's figures and
+//!   charts, the backlog by receiving agency, what falls due within two working days and what is
+//!   overdue.
+//! - `/counter`: a clerk receives a dossier and prints the appointment slip (giấy tiếp nhận hồ
+//!   sơ và hẹn trả kết quả, Decree 61/2018/ND-CP, Art. 19: it names the dossier's code, the
+//!   procedure, when it was received, when the result is due and who received it).
+//! - `/track`: anyone looks a dossier up by its code: status and due time, no personal data.
+//! - `/login` keeps a token (from `motcua token`) in an `HttpOnly`, `SameSite=Strict` cookie,
+//!   so another site's form cannot post with it; `/logout` drops it.
+
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use motcua_calendar::Timestamp;
+use motcua_core::{Channel, DossierCode, ProcedureCode};
+use motcua_engine::{Actor, ActorRole, BacklogBy, DeadlineQuery, Store};
+use serde::Deserialize;
+
+use crate::auth::{self, COOKIE};
+use crate::{blocking, Api, ApiError, NewDossier};
+
+pub(crate) fn routes<S: Store + 'static>() -> Router<Api<S>> {
+    Router::new()
+        .route("/", get(dashboard::<S>))
+        .route("/counter", get(counter_form::<S>).post(counter_receive::<S>))
+        .route("/track", get(track::<S>))
+        .route("/login", get(login_form).post(login::<S>))
+        .route("/logout", post(logout))
+}
+
+/// Escapes text for HTML content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An instant as a Vietnamese reader writes it (`09:00 ngày 06/03/2025`), inside a `<time>`
+/// whose `datetime` is the API's form (`2025-03-06T09:00+07:00`).
+fn vi_time(t: Timestamp) -> String {
+    format!(r#"<time datetime="{t}">{}</time>"#, t.to_local_naive().format("%H:%M ngày %d/%m/%Y"))
+}
+
+fn vi_opt(t: Option<Timestamp>) -> String {
+    t.map_or_else(|| "—".to_string(), vi_time)
+}
+
+fn role_name(role: ActorRole) -> &'static str {
+    match role {
+        ActorRole::Citizen => "Công dân",
+        ActorRole::Clerk => "Cán bộ một cửa",
+        ActorRole::Specialist => "Chuyên viên",
+        ActorRole::Leader => "Lãnh đạo",
+        ActorRole::System => "Hệ thống",
+    }
+}
+
+fn channel_name(c: Channel) -> &'static str {
+    match c {
+        Channel::Direct => "Trực tiếp",
+        Channel::Online => "Trực tuyến",
+        Channel::Postal => "Qua dịch vụ bưu chính công ích",
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:900px;margin:0 auto;padding:0 16px 32px;color:#222}\
+nav{display:flex;gap:16px;align-items:center;border-bottom:2px solid #b22;padding:10px 0;margin-bottom:16px}\
+nav a{color:#b22;text-decoration:none;font-weight:600}nav .who{margin-left:auto;font-size:13px;color:#555}\
+h1{font-size:22px}h2{font-size:16px;margin-top:26px}table{border-collapse:collapse;font-size:14px;margin:8px 0}\
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}svg{width:100%;height:auto}\
+.kpi{display:flex;gap:12px;flex-wrap:wrap}.kpi div{border:1px solid #ddd;padding:8px 12px;border-radius:6px}.kpi b{display:block;font-size:20px}\
+form.box{border:1px solid #ddd;border-radius:6px;padding:12px 16px;max-width:620px}label{display:block;margin:10px 0 4px;font-weight:600}\
+select,input[type=text],textarea{width:100%;padding:6px;font-size:15px;box-sizing:border-box}button{margin-top:14px;padding:8px 18px;font-size:15px}\
+.error{background:#fdecea;border:1px solid #e0a0a0;padding:8px 12px;border-radius:6px}.muted{color:#666;font-size:13px}\
+.slip{border:1px solid #333;padding:20px 28px;max-width:640px}.slip .head{text-align:center}.slip td{border:none;padding:4px 8px 4px 0}\
+@media print{nav,.noprint{display:none}.slip{border:none}}";
+
+/// A whole page: the navigation (who is signed in), the title and the body.
+fn page(title: &str, who: Option<&Actor>, body: &str) -> Html<String> {
+    let who = match who {
+        Some(a) => format!(
+            r#"<span class="who">{} · {}{} <form method="post" action="/logout" style="display:inline"><button style="margin:0;padding:2px 8px;font-size:12px">Đăng xuất</button></form></span>"#,
+            esc(&a.id.0),
+            role_name(a.role),
+            a.agency.as_deref().map(|g| format!(" · {}", esc(g))).unwrap_or_default()
+        ),
+        None => r#"<span class="who"><a href="/login">Đăng nhập</a></span>"#.to_string(),
+    };
+    Html(format!(
+        r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t} — motcua</title><style>{STYLE}</style></head><body><nav><a href="/">Bảng điều khiển</a><a href="/counter">Tiếp nhận hồ sơ</a><a href="/track">Tra cứu hồ sơ</a>{who}</nav><h1>{t}</h1>{body}</body></html>"#,
+        t = esc(title)
+    ))
+}
+
+/// An error as a page, with the API error's status.
+struct PageError {
+    status: StatusCode,
+    who: Option<Actor>,
+    message: String,
+}
+
+impl PageError {
+    fn new(status: StatusCode, message: impl Into<String>) -> PageError {
+        PageError { status, who: None, message: message.into() }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        PageError::new(e.status, e.detail)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.status {
+            StatusCode::NOT_FOUND => "Không tìm thấy",
+            StatusCode::FORBIDDEN => "Không có quyền",
+            StatusCode::UNAUTHORIZED => "Chưa đăng nhập",
+            s if s.is_client_error() => "Yêu cầu không hợp lệ",
+            _ => "Lỗi máy chủ",
+        };
+        let body = format!(r#"<p class="error">{}</p>"#, esc(&self.message));
+        (self.status, page(title, self.who.as_ref(), &body)).into_response()
+    }
+}
+
+/// The signed-in actor, if any (a bad or expired cookie counts as none).
+fn signed_in<S>(api: &Api<S>, headers: &HeaderMap) -> Option<Actor> {
+    auth::caller(&api.secret, headers).ok()
+}
+
+async fn dashboard<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    headers: HeaderMap,
+) -> Result<Html<String>, PageError> {
+    let who = signed_in(&api, &headers);
+    let now = (api.clock)();
+    let report = api.dashboard_report().await?;
+    // Due soon: within the next two working days (16 working hours) of the served calendar.
+    let until = api.calendar.add_working_minutes(now, 16 * 60).unwrap_or_else(|_| now.plus_minutes(48 * 60));
+    let store = std::sync::Arc::clone(&api.store);
+    let (backlog, soon, overdue) = blocking(move || {
+        let backlog = store.backlog(BacklogBy::Agency, now)?;
+        let mut q = DeadlineQuery::due_before(now, until);
+        q.limit = 20;
+        let soon = store.deadlines(&q)?;
+        let mut q = DeadlineQuery::overdue(now);
+        q.limit = 20;
+        let overdue = store.deadlines(&q)?;
+        Ok((backlog, soon, overdue))
+    })
+    .await?;
+    let t = &report.totals;
+    let mut body = format!(
+        r#"<p class="muted">Số liệu lúc {} (chỉ số và biểu đồ cập nhật mỗi phút; danh sách theo thời gian thực).</p>
+<div class="kpi" id="kpi"><div>Tiếp nhận<b>{}</b></div><div>Trực tuyến<b>{}</b></div><div>Đã giải quyết<b>{}</b></div><div>Trước và đúng hạn<b>{} ({:.2} %)</b></div><div>Quá hạn<b>{}</b></div><div>Đang giải quyết<b>{}</b></div><div>Đang giải quyết, đã quá hạn<b>{}</b></div></div>"#,
+        vi_time(now),
+        t.received,
+        t.online,
+        t.resolved,
+        t.early + t.on_time,
+        t.early_or_on_time_pct,
+        t.late,
+        t.open,
+        t.open_overdue,
+    );
+    body.push_str(r#"<h2>Hồ sơ đang giải quyết theo đơn vị tiếp nhận</h2><table id="backlog"><tr><th>Đơn vị</th><th>Đang giải quyết</th><th>Đã quá hạn</th><th>Đang dừng tính thời gian</th></tr>"#);
+    for row in &backlog {
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&row.key),
+            row.open,
+            row.overdue,
+            row.clock_stopped
+        ));
+    }
+    body.push_str("</table>");
+    for (id, heading, rows) in [
+        ("due-soon", "Đến hạn trong 2 ngày làm việc tới", &soon.rows),
+        ("overdue", "Đã quá hạn (quá hạn lâu nhất trước)", &overdue.rows),
+    ] {
+        body.push_str(&format!(
+            r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th></tr>"#
+        ));
+        for s in rows.iter() {
+            let procedure = s.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
+            let status = s.national.map_or("—", |n| national_name(n));
+            body.push_str(&format!(
+                r#"<tr><td><a href="/track?code={code}">{code}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                esc(&procedure),
+                status,
+                vi_opt(s.due),
+                code = esc(&s.dossier.to_string()),
+            ));
+        }
+        if rows.is_empty() {
+            body.push_str(r#"<tr><td colspan="4" class="muted">Không có hồ sơ.</td></tr>"#);
+        }
+        body.push_str("</table>");
+    }
+    body.push_str(&report.charts_html());
+    body.push_str(r#"<p class="muted">Báo cáo đầy đủ: <code>GET /api/v1/report?format=html</code> (cán bộ).</p>"#);
+    Ok(page("Bảng điều khiển giải quyết thủ tục hành chính", who.as_ref(), &body))
+}
+
+/// The national portal's Vietnamese name of status code `n`.
+fn national_name(n: u8) -> &'static str {
+    motcua_core::NationalStatus::ALL.into_iter().find(|s| s.code() == n).map_or("—", |s| s.name())
+}
+
+impl<S> Api<S> {
+    /// `code — name` of a procedure (the code alone when the catalog does not name it).
+    fn procedure_label(&self, code: &ProcedureCode) -> String {
+        match self.procedures.get(code) {
+            Some((name, _)) => format!("{code} — {name}"),
+            None => code.to_string(),
+        }
+    }
+}
+
+/// Why the counter is not shown: nobody signed in (go to the login page), or someone who is
+/// not an agency's officer.
+enum NotClerk {
+    Login,
+    Forbidden(Actor),
+}
+
+impl IntoResponse for NotClerk {
+    fn into_response(self) -> Response {
+        match self {
+            NotClerk::Login => Redirect::to("/login?next=/counter").into_response(),
+            NotClerk::Forbidden(a) => PageError {
+                status: StatusCode::FORBIDDEN,
+                who: Some(a),
+                message: "Trang tiếp nhận dành cho cán bộ của một đơn vị.".into(),
+            }
+            .into_response(),
+        }
+    }
+}
+
+/// The signed-in officer who may receive dossiers.
+fn clerk<S>(api: &Api<S>, headers: &HeaderMap) -> Result<Actor, NotClerk> {
+    match signed_in(api, headers) {
+        Some(a) if a.role != ActorRole::Citizen && a.agency.is_some() => Ok(a),
+        Some(a) => Err(NotClerk::Forbidden(a)),
+        None => Err(NotClerk::Login),
+    }
+}
+
+fn counter_body<S>(api: &Api<S>, error: Option<&str>) -> String {
+    let mut procedures: Vec<_> = api.procedures.iter().collect();
+    procedures.sort_by(|a, b| a.0.cmp(b.0));
+    let options: String = procedures
+        .iter()
+        .map(|(code, (name, sector))| {
+            format!(r#"<option value="{c}">{c} — {} ({})</option>"#, esc(name), esc(sector), c = esc(&code.to_string()))
+        })
+        .collect();
+    let error = error.map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e))).unwrap_or_default();
+    format!(
+        r#"{error}<form class="box" method="post" action="/counter" id="receive">
+<label for="procedure">Thủ tục hành chính</label><select name="procedure" id="procedure" required>{options}</select>
+<label>Hình thức nộp</label>
+<label style="font-weight:normal"><input type="radio" name="channel" value="direct" checked> Trực tiếp tại bộ phận một cửa</label>
+<label style="font-weight:normal"><input type="radio" name="channel" value="postal"> Qua dịch vụ bưu chính công ích</label>
+<button type="submit" id="submit">Tiếp nhận và in giấy hẹn</button>
+<p class="muted">Thời điểm tiếp nhận là giờ của máy chủ; mã hồ sơ lấy từ dãy số bền vững của đơn vị.</p></form>"#
+    )
+}
+
+async fn counter_form<S: Store + 'static>(State(api): State<Api<S>>, headers: HeaderMap) -> Response {
+    match clerk(&api, &headers) {
+        Ok(a) => page("Tiếp nhận hồ sơ", Some(&a), &counter_body(&api, None)).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CounterForm {
+    procedure: String,
+    channel: String,
+}
+
+async fn counter_receive<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    headers: HeaderMap,
+    form: Result<Form<CounterForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let actor = match clerk(&api, &headers) {
+        Ok(a) => a,
+        Err(r) => return r.into_response(),
+    };
+    let again = |status: StatusCode, message: &str, actor: &Actor| {
+        (status, page("Tiếp nhận hồ sơ", Some(actor), &counter_body(&api, Some(message)))).into_response()
+    };
+    let Ok(Form(form)) = form else {
+        return again(StatusCode::BAD_REQUEST, "Biểu mẫu không hợp lệ.", &actor);
+    };
+    let procedure: ProcedureCode = match form.procedure.parse() {
+        Ok(p) => p,
+        Err(e) => return again(StatusCode::BAD_REQUEST, &format!("Mã thủ tục {:?}: {e}", form.procedure), &actor),
+    };
+    let channel = match form.channel.as_str() {
+        "direct" => Channel::Direct,
+        "postal" => Channel::Postal,
+        other => return again(StatusCode::BAD_REQUEST, &format!("Hình thức nộp {other:?} không hợp lệ."), &actor),
+    };
+    let new = NewDossier { procedure: procedure.clone(), channel, agency: None };
+    let (code, state) = match api.receive(actor.clone(), new).await {
+        Ok(x) => x,
+        Err(e) => return again(e.status, &e.detail, &actor),
+    };
+    let body = slip(&api, &actor, &code, &state, channel);
+    page("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", Some(&actor), &body).into_response()
+}
+
+/// The appointment slip (Decree 61/2018/ND-CP, Art. 19; its form in Circular 01/2018/TT-VPCP).
+fn slip<S>(api: &Api<S>, actor: &Actor, code: &DossierCode, d: &motcua_core::Dossier, channel: Channel) -> String {
+    let procedure = d.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
+    format!(
+        r#"<div class="slip" id="slip"><div class="head"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>Độc lập - Tự do - Hạnh phúc<br><br>
+<b>GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ</b><br>Mã hồ sơ: <b id="code">{code}</b></div><table>
+<tr><td>Đơn vị tiếp nhận:</td><td id="agency">{agency}</td></tr>
+<tr><td>Thủ tục:</td><td id="procedure">{procedure}</td></tr>
+<tr><td>Hình thức nộp:</td><td>{channel}</td></tr>
+<tr><td>Tiếp nhận lúc:</td><td id="received">{received}</td></tr>
+<tr><td>Hẹn trả kết quả:</td><td id="due"><b>{due}</b></td></tr>
+<tr><td>Cán bộ tiếp nhận:</td><td>{officer}</td></tr></table>
+<p class="muted">Tra cứu tình trạng hồ sơ tại /track bằng mã hồ sơ.</p></div>
+<p class="noprint"><button onclick="window.print()">In giấy hẹn</button> <a href="/counter">Tiếp nhận hồ sơ khác</a></p>"#,
+        code = esc(&code.to_string()),
+        agency = esc(&code.agency().to_string()),
+        procedure = esc(&procedure),
+        channel = channel_name(channel),
+        received = vi_opt(d.received_at),
+        due = vi_opt(d.due),
+        officer = esc(&actor.id.0),
+    )
+}
+
+#[derive(Deserialize)]
+struct TrackParams {
+    code: Option<String>,
+}
+
+async fn track<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Html<String>, PageError> {
+    let who = signed_in(&api, &headers);
+    let code = crate::query::<TrackParams>(&uri).ok().and_then(|p| p.code).unwrap_or_default();
+    let code = code.trim().to_string();
+    let form = format!(
+        r#"<form class="box" method="get" action="/track"><label for="code">Mã hồ sơ</label><input type="text" name="code" id="code" value="{}" placeholder="H42.12-250303-0001" required><button type="submit" id="lookup">Tra cứu</button></form>"#,
+        esc(&code)
+    );
+    if code.is_empty() {
+        return Ok(page("Tra cứu hồ sơ", who.as_ref(), &form));
+    }
+    let fail = |status, message: String| PageError { status, who: who.clone(), message };
+    let parsed: DossierCode =
+        code.parse().map_err(|e| fail(StatusCode::BAD_REQUEST, format!("Mã hồ sơ {code:?} không hợp lệ: {e}")))?;
+    let Some(t) = api.tracking(parsed).await? else {
+        return Err(fail(StatusCode::NOT_FOUND, format!("Không tìm thấy hồ sơ {code}.")));
+    };
+    let body = format!(
+        r#"{form}<table id="result"><tr><td>Mã hồ sơ</td><td>{}</td></tr><tr><td>Thủ tục</td><td>{}</td></tr><tr><td>Trạng thái</td><td id="status">{}</td></tr><tr><td>Tiếp nhận lúc</td><td>{}</td></tr><tr><td>Hẹn trả kết quả</td><td id="due">{}</td></tr><tr><td>Giải quyết xong lúc</td><td>{}</td></tr></table><p class="muted">Chỉ hiển thị tình trạng và thời hạn; thông tin cá nhân không được công khai.</p>"#,
+        esc(&t.code),
+        esc(&t.procedure_name.or(t.procedure).unwrap_or_default()),
+        t.status_name.unwrap_or("—"),
+        t.received_at.as_deref().and_then(|s| s.parse().ok()).map_or("—".into(), vi_time),
+        t.due.as_deref().and_then(|s| s.parse().ok()).map_or("—".into(), vi_time),
+        t.finished_at.as_deref().and_then(|s| s.parse().ok()).map_or("—".into(), vi_time),
+    );
+    Ok(page("Tra cứu hồ sơ", who.as_ref(), &body))
+}
+
+/// Where to go after signing in: a path on this site only (never `//host` or a URL).
+fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+fn login_body(next: &str, error: Option<&str>) -> String {
+    let error = error.map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e))).unwrap_or_default();
+    format!(
+        r#"{error}<form class="box" method="post" action="/login" id="login"><label for="token">Mã truy cập (từ <code>motcua token</code>)</label><textarea name="token" id="token" rows="4" required></textarea><input type="hidden" name="next" value="{}"><button type="submit" id="signin">Đăng nhập</button></form>"#,
+        esc(next)
+    )
+}
+
+async fn login_form(uri: axum::http::Uri) -> Html<String> {
+    let next = crate::query::<LoginForm>(&uri).ok().and_then(|f| f.next);
+    page("Đăng nhập", None, &login_body(local_path(next.as_deref()), None))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: Option<String>,
+    next: Option<String>,
+}
+
+async fn login<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let form = form.map(|f| f.0).unwrap_or(LoginForm { token: None, next: None });
+    let next = local_path(form.next.as_deref()).to_string();
+    let token = form.token.unwrap_or_default();
+    let token = token.trim();
+    let refused = |message: &str| {
+        (StatusCode::UNAUTHORIZED, page("Đăng nhập", None, &login_body(&next, Some(message)))).into_response()
+    };
+    if auth::verify(&api.secret, token).is_err() {
+        return refused("Mã truy cập không hợp lệ hoặc đã hết hạn.");
+    }
+    // The token is a JWT: base64url and dots only, so it is a valid cookie value as it is.
+    if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+        return refused("Mã truy cập không hợp lệ.");
+    }
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    let mut r = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn logout() -> Response {
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("motcua_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_quotes() {
+        assert_eq!(esc(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(local_path(Some("/counter")), "/counter");
+        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil.example"] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+}

@@ -1,0 +1,78 @@
+//! A server on loopback and a small HTTP client, shared by the API and page tests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::sync::Arc;
+
+use motcua_calendar::{Limit, Timestamp, WorkCalendar};
+use motcua_core::Procedure;
+use motcua_engine::{Actor, MemoryStore};
+use motcua_http::{issue_token, router, Api};
+
+pub const SECRET: &[u8] = b"test secret, not for production";
+
+/// A server on 127.0.0.1 (a port of its own), its clock fixed at `now`. Its base URL.
+pub fn serve(now: &str) -> String {
+    let now: Timestamp = now.parse().unwrap();
+    let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
+    let api = Api::start(Arc::new(MemoryStore::new()), vec![procedure], calendar, SECRET, Arc::new(move || now));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router(api)).await.unwrap();
+        });
+    });
+    format!("http://{addr}")
+}
+
+pub fn token(actor: &Actor) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    format!("Bearer {}", issue_token(SECRET, actor, now, 3600).unwrap())
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// (status, content type, body, ETag) of a request.
+pub fn call(
+    method: &str,
+    url: &str,
+    auth: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String, String, String) {
+    let a = agent();
+    let mut resp = match (method, body) {
+        ("GET", _) => {
+            let mut r = a.get(url);
+            if let Some(t) = auth {
+                r = r.header("Authorization", t);
+            }
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call().unwrap()
+        }
+        (_, b) => {
+            let mut r = a.post(url).header("Content-Type", "application/json");
+            if let Some(t) = auth {
+                r = r.header("Authorization", t);
+            }
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(b.unwrap_or("")).unwrap()
+        }
+    };
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (ctype, etag) = (header("content-type"), header("etag"));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, ctype, text, etag)
+}

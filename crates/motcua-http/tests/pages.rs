@@ -1,0 +1,224 @@
+//! The reference portal's pages: over plain HTTP, then in a real headless Chromium (from the
+//! distribution's packages, driven through its ChromeDriver) as a clerk and a citizen use them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{serve, SECRET};
+use motcua_calendar::{Limit, WorkCalendar};
+use motcua_engine::{Actor, ActorRole};
+use motcua_http::issue_token;
+
+fn raw_token(actor: &Actor) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    issue_token(SECRET, actor, now, 3600).unwrap()
+}
+
+/// (status, `Location`, `Set-Cookie`, body) of a request that does not follow redirects.
+fn fetch(method: &str, url: &str, cookie: Option<&str>, form: Option<&str>) -> (u16, String, String, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let mut resp = if method == "GET" {
+        let mut r = agent.get(url);
+        if let Some(c) = cookie {
+            r = r.header("Cookie", c);
+        }
+        r.call().unwrap()
+    } else {
+        let mut r = agent.post(url).header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            r = r.header("Cookie", c);
+        }
+        r.send(form.unwrap_or("")).unwrap()
+    };
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (location, set_cookie) = (header("location"), header("set-cookie"));
+    let status = resp.status().as_u16();
+    (status, location, set_cookie, resp.body_mut().read_to_string().unwrap_or_default())
+}
+
+/// The due time `motcua due` gives for a receipt at `received` under the test server's
+/// procedure (3 working days) and calendar: computed here from the calendar alone.
+fn expected_due(received: &str) -> String {
+    let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
+    let start = calendar.clock_start(received.parse().unwrap()).unwrap();
+    calendar.due_from(start, Limit::working_days(3)).unwrap().unwrap().to_string()
+}
+
+#[test]
+fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
+    let base = serve("2025-03-07T15:30");
+    // Not signed in: the counter sends the clerk to the login page, which comes back to it.
+    let (status, location, _, _) = fetch("GET", &format!("{base}/counter"), None, None);
+    assert_eq!((status, location.as_str()), (303, "/login?next=/counter"));
+    let (status, _, _, body) = fetch("GET", &format!("{base}/login?next=/counter"), None, None);
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"name="next" value="/counter""#), "{body}");
+    // A forged token is refused; a real one sets an HttpOnly, SameSite=Strict cookie.
+    let (status, _, cookie, _) = fetch("POST", &format!("{base}/login"), None, Some("token=abc.def.ghi&next=/counter"));
+    assert_eq!((status, cookie.as_str()), (401, ""));
+    let token = raw_token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let (status, location, cookie, _) =
+        fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=/counter")));
+    assert_eq!((status, location.as_str()), (303, "/counter"));
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    // An outside address after login is not followed.
+    let (_, location, _, _) =
+        fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=//evil.example")));
+    assert_eq!(location, "/");
+
+    let (status, _, _, body) = fetch("GET", &format!("{base}/counter"), Some(&cookie), None);
+    assert_eq!(status, 200);
+    assert!(body.contains("1.004194 — Đăng ký tạm trú"), "{body}");
+    let (status, _, _, body) =
+        fetch("POST", &format!("{base}/counter"), Some(&cookie), Some("procedure=1.004194&channel=direct"));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+    assert!(body.contains(r#"<b id="code">H42.12-250307-0001</b>"#), "{body}");
+    let due = expected_due("2025-03-07T15:30");
+    assert!(body.contains(&format!(r#"<time datetime="{due}">17:00 ngày 12/03/2025</time>"#)), "{due}: {body}");
+    // Bad form input is shown on the form again, never a 5xx.
+    for form in ["procedure=9.999999&channel=direct", "procedure=1.004194&channel=online", "procedure=%3Cx%3E", ""] {
+        let (status, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(form));
+        assert!((400..500).contains(&status), "{form}: {status}");
+        assert!(body.contains(r#"id="error""#) && !body.contains("<x>"), "{form}: {body}");
+    }
+    // A citizen is not a counter clerk.
+    let citizen = format!("motcua_token={}", raw_token(&Actor::citizen("cd-77")));
+    assert_eq!(fetch("GET", &format!("{base}/counter"), Some(&citizen), None).0, 403);
+    // Logging out drops the cookie.
+    let (status, _, cleared, _) = fetch("POST", &format!("{base}/logout"), Some(&cookie), None);
+    assert_eq!(status, 303);
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+}
+
+#[test]
+fn the_dashboard_and_tracking_pages_are_public_and_escape_what_they_echo() {
+    let base = serve("2025-03-07T15:30");
+    let token = raw_token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let cookie = format!("motcua_token={token}");
+    fetch("POST", &format!("{base}/counter"), Some(&cookie), Some("procedure=1.004194&channel=direct"));
+    let (status, _, _, body) = fetch("GET", &format!("{base}/"), None, None);
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<html lang="vi">"#) && body.contains("Bảng điều khiển"));
+    assert!(body.contains("<svg") && body.contains("<rect"), "charts drawn");
+    assert!(body.contains("<tr><td>H42.12</td><td>1</td><td>0</td><td>0</td></tr>"), "one open at H42.12: {body}");
+    let (status, _, _, body) = fetch("GET", &format!("{base}/track?code=H42.12-250307-0001"), None, None);
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"<td id="status">Được tiếp nhận</td>"#), "{body}");
+    assert!(!body.contains("clerk-1"), "no officer on the public page");
+    let (status, _, _, body) =
+        fetch("GET", &format!("{base}/track?code=%3Cscript%3Ealert(1)%3C/script%3E"), None, None);
+    assert_eq!(status, 400);
+    assert!(!body.contains("<script>") && body.contains("&lt;script&gt;"), "{body}");
+    assert_eq!(fetch("GET", &format!("{base}/track?code=H42.12-250307-0042"), None, None).0, 404);
+}
+
+/// Chromium and its driver: from the distribution's packages (`.ci/run` installs them).
+fn chromedriver() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("MOTCUA_CHROMEDRIVER").map_or_else(|| "/usr/bin/chromedriver".into(), Into::into);
+    let found = std::path::Path::new(&path).exists() && std::path::Path::new("/usr/bin/chromium").exists();
+    match (found, std::env::var_os("CI").is_some()) {
+        (true, _) => Some(path),
+        (false, true) => panic!("CI needs chromium and chromium-driver (.ci/run installs them)"),
+        (false, false) => {
+            eprintln!("skipped: no {} or /usr/bin/chromium (apt-get install chromium chromium-driver)", path.display());
+            None
+        }
+    }
+}
+
+/// A ChromeDriver on a free loopback port, stopped when dropped.
+struct Driver(std::process::Child, u16);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver(path: &std::path::Path) -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver(child, port);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return driver;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("chromedriver did not listen on {port}");
+}
+
+#[test]
+fn in_chromium_a_clerk_receives_at_the_counter_and_the_dashboard_draws_its_charts() {
+    let Some(path) = chromedriver() else { return };
+    let base = serve("2025-03-07T15:30");
+    let token = raw_token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let driver = start_driver(&path);
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use fantoccini::{ClientBuilder, Locator};
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1000,1400"]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await
+            .expect("a Chromium session");
+
+        // The counter sends an anonymous visitor to sign in; the token comes back to it.
+        c.goto(&format!("{base}/counter")).await.unwrap();
+        assert!(c.current_url().await.unwrap().as_str().contains("/login"));
+        c.find(Locator::Id("token")).await.unwrap().send_keys(&token).await.unwrap();
+        c.find(Locator::Id("signin")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("receive")).await.unwrap();
+        // Fill and submit the form: by post this time.
+        c.find(Locator::Css("input[name=channel][value=postal]")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        let due = c.wait().for_element(Locator::Css("#due time")).await.unwrap();
+        assert_eq!(due.attr("datetime").await.unwrap().as_deref(), Some(expected_due("2025-03-07T15:30").as_str()));
+        assert_eq!(due.text().await.unwrap(), "17:00 ngày 12/03/2025");
+        let code = c.find(Locator::Id("code")).await.unwrap().text().await.unwrap();
+        assert_eq!(code, "H42.12-250307-0001");
+        std::fs::write(shots.join("counter-slip.png"), c.screenshot().await.unwrap()).unwrap();
+
+        // The dashboard draws its charts: SVG with bars of some size on screen.
+        c.goto(&format!("{base}/")).await.unwrap();
+        let charts = c.find_all(Locator::Css("svg")).await.unwrap();
+        assert!(charts.len() >= 3, "{} charts", charts.len());
+        let (_, _, width, height) = charts[0].rectangle().await.unwrap();
+        assert!(width > 100.0 && height > 20.0, "{width}×{height}");
+        let bars = c.find_all(Locator::Css("svg rect")).await.unwrap();
+        assert!(!bars.is_empty());
+        let backlog = c.find(Locator::Id("backlog")).await.unwrap().text().await.unwrap();
+        assert!(backlog.contains("H42.12 1 0 0"), "{backlog}");
+        std::fs::write(shots.join("dashboard.png"), c.screenshot().await.unwrap()).unwrap();
+
+        // A citizen's lookup by code.
+        c.goto(&format!("{base}/track")).await.unwrap();
+        c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
+        c.find(Locator::Id("lookup")).await.unwrap().click().await.unwrap();
+        let status = c.wait().for_element(Locator::Id("status")).await.unwrap();
+        assert_eq!(status.text().await.unwrap(), "Được tiếp nhận");
+        std::fs::write(shots.join("track.png"), c.screenshot().await.unwrap()).unwrap();
+        c.close().await.unwrap();
+    });
+}
