@@ -1,18 +1,22 @@
-//! A counter's day over HTTP, bounded and on loopback only: `http-load [CLIENTS] [DOSSIERS]`.
+//! A counter's day over HTTP, bounded and on loopback only:
+//! `http-load [CLIENTS] [DOSSIERS] [--store postgres://…?province=NAME]`.
 //!
-//! Starts the API in-process over a fresh SQLite file (durable: WAL, `synchronous = FULL`) on
-//! 127.0.0.1, then `CLIENTS` threads (default 8) play `DOSSIERS` dossiers in all (default 2,000):
-//! receive, start the step, complete it, finish (a leader), return the result — five durable
-//! commands each. Prints requests/s and p50/p99 latency; then the same commands through the
-//! engine directly (one `handle` each, same store kind) for the ratio that is the HTTP cost.
+//! Starts the API in-process over a fresh store (SQLite files by default, durable: WAL,
+//! `synchronous = FULL`; or fresh provinces `NAME_grouped`, `NAME_single`, `NAME_direct` of a
+//! PostgreSQL server) on 127.0.0.1, then `CLIENTS` threads (default 8) play `DOSSIERS` dossiers
+//! in all (default 2,000): receive, start the step, complete it, finish (a leader), return the
+//! result — five durable commands each. Three runs in one process: HTTP with the writer's
+//! group commits, HTTP with one command per transaction, and the engine directly (one `handle`
+//! each); requests/s and p50/p99 latency, and the ratios.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_core::{Channel, Command, Decision, DossierCode, Procedure, Step};
-use motcua_engine::{Actor, ActorRole, Engine, Request};
+use motcua_engine::{Actor, ActorRole, Engine, Request, Store};
 use motcua_http::{issue_token, router, Api};
+use motcua_store_postgres::PostgresStore;
 use motcua_store_sqlite::SqliteStore;
 
 fn procedure() -> Result<Procedure, Box<dyn std::error::Error>> {
@@ -21,17 +25,38 @@ fn procedure() -> Result<Procedure, Box<dyn std::error::Error>> {
     Ok(p)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let clients: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(8).clamp(1, 64);
-    let dossiers: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(2_000).clamp(1, 100_000);
-    let dir = std::env::temp_dir().join(format!("motcua-http-load-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
-    let now: Timestamp = "2025-03-03T09:00".parse()?;
+struct Run {
+    commands: usize,
+    seconds: f64,
+    p50: f64,
+    p99: f64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.commands as f64 / self.seconds
+    }
+}
+
+/// A counter's day over HTTP against `store`: the API on 127.0.0.1 with at most `max_batch`
+/// commands per commit, `clients` threads, `dossiers` dossiers of five commands each.
+fn over_http<S: Store + 'static>(
+    store: Arc<S>,
+    max_batch: usize,
+    clients: usize,
+    dossiers: usize,
+    now: Timestamp,
+    calendar: &WorkCalendar,
+) -> Result<Run, Box<dyn std::error::Error>> {
     let secret = b"load generator secret, loopback only";
-    let store = Arc::new(SqliteStore::open(&dir.join("http.sqlite"))?);
-    let api = Api::start(store, vec![procedure()?], calendar.clone(), secret, Arc::new(move || now));
+    let api = Api::start_with_batch_limit(
+        store,
+        vec![procedure()?],
+        calendar.clone(),
+        secret,
+        Arc::new(move || now),
+        max_batch,
+    );
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     listener.set_nonblocking(true)?;
@@ -44,16 +69,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     });
     let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-    let clerk = format!(
-        "Bearer {}",
-        issue_token(secret, &Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"), unix, 3600)
-            .map_err(|e| format!("{e:?}"))?
-    );
-    let leader = format!(
-        "Bearer {}",
-        issue_token(secret, &Actor::officer("leader-1", ActorRole::Leader, "H42.12"), unix, 3600)
-            .map_err(|e| format!("{e:?}"))?
-    );
+    let bearer = |actor: &Actor| -> Result<String, String> {
+        Ok(format!("Bearer {}", issue_token(secret, actor, unix, 3600).map_err(|e| format!("{e:?}"))?))
+    };
+    let clerk = bearer(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"))?;
+    let leader = bearer(&Actor::officer("leader-1", ActorRole::Leader, "H42.12"))?;
     let started = Instant::now();
     let latencies: Vec<f64> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..clients)
@@ -99,23 +119,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers.into_iter().filter_map(|w| w.join().ok()).collect::<Result<Vec<_>, _>>().map(|v| v.concat())
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    let mut sorted = latencies.clone();
+    let mut sorted = latencies;
     sorted.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| sorted.get(((sorted.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0.0);
-    let http_rate = latencies.len() as f64 / seconds;
-    println!(
-        "HTTP, {clients} clients: {} durable commands in {seconds:.2} s = {http_rate:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
-        latencies.len(),
-        pct(0.5),
-        pct(0.99)
-    );
-    // The same commands through the engine directly, one `handle` (one transaction) each.
-    let mut engine = Engine::open(SqliteStore::open(&dir.join("direct.sqlite"))?, [procedure()?], calendar);
+    Ok(Run { commands: sorted.len(), seconds, p50: pct(0.5), p99: pct(0.99) })
+}
+
+/// The same commands through the engine directly, one `handle` (one transaction) each.
+fn direct<S: Store>(
+    store: S,
+    dossiers: usize,
+    now: Timestamp,
+    calendar: &WorkCalendar,
+) -> Result<Run, Box<dyn std::error::Error>> {
+    let mut engine = Engine::open(store, [procedure()?], calendar.clone());
     let clerk = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
     let leader = Actor::officer("leader-1", ActorRole::Leader, "H42.12");
     let date = now.local_date();
     let started = Instant::now();
-    let mut commands = 0u64;
+    let mut commands = 0;
     for n in 1..=dossiers as u64 {
         let dossier = DossierCode::new("H42.12".parse()?, date, n);
         let script = [
@@ -136,9 +158,77 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             commands += 1;
         }
     }
-    let direct = commands as f64 / started.elapsed().as_secs_f64();
-    println!("engine directly, one transaction per command: {commands} commands = {direct:.0}/s");
-    println!("HTTP with shared group commits / direct one-by-one: {:.2}x", http_rate / direct);
+    Ok(Run { commands, seconds: started.elapsed().as_secs_f64(), p50: 0.0, p99: 0.0 })
+}
+
+/// `url` with its `province` parameter suffixed by `suffix`: a fresh province per run.
+fn province_url(url: &str, suffix: &str) -> Result<String, String> {
+    let (head, province) =
+        url.split_once("province=").ok_or_else(|| format!("{url}: name the province (?province=NAME)"))?;
+    let name: String = province.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let rest = &province[name.len()..];
+    Ok(format!("{head}province={name}_{suffix}{rest}"))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let postgres = match args.iter().position(|a| a == "--store") {
+        Some(i) if i + 1 < args.len() => {
+            let url = args.remove(i + 1);
+            args.remove(i);
+            Some(url)
+        }
+        Some(_) => return Err("--store needs a postgres://…?province=NAME URL".into()),
+        None => None,
+    };
+    let clients: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(8).clamp(1, 64);
+    let dossiers: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(2_000).clamp(1, 100_000);
+    let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
+    let now: Timestamp = "2025-03-03T09:00".parse()?;
+    let dir = std::env::temp_dir().join(format!("motcua-http-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let (kind, grouped, single, one_by_one) = match &postgres {
+        None => (
+            "SQLite (WAL, synchronous = FULL)",
+            over_http(
+                Arc::new(SqliteStore::open(&dir.join("grouped.sqlite"))?),
+                1000,
+                clients,
+                dossiers,
+                now,
+                &calendar,
+            )?,
+            over_http(Arc::new(SqliteStore::open(&dir.join("single.sqlite"))?), 1, clients, dossiers, now, &calendar)?,
+            direct(SqliteStore::open(&dir.join("direct.sqlite"))?, dossiers, now, &calendar)?,
+        ),
+        Some(url) => {
+            let fresh = |suffix: &str| -> Result<PostgresStore, Box<dyn std::error::Error>> {
+                let store = PostgresStore::open(&province_url(url, suffix)?)?;
+                store.truncate()?;
+                Ok(store)
+            };
+            (
+                "PostgreSQL (synchronous_commit = on)",
+                over_http(Arc::new(fresh("grouped")?), 1000, clients, dossiers, now, &calendar)?,
+                over_http(Arc::new(fresh("single")?), 1, clients, dossiers, now, &calendar)?,
+                direct(fresh("direct")?, dossiers, now, &calendar)?,
+            )
+        }
+    };
+    println!("{kind}, {clients} clients, {dossiers} dossiers × 5 durable commands:");
+    for (name, r) in [
+        ("HTTP, shared group commits", &grouped),
+        ("HTTP, one command per transaction", &single),
+        ("engine directly, one per transaction", &one_by_one),
+    ] {
+        let latency = if r.p99 > 0.0 { format!(", p50 {:.2} ms, p99 {:.2} ms", r.p50, r.p99) } else { String::new() };
+        println!("  {name:<38} {:>6} commands in {:>6.2} s = {:>6.0}/s{latency}", r.commands, r.seconds, r.rate());
+    }
+    println!(
+        "  group commits / one per transaction over HTTP: {:.2}x; HTTP grouped / engine one by one: {:.2}x",
+        grouped.rate() / single.rate(),
+        grouped.rate() / one_by_one.rate()
+    );
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

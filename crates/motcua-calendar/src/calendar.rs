@@ -98,9 +98,9 @@ pub struct Day {
 pub struct Appointment {
     /// The receipt instant as given (minute resolution).
     pub received: Timestamp,
-    /// When the clock starts (DOMAIN-RULES §4).
+    /// When the clock starts (docs/rules.md §4).
     pub clock_start: Timestamp,
-    /// The due time (DOMAIN-RULES §5); `None` for a procedure without a limit.
+    /// The due time (docs/rules.md §5); `None` for a procedure without a limit.
     pub due: Option<Timestamp>,
 }
 
@@ -465,7 +465,7 @@ impl WorkCalendar {
         Ok(p.spans().iter().map(|&(start, end)| Session { start, end }).collect())
     }
 
-    /// The standard working-day length (minutes) in force on `date` (DOMAIN-RULES §3).
+    /// The standard working-day length (minutes) in force on `date` (docs/rules.md §3).
     pub fn day_length(&self, date: NaiveDate) -> Result<u16, CalendarError> {
         let i = self.date_index(date)?;
         Ok(self.hours.seasons[self.season_of_day[i] as usize].day_length)
@@ -573,7 +573,7 @@ impl WorkCalendar {
     }
 
     /// `t` plus `minutes` working minutes. When the sum ends exactly at a session's close, the
-    /// result is that close (DOMAIN-RULES §5). Adding zero returns `t`.
+    /// result is that close (docs/rules.md §5). Adding zero returns `t`.
     ///
     /// ```
     /// use motcua_calendar::WorkCalendar;
@@ -647,13 +647,13 @@ impl WorkCalendar {
     }
 
     /// When the clock starts for a dossier received at `received`, with the calendar's own
-    /// cut-off (DOMAIN-RULES §4).
+    /// cut-off (docs/rules.md §4).
     pub fn clock_start(&self, received: Timestamp) -> Result<Timestamp, CalendarError> {
         self.clock_start_with_cutoff(received, self.hours.cutoff)
     }
 
     /// When the clock starts, with an explicit cut-off (minutes since midnight; `None` disables
-    /// it). DOMAIN-RULES §4, NĐ 61/2018 Art. 18, NĐ 63/2024:
+    /// it). docs/rules.md §4, NĐ 61/2018 Art. 18, NĐ 63/2024:
     /// on a working day at or before the cut-off, inside a session → `received`; before the
     /// first session or in a break → the next session's opening that day; otherwise the opening
     /// of the next working day.
@@ -684,7 +684,7 @@ impl WorkCalendar {
         self.first_open_after(i)
     }
 
-    /// The due time for a clock that started at `start` (DOMAIN-RULES §5). `None` for
+    /// The due time for a clock that started at `start` (docs/rules.md §5). `None` for
     /// [`Limit::NoDueTime`].
     #[inline]
     pub fn due_from(&self, start: Timestamp, limit: Limit) -> Result<Option<Timestamp>, CalendarError> {

@@ -1,11 +1,11 @@
-//! Statutory holidays and the rules that place them (DOMAIN-RULES §2).
+//! Statutory holidays and the rules that place them (docs/rules.md §2).
 //!
 //! Legal sources: Labour Code 2019 (Bộ luật Lao động 45/2019/QH14) Art. 112 (holidays, from
 //! 2021) and Art. 111(3) (a holiday on a weekly rest day is compensated on the next working day);
 //! Labour Code 2012 (10/2012/QH13) Art. 115 before 2021; QĐ 188/1999/QĐ-TTg (Saturday and Sunday
 //! are the civil service's weekly rest days). The Prime Minister fixes the Tết days and the extra
 //! National Day each year; the two rules below reproduce every official break of 2020–2026
-//! (DOMAIN.md §5.2) and are used for any year, official notices adding what rules cannot know.
+//! (docs/sources.md §5.2) and are used for any year, official notices adding what rules cannot know.
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
@@ -123,7 +123,7 @@ pub fn is_weekend(d: NaiveDate) -> bool {
 }
 
 /// The five Tết days off of lunar year `year`: the five weekdays counted from the first weekday
-/// on or after (mùng 1 − 2 days). DOMAIN-RULES §2; reproduces 2020–2026.
+/// on or after (mùng 1 − 2 days). docs/rules.md §2; reproduces 2020–2026.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -147,7 +147,7 @@ pub fn tet_days(year: i32) -> Result<[NaiveDate; 5], CalendarError> {
 }
 
 /// The extra National Day (from 2021): 3/9 when 2/9 falls on a Monday, Thursday or Sunday,
-/// otherwise 1/9. DOMAIN-RULES §2; reproduces 2021–2026.
+/// otherwise 1/9. docs/rules.md §2; reproduces 2021–2026.
 pub fn national_day_extra(year: i32) -> Result<NaiveDate, CalendarError> {
     let national = date(year, 9, 2)?;
     match national.weekday() {
@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn tet_breaks_2020_to_2026() {
-        // DOMAIN.md §5.2, official weekdays of each break.
+        // docs/sources.md §5.2, official weekdays of each break.
         let first = [
             (2020, d(2020, 1, 23)),
             (2021, d(2021, 2, 10)),

@@ -1,8 +1,8 @@
-//! Office hours (giờ làm việc hành chính) and the receipt cut-off (DOMAIN-RULES §3–§4).
+//! Office hours (giờ làm việc hành chính) and the receipt cut-off (docs/rules.md §3–§4).
 //!
 //! National default: Monday–Friday 07:00–11:30 and 13:30–17:00, 8 working hours a day
 //! (QĐ 188/1999/QĐ-TTg Art. 1 fixes 40 hours over five days; daily hours are set by each
-//! province, DOMAIN.md §5.4). Cut-off 15:00 (NĐ 61/2018 Art. 18; NĐ 63/2024).
+//! province, docs/sources.md §5.4). Cut-off 15:00 (NĐ 61/2018 Art. 18; NĐ 63/2024).
 //!
 //! A province overrides them with a TOML file:
 //!
@@ -72,7 +72,7 @@ pub struct Season {
     pub from: (u32, u32),
     /// Sessions for Monday..=Friday (index 0 = Monday).
     pub weekdays: [Vec<Session>; 5],
-    /// The standard working day of this season, in minutes (DOMAIN-RULES §3: one working day =
+    /// The standard working day of this season, in minutes (docs/rules.md §3: one working day =
     /// the standard day length of the schedule in force).
     pub day_length: u16,
 }
@@ -84,7 +84,7 @@ pub struct OfficeHours {
     pub name: String,
     /// The decision or notice it follows.
     pub reference: String,
-    /// Receipt cut-off in minutes since midnight; `None` disables it (DOMAIN-RULES §4).
+    /// Receipt cut-off in minutes since midnight; `None` disables it (docs/rules.md §4).
     pub cutoff: Option<u16>,
     /// Seasons ordered by start; at least one.
     pub seasons: Vec<Season>,
@@ -102,7 +102,7 @@ impl OfficeHours {
         let day = vec![Session { start: 7 * 60, end: 11 * 60 + 30 }, Session { start: 13 * 60 + 30, end: 17 * 60 }];
         OfficeHours {
             name: "Mặc định toàn quốc".into(),
-            reference: "QĐ 188/1999/QĐ-TTg Điều 1 (40 giờ/5 ngày); giờ 07:00–11:30, 13:30–17:00 (DOMAIN-RULES §3); \
+            reference: "QĐ 188/1999/QĐ-TTg Điều 1 (40 giờ/5 ngày); giờ 07:00–11:30, 13:30–17:00 (docs/rules.md §3); \
                         cut-off 15:00 (NĐ 61/2018 Điều 18, NĐ 63/2024)"
                 .into(),
             cutoff: Some(DEFAULT_CUTOFF),
@@ -127,7 +127,7 @@ impl OfficeHours {
     }
 
     /// Sessions of a working `date`: its weekday's sessions, and Monday's for a make-up
-    /// Saturday or Sunday (DOMAIN-RULES §3: a make-up day keeps an ordinary weekday's sessions).
+    /// Saturday or Sunday (docs/rules.md §3: a make-up day keeps an ordinary weekday's sessions).
     pub fn sessions_on(&self, date: NaiveDate) -> &[Session] {
         let season = &self.seasons[self.season_index(date)];
         let i = match date.weekday() {

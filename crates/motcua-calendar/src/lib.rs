@@ -2,7 +2,7 @@
 //!
 //! ## What is a working day in Vietnam?
 //!
-//! For state agencies (DOMAIN-RULES §2), a date is a working day unless it is a Saturday or
+//! For state agencies (docs/rules.md §2), a date is a working day unless it is a Saturday or
 //! Sunday (but a Saturday that an official notice declares a make-up day, "làm bù", *is* a
 //! working day), a statutory holiday (Labour Code 2019 Art. 112: 1/1, five days of Tết, Giỗ Tổ
 //! Hùng Vương on lunar 10/3, 30/4, 1/5, 2/9 and one adjacent day), a compensatory day for a
@@ -32,12 +32,12 @@
 //! [`Timestamp`] is a minute-resolution instant; civil reasoning is at +07:00.
 //!
 //! ## Why …?
-//! - *Why are Tết days rules and not data?* Two rules (DOMAIN-RULES §2) reproduce every official
+//! - *Why are Tết days rules and not data?* Two rules (docs/rules.md §2) reproduce every official
 //!   break of 2020–2026, so any year can be computed; notices add only swapped days.
 //! - *Why is a year "projected"?* Until the government publishes a year's notice, its swapped
 //!   days cannot be known; the calendar says so rather than guessing silently.
-//! - *Why does 3 working days from 07:00 end at 17:00 and not 07:00 the next day?* DOMAIN-RULES
-//!   §5: a sum that ends exactly at a session's close is due at that close.
+//! - *Why does 3 working days from 07:00 end at 17:00 and not 07:00 the next day?*
+//!   `docs/rules.md` §5: a sum that ends exactly at a session's close is due at that close.
 //! - *Why does a dossier received at 16:40 start the next working day?* The 15:00 cut-off of
 //!   NĐ 61/2018 Art. 18 and NĐ 63/2024; it is policy ([`OfficeHours::cutoff`]).
 

@@ -1,4 +1,4 @@
-//! Time limits (thời hạn giải quyết) in the four kinds DOMAIN-RULES §5 defines.
+//! Time limits (thời hạn giải quyết) in the four kinds docs/rules.md §5 defines.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,7 +30,7 @@ pub const MAX_LIMIT_DAYS: u32 = 3650;
 pub enum Limit {
     /// N working hours, stored as working minutes (a multiple of 15).
     WorkingMinutes(u32),
-    /// N working days, stored in quarter days (DOMAIN.md §1.10: 0.25-day steps are common).
+    /// N working days, stored in quarter days (docs/sources.md §1.10: 0.25-day steps are common).
     WorkingDays {
         /// Number of quarter days.
         quarters: u32,

@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn tet_2020_to_2027_as_in_domain_brief() {
-        // DOMAIN.md §5.1 (S22).
+        // docs/sources.md §5.1 (S22).
         let expected = [
             (2020, d(2020, 1, 25)),
             (2021, d(2021, 2, 12)),

@@ -1,5 +1,5 @@
 //! Official per-year notices: days off and make-up working days that rules cannot know
-//! (DOMAIN-RULES §2, DOMAIN.md §5.2).
+//! (docs/rules.md §2, docs/sources.md §5.2).
 //!
 //! Each year is one TOML file (`seeds/calendar/YYYY.toml`). The files of 2020–2026 are built
 //! into the library; a user adds or corrects a year without recompiling by loading a folder of
@@ -13,7 +13,7 @@
 //! [[reference]]
 //! id = "CV 2450/VPCP-KGVX"
 //! title = "Công văn của Văn phòng Chính phủ về hoán đổi ngày làm việc dịp 30/4–1/5/2024"
-//! source = "DOMAIN.md §5.2 (S14l)"
+//! source = "docs/sources.md §5.2 (S14l)"
 //!
 //! [[day_off]]
 //! date = "2024-04-29"
@@ -110,7 +110,7 @@ impl Notices {
         Notices::default()
     }
 
-    /// The notices of 2020–2026 shipped in `seeds/calendar/` (DOMAIN.md §5.2).
+    /// The notices of 2020–2026 shipped in `seeds/calendar/` (docs/sources.md §5.2).
     pub fn builtin() -> Notices {
         let mut notices = Notices::empty();
         for (name, text) in BUILTIN {

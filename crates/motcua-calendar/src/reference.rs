@@ -51,7 +51,7 @@ impl<'a> ReferenceCalendar<'a> {
         Ok(Timestamp::from_local(date, last))
     }
 
-    /// DOMAIN-RULES §4, spelled out.
+    /// docs/rules.md §4, spelled out.
     pub fn clock_start(&self, received: Timestamp, cutoff: Option<u16>) -> Result<Timestamp, CalendarError> {
         let date = received.local_date();
         let m = received.local_minute_of_day();
@@ -119,7 +119,7 @@ impl<'a> ReferenceCalendar<'a> {
         Ok(total)
     }
 
-    /// DOMAIN-RULES §5, spelled out.
+    /// docs/rules.md §5, spelled out.
     pub fn due_from(&self, start: Timestamp, limit: Limit) -> Result<Option<Timestamp>, CalendarError> {
         let date = start.local_date();
         Ok(Some(match limit {

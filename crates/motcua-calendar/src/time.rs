@@ -1,6 +1,6 @@
 //! Instants at minute resolution, and Vietnam's civil time (UTC+07:00).
 //!
-//! DOMAIN-RULES §1: all civil reasoning happens in Vietnam local time, which is UTC+07:00 all
+//! docs/rules.md §1: all civil reasoning happens in Vietnam local time, which is UTC+07:00 all
 //! year (no daylight saving time); instants are stored in UTC; the rules work at minute
 //! resolution and truncate seconds toward the past.
 

@@ -54,7 +54,7 @@ fn hung_kings_day_matches_the_published_table_1901_to_2100() {
 
 #[test]
 fn years_where_vietnam_and_china_differ() {
-    // DOMAIN-RULES §2 names 1903, 1916, 1935, 1965, 1968, 1969, 1985, 2007, 2030, 2053.
+    // docs/rules.md §2 names 1903, 1916, 1935, 1965, 1968, 1969, 1985, 2007, 2030, 2053.
     let differ: Vec<i32> = rows().iter().filter(|r| r.tet_vn != r.tet_cn).map(|r| r.year).collect();
     assert_eq!(differ, [1903, 1916, 1935, 1965, 1968, 1969, 1985, 2007, 2030, 2053]);
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();

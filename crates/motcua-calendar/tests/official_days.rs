@@ -1,4 +1,4 @@
-//! Every official day off and make-up Saturday of 2020–2026 (DOMAIN.md §5.2) is reproduced.
+//! Every official day off and make-up Saturday of 2020–2026 (docs/sources.md §5.2) is reproduced.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,7 +9,7 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
-/// Weekdays off and make-up weekend days, per year, as DOMAIN.md §5.2 lists them.
+/// Weekdays off and make-up weekend days, per year, as docs/sources.md §5.2 lists them.
 fn expected(year: i32) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
     let y = year;
     match year {
@@ -125,7 +125,7 @@ fn expected(year: i32) -> (Vec<NaiveDate>, Vec<NaiveDate>) {
                 d(y, 8, 31),
                 d(y, 9, 1),
                 d(y, 9, 2),
-                // Ngày Văn hóa Việt Nam, default policy (DOMAIN-RULES §2).
+                // Ngày Văn hóa Việt Nam, default policy (docs/rules.md §2).
                 d(y, 11, 24),
             ],
             vec![d(y, 1, 10), d(y, 8, 22)],

@@ -1,4 +1,4 @@
-//! The worked examples of issue #2 and DOMAIN-RULES §4–§5, and more like them.
+//! The worked examples of docs/rules.md §4–§5, and more like them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

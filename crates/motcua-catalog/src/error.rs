@@ -70,3 +70,14 @@ impl<'a> Sink<'a> {
         self.problems.push(Problem { file: self.file.to_path_buf(), line, message: message.into() });
     }
 }
+
+impl Problem {
+    /// A calendar data file's error (a notice, office hours) as a problem: those errors already
+    /// carry file and line; others are placed on line 1 of `file`.
+    pub fn from_calendar(file: &std::path::Path, e: motcua_calendar::CalendarError) -> Problem {
+        match e {
+            motcua_calendar::CalendarError::File { file, line, message } => Problem { file, line, message },
+            other => Problem { file: file.to_path_buf(), line: 1, message: other.to_string() },
+        }
+    }
+}

@@ -487,7 +487,9 @@ impl Runner {
                     )));
                     break;
                 }
-                (Err(e), Some(code)) if e.code() == code => continue,
+                // The expected refusal: the dossier is unchanged; the step's other
+                // expectations are still checked below.
+                (Err(e), Some(code)) if e.code() == code => {}
                 (Err(e), Some(code)) => {
                     failures.push(fail(format!("expected error {code}, got {} ({e})", e.code())));
                     continue;
@@ -516,15 +518,45 @@ impl Runner {
         match crate::toml_files(path) {
             Ok(files) => {
                 for f in files {
-                    // Catalogs (procedures made for the scenarios), notices and office hours may sit
-                    // beside scenarios: skip them.
-                    if std::fs::read_to_string(&f).is_ok_and(|t| crate::file_kind(&t) != crate::FileKind::Scenario) {
-                        continue;
-                    }
-                    match self.run_file(&f) {
-                        Ok(r) => summary.reports.push(r),
-                        Err(e) => summary.broken.extend(e.problems),
-                    }
+                    let text = match std::fs::read_to_string(&f) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            summary.broken.push(Problem {
+                                file: f.clone(),
+                                line: 1,
+                                message: format!("cannot read: {e}"),
+                            });
+                            continue;
+                        }
+                    };
+                    // Catalogs (procedures made for the scenarios), notices and office hours may
+                    // sit beside scenarios: they are checked, not run. A file that is not valid
+                    // TOML, or whose keys fit no kind (an unquoted `procedure = 1.000894` makes a
+                    // number, so the file reads as a catalog and fails as one), is broken: a rule
+                    // test never passes by skipping a file in silence.
+                    let problems = match crate::file_kind(&text) {
+                        crate::FileKind::Scenario => match parse_scenario(&text, &f).and_then(|s| self.run(&s)) {
+                            Ok(r) => {
+                                summary.reports.push(r);
+                                continue;
+                            }
+                            Err(e) => e.problems,
+                        },
+                        crate::FileKind::Procedures => {
+                            crate::parse_procedures(&text, &f).err().map(|e| e.problems).unwrap_or_default()
+                        }
+                        crate::FileKind::Notice => motcua_calendar::Notice::parse(&text, &f)
+                            .err()
+                            .map(|e| vec![Problem::from_calendar(&f, e)])
+                            .unwrap_or_default(),
+                        crate::FileKind::OfficeHours => OfficeHours::parse(&text, &f)
+                            .err()
+                            .map(|e| vec![Problem::from_calendar(&f, e)])
+                            .unwrap_or_default(),
+                        // A calibration profile: `motcua check` validates it (with the simulator).
+                        crate::FileKind::Profile => Vec::new(),
+                    };
+                    summary.broken.extend(problems);
                 }
             }
             Err(p) => summary.broken.push(p),

@@ -97,3 +97,60 @@ proptest! {
         let _ = motcua_catalog::file_kind(&s);
     }
 }
+
+/// A folder holding one good scenario, one file that is not TOML and one whose procedure code
+/// is an unquoted number: two broken files, each named, nothing skipped in silence.
+fn folder_with_broken_files(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("motcua-broken-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/procedures");
+    let good = format!(
+        "name = \"ok\"\nprocedure = \"1.001193\"\ncatalog = \"{}\"\n[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\nexpect = {{ status = \"received\" }}\n",
+        seeds.display()
+    );
+    std::fs::write(dir.join("good.toml"), good).unwrap();
+    std::fs::write(dir.join("not-toml.toml"), "name = \"x\nprocedure = \"1.001193\"\n").unwrap();
+    std::fs::write(
+        dir.join("unquoted.toml"),
+        "name = \"u\"\nprocedure = 1.000894\n[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn run_path_reports_every_file_that_is_not_a_valid_scenario_or_catalog() {
+    let dir = folder_with_broken_files("run");
+    let summary = motcua_catalog::Runner::new().run_path(&dir);
+    assert_eq!((summary.passed(), summary.failed()), (1, 0));
+    let broken: Vec<String> = summary.broken.iter().map(Problem::to_string).collect();
+    assert!(broken.iter().any(|p| p.contains("not-toml.toml:1")), "{broken:?}");
+    assert!(broken.iter().any(|p| p.contains("unquoted.toml:")), "{broken:?}");
+    let panic = std::panic::catch_unwind(|| motcua_catalog::assert_scenarios_pass(&dir)).unwrap_err();
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("not-toml.toml") && message.contains("unquoted.toml"), "{message}");
+    assert!(message.ends_with("1 passed, 0 failed, 2 broken"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_step_whose_expected_error_matched_still_checks_its_other_expectations() {
+    let dir = std::env::temp_dir().join(format!("motcua-expected-error-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/procedures");
+    // Returning a result before anything is finished is refused (as expected), and the
+    // dossier is still `received`, not `in_progress` as this step wrongly expects.
+    let text = format!(
+        "name = \"e\"\nprocedure = \"1.001193\"\ncatalog = \"{}\"\n[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n[[step]]\nat = \"2025-03-04T09:10\"\ndo = \"return_result\"\nexpect = {{ error = \"not_allowed\", status = \"in_progress\" }}\n",
+        seeds.display()
+    );
+    std::fs::write(dir.join("e.toml"), text).unwrap();
+    let summary = motcua_catalog::Runner::new().run_path(&dir);
+    assert!(summary.broken.is_empty(), "{:?}", summary.broken);
+    let failures: Vec<String> = summary.reports[0].failures.iter().map(Problem::to_string).collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("e.toml:7: status: expected in_progress, got received"), "{failures:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,7 +7,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use motcua_calendar::{parse_minute_of_day, HolidayRules, Notices, OfficeHours, WorkCalendar};
 
-/// motcua: Vietnamese one-stop-shop dossier rules — working days, due times and more.
+/// motcua: Vietnamese one-stop-shop dossiers — working days and due times, rule tests,
+/// simulated years, reports and deadlines over a store, and the reference portal.
 #[derive(Parser, Debug)]
 #[command(name = "motcua", version, about, long_about = None)]
 pub struct Cli {

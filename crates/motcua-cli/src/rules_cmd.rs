@@ -4,16 +4,8 @@ use crate::outln;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use motcua_calendar::{CalendarError, Notice, OfficeHours};
+use motcua_calendar::{Notice, OfficeHours};
 use motcua_catalog::{file_kind, parse_procedures, parse_scenario, toml_files, FileKind, Problem, Runner};
-
-/// A calendar data-file error as a problem (those errors already carry file and line).
-fn calendar_problem(file: &std::path::Path, e: CalendarError) -> Problem {
-    match e {
-        CalendarError::File { file, line, message } => Problem { file, line, message },
-        other => Problem { file: file.to_path_buf(), line: 1, message: other.to_string() },
-    }
-}
 
 use crate::exit;
 
@@ -49,7 +41,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                 },
                 FileKind::Notice => match Notice::parse(&text, &file) {
                     Ok(_) => others += 1,
-                    Err(e) => problems.push(calendar_problem(&file, e)),
+                    Err(e) => problems.push(Problem::from_calendar(&file, e)),
                 },
                 FileKind::Profile => {
                     // Procedure codes are checked against ../procedures beside the profile, if any.
@@ -63,7 +55,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                 }
                 FileKind::OfficeHours => match OfficeHours::parse(&text, &file) {
                     Ok(_) => others += 1,
-                    Err(e) => problems.push(calendar_problem(&file, e)),
+                    Err(e) => problems.push(Problem::from_calendar(&file, e)),
                 },
             }
         }

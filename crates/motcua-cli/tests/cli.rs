@@ -298,6 +298,22 @@ fn failing_and_broken_scenarios_exit_1_and_2() {
     assert!(stderr(&o).contains("broken.toml:4: at: invalid time"), "{}", stderr(&o));
     let o = motcua(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
+    // Files that are not scenarios at all are named too, never skipped: one not TOML, one whose
+    // procedure code is an unquoted number.
+    std::fs::remove_file(dir.join("broken.toml")).unwrap();
+    std::fs::remove_file(dir.join("wrong.toml")).unwrap();
+    std::fs::write(dir.join("not-toml.toml"), "name = \"x\nprocedure = \"1.000894\"\n").unwrap();
+    std::fs::write(
+        dir.join("unquoted.toml"),
+        "name = \"u\"\nprocedure = 1.000894\n[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n",
+    )
+    .unwrap();
+    let o = motcua(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("not-toml.toml:1") && err.contains("unquoted.toml:"), "{err}");
+    assert!(err.contains("2 broken file(s)"), "{err}");
+    assert!(stdout(&o).ends_with("1 passed, 0 failed\n"), "{}", stdout(&o));
 }
 
 fn write_store(path: &std::path::Path) {

@@ -155,7 +155,7 @@ impl Dossier {
     }
 
     /// Steps that finished late, or are still running past their due time at `now`: the steps
-    /// and agencies that overran (DOMAIN-RULES §8).
+    /// and agencies that overran (docs/rules.md §8).
     pub fn late_steps(&self, now: Timestamp) -> Vec<&StepState> {
         self.steps
             .iter()

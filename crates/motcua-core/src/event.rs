@@ -42,9 +42,9 @@ pub enum Event {
         procedure: ProcedureCode,
         /// Channel.
         channel: Channel,
-        /// Clock start (DOMAIN-RULES §4).
+        /// Clock start (docs/rules.md §4).
         clock_start: Timestamp,
-        /// Due time (DOMAIN-RULES §5), `None` without a limit.
+        /// Due time (docs/rules.md §5), `None` without a limit.
         due: Option<Timestamp>,
     },
     /// Refused at intake.
@@ -64,7 +64,7 @@ pub enum Event {
         agency: Arc<str>,
         /// The agency it came from, for an inter-agency transfer.
         from_agency: Option<Arc<str>>,
-        /// The step's due time (DOMAIN-RULES §8).
+        /// The step's due time (docs/rules.md §8).
         due: Timestamp,
     },
     /// A step completed.
@@ -136,7 +136,7 @@ pub enum Event {
         at: Timestamp,
         /// The new promise.
         new_due: Timestamp,
-        /// Issued less than one working day before the due time (DOMAIN-RULES §7).
+        /// Issued less than one working day before the due time (docs/rules.md §7).
         late_apology: bool,
         /// Why.
         reason: String,

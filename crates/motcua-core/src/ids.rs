@@ -1,4 +1,4 @@
-//! Identifiers as validated types (DOMAIN-RULES §10). Each parses with `FromStr`, prints with
+//! Identifiers as validated types (docs/rules.md §10). Each parses with `FromStr`, prints with
 //! `Display`, and (de)serializes as its text. Personal identifiers (CCCD, an individual's tax
 //! code) are masked in `Debug`, so they never reach a log whole.
 
@@ -206,7 +206,7 @@ impl fmt::Display for ProcedureCode {
 shared_text_serde!(ProcedureCode);
 
 /// A dossier code (mã số hồ sơ): `<agency code>-YYMMDD-NNNN` (TT 01/2018/TT-VPCP Art. 19;
-/// sequence per agency per day, at least 4 digits). Parsing is lenient (DOMAIN.md §2.1): the code
+/// sequence per agency per day, at least 4 digits). Parsing is lenient (docs/sources.md §2.1): the code
 /// splits on its last two `-`; the date may have 6 or 8 digits; the sequence at least 4 digits
 /// (covering TT 04/2025's `…-YYMMDD-AANNNN`). `Display` writes the code as it was read.
 ///
@@ -398,7 +398,7 @@ fn mask(s: &str) -> String {
 }
 
 /// A citizen identity card number (CCCD): 12 digits = 3-digit province of birth registration,
-/// 1 digit for century and sex, 2 digits of the birth year, 6 digits (DOMAIN-RULES §10; structure
+/// 1 digit for century and sex, 2 digits of the birth year, 6 digits (docs/rules.md §10; structure
 /// only, not existence). Masked in `Debug`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Cccd(String);
@@ -458,7 +458,7 @@ pub enum TaxCode {
     Individual(Cccd),
 }
 
-/// Weights of the check digit (DOMAIN-RULES §10).
+/// Weights of the check digit (docs/rules.md §10).
 const TAX_WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
 
 /// The check digit of a 10-digit tax code's first nine digits, if one exists

@@ -7,7 +7,7 @@
 //! working time comes from the calendar in the [`Context`].
 //!
 //! Every internal [`Status`] maps to one of the ten national portal codes
-//! ([`Status::national`], DOMAIN-RULES §9). Outcomes follow DOMAIN-RULES §6 ([`Outcome`]).
+//! ([`Status::national`], docs/rules.md §9). Outcomes follow docs/rules.md §6 ([`Outcome`]).
 
 #![warn(missing_docs)]
 

@@ -1,4 +1,4 @@
-//! Early / on time / late (DOMAIN-RULES §6; TT 01/2018/TT-VPCP Art. 13 indicator 1).
+//! Early / on time / late (docs/rules.md §6; TT 01/2018/TT-VPCP Art. 13 indicator 1).
 
 use motcua_calendar::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -50,7 +50,7 @@ pub enum Role {
     Leader,
 }
 
-/// What happens to the clock when a complete supplement arrives (DOMAIN-RULES §7).
+/// What happens to the clock when a complete supplement arrives (docs/rules.md §7).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SupplementPolicy {
@@ -74,7 +74,7 @@ pub enum Cutoff {
     Disabled,
 }
 
-/// Rules a procedure follows where the law leaves a choice (DOMAIN-RULES §4–§7).
+/// Rules a procedure follows where the law leaves a choice (docs/rules.md §4–§7).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Policy {
     /// Receipt cut-off.
@@ -137,7 +137,7 @@ pub struct Step {
     pub agency: Arc<str>,
     /// Who performs it.
     pub role: Role,
-    /// Its share of the limit, in working time (DOMAIN-RULES §8).
+    /// Its share of the limit, in working time (docs/rules.md §8).
     pub allotment: Limit,
     /// Steps that must be complete before this one starts (none: it may start at receipt).
     pub after: Vec<StepId>,

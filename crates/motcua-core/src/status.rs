@@ -1,4 +1,4 @@
-//! Dossier statuses and their national-portal codes (DOMAIN-RULES §9, DOMAIN.md §3.2).
+//! Dossier statuses and their national-portal codes (docs/rules.md §9, docs/sources.md §3.2).
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ pub enum Decision {
     Denied,
 }
 
-/// How a dossier reached the one-stop shop (DOMAIN.md §1.1; DVCQG `KenhThucHien`).
+/// How a dossier reached the one-stop shop (docs/sources.md §1.1; DVCQG `KenhThucHien`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -65,7 +65,7 @@ pub enum Status {
     ResultReturned(Decision),
 }
 
-/// One of the ten national portal status codes (DOMAIN-RULES §9).
+/// One of the ten national portal status codes (docs/rules.md §9).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct NationalStatus(u8);
@@ -124,7 +124,7 @@ impl Status {
             Status::SupplementRequested => 5,
             Status::AwaitingFinancialObligation => 6,
             Status::Withdrawn => 7,
-            // Vendors report suspension with "Dừng xử lý" (DOMAIN.md §1.8).
+            // Vendors report suspension with "Dừng xử lý" (docs/sources.md §1.8).
             Status::Suspended | Status::Stopped => 8,
             Status::Finished(_) => 9,
             Status::ResultReturned(_) => 10,

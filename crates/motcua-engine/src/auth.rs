@@ -1,4 +1,4 @@
-//! Who may do what to which dossier (issue #4 §2). Each command states the roles it needs and
+//! Who may do what to which dossier. Each command states the roles it needs and
 //! the agency relation: officers act on dossiers of their own agency (the receiving agency in
 //! the dossier code) or on the step their agency performs in an inter-agency chain; citizens act
 //! only on their own dossiers; systems (the national portal, sync workers) act on any.

@@ -1,4 +1,4 @@
-//! The engine: `handle(request) -> Outcome` around the pure core (DESIGN.md "Data flow").
+//! The engine: `handle(request) -> Outcome` around the pure core (see ARCHITECTURE.md).
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! Delivering status changes to the national portal, at least once (issue #4 §6): a worker
+//! Delivering status changes to the national portal, at least once: a worker
 //! takes due outbox messages, sends them through a [`PortalClient`], marks them delivered or
 //! schedules a retry with exponential backoff. The portal deduplicates by message id.
 

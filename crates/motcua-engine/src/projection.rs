@@ -9,7 +9,7 @@ use motcua_core::{AgencyCode, Dossier, DossierCode, Event, Outcome, ProcedureCod
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-/// What the counters are grouped by (issue #4 §5): agency, procedure, sector, channel, day.
+/// What the counters are grouped by: agency, procedure, sector, channel, day.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct CounterKey {
     /// Receiving agency code.

@@ -161,6 +161,20 @@ impl<S: Store + 'static> Api<S> {
         secret: &[u8],
         clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     ) -> Api<S> {
+        Api::start_with_batch_limit(store, procedures, calendar, secret, clock, 1000)
+    }
+
+    /// [`Api::start`] with at most `max_batch` commands per commit (at least 1): `1` gives one
+    /// transaction per request, the baseline the load generator compares group commits with.
+    pub fn start_with_batch_limit(
+        store: Arc<S>,
+        procedures: Vec<Procedure>,
+        calendar: WorkCalendar,
+        secret: &[u8],
+        clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+        max_batch: usize,
+    ) -> Api<S> {
+        let max_batch = max_batch.max(1);
         let (tx, rx) = mpsc::channel::<Job>();
         let names = procedures.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
         let report_calendar = Arc::new(calendar.clone());
@@ -177,13 +191,13 @@ impl<S: Store + 'static> Api<S> {
                         Err(_) => break,
                     }
                 }
-                pending.extend(rx.try_iter().take(1000usize.saturating_sub(pending.len())));
+                pending.extend(rx.try_iter().take(max_batch.saturating_sub(pending.len())));
                 let mut in_batch = std::collections::HashSet::new();
                 let mut later = std::collections::VecDeque::new();
                 let mut requests = Vec::new();
                 let mut answers = Vec::new();
                 for (req, expected, answer) in pending.drain(..) {
-                    if expected.is_some() && in_batch.contains(&req.dossier) {
+                    if requests.len() == max_batch || (expected.is_some() && in_batch.contains(&req.dossier)) {
                         later.push_back((req, expected, answer));
                         continue;
                     }

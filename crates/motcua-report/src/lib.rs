@@ -3,11 +3,11 @@
 //! [`Report::build`] reads every dossier's projection row ([`DossierSummary`]) and computes the
 //! seed figures (received, online, resolved, early or on time), breakdowns by month of receipt,
 //! receiving agency, sector and procedure (with the average resolution time in working days), and the Decision
-//! 766/QĐ-TTg [`Scorecard`] (DOMAIN.md §4): its five groups and every indicator, measured where
+//! 766/QĐ-TTg [`Scorecard`] (docs/indicators.md): its five groups and every indicator, measured where
 //! dossier data supports it — 2.1 on-time rate, 3.3 online dossier rate, 5.4 satisfaction
 //! without complaints, and 3.2 when the number of online services offered is given — and listed
-//! as not measured (with what it needs) otherwise. Points follow DOMAIN.md's threshold scaling;
-//! where DOMAIN.md marks a maximum as unverified, the report says so. Every row (month, agency,
+//! as not measured (with what it needs) otherwise. Points follow the threshold scaling of
+//! `docs/indicators.md` §2; where a maximum is not verified, the report says so. Every row (month, agency,
 //! sector, procedure) carries the scaled score of its own measured indicators.
 //! [`Report::to_csv`] writes one table, [`Report::to_html`] one self-contained page with inline
 //! SVG charts; the struct serializes to JSON.
@@ -128,7 +128,7 @@ impl Row {
 }
 
 /// Lateness of one step at one agency (or of all steps at an agency, `step` = `*`): who
-/// finished their part of the chain in time (DOMAIN-RULES §8: each step is judged against its
+/// finished their part of the chain in time (docs/rules.md §8: each step is judged against its
 /// own due time).
 #[derive(Clone, PartialEq, Debug, Default, Serialize)]
 pub struct StepRow {
@@ -411,7 +411,7 @@ impl Report {
 
     /// Adds indicator 3.2 (share of online services with at least one online dossier): the
     /// dossiers show which procedures had online dossiers, the number of services offered comes
-    /// from outside (a profile, a portal's service list). DOMAIN.md §4.2 gives no threshold or
+    /// from outside (a profile, a portal's service list). docs/indicators.md §2 gives no threshold or
     /// points for it: linear to 100 % and 4 points are assumptions (like 3.3's).
     pub fn with_online_services(mut self, offered: u64) -> Report {
         let used = self.by_procedure.iter().filter(|r| r.online > 0).count() as u64;

@@ -1,8 +1,8 @@
-//! The Decision 766/QĐ-TTg scorecard (DOMAIN.md §4): five groups, 100 points, every indicator
+//! The Decision 766/QĐ-TTg scorecard (docs/indicators.md): five groups, 100 points, every indicator
 //! of the set listed — measured when the dossiers (or a figure given from outside) support it,
 //! marked "not measured" otherwise, never guessed.
 //!
-//! Points of a measured indicator: `min(1, value / threshold) × maximum` (DOMAIN.md §4.2, §8).
+//! Points of a measured indicator: `min(1, value / threshold) × maximum` (docs/indicators.md §2, §8).
 //! Every maximum, threshold and rating band says where it comes from: `[V]` verified, `[P]`
 //! probable (a vendor's formula description), or an assumption.
 
@@ -42,7 +42,7 @@ pub struct Group {
     pub id: u8,
     /// Its name.
     pub name: &'static str,
-    /// Its maximum points (QĐ 766: 18, 20, 22, 22, 18 = 100, verified: DOMAIN.md §4.1).
+    /// Its maximum points (QĐ 766: 18, 20, 22, 22, 18 = 100, verified: docs/indicators.md §1).
     pub max_points: f64,
     /// Its indicators, in order.
     pub indicators: Vec<Indicator>,
@@ -71,7 +71,7 @@ pub enum Rating {
 impl Rating {
     /// The band a score out of 100 falls in: 90–100 xuất sắc and < 50 yếu are verified; the
     /// edges of tốt (80), khá (70) and trung bình (50) only agree with published results
-    /// (DOMAIN.md §4.1).
+    /// (docs/indicators.md §1).
     pub fn of(score: f64) -> Rating {
         match score {
             s if s >= 90.0 => Rating::Excellent,
@@ -156,7 +156,7 @@ const fn spec(
 
 const NOT_IN_DOSSIERS: &str = "needs data outside the dossiers";
 
-/// The groups of QĐ 766 (DOMAIN.md §4.1 [V]) with their indicators (§4.2). The numbering of
+/// The groups of QĐ 766 (docs/indicators.md §1 [V]) with their indicators (§4.2). The numbering of
 /// indicators follows the formula description (S11): 3.x online services, 4.x digitisation;
 /// §4.1 lists digitisation as group 3 and online services as group 4 — both have 22 points,
 /// so the totals do not depend on it.
@@ -179,7 +179,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ TTHC được cập nhật, công khai đúng hạn",
                 100.0,
                 Some(4.0),
-                "4 points [P] (DOMAIN.md §4.2)",
+                "4 points [P] (docs/indicators.md §2)",
                 "needs publication dates on the portal",
             ),
             spec(
@@ -210,7 +210,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
                 100.0,
                 Some(20.0),
-                "max 20 points [P] (DOMAIN.md §4.2); linear up to 100 % (assumption)",
+                "max 20 points [P] (docs/indicators.md §2); linear up to 100 % (assumption)",
                 "",
             ),
             spec(
@@ -218,7 +218,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Thời gian giải quyết TTHC trung bình",
                 100.0,
                 Some(0.0),
-                "informational, no points (DOMAIN.md §4.2); see avg_resolution_working_days per procedure",
+                "informational, no points (docs/indicators.md §2); see avg_resolution_working_days per procedure",
                 "informational, not scored: the average per procedure is in the by-procedure rows",
             ),
         ],
@@ -241,7 +241,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ DVCTT có phát sinh hồ sơ",
                 100.0,
                 Some(4.0),
-                "services with ≥ 1 online dossier / services offered (DOMAIN.md §4.2); threshold and 4 points assumed",
+                "services with ≥ 1 online dossier / services offered (docs/indicators.md §2); threshold and 4 points assumed",
                 "needs the number of online services offered (--services N)",
             ),
             spec(
@@ -327,7 +327,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ PAKN xử lý đúng hạn",
                 100.0,
                 Some(5.0),
-                "5 points [P, unofficial tool] (DOMAIN.md §4.2)",
+                "5 points [P, unofficial tool] (docs/indicators.md §2)",
                 "needs feedback (PAKN) records",
             ),
             spec(

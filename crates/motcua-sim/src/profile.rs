@@ -26,7 +26,7 @@ pub struct Totals {
 
 impl Totals {
     /// Early-or-on-time share of resolved dossiers, in percent, rounded to two decimals as the
-    /// 766 conventions round (DOMAIN.md §4.2).
+    /// 766 conventions round (docs/indicators.md §2).
     pub fn early_or_on_time_pct(&self) -> f64 {
         if self.resolved == 0 {
             return 0.0;

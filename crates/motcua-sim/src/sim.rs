@@ -1,4 +1,4 @@
-//! The deterministic province-year simulator (issue #5, first version).
+//! The deterministic province-year simulator.
 //!
 //! For a seed it plans a year of dossiers over the catalog's procedures (by the profile's
 //! shares) and a synthetic long tail, then drives every dossier through the **engine's public
@@ -205,7 +205,7 @@ struct Plan {
 }
 
 /// Makes exactly [`Profile::services_with_online_dossiers`] services receive online dossiers
-/// (issue #5: "33.25 % of online services had any dossier"). The catalog's procedures all do;
+/// (the province report: "33.25 % of online services had any dossier"). The catalog's procedures all do;
 /// online dossiers that fell in the long tail go to its first `k` procedures, the earliest
 /// `k` of them one each (so every such service has a dossier from January, and the share holds
 /// for the first half as for the year), the rest skewed as before. Offline dossiers keep their
@@ -312,7 +312,7 @@ struct ArrivalDays {
 }
 
 /// When in the day dossiers arrive (local minutes, from–to, weight). At the counter: office
-/// sessions (07:00–11:30, 13:30–17:00, DOMAIN-RULES §3) with a mid-morning peak and fewer after
+/// sessions (07:00–11:30, 13:30–17:00, docs/rules.md §3) with a mid-morning peak and fewer after
 /// the 15:00 cut-off. Online: any hour, mostly office hours, a good share in the evening.
 const DIRECT_HOURS: [(u16, u16, u32); 5] = [(420, 480, 2), (480, 630, 6), (630, 690, 2), (810, 900, 4), (900, 1020, 2)];
 const ONLINE_HOURS: [(u16, u16, u32); 6] =
@@ -600,7 +600,7 @@ pub fn simulate_with_progress<S: Store>(
                 };
                 pending.push(req(code, command, now));
                 // A dossier finishing in time had every agency finish its part in time: the step
-                // completes by its own due time (computed as the engine does, DOMAIN-RULES §8).
+                // completes by its own due time (computed as the engine does, docs/rules.md §8).
                 // In a late dossier the steps take their even share and may overrun.
                 let mut done = now.plus_minutes(gap).min(finish);
                 if plan.fate != Fate::Late {

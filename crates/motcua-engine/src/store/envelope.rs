@@ -73,7 +73,7 @@ pub fn decode_event(bytes: &[u8], schema: u16) -> Result<Event, StoreError> {
     }
 }
 
-/// The hash sealing an event (issue #4 §3): SHA-256 over `prev`, the dossier code's text, a
+/// The hash sealing an event: SHA-256 over `prev`, the dossier code's text, a
 /// zero byte, `seq` and `schema` big-endian, and the event's canonical bytes.
 pub fn chain_hash(prev: &Hash, dossier: &str, seq: u64, schema: u16, payload: &[u8]) -> Hash {
     let mut h = Sha256::new();

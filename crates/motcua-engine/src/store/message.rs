@@ -4,7 +4,7 @@ use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, ProcedureCode};
 use serde::{Deserialize, Serialize};
 
-/// A status change for the national portal (issue #4 §6). Its id is `<dossier code>#<seq>`
+/// A status change for the national portal. Its id is `<dossier code>#<seq>`
 /// ([`SyncMessage::id`]): the portal deduplicates by it. The id is not a field, so a message
 /// allocates nothing of its own; its serialized form still carries it first (the form stored
 /// rows and portals read).
