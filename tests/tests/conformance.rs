@@ -214,7 +214,7 @@ fn append_load_and_version_conflicts(s: Subject) {
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);
-        s.events.push(sealer.seal_into(c, &c.to_string(), version + 1, received.clone(), prev, &mut s.canonical));
+        s.events.push(sealer.seal_into(c, &c.to_string(), version + 1, None, received.clone(), prev, &mut s.canonical));
         s
     };
     let new_one = fresh(&code(3), 0, GENESIS);

@@ -96,8 +96,25 @@ pub fn verify_cmd(spec: &str) -> Result<u8> {
 struct JsonEvent<'a> {
     seq: u64,
     at: String,
+    /// Who caused it (sealed with it; absent in events written before envelope schema 3).
+    actor: Option<&'a motcua_engine::Actor>,
     event: &'a motcua_core::Event,
     hash: String,
+}
+
+/// `id (role, unit)`, or `-` for an event sealed before actors were.
+fn who(actor: Option<&motcua_engine::Actor>) -> String {
+    match actor {
+        Some(a) => {
+            let role =
+                serde_json::to_value(a.role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            match a.agency.as_deref() {
+                Some(unit) => format!("{} ({role}, {unit})", a.id),
+                None => format!("{} ({role})", a.id),
+            }
+        }
+        None => "-".to_string(),
+    }
 }
 
 pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
@@ -113,7 +130,13 @@ pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
             let events: Vec<JsonEvent> = stream
                 .events
                 .iter()
-                .map(|e| JsonEvent { seq: e.seq, at: e.event.at().to_string(), event: &e.event, hash: hex(&e.hash) })
+                .map(|e| JsonEvent {
+                    seq: e.seq,
+                    at: e.event.at().to_string(),
+                    actor: e.actor.as_ref(),
+                    event: &e.event,
+                    hash: hex(&e.hash),
+                })
                 .collect();
             serde_json::to_writer_pretty(
                 &mut out,
@@ -142,10 +165,11 @@ pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
                 let detail = serde_json::to_string(&e.event)?;
                 writeln!(
                     out,
-                    "{:>3}  {}  {:<32} {}…  {}",
+                    "{:>3}  {}  {:<32} {:<32} {}…  {}",
                     e.seq,
                     e.event.at(),
                     e.event.name(),
+                    who(e.actor.as_ref()),
                     &hex(&e.hash)[..12],
                     detail
                 )?;

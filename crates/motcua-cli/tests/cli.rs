@@ -348,9 +348,12 @@ fn verify_and_dossier_on_a_sqlite_store() {
     let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0002"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("due        2025-03-06T09:00+07:00"), "{}", stdout(&o));
+    // Who did it, from inside the hash.
+    assert!(stdout(&o).contains("received                         clerk (clerk, H42.12)"), "{}", stdout(&o));
     let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0002", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["events"][0]["event"]["event"], "received");
+    assert_eq!(v["events"][0]["actor"]["id"], "clerk");
     let o = motcua(&["dossier", "--store", &spec, "H42.12-250303-0009"]);
     assert_eq!(o.status.code(), Some(2));
     // Edit one byte of the stored events (the procedure code, wherever the file holds it):

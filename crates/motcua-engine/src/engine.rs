@@ -553,8 +553,15 @@ impl<S: Store> Engine<S> {
             let national_before = hot.state.status.map(|s| s.national());
             apply(&mut hot.state, &e);
             let at = e.at();
-            let sealed =
-                sealer.seal_into(&req.dossier, &hot.text, hot.state.version, e, hot.last_hash, &mut stream.canonical);
+            let sealed = sealer.seal_into(
+                &req.dossier,
+                &hot.text,
+                hot.state.version,
+                Some(&req.actor),
+                e,
+                hot.last_hash,
+                &mut stream.canonical,
+            );
             hot.last_hash = sealed.hash;
             if hot.state.status.map(|s| s.national()) != national_before {
                 out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, at));

@@ -10,7 +10,7 @@
 
 use motcua_core::DossierCode;
 
-use crate::store::{canonical_bytes, canonical_parts, decode_event, Hash, StoreError, StoredEvent, GENESIS};
+use crate::store::{canonical_bytes, canonical_parts, decode_sealed, Hash, StoreError, StoredEvent, GENESIS};
 
 /// Bytes per segment: segments are never reallocated, so appends never move old records.
 const SEGMENT: usize = 8 << 20;
@@ -90,7 +90,7 @@ impl Log {
             let start = self.scratch.len();
             match sealed.as_mut().and_then(Iterator::next) {
                 Some(bytes) => self.scratch.extend_from_slice(bytes),
-                None => canonical_bytes(&e.event, e.schema, &mut self.scratch).ok_or_else(|| {
+                None => canonical_bytes(e.actor.as_ref(), &e.event, e.schema, &mut self.scratch).ok_or_else(|| {
                     StoreError::Backend(format!("{}: event {}: unknown envelope schema {}", e.dossier, e.seq, e.schema))
                 })?,
             }
@@ -136,6 +136,17 @@ impl Log {
 
     /// The chain's events, first to last.
     pub fn read(&self, dossier: &DossierCode, chain: &Chain) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read_sealed(dossier, chain, None)
+    }
+
+    /// [`MemLog::read`], also appending each event's sealed bytes as stored to `sealed` (the
+    /// layout of `StreamAppend::canonical`), when given.
+    pub fn read_sealed(
+        &self,
+        dossier: &DossierCode,
+        chain: &Chain,
+        mut sealed: Option<&mut Vec<u8>>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut records = Vec::with_capacity(chain.len as usize);
         let mut at = chain.last;
         while at != NONE {
@@ -148,14 +159,11 @@ impl Log {
         let mut prev = GENESIS;
         let mut out = Vec::with_capacity(records.len());
         for (i, (_, schema, hash, payload)) in records.into_iter().rev().enumerate() {
-            out.push(StoredEvent {
-                dossier: dossier.clone(),
-                seq: i as u64 + 1,
-                schema,
-                event: decode_event(payload, schema)?,
-                prev,
-                hash,
-            });
+            if let Some(out) = sealed.as_deref_mut() {
+                crate::store::push_part(out, payload);
+            }
+            let (actor, event) = decode_sealed(payload, schema)?;
+            out.push(StoredEvent { dossier: dossier.clone(), seq: i as u64 + 1, schema, actor, event, prev, hash });
             prev = hash;
         }
         Ok(out)
@@ -186,7 +194,7 @@ mod tests {
         for n in 0..60u64 {
             let k = (n * 7 % 3) as usize;
             let prev = written[k].last().map_or(GENESIS, |e| e.hash);
-            let e = sealer.seal(&codes[k], &codes[k].to_string(), chains[k].len + 1, event(n), prev);
+            let e = sealer.seal(&codes[k], &codes[k].to_string(), chains[k].len + 1, None, event(n), prev);
             log.begin();
             let prepared = log.encode(&chains[k], std::slice::from_ref(&e), &[]).unwrap();
             log.commit(&mut chains[k], prepared);
@@ -202,7 +210,7 @@ mod tests {
     fn a_gap_in_the_sequence_is_refused_before_writing() {
         let mut log = Log::default();
         let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
-        let e = StoredEvent::seal(&code, 2, event(1), GENESIS);
+        let e = StoredEvent::seal(&code, 2, None, event(1), GENESIS);
         log.begin();
         let err = log.encode(&Chain::default(), &[e], &[]).unwrap_err();
         assert!(err.to_string().contains("event 2 appended at position 1"), "{err}");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_core::*;
-use motcua_engine::store::{canonical_bytes, decode_event};
+use motcua_engine::store::{canonical_bytes, decode_sealed};
 use motcua_engine::*;
 use proptest::prelude::*;
 
@@ -268,15 +268,18 @@ proptest! {
         }
         prop_assert_eq!(deadlines.len(), open.len());
         prop_assert!(verify(&*store).is_ok());
-        // Every stored event reads back from its sealed bytes, and re-encodes to the same bytes.
+        // Every stored event names its actor, reads back from its sealed bytes, and re-encodes
+        // to the same bytes.
         for code in store.dossiers().unwrap() {
             for ev in store.load(&code).unwrap().unwrap().events {
+                prop_assert!(ev.actor.is_some());
                 let mut bytes = Vec::new();
-                canonical_bytes(&ev.event, ev.schema, &mut bytes).unwrap();
-                let back = decode_event(&bytes, ev.schema).unwrap();
+                canonical_bytes(ev.actor.as_ref(), &ev.event, ev.schema, &mut bytes).unwrap();
+                let (actor, back) = decode_sealed(&bytes, ev.schema).unwrap();
                 let mut again = Vec::new();
-                canonical_bytes(&back, ev.schema, &mut again).unwrap();
+                canonical_bytes(actor.as_ref(), &back, ev.schema, &mut again).unwrap();
                 prop_assert_eq!(&back, &ev.event);
+                prop_assert_eq!(&actor, &ev.actor);
                 prop_assert_eq!(again, bytes);
             }
         }

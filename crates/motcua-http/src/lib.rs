@@ -469,6 +469,7 @@ async fn history<S: Store + 'static>(
             serde_json::json!({
                 "seq": e.seq,
                 "at": e.event.at().to_string(),
+                "actor": e.actor,
                 "event": e.event,
                 "hash": motcua_engine::hex(&e.hash),
             })

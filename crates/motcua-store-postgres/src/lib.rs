@@ -35,7 +35,7 @@ use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_event, split_message_id, AppendBatch, BacklogBy, BacklogRow,
+    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, BacklogBy, BacklogRow,
     DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Page, Store,
     StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
@@ -479,7 +479,7 @@ impl PostgresStore {
                         Some(b) => b,
                         None => {
                             own.clear();
-                            canonical_bytes(&e.event, e.schema, &mut own).ok_or_else(|| {
+                            canonical_bytes(e.actor.as_ref(), &e.event, e.schema, &mut own).ok_or_else(|| {
                                 backend(format!("{code} event {}: unknown schema {}", e.seq, e.schema))
                             })?;
                             &own
@@ -574,18 +574,29 @@ fn add_counters(
     Ok(())
 }
 
-/// The event of a row whose columns `at..at + 4` are seq, schema, payload, hash.
-fn event_at(code: &DossierCode, r: &Row, at: usize, before: Option<&StoredEvent>) -> Result<StoredEvent, StoreError> {
+/// The event of a row whose columns `at..at + 4` are seq, schema, payload, hash; with
+/// `sealed`, the payload as stored is appended to it (the layout of `StreamAppend::canonical`).
+fn event_at(
+    code: &DossierCode,
+    r: &Row,
+    at: usize,
+    before: Option<&StoredEvent>,
+    sealed: Option<&mut Vec<u8>>,
+) -> Result<StoredEvent, StoreError> {
     let seq: i32 = get(r, at, "event seq")?;
     let schema: i16 = get(r, at + 1, "event schema")?;
     let payload: &[u8] = get(r, at + 2, "event payload")?;
     let hash: &[u8] = get(r, at + 3, "event hash")?;
     let schema = u16::try_from(schema).map_err(|_| backend(format!("{code} event {seq}: bad schema")))?;
-    let event = decode_event(payload, schema)?;
+    if let Some(out) = sealed {
+        push_part(out, payload);
+    }
+    let (actor, event) = decode_sealed(payload, schema)?;
     Ok(StoredEvent {
         dossier: code.clone(),
         seq: seq as u64,
         schema,
+        actor,
         event,
         prev: before.map_or(GENESIS, |e| e.hash),
         hash: to_hash(hash)?,
@@ -617,7 +628,7 @@ impl Store for PostgresStore {
                 .map_err(pg("load events"))?;
             let mut events: Vec<StoredEvent> = Vec::with_capacity(rows.len());
             for r in &rows {
-                let e = event_at(dossier, r, 0, events.last())?;
+                let e = event_at(dossier, r, 0, events.last(), None)?;
                 events.push(e);
             }
             Ok(Some(Stream { events, parties, summary: Some(summary) }))
@@ -676,45 +687,14 @@ impl Store for PostgresStore {
         &self,
         f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
     ) -> Result<(), StoreError> {
-        self.with_client(|c| {
-            // One streamed pass: dossiers in code order, each with its events (a dossier without
-            // events still comes, its projection checked against an empty history).
-            let mut rows = c
-                .query_raw(
-                    "SELECT d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
-                     FROM motcua_dossiers d LEFT JOIN motcua_events e \
-                     ON e.province = d.province AND e.dossier = d.id \
-                     WHERE d.province = $1 ORDER BY d.code, e.seq",
-                    [&self.id],
-                )
-                .map_err(pg("streams"))?;
-            let mut current: Option<(String, DossierCode, Stream)> = None;
-            while let Some(r) = rows.next().map_err(pg("streams"))? {
-                let text: &str = get(&r, 0, "code")?;
-                if current.as_ref().is_none_or(|(t, _, _)| t != text) {
-                    if let Some((_, code, stream)) = current.take() {
-                        if f(code, stream).is_break() {
-                            return Ok(());
-                        }
-                    }
-                    let stream = Stream {
-                        events: Vec::new(),
-                        parties: unjson("parties", get(&r, 1, "parties")?)?,
-                        summary: Some(unbin("summary", get(&r, 2, "summary")?)?),
-                    };
-                    current = Some((text.to_string(), parse_code(text)?, stream));
-                }
-                let Some((_, code, stream)) = current.as_mut() else { continue };
-                if r.try_get::<_, Option<i32>>(3).map_err(backend)?.is_some() {
-                    let e = event_at(code, &r, 3, stream.events.last())?;
-                    stream.events.push(e);
-                }
-            }
-            if let Some((_, code, stream)) = current {
-                let _ = f(code, stream);
-            }
-            Ok(())
-        })
+        self.walk(false, &mut |code, stream, _| f(code, stream))
+    }
+
+    fn for_each_sealed_stream(
+        &self,
+        f: &mut motcua_engine::store::SealedVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        self.walk(true, f)
     }
 
     fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
@@ -930,6 +910,58 @@ pub mod baseline {
             c.execute(&stmt, &[&payload]).map_err(pg("baseline insert"))?;
         }
         Ok(())
+    }
+}
+
+impl PostgresStore {
+    /// Every dossier's stream in code order, with its events' sealed bytes as stored when
+    /// `keep` (else an empty slice).
+    fn walk(
+        &self,
+        keep: bool,
+        f: &mut motcua_engine::store::SealedVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            // One streamed pass: dossiers in code order, each with its events (a dossier without
+            // events still comes, its projection checked against an empty history).
+            let mut rows = c
+                .query_raw(
+                    "SELECT d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
+                     FROM motcua_dossiers d LEFT JOIN motcua_events e \
+                     ON e.province = d.province AND e.dossier = d.id \
+                     WHERE d.province = $1 ORDER BY d.code, e.seq",
+                    [&self.id],
+                )
+                .map_err(pg("streams"))?;
+            let mut current: Option<(String, DossierCode, Stream)> = None;
+            let mut sealed = Vec::new();
+            while let Some(r) = rows.next().map_err(pg("streams"))? {
+                let text: &str = get(&r, 0, "code")?;
+                if current.as_ref().is_none_or(|(t, _, _)| t != text) {
+                    if let Some((_, code, stream)) = current.take() {
+                        if f(code, stream, &sealed).is_break() {
+                            return Ok(());
+                        }
+                        sealed.clear();
+                    }
+                    let stream = Stream {
+                        events: Vec::new(),
+                        parties: unjson("parties", get(&r, 1, "parties")?)?,
+                        summary: Some(unbin("summary", get(&r, 2, "summary")?)?),
+                    };
+                    current = Some((text.to_string(), parse_code(text)?, stream));
+                }
+                let Some((_, code, stream)) = current.as_mut() else { continue };
+                if r.try_get::<_, Option<i32>>(3).map_err(backend)?.is_some() {
+                    let e = event_at(code, &r, 3, stream.events.last(), keep.then_some(&mut sealed))?;
+                    stream.events.push(e);
+                }
+            }
+            if let Some((_, code, stream)) = current {
+                let _ = f(code, stream, &sealed);
+            }
+            Ok(())
+        })
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_event, split_message_id, AppendBatch, DossierSummary, Hash,
+    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, DossierSummary, Hash,
     IdempotencyRecord, OutboxEntry, OutboxUpdate, Store, StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
@@ -279,11 +279,14 @@ struct EventRow<'a> {
 
 /// The event in columns `at..at + 4` of `r` (seq, schema, payload, hash) of `dossier`, whose
 /// previous event is `before`.
+/// With `sealed`, the payload as stored is appended to it (the layout of
+/// `StreamAppend::canonical`).
 fn event_at(
     dossier: &DossierCode,
     r: &rusqlite::Row<'_>,
     at: usize,
     before: Option<&StoredEvent>,
+    sealed: Option<&mut Vec<u8>>,
 ) -> Result<StoredEvent, StoreError> {
     let seq: i64 = r.get(at).map_err(backend)?;
     let schema: i64 = r.get(at + 1).map_err(backend)?;
@@ -294,11 +297,14 @@ fn event_at(
         _ => return Err(backend(format!("{dossier} event {seq}: payload is neither bytes nor text"))),
     };
     let schema = u16::try_from(schema).map_err(|_| backend(format!("{dossier} event {seq}: bad schema")))?;
-    let event: Event = decode_event(payload, schema)?;
+    if let Some(out) = sealed {
+        push_part(out, payload);
+    }
+    let (actor, event): (_, Event) = decode_sealed(payload, schema)?;
     // The link is the previous row's hash (each hash covers its link, so an edit of either
     // shows in verify).
     let prev = before.map_or(GENESIS, |e| e.hash);
-    Ok(StoredEvent { dossier: dossier.clone(), seq: seq as u64, schema, event, prev, hash: to_hash(hash)? })
+    Ok(StoredEvent { dossier: dossier.clone(), seq: seq as u64, schema, actor, event, prev, hash: to_hash(hash)? })
 }
 
 /// A projection row's queryable columns ([`DossierSummary`] is the row's exact projection;
@@ -423,7 +429,7 @@ fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
         let mut stored: Vec<StoredEvent> = Vec::new();
         let mut rows = events.query([id]).map_err(backend)?;
         while let Some(r) = rows.next().map_err(backend)? {
-            let e = event_at(&code, r, 0, stored.last())?;
+            let e = event_at(&code, r, 0, stored.last(), None)?;
             motcua_core::apply(&mut state, &e.event);
             counters.record(&code, &no_sector, &e.event, &state);
             stored.push(e);
@@ -458,7 +464,7 @@ impl Store for SqliteStore {
             let mut rows = stmt.query([id]).map_err(backend)?;
             let mut events: Vec<StoredEvent> = Vec::new();
             while let Some(r) = rows.next().map_err(backend)? {
-                let event = event_at(dossier, r, 0, events.last())?;
+                let event = event_at(dossier, r, 0, events.last(), None)?;
                 events.push(event);
             }
             Ok(Some(Stream { events, parties, summary: Some(summary) }))
@@ -553,7 +559,7 @@ impl Store for SqliteStore {
                         Some(b) => std::borrow::Cow::Borrowed(b),
                         None => {
                             let mut bytes = Vec::new();
-                            canonical_bytes(&e.event, e.schema, &mut bytes).ok_or_else(|| {
+                            canonical_bytes(e.actor.as_ref(), &e.event, e.schema, &mut bytes).ok_or_else(|| {
                                 backend(format!("{} event {}: unknown schema {}", s.dossier, e.seq, e.schema))
                             })?;
                             std::borrow::Cow::Owned(bytes)
@@ -690,48 +696,14 @@ impl Store for SqliteStore {
         &self,
         f: &mut dyn FnMut(DossierCode, Stream) -> std::ops::ControlFlow<()>,
     ) -> Result<(), StoreError> {
-        self.read(|conn| {
-            // One pass: dossiers in row order, each joined with its events through the
-            // (dossier, seq) index; a dossier without events still comes (its projection is
-            // checked against an empty history).
-            let mut stmt = conn
-                .prepare(
-                    "SELECT d.id, d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
-                 FROM dossiers d LEFT JOIN events e ON e.dossier = d.id ORDER BY d.id, e.seq",
-                )
-                .map_err(backend)?;
-            let mut rows = stmt.query([]).map_err(backend)?;
-            let mut current: Option<(i64, DossierCode, Stream)> = None;
-            while let Some(r) = rows.next().map_err(backend)? {
-                let id: i64 = r.get(0).map_err(backend)?;
-                if current.as_ref().is_none_or(|(cur, _, _)| *cur != id) {
-                    if let Some((_, code, stream)) = current.take() {
-                        if f(code, stream).is_break() {
-                            return Ok(());
-                        }
-                    }
-                    let text: String = r.get(1).map_err(backend)?;
-                    let code: DossierCode =
-                        text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
-                    let parties: String = r.get(2).map_err(backend)?;
-                    let stream = Stream {
-                        events: Vec::new(),
-                        parties: parse("parties", &parties)?,
-                        summary: Some(decode("summary", r.get_ref(3).map_err(backend)?)?),
-                    };
-                    current = Some((id, code, stream));
-                }
-                let Some((_, code, stream)) = current.as_mut() else { continue };
-                if r.get_ref(4).map_err(backend)? != ValueRef::Null {
-                    let event = event_at(code, r, 4, stream.events.last())?;
-                    stream.events.push(event);
-                }
-            }
-            if let Some((_, code, stream)) = current {
-                let _ = f(code, stream);
-            }
-            Ok(())
-        })
+        self.walk(false, &mut |code, stream, _| f(code, stream))
+    }
+
+    fn for_each_sealed_stream(
+        &self,
+        f: &mut motcua_engine::store::SealedVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        self.walk(true, f)
     }
 
     fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
@@ -959,5 +931,60 @@ pub mod baseline {
             conn.execute("INSERT INTO baseline (payload) VALUES (?1)", params![payload]).map_err(backend)?;
         }
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Every dossier's stream in row order, with its events' sealed bytes as stored when
+    /// `keep` (else an empty slice).
+    fn walk(
+        &self,
+        keep: bool,
+        f: &mut motcua_engine::store::SealedVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        self.read(|conn| {
+            // One pass: dossiers in row order, each joined with its events through the
+            // (dossier, seq) index; a dossier without events still comes (its projection is
+            // checked against an empty history).
+            let mut stmt = conn
+                .prepare(
+                    "SELECT d.id, d.code, d.parties, d.summary, e.seq, e.schema, e.payload, e.hash \
+                 FROM dossiers d LEFT JOIN events e ON e.dossier = d.id ORDER BY d.id, e.seq",
+                )
+                .map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            let mut current: Option<(i64, DossierCode, Stream)> = None;
+            let mut sealed = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let id: i64 = r.get(0).map_err(backend)?;
+                if current.as_ref().is_none_or(|(cur, _, _)| *cur != id) {
+                    if let Some((_, code, stream)) = current.take() {
+                        if f(code, stream, &sealed).is_break() {
+                            return Ok(());
+                        }
+                        sealed.clear();
+                    }
+                    let text: String = r.get(1).map_err(backend)?;
+                    let code: DossierCode =
+                        text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
+                    let parties: String = r.get(2).map_err(backend)?;
+                    let stream = Stream {
+                        events: Vec::new(),
+                        parties: parse("parties", &parties)?,
+                        summary: Some(decode("summary", r.get_ref(3).map_err(backend)?)?),
+                    };
+                    current = Some((id, code, stream));
+                }
+                let Some((_, code, stream)) = current.as_mut() else { continue };
+                if r.get_ref(4).map_err(backend)? != ValueRef::Null {
+                    let event = event_at(code, r, 4, stream.events.last(), keep.then_some(&mut sealed))?;
+                    stream.events.push(event);
+                }
+            }
+            if let Some((_, code, stream)) = current {
+                let _ = f(code, stream, &sealed);
+            }
+            Ok(())
+        })
     }
 }

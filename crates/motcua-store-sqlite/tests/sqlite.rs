@@ -308,3 +308,63 @@ fn kill_dash_9_mid_load_loses_no_acknowledged_event() {
         assert_eq!(stream.events.len(), 1);
     }
 }
+
+/// Event 1 of dossier `n`'s payload as stored.
+fn payload(path: &std::path::Path, n: u64) -> Vec<u8> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT e.payload FROM events e JOIN dossiers d ON d.id = e.dossier WHERE d.code = ?1 AND e.seq = 1",
+        [code(n).to_string()],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn set_payload(path: &std::path::Path, n: u64, bytes: &[u8]) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE events SET payload = ?2 WHERE seq = 1 AND dossier = (SELECT id FROM dossiers WHERE code = ?1)",
+            rusqlite::params![code(n).to_string(), bytes],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+#[test]
+fn every_event_names_its_actor_and_an_edited_actor_fails_verify() {
+    use motcua_engine::store::{canonical_bytes, decode_sealed, EVENT_SCHEMA};
+    let path = temp("actor");
+    drop(with_received(&path, 2));
+    let store = SqliteStore::open(&path).unwrap();
+    let stream = store.load(&code(2)).unwrap().unwrap();
+    assert_eq!(stream.events[0].actor, Some(clerk()));
+    drop(store);
+    // Someone rewrites who received dossier 2: a valid event, another actor.
+    let (_, event) = decode_sealed(&payload(&path, 2), EVENT_SCHEMA).unwrap();
+    let mut forged = Vec::new();
+    let other = Actor::officer("clerk-9", ActorRole::Clerk, "H42.12");
+    canonical_bytes(Some(&other), &event, EVENT_SCHEMA, &mut forged).unwrap();
+    set_payload(&path, 2, &forged);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load(&code(2)).unwrap().unwrap().events[0].actor, Some(other));
+    let msg = verify(&store).unwrap_err().to_string();
+    assert!(msg.contains("-0002 event 1: content does not match its hash"), "{msg}");
+}
+
+#[test]
+fn verify_hashes_the_bytes_as_stored_not_a_re_encoding() {
+    use motcua_engine::store::{decode_sealed, EVENT_SCHEMA};
+    let path = temp("bytes");
+    drop(with_received(&path, 1));
+    let stored = payload(&path, 1);
+    let decoded = decode_sealed(&stored, EVENT_SCHEMA).unwrap();
+    // The same values written as MessagePack maps (field names) instead of arrays: they decode
+    // to exactly what was sealed, but they are not the sealed bytes.
+    let equivalent = rmp_serde::to_vec_named(&(&decoded.0, &decoded.1)).unwrap();
+    assert_ne!(equivalent, stored);
+    assert_eq!(decode_sealed(&equivalent, EVENT_SCHEMA).unwrap(), decoded);
+    set_payload(&path, 1, &equivalent);
+    let msg = verify(&SqliteStore::open(&path).unwrap()).unwrap_err().to_string();
+    assert!(msg.contains("-0001 event 1: content does not match its hash"), "{msg}");
+}

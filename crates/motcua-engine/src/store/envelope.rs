@@ -5,11 +5,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
+use crate::Actor;
 
 /// Version of the stored event envelope. A change of meaning is a new event variant or a new
-/// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 (written
-/// today) seals its canonical binary form ([`canonical_bytes`]). Both verify.
-pub const EVENT_SCHEMA: u16 = 2;
+/// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 its canonical
+/// binary form; schema 3 (written today) seals the actor who caused it (pseudonymous id, role,
+/// unit) together with the event ([`canonical_bytes`]). All three verify.
+pub const EVENT_SCHEMA: u16 = 3;
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
@@ -37,11 +39,14 @@ pub struct StoredEvent {
     pub seq: u64,
     /// Envelope schema.
     pub schema: u16,
+    /// Who caused it (sealed with it from schema 3; `None` in older events).
+    pub actor: Option<Actor>,
     /// The event.
     pub event: Event,
     /// Hash of the previous event ([`GENESIS`] for the first).
     pub prev: Hash,
-    /// SHA-256 over `prev`, the dossier code, `seq`, `schema` and the event's canonical bytes.
+    /// SHA-256 over `prev`, the dossier code, `seq`, `schema` and the canonical bytes of the
+    /// actor and the event.
     pub hash: Hash,
 }
 
@@ -52,23 +57,29 @@ pub fn encode_event(event: &Event) -> String {
     serde_json::to_string(event).unwrap_or_default()
 }
 
-/// Appends the bytes that envelope `schema` seals for `event` to `out`: schema 1 its JSON,
-/// schema 2 its compact MessagePack (fields in declaration order without names, the variant
-/// name first, instants as UTC minutes) — the bytes stores keep. `None` for an unknown schema.
-pub fn canonical_bytes(event: &Event, schema: u16, out: &mut Vec<u8>) -> Option<()> {
+/// Appends the bytes that envelope `schema` seals for `event` (caused by `actor`) to `out`:
+/// schema 1 the event's JSON, schema 2 its compact MessagePack (fields in declaration order
+/// without names, the variant name first, instants as UTC minutes), schema 3 the MessagePack
+/// pair `[actor, event]` — the bytes stores keep. Schemas 1 and 2 had no actor (one given is
+/// not written). `None` for an unknown schema.
+pub fn canonical_bytes(actor: Option<&Actor>, event: &Event, schema: u16, out: &mut Vec<u8>) -> Option<()> {
     match schema {
         1 => serde_json::to_writer(&mut *out, event).ok(),
         2 => rmp_serde::encode::write(out, event).ok(),
+        3 => rmp_serde::encode::write(out, &(actor, event)).ok(),
         _ => None,
     }
 }
 
-/// Reads an event back from the bytes [`canonical_bytes`] wrote under `schema`.
-pub fn decode_event(bytes: &[u8], schema: u16) -> Result<Event, StoreError> {
+/// Reads the actor and the event back from the bytes [`canonical_bytes`] wrote under
+/// `schema` (no actor before schema 3). Decoding is for replay; `verify` hashes the bytes as
+/// stored, so an edit that decodes to the same values still shows.
+pub fn decode_sealed(bytes: &[u8], schema: u16) -> Result<(Option<Actor>, Event), StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::Backend(format!("corrupt event (schema {schema}): {e}"));
     match schema {
-        1 => serde_json::from_slice(bytes).map_err(|e| bad(&e)),
-        2 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e)),
+        1 => serde_json::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e)),
+        2 => rmp_serde::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e)),
+        3 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e)),
         _ => Err(bad(&"unknown envelope schema")),
     }
 }
@@ -93,23 +104,33 @@ pub struct Sealer {
 }
 
 impl Sealer {
-    /// Seals `event` as number `seq` of `dossier` (whose text is `text`) after `prev`, under
-    /// the current [`EVENT_SCHEMA`].
-    pub fn seal(&mut self, dossier: &DossierCode, text: &str, seq: u64, event: Event, prev: Hash) -> StoredEvent {
+    /// Seals `event`, caused by `actor`, as number `seq` of `dossier` (whose text is `text`)
+    /// after `prev`, under the current [`EVENT_SCHEMA`].
+    pub fn seal(
+        &mut self,
+        dossier: &DossierCode,
+        text: &str,
+        seq: u64,
+        actor: Option<&Actor>,
+        event: Event,
+        prev: Hash,
+    ) -> StoredEvent {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        let sealed = self.seal_into(dossier, text, seq, event, prev, &mut scratch);
+        let sealed = self.seal_into(dossier, text, seq, actor, event, prev, &mut scratch);
         self.scratch = scratch;
         sealed
     }
 
     /// [`Sealer::seal`], also appending the sealed bytes to `out` behind their length (`u32`
     /// little-endian): the layout of [`super::StreamAppend::canonical`].
+    #[allow(clippy::too_many_arguments)]
     pub fn seal_into(
         &mut self,
         dossier: &DossierCode,
         text: &str,
         seq: u64,
+        actor: Option<&Actor>,
         event: Event,
         prev: Hash,
         out: &mut Vec<u8>,
@@ -118,24 +139,26 @@ impl Sealer {
         out.extend_from_slice(&[0; 4]);
         // Encoding our own types into a Vec cannot fail; an empty payload would still seal
         // (and `verify` would then report the mismatch), never panic.
-        let _ = canonical_bytes(&event, EVENT_SCHEMA, out);
+        let _ = canonical_bytes(actor, &event, EVENT_SCHEMA, out);
         let len = out.len() - at - 4;
         out[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());
         let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &out[at + 4..]);
-        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, event, prev, hash }
+        StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, actor: actor.cloned(), event, prev, hash }
     }
 
-    /// Recomputes the hash of a stored event (`None` for an unknown schema).
-    pub fn rehash(&mut self, e: &StoredEvent, text: &str) -> Option<Hash> {
+    /// The canonical bytes of a decoded event, encoded again (`None` for an unknown schema):
+    /// for stores that keep decoded events only. Stores that keep the sealed bytes hand those
+    /// to `verify` instead ([`super::Store::for_each_sealed_stream`]).
+    pub fn reencode(&mut self, e: &StoredEvent) -> Option<Vec<u8>> {
         self.scratch.clear();
-        canonical_bytes(&e.event, e.schema, &mut self.scratch)?;
-        Some(chain_hash(&e.prev, text, e.seq, e.schema, &self.scratch))
+        canonical_bytes(e.actor.as_ref(), &e.event, e.schema, &mut self.scratch)?;
+        Some(self.scratch.clone())
     }
 }
 
 impl StoredEvent {
-    /// Seals `event` as number `seq` after `prev`.
-    pub fn seal(dossier: &DossierCode, seq: u64, event: Event, prev: Hash) -> StoredEvent {
-        Sealer::default().seal(dossier, &dossier.to_string(), seq, event, prev)
+    /// Seals `event`, caused by `actor`, as number `seq` after `prev`.
+    pub fn seal(dossier: &DossierCode, seq: u64, actor: Option<&Actor>, event: Event, prev: Hash) -> StoredEvent {
+        Sealer::default().seal(dossier, &dossier.to_string(), seq, actor, event, prev)
     }
 }

@@ -289,6 +289,29 @@ impl Store for MemoryStore {
         Ok(self.lock()?.idempotency.get(key).cloned())
     }
 
+    fn for_each_sealed_stream(
+        &self,
+        f: &mut SealedVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        let mut sealed = Vec::new();
+        for code in self.dossiers()? {
+            sealed.clear();
+            let stream = {
+                let inner = self.lock()?;
+                let Some(entry) = inner.index.get(&code).and_then(|&i| inner.entries.get(i as usize)) else { continue };
+                Stream {
+                    events: inner.log.read_sealed(&code, &entry.chain, Some(&mut sealed))?,
+                    parties: entry.parties.clone(),
+                    summary: entry.summary.clone(),
+                }
+            };
+            if f(code, stream, &sealed).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
         let mut all: Vec<DossierCode> = self.lock()?.index.keys().cloned().collect();
         all.sort_unstable();

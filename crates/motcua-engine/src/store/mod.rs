@@ -20,7 +20,7 @@ mod summary;
 pub(crate) mod tests;
 
 pub use envelope::{
-    canonical_bytes, chain_hash, decode_event, encode_event, hex, Hash, Sealer, StoredEvent, EVENT_SCHEMA, GENESIS,
+    canonical_bytes, chain_hash, decode_sealed, encode_event, hex, Hash, Sealer, StoredEvent, EVENT_SCHEMA, GENESIS,
 };
 pub use memory::MemoryStore;
 pub(crate) use message::parse_message_id;
@@ -66,6 +66,17 @@ pub struct StreamAppend {
     /// so the store can skip looking the dossier up. Stores check it: a wrong or stale hint
     /// costs a lookup, never a wrong write.
     pub hint: Option<u64>,
+}
+
+/// What [`Store::for_each_sealed_stream`] calls with each dossier: its code, its stream and its
+/// events' sealed bytes as stored; it breaks to stop the walk.
+pub type SealedVisitor<'a> = dyn FnMut(DossierCode, Stream, &[u8]) -> std::ops::ControlFlow<()> + 'a;
+
+/// Appends `bytes` to `out` behind their length (`u32` little-endian): one part of the layout
+/// of [`StreamAppend::canonical`].
+pub fn push_part(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// The events' canonical bytes of a [`StreamAppend`], one slice per event, when `canonical`
@@ -236,6 +247,25 @@ pub trait Store: Send + Sync {
             }
         }
         Ok(())
+    }
+    /// Calls `f` with every dossier's stream and its events' sealed bytes exactly as stored,
+    /// in the layout of [`StreamAppend::canonical`] (one part per event, in order; read them
+    /// with [`canonical_parts`]), until `f` breaks. `verify` hashes these bytes, so an edit
+    /// that still decodes to the same values shows. The default encodes the decoded events
+    /// again: right only for a store that keeps decoded events, not bytes.
+    fn for_each_sealed_stream(
+        &self,
+        f: &mut SealedVisitor<'_>,
+    ) -> Result<(), StoreError> {
+        let mut sealer = Sealer::default();
+        let mut sealed = Vec::new();
+        self.for_each_stream(&mut |code, stream| {
+            sealed.clear();
+            for e in &stream.events {
+                push_part(&mut sealed, &sealer.reencode(e).unwrap_or_default());
+            }
+            f(code, stream, &sealed)
+        })
     }
     /// Calls `f` with every dossier's projection row, in no particular order, without holding
     /// them all (a report over a national year). The default goes through [`Store::summaries`].

@@ -130,7 +130,7 @@ fn a_refilled_summary_and_a_reset_append_keep_nothing_of_before() {
     let mut append = StreamAppend::new(&a, 0);
     append.parties = Some(Parties::default());
     let mut sealer = Sealer::default();
-    append.events.push(sealer.seal_into(&a, &a.to_string(), 1, event(), GENESIS, &mut append.canonical));
+    append.events.push(sealer.seal_into(&a, &a.to_string(), 1, None, event(), GENESIS, &mut append.canonical));
     append.reset(&b, 4);
     assert_eq!((append.dossier, append.expected_version), (b, 4));
     assert!(append.events.is_empty() && append.canonical.is_empty() && append.parties.is_none());
@@ -145,7 +145,7 @@ fn a_store_hint_is_checked_before_it_is_used() {
     let mut append = |code: &DossierCode, version: u64, hint: Option<u64>| {
         let mut s = StreamAppend::new(code, version);
         let prev = store.load(code).unwrap().map_or(GENESIS, |l| l.events.last().unwrap().hash);
-        s.events.push(sealer.seal_into(code, &code.to_string(), version + 1, event(), prev, &mut s.canonical));
+        s.events.push(sealer.seal_into(code, &code.to_string(), version + 1, None, event(), prev, &mut s.canonical));
         s.hint = hint;
         let mut batch = AppendBatch { streams: vec![s], ..AppendBatch::default() };
         store.append(&mut batch).map(|()| batch.streams[0].hint)
@@ -168,14 +168,16 @@ fn sealed_bytes_travel_with_the_append() {
     let text = code.to_string();
     let mut sealer = Sealer::default();
     let mut canonical = Vec::new();
-    let a = sealer.seal_into(&code, &text, 1, event(), GENESIS, &mut canonical);
-    let b = sealer.seal_into(&code, &text, 2, event(), a.hash, &mut canonical);
+    let clerk = crate::Actor::officer("clerk-1", crate::ActorRole::Clerk, "H42.12");
+    let a = sealer.seal_into(&code, &text, 1, Some(&clerk), event(), GENESIS, &mut canonical);
+    let b = sealer.seal_into(&code, &text, 2, Some(&clerk), event(), a.hash, &mut canonical);
     // The same hashes as sealing without keeping the bytes.
-    assert_eq!(a, sealer.seal(&code, &text, 1, event(), GENESIS));
-    assert_eq!(b.hash, sealer.seal(&code, &text, 2, event(), a.hash).hash);
+    assert_eq!(a, sealer.seal(&code, &text, 1, Some(&clerk), event(), GENESIS));
+    assert_eq!(b.hash, sealer.seal(&code, &text, 2, Some(&clerk), event(), a.hash).hash);
+    assert_eq!(a.actor.as_ref(), Some(&clerk));
     let parts: Vec<&[u8]> = canonical_parts(&canonical, 2).unwrap().collect();
     let mut expected = Vec::new();
-    canonical_bytes(&event(), EVENT_SCHEMA, &mut expected).unwrap();
+    canonical_bytes(Some(&clerk), &event(), EVENT_SCHEMA, &mut expected).unwrap();
     assert_eq!(parts, [&expected[..], &expected[..]]);
     // Empty, the wrong count, or a truncated buffer: the store encodes itself.
     assert!(canonical_parts(&[], 0).is_none());
@@ -184,27 +186,36 @@ fn sealed_bytes_travel_with_the_append() {
 }
 
 #[test]
-fn both_envelope_schemas_verify() {
+fn every_envelope_schema_reencodes_to_the_bytes_it_sealed() {
     let code: DossierCode = "H42.12-250303-0001".parse().unwrap();
+    let text = code.to_string();
+    let clerk = crate::Actor::officer("clerk-1", crate::ActorRole::Clerk, "H42.12");
     let mut sealer = Sealer::default();
-    let current = sealer.seal(&code, &code.to_string(), 1, event(), GENESIS);
+    let current = sealer.seal(&code, &text, 1, Some(&clerk), event(), GENESIS);
     assert_eq!(current.schema, EVENT_SCHEMA);
-    assert_eq!(sealer.rehash(&current, &code.to_string()), Some(current.hash));
-    // A schema-1 event sealed its JSON; it still verifies.
+    let bytes = sealer.reencode(&current).unwrap();
+    assert_eq!(chain_hash(&GENESIS, &text, 1, EVENT_SCHEMA, &bytes), current.hash);
+    // Schema 1 sealed the event's JSON, schema 2 its MessagePack, neither an actor.
     let json = encode_event(&event());
     let old = StoredEvent {
         schema: 1,
-        hash: chain_hash(&GENESIS, &code.to_string(), 1, 1, json.as_bytes()),
+        actor: None,
+        hash: chain_hash(&GENESIS, &text, 1, 1, json.as_bytes()),
         ..current.clone()
     };
-    assert_eq!(sealer.rehash(&old, &code.to_string()), Some(old.hash));
-    assert_ne!(old.hash, current.hash);
+    assert_eq!(sealer.reencode(&old).unwrap(), json.as_bytes());
+    let mut two = Vec::new();
+    canonical_bytes(None, &event(), 2, &mut two).unwrap();
+    assert_eq!(decode_sealed(&two, 2).unwrap(), (None, event()));
+    // The actor is sealed: another actor, another hash.
+    let other = crate::Actor::officer("clerk-2", crate::ActorRole::Clerk, "H42.12");
+    assert_ne!(sealer.seal(&code, &text, 1, Some(&other), event(), GENESIS).hash, current.hash);
     let unknown = StoredEvent { schema: 99, ..current };
-    assert_eq!(sealer.rehash(&unknown, &code.to_string()), None);
+    assert_eq!(sealer.reencode(&unknown), None);
 }
 
 #[test]
-fn canonical_bytes_read_back_under_both_schemas() {
+fn canonical_bytes_read_back_under_every_schema() {
     let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
     let events = [
         event(),
@@ -224,25 +235,27 @@ fn canonical_bytes_read_back_under_both_schemas() {
         Event::Finished { at, decision: motcua_core::Decision::Approved, outcome: Some(Outcome::Early) },
         Event::Stopped { at, reason: "trùng hồ sơ".into(), outcome: None },
     ];
-    for schema in [1, EVENT_SCHEMA] {
+    let leader = crate::Actor::officer("leader-1", crate::ActorRole::Leader, "H42.12");
+    for schema in [1, 2, EVENT_SCHEMA] {
+        let actor = (schema >= 3).then_some(&leader);
         for e in &events {
             let mut bytes = Vec::new();
-            canonical_bytes(e, schema, &mut bytes).unwrap();
-            assert_eq!(&decode_event(&bytes, schema).unwrap(), e, "schema {schema}");
+            canonical_bytes(actor, e, schema, &mut bytes).unwrap();
+            assert_eq!(decode_sealed(&bytes, schema).unwrap(), (actor.cloned(), e.clone()), "schema {schema}");
         }
     }
-    assert!(decode_event(b"\xc1", EVENT_SCHEMA).is_err());
-    assert!(decode_event(b"{}", 7).is_err());
+    assert!(decode_sealed(b"\xc1", EVENT_SCHEMA).is_err());
+    assert!(decode_sealed(b"{}", 7).is_err());
 }
 
 #[test]
 fn the_canonical_form_is_compact_and_changes_with_any_field() {
     let mut a = Vec::new();
-    canonical_bytes(&event(), EVENT_SCHEMA, &mut a).unwrap();
+    canonical_bytes(None, &event(), EVENT_SCHEMA, &mut a).unwrap();
     assert!(a.len() < encode_event(&event()).len() / 3, "{} bytes", a.len());
     let Event::Received { at, procedure, channel, clock_start, due } = event() else { unreachable!() };
     let later = Event::Received { at, procedure, channel, clock_start, due: due.map(|d| d.plus_minutes(1)) };
     let mut b = Vec::new();
-    canonical_bytes(&later, EVENT_SCHEMA, &mut b).unwrap();
+    canonical_bytes(None, &later, EVENT_SCHEMA, &mut b).unwrap();
     assert_ne!(a, b);
 }
