@@ -36,7 +36,7 @@ fn script(received: Timestamp) -> Vec<(Timestamp, Command)> {
     let code: ProcedureCode = "1.001612".parse().unwrap();
     let at = |m: i64| received.plus_minutes(m);
     vec![
-        (at(0), Command::Receive { procedure: code, channel: Channel::Online }),
+        (at(0), Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None }),
         (at(5), Command::StartStep { step: "tiep-nhan".into() }),
         (at(30), Command::CompleteStep { step: "tiep-nhan".into() }),
         (at(35), Command::Transfer { step: "tham-dinh".into() }),
@@ -51,7 +51,7 @@ fn script(received: Timestamp) -> Vec<(Timestamp, Command)> {
 fn lifecycle(c: &mut Criterion) {
     let cal = WorkCalendar::builder().years(2020, 2031).build().unwrap();
     let procedure = procedure();
-    let ctx = Context { procedure: &procedure, calendar: &cal };
+    let ctx = Context::new(&procedure, &cal);
     let scripts: Vec<_> = mix(DOSSIERS, 61).into_iter().map(|(t, _)| script(t)).collect();
     let logs: Vec<Vec<Event>> = scripts
         .iter()

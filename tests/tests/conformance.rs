@@ -129,7 +129,11 @@ fn req(n: u64, command: Command, at: &str) -> Request {
 }
 
 fn receive(n: u64, at: &str) -> Request {
-    req(n, Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Direct }, at)
+    req(
+        n,
+        Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Direct, jurisdiction: None },
+        at,
+    )
 }
 
 fn start(n: u64, step: &str, at: &str) -> Request {
@@ -204,13 +208,14 @@ fn append_load_and_version_conflicts(s: Subject) {
     // A raw batch whose second stream is stale writes nothing at all.
     let mut sealer = Sealer::default();
     let event = receive(3, "2025-03-03T09:00");
-    let Command::Receive { procedure, channel } = event.command else { unreachable!() };
+    let Command::Receive { procedure, channel, .. } = event.command else { unreachable!() };
     let received = motcua_core::Event::Received {
         at: event.now,
         procedure,
         channel,
         clock_start: event.now,
         due: Some(event.now.plus_minutes(1440)),
+        jurisdiction: None,
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);

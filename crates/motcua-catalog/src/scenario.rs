@@ -187,8 +187,8 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
     let step =
         |sink: &mut Sink<'_>| need(sink, at, action, "step", &s.step).map(|x| StepId(x.get_ref().as_str().into()));
     Some(match action {
-        "submit" => Command::Submit { procedure: procedure.clone(), channel: channel(sink)? },
-        "receive" => Command::Receive { procedure: procedure.clone(), channel: channel(sink)? },
+        "submit" => Command::Submit { procedure: procedure.clone(), channel: channel(sink)?, jurisdiction: None },
+        "receive" => Command::Receive { procedure: procedure.clone(), channel: channel(sink)?, jurisdiction: None },
         "refuse_at_intake" => Command::RefuseAtIntake { reason },
         "start_step" => Command::StartStep { step: step(sink)? },
         "transfer" => Command::Transfer { step: step(sink)? },
@@ -467,7 +467,7 @@ impl Runner {
     pub fn run(&mut self, s: &Scenario) -> Result<Report, CatalogError> {
         let procedure = self.check(s)?;
         let calendar = self.calendar(s)?;
-        let ctx = Context { procedure: &procedure, calendar };
+        let ctx = Context { procedure: &procedure, calendar, receiving: None, units: None };
         let mut dossier = Dossier::new();
         let mut failures = Vec::new();
         for st in &s.steps {

@@ -327,7 +327,11 @@ fn write_store(path: &std::path::Path) {
     for n in 1..=3 {
         let r = Request {
             dossier: DossierCode::new("H42.12".parse().unwrap(), date, n),
-            command: Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Online },
+            command: Command::Receive {
+                procedure: "1.004194".parse().unwrap(),
+                channel: Channel::Online,
+                jurisdiction: None,
+            },
             actor: Actor::officer("clerk", ActorRole::Clerk, "H42.12"),
             idempotency_key: None,
             now: "2025-03-03T09:00".parse().unwrap(),

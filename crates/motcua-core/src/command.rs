@@ -1,5 +1,7 @@
 //! What officers, applicants and systems ask of a dossier.
 
+use std::sync::Arc;
+
 use motcua_calendar::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,10 @@ pub enum Command {
         procedure: ProcedureCode,
         /// Channel.
         channel: Channel,
+        /// The administrative unit whose procedure it is, when not the receiving agency's own
+        /// (receiving regardless of administrative boundary; see [`crate::Register`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jurisdiction: Option<Arc<str>>,
     },
     /// Accept the dossier (tiếp nhận): the clock starts and the due time is fixed.
     Receive {
@@ -24,6 +30,10 @@ pub enum Command {
         procedure: ProcedureCode,
         /// Channel.
         channel: Channel,
+        /// The administrative unit whose procedure it is, when not the receiving agency's own
+        /// (a provincial centre receiving a commune's procedure; Decree 118/2025/NĐ-CP).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        jurisdiction: Option<Arc<str>>,
     },
     /// Refuse at intake (NĐ 61/2018 Art. 17(1b)).
     RefuseAtIntake {

@@ -13,17 +13,69 @@ use crate::ids::{ProcedureCode, Vnd};
 use crate::outcome::{Judgement, Outcome};
 use crate::procedure::{Cutoff, Procedure, StepId, SupplementPolicy};
 use crate::status::{Channel, Decision, Status};
+use crate::units::Register;
 
 /// Most events one command may produce.
 pub const MAX_EVENTS_PER_COMMAND: usize = 4;
 
-/// What `decide` needs besides the state: the dossier's procedure and the working calendar.
+/// What `decide` needs besides the state: the dossier's procedure and the working calendar,
+/// and, to resolve step roles to concrete agencies, the register of units and the receiving
+/// agency.
 #[derive(Clone, Copy, Debug)]
 pub struct Context<'a> {
     /// The procedure the dossier follows.
     pub procedure: &'a Procedure,
     /// Working days and office hours.
     pub calendar: &'a WorkCalendar,
+    /// The register of units (without one, a step's agency is its label as written).
+    pub units: Option<&'a Register>,
+    /// The receiving agency's code (a dossier's home unit defaults to its jurisdiction's
+    /// first unit).
+    pub receiving: Option<&'a str>,
+}
+
+impl<'a> Context<'a> {
+    /// A context without a register: steps keep their agency labels.
+    pub fn new(procedure: &'a Procedure, calendar: &'a WorkCalendar) -> Context<'a> {
+        Context { procedure, calendar, units: None, receiving: None }
+    }
+}
+
+/// The administrative unit a new dossier belongs to: the one the command names, else the one
+/// it had (a submission being received), else the receiving agency's home unit. Checked
+/// against the register when there is one.
+fn jurisdiction(
+    ctx: &Context<'_>,
+    given: Option<&Arc<str>>,
+    earlier: Option<&Arc<str>>,
+) -> Result<Option<Arc<str>>, DomainError> {
+    let named = given.or(earlier);
+    let Some(register) = ctx.units else { return Ok(named.cloned()) };
+    match named {
+        Some(u) if register.unit(u).is_none() => Err(DomainError::UnknownUnit { unit: u.to_string() }),
+        Some(u) => Ok(Some(Arc::clone(u))),
+        None => Ok(ctx.receiving.and_then(|r| register.home_unit(r)).cloned()),
+    }
+}
+
+/// The concrete agency that performs `step` of the dossier on the date of `on`: with a
+/// register and a dossier unit, the agency that plays the step's role for that unit
+/// ([`Register::resolve`]: jurisdiction, ancestors, mergers); else the step's agency as
+/// written. A step already started keeps the agency it started at.
+pub fn step_agency(ctx: &Context<'_>, state: &Dossier, step: &StepId, on: Timestamp) -> Result<Arc<str>, DomainError> {
+    if let Some(s) = state.step_index(step).map(|i| &state.steps[i]).filter(|s| s.started_at.is_some()) {
+        return Ok(Arc::clone(&s.agency));
+    }
+    let i = ctx.procedure.step_index(step).ok_or_else(|| DomainError::UnknownStep { step: step.clone() })?;
+    let role = &ctx.procedure.steps[i].agency;
+    match (ctx.units, state.jurisdiction.as_deref()) {
+        (Some(register), Some(unit)) => {
+            register.resolve(role, unit, on.local_date()).map(|a| Arc::clone(&a.code)).ok_or_else(|| {
+                DomainError::NoUnitForStep { step: step.clone(), role: role.to_string(), unit: unit.to_string() }
+            })
+        }
+        _ => Ok(Arc::clone(role)),
+    }
 }
 
 /// Why the clock is stopped.
@@ -116,6 +168,8 @@ pub struct Dossier {
     pub outcome: Option<Outcome>,
     /// When the result was returned.
     pub returned_at: Option<Timestamp>,
+    /// The administrative unit whose procedure it is (set at submission or receipt when known).
+    pub jurisdiction: Option<Arc<str>>,
 }
 
 impl Dossier {
@@ -213,9 +267,9 @@ fn cutoff(ctx: &Context<'_>) -> Option<u16> {
 /// use motcua_core::*;
 /// let cal = WorkCalendar::builder().years(2025, 2025).build().unwrap();
 /// let procedure = Procedure::simple("1.001193".parse().unwrap(), "Đăng ký khai sinh", Limit::SameDay);
-/// let ctx = Context { procedure: &procedure, calendar: &cal };
+/// let ctx = Context::new(&procedure, &cal);
 /// let mut dossier = Dossier::new();
-/// let receive = Command::Receive { procedure: procedure.code.clone(), channel: Channel::Direct };
+/// let receive = Command::Receive { procedure: procedure.code.clone(), channel: Channel::Direct, jurisdiction: None };
 /// for e in decide(&dossier, &receive, "2025-03-07T15:30".parse()?, &ctx).unwrap() {
 ///     apply(&mut dossier, &e);
 /// }
@@ -242,18 +296,20 @@ pub fn decide(
     use Status as S;
     let open = matches!(status, Some(S::Received | S::InProgress));
     match command {
-        Command::Submit { procedure: code, channel } => {
+        Command::Submit { procedure: code, channel, jurisdiction: unit } => {
             if status.is_some() {
                 return Err(not_allowed(kind, status));
             }
             check_procedure(ctx, code)?;
-            Ok(vec![Event::Submitted { at: now, procedure: code.clone(), channel: *channel }])
+            let jurisdiction = jurisdiction(ctx, unit.as_ref(), None)?;
+            Ok(vec![Event::Submitted { at: now, procedure: code.clone(), channel: *channel, jurisdiction }])
         }
-        Command::Receive { procedure: code, channel } => {
+        Command::Receive { procedure: code, channel, jurisdiction: unit } => {
             if !matches!(status, None | Some(S::Submitted)) {
                 return Err(not_allowed(kind, status));
             }
             check_procedure(ctx, code)?;
+            let jurisdiction = jurisdiction(ctx, unit.as_ref(), state.jurisdiction.as_ref())?;
             let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
             Ok(vec![Event::Received {
                 at: now,
@@ -261,6 +317,7 @@ pub fn decide(
                 channel: *channel,
                 clock_start: a.clock_start,
                 due: a.due,
+                jurisdiction,
             }])
         }
         Command::RefuseAtIntake { reason } => {
@@ -287,13 +344,15 @@ pub fn decide(
             if !waiting_for.is_empty() {
                 return Err(DomainError::StepWaiting { step: step.clone(), waiting_for });
             }
+            // The concrete agency (through the register, when there is one).
+            let agency = step_agency(ctx, state, step, now)?;
             let from_agency = if kind == CommandKind::Transfer {
                 let from = spec
                     .after
                     .iter()
                     .filter_map(|a| state.step_index(a))
                     .map(|i| &state.steps[i].agency)
-                    .find(|a| **a != spec.agency)
+                    .find(|a| **a != agency)
                     .cloned();
                 if from.is_none() {
                     return Err(DomainError::NotATransfer { step: step.clone() });
@@ -306,7 +365,7 @@ pub fn decide(
             // inside the agency): at `now` if offices are open, else at the next opening.
             let start = cal.next_working_instant(now)?;
             let due = cal.due_from(start, spec.allotment)?.unwrap_or(start);
-            Ok(vec![Event::StepStarted { at: now, step: step.clone(), agency: spec.agency.clone(), from_agency, due }])
+            Ok(vec![Event::StepStarted { at: now, step: step.clone(), agency, from_agency, due }])
         }
         Command::CompleteStep { step } => {
             if !open {
@@ -494,13 +553,17 @@ pub fn apply(state: &mut Dossier, event: &Event) {
     state.version += 1;
     state.last_at = Some(at);
     match event {
-        Event::Submitted { procedure, channel, .. } => {
+        Event::Submitted { procedure, channel, jurisdiction, .. } => {
+            state.jurisdiction = jurisdiction.clone();
             state.status = Some(Status::Submitted);
             state.procedure = Some(procedure.clone());
             state.channel = Some(*channel);
             state.submitted_at = Some(at);
         }
-        Event::Received { procedure, channel, clock_start, due, .. } => {
+        Event::Received { procedure, channel, clock_start, due, jurisdiction, .. } => {
+            if jurisdiction.is_some() {
+                state.jurisdiction = jurisdiction.clone();
+            }
             state.status = Some(Status::Received);
             state.procedure = Some(procedure.clone());
             state.channel = Some(*channel);

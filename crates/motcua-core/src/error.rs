@@ -12,6 +12,22 @@ use crate::status::Status;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DomainError {
+    /// The register does not know the administrative unit named.
+    #[error("unknown administrative unit {unit:?}")]
+    UnknownUnit {
+        /// The unit.
+        unit: String,
+    },
+    /// No agency of the register plays the step's role for the dossier's unit.
+    #[error("no agency plays {role:?} for step {step} of a dossier of unit {unit:?}")]
+    NoUnitForStep {
+        /// The step.
+        step: StepId,
+        /// Its role.
+        role: String,
+        /// The dossier's administrative unit.
+        unit: String,
+    },
     /// `now` is before the dossier's last event.
     #[error("time went back: command at {now} after an event at {last}")]
     TimeWentBack {
@@ -117,6 +133,8 @@ impl DomainError {
             DomainError::NoDueTime => "no_due_time",
             DomainError::ExtensionNotLater { .. } => "extension_not_later",
             DomainError::Calendar(_) => "calendar",
+            DomainError::UnknownUnit { .. } => "unknown_unit",
+            DomainError::NoUnitForStep { .. } => "no_unit_for_step",
         }
     }
 }

@@ -33,6 +33,10 @@ pub enum Event {
         procedure: ProcedureCode,
         /// Channel.
         channel: Channel,
+        /// The administrative unit whose procedure it is (last, so events written before it
+        /// existed read back with none).
+        #[serde(default)]
+        jurisdiction: Option<Arc<str>>,
     },
     /// Accepted; the clock runs from `clock_start`.
     Received {
@@ -46,6 +50,10 @@ pub enum Event {
         clock_start: Timestamp,
         /// Due time (docs/rules.md §5), `None` without a limit.
         due: Option<Timestamp>,
+        /// The administrative unit whose procedure it is: step roles resolve to agencies
+        /// through it (last, so events written before it existed read back with none).
+        #[serde(default)]
+        jurisdiction: Option<Arc<str>>,
     },
     /// Refused at intake.
     RefusedAtIntake {

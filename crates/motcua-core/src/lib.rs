@@ -19,9 +19,10 @@ mod ids;
 mod outcome;
 mod procedure;
 mod status;
+mod units;
 
 pub use command::{Command, CommandKind};
-pub use dossier::{apply, decide, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
+pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;
 pub use event::{Event, StepDue};
 pub use ids::{
@@ -34,3 +35,4 @@ pub use procedure::{
     Role, Step, StepId, SupplementPolicy, MAX_STEPS,
 };
 pub use status::{Channel, Decision, NationalStatus, Status};
+pub use units::{AdminUnit, AgencyUnit, Register, RegisterError, UnitLevel};

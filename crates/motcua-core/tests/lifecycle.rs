@@ -41,7 +41,7 @@ impl Run {
     }
 
     fn try_do(&mut self, at: &str, c: Command) -> Result<Vec<Event>, DomainError> {
-        let ctx = Context { procedure: &self.procedure, calendar: cal() };
+        let ctx = Context::new(&self.procedure, cal());
         let events = decide(&self.dossier, &c, t(at), &ctx)?;
         for e in &events {
             apply(&mut self.dossier, e);
@@ -58,7 +58,7 @@ impl Run {
 
     fn receive(&mut self, at: &str) -> &Dossier {
         let code = self.procedure.code.clone();
-        self.run(at, Command::Receive { procedure: code, channel: Channel::Direct })
+        self.run(at, Command::Receive { procedure: code, channel: Channel::Direct, jurisdiction: None })
     }
 }
 
@@ -229,7 +229,9 @@ fn illegal_transitions_are_typed() {
     let e = r.try_do("2025-03-03T07:00", Command::StartStep { step: "tiep-nhan".into() }).unwrap_err();
     assert_eq!(e.code(), "time_went_back");
     let code = r.procedure.code.clone();
-    let e = r.try_do("2025-03-03T08:02", Command::Receive { procedure: code, channel: Channel::Online }).unwrap_err();
+    let e = r
+        .try_do("2025-03-03T08:02", Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None })
+        .unwrap_err();
     assert_eq!(e.code(), "not_allowed");
     // A denial may come before the steps are done.
     let d = r.run("2025-03-03T09:00", Command::Finish { decision: Decision::Denied });
@@ -242,14 +244,19 @@ fn illegal_transitions_are_typed() {
 fn online_submission_then_refusal() {
     let mut r = Run::new(Procedure::simple("1.000002".parse().unwrap(), "x", Limit::working_days(3)));
     let code = r.procedure.code.clone();
-    let d = r.run("2025-03-08T22:00", Command::Submit { procedure: code.clone(), channel: Channel::Online });
+    let d = r.run(
+        "2025-03-08T22:00",
+        Command::Submit { procedure: code.clone(), channel: Channel::Online, jurisdiction: None },
+    );
     assert_eq!(d.status.unwrap().national().code(), 1);
     let d = r.run("2025-03-10T08:00", Command::RefuseAtIntake { reason: "sai thẩm quyền".into() });
     assert_eq!(d.status.unwrap().national().code(), 3);
     assert_eq!(d.judgement(t("2025-03-20T08:00")), Judgement::NoDueTime);
     let wrong: ProcedureCode = "1.999999".parse().unwrap();
     let mut r = Run::new(Procedure::simple(code, "x", Limit::working_days(3)));
-    let e = r.try_do("2025-03-08T22:00", Command::Submit { procedure: wrong, channel: Channel::Online }).unwrap_err();
+    let e = r
+        .try_do("2025-03-08T22:00", Command::Submit { procedure: wrong, channel: Channel::Online, jurisdiction: None })
+        .unwrap_err();
     assert_eq!(e.code(), "wrong_procedure");
 }
 
@@ -266,12 +273,12 @@ fn supplement_deadline_tells_when_the_dossier_may_be_closed() {
     let mut r = Run::new(Procedure::simple("1.000002".parse().unwrap(), "x", Limit::working_days(3)));
     r.receive("2025-03-03T09:00");
     r.run("2025-03-03T14:00", Command::RequestSupplement { reason: "x".into() });
-    let ctx = Context { procedure: &r.procedure, calendar: cal() };
+    let ctx = Context::new(&r.procedure, cal());
     // 15 working days from Mon 3/3 14:00 → Mon 24/3 14:00.
     assert!(!r.dossier.supplement_expired(t("2025-03-24T14:00"), &ctx).unwrap());
     assert!(r.dossier.supplement_expired(t("2025-03-24T14:01"), &ctx).unwrap());
     let mut p = r.procedure.clone();
     p.policy.supplement_deadline = None;
-    let ctx = Context { procedure: &p, calendar: cal() };
+    let ctx = Context::new(&p, cal());
     assert!(!r.dossier.supplement_expired(t("2026-01-01T00:00"), &ctx).unwrap());
 }

@@ -49,9 +49,14 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         (channel.clone(), any::<bool>()).prop_map(move |(channel, ok)| Command::Submit {
             procedure: if ok { code.clone() } else { other.clone() },
-            channel
+            channel,
+            jurisdiction: None
         }),
-        channel.prop_map(|channel| Command::Receive { procedure: "1.000001".parse().unwrap(), channel }),
+        channel.prop_map(|channel| Command::Receive {
+            procedure: "1.000001".parse().unwrap(),
+            channel,
+            jurisdiction: None
+        }),
         Just(Command::RefuseAtIntake { reason: "r".into() }),
         step_id().prop_map(|step| Command::StartStep { step }),
         step_id().prop_map(|step| Command::Transfer { step }),
@@ -87,7 +92,7 @@ proptest! {
     #[test]
     fn decide_never_panics_and_replay_equals_live((p, steps) in script()) {
         let procedure = &procedures()[p];
-        let ctx = Context { procedure, calendar: cal() };
+        let ctx = Context::new(procedure, cal());
         let mut now = Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), 8 * 60);
         let mut dossier = Dossier::new();
         let mut log: Vec<Event> = Vec::new();
@@ -128,7 +133,7 @@ proptest! {
     #[test]
     fn terminal_dossiers_accept_nothing((p, steps) in script(), extra in command()) {
         let procedure = &procedures()[p];
-        let ctx = Context { procedure, calendar: cal() };
+        let ctx = Context::new(procedure, cal());
         let mut now = Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(), 8 * 60);
         let mut dossier = Dossier::new();
         for (dt, command) in steps {

@@ -106,13 +106,17 @@ pub struct Parties {
     pub applicant: Option<ActorId>,
 }
 
-/// Decides whether `actor` may run `command` on `dossier`. `step_agency` is the agency label of
-/// the step the command names, if any.
+/// Decides whether `actor` may run `command` on `dossier`. `receiving` is the agency that
+/// holds the dossier's receiving agency's duties today (itself, or its successor after a
+/// merger); `step_agency` the concrete agency (or its holder) of the step the command names, if
+/// any. An officer acts on any command of a dossier their agency receives (or holds), and on
+/// the step their agency performs, only that step.
 pub fn authorize(
     actor: &Actor,
     dossier: &DossierCode,
     parties: &Parties,
     command: &Command,
+    receiving: &str,
     step_agency: Option<&str>,
 ) -> Result<(), Denied> {
     let kind = command.kind();
@@ -139,7 +143,7 @@ pub fn authorize(
             let Some(agency) = actor.agency.as_deref() else {
                 return Err(deny("an officer must belong to an agency"));
             };
-            if agency == dossier.agency().as_str() || step_agency == Some(agency) {
+            if agency == receiving || step_agency == Some(agency) {
                 Ok(())
             } else {
                 Err(deny("the dossier belongs to another agency"))

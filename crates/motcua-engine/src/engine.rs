@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure, ProcedureCode,
+    apply, decide, step_agency, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure,
+    ProcedureCode, Register,
 };
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -111,6 +112,8 @@ pub struct Engine<S: Store> {
     calendar: WorkCalendar,
     hot: HotCache,
     sealer: Sealer,
+    /// The register of units step roles resolve through (none: steps keep their labels).
+    units: Option<Arc<Register>>,
     /// The write being gathered (by `handle` and `handle_batch` alike).
     scratch: Scratch,
 }
@@ -225,8 +228,19 @@ impl<S: Store> Engine<S> {
             calendar,
             hot: HotCache::default(),
             sealer: Sealer::default(),
+            units: None,
             scratch: Scratch::default(),
         }
+    }
+
+    /// The engine resolving step roles through `units`: each step's agency is the concrete
+    /// agency that plays its role for the dossier's administrative unit ([`Register::resolve`]),
+    /// stored in the event, and an officer acts on a step only as (or as the successor after
+    /// a merger of) that agency. Without a register a step's agency is its label as written,
+    /// and an officer whose agency equals the label passes on that step of every dossier.
+    pub fn with_units(mut self, units: Arc<Register>) -> Engine<S> {
+        self.units = Some(units);
+        self
     }
 
     /// The store.
@@ -497,7 +511,7 @@ impl<S: Store> Engine<S> {
         let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
         // One lookup for the cached state; its slot then serves until the commit.
         let slot = if first_attempt && creates { self.hot.slot(&req.dossier) } else { self.ensure_hot(&req.dossier)? };
-        let Engine { hot: cache, procedures, calendar, sealer, scratch, .. } = self;
+        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
         let cached = slot.and_then(|s| cache.at(s));
@@ -513,16 +527,29 @@ impl<S: Store> Engine<S> {
         };
         let known = procedures.get(code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
         let procedure = &known.procedure;
+        let ctx =
+            Context { procedure, calendar, units: units.as_deref(), receiving: Some(req.dossier.agency().as_str()) };
+        // The concrete agency of the step the command names (resolved through the register,
+        // or the one it started at), and who holds it and the receiving agency today.
         let step_agency = match &req.command {
             Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
-                procedure.step_index(step).map(|i| &*procedure.steps[i].agency)
+                Some(step_agency(&ctx, state, step, req.now)?)
             }
             _ => None,
         };
+        let (receiving, step_holder) = match units.as_deref() {
+            Some(register) => {
+                let today = req.now.local_date();
+                (
+                    register.holder_on(req.dossier.agency().as_str(), today),
+                    step_agency.as_deref().map(|a| register.holder_on(a, today)),
+                )
+            }
+            None => (req.dossier.agency().as_str(), step_agency.as_deref()),
+        };
         // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
         // dossier code.
-        authorize(&req.actor, &req.dossier, parties, &req.command, step_agency)?;
-        let ctx = Context { procedure, calendar };
+        authorize(&req.actor, &req.dossier, parties, &req.command, receiving, step_holder)?;
         let mut events = decide(state, &req.command, req.now, &ctx)?;
 
         let slot = match slot {

@@ -369,9 +369,9 @@ impl<S: Store + 'static> Api<S> {
         let seq = blocking(move || Ok(store.next_sequence(&agency, date).map(|n| (agency, n))?)).await?;
         let code = DossierCode::new(seq.0, date, seq.1);
         let command = if actor.role == ActorRole::Citizen {
-            Command::Submit { procedure: new.procedure, channel: new.channel }
+            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction: None }
         } else {
-            Command::Receive { procedure: new.procedure, channel: new.channel }
+            Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction: None }
         };
         let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now };
         self.submit(req, None).await?;

@@ -544,7 +544,7 @@ pub fn simulate_with_progress<S: Store>(
             let procedure = &procs[plan.procedure];
             pending.push(req(
                 code,
-                Command::Receive { procedure: procedure.code.clone(), channel: plan.channel },
+                Command::Receive { procedure: procedure.code.clone(), channel: plan.channel, jurisdiction: None },
                 plan.received,
             ));
         }

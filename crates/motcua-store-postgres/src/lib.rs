@@ -690,10 +690,7 @@ impl Store for PostgresStore {
         self.walk(false, &mut |code, stream, _| f(code, stream))
     }
 
-    fn for_each_sealed_stream(
-        &self,
-        f: &mut motcua_engine::store::SealedVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn for_each_sealed_stream(&self, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.walk(true, f)
     }
 
@@ -916,11 +913,7 @@ pub mod baseline {
 impl PostgresStore {
     /// Every dossier's stream in code order, with its events' sealed bytes as stored when
     /// `keep` (else an empty slice).
-    fn walk(
-        &self,
-        keep: bool,
-        f: &mut motcua_engine::store::SealedVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.with_client(|c| {
             // One streamed pass: dossiers in code order, each with its events (a dossier without
             // events still comes, its projection checked against an empty history).

@@ -148,7 +148,11 @@ fn two_writer_processes_race_on_the_same_dossiers() {
         let reqs: Vec<Request> = (1..=n)
             .map(|k| Request {
                 dossier: code(k),
-                command: Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Direct },
+                command: Command::Receive {
+                    procedure: "1.004194".parse().unwrap(),
+                    channel: Channel::Direct,
+                    jurisdiction: None,
+                },
                 actor: Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"),
                 idempotency_key: None,
                 now: "2025-03-03T09:00".parse().unwrap(),

@@ -699,10 +699,7 @@ impl Store for SqliteStore {
         self.walk(false, &mut |code, stream, _| f(code, stream))
     }
 
-    fn for_each_sealed_stream(
-        &self,
-        f: &mut motcua_engine::store::SealedVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn for_each_sealed_stream(&self, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.walk(true, f)
     }
 
@@ -937,11 +934,7 @@ pub mod baseline {
 impl SqliteStore {
     /// Every dossier's stream in row order, with its events' sealed bytes as stored when
     /// `keep` (else an empty slice).
-    fn walk(
-        &self,
-        keep: bool,
-        f: &mut motcua_engine::store::SealedVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.read(|conn| {
             // One pass: dossiers in row order, each joined with its events through the
             // (dossier, seq) index; a dossier without events still comes (its projection is

@@ -289,10 +289,7 @@ impl Store for MemoryStore {
         Ok(self.lock()?.idempotency.get(key).cloned())
     }
 
-    fn for_each_sealed_stream(
-        &self,
-        f: &mut SealedVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn for_each_sealed_stream(&self, f: &mut SealedVisitor<'_>) -> Result<(), StoreError> {
         let mut sealed = Vec::new();
         for code in self.dossiers()? {
             sealed.clear();

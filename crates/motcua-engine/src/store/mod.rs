@@ -253,10 +253,7 @@ pub trait Store: Send + Sync {
     /// with [`canonical_parts`]), until `f` breaks. `verify` hashes these bytes, so an edit
     /// that still decodes to the same values shows. The default encodes the decoded events
     /// again: right only for a store that keeps decoded events, not bytes.
-    fn for_each_sealed_stream(
-        &self,
-        f: &mut SealedVisitor<'_>,
-    ) -> Result<(), StoreError> {
+    fn for_each_sealed_stream(&self, f: &mut SealedVisitor<'_>) -> Result<(), StoreError> {
         let mut sealer = Sealer::default();
         let mut sealed = Vec::new();
         self.for_each_stream(&mut |code, stream| {

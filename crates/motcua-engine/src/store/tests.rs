@@ -12,6 +12,7 @@ fn event() -> Event {
         channel: motcua_core::Channel::Online,
         clock_start: at,
         due: Some(at.plus_minutes(3 * 480)),
+        jurisdiction: None,
     }
 }
 
@@ -253,9 +254,46 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
     let mut a = Vec::new();
     canonical_bytes(None, &event(), EVENT_SCHEMA, &mut a).unwrap();
     assert!(a.len() < encode_event(&event()).len() / 3, "{} bytes", a.len());
-    let Event::Received { at, procedure, channel, clock_start, due } = event() else { unreachable!() };
-    let later = Event::Received { at, procedure, channel, clock_start, due: due.map(|d| d.plus_minutes(1)) };
+    let Event::Received { at, procedure, channel, clock_start, due, .. } = event() else { unreachable!() };
+    let later = Event::Received {
+        at,
+        procedure,
+        channel,
+        clock_start,
+        due: due.map(|d| d.plus_minutes(1)),
+        jurisdiction: None,
+    };
     let mut b = Vec::new();
     canonical_bytes(None, &later, EVENT_SCHEMA, &mut b).unwrap();
     assert_ne!(a, b);
+}
+
+/// `Received` and `Submitted` as written before they carried a jurisdiction.
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Legacy {
+    Received {
+        at: Timestamp,
+        procedure: ProcedureCode,
+        channel: motcua_core::Channel,
+        clock_start: Timestamp,
+        due: Option<Timestamp>,
+    },
+}
+
+#[test]
+fn events_written_before_jurisdictions_read_back_with_none() {
+    let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
+    let legacy = Legacy::Received {
+        at,
+        procedure: "1.004194".parse().unwrap(),
+        channel: motcua_core::Channel::Online,
+        clock_start: at,
+        due: Some(at.plus_minutes(3 * 480)),
+    };
+    // Schema 2's MessagePack (a shorter array) and schema 1's JSON (no key).
+    let packed = rmp_serde::to_vec(&legacy).unwrap();
+    assert_eq!(decode_sealed(&packed, 2).unwrap(), (None, event()));
+    let json = serde_json::to_vec(&legacy).unwrap();
+    assert_eq!(decode_sealed(&json, 1).unwrap(), (None, event()));
 }

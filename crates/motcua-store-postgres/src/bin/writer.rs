@@ -62,6 +62,7 @@ fn run(url: &str, mode: &str, count: u64, batch: usize) -> Result<(), Box<dyn st
                     _ => Command::Receive {
                         procedure: "1.004194".parse().unwrap_or_else(|_| unreachable!()),
                         channel: Channel::Direct,
+                        jurisdiction: None,
                     },
                 };
                 let at =
