@@ -37,3 +37,17 @@ fn seed_office_hours_files_parse() {
         }
     }
 }
+
+#[test]
+fn the_seed_province_register_resolves_provincial_roles_before_and_after_the_merger() {
+    let register = motcua_catalog::load_register(&seeds_dir().join("units/ninh-thuan.toml")).unwrap();
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    // A 2023 dossier of Bác Ái district: the provincial police (the district's ancestor's).
+    let police = register.resolve("cong-an-tinh", "58.584", d("2023-05-02")).unwrap();
+    assert_eq!(&*police.code, "NINHTHUAN.CA");
+    // After 1/7/2025 the district and the province are gone: Khánh Hòa's police.
+    let police = register.resolve("cong-an-tinh", "58.584", d("2025-07-01")).unwrap();
+    assert_eq!(&*police.code, "KHANHHOA.CA");
+    assert_eq!(register.holder_on("NINHTHUAN", d("2025-07-01")), "KHANHHOA");
+    assert_eq!(register.units().iter().filter(|u| u.level == motcua_core::UnitLevel::District).count(), 7);
+}

@@ -15,7 +15,7 @@ use std::time::Instant;
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_core::{Channel, Command, Decision, DossierCode, Procedure, Step};
 use motcua_engine::{Actor, ActorRole, Engine, Request, Store};
-use motcua_http::{issue_token, router, Api};
+use motcua_http::{issue_token, router, Api, Options};
 use motcua_store_postgres::PostgresStore;
 use motcua_store_sqlite::SqliteStore;
 
@@ -49,13 +49,13 @@ fn over_http<S: Store + 'static>(
     calendar: &WorkCalendar,
 ) -> Result<Run, Box<dyn std::error::Error>> {
     let secret = b"load generator secret, loopback only";
-    let api = Api::start_with_batch_limit(
+    let api = Api::start_with(
         store,
         vec![procedure()?],
         calendar.clone(),
         secret,
         Arc::new(move || now),
-        max_batch,
+        Options { max_batch, ..Options::default() },
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);

@@ -11,12 +11,14 @@
 mod error;
 mod procedures;
 mod scenario;
+mod units;
 
 use std::path::{Path, PathBuf};
 
 pub use error::{toml_problem, CatalogError, Problem};
 pub use procedures::{parse_procedures, Catalog, Source};
 pub use scenario::{assert_scenarios_pass, parse_scenario, Expect, Report, Runner, Scenario, ScenarioStep, Summary};
+pub use units::{load_register, parse_register};
 
 /// Most files read below one folder.
 pub const MAX_FILES: usize = 10_000;
@@ -61,17 +63,21 @@ pub enum FileKind {
     OfficeHours,
     /// A calibration profile (a `[dossiers]` table), read by `motcua-sim`.
     Profile,
+    /// A register of administrative units and agencies (`[[unit]]`, `[[agency]]`).
+    Units,
 }
 
 /// Tells the project's TOML files apart: a scenario's `procedure` key is a code; a profile has
 /// a `[dossiers]` table; a notice has a `year`; office hours have `sessions` or `[[season]]`;
-/// anything else is a procedure catalog.
+/// a register has `[[unit]]` or `[[agency]]`; anything else is a procedure catalog.
 pub fn file_kind(text: &str) -> FileKind {
     let Ok(t) = toml::from_str::<toml::Table>(text) else { return FileKind::Procedures };
     if t.get("procedure").is_some_and(|p| p.is_str()) {
         FileKind::Scenario
     } else if t.get("dossiers").is_some_and(|d| d.is_table()) {
         FileKind::Profile
+    } else if ["unit", "agency"].iter().any(|k| t.get(*k).is_some_and(|v| v.is_array())) {
+        FileKind::Units
     } else if t.contains_key("year") && !t.contains_key("code") {
         FileKind::Notice
     } else if (t.contains_key("sessions") || t.contains_key("season")) && !t.contains_key("code") {

@@ -25,8 +25,8 @@ use chrono::Datelike;
 use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, Channel, Command, Context, Decision, Dossier, Judgement, Outcome, Procedure, ProcedureCode, StepId,
-    Vnd,
+    apply, decide, Channel, Command, Context, Decision, Dossier, Judgement, Outcome, Procedure, ProcedureCode,
+    Register, StepId, Vnd,
 };
 use serde::Deserialize;
 
@@ -43,6 +43,8 @@ struct RawScenario {
     catalog: Option<Sp<String>>,
     hours: Option<Sp<String>>,
     culture_day: Option<bool>,
+    units: Option<Sp<String>>,
+    receiving: Option<Sp<String>>,
     #[serde(default)]
     step: Vec<Sp<RawStep>>,
 }
@@ -59,6 +61,7 @@ struct RawStep {
     amount: Option<Sp<String>>,
     new_due: Option<Sp<String>>,
     decision: Option<Sp<String>>,
+    jurisdiction: Option<String>,
     expect: Option<Sp<RawExpect>>,
 }
 
@@ -78,6 +81,8 @@ struct RawExpect {
     supplement_requests: Option<u32>,
     late_apology: Option<bool>,
     kept_new_promise: Option<bool>,
+    jurisdiction: Option<String>,
+    step_agency: Option<BTreeMap<String, String>>,
 }
 
 /// What a step expects; `None` fields are not checked.
@@ -109,6 +114,10 @@ pub struct Expect {
     pub late_apology: Option<bool>,
     /// Whether the rescheduled promise was kept.
     pub kept_new_promise: Option<bool>,
+    /// The dossier's administrative unit.
+    pub jurisdiction: Option<String>,
+    /// The concrete agency of started steps (resolved through the register).
+    pub step_agency: Vec<(String, String)>,
 }
 
 /// One timed command of a scenario.
@@ -141,6 +150,10 @@ pub struct Scenario {
     pub hours: Option<PathBuf>,
     /// Whether 24/11 is a day off from 2026.
     pub culture_day: bool,
+    /// The register of units step roles resolve through, if any.
+    pub units: Option<PathBuf>,
+    /// The receiving agency (whose home unit a dossier belongs to by default).
+    pub receiving: Option<String>,
     /// The steps.
     pub steps: Vec<ScenarioStep>,
 }
@@ -187,8 +200,16 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
     let step =
         |sink: &mut Sink<'_>| need(sink, at, action, "step", &s.step).map(|x| StepId(x.get_ref().as_str().into()));
     Some(match action {
-        "submit" => Command::Submit { procedure: procedure.clone(), channel: channel(sink)?, jurisdiction: None },
-        "receive" => Command::Receive { procedure: procedure.clone(), channel: channel(sink)?, jurisdiction: None },
+        "submit" => Command::Submit {
+            procedure: procedure.clone(),
+            channel: channel(sink)?,
+            jurisdiction: s.jurisdiction.as_deref().map(Into::into),
+        },
+        "receive" => Command::Receive {
+            procedure: procedure.clone(),
+            channel: channel(sink)?,
+            jurisdiction: s.jurisdiction.as_deref().map(Into::into),
+        },
         "refuse_at_intake" => Command::RefuseAtIntake { reason },
         "start_step" => Command::StartStep { step: step(sink)? },
         "transfer" => Command::Transfer { step: step(sink)? },
@@ -243,6 +264,8 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
         supplement_requests: raw.supplement_requests,
         late_apology: raw.late_apology,
         kept_new_promise: raw.kept_new_promise,
+        jurisdiction: raw.jurisdiction,
+        step_agency: raw.step_agency.unwrap_or_default().into_iter().collect(),
         ..Expect::default()
     };
     e.clock_start = raw.clock_start.as_ref().and_then(|v| parse_time(sink, "expect.clock_start", v));
@@ -310,6 +333,8 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     let dir = file.parent().unwrap_or(Path::new("."));
     let catalog = dir.join(raw.catalog.as_ref().map_or("../procedures", |c| c.get_ref().as_str()));
     let hours = raw.hours.as_ref().map(|h| dir.join(h.get_ref()));
+    let units = raw.units.as_ref().map(|u| dir.join(u.get_ref()));
+    let receiving = raw.receiving.as_ref().map(|r| r.get_ref().clone());
     if raw.step.is_empty() {
         sink.at(raw.name.span().start, "step: a scenario needs at least one [[step]]");
     }
@@ -343,6 +368,8 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
             catalog,
             hours,
             culture_day: raw.culture_day.unwrap_or(true),
+            units,
+            receiving,
             steps,
         }),
         _ => Err(CatalogError { problems: sink.problems }),
@@ -392,6 +419,7 @@ impl Summary {
 #[derive(Default)]
 pub struct Runner {
     catalogs: HashMap<PathBuf, Catalog>,
+    registers: HashMap<PathBuf, Register>,
     calendars: HashMap<(i32, i32, Option<PathBuf>, bool), WorkCalendar>,
 }
 
@@ -441,11 +469,17 @@ impl Runner {
         }
     }
 
-    fn calendar(&mut self, s: &Scenario) -> Result<&WorkCalendar, CatalogError> {
+    /// The calendar a scenario runs on: the years its steps span, its hours and culture day.
+    fn calendar_key(s: &Scenario) -> (i32, i32, Option<PathBuf>, bool) {
         let years = s.steps.iter().map(|st| st.at.local_date().year());
         let first = years.clone().min().unwrap_or(2025).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
         let last = (years.max().unwrap_or(2025) + 1).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
-        let key = (first, last, s.hours.clone(), s.culture_day);
+        (first, last, s.hours.clone(), s.culture_day)
+    }
+
+    fn calendar(&mut self, s: &Scenario) -> Result<&WorkCalendar, CatalogError> {
+        let key = Self::calendar_key(s);
+        let (first, last) = (key.0, key.1);
         if !self.calendars.contains_key(&key) {
             let hours = match &s.hours {
                 Some(h) => OfficeHours::load(h).map_err(|e| CatalogError::one(h, 1, e.to_string()))?,
@@ -466,8 +500,19 @@ impl Runner {
     /// Runs one parsed scenario.
     pub fn run(&mut self, s: &Scenario) -> Result<Report, CatalogError> {
         let procedure = self.check(s)?;
-        let calendar = self.calendar(s)?;
-        let ctx = Context { procedure: &procedure, calendar, receiving: None, units: None };
+        if let Some(path) = &s.units {
+            if !self.registers.contains_key(path) {
+                let register = crate::load_register(path)?;
+                self.registers.insert(path.clone(), register);
+            }
+        }
+        self.calendar(s)?;
+        let calendar = self
+            .calendars
+            .get(&Self::calendar_key(s))
+            .ok_or_else(|| CatalogError::one(&s.file, 1, "calendar vanished"))?;
+        let units = s.units.as_ref().and_then(|p| self.registers.get(p));
+        let ctx = Context { procedure: &procedure, calendar, units, receiving: s.receiving.as_deref() };
         let mut dossier = Dossier::new();
         let mut failures = Vec::new();
         for st in &s.steps {
@@ -555,6 +600,9 @@ impl Runner {
                             .unwrap_or_default(),
                         // A calibration profile: `motcua check` validates it (with the simulator).
                         crate::FileKind::Profile => Vec::new(),
+                        crate::FileKind::Units => {
+                            crate::parse_register(&text, &f).err().map(|e| e.problems).unwrap_or_default()
+                        }
                     };
                     summary.broken.extend(problems);
                 }
@@ -630,6 +678,17 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
     if let Some(want) = x.late_apology {
         if d.late_apology != want {
             out.push(format!("late_apology: expected {want}, got {}", d.late_apology));
+        }
+    }
+    if let Some(want) = &x.jurisdiction {
+        if d.jurisdiction.as_deref() != Some(want.as_str()) {
+            out.push(format!("jurisdiction: expected {want}, got {}", d.jurisdiction.as_deref().unwrap_or("none")));
+        }
+    }
+    for (step, want) in &x.step_agency {
+        let got = d.steps.iter().find(|s| *s.id.0 == **step).map(|s| &*s.agency);
+        if got != Some(want.as_str()) {
+            out.push(format!("step_agency.{step}: expected {want}, got {}", got.unwrap_or("none")));
         }
     }
     if let Some(want) = x.kept_new_promise {

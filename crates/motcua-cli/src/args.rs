@@ -56,6 +56,10 @@ pub struct ServeCmd {
     /// Procedure catalog (default: seeds/procedures).
     #[arg(long, value_name = "DIR")]
     pub catalog: Option<PathBuf>,
+    /// A register of units (seeds/units/*.toml): step roles resolve to the agency serving the
+    /// dossier's administrative unit, and officers act only as that agency.
+    #[arg(long, value_name = "FILE")]
+    pub units: Option<PathBuf>,
     #[command(flatten)]
     pub calendar: CalendarArgs,
 }

@@ -53,6 +53,10 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                         Err(e) => problems.extend(e.problems),
                     }
                 }
+                FileKind::Units => match motcua_catalog::parse_register(&text, &file) {
+                    Ok(_) => others += 1,
+                    Err(e) => problems.extend(e.problems),
+                },
                 FileKind::OfficeHours => match OfficeHours::parse(&text, &file) {
                     Ok(_) => others += 1,
                     Err(e) => problems.push(Problem::from_calendar(&file, e)),
@@ -64,7 +68,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile file(s)");
+        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile/register file(s)");
         Ok(exit::OK)
     } else {
         eprintln!("{} problem(s)", problems.len());

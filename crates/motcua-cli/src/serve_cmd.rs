@@ -9,7 +9,7 @@ use motcua_calendar::Timestamp;
 use motcua_catalog::Catalog;
 use motcua_core::Procedure;
 use motcua_engine::{Actor, ActorRole, Store};
-use motcua_http::{issue_token, router, Api};
+use motcua_http::{issue_token, router, Api, Options};
 
 use crate::args::{ServeCmd, TokenCmd};
 use crate::exit;
@@ -78,15 +78,20 @@ pub fn serve(cmd: ServeCmd) -> Result<u8> {
     let procedures: Vec<Procedure> = catalog.iter().cloned().collect();
     let year = now().local_date().year();
     let calendar = cmd.calendar.resolve(year - 1, year + 3)?;
+    let units = match &cmd.units {
+        Some(path) => Some(Arc::new(motcua_catalog::load_register(path).map_err(|e| anyhow!("--units: {e}"))?)),
+        None => None,
+    };
+    let options = Options { units, ..Options::default() };
     if crate::store_cmd::is_postgres(&cmd.store) {
         let shown = crate::store_cmd::redact(&cmd.store);
         let store =
             motcua_store_postgres::PostgresStore::open(&cmd.store).with_context(|| format!("--store {shown}"))?;
-        run(store, procedures, calendar, &secret, &cmd.listen)
+        run(store, procedures, calendar, &secret, &cmd.listen, options.clone())
     } else {
         let path = crate::store_cmd::sqlite_path(&cmd.store)?;
         let store = motcua_store_sqlite::SqliteStore::open(&path).with_context(|| format!("--store {}", cmd.store))?;
-        run(store, procedures, calendar, &secret, &cmd.listen)
+        run(store, procedures, calendar, &secret, &cmd.listen, options.clone())
     }
 }
 
@@ -96,10 +101,11 @@ fn run<S: Store + 'static>(
     calendar: motcua_calendar::WorkCalendar,
     secret: &[u8],
     listen: &str,
+    options: Options,
 ) -> Result<u8> {
     // One line per request on stderr (method, path, status, time, actor id; never a body).
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).try_init();
-    let api = Api::start(Arc::new(store), procedures, calendar, secret, Arc::new(now));
+    let api = Api::start_with(Arc::new(store), procedures, calendar, secret, Arc::new(now), options);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("--listen {listen}"))?;

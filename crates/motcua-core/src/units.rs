@@ -265,7 +265,9 @@ impl Register {
 
     /// The agency that plays `role` on `on` for a dossier of administrative unit `unit`: among
     /// the agencies existing that day that play the role, the one whose jurisdiction holds the
-    /// unit (as it is that day, after mergers) or, failing that, its nearest ancestor. A role
+    /// unit (as it is that day, after mergers) or, failing that, its nearest ancestor (each as
+    /// it is that day: a district that ended without a successor hands over to its province's
+    /// successor). A role
     /// that is itself an agency's code resolves to that agency's holder.
     pub fn resolve(&self, role: &str, unit: &str, on: NaiveDate) -> Option<&AgencyUnit> {
         if self.agency(role).is_some() {
@@ -282,7 +284,8 @@ impl Register {
             if found.is_some() {
                 return found;
             }
-            at = self.unit(u).and_then(|x| x.parent.as_deref());
+            // The parent as it is that day (a merged province's successor).
+            at = self.unit(u).and_then(|x| x.parent.as_deref()).map(|p| self.unit_on(p, on));
         }
         None
     }

@@ -38,7 +38,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::NaiveDate;
 use motcua_calendar::{Timestamp, WorkCalendar};
-use motcua_core::{AgencyCode, Channel, Command, DossierCode, Procedure, ProcedureCode};
+use motcua_core::{AgencyCode, Channel, Command, DossierCode, Procedure, ProcedureCode, Register};
 use motcua_engine::{
     read_dossier, Actor, ActorRole, DeadlineQuery, Engine, EngineError, Outcome, Request, Store, StoreError,
 };
@@ -119,6 +119,22 @@ impl IntoResponse for ApiError {
 /// where the answer goes.
 type Job = (Request, Option<u64>, oneshot::Sender<Result<Outcome, ApiError>>);
 
+/// How the API runs ([`Api::start_with`]).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The register of units step roles resolve through (none: steps keep their labels).
+    pub units: Option<Arc<Register>>,
+    /// At most this many commands per commit (at least 1; `1` gives one transaction per
+    /// request, the baseline the load generator compares group commits with).
+    pub max_batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { units: None, max_batch: 1000 }
+    }
+}
+
 /// A report and when it was built.
 type Built = (std::time::Instant, Arc<Report>);
 
@@ -134,6 +150,8 @@ pub struct Api<S> {
     calendar: Arc<WorkCalendar>,
     /// The dashboard's report and when it was built (rebuilt at most once a minute).
     dashboard: Arc<std::sync::Mutex<Option<Built>>>,
+    /// The register of units, if any (the counter offers its units).
+    units: Option<Arc<Register>>,
 }
 
 impl<S> Clone for Api<S> {
@@ -146,6 +164,7 @@ impl<S> Clone for Api<S> {
             procedures: Arc::clone(&self.procedures),
             calendar: Arc::clone(&self.calendar),
             dashboard: Arc::clone(&self.dashboard),
+            units: self.units.clone(),
         }
     }
 }
@@ -161,24 +180,26 @@ impl<S: Store + 'static> Api<S> {
         secret: &[u8],
         clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     ) -> Api<S> {
-        Api::start_with_batch_limit(store, procedures, calendar, secret, clock, 1000)
+        Api::start_with(store, procedures, calendar, secret, clock, Options::default())
     }
 
-    /// [`Api::start`] with at most `max_batch` commands per commit (at least 1): `1` gives one
-    /// transaction per request, the baseline the load generator compares group commits with.
-    pub fn start_with_batch_limit(
+    /// [`Api::start`] with [`Options`]: a register of units, a batch limit.
+    pub fn start_with(
         store: Arc<S>,
         procedures: Vec<Procedure>,
         calendar: WorkCalendar,
         secret: &[u8],
         clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
-        max_batch: usize,
+        options: Options,
     ) -> Api<S> {
-        let max_batch = max_batch.max(1);
+        let max_batch = options.max_batch.max(1);
         let (tx, rx) = mpsc::channel::<Job>();
         let names = procedures.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
         let report_calendar = Arc::new(calendar.clone());
         let mut engine = Engine::open(Arc::clone(&store), procedures, calendar);
+        if let Some(units) = &options.units {
+            engine = engine.with_units(Arc::clone(units));
+        }
         std::thread::spawn(move || {
             // Block for one job, then take what queued meanwhile: one group commit. A command
             // with If-Match on a dossier already in the batch waits for the next one, so that
@@ -237,6 +258,7 @@ impl<S: Store + 'static> Api<S> {
             procedures: Arc::new(names),
             calendar: report_calendar,
             dashboard: Arc::default(),
+            units: options.units,
         }
     }
 
@@ -331,6 +353,9 @@ struct NewDossier {
     procedure: ProcedureCode,
     channel: Channel,
     agency: Option<AgencyCode>,
+    /// The administrative unit whose procedure it is, when not the receiving agency's own.
+    #[serde(default)]
+    jurisdiction: Option<String>,
 }
 
 async fn create<S: Store + 'static>(
@@ -368,10 +393,11 @@ impl<S: Store + 'static> Api<S> {
         let date = now.local_date();
         let seq = blocking(move || Ok(store.next_sequence(&agency, date).map(|n| (agency, n))?)).await?;
         let code = DossierCode::new(seq.0, date, seq.1);
+        let jurisdiction = new.jurisdiction.as_deref().map(Arc::from);
         let command = if actor.role == ActorRole::Citizen {
-            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction: None }
+            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction }
         } else {
-            Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction: None }
+            Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction }
         };
         let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now };
         self.submit(req, None).await?;

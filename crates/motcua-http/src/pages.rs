@@ -273,9 +273,26 @@ fn counter_body<S>(api: &Api<S>, error: Option<&str>) -> String {
         })
         .collect();
     let error = error.map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e))).unwrap_or_default();
+    // With a register: the administrative unit whose procedure it is (a centre receiving for
+    // any commune of the province, Decree 118/2025/NĐ-CP), today's units only.
+    let today = (api.clock)().local_date();
+    let units = match &api.units {
+        Some(register) => {
+            let options: String = register
+                .units()
+                .iter()
+                .filter(|u| u.valid_from.is_none_or(|f| f <= today) && u.valid_to.is_none_or(|t| today <= t))
+                .map(|u| format!(r#"<option value="{c}">{} ({c})</option>"#, esc(&u.name), c = esc(&u.code)))
+                .collect();
+            format!(
+                r#"<label for="jurisdiction">Đơn vị hành chính của hồ sơ</label><select name="jurisdiction" id="jurisdiction"><option value="">Đơn vị của nơi tiếp nhận</option>{options}</select>"#
+            )
+        }
+        None => String::new(),
+    };
     format!(
         r#"{error}<form class="box" method="post" action="/counter" id="receive">
-<label for="procedure">Thủ tục hành chính</label><select name="procedure" id="procedure" required>{options}</select>
+<label for="procedure">Thủ tục hành chính</label><select name="procedure" id="procedure" required>{options}</select>{units}
 <label>Hình thức nộp</label>
 <label style="font-weight:normal"><input type="radio" name="channel" value="direct" checked> Trực tiếp tại bộ phận một cửa</label>
 <label style="font-weight:normal"><input type="radio" name="channel" value="postal"> Qua dịch vụ bưu chính công ích</label>
@@ -295,6 +312,8 @@ async fn counter_form<S: Store + 'static>(State(api): State<Api<S>>, headers: He
 struct CounterForm {
     procedure: String,
     channel: String,
+    #[serde(default)]
+    jurisdiction: String,
 }
 
 async fn counter_receive<S: Store + 'static>(
@@ -321,7 +340,8 @@ async fn counter_receive<S: Store + 'static>(
         "postal" => Channel::Postal,
         other => return again(StatusCode::BAD_REQUEST, &format!("Hình thức nộp {other:?} không hợp lệ."), &actor),
     };
-    let new = NewDossier { procedure: procedure.clone(), channel, agency: None };
+    let jurisdiction = Some(form.jurisdiction.trim().to_string()).filter(|j| !j.is_empty());
+    let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction };
     let (code, state) = match api.receive(actor.clone(), new).await {
         Ok(x) => x,
         Err(e) => return again(e.status, &e.detail, &actor),
@@ -333,10 +353,26 @@ async fn counter_receive<S: Store + 'static>(
 /// The appointment slip (Decree 61/2018/ND-CP, Art. 19; its form in Circular 01/2018/TT-VPCP).
 fn slip<S>(api: &Api<S>, actor: &Actor, code: &DossierCode, d: &motcua_core::Dossier, channel: Channel) -> String {
     let procedure = d.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
+    // Names from the register when there is one: the receiving agency, and the administrative
+    // unit the dossier belongs to when it is not the receiving agency's own.
+    let agency_code = code.agency().to_string();
+    let register = api.units.as_deref();
+    let agency = match register.and_then(|r| r.agency(&agency_code)) {
+        Some(a) => format!("{} ({})", a.name, a.code),
+        None => agency_code.clone(),
+    };
+    let home = register.and_then(|r| r.home_unit(&agency_code)).map(|u| &**u);
+    let unit = match (register, d.jurisdiction.as_deref()) {
+        (Some(r), Some(j)) if Some(j) != home => {
+            let name = r.unit(j).map_or(j.to_string(), |u| format!("{} ({})", u.name, u.code));
+            format!(r#"<tr><td>Đơn vị hành chính:</td><td id="jurisdiction">{}</td></tr>"#, esc(&name))
+        }
+        _ => String::new(),
+    };
     format!(
         r#"<div class="slip" id="slip"><div class="head"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>Độc lập - Tự do - Hạnh phúc<br><br>
 <b>GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ</b><br>Mã hồ sơ: <b id="code">{code}</b></div><table>
-<tr><td>Đơn vị tiếp nhận:</td><td id="agency">{agency}</td></tr>
+<tr><td>Đơn vị tiếp nhận:</td><td id="agency">{agency}</td></tr>{unit}
 <tr><td>Thủ tục:</td><td id="procedure">{procedure}</td></tr>
 <tr><td>Hình thức nộp:</td><td>{channel}</td></tr>
 <tr><td>Tiếp nhận lúc:</td><td id="received">{received}</td></tr>
@@ -345,7 +381,7 @@ fn slip<S>(api: &Api<S>, actor: &Actor, code: &DossierCode, d: &motcua_core::Dos
 <p class="muted">Tra cứu tình trạng hồ sơ tại /track bằng mã hồ sơ.</p></div>
 <p class="noprint"><button onclick="window.print()">In giấy hẹn</button> <a href="/counter">Tiếp nhận hồ sơ khác</a></p>"#,
         code = esc(&code.to_string()),
-        agency = esc(&code.agency().to_string()),
+        agency = esc(&agency),
         procedure = esc(&procedure),
         channel = channel_name(channel),
         received = vi_opt(d.received_at),

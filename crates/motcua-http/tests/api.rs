@@ -249,3 +249,39 @@ fn reports_for_officers_and_public_tracking_without_personal_data() {
     assert_eq!(call("GET", &format!("{base}/api/v1/track/H42.12-250303-0099"), None, &[], None).0, 404);
     assert_eq!(call("GET", &format!("{base}/api/v1/track/nonsense"), None, &[], None).0, 400);
 }
+
+#[test]
+fn with_a_register_a_centre_receives_for_a_commune_and_only_its_units_act() {
+    use motcua_core::{Procedure, Step};
+    let register = motcua_catalog::load_register(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/units/vi-du-hai-xa.toml"),
+    )
+    .unwrap();
+    let mut procedure =
+        Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", motcua_calendar::Limit::working_days(3));
+    procedure.steps = vec![Step::new("xac-minh", "cong-an-xa", motcua_calendar::Limit::working_days(2), &[])];
+    let options = motcua_http::Options { units: Some(std::sync::Arc::new(register)), ..Default::default() };
+    let base = common::serve_with("2025-03-03T09:00", vec![procedure], options);
+    let centre = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H99.TT"));
+    let body = r#"{"procedure": "1.004194", "channel": "direct", "jurisdiction": "P.B"}"#;
+    let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&centre), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("H99.TT-250303-"), "{code}");
+    let url = format!("{base}/api/v1/dossiers/{code}/commands");
+    let start = r#"{"command": "start_step", "step": "xac-minh"}"#;
+    // The label is no pass, nor is commune A's police; commune B's is.
+    for (agency, want) in [("cong-an-xa", 403), ("H99.01.CA", 403), ("H99.02.CA", 200)] {
+        let officer = token(&Actor::officer("ca-1", ActorRole::Specialist, agency));
+        let (status, _, text, _) = call("POST", &url, Some(&officer), &[], Some(start));
+        assert_eq!(status, want, "{agency}: {text}");
+    }
+    let (_, _, text, _) = call("GET", &format!("{base}/api/v1/dossiers/{code}/history"), Some(&centre), &[], None);
+    let h: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(h["events"][1]["event"]["agency"], "H99.02.CA");
+    assert_eq!(h["events"][1]["actor"]["agency"], "H99.02.CA");
+    // An unknown unit is a 409 with its own problem type, nothing written.
+    let bad = r#"{"procedure": "1.004194", "channel": "direct", "jurisdiction": "P.Z"}"#;
+    let (status, ctype, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&centre), &[], Some(bad));
+    assert_eq!((status, ctype.as_str()), (409, "application/problem+json"), "{text}");
+}

@@ -7,16 +7,22 @@ use std::sync::Arc;
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_core::Procedure;
 use motcua_engine::{Actor, MemoryStore};
-use motcua_http::{issue_token, router, Api};
+use motcua_http::{issue_token, router, Api, Options};
 
 pub const SECRET: &[u8] = b"test secret, not for production";
 
 /// A server on 127.0.0.1 (a port of its own), its clock fixed at `now`. Its base URL.
 pub fn serve(now: &str) -> String {
-    let now: Timestamp = now.parse().unwrap();
     let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    serve_with(now, vec![procedure], Options::default())
+}
+
+/// [`serve`] for these procedures, with these options.
+pub fn serve_with(now: &str, procedures: Vec<Procedure>, options: Options) -> String {
+    let now: Timestamp = now.parse().unwrap();
     let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
-    let api = Api::start(Arc::new(MemoryStore::new()), vec![procedure], calendar, SECRET, Arc::new(move || now));
+    let api =
+        Api::start_with(Arc::new(MemoryStore::new()), procedures, calendar, SECRET, Arc::new(move || now), options);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
