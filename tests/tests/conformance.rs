@@ -216,6 +216,7 @@ fn append_load_and_version_conflicts(s: Subject) {
         clock_start: event.now,
         due: Some(event.now.plus_minutes(1440)),
         jurisdiction: None,
+        procedure_version: None,
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);

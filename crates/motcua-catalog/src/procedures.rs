@@ -33,6 +33,8 @@ pub(crate) struct RawProcedure {
     supplement_deadline: Option<Sp<String>>,
     pause_on_financial_obligation: Option<bool>,
     pause_on_suspension: Option<bool>,
+    effective_from: Option<Sp<String>>,
+    effective_to: Option<Sp<String>>,
     #[serde(default)]
     step: Vec<Sp<RawStep>>,
     #[serde(default)]
@@ -156,6 +158,23 @@ impl RawProcedure {
             &[("full", OnlineLevel::Full), ("partial", OnlineLevel::Partial), ("none", OnlineLevel::None)],
         );
         let limit = parse_limit(sink, "limit", &self.limit);
+        let mut day = |field: &str, v: &Option<Sp<String>>| -> Option<Option<chrono::NaiveDate>> {
+            let Some(v) = v else { return Some(None) };
+            match chrono::NaiveDate::parse_from_str(v.get_ref(), "%Y-%m-%d") {
+                Ok(d) => Some(Some(d)),
+                Err(e) => {
+                    sink.at(v.span().start, format!("{field}: {:?}: {e} (expected YYYY-MM-DD)", v.get_ref()));
+                    None
+                }
+            }
+        };
+        let effective_from = day("effective_from", &self.effective_from);
+        let effective_to = day("effective_to", &self.effective_to);
+        if let (Some(Some(f)), Some(Some(t)), Some(v)) = (effective_from, effective_to, &self.effective_to) {
+            if t < f {
+                sink.at(v.span().start, format!("effective_to: {t} is before effective_from {f}"));
+            }
+        }
         if self.limit_source.get_ref().trim().is_empty() {
             sink.at(self.limit_source.span().start, "limit_source: say where the limit comes from (law, article)");
         }
@@ -241,7 +260,9 @@ impl RawProcedure {
             Some(supplement),
             Some(window),
             Some(deadline),
-        ) = (code, level, online, limit, cutoff, supplement, window, deadline)
+            Some(effective_from),
+            Some(effective_to),
+        ) = (code, level, online, limit, cutoff, supplement, window, deadline, effective_from, effective_to)
         else {
             return None;
         };
@@ -271,6 +292,8 @@ impl RawProcedure {
                     .unwrap_or(defaults.pause_on_financial_obligation),
                 pause_on_suspension: self.pause_on_suspension.unwrap_or(defaults.pause_on_suspension),
             },
+            effective_from,
+            effective_to,
         };
         if let Err(errors) = procedure.validate() {
             for e in errors {
@@ -319,10 +342,11 @@ pub fn parse_procedures(text: &str, file: &Path) -> Result<Vec<(Procedure, Sourc
     }
 }
 
-/// Procedures by code, with where each was defined.
+/// Procedures by code, with where each was defined: one or more versions per code, in order
+/// of `effective_from` (an undated version first).
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
-    procedures: BTreeMap<ProcedureCode, (Procedure, Source)>,
+    procedures: BTreeMap<ProcedureCode, Vec<(Procedure, Source)>>,
 }
 
 impl Catalog {
@@ -338,7 +362,8 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// Adds a file or folder of procedures.
+    /// Adds a file or folder of procedures. Versions of one code must follow one another: no
+    /// two from the same day, no overlap, no gap (a version ending before the next starts).
     pub fn extend_from(&mut self, path: &Path) -> Result<(), CatalogError> {
         let mut problems = Vec::new();
         for file in crate::toml_files(path).map_err(|p| CatalogError { problems: vec![p] })? {
@@ -352,25 +377,15 @@ impl Catalog {
             match parse_procedures(&text, &file) {
                 Ok(list) => {
                     for (p, source) in list {
-                        if let Some((_, first)) = self.procedures.get(&p.code) {
-                            problems.push(Problem {
-                                file: source.file.clone(),
-                                line: source.line,
-                                message: format!(
-                                    "code: procedure {} is already defined at {}:{}",
-                                    p.code,
-                                    first.file.display(),
-                                    first.line
-                                ),
-                            });
-                        } else {
-                            self.procedures.insert(p.code.clone(), (p, source));
+                        if let Err(problem) = self.add(p, source) {
+                            problems.push(problem);
                         }
                     }
                 }
                 Err(e) => problems.extend(e.problems),
             }
         }
+        problems.extend(self.version_problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -378,24 +393,77 @@ impl Catalog {
         }
     }
 
-    /// Adds one procedure (from code rather than a file).
+    /// Adds one parsed procedure; a second version of a code from the same day is refused,
+    /// naming where the first is. Check [`Catalog::version_problems`] once all are in.
+    pub fn add(&mut self, p: Procedure, source: Source) -> Result<(), Problem> {
+        let versions = self.procedures.entry(p.code.clone()).or_default();
+        if let Some((_, first)) = versions.iter().find(|(v, _)| v.effective_from == p.effective_from) {
+            let from = p.effective_from.map_or("always".to_string(), |d| d.to_string());
+            return Err(Problem {
+                file: source.file.clone(),
+                line: source.line,
+                message: format!(
+                    "code: procedure {} in force from {from} is already defined at {}:{}",
+                    p.code,
+                    first.file.display(),
+                    first.line
+                ),
+            });
+        }
+        versions.push((p, source));
+        versions.sort_by_key(|(v, _)| v.effective_from);
+        Ok(())
+    }
+
+    /// Overlapping or gapped versions, at the later version's line. A version without
+    /// `effective_to` runs until the next one starts.
+    pub fn version_problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for versions in self.procedures.values() {
+            for pair in versions.windows(2) {
+                let ((a, _), (b, source)) = (&pair[0], &pair[1]);
+                let (Some(start), Some(end)) = (b.effective_from, a.effective_to) else { continue };
+                let at = |message: String| Problem { file: source.file.clone(), line: source.line, message };
+                if end >= start {
+                    out.push(at(format!(
+                        "effective_from: the version from {start} overlaps the one before it (in force to {end})"
+                    )));
+                } else if end.succ_opt() != Some(start) {
+                    out.push(at(format!(
+                        "effective_from: a gap: the version before it ends on {end}, this one starts on {start}"
+                    )));
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds one procedure (from code rather than a file), replacing a version from the same day.
     pub fn insert(&mut self, procedure: Procedure, source: Source) {
-        self.procedures.insert(procedure.code.clone(), (procedure, source));
+        let versions = self.procedures.entry(procedure.code.clone()).or_default();
+        versions.retain(|(v, _)| v.effective_from != procedure.effective_from);
+        versions.push((procedure, source));
+        versions.sort_by_key(|(v, _)| v.effective_from);
     }
 
-    /// The procedure with `code`.
+    /// The procedure with `code` (its latest version).
     pub fn get(&self, code: &ProcedureCode) -> Option<&Procedure> {
-        self.procedures.get(code).map(|(p, _)| p)
+        self.procedures.get(code).and_then(|v| v.last()).map(|(p, _)| p)
     }
 
-    /// Where `code` was defined.
+    /// The version of `code` in force on `day`.
+    pub fn get_on(&self, code: &ProcedureCode, day: chrono::NaiveDate) -> Option<&Procedure> {
+        self.procedures.get(code)?.iter().rev().map(|(p, _)| p).find(|p| p.in_force(day))
+    }
+
+    /// Where `code` (its latest version) was defined.
     pub fn source(&self, code: &ProcedureCode) -> Option<&Source> {
-        self.procedures.get(code).map(|(_, s)| s)
+        self.procedures.get(code).and_then(|v| v.last()).map(|(_, s)| s)
     }
 
-    /// All procedures in code order.
+    /// Every version of every procedure, in code order then `effective_from` order.
     pub fn iter(&self) -> impl Iterator<Item = &Procedure> {
-        self.procedures.values().map(|(p, _)| p)
+        self.procedures.values().flatten().map(|(p, _)| p)
     }
 
     /// How many procedures.

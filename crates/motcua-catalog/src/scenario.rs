@@ -440,11 +440,30 @@ impl Runner {
     /// Looks the scenario's procedure up, and checks that the steps it names exist.
     pub fn check(&mut self, s: &Scenario) -> Result<Procedure, CatalogError> {
         let catalog = self.catalog(&s.catalog)?;
-        let Some(p) = catalog.get(&s.procedure) else {
+        if catalog.get(&s.procedure).is_none() {
             return Err(CatalogError::one(
                 &s.file,
                 s.procedure_line,
                 format!("procedure: {} is not in the catalog {}", s.procedure, s.catalog.display()),
+            ));
+        }
+        // The version in force on the day of receipt (or submission), which the dossier then
+        // follows to the end, as the engine pins it.
+        let day = s
+            .steps
+            .iter()
+            .find(|st| matches!(st.command, Command::Submit { .. } | Command::Receive { .. }))
+            .or(s.steps.first())
+            .map(|st| st.at.local_date());
+        let Some(p) = day.and_then(|d| catalog.get_on(&s.procedure, d)) else {
+            return Err(CatalogError::one(
+                &s.file,
+                s.procedure_line,
+                format!(
+                    "procedure: no version of {} is in force on {}",
+                    s.procedure,
+                    day.map_or("the scenario's first day".to_string(), |d| d.to_string())
+                ),
             ));
         };
         let mut problems = Vec::new();

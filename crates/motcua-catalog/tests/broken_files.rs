@@ -154,3 +154,42 @@ fn a_step_whose_expected_error_matched_still_checks_its_other_expectations() {
     assert!(failures[0].contains("e.toml:7: status: expected in_progress, got received"), "{failures:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn versions_of_a_procedure_must_follow_one_another() {
+    let dir = std::env::temp_dir().join(format!("motcua-versions-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let version = |from: &str, to: &str| {
+        let mut v = format!("[[procedure]]\n{HEAD}limit = \"1 day\"\nlimit_source = \"s\"\n");
+        if !from.is_empty() {
+            v.push_str(&format!("effective_from = \"{from}\"\n"));
+        }
+        if !to.is_empty() {
+            v.push_str(&format!("effective_to = \"{to}\"\n"));
+        }
+        v
+    };
+    let load = |text: String| {
+        std::fs::write(dir.join("p.toml"), text).unwrap();
+        motcua_catalog::Catalog::load(&dir)
+    };
+    // Consecutive versions load; the right one is in force each day.
+    let c = load(version("", "2025-06-30") + &version("2025-07-01", "")).unwrap();
+    let code = "1.000001".parse().unwrap();
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+    assert_eq!(c.get_on(&code, day("2025-06-30")).unwrap().effective_to, Some(day("2025-06-30")));
+    assert_eq!(c.get_on(&code, day("2025-07-01")).unwrap().effective_from, Some(day("2025-07-01")));
+    let problems = |r: Result<motcua_catalog::Catalog, motcua_catalog::CatalogError>| -> Vec<String> {
+        r.unwrap_err().problems.iter().map(Problem::to_string).collect()
+    };
+    let p = problems(load(version("", "2025-07-01") + &version("2025-07-01", "")));
+    assert!(p[0].contains("p.toml:10: effective_from: the version from 2025-07-01 overlaps"), "{p:?}");
+    let p = problems(load(version("", "2025-06-20") + &version("2025-07-01", "")));
+    assert!(p[0].contains("a gap: the version before it ends on 2025-06-20"), "{p:?}");
+    let p = problems(load(version("2025-07-01", "") + &version("2025-07-01", "")));
+    assert!(p[0].contains("in force from 2025-07-01 is already defined at"), "{p:?}");
+    let p = problems(load(version("2025-07-01", "2025-06-01")));
+    assert!(p[0].contains("effective_to: 2025-06-01 is before effective_from 2025-07-01"), "{p:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,6 +14,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
     let mut problems: Vec<Problem> = Vec::new();
     let (mut procedures, mut scenarios, mut others) = (0usize, 0usize, 0usize);
     let mut runner = Runner::new();
+    let mut catalogs: std::collections::BTreeMap<PathBuf, motcua_catalog::Catalog> = Default::default();
     for path in paths {
         let files = match toml_files(path) {
             Ok(f) => f,
@@ -32,7 +33,18 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
             };
             match file_kind(&text) {
                 FileKind::Procedures => match parse_procedures(&text, &file) {
-                    Ok(list) => procedures += list.len(),
+                    Ok(list) => {
+                        procedures += list.len();
+                        // A folder is one catalog: versions of a code must follow one another
+                        // across its files.
+                        let folder = file.parent().map(PathBuf::from).unwrap_or_default();
+                        let catalog = catalogs.entry(folder).or_default();
+                        for (p, source) in list {
+                            if let Err(problem) = catalog.add(p, source) {
+                                problems.push(problem);
+                            }
+                        }
+                    }
                     Err(e) => problems.extend(e.problems),
                 },
                 FileKind::Scenario => match parse_scenario(&text, &file).and_then(|s| runner.check(&s).map(|_| ())) {
@@ -63,6 +75,9 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                 },
             }
         }
+    }
+    for catalog in catalogs.values() {
+        problems.extend(catalog.version_problems());
     }
     for p in &problems {
         eprintln!("{p}");

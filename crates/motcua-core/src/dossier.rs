@@ -170,6 +170,9 @@ pub struct Dossier {
     pub returned_at: Option<Timestamp>,
     /// The administrative unit whose procedure it is (set at submission or receipt when known).
     pub jurisdiction: Option<Arc<str>>,
+    /// The version of its procedure pinned at receipt (that version's `effective_from`; none
+    /// for an undated procedure).
+    pub procedure_version: Option<chrono::NaiveDate>,
 }
 
 impl Dossier {
@@ -318,6 +321,7 @@ pub fn decide(
                 clock_start: a.clock_start,
                 due: a.due,
                 jurisdiction,
+                procedure_version: procedure.effective_from,
             }])
         }
         Command::RefuseAtIntake { reason } => {
@@ -560,10 +564,11 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.channel = Some(*channel);
             state.submitted_at = Some(at);
         }
-        Event::Received { procedure, channel, clock_start, due, jurisdiction, .. } => {
+        Event::Received { procedure, channel, clock_start, due, jurisdiction, procedure_version, .. } => {
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
             }
+            state.procedure_version = *procedure_version;
             state.status = Some(Status::Received);
             state.procedure = Some(procedure.clone());
             state.channel = Some(*channel);
@@ -687,6 +692,8 @@ impl Procedure {
             fees: Vec::new(),
             results: Vec::new(),
             policy: crate::procedure::Policy::default(),
+            effective_from: None,
+            effective_to: None,
         }
     }
 }

@@ -51,9 +51,14 @@ pub enum Event {
         /// Due time (docs/rules.md §5), `None` without a limit.
         due: Option<Timestamp>,
         /// The administrative unit whose procedure it is: step roles resolve to agencies
-        /// through it (last, so events written before it existed read back with none).
+        /// through it (after the fields of the first schema, so events written before it
+        /// existed read back with none).
         #[serde(default)]
         jurisdiction: Option<Arc<str>>,
+        /// The version of the procedure this dossier follows to the end (its `effective_from`;
+        /// none for an undated procedure or an event written before versions).
+        #[serde(default)]
+        procedure_version: Option<chrono::NaiveDate>,
     },
     /// Refused at intake.
     RefusedAtIntake {

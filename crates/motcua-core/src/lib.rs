@@ -31,8 +31,8 @@ pub use ids::{
 };
 pub use outcome::{Judgement, Outcome};
 pub use procedure::{
-    nominal_minutes, Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure, ProcedureError, ResultDocument,
-    Role, Step, StepId, SupplementPolicy, MAX_STEPS,
+    nominal_minutes, version_for, version_in_force, Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure,
+    ProcedureError, ResultDocument, Role, Step, StepId, SupplementPolicy, MAX_STEPS,
 };
 pub use status::{Channel, Decision, NationalStatus, Status};
 pub use units::{AdminUnit, AgencyUnit, Register, RegisterError, UnitLevel};

@@ -5,10 +5,13 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use motcua_calendar::Limit;
+use chrono::NaiveDate;
+use motcua_calendar::{Limit, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+use crate::command::Command;
+use crate::dossier::Dossier;
 use crate::ids::{ProcedureCode, Vnd};
 
 /// Most steps a procedure may have.
@@ -226,6 +229,46 @@ pub struct Procedure {
     pub results: Vec<ResultDocument>,
     /// Policy.
     pub policy: Policy,
+    /// The first day this version is in force (none: since always). A catalog may hold several
+    /// versions of one code, each from its own day; a dossier follows the version in force on
+    /// the day it was received, to the end ([`version_for`]), so an edit never changes the
+    /// rules of a dossier already open.
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
+    /// The last day it is in force (none: until the next version starts).
+    #[serde(default)]
+    pub effective_to: Option<NaiveDate>,
+}
+
+impl Procedure {
+    /// Whether this version is in force on `day`.
+    pub fn in_force(&self, day: NaiveDate) -> bool {
+        self.effective_from.is_none_or(|f| f <= day) && self.effective_to.is_none_or(|t| day <= t)
+    }
+}
+
+/// The version of `versions` (one code's, in order of `effective_from`, an undated version
+/// first) in force on `day`: the latest that has started and not ended.
+pub fn version_in_force(versions: &[Procedure], day: NaiveDate) -> Option<&Procedure> {
+    versions.iter().rev().find(|p| p.in_force(day))
+}
+
+/// The version that rules `command` on a dossier in `state` at `now`: for a new dossier (a
+/// submission, or the receipt of one) the version in force that day; for a dossier already
+/// received, the version its receipt pinned ([`Dossier::procedure_version`]: that version's
+/// `effective_from`, or the undated version). `None` when that version is no longer among
+/// `versions`: a dossier never goes on silently under rules it was not received under.
+pub fn version_for<'a>(
+    versions: &'a [Procedure],
+    state: &Dossier,
+    command: &Command,
+    now: Timestamp,
+) -> Option<&'a Procedure> {
+    let creates = matches!(command, Command::Submit { .. } | Command::Receive { .. });
+    if creates {
+        return version_in_force(versions, now.local_date());
+    }
+    versions.iter().find(|p| p.effective_from == state.procedure_version)
 }
 
 /// What is structurally wrong with a procedure. `field` is a path such as `steps[2].after`.
@@ -378,6 +421,8 @@ pub(crate) mod tests {
             fees: vec![],
             results: vec![],
             policy: Policy::default(),
+            effective_from: None,
+            effective_to: None,
         }
     }
 

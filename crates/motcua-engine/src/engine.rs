@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, step_agency, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure,
-    ProcedureCode, Register,
+    apply, decide, step_agency, version_for, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event,
+    Procedure, ProcedureCode, Register,
 };
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -76,6 +76,15 @@ pub enum EngineError {
     /// The engine does not know the procedure.
     #[error("unknown procedure {0}")]
     UnknownProcedure(ProcedureCode),
+    /// No version of the procedure is in force that day (or the version a dossier was
+    /// received under is no longer in the catalog).
+    #[error("no version of procedure {procedure} in force on {day} (or the dossier's version is gone)")]
+    NotInForce {
+        /// The procedure.
+        procedure: ProcedureCode,
+        /// The day.
+        day: String,
+    },
     /// Still losing races after [`MAX_RETRIES`].
     #[error("gave up after {MAX_RETRIES} version conflicts on {0}")]
     Contention(DossierCode),
@@ -93,15 +102,17 @@ impl EngineError {
             EngineError::IdempotencyConflict { .. } => "idempotency_conflict",
             EngineError::NoSuchDossier(_) => "no_such_dossier",
             EngineError::UnknownProcedure(_) => "unknown_procedure",
+            EngineError::NotInForce { .. } => "not_in_force",
             EngineError::Contention(_) => "contention",
             EngineError::Store(_) => "store",
         }
     }
 }
 
-/// A known procedure and its sector as shared text (counters key on it per event).
+/// A known procedure's versions (in order of `effective_from`, an undated one first) and its
+/// sector as shared text (counters key on it per event).
 struct Known {
-    procedure: Procedure,
+    versions: Vec<Procedure>,
     sector: Arc<str>,
 }
 
@@ -221,10 +232,14 @@ impl<S: Store> Engine<S> {
     pub fn new(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
         Engine {
             store,
-            procedures: procedures
-                .into_iter()
-                .map(|p| (p.code.clone(), Known { sector: Arc::from(p.sector.as_str()), procedure: p }))
-                .collect(),
+            procedures: procedures.into_iter().fold(FxHashMap::<ProcedureCode, Known>::default(), |mut all, p| {
+                let known = all
+                    .entry(p.code.clone())
+                    .or_insert_with(|| Known { versions: Vec::new(), sector: Arc::from(p.sector.as_str()) });
+                known.versions.push(p);
+                known.versions.sort_by_key(|v| v.effective_from);
+                all
+            }),
             calendar,
             hot: HotCache::default(),
             sealer: Sealer::default(),
@@ -258,9 +273,9 @@ impl<S: Store> Engine<S> {
         &self.calendar
     }
 
-    /// A known procedure.
+    /// A known procedure (its latest version).
     pub fn procedure(&self, code: &ProcedureCode) -> Option<&Procedure> {
-        self.procedures.get(code).map(|k| &k.procedure)
+        self.procedures.get(code).and_then(|k| k.versions.last())
     }
 
     /// The indicator counters as the store holds them (every writer's commands), each key's
@@ -526,7 +541,11 @@ impl<S: Store> Engine<S> {
             (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
         };
         let known = procedures.get(code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
-        let procedure = &known.procedure;
+        // The version the dossier follows: in force at receipt, then pinned (an edit of the
+        // catalog never changes the rules of an open dossier).
+        let procedure = version_for(&known.versions, state, &req.command, req.now).ok_or_else(|| {
+            EngineError::NotInForce { procedure: code.clone(), day: req.now.local_date().to_string() }
+        })?;
         let ctx =
             Context { procedure, calendar, units: units.as_deref(), receiving: Some(req.dossier.agency().as_str()) };
         // The concrete agency of the step the command names (resolved through the register,

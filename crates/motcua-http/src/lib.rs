@@ -85,7 +85,7 @@ impl From<EngineError> for ApiError {
         let status = match &e {
             EngineError::Unauthorized(_) => StatusCode::FORBIDDEN,
             EngineError::NoSuchDossier(_) => StatusCode::NOT_FOUND,
-            EngineError::UnknownProcedure(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            EngineError::UnknownProcedure(_) | EngineError::NotInForce { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             EngineError::Rejected(_) | EngineError::IdempotencyConflict { .. } | EngineError::Contention(_) => {
                 StatusCode::CONFLICT
             }

@@ -13,6 +13,7 @@ fn event() -> Event {
         clock_start: at,
         due: Some(at.plus_minutes(3 * 480)),
         jurisdiction: None,
+        procedure_version: None,
     }
 }
 
@@ -262,6 +263,7 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
         clock_start,
         due: due.map(|d| d.plus_minutes(1)),
         jurisdiction: None,
+        procedure_version: None,
     };
     let mut b = Vec::new();
     canonical_bytes(None, &later, EVENT_SCHEMA, &mut b).unwrap();
