@@ -105,7 +105,7 @@ pub mod engine_round {
             (30, Command::CompleteStep { step: "tiep-nhan".into() }),
             (35, Command::Transfer { step: "tham-dinh".into() }),
             (1500, Command::CompleteStep { step: "tham-dinh".into() }),
-            (1510, Command::Finish { decision: Decision::Approved }),
+            (1510, Command::Finish { decision: Decision::Approved, reason: None }),
             (1600, Command::ReturnResult),
         ];
         for (k, (dt, command)) in script.iter().enumerate() {

@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             now = now.plus_minutes(30);
         }
     }
-    let finish = Command::Finish { decision: Decision::Approved };
+    let finish = Command::Finish { decision: Decision::Approved, reason: None };
     engine.handle(&Request { dossier: first.clone(), command: finish, actor: leader, idempotency_key: None, now })?;
     println!("{first}: {:?}", engine.dossier(first)?.and_then(|d| d.outcome));
 

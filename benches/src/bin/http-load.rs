@@ -144,7 +144,7 @@ fn direct<S: Store>(
             (Command::Receive { procedure: "1.004194".parse()?, channel: Channel::Direct, jurisdiction: None }, &clerk),
             (Command::StartStep { step: "tiep-nhan".into() }, &clerk),
             (Command::CompleteStep { step: "tiep-nhan".into() }, &clerk),
-            (Command::Finish { decision: Decision::Approved }, &leader),
+            (Command::Finish { decision: Decision::Approved, reason: None }, &leader),
             (Command::ReturnResult, &clerk),
         ];
         for (command, actor) in script {

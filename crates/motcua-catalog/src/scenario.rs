@@ -243,7 +243,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
                     return None;
                 }
             };
-            Command::Finish { decision }
+            Command::Finish { decision, reason: s.reason.clone().filter(|r| !r.trim().is_empty()) }
         }
         "return_result" => Command::ReturnResult,
         "withdraw" => Command::Withdraw,

@@ -87,6 +87,10 @@ pub enum Command {
     Finish {
         /// Approved or denied.
         decision: Decision,
+        /// Why it was denied (required for a denial: Decree 61/2018/NĐ-CP Art. 19(8), a
+        /// refusal after appraisal states its reasons in writing).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The result was handed over.
     ReturnResult,

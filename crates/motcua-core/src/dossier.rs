@@ -328,6 +328,10 @@ pub fn decide(
             if !matches!(status, None | Some(S::Submitted)) {
                 return Err(not_allowed(kind, status));
             }
+            // The refusal slip states its reasons (Decree 61/2018/NĐ-CP Art. 17(1)(b)).
+            if reason.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
             Ok(vec![Event::RefusedAtIntake { at: now, reason: reason.clone() }])
         }
         Command::StartStep { step } | Command::Transfer { step } => {
@@ -466,9 +470,13 @@ pub fn decide(
             let late_apology = cal.working_minutes_between(now, due)? < day;
             Ok(vec![Event::Extended { at: now, new_due: *new_due, late_apology, reason: reason.clone() }])
         }
-        Command::Finish { decision } => {
+        Command::Finish { decision, reason } => {
             if !open {
                 return Err(not_allowed(kind, status));
+            }
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            if *decision == Decision::Denied && reason.is_none() {
+                return Err(DomainError::ReasonRequired { command: kind });
             }
             if *decision == Decision::Approved {
                 let pending: Vec<StepId> = procedure
@@ -482,7 +490,7 @@ pub fn decide(
                 }
             }
             let outcome = state.due.map(|due| Outcome::judge(now, due));
-            Ok(vec![Event::Finished { at: now, decision: *decision, outcome }])
+            Ok(vec![Event::Finished { at: now, decision: *decision, outcome, reason: reason.map(str::to_string) }])
         }
         Command::ReturnResult => match status {
             Some(S::Finished(_)) => Ok(vec![Event::ResultReturned { at: now }]),

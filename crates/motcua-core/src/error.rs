@@ -12,6 +12,12 @@ use crate::status::Status;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DomainError {
+    /// A refusal or a denial must say why.
+    #[error("{command} needs a reason (the applicant is told why)")]
+    ReasonRequired {
+        /// The command.
+        command: CommandKind,
+    },
     /// The register does not know the administrative unit named.
     #[error("unknown administrative unit {unit:?}")]
     UnknownUnit {
@@ -134,6 +140,7 @@ impl DomainError {
             DomainError::ExtensionNotLater { .. } => "extension_not_later",
             DomainError::Calendar(_) => "calendar",
             DomainError::UnknownUnit { .. } => "unknown_unit",
+            DomainError::ReasonRequired { .. } => "reason_required",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
         }
     }

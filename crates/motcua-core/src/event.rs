@@ -162,6 +162,10 @@ pub enum Event {
         decision: Decision,
         /// Against the due time; `None` without one.
         outcome: Option<Outcome>,
+        /// Why it was denied (after the first schema's fields: older events read back with
+        /// none).
+        #[serde(default)]
+        reason: Option<String>,
     },
     /// Result returned.
     ResultReturned {

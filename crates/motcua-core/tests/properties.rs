@@ -71,7 +71,8 @@ fn command() -> impl Strategy<Value = Command> {
             new_due: Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(), 0).plus_minutes(m),
             reason: "r".into()
         }),
-        prop_oneof![Just(Decision::Approved), Just(Decision::Denied)].prop_map(|decision| Command::Finish { decision }),
+        prop_oneof![Just(Decision::Approved), Just(Decision::Denied)]
+            .prop_map(|decision| Command::Finish { decision, reason: Some("lý do".into()) }),
         Just(Command::ReturnResult),
         Just(Command::Withdraw),
         Just(Command::Stop { reason: "r".into() }),

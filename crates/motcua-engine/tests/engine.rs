@@ -130,8 +130,9 @@ fn unauthorized_actors_are_refused_and_nothing_is_written() {
     e.handle(&req(3, Command::CompleteStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:10")).unwrap();
     let other = Actor::officer("kt-1", ActorRole::Specialist, "phong-kt");
     e.handle(&req(3, Command::Transfer { step: "tham-dinh".into() }, other.clone(), "2025-03-03T09:20")).unwrap();
-    let err =
-        e.handle(&req(3, Command::Finish { decision: Decision::Approved }, other, "2025-03-03T10:00")).unwrap_err();
+    let err = e
+        .handle(&req(3, Command::Finish { decision: Decision::Approved, reason: None }, other, "2025-03-03T10:00"))
+        .unwrap_err();
     assert_eq!(err.code(), "unauthorized");
 }
 
@@ -220,7 +221,7 @@ proptest! {
                 4 => Command::CompleteStep { step: "tham-dinh".into() },
                 5 => Command::RequestSupplement { reason: "x".into() },
                 6 => Command::ReceiveSupplement,
-                7 => Command::Finish { decision: Decision::Approved },
+                7 => Command::Finish { decision: Decision::Approved, reason: None },
                 _ => Command::Withdraw,
             };
             let actor = if which == 7 { leader() } else { Actor::system("sync") };

@@ -621,7 +621,7 @@ pub fn simulate_with_progress<S: Store>(
             if plan.fate == Fate::Withdrawn {
                 pending.push(req(code, Command::Withdraw, finish));
             } else {
-                pending.push(req(code, Command::Finish { decision: Decision::Approved }, finish));
+                pending.push(req(code, Command::Finish { decision: Decision::Approved, reason: None }, finish));
                 pending.push(req(code, Command::ReturnResult, finish.plus_minutes(30)));
             }
         }

@@ -234,7 +234,7 @@ fn canonical_bytes_read_back_under_every_schema() {
             due: None,
             step_dues: vec![motcua_core::StepDue { step: "a".into(), due: at }],
         },
-        Event::Finished { at, decision: motcua_core::Decision::Approved, outcome: Some(Outcome::Early) },
+        Event::Finished { at, decision: motcua_core::Decision::Approved, outcome: Some(Outcome::Early), reason: None },
         Event::Stopped { at, reason: "trùng hồ sơ".into(), outcome: None },
     ];
     let leader = crate::Actor::officer("leader-1", crate::ActorRole::Leader, "H42.12");
