@@ -139,7 +139,7 @@ impl OfficeHours {
 
     /// Reads a province override file.
     pub fn load(path: &Path) -> Result<OfficeHours, CalendarError> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::read_input(path)
             .map_err(|e| CalendarError::Io { file: path.to_path_buf(), message: e.to_string() })?;
         OfficeHours::parse(&text, path)
     }

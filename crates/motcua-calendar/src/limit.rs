@@ -45,6 +45,28 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// How many years past the clock start's year a calendar must cover for this limit to find
+    /// its due time: a year has at least 240 working days (weekends and the statutory holidays
+    /// leave about 250), so N working days reach at most N / 240 years further, N calendar days
+    /// N / 365; plus two, for a due time pushed past a year's last working day and a start late
+    /// in its year. Callers building a calendar for receipts use it instead of a fixed window.
+    ///
+    /// ```
+    /// use motcua_calendar::Limit;
+    /// assert_eq!(Limit::working_days(3).years_ahead(), 2);
+    /// assert_eq!("3650 days".parse::<Limit>().unwrap().years_ahead(), 12);
+    /// ```
+    pub fn years_ahead(self) -> i32 {
+        let years = match self {
+            Limit::WorkingMinutes(m) => u64::from(m) / (480 * 240),
+            Limit::WorkingDays { quarters } => u64::from(quarters) / (4 * 240),
+            Limit::CalendarDays(d) => u64::from(d) / 365,
+            Limit::SameDay | Limit::NoDueTime => 0,
+        };
+        // Past the calendar's range anyway: the due computation then says so.
+        i32::try_from(years.min(1_000)).unwrap_or(1_000) + 2
+    }
+
     /// `n` working days (saturating; a limit too long for the calendar is an error there).
     pub const fn working_days(n: u32) -> Limit {
         Limit::WorkingDays { quarters: n.saturating_mul(4) }

@@ -137,7 +137,7 @@ impl Notices {
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file)
+            let text = crate::read_input(&file)
                 .map_err(|e| CalendarError::Io { file: file.clone(), message: e.to_string() })?;
             self.insert(Notice::parse(&text, &file)?);
         }

@@ -367,7 +367,7 @@ impl Catalog {
     pub fn extend_from(&mut self, path: &Path) -> Result<(), CatalogError> {
         let mut problems = Vec::new();
         for file in crate::toml_files(path).map_err(|p| CatalogError { problems: vec![p] })? {
-            let text = match std::fs::read_to_string(&file) {
+            let text = match motcua_calendar::read_input(&file) {
                 Ok(t) => t,
                 Err(e) => {
                     problems.push(Problem { file: file.clone(), line: 1, message: format!("cannot read: {e}") });

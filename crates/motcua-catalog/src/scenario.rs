@@ -488,16 +488,20 @@ impl Runner {
         }
     }
 
-    /// The calendar a scenario runs on: the years its steps span, its hours and culture day.
-    fn calendar_key(s: &Scenario) -> (i32, i32, Option<PathBuf>, bool) {
+    /// The calendar a scenario runs on: the years its steps span and as far as the longest of
+    /// its procedure's limit and allotments reaches ([`motcua_calendar::Limit::years_ahead`]),
+    /// its hours and culture day.
+    fn calendar_key(s: &Scenario, procedure: &Procedure) -> (i32, i32, Option<PathBuf>, bool) {
         let years = s.steps.iter().map(|st| st.at.local_date().year());
+        let ahead =
+            procedure.steps.iter().map(|st| st.allotment.years_ahead()).fold(procedure.limit.years_ahead(), i32::max);
         let first = years.clone().min().unwrap_or(2025).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
-        let last = (years.max().unwrap_or(2025) + 1).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
+        let last = (years.max().unwrap_or(2025).saturating_add(ahead)).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
         (first, last, s.hours.clone(), s.culture_day)
     }
 
-    fn calendar(&mut self, s: &Scenario) -> Result<&WorkCalendar, CatalogError> {
-        let key = Self::calendar_key(s);
+    fn calendar(&mut self, s: &Scenario, procedure: &Procedure) -> Result<&WorkCalendar, CatalogError> {
+        let key = Self::calendar_key(s, procedure);
         let (first, last) = (key.0, key.1);
         if !self.calendars.contains_key(&key) {
             let hours = match &s.hours {
@@ -525,10 +529,10 @@ impl Runner {
                 self.registers.insert(path.clone(), register);
             }
         }
-        self.calendar(s)?;
+        self.calendar(s, &procedure)?;
         let calendar = self
             .calendars
-            .get(&Self::calendar_key(s))
+            .get(&Self::calendar_key(s, &procedure))
             .ok_or_else(|| CatalogError::one(&s.file, 1, "calendar vanished"))?;
         let units = s.units.as_ref().and_then(|p| self.registers.get(p));
         let ctx = Context { procedure: &procedure, calendar, units, receiving: s.receiving.as_deref() };
@@ -571,7 +575,7 @@ impl Runner {
     /// Parses and runs one file.
     pub fn run_file(&mut self, file: &Path) -> Result<Report, CatalogError> {
         let text =
-            std::fs::read_to_string(file).map_err(|e| CatalogError::one(file, 1, format!("cannot read: {e}")))?;
+            motcua_calendar::read_input(file).map_err(|e| CatalogError::one(file, 1, format!("cannot read: {e}")))?;
         let s = parse_scenario(&text, file)?;
         self.run(&s)
     }
@@ -582,7 +586,7 @@ impl Runner {
         match crate::toml_files(path) {
             Ok(files) => {
                 for f in files {
-                    let text = match std::fs::read_to_string(&f) {
+                    let text = match motcua_calendar::read_input(&f) {
                         Ok(t) => t,
                         Err(e) => {
                             summary.broken.push(Problem {

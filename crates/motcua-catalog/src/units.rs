@@ -169,7 +169,8 @@ pub fn parse_register(text: &str, file: &Path) -> Result<Register, CatalogError>
 
 /// Reads a register file.
 pub fn load_register(path: &Path) -> Result<Register, CatalogError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CatalogError::one(path, 1, format!("cannot read: {e}")))?;
+    let text =
+        motcua_calendar::read_input(path).map_err(|e| CatalogError::one(path, 1, format!("cannot read: {e}")))?;
     parse_register(&text, path)
 }
 

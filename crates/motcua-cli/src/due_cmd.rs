@@ -1,6 +1,6 @@
 //! `motcua due`: one dossier from flags, or a CSV batch.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -13,8 +13,6 @@ use serde::Serialize;
 use crate::args::{parse_cutoff, DueCmd, Format};
 use crate::exit;
 
-/// Years built beyond the last receipt year, so long limits still find their due time.
-const YEARS_AHEAD: i32 = 3;
 /// Bad rows reported individually before the rest are only counted.
 const MAX_REPORTED_ERRORS: usize = 20;
 
@@ -25,18 +23,16 @@ pub fn run(cmd: DueCmd) -> Result<u8> {
     }
 }
 
-fn year_range(years: impl Iterator<Item = i32>) -> Option<(i32, i32)> {
+/// The calendar's years for receipts in these (year, limit) pairs: from the first receipt year
+/// to the furthest any limit can reach, within the supported range.
+fn year_range(rows: impl Iterator<Item = (i32, Limit)>) -> Option<(i32, i32)> {
     let (mut lo, mut hi) = (i32::MAX, i32::MIN);
-    for y in years {
+    for (y, limit) in rows {
         lo = lo.min(y);
-        hi = hi.max(y);
+        hi = hi.max(y.saturating_add(limit.years_ahead()));
     }
-    (lo <= hi).then(|| {
-        (
-            lo.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
-            (hi + YEARS_AHEAD).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
-        )
-    })
+    (lo <= hi)
+        .then(|| (lo.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR), hi.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR)))
 }
 
 fn cutoff(cmd: &DueCmd, cal: &WorkCalendar) -> Result<Option<u16>> {
@@ -61,7 +57,7 @@ fn single(cmd: &DueCmd) -> Result<u8> {
     let received: Timestamp = received.parse().context("--received")?;
     let limit: Limit = limit.parse().context("--limit")?;
     let year = received.local_date().year();
-    let (first, last) = year_range(std::iter::once(year)).unwrap_or((year, year));
+    let (first, last) = year_range(std::iter::once((year, limit))).unwrap_or((year, year));
     if !(FIRST_HOLIDAY_YEAR..=LAST_HOLIDAY_YEAR).contains(&year) {
         bail!("--received {received}: year {year} is outside the supported {FIRST_HOLIDAY_YEAR}..={LAST_HOLIDAY_YEAR}");
     }
@@ -100,13 +96,11 @@ fn csv_row(a: &Appointment, limit: Limit) -> [String; 4] {
 }
 
 fn read_input(path: &Path) -> Result<String> {
-    let mut text = String::new();
     if path == Path::new("-") {
-        std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+        motcua_calendar::read_bounded(std::io::stdin().lock()).context("reading standard input")
     } else {
-        text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        motcua_calendar::read_input(path).with_context(|| format!("reading {}", path.display()))
     }
-    Ok(text)
 }
 
 fn batch(cmd: &DueCmd, path: &Path) -> Result<u8> {
@@ -141,7 +135,7 @@ fn batch(cmd: &DueCmd, path: &Path) -> Result<u8> {
     }
     let mut results: Vec<Appointment> = Vec::with_capacity(rows.len());
     let mut stats = None;
-    if let Some((first, last)) = year_range(rows.iter().map(|r| r.1.local_date().year())) {
+    if let Some((first, last)) = year_range(rows.iter().map(|r| (r.1.local_date().year(), r.2))) {
         let build_started = Instant::now();
         let cal = cmd.calendar.resolve(first, last)?;
         let build = build_started.elapsed();

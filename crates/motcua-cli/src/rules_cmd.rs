@@ -24,7 +24,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
             }
         };
         for file in files {
-            let text = match std::fs::read_to_string(&file) {
+            let text = match motcua_calendar::read_input(&file) {
                 Ok(t) => t,
                 Err(e) => {
                     problems.push(Problem { file: file.clone(), line: 1, message: format!("cannot read: {e}") });

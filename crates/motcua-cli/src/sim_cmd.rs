@@ -25,7 +25,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     };
     let catalog = Catalog::load(&catalog_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let profile = Profile::load(&cmd.profile, Some(&catalog)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let profile = if cmd.scale > 1 { profile.scaled(cmd.scale) } else { profile };
+    let profile =
+        if cmd.scale == 1 { profile } else { profile.scaled(cmd.scale).map_err(|e| anyhow::anyhow!("--{e}"))? };
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
     let options = SimOptions { seed: cmd.seed, batch: cmd.batch.max(1), sync: cmd.sync };

@@ -751,3 +751,37 @@ fn serve_and_token_a_clerk_receives_over_http_and_the_dossier_survives_a_restart
     // The stored year verifies.
     assert!(motcua(&["verify", "--store", &spec]).status.success());
 }
+
+#[test]
+fn hostile_input_ends_in_a_clean_error_naming_it() {
+    let dir = temp_dir("hostile");
+    // A FIFO named like a scenario: refused by name, not read forever.
+    let fifo = dir.join("x.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    if made {
+        for cmd in ["check", "test"] {
+            let o = motcua(&[cmd, dir.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(2), "{cmd}");
+            assert!(stderr(&o).contains("x.toml:1: cannot read: not a regular file"), "{cmd}: {}", stderr(&o));
+        }
+    }
+    // A device as office hours.
+    if std::path::Path::new("/dev/zero").exists() {
+        let o = motcua(&["due", "--received", "2025-03-07T09:00", "--limit", "3 working days", "--hours", "/dev/zero"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("/dev/zero"), "{}", stderr(&o));
+    }
+    // Scales out of bounds, before anything is allocated.
+    let profile = seeds().join("profiles/ninh-thuan-2023.toml");
+    for scale in ["0", "18446744073709551615"] {
+        let o = motcua(&["simulate", "--profile", profile.to_str().unwrap(), "--scale", scale]);
+        assert_eq!(o.status.code(), Some(2), "{scale}");
+        assert!(stderr(&o).contains(&format!("--scale {scale}")), "{}", stderr(&o));
+    }
+    // Long limits find their due time (the calendar's window follows the limit).
+    let o = motcua(&["due", "--received", "2025-03-07T09:00", "--limit", "3650 days", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(",2035-03-05T17:00"), "{}", stdout(&o));
+    let o = motcua(&["due", "--received", "2025-03-07T09:00", "--limit", "1000 working days", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

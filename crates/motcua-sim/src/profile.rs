@@ -11,6 +11,11 @@ use serde::Deserialize;
 
 type Sp<T> = toml::Spanned<T>;
 
+/// The most any count of a profile (dossiers, services, procedures) or a scaled profile's
+/// dossiers may be: two national years (about 50 million dossiers a year; docs/sources.md §7).
+/// A larger number is refused before anything is allocated for it.
+pub const MAX_COUNT: u64 = 100_000_000;
+
 /// Yearly dossier totals.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Totals {
@@ -166,6 +171,10 @@ impl Check<'_> {
 
     fn count(&mut self, field: &str, v: &Sp<i64>) -> u64 {
         match u64::try_from(*v.get_ref()) {
+            Ok(n) if n > MAX_COUNT => {
+                self.at(v, format!("{field}: {n} is more than the {MAX_COUNT} a profile may ask for"));
+                0
+            }
             Ok(n) => n,
             Err(_) => {
                 self.at(v, format!("{field}: must not be negative ({})", v.get_ref()));
@@ -205,7 +214,14 @@ impl Profile {
                 format!("agency: {:?} is not an agency code (dot-separated A-Z0-9 groups)", raw.agency.get_ref()),
             );
         }
-        let population = c.count("population", &raw.population);
+        // A population sizes nothing: only not negative (Vietnam had about 101 million in 2025).
+        let population = match u64::try_from(*raw.population.get_ref()) {
+            Ok(n) => n,
+            Err(_) => {
+                c.at(&raw.population, format!("population: must not be negative ({})", raw.population.get_ref()));
+                0
+            }
+        };
         let d = &raw.dossiers;
         let totals = Totals {
             received: c.count("dossiers.received", &d.received),
@@ -298,7 +314,7 @@ impl Profile {
 
     /// Reads and parses a profile file.
     pub fn load(path: &Path, catalog: Option<&Catalog>) -> Result<Profile, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
+        let text = motcua_calendar::read_input(path).map_err(|e| CatalogError {
             problems: vec![Problem { file: path.to_path_buf(), line: 1, message: format!("cannot read: {e}") }],
         })?;
         Profile::parse(&text, path, catalog)
@@ -312,10 +328,22 @@ impl Profile {
     }
 
     /// The same province `k` times larger: dossier counts multiplied, shares kept, and the
-    /// services offered kept (more dossiers do not mean more procedures).
-    pub fn scaled(&self, k: u64) -> Profile {
+    /// services offered kept (more dossiers do not mean more procedures). An error for `k = 0`
+    /// or more than [`MAX_COUNT`] dossiers.
+    pub fn scaled(&self, k: u64) -> Result<Profile, String> {
         let mut p = self.clone();
-        let k = k.max(1);
+        if k == 0 {
+            return Err("scale 0: the scale multiplies the profile's counts, at least 1".into());
+        }
+        match self.dossiers.received.checked_mul(k) {
+            Some(n) if n <= MAX_COUNT => {}
+            _ => {
+                return Err(format!(
+                    "scale {k}: {} × {k} dossiers is more than the {MAX_COUNT} a simulation may ask for",
+                    self.dossiers.received
+                ))
+            }
+        }
         p.name = format!("{} ×{k}", self.name);
         p.population = self.population.saturating_mul(k);
         p.dossiers = Totals {
@@ -324,7 +352,7 @@ impl Profile {
             resolved: self.dossiers.resolved.saturating_mul(k),
             early_or_on_time: self.dossiers.early_or_on_time.saturating_mul(k),
         };
-        p
+        Ok(p)
     }
 }
 

@@ -20,8 +20,8 @@ fn seed_profiles_load_against_the_catalog() {
         (328_508, 273_500, 324_770, 322_647)
     );
     assert_eq!(p.dossiers.early_or_on_time_pct(), 99.35);
-    assert_eq!(p.scaled(10).dossiers.received, 3_285_080);
-    assert_eq!(p.scaled(10).dossiers.early_or_on_time_pct(), 99.35);
+    assert_eq!(p.scaled(10).unwrap().dossiers.received, 3_285_080);
+    assert_eq!(p.scaled(10).unwrap().dossiers.early_or_on_time_pct(), 99.35);
     let n = Profile::load(&seeds().join("profiles/national-2025.toml"), Some(&catalog)).unwrap();
     assert_eq!(n.dossiers.received, 50_000_000);
 }
@@ -81,4 +81,13 @@ fn bad_profiles_name_the_field() {
     );
     let text = profile(10, 5, 5, 5, 1.0, "1.001193").replace("population = 1\n", "");
     assert!(problems(&text)[0].contains("missing field `population`"));
+}
+
+#[test]
+fn scales_and_counts_are_bounded_before_anything_is_allocated() {
+    let p = Profile::load(&seeds().join("profiles/ninh-thuan-2023.toml"), None).unwrap();
+    assert!(p.scaled(0).unwrap_err().contains("scale 0"));
+    let e = p.scaled(u64::MAX).unwrap_err();
+    assert!(e.contains("more than the 100000000"), "{e}");
+    assert!(p.scaled(304).is_ok() && p.scaled(305).is_err());
 }
