@@ -84,7 +84,7 @@ pub fn verify_cmd(spec: &str) -> Result<u8> {
             outln!("ok: {} dossiers, {} events; every chain and projection checks out", r.dossiers, r.events);
             Ok(exit::OK)
         }
-        Err(e @ (VerifyError::Fault(_) | VerifyError::Counters(_))) => {
+        Err(e @ (VerifyError::Fault(_) | VerifyError::Counters(_) | VerifyError::Integrity(_))) => {
             outln!("FAULT: {e}");
             Ok(exit::FAILURES)
         }

@@ -38,6 +38,9 @@ pub enum VerifyError {
     /// The stored indicator counters differ from the replayed log's.
     #[error("counters differ from the replayed log: {0}")]
     Counters(String),
+    /// The store's own integrity: a table, a row or the database itself.
+    #[error("{0}")]
+    Integrity(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -60,6 +63,9 @@ pub fn verify_with_progress<S: Store + ?Sized>(
     progress: &mut dyn FnMut(&VerifyReport),
 ) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
+    if let Some(fault) = store.check_integrity()? {
+        return Err(VerifyError::Integrity(fault));
+    }
     let mut found: Option<Fault> = None;
     // Counters are compared without sectors: those come from the catalog, not the log.
     let no_sector: Arc<str> = Arc::from("");

@@ -244,7 +244,7 @@ fn a_dossier_whose_events_were_deleted_fails_verify() {
     drop(conn);
     let err = verify(&SqliteStore::open(&path).unwrap()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("-0002 event 0: projection differs"), "{msg}");
+    assert!(msg.contains("table dossiers, row H42.12-250303-0002: version 1, but its last event is 0"), "{msg}");
 }
 
 #[test]
@@ -367,4 +367,23 @@ fn verify_hashes_the_bytes_as_stored_not_a_re_encoding() {
     set_payload(&path, 1, &equivalent);
     let msg = verify(&SqliteStore::open(&path).unwrap()).unwrap_err().to_string();
     assert!(msg.contains("-0001 event 1: content does not match its hash"), "{msg}");
+}
+
+#[test]
+fn verify_reports_a_changed_row_version_a_garbage_outbox_row_and_a_dropped_table_by_name() {
+    let cases: [(&str, &str, &str); 4] = [
+        ("version", "UPDATE dossiers SET version = 7 WHERE code LIKE '%-0002'", "table dossiers, row H42.12-250303-0002: version 7"),
+        ("outbox", "UPDATE outbox SET message = x'c1c1c1' WHERE seq = 1 AND dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0001')", "table outbox, row"),
+        ("dropped", "DROP TABLE outbox", "table outbox: missing"),
+        ("idempotency", "DROP TABLE idempotency", "table idempotency: missing"),
+    ];
+    for (name, sql, want) in cases {
+        let path = temp(&format!("integrity-{name}"));
+        drop(with_received(&path, 2));
+        assert!(verify(&SqliteStore::open(&path).unwrap()).is_ok(), "{name}: sound before");
+        rusqlite::Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        let err = verify(&SqliteStore::open_read_only(&path).unwrap()).unwrap_err();
+        assert!(matches!(err, VerifyError::Integrity(_)), "{name}: {err:?}");
+        assert!(err.to_string().contains(want), "{name}: {err}");
+    }
 }

@@ -264,6 +264,14 @@ pub trait Store: Send + Sync {
             f(code, stream, &sealed)
         })
     }
+    /// What `verify` checks beyond the event chains and projections, store by store: the
+    /// database's own integrity, the tables and schema version it expects, each dossier row's
+    /// version against its events, every outbox and idempotency row against the event and
+    /// dossier it claims. The first fault, naming the table and row (`None`: all sound). The
+    /// default checks nothing more.
+    fn check_integrity(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
     /// Calls `f` with every dossier's projection row, in no particular order, without holding
     /// them all (a report over a national year). The default goes through [`Store::summaries`].
     fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
