@@ -778,6 +778,25 @@ fn hostile_input_ends_in_a_clean_error_naming_it() {
         assert_eq!(o.status.code(), Some(2), "{scale}");
         assert!(stderr(&o).contains(&format!("--scale {scale}")), "{}", stderr(&o));
     }
+    // A profile asking for more dossiers than any simulation may: check and simulate agree.
+    let big = dir.join("big-profile");
+    std::fs::create_dir_all(&big).unwrap();
+    let text = std::fs::read_to_string(&profile).unwrap().replace("received = 328508", "received = 2147483648");
+    assert!(text.contains("2147483648"), "the seed profile's received count moved");
+    std::fs::write(big.join("p.toml"), text).unwrap();
+    let o = motcua(&["check", big.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("dossiers.received: 2147483648 is more than the 100000000"), "{}", stderr(&o));
+    let catalog = seeds().join("procedures");
+    let o = motcua(&[
+        "simulate",
+        "--profile",
+        big.join("p.toml").to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("2147483648 is more than the 100000000"), "{}", stderr(&o));
     // Long limits find their due time (the calendar's window follows the limit).
     let o = motcua(&["due", "--received", "2025-03-07T09:00", "--limit", "3650 days", "--format", "csv"]);
     assert!(o.status.success(), "{}", stderr(&o));

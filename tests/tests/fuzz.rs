@@ -1,0 +1,164 @@
+//! Fuzzing every input motcua reads, on the stable toolchain: proptest mutates the seed files
+//! (bytes flipped, inserted, deleted, lines repeated or cut) and generates strings for every
+//! parsed value, and each parser must answer with a value or a typed error — never a panic —
+//! within bounds. CI runs the default number of cases; a longer run:
+//! `PROPTEST_CASES=20000 cargo test -p motcua-tests --test fuzz --release` (FUZZING.md).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use motcua_calendar::{Limit, Notice, OfficeHours, Timestamp};
+use motcua_core::{AgencyCode, Cccd, Command, DossierCode, ProcedureCode, TaxCode};
+use motcua_tests::seeds_dir;
+use proptest::prelude::*;
+
+/// Every seed file of a kind: (path, text).
+fn seeds(folder: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![seeds_dir().join(folder)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One edit of a text's bytes.
+#[derive(Clone, Debug)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize, usize),
+    RepeatLine(usize),
+    Truncate(usize),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
+        (any::<usize>(), prop_oneof![Just(b'"'), Just(b'['), Just(b'='), Just(b'\n'), Just(b'9'), any::<u8>()])
+            .prop_map(|(i, b)| Edit::Insert(i, b)),
+        (any::<usize>(), 1usize..40).prop_map(|(i, n)| Edit::Delete(i, n)),
+        any::<usize>().prop_map(Edit::RepeatLine),
+        any::<usize>().prop_map(Edit::Truncate),
+    ];
+    proptest::collection::vec(edit, 1..6)
+}
+
+fn mutate(text: &str, edits: &[Edit]) -> String {
+    let mut b = text.as_bytes().to_vec();
+    for e in edits {
+        let n = b.len().max(1);
+        match *e {
+            Edit::Flip(i, x) => {
+                if !b.is_empty() {
+                    b[i % n] = x;
+                }
+            }
+            Edit::Insert(i, x) => b.insert(i % (b.len() + 1), x),
+            Edit::Delete(i, k) => {
+                let at = i % n;
+                let end = (at + k).min(b.len());
+                b.drain(at.min(b.len())..end);
+            }
+            Edit::RepeatLine(i) => {
+                let lines: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+                let pick = lines[i % lines.len()].to_vec();
+                b.extend_from_slice(b"\n");
+                b.extend_from_slice(&pick);
+            }
+            Edit::Truncate(i) => b.truncate(i % n),
+        }
+    }
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+/// Runs `parse` on a mutated seed file of `folder`; it must not panic.
+fn fuzz_folder(folder: &str, pick: usize, edits: &[Edit], parse: impl Fn(&str, &Path)) {
+    let files = seeds(folder);
+    let (path, text) = &files[pick % files.len()];
+    parse(&mutate(text, edits), path);
+}
+
+proptest! {
+    #[test]
+    fn procedure_catalogs(pick in any::<usize>(), e in edits()) {
+        fuzz_folder("procedures", pick, &e, |t, p| { let _ = motcua_catalog::parse_procedures(t, p); });
+    }
+
+    #[test]
+    fn scenarios(pick in any::<usize>(), e in edits()) {
+        fuzz_folder("scenarios", pick, &e, |t, p| {
+            // Parsed and, when it parses, run: decide/apply on whatever the mutation made.
+            if let Ok(s) = motcua_catalog::parse_scenario(t, p) {
+                let _ = motcua_catalog::Runner::new().run(&s);
+            }
+        });
+    }
+
+    #[test]
+    fn notices_hours_registers_and_profiles(pick in any::<usize>(), e in edits(), kind in 0usize..4) {
+        match kind {
+            0 => fuzz_folder("calendar", pick, &e, |t, p| { let _ = Notice::parse(t, p); }),
+            1 => fuzz_folder("hours", pick, &e, |t, p| { let _ = OfficeHours::parse(t, p); }),
+            2 => fuzz_folder("units", pick, &e, |t, p| { let _ = motcua_catalog::parse_register(t, p); }),
+            _ => fuzz_folder("profiles", pick, &e, |t, p| { let _ = motcua_sim::Profile::parse(t, p, None); }),
+        }
+    }
+
+    #[test]
+    fn values_from_strings(s in "\\PC{0,40}", t in "[0-9T:+\\-. a-z]{0,30}") {
+        let _ = s.parse::<Limit>();
+        let _ = t.parse::<Limit>();
+        let _ = s.parse::<Timestamp>();
+        let _ = t.parse::<Timestamp>();
+        let _ = s.parse::<DossierCode>();
+        let _ = s.parse::<AgencyCode>();
+        let _ = s.parse::<ProcedureCode>();
+        let _ = s.parse::<Cccd>();
+        let _ = s.parse::<TaxCode>();
+        let _ = t.parse::<TaxCode>();
+    }
+
+    #[test]
+    fn limits_and_times_that_parse_compute_or_fail_cleanly(days in 0u32..5000, unit in 0usize..4, at in 0i64..60_000_000) {
+        // Every limit the parser accepts (up to its documented maximum, 3650 days) finds its
+        // due time for a receipt in 2023-2042, on a calendar of the years the limit needs.
+        let text = match unit {
+            0 => format!("{days} days"),
+            1 => format!("{days} working days"),
+            2 => format!("{days} working hours"),
+            _ => "same day".to_string(),
+        };
+        if let Ok(limit) = text.parse::<Limit>() {
+            let received = Timestamp::from_utc_minutes(at % 10_000_000 + 28_000_000);
+            let year = chrono::Datelike::year(&received.local_date());
+            let cal = motcua_calendar::WorkCalendar::builder().years(year, year + limit.years_ahead()).build().unwrap();
+            let due = cal.appointment_with_cutoff(received, limit, Some(900));
+            prop_assert!(due.is_ok(), "{text} from {received}: {due:?}");
+        }
+    }
+
+    #[test]
+    fn command_bodies(body in "\\PC{0,80}", pick in 0usize..6, e in edits()) {
+        // Request bodies as the API receives them: JSON from scratch, and mutated valid ones.
+        let _ = serde_json::from_str::<Command>(&body);
+        let valid = [
+            r#"{"command": "start_step", "step": "tham-dinh"}"#,
+            r#"{"command": "request_supplement", "reason": "thiếu"}"#,
+            r#"{"command": "request_financial_obligation", "amount": "50000"}"#,
+            r#"{"command": "extend", "new_due": "2025-03-10T17:00", "reason": "x"}"#,
+            r#"{"command": "finish", "decision": "denied", "reason": "x"}"#,
+            r#"{"command": "receive", "procedure": "1.004194", "channel": "direct", "jurisdiction": "P.A"}"#,
+        ];
+        let _ = serde_json::from_str::<Command>(&mutate(valid[pick], &e));
+    }
+}
