@@ -694,6 +694,10 @@ impl Store for PostgresStore {
         self.walk(true, f)
     }
 
+    fn check_integrity(&self) -> Result<Option<String>, StoreError> {
+        self.with_client(|c| integrity(c, self.id))
+    }
+
     fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
         self.with_client(|c| {
             let row = c
@@ -956,6 +960,86 @@ impl PostgresStore {
             Ok(())
         })
     }
+}
+
+/// The province's tables and rows (the server keeps its own pages consistent): the first
+/// fault, said for people.
+fn integrity(c: &mut Client, province: i32) -> Result<Option<String>, StoreError> {
+    for table in TABLES {
+        let found: i64 =
+            c.query_one("SELECT count(*) FROM pg_tables WHERE tablename = $1", &[&table]).map_err(pg("tables"))?.get(0);
+        if found == 0 {
+            return Ok(Some(format!("table {table}: missing")));
+        }
+    }
+    // Each dossier row's version is the number of its last event.
+    let row = c
+        .query_opt(
+            "SELECT d.code, d.version, coalesce(max(e.seq), 0)::bigint FROM motcua_dossiers d \
+             LEFT JOIN motcua_events e ON e.province = d.province AND e.dossier = d.id \
+             WHERE d.province = $1 GROUP BY d.code, d.version HAVING d.version <> coalesce(max(e.seq), 0) LIMIT 1",
+            &[&province],
+        )
+        .map_err(pg("dossier versions"))?;
+    if let Some(r) = row {
+        let (code, version, last): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
+        return Ok(Some(format!("table motcua_dossiers, row {code}: version {version}, but its last event is {last}")));
+    }
+    // Each outbox row is the message of an event it names.
+    let rows = c
+        .query(
+            "SELECT o.position, d.code, o.seq, e.seq IS NOT NULL, o.message FROM motcua_outbox o \
+             LEFT JOIN motcua_dossiers d ON d.province = o.province AND d.id = o.dossier \
+             LEFT JOIN motcua_events e ON e.province = o.province AND e.dossier = o.dossier AND e.seq = o.seq \
+             WHERE o.province = $1",
+            &[&province],
+        )
+        .map_err(pg("outbox"))?;
+    for r in rows {
+        let (position, code, seq, has_event): (i64, Option<String>, i32, bool) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        let (Some(code), true) = (code, has_event) else {
+            return Ok(Some(format!("table motcua_outbox, row {position}: no event {seq} of its dossier")));
+        };
+        match unbin::<SyncMessage>("outbox message", r.get(4)) {
+            Ok(m) if m.dossier.to_string() == code && m.seq == seq as u64 => {}
+            Ok(m) => {
+                return Ok(Some(format!(
+                "table motcua_outbox, row {position}: the message is for {} event {}, the row for {code} event {seq}",
+                m.dossier, m.seq
+            )))
+            }
+            Err(e) => return Ok(Some(format!("table motcua_outbox, row {position} ({code} event {seq}): {e}"))),
+        }
+    }
+    // Each idempotency record names events its dossier has.
+    let rows = c
+        .query("SELECT key, record FROM motcua_idempotency WHERE province = $1", &[&province])
+        .map_err(pg("idempotency"))?;
+    for r in rows {
+        let (key, record): (String, String) = (r.get(0), r.get(1));
+        let record: IdempotencyRecord = match unjson("idempotency record", &record) {
+            Ok(x) => x,
+            Err(e) => return Ok(Some(format!("table motcua_idempotency, key {key:?}: {e}"))),
+        };
+        let version: Option<i64> = c
+            .query_opt(
+                "SELECT version FROM motcua_dossiers WHERE province = $1 AND code = $2",
+                &[&province, &record.dossier.to_string()],
+            )
+            .map_err(pg("idempotency"))?
+            .map(|r| r.get(0));
+        let sound = record.key == key
+            && record.first_seq <= record.last_seq
+            && version.is_some_and(|v| record.last_seq <= v as u64);
+        if !sound {
+            return Ok(Some(format!(
+                "table motcua_idempotency, key {key:?}: claims {} events {}..={} it does not have",
+                record.dossier, record.first_seq, record.last_seq
+            )));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::process::{Child, Command as Process, Stdio};
 use std::sync::Mutex;
 
 use motcua_core::{Channel, Command, DossierCode, Procedure, Step};
-use motcua_engine::{verify, Actor, ActorRole, Engine, Request, Store};
+use motcua_engine::{verify, Actor, ActorRole, Engine, Request, Store, VerifyError};
 use motcua_store_postgres::PostgresStore;
 
 /// One fault at a time: the crash test stops the server the others use.
@@ -199,4 +199,39 @@ fn opening_to_read_creates_nothing_and_writes_nothing() {
     assert!(reader.next_sequence(&agency, day).unwrap_err().to_string().contains("read-only"));
     assert!(reader.append(&mut Default::default()).is_err());
     assert_eq!(writer.next_sequence(&agency, day).unwrap(), 1, "the reader took no number");
+}
+
+#[test]
+fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
+    let Some(url) = url("integrity") else { return };
+    let _one = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+    let store = PostgresStore::open(&url).unwrap();
+    store.truncate().unwrap();
+    let calendar = motcua_calendar::WorkCalendar::builder().years(2025, 2026).build().unwrap();
+    let procedure =
+        Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", motcua_calendar::Limit::working_days(3));
+    let mut e = Engine::new(store, [procedure], calendar);
+    for n in 1..=2 {
+        let command =
+            Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Direct, jurisdiction: None };
+        let actor = Actor::officer("clerk", ActorRole::Clerk, "H42.12");
+        e.handle(&Request {
+            dossier: code(n),
+            command,
+            actor,
+            idempotency_key: None,
+            now: "2025-03-03T09:00".parse().unwrap(),
+        })
+        .unwrap();
+    }
+    let store = e.into_store();
+    verify(&store).unwrap();
+    store.execute_raw(&format!("UPDATE motcua_dossiers SET version = 9 WHERE code = '{}'", code(2))).unwrap();
+    let err = verify(&store).unwrap_err();
+    assert!(matches!(err, VerifyError::Integrity(_)), "{err:?}");
+    assert!(err.to_string().contains(&format!("table motcua_dossiers, row {}: version 9", code(2))), "{err}");
+    store.execute_raw(&format!("UPDATE motcua_dossiers SET version = 1 WHERE code = '{}'", code(2))).unwrap();
+    store.execute_raw("UPDATE motcua_outbox SET message = '\\xc1c1'::bytea").unwrap();
+    let err = verify(&store).unwrap_err();
+    assert!(err.to_string().contains("table motcua_outbox, row"), "{err}");
 }
