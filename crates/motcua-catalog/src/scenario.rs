@@ -175,7 +175,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
     v.as_ref()
 }
 
-const ACTIONS: &str = "submit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
+const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
 return_result, withdraw, stop";
 
@@ -210,6 +210,8 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             channel: channel(sink)?,
             jurisdiction: s.jurisdiction.as_deref().map(Into::into),
         },
+        "request_completion" => Command::RequestCompletion { missing: reason },
+        "resubmit" => Command::Resubmit,
         "refuse_at_intake" => Command::RefuseAtIntake { reason },
         "start_step" => Command::StartStep { step: step(sink)? },
         "transfer" => Command::Transfer { step: step(sink)? },

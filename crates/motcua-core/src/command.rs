@@ -35,6 +35,14 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         jurisdiction: Option<Arc<str>>,
     },
+    /// Ask an online applicant, before acceptance, to complete the dossier: one notice saying
+    /// everything missing, once (Decree 61/2018/NĐ-CP Art. 17(2)).
+    RequestCompletion {
+        /// Everything missing, in one notice.
+        missing: String,
+    },
+    /// The applicant completed the dossier asked for; it waits for acceptance again.
+    Resubmit,
     /// Refuse at intake (NĐ 61/2018 Art. 17(1b)).
     RefuseAtIntake {
         /// Why.
@@ -107,6 +115,10 @@ pub enum Command {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommandKind {
+    /// [`Command::RequestCompletion`].
+    RequestCompletion,
+    /// [`Command::Resubmit`].
+    Resubmit,
     /// [`Command::Submit`].
     Submit,
     /// [`Command::Receive`].
@@ -163,6 +175,8 @@ impl Command {
             Command::Finish { .. } => CommandKind::Finish,
             Command::ReturnResult => CommandKind::ReturnResult,
             Command::Withdraw => CommandKind::Withdraw,
+            Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
+            Command::Resubmit => CommandKind::Resubmit,
             Command::Stop { .. } => CommandKind::Stop,
         }
     }
@@ -177,6 +191,8 @@ impl CommandKind {
             CommandKind::RefuseAtIntake => "refuse_at_intake",
             CommandKind::StartStep => "start_step",
             CommandKind::Transfer => "transfer",
+            CommandKind::RequestCompletion => "request_completion",
+            CommandKind::Resubmit => "resubmit",
             CommandKind::CompleteStep => "complete_step",
             CommandKind::RequestSupplement => "request_supplement",
             CommandKind::ReceiveSupplement => "receive_supplement",

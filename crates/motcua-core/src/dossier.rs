@@ -170,6 +170,8 @@ pub struct Dossier {
     pub returned_at: Option<Timestamp>,
     /// The administrative unit whose procedure it is (set at submission or receipt when known).
     pub jurisdiction: Option<Arc<str>>,
+    /// Whether the applicant was already asked, before acceptance, to complete it.
+    pub completion_requested: bool,
     /// The version of its procedure pinned at receipt (that version's `effective_from`; none
     /// for an undated procedure).
     pub procedure_version: Option<chrono::NaiveDate>,
@@ -324,8 +326,27 @@ pub fn decide(
                 procedure_version: procedure.effective_from,
             }])
         }
+        Command::RequestCompletion { missing } => {
+            if status != Some(S::Submitted) {
+                return Err(not_allowed(kind, status));
+            }
+            // One notice with everything missing, once (Decree 61/2018/NĐ-CP Art. 17(2)).
+            if state.completion_requested {
+                return Err(DomainError::CompletionAlreadyRequested);
+            }
+            if missing.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            Ok(vec![Event::CompletionRequested { at: now, missing: missing.clone() }])
+        }
+        Command::Resubmit => {
+            if status != Some(S::CompletionRequested) {
+                return Err(not_allowed(kind, status));
+            }
+            Ok(vec![Event::Resubmitted { at: now }])
+        }
         Command::RefuseAtIntake { reason } => {
-            if !matches!(status, None | Some(S::Submitted)) {
+            if !matches!(status, None | Some(S::Submitted | S::CompletionRequested)) {
                 return Err(not_allowed(kind, status));
             }
             // The refusal slip states its reasons (Decree 61/2018/NĐ-CP Art. 17(1)(b)).
@@ -501,6 +522,7 @@ pub fn decide(
                 status,
                 Some(
                     S::Submitted
+                        | S::CompletionRequested
                         | S::Received
                         | S::InProgress
                         | S::SupplementRequested
@@ -583,6 +605,13 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.received_at = Some(at);
             state.clock_start = Some(*clock_start);
             state.due = *due;
+        }
+        Event::CompletionRequested { .. } => {
+            state.status = Some(Status::CompletionRequested);
+            state.completion_requested = true;
+        }
+        Event::Resubmitted { .. } => {
+            state.status = Some(Status::Submitted);
         }
         Event::RefusedAtIntake { .. } => {
             state.status = Some(Status::RefusedAtIntake);

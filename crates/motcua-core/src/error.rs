@@ -12,6 +12,10 @@ use crate::status::Status;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DomainError {
+    /// The applicant was already asked to complete the dossier before acceptance: the notice
+    /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
+    #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
+    CompletionAlreadyRequested,
     /// A refusal or a denial must say why.
     #[error("{command} needs a reason (the applicant is told why)")]
     ReasonRequired {
@@ -141,6 +145,7 @@ impl DomainError {
             DomainError::Calendar(_) => "calendar",
             DomainError::UnknownUnit { .. } => "unknown_unit",
             DomainError::ReasonRequired { .. } => "reason_required",
+            DomainError::CompletionAlreadyRequested => "completion_already_requested",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
         }
     }

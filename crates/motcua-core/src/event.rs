@@ -60,6 +60,18 @@ pub enum Event {
         #[serde(default)]
         procedure_version: Option<chrono::NaiveDate>,
     },
+    /// Asked, before acceptance, to complete the dossier (national status 5).
+    CompletionRequested {
+        /// When.
+        at: Timestamp,
+        /// Everything missing.
+        missing: String,
+    },
+    /// Completed by the applicant; waiting for acceptance again.
+    Resubmitted {
+        /// When.
+        at: Timestamp,
+    },
     /// Refused at intake.
     RefusedAtIntake {
         /// When.
@@ -209,6 +221,8 @@ impl Event {
             | Event::Finished { at, .. }
             | Event::ResultReturned { at }
             | Event::Withdrawn { at, .. }
+            | Event::CompletionRequested { at, .. }
+            | Event::Resubmitted { at }
             | Event::Stopped { at, .. } => *at,
         }
     }
@@ -231,6 +245,8 @@ impl Event {
             Event::Finished { .. } => "finished",
             Event::ResultReturned { .. } => "result_returned",
             Event::Withdrawn { .. } => "withdrawn",
+            Event::CompletionRequested { .. } => "completion_requested",
+            Event::Resubmitted { .. } => "resubmitted",
             Event::Stopped { .. } => "stopped",
         }
     }

@@ -43,6 +43,10 @@ impl Channel {
 pub enum Status {
     /// Submitted online, not yet accepted.
     Submitted,
+    /// Submitted online and checked at intake: the applicant was asked, once, to complete it
+    /// (Decree 61/2018/NĐ-CP Art. 17(2): one notice saying everything missing); not accepted,
+    /// no clock yet.
+    CompletionRequested,
     /// Accepted; the clock runs; no step started yet.
     Received,
     /// Refused at intake (Phiếu từ chối tiếp nhận).
@@ -118,6 +122,7 @@ impl Status {
     pub fn national(self) -> NationalStatus {
         NationalStatus(match self {
             Status::Submitted => 1,
+            Status::CompletionRequested => 5,
             Status::Received => 2,
             Status::RefusedAtIntake => 3,
             Status::InProgress => 4,
@@ -145,7 +150,7 @@ impl Status {
 
     /// Every status (a `match` in this module's tests fails to compile when one is added and
     /// not listed here).
-    pub const ALL: [Status; 13] = [
+    pub const ALL: [Status; 14] = [
         Status::Submitted,
         Status::Received,
         Status::RefusedAtIntake,
@@ -159,6 +164,7 @@ impl Status {
         Status::Finished(Decision::Denied),
         Status::ResultReturned(Decision::Approved),
         Status::ResultReturned(Decision::Denied),
+        Status::CompletionRequested,
     ];
 
     /// The status whose [`Status::code`] is `code`.
@@ -170,6 +176,7 @@ impl Status {
     pub fn code(self) -> &'static str {
         match self {
             Status::Submitted => "submitted",
+            Status::CompletionRequested => "completion_requested",
             Status::Received => "received",
             Status::RefusedAtIntake => "refused_at_intake",
             Status::InProgress => "in_progress",
@@ -212,6 +219,7 @@ mod tests {
             Status::Finished(Decision::Denied) => 10,
             Status::ResultReturned(Decision::Approved) => 11,
             Status::ResultReturned(Decision::Denied) => 12,
+            Status::CompletionRequested => 13,
         }
     }
 

@@ -87,7 +87,8 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
     use ActorRole::*;
     use CommandKind as K;
     match kind {
-        K::Submit => &[Citizen],
+        K::Submit | K::Resubmit => &[Citizen],
+        K::RequestCompletion => &[Clerk],
         K::Receive | K::RefuseAtIntake | K::ReceiveSupplement | K::ConfirmFinancialObligation | K::ReturnResult => {
             &[Clerk]
         }
