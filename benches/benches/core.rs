@@ -44,7 +44,7 @@ fn script(received: Timestamp) -> Vec<(Timestamp, Command)> {
         (at(1505), Command::Transfer { step: "ky".into() }),
         (at(1800), Command::CompleteStep { step: "ky".into() }),
         (at(1810), Command::Finish { decision: Decision::Approved, reason: None }),
-        (at(1900), Command::ReturnResult),
+        (at(1900), Command::ReturnResult { delivery: None }),
     ]
 }
 

@@ -106,7 +106,7 @@ pub mod engine_round {
             (35, Command::Transfer { step: "tham-dinh".into() }),
             (1500, Command::CompleteStep { step: "tham-dinh".into() }),
             (1510, Command::Finish { decision: Decision::Approved, reason: None }),
-            (1600, Command::ReturnResult),
+            (1600, Command::ReturnResult { delivery: None }),
         ];
         for (k, (dt, command)) in script.iter().enumerate() {
             for (i, (received, _)) in receipts.iter().enumerate() {

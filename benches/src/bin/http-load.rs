@@ -145,7 +145,7 @@ fn direct<S: Store>(
             (Command::StartStep { step: "tiep-nhan".into() }, &clerk),
             (Command::CompleteStep { step: "tiep-nhan".into() }, &clerk),
             (Command::Finish { decision: Decision::Approved, reason: None }, &leader),
-            (Command::ReturnResult, &clerk),
+            (Command::ReturnResult { delivery: None }, &clerk),
         ];
         for (command, actor) in script {
             engine.handle(&Request {

@@ -25,8 +25,8 @@ use chrono::Datelike;
 use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, Channel, Command, Context, Decision, Dossier, Judgement, Outcome, Procedure, ProcedureCode,
-    Register, StepId, Vnd,
+    apply, decide, Channel, Command, Context, Decision, Delivery, Dossier, Judgement, Outcome, Procedure,
+    ProcedureCode, Register, StepId, Vnd,
 };
 use serde::Deserialize;
 
@@ -62,6 +62,7 @@ struct RawStep {
     new_due: Option<Sp<String>>,
     decision: Option<Sp<String>>,
     jurisdiction: Option<String>,
+    delivery: Option<Sp<String>>,
     expect: Option<Sp<RawExpect>>,
 }
 
@@ -247,7 +248,19 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             };
             Command::Finish { decision, reason: s.reason.clone().filter(|r| !r.trim().is_empty()) }
         }
-        "return_result" => Command::ReturnResult,
+        "return_result" => {
+            let delivery = match s.delivery.as_ref().map(|d| (d, d.get_ref().as_str())) {
+                None => None,
+                Some((_, "counter")) => Some(Delivery::Counter),
+                Some((_, "postal")) => Some(Delivery::Postal),
+                Some((_, "online")) => Some(Delivery::Online),
+                Some((d, other)) => {
+                    sink.at(d.span().start, format!("delivery: unknown {other:?}; expected counter, postal or online"));
+                    return None;
+                }
+            };
+            Command::ReturnResult { delivery }
+        }
         "withdraw" => Command::Withdraw,
         "stop" => Command::Stop { reason },
         other => {

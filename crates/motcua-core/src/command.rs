@@ -100,8 +100,12 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
-    /// The result was handed over.
-    ReturnResult,
+    /// The result was handed over (Decree 61/2018/NĐ-CP Art. 20).
+    ReturnResult {
+        /// How: at the counter, by public postal service, or online (none: not said).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery: Option<Delivery>,
+    },
     /// The applicant withdraws the dossier.
     Withdraw,
     /// The agency stops processing.
@@ -147,7 +151,7 @@ pub enum CommandKind {
     Extend,
     /// [`Command::Finish`].
     Finish,
-    /// [`Command::ReturnResult`].
+    /// [`Command::ReturnResult { delivery: None }`].
     ReturnResult,
     /// [`Command::Withdraw`].
     Withdraw,
@@ -173,7 +177,7 @@ impl Command {
             Command::Resume => CommandKind::Resume,
             Command::Extend { .. } => CommandKind::Extend,
             Command::Finish { .. } => CommandKind::Finish,
-            Command::ReturnResult => CommandKind::ReturnResult,
+            Command::ReturnResult { .. } => CommandKind::ReturnResult,
             Command::Withdraw => CommandKind::Withdraw,
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
             Command::Resubmit => CommandKind::Resubmit,
@@ -213,4 +217,17 @@ impl std::fmt::Display for CommandKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// How a result reaches the applicant (Decree 61/2018/NĐ-CP Art. 20; Decree 45/2020/NĐ-CP for
+/// electronic results).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Handed over at the one-stop counter.
+    Counter,
+    /// Sent by public postal service.
+    Postal,
+    /// Returned online (an electronic result on the portal).
+    Online,
 }

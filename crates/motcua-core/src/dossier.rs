@@ -513,8 +513,8 @@ pub fn decide(
             let outcome = state.due.map(|due| Outcome::judge(now, due));
             Ok(vec![Event::Finished { at: now, decision: *decision, outcome, reason: reason.map(str::to_string) }])
         }
-        Command::ReturnResult => match status {
-            Some(S::Finished(_)) => Ok(vec![Event::ResultReturned { at: now }]),
+        Command::ReturnResult { delivery } => match status {
+            Some(S::Finished(_)) => Ok(vec![Event::ResultReturned { at: now, delivery: *delivery }]),
             _ => Err(not_allowed(kind, status)),
         },
         Command::Withdraw | Command::Stop { .. } => {

@@ -183,6 +183,10 @@ pub enum Event {
     ResultReturned {
         /// When.
         at: Timestamp,
+        /// How it was handed over (after the first schema's fields: older events read back
+        /// with none).
+        #[serde(default)]
+        delivery: Option<crate::command::Delivery>,
     },
     /// Withdrawn by the applicant.
     Withdrawn {
@@ -219,7 +223,7 @@ impl Event {
             | Event::Resumed { at, .. }
             | Event::Extended { at, .. }
             | Event::Finished { at, .. }
-            | Event::ResultReturned { at }
+            | Event::ResultReturned { at, .. }
             | Event::Withdrawn { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }

@@ -21,7 +21,7 @@ mod procedure;
 mod status;
 mod units;
 
-pub use command::{Command, CommandKind};
+pub use command::{Command, CommandKind, Delivery};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;
 pub use event::{Event, StepDue};

@@ -73,7 +73,7 @@ fn same_day_procedure() {
     let d = r.run("2025-03-04T10:30", Command::Finish { decision: Decision::Approved, reason: None });
     assert_eq!(d.outcome, Some(Outcome::OnTime));
     assert_eq!(d.status.unwrap().national().code(), 9);
-    let d = r.run("2025-03-04T10:40", Command::ReturnResult);
+    let d = r.run("2025-03-04T10:40", Command::ReturnResult { delivery: None });
     assert_eq!(d.status, Some(Status::ResultReturned(Decision::Approved)));
     assert_eq!(d.status.unwrap().national().code(), 10);
 }
@@ -224,7 +224,7 @@ fn illegal_transitions_are_typed() {
     assert_eq!(e, DomainError::NotAllowed { command: CommandKind::Finish, status: None });
     assert_eq!(e.to_string(), "finish is not allowed before the dossier exists");
     r.receive("2025-03-03T08:00");
-    let e = r.try_do("2025-03-03T08:01", Command::ReturnResult).unwrap_err();
+    let e = r.try_do("2025-03-03T08:01", Command::ReturnResult { delivery: None }).unwrap_err();
     assert_eq!(e.to_string(), "return_result is not allowed while the dossier is received");
     let e = r.try_do("2025-03-03T08:01", Command::Finish { decision: Decision::Approved, reason: None }).unwrap_err();
     assert_eq!(e.code(), "steps_pending");

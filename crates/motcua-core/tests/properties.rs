@@ -73,7 +73,7 @@ fn command() -> impl Strategy<Value = Command> {
         }),
         prop_oneof![Just(Decision::Approved), Just(Decision::Denied)]
             .prop_map(|decision| Command::Finish { decision, reason: Some("lý do".into()) }),
-        Just(Command::ReturnResult),
+        Just(Command::ReturnResult { delivery: None }),
         Just(Command::Withdraw),
         Just(Command::Stop { reason: "r".into() }),
     ]

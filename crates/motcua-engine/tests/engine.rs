@@ -190,7 +190,7 @@ fn group_commit_writes_a_batch_in_one_transaction() {
     let mut e = Engine::new(store.clone(), [procedure()], calendar());
     let mut reqs: Vec<Request> = (1..=50).map(|n| receive(n, "2025-03-03T09:00")).collect();
     reqs.push(req(1, Command::StartStep { step: "tiep-nhan".into() }, clerk(), "2025-03-03T09:05"));
-    reqs.push(req(1, Command::ReturnResult, clerk(), "2025-03-03T09:06"));
+    reqs.push(req(1, Command::ReturnResult { delivery: None }, clerk(), "2025-03-03T09:06"));
     let results = e.handle_batch(&reqs);
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 51);
     assert_eq!(results[51].as_ref().unwrap_err().code(), "not_allowed");

@@ -622,7 +622,7 @@ pub fn simulate_with_progress<S: Store>(
                 pending.push(req(code, Command::Withdraw, finish));
             } else {
                 pending.push(req(code, Command::Finish { decision: Decision::Approved, reason: None }, finish));
-                pending.push(req(code, Command::ReturnResult, finish.plus_minutes(30)));
+                pending.push(req(code, Command::ReturnResult { delivery: None }, finish.plus_minutes(30)));
             }
         }
         flush(engine, &mut pending)?;
