@@ -132,6 +132,10 @@ pub struct ReportCmd {
     /// Online services offered (e.g. 829): adds indicator 3.2, the share that had online dossiers.
     #[arg(long, value_name = "N")]
     pub services: Option<u64>,
+    /// A register of units (seeds/units/*.toml): adds the breakdown by administrative unit,
+    /// rolled up into the units above.
+    #[arg(long, value_name = "FILE")]
+    pub units: Option<PathBuf>,
     /// Judge open dossiers at this instant (default: 23:59 on 31 December of the last year with
     /// a receipt): YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset.
     #[arg(long, value_name = "INSTANT")]

@@ -16,7 +16,11 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
     let store = crate::store_cmd::open_existing(&cmd.store)?;
     let catalog_dir = cmd.catalog.clone().unwrap_or_else(|| PathBuf::from("seeds/procedures"));
     let as_of = cmd.as_of.as_deref().map(crate::deadlines_cmd::parse_instant).transpose()?;
-    let report = build(&*store, &catalog_dir, cmd.catalog.is_some(), cmd.services, as_of)?;
+    let units = match &cmd.units {
+        Some(path) => Some(motcua_catalog::load_register(path).map_err(|e| anyhow!("--units: {e}"))?),
+        None => None,
+    };
+    let report = build(&*store, &catalog_dir, cmd.catalog.is_some(), cmd.services, as_of, units.as_ref())?;
     let text = match cmd.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Csv => report.to_csv(),
@@ -42,6 +46,7 @@ pub fn build<S: Store + ?Sized>(
     required: bool,
     services: Option<u64>,
     as_of: Option<motcua_calendar::Timestamp>,
+    units: Option<&motcua_core::Register>,
 ) -> Result<Report> {
     let procedures: HashMap<_, _> = match Catalog::load(catalog_dir) {
         Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
@@ -52,6 +57,9 @@ pub fn build<S: Store + ?Sized>(
     // builds its calendar for the years the receipts fall in; open dossiers are judged at the
     // end of the last year of receipts.
     let mut builder = ReportBuilder::new(&procedures);
+    if let Some(register) = units {
+        builder = builder.with_units(register);
+    }
     store.for_each_summary(&mut |s| builder.add(&s))?;
     let report = builder.finish(as_of);
     Ok(match services.filter(|&n| n > 0) {

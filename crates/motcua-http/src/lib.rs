@@ -423,8 +423,12 @@ impl<S: Store + 'static> Api<S> {
     ) -> Result<Report, ApiError> {
         let (store, procedures, calendar) =
             (Arc::clone(&self.store), Arc::clone(&self.procedures), Arc::clone(&self.calendar));
+        let units = self.units.clone();
         blocking(move || {
             let mut builder = ReportBuilder::with_calendar(&procedures, &calendar);
+            if let Some(register) = units.as_deref() {
+                builder = builder.with_units(register);
+            }
             store.for_each_summary(&mut |s| {
                 let day = s.received_at.map(Timestamp::local_date);
                 if day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t)) {

@@ -280,6 +280,19 @@ fn with_a_register_a_centre_receives_for_a_commune_and_only_its_units_act() {
     let h: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(h["events"][1]["event"]["agency"], "H99.02.CA");
     assert_eq!(h["events"][1]["actor"]["agency"], "H99.02.CA");
+    // The report groups by administrative unit and rolls up: commune B, then the province;
+    // the handling unit shows among the step agencies, the receiving centre among the agencies.
+    let (_, _, text, _) = call("GET", &format!("{base}/api/v1/report"), Some(&centre), &[], None);
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let units: Vec<(&str, u64)> = r["by_unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["key"].as_str().unwrap(), u["received"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(units, [("P", 1), ("P.B", 1)], "{text}");
+    assert_eq!(r["by_agency"][0]["key"], "H99.TT");
+    assert_eq!(r["by_step_agency"][0]["agency"], "H99.02.CA");
     // An unknown unit is a 409 with its own problem type, nothing written.
     let bad = r#"{"procedure": "1.004194", "channel": "direct", "jurisdiction": "P.Z"}"#;
     let (status, ctype, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&centre), &[], Some(bad));

@@ -193,6 +193,26 @@ impl Report {
                 esc(&steps.join(", "))
             ));
         }
+        let units = if self.by_unit.is_empty() {
+            String::new()
+        } else {
+            let mut rows = String::new();
+            for r in &self.by_unit {
+                rows.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td><td>{}</td></tr>",
+                    esc(&r.key),
+                    esc(&r.name),
+                    r.received,
+                    r.resolved,
+                    r.early_or_on_time_pct,
+                    r.open,
+                    r.open_overdue
+                ));
+            }
+            format!(
+                "<h2>Theo đơn vị hành chính (cộng dồn lên đơn vị cấp trên)</h2><table id=\"units\"><tr><th>đơn vị</th><th>tên</th><th>tiếp nhận</th><th>đã giải quyết</th><th>trước và đúng hạn</th><th>đang giải quyết</th><th>quá hạn</th></tr>{rows}</table>\n"
+            )
+        };
         let sc = &self.scorecard;
         let rating = match (sc.scaled_score, sc.rating) {
             (Some(score), Some(rating)) => format!("{score:.2} ({})", rating.label()),
@@ -206,7 +226,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
 </style></head><body><h1>{title}</h1>
 <div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time<b>{} ({:.2} %)</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div><div>766, measured part scaled to 100<b>{rating}</b></div></div>
 {}
-<h2>Lateness by step and agency (each step against its own due time; 15 agencies with most late steps)</h2>
+{units}<h2>Lateness by step and agency (each step against its own due time; 15 agencies with most late steps)</h2>
 <table><tr><th>agency</th><th>steps</th><th>late</th><th>late share</th><th>open</th><th>open overdue</th><th>late steps</th></tr>{step_rows}</table>
 <h2>Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points</h2>{}
 <table><tr><th>id</th><th>indicator</th><th>value</th><th>full at</th><th>points</th><th>source of the maximum</th></tr>{rows}</table>

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Datelike;
 use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{Timestamp, WorkCalendar};
-use motcua_core::{Outcome, ProcedureCode};
+use motcua_core::{Outcome, ProcedureCode, Register};
 use motcua_engine::DossierSummary;
 use serde::Serialize;
 
@@ -189,11 +189,20 @@ pub struct Report {
     pub by_step: Vec<StepRow>,
     /// Lateness by agency over all its steps (`step` = `*`), most late steps first.
     pub by_step_agency: Vec<StepRow>,
+    /// With a register of units ([`ReportBuilder::with_units`]): by the administrative unit the
+    /// dossier belongs to, each dossier counted in its unit and rolled up into every unit above
+    /// it (commune, district, province), in code order; key `(không rõ)` for dossiers of no
+    /// known unit. Empty without a register.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_unit: Vec<Row>,
     /// The Decision 766 scorecard of all dossiers.
     pub scorecard: Scorecard,
     /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
     pub backlog: Vec<(String, u64)>,
 }
+
+/// Unit given to dossiers of no known administrative unit (with a register).
+pub const UNKNOWN_UNIT: &str = "(không rõ)";
 
 /// Sector given to procedures the report does not know.
 pub const UNKNOWN_SECTOR: &str = "(ngoài danh mục)";
@@ -208,6 +217,8 @@ struct Open {
     agency: String,
     sector: String,
     procedure: String,
+    /// The unit and every unit above it (with a register).
+    units: Vec<String>,
 }
 
 /// Builds a [`Report`] from projection rows read one at a time: memory follows the number of
@@ -226,6 +237,8 @@ pub struct ReportBuilder<'a> {
     procs: BTreeMap<String, Row>,
     steps: BTreeMap<(String, String), StepRow>,
     step_agencies: BTreeMap<String, StepRow>,
+    units: BTreeMap<String, Row>,
+    register: Option<&'a Register>,
     open: Vec<Open>,
     open_steps: Vec<(String, String, Option<Timestamp>)>,
     delta: BTreeMap<i64, i64>,
@@ -247,6 +260,8 @@ impl<'a> ReportBuilder<'a> {
             procs: BTreeMap::new(),
             steps: BTreeMap::new(),
             step_agencies: BTreeMap::new(),
+            units: BTreeMap::new(),
+            register: None,
             open: Vec::new(),
             open_steps: Vec::new(),
             delta: BTreeMap::new(),
@@ -260,6 +275,27 @@ impl<'a> ReportBuilder<'a> {
         calendar: &'a WorkCalendar,
     ) -> ReportBuilder<'a> {
         ReportBuilder { fixed: Some(calendar), ..ReportBuilder::new(procedures) }
+    }
+
+    /// The builder grouping dossiers by administrative unit too, rolled up through `register`
+    /// ([`Report::by_unit`]).
+    pub fn with_units(mut self, register: &'a Register) -> ReportBuilder<'a> {
+        self.register = Some(register);
+        self
+    }
+
+    /// The unit a dossier belongs to and every unit above it, as the register has them.
+    fn unit_chain(&self, s: &DossierSummary) -> Vec<String> {
+        let Some(register) = self.register else { return Vec::new() };
+        let Some(first) = s.jurisdiction.as_deref() else { return vec![UNKNOWN_UNIT.to_string()] };
+        let mut chain = vec![first.to_string()];
+        let mut at = register.unit(first).and_then(|u| u.parent.as_deref());
+        // Parents are checked acyclic when the register is built; the bound is belt and braces.
+        while let Some(code) = at.filter(|_| chain.len() < 16) {
+            chain.push(code.to_string());
+            at = register.unit(code).and_then(|u| u.parent.as_deref());
+        }
+        chain
     }
 
     /// Working minutes from receipt to finish, when a calendar covers them.
@@ -299,9 +335,14 @@ impl<'a> ReportBuilder<'a> {
         self.sectors.entry(sector.to_string()).or_insert_with(|| Row::new(sector, "")).add(s, resolution);
         let code = s.procedure.as_ref().map_or_else(String::new, |p| p.to_string());
         self.procs.entry(code.clone()).or_insert_with(|| Row::new(&code, name)).add(s, resolution);
+        let units = self.unit_chain(s);
+        for unit in &units {
+            let name = self.register.and_then(|r| r.unit(unit)).map_or("", |u| u.name.as_str());
+            self.units.entry(unit.clone()).or_insert_with(|| Row::new(unit, name)).add(s, resolution);
+        }
         if s.finished_at.is_none() {
             let due = s.due.filter(|_| s.is_open() && !s.clock_stopped);
-            self.open.push(Open { due, month, agency, sector: sector.to_string(), procedure: code });
+            self.open.push(Open { due, month, agency, sector: sector.to_string(), procedure: code, units });
         }
         // Steps: who held the dossier and whether they finished their part in time.
         for st in s.steps.iter().flatten() {
@@ -349,6 +390,11 @@ impl<'a> ReportBuilder<'a> {
                         r.open_overdue += 1;
                     }
                 }
+                for unit in &o.units {
+                    if let Some(r) = self.units.get_mut(unit) {
+                        r.open_overdue += 1;
+                    }
+                }
             }
         }
         for (agency, step, due) in &self.open_steps {
@@ -385,6 +431,7 @@ impl<'a> ReportBuilder<'a> {
             by_procedure: self.procs.into_values().map(|r| r.finish(day)).collect(),
             by_step,
             by_step_agency,
+            by_unit: self.units.into_values().map(|r| r.finish(day)).collect(),
             scorecard,
             backlog,
         }
@@ -466,6 +513,9 @@ impl Report {
         }
         for r in &self.by_procedure {
             line("procedure", r);
+        }
+        for r in &self.by_unit {
+            line("unit", r);
         }
         let mut step_line = |dimension: &str, key: &str, r: &StepRow| {
             let completed = r.early + r.on_time + r.late;

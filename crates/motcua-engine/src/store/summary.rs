@@ -45,6 +45,10 @@ pub struct DossierSummary {
     /// read `false`.
     #[serde(default)]
     pub clock_stopped: bool,
+    /// The administrative unit whose procedure it is (a register's unit code), when known:
+    /// reports group and roll up by it. Rows written before it was kept read `None`.
+    #[serde(default)]
+    pub jurisdiction: Option<std::sync::Arc<str>>,
 }
 
 /// One started step of a dossier, as its summary keeps it.
@@ -108,6 +112,7 @@ impl DossierSummary {
             last_hash: GENESIS,
             steps: Some(Vec::new()),
             clock_stopped: false,
+            jurisdiction: None,
         }
     }
 
@@ -137,6 +142,9 @@ impl DossierSummary {
         self.version = state.version;
         self.last_hash = last_hash;
         self.clock_stopped = state.pause.is_some_and(|p| p.stops_clock);
+        if self.jurisdiction != state.jurisdiction {
+            self.jurisdiction = state.jurisdiction.clone();
+        }
         // Step by step over what the list held: a step it already names keeps its shared
         // texts (no reference counting), times and outcome are written again.
         let steps = self.steps.get_or_insert_with(Vec::new);

@@ -88,11 +88,14 @@ fn summaries_from_before_steps_were_kept_still_match() {
     // Any other difference still shows, with or without steps.
     assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
     assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
-    // A row written without `clock_stopped` (an array one shorter) reads it as false; one
-    // written without `steps` too (two shorter) reads them as `None`.
+    // A row written without `jurisdiction` (an array one shorter) reads it as `None`; without
+    // `clock_stopped` too, as false; without `steps` too (three shorter), as `None`.
     let mut bytes = rmp_serde::to_vec(&old).unwrap();
-    assert_eq!(&bytes[bytes.len() - 2..], &[0xc0, 0xc2], "steps nil, clock_stopped false");
-    assert_eq!(bytes[0], 0x9d, "fixarray of 13");
+    assert_eq!(&bytes[bytes.len() - 3..], &[0xc0, 0xc2, 0xc0], "steps nil, clock_stopped false, jurisdiction nil");
+    assert_eq!(bytes[0], 0x9e, "fixarray of 14");
+    bytes[0] = 0x9d;
+    bytes.pop();
+    assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
     bytes[0] = 0x9c;
     bytes.pop();
     assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
