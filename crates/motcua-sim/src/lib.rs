@@ -10,5 +10,5 @@
 mod profile;
 mod sim;
 
-pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals, MAX_COUNT};
+pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals, MAX_COUNT, MAX_SERVICES};
 pub use sim::{procedures, simulate, simulate_with_progress, Rng, SimError, SimOptions, SimReport, CHUNK};

@@ -16,6 +16,10 @@ type Sp<T> = toml::Spanned<T>;
 /// A larger number is refused before anything is allocated for it.
 pub const MAX_COUNT: u64 = 100_000_000;
 
+/// The most services or procedures a profile may name (the national database lists a few
+/// thousand procedures; each simulated one is a value in memory).
+pub const MAX_SERVICES: u64 = 100_000;
+
 /// Yearly dossier totals.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Totals {
@@ -170,9 +174,18 @@ impl Check<'_> {
     }
 
     fn count(&mut self, field: &str, v: &Sp<i64>) -> u64 {
+        self.bounded(field, v, MAX_COUNT)
+    }
+
+    /// A count of services or procedures (each simulated procedure is a value in memory).
+    fn services(&mut self, field: &str, v: &Sp<i64>) -> u64 {
+        self.bounded(field, v, MAX_SERVICES)
+    }
+
+    fn bounded(&mut self, field: &str, v: &Sp<i64>, max: u64) -> u64 {
         match u64::try_from(*v.get_ref()) {
-            Ok(n) if n > MAX_COUNT => {
-                self.at(v, format!("{field}: {n} is more than the {MAX_COUNT} a profile may ask for"));
+            Ok(n) if n > max => {
+                self.at(v, format!("{field}: {n} is more than the {max} a profile may ask for"));
                 0
             }
             Ok(n) => n,
@@ -240,8 +253,8 @@ impl Profile {
         );
         let s = &raw.services;
         let services = Services {
-            online: c.count("services.online", &s.online),
-            integrated: c.count("services.integrated", &s.integrated),
+            online: c.services("services.online", &s.online),
+            integrated: c.services("services.integrated", &s.integrated),
             with_dossiers_pct: c.pct("services.with_dossiers_pct", &s.with_dossiers_pct),
         };
         c.not_above("services.integrated", &s.integrated, services.integrated, "services.online", services.online);
@@ -252,7 +265,7 @@ impl Profile {
             supplement_pct: c.pct("behaviour.supplement_pct", &b.supplement_pct),
             extension_pct: c.pct("behaviour.extension_pct", &b.extension_pct),
             withdrawal_pct: c.pct("behaviour.withdrawal_pct", &b.withdrawal_pct),
-            long_tail_procedures: c.count("behaviour.long_tail_procedures", &b.long_tail_procedures),
+            long_tail_procedures: c.services("behaviour.long_tail_procedures", &b.long_tail_procedures),
         };
         let mut procedures = Vec::new();
         let mut total_share = 0.0;

@@ -91,3 +91,14 @@ fn scales_and_counts_are_bounded_before_anything_is_allocated() {
     assert!(e.contains("more than the 100000000"), "{e}");
     assert!(p.scaled(304).is_ok() && p.scaled(305).is_err());
 }
+
+#[test]
+fn a_huge_long_tail_is_refused_at_its_line() {
+    let path = seeds().join("profiles/ninh-thuan-2023.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().find(|l| l.starts_with("long_tail_procedures")).unwrap();
+    let bad = text.replace(line, "long_tail_procedures = 9000000000");
+    let e = Profile::parse(&bad, &path, None).unwrap_err();
+    let p = e.problems[0].to_string();
+    assert!(p.contains("behaviour.long_tail_procedures: 9000000000 is more than the 100000"), "{p}");
+}
