@@ -320,6 +320,8 @@ struct DossierView {
     due: Option<String>,
     finished_at: Option<String>,
     outcome: Option<motcua_core::Outcome>,
+    jurisdiction: Option<String>,
+    procedure_version: Option<String>,
     version: u64,
 }
 
@@ -335,6 +337,8 @@ fn view(code: &DossierCode, d: &motcua_core::Dossier) -> DossierView {
         due: t(d.due),
         finished_at: t(d.finished_at),
         outcome: d.outcome,
+        jurisdiction: d.jurisdiction.as_deref().map(str::to_string),
+        procedure_version: d.procedure_version.map(|v| v.to_string()),
         version: d.version,
     }
 }

@@ -35,6 +35,9 @@ struct NewDossierDoc {
     channel: String,
     /// The receiving agency (a citizen's submission names it; an officer's defaults to theirs).
     agency: Option<String>,
+    /// The administrative unit whose procedure it is, when not the receiving agency's own
+    /// (with a register of units: `motcua serve --units`).
+    jurisdiction: Option<String>,
 }
 
 /// A dossier (times as `YYYY-MM-DDTHH:MM+07:00`).
@@ -50,6 +53,10 @@ struct DossierDoc {
     due: Option<String>,
     finished_at: Option<String>,
     outcome: Option<String>,
+    /// The administrative unit the dossier belongs to, when known.
+    jurisdiction: Option<String>,
+    /// The procedure version it follows (its `effective_from`), for a dated procedure.
+    procedure_version: Option<String>,
     version: u64,
 }
 

@@ -266,7 +266,9 @@ fn with_a_register_a_centre_receives_for_a_commune_and_only_its_units_act() {
     let body = r#"{"procedure": "1.004194", "channel": "direct", "jurisdiction": "P.B"}"#;
     let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&centre), &[], Some(body));
     assert_eq!(status, 201, "{text}");
-    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+    let created = serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    assert_eq!(created["jurisdiction"], "P.B");
+    let code = created["code"].as_str().unwrap().to_string();
     assert!(code.starts_with("H99.TT-250303-"), "{code}");
     let url = format!("{base}/api/v1/dossiers/{code}/commands");
     let start = r#"{"command": "start_step", "step": "xac-minh"}"#;
