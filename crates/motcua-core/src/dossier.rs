@@ -517,6 +517,15 @@ pub fn decide(
             Some(S::Finished(_)) => Ok(vec![Event::ResultReturned { at: now, delivery: *delivery }]),
             _ => Err(not_allowed(kind, status)),
         },
+        // A withdrawal request answered by the notice that processing stops (Decree
+        // 118/2025/NĐ-CP Art. 21(1); the portal shows 7, then 8). The dossier ended at the
+        // request: its end and outcome stay those of the withdrawal.
+        Command::Stop { reason } if status == Some(S::Withdrawn) => {
+            if reason.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            Ok(vec![Event::StopNoticeIssued { at: now, reason: reason.clone() }])
+        }
         Command::Withdraw | Command::Stop { .. } => {
             let allowed = matches!(
                 status,
@@ -684,6 +693,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.finished_at = Some(at);
             state.outcome = *outcome;
             state.pause = None;
+        }
+        Event::StopNoticeIssued { .. } => {
+            state.status = Some(Status::Stopped);
         }
         Event::Stopped { outcome, .. } => {
             state.status = Some(Status::Stopped);

@@ -204,6 +204,14 @@ pub enum Event {
         /// Against the due time, for an accepted dossier.
         outcome: Option<Outcome>,
     },
+    /// The notice that processing stops, answering a withdrawal request (national status 8);
+    /// the dossier's end and outcome stay those of the withdrawal.
+    StopNoticeIssued {
+        /// When.
+        at: Timestamp,
+        /// The notice's text (why processing stops).
+        reason: String,
+    },
 }
 
 impl Event {
@@ -227,6 +235,7 @@ impl Event {
             | Event::Withdrawn { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
+            | Event::StopNoticeIssued { at, .. }
             | Event::Stopped { at, .. } => *at,
         }
     }
@@ -251,6 +260,7 @@ impl Event {
             Event::Withdrawn { .. } => "withdrawn",
             Event::CompletionRequested { .. } => "completion_requested",
             Event::Resubmitted { .. } => "resubmitted",
+            Event::StopNoticeIssued { .. } => "stop_notice_issued",
             Event::Stopped { .. } => "stopped",
         }
     }

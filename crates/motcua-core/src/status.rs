@@ -136,8 +136,9 @@ impl Status {
         })
     }
 
-    /// Whether no further command can change the dossier (a finished dossier can still have
-    /// its result returned, so it is not terminal here).
+    /// Whether processing has ended for good (a finished dossier can still have its result
+    /// returned, so it is not terminal here; a withdrawn one can still get its stop notice,
+    /// which changes nothing of its end or outcome).
     pub fn is_terminal(self) -> bool {
         matches!(self, Status::RefusedAtIntake | Status::Withdrawn | Status::Stopped | Status::ResultReturned(_))
     }
