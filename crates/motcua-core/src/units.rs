@@ -92,6 +92,24 @@ fn active(from: Option<NaiveDate>, to: Option<NaiveDate>, on: NaiveDate) -> bool
 /// most; this also bounds every walk).
 const MAX_CHAIN: usize = 64;
 
+/// From `code`, the successor in charge on `on`: while the entry `lookup` finds (its last day,
+/// its successor) ended before `on` and names a successor, move on to it (at most
+/// [`MAX_CHAIN`] steps: chains are checked acyclic when a register is built).
+fn follow_successors<'a>(
+    code: &'a str,
+    on: NaiveDate,
+    lookup: impl Fn(&str) -> Option<(Option<NaiveDate>, Option<&'a str>)>,
+) -> &'a str {
+    let mut at = code;
+    for _ in 0..MAX_CHAIN {
+        match lookup(at) {
+            Some((Some(last), Some(next))) if last < on => at = next,
+            _ => return at,
+        }
+    }
+    at
+}
+
 /// The register: units and agencies, checked ([`Register::new`]).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Register {
@@ -227,34 +245,14 @@ impl Register {
     /// The unit whose duties unit `code` has on `on`: itself while it exists, else (after its
     /// last day) its successor's, and so on.
     fn unit_on<'a>(&'a self, code: &'a str, on: NaiveDate) -> &'a str {
-        let mut at = code;
-        for _ in 0..MAX_CHAIN {
-            match self.unit(at) {
-                Some(u) if u.valid_to.is_some_and(|t| t < on) => match u.successor.as_deref() {
-                    Some(s) => at = s,
-                    None => return at,
-                },
-                _ => return at,
-            }
-        }
-        at
+        follow_successors(code, on, |c| self.unit(c).map(|u| (u.valid_to, u.successor.as_deref())))
     }
 
     /// Who holds agency `code`'s dossiers on `on`: itself while it exists, else (from the day
     /// after its last) its successor, and so on (a code the register does not know holds its
     /// own).
     pub fn holder_on<'a>(&'a self, code: &'a str, on: NaiveDate) -> &'a str {
-        let mut at = code;
-        for _ in 0..MAX_CHAIN {
-            match self.agency(at) {
-                Some(a) if a.valid_to.is_some_and(|t| t < on) => match a.successor.as_deref() {
-                    Some(s) => at = s,
-                    None => return at,
-                },
-                _ => return at,
-            }
-        }
-        at
+        follow_successors(code, on, |c| self.agency(c).map(|a| (a.valid_to, a.successor.as_deref())))
     }
 
     /// The administrative unit a dossier received by agency `code` belongs to by default: the

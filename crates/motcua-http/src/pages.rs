@@ -19,6 +19,7 @@ use axum::Router;
 use motcua_calendar::Timestamp;
 use motcua_core::{Channel, DossierCode, ProcedureCode};
 use motcua_engine::{Actor, ActorRole, BacklogBy, DeadlineQuery, Store};
+use motcua_report::escape_html as esc;
 use serde::Deserialize;
 
 use crate::auth::{self, COOKIE};
@@ -31,22 +32,6 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Api<S>> {
         .route("/track", get(track::<S>))
         .route("/login", get(login_form).post(login::<S>))
         .route("/logout", post(logout))
-}
-
-/// Escapes text for HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// An instant as a Vietnamese reader writes it (`09:00 ngày 06/03/2025`), inside a `<time>`

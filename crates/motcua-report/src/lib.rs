@@ -15,6 +15,8 @@
 #![warn(missing_docs)]
 
 mod html;
+
+pub use html::escape_html;
 mod scorecard;
 
 pub use scorecard::{Group, Indicator, Measures, Rating, Scorecard, RATING_NOTE};
