@@ -25,8 +25,8 @@ use chrono::Datelike;
 use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, Channel, Command, Context, Decision, Delivery, Dossier, Judgement, Outcome, Procedure,
-    ProcedureCode, Register, StepId, Vnd,
+    apply, decide, permits, Actor, ActorId, ActorRole, Channel, Command, Context, Decision, Delivery, DomainError,
+    Dossier, Event, Judgement, Outcome, Parties, Procedure, ProcedureCode, Register, StepId, Vnd,
 };
 use serde::Deserialize;
 
@@ -63,7 +63,17 @@ struct RawStep {
     decision: Option<Sp<String>>,
     jurisdiction: Option<String>,
     delivery: Option<Sp<String>>,
+    by: Option<Sp<RawActor>>,
     expect: Option<Sp<RawExpect>>,
+}
+
+/// Who issues a step's command: `by = { role = "specialist", agency = "H99.01.CA" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActor {
+    role: Sp<String>,
+    agency: Option<String>,
+    id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,6 +140,8 @@ pub struct ScenarioStep {
     pub at: Timestamp,
     /// What.
     pub command: Command,
+    /// Who issues it; `None`: not checked (anyone may).
+    pub by: Option<Actor>,
     /// What should follow.
     pub expect: Expect,
 }
@@ -178,7 +190,35 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
-return_result, withdraw, stop";
+notify_result_ready, return_result, withdraw, stop";
+
+/// The actor a step names: an officer (clerk, specialist, leader) of an agency, a citizen, or
+/// a system; its id defaults to the role's name.
+fn actor(sink: &mut Sink<'_>, by: Sp<RawActor>) -> Option<Actor> {
+    let at = by.span().start;
+    let by = by.into_inner();
+    let role = match by.role.get_ref().as_str() {
+        "citizen" => ActorRole::Citizen,
+        "clerk" => ActorRole::Clerk,
+        "specialist" => ActorRole::Specialist,
+        "leader" => ActorRole::Leader,
+        "system" => ActorRole::System,
+        other => {
+            sink.at(
+                by.role.span().start,
+                format!("by.role: unknown {other:?}; expected citizen, clerk, specialist, leader or system"),
+            );
+            return None;
+        }
+    };
+    let officer = matches!(role, ActorRole::Clerk | ActorRole::Specialist | ActorRole::Leader);
+    if officer && by.agency.is_none() {
+        sink.at(at, format!("by: an officer ({}) needs an agency", by.role.get_ref()));
+        return None;
+    }
+    let id = by.id.unwrap_or_else(|| by.role.get_ref().clone());
+    Some(Actor { id: ActorId(id.into()), role, agency: by.agency.map(Into::into) })
+}
 
 fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Option<Command> {
     let at = s.action.span().start;
@@ -230,6 +270,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             }
         }
         "confirm_financial_obligation" => Command::ConfirmFinancialObligation,
+        "notify_result_ready" => Command::NotifyResultReady,
         "suspend" => Command::Suspend { reason },
         "resume" => Command::Resume,
         "extend" => {
@@ -360,6 +401,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
         let s = s.into_inner();
         let at = parse_time(&mut sink, "at", &s.at);
         let command = procedure.as_ref().and_then(|p| command(&mut sink, &s, p));
+        let by = s.by.and_then(|b| actor(&mut sink, b));
         let expect = s.expect.map(|e| expect(&mut sink, e.into_inner())).unwrap_or_default();
         // Time only goes forward, except in a step that tests exactly that rejection.
         if let (Some(a), Some(l)) = (at, last) {
@@ -371,7 +413,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
             last = at.or(last);
         }
         if let (Some(at), Some(command)) = (at, command) {
-            steps.push(ScenarioStep { line, at, command, expect });
+            steps.push(ScenarioStep { line, at, command, by, expect });
         }
     }
     match (sink.problems.is_empty(), procedure) {
@@ -552,11 +594,17 @@ impl Runner {
         let units = s.units.as_ref().and_then(|p| self.registers.get(p));
         let ctx = Context { procedure: &procedure, calendar, units, receiving: s.receiving.as_deref() };
         let mut dossier = Dossier::new();
+        let mut parties = Parties::default();
         let mut failures = Vec::new();
         for st in &s.steps {
             let fail = |message: String| Problem { file: s.file.clone(), line: st.line, message };
-            match (decide(&dossier, &st.command, st.at, &ctx), &st.expect.error) {
+            match (attempt(&dossier, &parties, st, &ctx), &st.expect.error) {
                 (Ok(events), None) => {
+                    if let (Some(by), Command::Submit { .. }) = (&st.by, &st.command) {
+                        if by.role == ActorRole::Citizen {
+                            parties.applicant = Some(by.id.clone());
+                        }
+                    }
                     for e in &events {
                         apply(&mut dossier, e);
                     }
@@ -572,13 +620,13 @@ impl Runner {
                 }
                 // The expected refusal: the dossier is unchanged; the step's other
                 // expectations are still checked below.
-                (Err(e), Some(code)) if e.code() == code => {}
-                (Err(e), Some(code)) => {
-                    failures.push(fail(format!("expected error {code}, got {} ({e})", e.code())));
+                (Err((got, _)), Some(code)) if got == code => {}
+                (Err((got, e)), Some(code)) => {
+                    failures.push(fail(format!("expected error {code}, got {got} ({e})")));
                     continue;
                 }
-                (Err(e), None) => {
-                    failures.push(fail(format!("{} was rejected: {} ({e})", st.command.kind(), e.code())));
+                (Err((got, e)), None) => {
+                    failures.push(fail(format!("{} was rejected: {got} ({e})", st.command.kind())));
                     break;
                 }
             }
@@ -761,4 +809,22 @@ pub fn assert_scenarios_pass(path: impl AsRef<Path>) {
             summary.broken.len()
         );
     }
+}
+/// One step: authorized when it names its actor (the engine's rule, [`motcua_core::permits`],
+/// against the agencies acting for the dossier that day), then decided. A refusal is its code
+/// (`unauthorized` or the domain error's) and its message.
+fn attempt(
+    dossier: &Dossier,
+    parties: &Parties,
+    st: &ScenarioStep,
+    ctx: &Context<'_>,
+) -> Result<Vec<Event>, (&'static str, String)> {
+    let refused = |e: DomainError| (e.code(), e.to_string());
+    if let Some(by) = &st.by {
+        let (receiving, step) = ctx.acting(dossier, &st.command, st.at).map_err(refused)?;
+        permits(by, parties, st.command.kind(), receiving, step.as_deref()).map_err(|why| {
+            ("unauthorized", format!("{} ({:?}) may not {}: {why}", by.id, by.role, st.command.kind()))
+        })?;
+    }
+    decide(dossier, &st.command, st.at, ctx).map_err(refused)
 }

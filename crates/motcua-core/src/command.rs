@@ -100,6 +100,10 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Tell the applicant the result is ready to collect (Decree 61/2018/NĐ-CP Art. 20: a
+    /// result ready before the appointment is returned early, and the one-stop section contacts
+    /// the applicant so they know and come). Once, after processing finished.
+    NotifyResultReady,
     /// The result was handed over (Decree 61/2018/NĐ-CP Art. 20).
     ReturnResult {
         /// How: at the counter, by public postal service, or online (none: not said).
@@ -151,6 +155,8 @@ pub enum CommandKind {
     Extend,
     /// [`Command::Finish`].
     Finish,
+    /// [`Command::NotifyResultReady`].
+    NotifyResultReady,
     /// [`Command::ReturnResult { delivery: None }`].
     ReturnResult,
     /// [`Command::Withdraw`].
@@ -177,6 +183,7 @@ impl Command {
             Command::Resume => CommandKind::Resume,
             Command::Extend { .. } => CommandKind::Extend,
             Command::Finish { .. } => CommandKind::Finish,
+            Command::NotifyResultReady => CommandKind::NotifyResultReady,
             Command::ReturnResult { .. } => CommandKind::ReturnResult,
             Command::Withdraw => CommandKind::Withdraw,
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
@@ -206,6 +213,7 @@ impl CommandKind {
             CommandKind::Resume => "resume",
             CommandKind::Extend => "extend",
             CommandKind::Finish => "finish",
+            CommandKind::NotifyResultReady => "notify_result_ready",
             CommandKind::ReturnResult => "return_result",
             CommandKind::Withdraw => "withdraw",
             CommandKind::Stop => "stop",

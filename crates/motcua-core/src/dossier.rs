@@ -6,7 +6,7 @@ use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use crate::command::{Command, CommandKind};
+use crate::command::{Command, CommandKind, Delivery};
 use crate::error::DomainError;
 use crate::event::{Event, StepDue};
 use crate::ids::{ProcedureCode, Vnd};
@@ -38,6 +38,32 @@ impl<'a> Context<'a> {
     /// A context without a register: steps keep their agency labels.
     pub fn new(procedure: &'a Procedure, calendar: &'a WorkCalendar) -> Context<'a> {
         Context { procedure, calendar, units: None, receiving: None }
+    }
+
+    /// Who acts, on `now`, for the dossier's receiving agency and for the step `command` names
+    /// (if any): with a register, the agency holding that duty today (itself, or its successor
+    /// after a merger); without one, the codes and labels as written. These are what
+    /// [`crate::authorize`] compares an officer's agency with.
+    pub fn acting(
+        &self,
+        state: &Dossier,
+        command: &Command,
+        now: Timestamp,
+    ) -> Result<(Option<&'a str>, Option<Arc<str>>), DomainError> {
+        let step = match command {
+            Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
+                Some(step_agency(self, state, step, now)?)
+            }
+            _ => None,
+        };
+        let Some(register) = self.units else { return Ok((self.receiving, step)) };
+        let today = now.local_date();
+        let receiving = self.receiving.map(|r| register.holder_on(r, today));
+        let step = step.map(|a| match register.holder_on(&a, today) {
+            holder if holder == &*a => a,
+            holder => Arc::from(holder),
+        });
+        Ok((receiving, step))
     }
 }
 
@@ -166,6 +192,8 @@ pub struct Dossier {
     pub decision: Option<Decision>,
     /// Outcome against `due`.
     pub outcome: Option<Outcome>,
+    /// When the applicant was told the result is ready.
+    pub result_notified_at: Option<Timestamp>,
     /// When the result was returned.
     pub returned_at: Option<Timestamp>,
     /// The administrative unit whose procedure it is (set at submission or receipt when known).
@@ -513,8 +541,25 @@ pub fn decide(
             let outcome = state.due.map(|due| Outcome::judge(now, due));
             Ok(vec![Event::Finished { at: now, decision: *decision, outcome, reason: reason.map(str::to_string) }])
         }
+        // An early result is returned at once, the applicant told so they can come (Decree
+        // 61/2018/NĐ-CP Art. 20).
+        Command::NotifyResultReady => match status {
+            Some(S::Finished(_)) if state.result_notified_at.is_some() => Err(DomainError::AlreadyNotified),
+            Some(S::Finished(_)) => {
+                let early = state.due.is_some_and(|due| Outcome::judge(now, due) == Outcome::Early);
+                Ok(vec![Event::ResultReadyNotified { at: now, early }])
+            }
+            _ => Err(not_allowed(kind, status)),
+        },
         Command::ReturnResult { delivery } => match status {
-            Some(S::Finished(_)) => Ok(vec![Event::ResultReturned { at: now, delivery: *delivery }]),
+            Some(S::Finished(_)) => {
+                if let (Some(Delivery::Counter), Some(due), None) = (delivery, state.due, state.result_notified_at) {
+                    if Outcome::judge(now, due) == Outcome::Early {
+                        return Err(DomainError::EarlyReturnNotNotified { due });
+                    }
+                }
+                Ok(vec![Event::ResultReturned { at: now, delivery: *delivery }])
+            }
             _ => Err(not_allowed(kind, status)),
         },
         // A withdrawal request answered by the notice that processing stops (Decree
@@ -681,6 +726,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.decision = Some(*decision);
             state.finished_at = Some(at);
             state.outcome = *outcome;
+        }
+        Event::ResultReadyNotified { .. } => {
+            state.result_notified_at = Some(at);
         }
         Event::ResultReturned { .. } => {
             if let Some(d) = state.decision {

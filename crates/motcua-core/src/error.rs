@@ -16,6 +16,16 @@ pub enum DomainError {
     /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
     #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
     CompletionAlreadyRequested,
+    /// The applicant was already told the result is ready.
+    #[error("the applicant was already told the result is ready")]
+    AlreadyNotified,
+    /// A result handed over at the counter before the appointment's day needs the applicant to
+    /// have been told it is ready (Decree 61/2018/NĐ-CP Art. 20).
+    #[error("the result is returned at the counter before the appointment ({due}): notify the applicant first (notify_result_ready)")]
+    EarlyReturnNotNotified {
+        /// The appointment.
+        due: Timestamp,
+    },
     /// A refusal or a denial must say why.
     #[error("{command} needs a reason (the applicant is told why)")]
     ReasonRequired {
@@ -146,6 +156,8 @@ impl DomainError {
             DomainError::UnknownUnit { .. } => "unknown_unit",
             DomainError::ReasonRequired { .. } => "reason_required",
             DomainError::CompletionAlreadyRequested => "completion_already_requested",
+            DomainError::AlreadyNotified => "already_notified",
+            DomainError::EarlyReturnNotNotified { .. } => "early_return_not_notified",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
         }
     }

@@ -179,6 +179,13 @@ pub enum Event {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// The applicant was told the result is ready to collect (Decree 61/2018/NĐ-CP Art. 20).
+    ResultReadyNotified {
+        /// When.
+        at: Timestamp,
+        /// Before the appointment's day: an early return, which the applicant must learn of.
+        early: bool,
+    },
     /// Result returned.
     ResultReturned {
         /// When.
@@ -232,6 +239,7 @@ impl Event {
             | Event::Extended { at, .. }
             | Event::Finished { at, .. }
             | Event::ResultReturned { at, .. }
+            | Event::ResultReadyNotified { at, .. }
             | Event::Withdrawn { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
@@ -256,6 +264,7 @@ impl Event {
             Event::Resumed { .. } => "resumed",
             Event::Extended { .. } => "extended",
             Event::Finished { .. } => "finished",
+            Event::ResultReadyNotified { .. } => "result_ready_notified",
             Event::ResultReturned { .. } => "result_returned",
             Event::Withdrawn { .. } => "withdrawn",
             Event::CompletionRequested { .. } => "completion_requested",

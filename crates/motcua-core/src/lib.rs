@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod auth;
 mod command;
 mod dossier;
 mod error;
@@ -21,6 +22,7 @@ mod procedure;
 mod status;
 mod units;
 
+pub use auth::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use command::{Command, CommandKind, Delivery};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;

@@ -4,20 +4,20 @@ use std::sync::Arc;
 
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, step_agency, version_for, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event,
-    Procedure, ProcedureCode, Register,
+    apply, decide, version_for, AgencyCode, Command, Context, DomainError, Dossier, DossierCode, Event, Procedure,
+    ProcedureCode, Register,
 };
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::auth::{authorize, Actor, ActorRole, Denied, Parties};
 use crate::hot::{Hot, HotCache, Slot};
 use crate::projection::Counters;
 use crate::store::{
     AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, Page, Sealer, Store, StoreError,
     StreamAppend, SyncMessage,
 };
+use motcua_core::{authorize, Actor, ActorRole, Denied, Parties};
 
 /// Most retries after losing an optimistic-concurrency race.
 pub const MAX_RETRIES: u32 = 3;
@@ -550,25 +550,10 @@ impl<S: Store> Engine<S> {
             Context { procedure, calendar, units: units.as_deref(), receiving: Some(req.dossier.agency().as_str()) };
         // The concrete agency of the step the command names (resolved through the register,
         // or the one it started at), and who holds it and the receiving agency today.
-        let step_agency = match &req.command {
-            Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
-                Some(step_agency(&ctx, state, step, req.now)?)
-            }
-            _ => None,
-        };
-        let (receiving, step_holder) = match units.as_deref() {
-            Some(register) => {
-                let today = req.now.local_date();
-                (
-                    register.holder_on(req.dossier.agency().as_str(), today),
-                    step_agency.as_deref().map(|a| register.holder_on(a, today)),
-                )
-            }
-            None => (req.dossier.agency().as_str(), step_agency.as_deref()),
-        };
+        let (receiving, step_holder) = ctx.acting(state, &req.command, req.now)?;
         // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
         // dossier code.
-        authorize(&req.actor, &req.dossier, parties, &req.command, receiving, step_holder)?;
+        authorize(&req.actor, &req.dossier, parties, &req.command, receiving, step_holder.as_deref())?;
         let mut events = decide(state, &req.command, req.now, &ctx)?;
 
         let slot = match slot {

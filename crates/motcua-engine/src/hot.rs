@@ -7,8 +7,8 @@
 use motcua_core::{Dossier, DossierCode};
 use rustc_hash::FxHashMap;
 
-use crate::auth::Parties;
 use crate::store::{Hash, GENESIS};
+use motcua_core::Parties;
 
 /// One cached dossier.
 #[derive(Clone, Debug)]

@@ -67,7 +67,6 @@
 
 #![warn(missing_docs)]
 
-mod auth;
 mod engine;
 mod hot;
 mod memlog;
@@ -77,8 +76,8 @@ mod seg;
 pub mod store;
 mod verify;
 
-pub use auth::{authorize, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
+pub use motcua_core::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};
 pub use store::{

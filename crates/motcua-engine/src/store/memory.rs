@@ -8,10 +8,10 @@ use motcua_core::{AgencyCode, DossierCode, ProcedureCode};
 use rustc_hash::FxHashMap;
 
 use super::*;
-use crate::auth::Parties;
 use crate::memlog::{Chain, Log};
 use crate::projection::{Counters, Deadlines};
 use crate::seg::Segmented;
+use motcua_core::Parties;
 
 /// One dossier in the memory store: where its chain ends in the log, its parties and summary.
 struct Entry {

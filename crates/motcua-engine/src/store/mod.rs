@@ -8,8 +8,8 @@ use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Parties;
 use crate::projection::Counters;
+use motcua_core::Parties;
 
 mod envelope;
 mod memory;

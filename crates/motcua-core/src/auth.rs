@@ -6,7 +6,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use motcua_core::{Command, CommandKind, DossierCode};
+use crate::command::{Command, CommandKind};
+use crate::ids::DossierCode;
 use serde::{Deserialize, Serialize};
 
 /// A pseudonymous actor id (an account id, never a CCCD), safe to log. Shared text: every
@@ -89,9 +90,12 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
     match kind {
         K::Submit | K::Resubmit => &[Citizen],
         K::RequestCompletion => &[Clerk],
-        K::Receive | K::RefuseAtIntake | K::ReceiveSupplement | K::ConfirmFinancialObligation | K::ReturnResult => {
-            &[Clerk]
-        }
+        K::Receive
+        | K::RefuseAtIntake
+        | K::ReceiveSupplement
+        | K::ConfirmFinancialObligation
+        | K::ReturnResult
+        | K::NotifyResultReady => &[Clerk],
         K::StartStep | K::Transfer | K::CompleteStep => &[Clerk, Specialist, Leader],
         K::RequestSupplement | K::RequestFinancialObligation => &[Clerk, Specialist],
         K::Suspend | K::Resume | K::Finish => &[Specialist, Leader],
@@ -110,44 +114,53 @@ pub struct Parties {
 /// Decides whether `actor` may run `command` on `dossier`. `receiving` is the agency that
 /// holds the dossier's receiving agency's duties today (itself, or its successor after a
 /// merger); `step_agency` the concrete agency (or its holder) of the step the command names, if
-/// any. An officer acts on any command of a dossier their agency receives (or holds), and on
-/// the step their agency performs, only that step.
+/// any ([`crate::Context::acting`] finds both). An officer acts on any command of a dossier
+/// their agency receives (or holds), and on the step their agency performs, only that step.
 pub fn authorize(
     actor: &Actor,
     dossier: &DossierCode,
     parties: &Parties,
     command: &Command,
-    receiving: &str,
+    receiving: Option<&str>,
     step_agency: Option<&str>,
 ) -> Result<(), Denied> {
-    let kind = command.kind();
-    let deny = |reason: &str| Denied {
+    permits(actor, parties, command.kind(), receiving, step_agency).map_err(|reason| Denied {
         actor: actor.id.clone(),
         role: actor.role,
-        command: kind,
+        command: command.kind(),
         dossier: dossier.clone(),
         reason: reason.to_string(),
-    };
+    })
+}
+
+/// The rule behind [`authorize`], without a dossier code: `Err` says why not.
+pub fn permits(
+    actor: &Actor,
+    parties: &Parties,
+    kind: CommandKind,
+    receiving: Option<&str>,
+    step_agency: Option<&str>,
+) -> Result<(), &'static str> {
     if actor.role == ActorRole::System {
         return Ok(());
     }
     if !roles_for(kind).contains(&actor.role) {
-        return Err(deny("the role may not issue this command"));
+        return Err("the role may not issue this command");
     }
     match actor.role {
         ActorRole::Citizen => match kind {
             CommandKind::Submit => Ok(()),
             _ if parties.applicant.as_ref() == Some(&actor.id) => Ok(()),
-            _ => Err(deny("a citizen may act only on their own dossier")),
+            _ => Err("a citizen may act only on their own dossier"),
         },
         _ => {
             let Some(agency) = actor.agency.as_deref() else {
-                return Err(deny("an officer must belong to an agency"));
+                return Err("an officer must belong to an agency");
             };
-            if agency == receiving || step_agency == Some(agency) {
+            if Some(agency) == receiving || step_agency == Some(agency) {
                 Ok(())
             } else {
-                Err(deny("the dossier belongs to another agency"))
+                Err("the dossier belongs to another agency")
             }
         }
     }
