@@ -30,6 +30,25 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
     let options = SimOptions { seed: cmd.seed, batch: cmd.batch.max(1), sync: cmd.sync };
+    // The profile's register: dossiers go to the communes' committees, officers act.
+    let units = match &profile.units {
+        Some(path) => {
+            Some(std::sync::Arc::new(motcua_catalog::load_register(path).map_err(|e| anyhow::anyhow!("{e}"))?))
+        }
+        None => None,
+    };
+    fn engine<S: Store>(
+        store: S,
+        procs: &[motcua_core::Procedure],
+        calendar: &WorkCalendar,
+        units: Option<&std::sync::Arc<motcua_core::Register>>,
+    ) -> Engine<S> {
+        let engine = Engine::new(store, procs.to_vec(), calendar.clone());
+        match units {
+            Some(u) => engine.with_units(u.clone()),
+            None => engine,
+        }
+    }
     // A progress bar on a terminal only; nothing when stderr is a pipe or a file.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
         let bar = indicatif::ProgressBar::new(profile.dossiers.received);
@@ -46,7 +65,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     };
     let report = match cmd.store.as_str() {
         "memory" => {
-            let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar);
+            let mut engine = engine(MemoryStore::new(), &procs, &calendar, units.as_ref());
             let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -60,7 +79,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 }
                 store.truncate()?;
             }
-            let mut engine = Engine::new(store, procs.clone(), calendar);
+            let mut engine = engine(store, &procs, &calendar, units.as_ref());
             let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -85,7 +104,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
             let store = SqliteStore::open(&path)?;
-            let mut engine = Engine::new(store, procs.clone(), calendar);
+            let mut engine = engine(store, &procs, &calendar, units.as_ref());
             let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             engine.store().checkpoint()?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;

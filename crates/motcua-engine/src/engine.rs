@@ -258,6 +258,11 @@ impl<S: Store> Engine<S> {
         self
     }
 
+    /// The register of units it resolves step roles through, if any.
+    pub fn units(&self) -> Option<&Arc<Register>> {
+        self.units.as_ref()
+    }
+
     /// The store.
     pub fn store(&self) -> &S {
         &self.store

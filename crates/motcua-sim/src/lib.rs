@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod profile;
+mod routing;
 mod sim;
 
 pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals, MAX_COUNT, MAX_SERVICES};

@@ -102,6 +102,10 @@ pub struct Profile {
     pub behaviour: Behaviour,
     /// Catalog procedures and their shares.
     pub procedures: Vec<ProcedureShare>,
+    /// The province's register of units (`units = "../units/…toml"`, relative to the profile):
+    /// with it, dossiers of commune procedures are received at the communes' committees and
+    /// every command is issued by an officer of the agency that acts.
+    pub units: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +123,7 @@ struct RawProfile {
     behaviour: RawBehaviour,
     #[serde(default)]
     procedure: Vec<RawShare>,
+    units: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +327,7 @@ impl Profile {
             first_half_land_online_pct,
             behaviour,
             procedures,
+            units: raw.units.map(|u| file.parent().unwrap_or(Path::new("")).join(u)),
         })
     }
 

@@ -14,10 +14,11 @@ use std::time::Instant;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_catalog::Catalog;
-use motcua_core::{AgencyCode, Channel, Command, Decision, DossierCode, Procedure, ProcedureCode};
-use motcua_engine::{deliver, Actor, Engine, EngineError, PortalClient, PortalError, Request, Store, SyncMessage};
+use motcua_core::{AgencyCode, Channel, Command, Decision, DossierCode, Level, Procedure, ProcedureCode};
+use motcua_engine::{deliver, Engine, EngineError, PortalClient, PortalError, Request, Store, SyncMessage};
 
 use crate::profile::Profile;
+use crate::routing::Routing;
 
 /// A small deterministic generator (SplitMix64), so a seed gives the same year every time.
 #[derive(Clone, Debug)]
@@ -183,6 +184,10 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
         let days = LONG_TAIL_LIMITS[(i % LONG_TAIL_LIMITS.len() as u64) as usize];
         let mut p = Procedure::simple(code, "Thủ tục tổng hợp (đuôi dài)", Limit::working_days(days));
         p.sector = "Khác".into();
+        // Half the long tail provincial, half communal [assumption: the seed gives no split].
+        if i % 2 == 0 {
+            p.level = Level::Province;
+        }
         out.push(p);
     }
     out
@@ -202,6 +207,8 @@ struct Plan {
     channel: Channel,
     fate: Fate,
     supplement: bool,
+    /// Where it is received ([`Routing`]).
+    receiver: u32,
 }
 
 /// Makes exactly [`Profile::services_with_online_dossiers`] services receive online dossiers
@@ -464,6 +471,8 @@ pub fn simulate_with_progress<S: Store>(
         }
     }
 
+    let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
+    let mut routing = Routing::new(agency, engine.units().cloned(), year)?;
     let plans: Vec<Plan> = (0..n as usize)
         .map(|i| Plan {
             received: receipts[i],
@@ -471,23 +480,23 @@ pub fn simulate_with_progress<S: Store>(
             channel: if online[i] { Channel::Online } else { Channel::Direct },
             fate: fates[i],
             supplement: rng.unit() * 100.0 < profile.behaviour.supplement_pct,
+            receiver: routing.pick(&procs[chosen[i]], &mut rng),
         })
         .collect();
     // The plan is all the drive needs: free the planning arrays (≈ 1.3 GB for a national year).
     drop((receipts, online, chosen, fates, candidates));
 
-    let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
-    let system = Actor::system("motcua-sim");
     let year_end = year_end_instant(year);
 
     // Dossier codes: per agency per day, in receipt order (made chunk by chunk as the year is
     // driven: a national year's fifty million codes are never held at once).
-    let mut sequence: std::collections::HashMap<chrono::NaiveDate, u64> = std::collections::HashMap::new();
+    let agencies = routing.agencies();
+    let mut sequence: std::collections::HashMap<(u32, chrono::NaiveDate), u64> = std::collections::HashMap::new();
     let mut code_of = |p: &Plan| {
         let date = p.received.local_date();
-        let seq = sequence.entry(date).or_insert(0);
+        let seq = sequence.entry((p.receiver, date)).or_insert(0);
         *seq += 1;
-        DossierCode::new(agency.clone(), date, *seq)
+        DossierCode::new(agencies[p.receiver as usize].clone(), date, *seq)
     };
 
     let started = Instant::now();
@@ -495,12 +504,9 @@ pub fn simulate_with_progress<S: Store>(
     let mut portal = CountingPortal::default();
     // The latest instant written so far: the sync worker runs "then".
     let latest = std::cell::Cell::new(Timestamp::from_utc_minutes(i64::MIN / 2));
-    let req = |code: &DossierCode, command: Command, now: Timestamp| Request {
-        dossier: code.clone(),
-        command,
-        actor: system.clone(),
-        idempotency_key: None,
-        now,
+    let mut req = |code: &DossierCode, plan: &Plan, command: Command, now: Timestamp| {
+        let actor = routing.actor(plan.receiver, &procs[plan.procedure], &command, now);
+        Request { dossier: code.clone(), command, actor, idempotency_key: None, now }
     };
     let mut flush = |engine: &mut Engine<S>, pending: &mut Vec<Request>| -> Result<(), SimError> {
         if let Some(t) = pending.iter().map(|r| r.now).max() {
@@ -544,6 +550,7 @@ pub fn simulate_with_progress<S: Store>(
             let procedure = &procs[plan.procedure];
             pending.push(req(
                 code,
+                plan,
                 Command::Receive { procedure: procedure.code.clone(), channel: plan.channel, jurisdiction: None },
                 plan.received,
             ));
@@ -555,9 +562,9 @@ pub fn simulate_with_progress<S: Store>(
             let mut now = plan.received.max(clock_start.unwrap_or(plan.received));
             if plan.fate != Fate::Open && plan.supplement {
                 now = now.plus_minutes(30);
-                pending.push(req(code, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, now));
+                pending.push(req(code, plan, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, now));
                 now = now.plus_minutes(1440 + rng.below(1440) as i64);
-                pending.push(req(code, Command::ReceiveSupplement, now));
+                pending.push(req(code, plan, Command::ReceiveSupplement, now));
             }
             nows.push(now);
         }
@@ -583,7 +590,12 @@ pub fn simulate_with_progress<S: Store>(
             // (the outcome is still judged against the original due time).
             if plan.fate == Fate::Late && rng.unit() < extension_share {
                 let new_due = finish.plus_minutes(1440);
-                pending.push(req(code, Command::Extend { new_due, reason: "Cần thêm thời gian xác minh".into() }, now));
+                pending.push(req(
+                    code,
+                    plan,
+                    Command::Extend { new_due, reason: "Cần thêm thời gian xác minh".into() },
+                    now,
+                ));
             }
             // Steps in order, spread between now and the finish.
             let steps = orders.get(plan.procedure).map_or(&[][..], Vec::as_slice);
@@ -598,7 +610,7 @@ pub fn simulate_with_progress<S: Store>(
                 } else {
                     Command::StartStep { step: s.id.clone() }
                 };
-                pending.push(req(code, command, now));
+                pending.push(req(code, plan, command, now));
                 // A dossier finishing in time had every agency finish its part in time: the step
                 // completes by its own due time (computed as the engine does, docs/rules.md §8).
                 // In a late dossier the steps take their even share and may overrun.
@@ -614,15 +626,15 @@ pub fn simulate_with_progress<S: Store>(
                     }
                 }
                 now = done;
-                pending.push(req(code, Command::CompleteStep { step: s.id.clone() }, now));
+                pending.push(req(code, plan, Command::CompleteStep { step: s.id.clone() }, now));
                 prev_agency = Some(&s.agency);
             }
             let finish = finish.max(now);
             if plan.fate == Fate::Withdrawn {
-                pending.push(req(code, Command::Withdraw, finish));
+                pending.push(req(code, plan, Command::Withdraw, finish));
             } else {
-                pending.push(req(code, Command::Finish { decision: Decision::Approved, reason: None }, finish));
-                pending.push(req(code, Command::ReturnResult { delivery: None }, finish.plus_minutes(30)));
+                pending.push(req(code, plan, Command::Finish { decision: Decision::Approved, reason: None }, finish));
+                pending.push(req(code, plan, Command::ReturnResult { delivery: None }, finish.plus_minutes(30)));
             }
         }
         flush(engine, &mut pending)?;

@@ -195,3 +195,38 @@ fn counters_open_on_working_days_while_online_dossiers_also_come_at_weekends() {
     assert!(online_off > 50, "{online_off} online dossiers on days off");
     assert!(online_evening > 100, "{online_evening} online dossiers after 17:00");
 }
+
+/// With the province's register, commune procedures are received at the communes' committees
+/// and every command is issued by an officer of the agency that acts (the engine authorizes each
+/// one against the register, so a wrong actor would fail the run).
+#[test]
+fn a_register_routes_dossiers_to_communes_and_officers_act() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let register = motcua_catalog::load_register(&seeds().join("units/ninh-thuan.toml")).unwrap();
+    let procs = procedures(&profile, &catalog);
+    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
+    let mut engine = Engine::new(MemoryStore::new(), procs.clone(), calendar).with_units(std::sync::Arc::new(register));
+    let options = SimOptions { seed: 7, batch: 1000, sync: false };
+    let report = simulate(&mut engine, &profile, &procs, &options).unwrap();
+    assert_eq!((report.received, report.resolved, report.early_or_on_time), (3285, 3247, 3226));
+    let store = engine.into_store();
+    let summaries = store.summaries().unwrap();
+    let agencies: std::collections::HashSet<_> = summaries.iter().map(|s| s.dossier.agency().as_str()).collect();
+    assert!(agencies.len() > 50, "{} receiving agencies", agencies.len());
+    assert!(agencies.contains("NINHTHUAN"));
+    // A commune's dossier belongs to that commune (province.district.commune).
+    for s in summaries.iter().filter(|s| s.dossier.agency().as_str() != "NINHTHUAN") {
+        let unit = s.jurisdiction.as_deref().unwrap();
+        assert_eq!(unit.split('.').count(), 3, "{unit}");
+        assert!(unit.ends_with(s.dossier.agency().as_str().trim_start_matches("NINHTHUAN.")), "{unit}");
+    }
+    for code in store.dossiers().unwrap().iter().take(500) {
+        for e in store.load(code).unwrap().unwrap().events {
+            let actor = e.actor.expect("schema 3 seals the actor");
+            assert_ne!(actor.role, motcua_engine::ActorRole::System, "{code}: {:?}", e.event);
+            assert!(actor.agency.is_some_and(|a| a.starts_with("NINHTHUAN")), "{code}");
+        }
+    }
+    assert_eq!(verify(&store).unwrap().dossiers, 3285);
+}
