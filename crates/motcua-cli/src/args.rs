@@ -140,6 +140,24 @@ pub struct ReportCmd {
     /// a receipt): YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 with an offset.
     #[arg(long, value_name = "INSTANT")]
     pub as_of: Option<String>,
+    /// The periods of completion indicator 2.1 is reported by (with dossiers carried over).
+    #[arg(long, value_enum, default_value_t)]
+    pub period: ReportPeriod,
+    /// The province's calendar: working-day averages follow its notices and office hours.
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+/// `--period` of `motcua report`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReportPeriod {
+    /// Calendar months.
+    #[default]
+    Month,
+    /// Quarters.
+    Quarter,
+    /// Years.
+    Year,
 }
 
 #[derive(Args, Debug)]
@@ -220,6 +238,12 @@ pub struct CalendarArgs {
 impl CalendarArgs {
     /// Reads the files and builds a calendar for `first..=last`.
     pub fn resolve(&self, first: i32, last: i32) -> Result<WorkCalendar> {
+        self.source()?(first, last)
+    }
+
+    /// Reads the files once and returns what builds a calendar for any `first..=last` from
+    /// them (a report builds one for the years its receipts fall in).
+    pub fn source(&self) -> Result<impl Fn(i32, i32) -> Result<WorkCalendar>> {
         let mut notices = Notices::builtin();
         if let Some(dir) = &self.notices {
             notices.load_dir(dir)?;
@@ -228,13 +252,16 @@ impl CalendarArgs {
             Some(file) => OfficeHours::load(file)?,
             None => OfficeHours::national_default(),
         };
-        let cal = WorkCalendar::builder()
-            .years(first, last)
-            .notices(notices)
-            .office_hours(hours)
-            .rules(HolidayRules { culture_day: !self.no_culture_day })
-            .build()?;
-        Ok(cal)
+        let rules = HolidayRules { culture_day: !self.no_culture_day };
+        Ok(move |first, last| {
+            let cal = WorkCalendar::builder()
+                .years(first, last)
+                .notices(notices.clone())
+                .office_hours(hours.clone())
+                .rules(rules)
+                .build()?;
+            Ok(cal)
+        })
     }
 }
 

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Result};
 use motcua_catalog::Catalog;
 use motcua_engine::Store;
-use motcua_report::{Report, ReportBuilder};
+use motcua_report::{Period, Report, ReportBuilder};
 
-use crate::args::{ReportCmd, ReportFormat};
+use crate::args::{ReportCmd, ReportFormat, ReportPeriod};
 use crate::exit;
 
 pub fn run(cmd: ReportCmd) -> Result<u8> {
@@ -20,7 +20,20 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
         Some(path) => Some(motcua_catalog::load_register(path).map_err(|e| anyhow!("--units: {e}"))?),
         None => None,
     };
-    let report = build(&*store, &catalog_dir, cmd.catalog.is_some(), cmd.services, as_of, units.as_ref())?;
+    let period = match cmd.period {
+        ReportPeriod::Month => Period::Month,
+        ReportPeriod::Quarter => Period::Quarter,
+        ReportPeriod::Year => Period::Year,
+    };
+    let calendar = cmd.calendar.source()?;
+    let options = Options {
+        services: cmd.services,
+        as_of,
+        units: units.as_ref(),
+        period,
+        calendar: Some(Box::new(move |a, b| calendar(a, b).ok())),
+    };
+    let report = build(&*store, &catalog_dir, options)?;
     let text = match cmd.format {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Csv => report.to_csv(),
@@ -37,26 +50,41 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
 /// The HTML page's title.
 pub const HTML_TITLE: &str = "motcua — báo cáo chỉ số giải quyết TTHC";
 
+/// What a report is built with, besides the store and the catalog.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// Online services offered: adds indicator 3.2.
+    pub services: Option<u64>,
+    /// The instant open dossiers are judged at (default: the end of the last year of receipts).
+    pub as_of: Option<motcua_calendar::Timestamp>,
+    /// A register of units: the breakdown by administrative unit.
+    pub units: Option<&'a motcua_core::Register>,
+    /// The periods of completion 2.1 is reported by.
+    pub period: Period,
+    /// The province's calendar (default: the national one).
+    pub calendar: Option<motcua_report::CalendarSource<'a>>,
+}
+
 /// The report of everything in `store`: names and sectors from the catalog in `catalog_dir`
-/// (an error only when `required`, i.e. the user named it), open dossiers judged at the end of
-/// the last year of receipts; with the number of online services offered, indicator 3.2 too.
-pub fn build<S: Store + ?Sized>(
-    store: &S,
-    catalog_dir: &Path,
-    required: bool,
-    services: Option<u64>,
-    as_of: Option<motcua_calendar::Timestamp>,
-    units: Option<&motcua_core::Register>,
-) -> Result<Report> {
-    let procedures: HashMap<_, _> = match Catalog::load(catalog_dir) {
-        Ok(c) => c.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect(),
-        Err(e) if required => return Err(anyhow!("{e}")),
-        Err(_) => HashMap::new(),
-    };
+/// (which must load: a report without names and sectors is not silently produced).
+pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, options: Options<'_>) -> Result<Report> {
+    let catalog = Catalog::load(catalog_dir).map_err(|e| {
+        anyhow!(
+            "the procedure catalog (names and sectors) did not load from {}: {e}; pass --catalog DIR",
+            catalog_dir.display()
+        )
+    })?;
+    let procedures: HashMap<_, _> =
+        catalog.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
+    let Options { services, as_of, units, period, calendar } = options;
     // One row at a time: a national year's rows do not fit in memory as a list. The builder
     // builds its calendar for the years the receipts fall in; open dossiers are judged at the
     // end of the last year of receipts.
-    let mut builder = ReportBuilder::new(&procedures);
+    let mut builder = match calendar {
+        Some(source) => ReportBuilder::with_calendar_source(&procedures, source),
+        None => ReportBuilder::new(&procedures),
+    }
+    .with_period(period);
     if let Some(register) = units {
         builder = builder.with_units(register);
     }
@@ -71,7 +99,8 @@ pub fn build<S: Store + ?Sized>(
 fn text(r: &Report) -> String {
     let t = &r.totals;
     let mut s = format!(
-        "received {}  online {} ({:.2} %)  resolved {}  early or on time {} ({:.2} %)  late {}  open {} ({} overdue at {})\n\n",
+        "received {}  online {} ({:.2} %)  resolved {}  early or on time {} ({:.2} % of resolved, province convention)  late {}  open {} ({} overdue at {})\n\
+         2.1 by Decision 766's formula: {:.2} % ({} in time, {} late: resolved late, open overdue, or more than one supplement request, {} of them for that alone)\n\n",
         t.received,
         t.online,
         if t.received > 0 { t.online as f64 * 100.0 / t.received as f64 } else { 0.0 },
@@ -81,7 +110,11 @@ fn text(r: &Report) -> String {
         t.late,
         t.open,
         t.open_overdue,
-        r.as_of
+        r.as_of,
+        t.early_or_on_time_766_pct,
+        t.on_time_766,
+        t.late_766,
+        t.multi_supplement
     );
     let sc = &r.scorecard;
     s.push_str(&format!(
@@ -100,14 +133,19 @@ fn text(r: &Report) -> String {
         ));
         for i in &g.indicators {
             match (i.value_pct, i.points) {
-                (Some(v), Some(p)) => s.push_str(&format!(
-                    "     {:<5} {:<62} {:>7.2} %  {:>5.2} / {:.0} points\n",
-                    i.id,
-                    i.name,
-                    v,
-                    p,
-                    i.max_points.unwrap_or(0.0)
-                )),
+                (Some(v), Some(p)) => {
+                    s.push_str(&format!(
+                        "     {:<5} {:<62} {:>7.2} %  {:>5.2} / {:.0} points\n",
+                        i.id,
+                        i.name,
+                        v,
+                        p,
+                        i.max_points.unwrap_or(0.0)
+                    ));
+                    if let Some((label, v)) = i.beside {
+                        s.push_str(&format!("           ({label}: {v:.2} %)\n"));
+                    }
+                }
                 _ => s.push_str(&format!(
                     "     {:<5} {:<62} not measured: {}\n",
                     i.id,
@@ -148,6 +186,26 @@ fn text(r: &Report) -> String {
                 row.agency, row.started, row.late, row.late_pct, row.open, row.open_overdue
             ));
         }
+    }
+    s.push_str(&format!(
+        "\n2.1 by {} of completion (open: at the period's end, carried over; province convention / Decision 766):\n",
+        match r.period {
+            motcua_report::Period::Month => "month",
+            motcua_report::Period::Quarter => "quarter",
+            motcua_report::Period::Year => "year",
+        }
+    ));
+    for row in &r.by_period {
+        s.push_str(&format!(
+            "  {:<8} received {:>7}  resolved {:>7}  open {:>6} ({:>5} overdue)  {:>6.2} % / {:>6.2} %\n",
+            row.key,
+            row.received,
+            row.resolved,
+            row.open,
+            row.open_overdue,
+            row.early_or_on_time_pct,
+            row.early_or_on_time_766_pct
+        ));
     }
     s.push_str("\nBy month of receipt:\n");
     for row in &r.by_month {

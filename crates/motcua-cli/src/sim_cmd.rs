@@ -125,7 +125,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
 /// `--html PATH`: the stored year's report page, built from the store as `motcua report` does.
 fn write_html<S: Store>(path: Option<&Path>, store: &S, catalog_dir: &Path, services: u64) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
-    let report = crate::report_cmd::build(store, catalog_dir, true, Some(services), None, None)?;
+    let options = crate::report_cmd::Options { services: Some(services), ..Default::default() };
+    let report = crate::report_cmd::build(store, catalog_dir, options)?;
     std::fs::write(path, report.to_html(crate::report_cmd::HTML_TITLE))
         .with_context(|| format!("--html {}", path.display()))
 }

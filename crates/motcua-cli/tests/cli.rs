@@ -396,6 +396,7 @@ fn simulate_reports_the_profile_totals_as_json() {
     let dir = temp_dir("simulate");
     let profile = small_profile(&dir);
     let catalog = seeds().join("procedures");
+    let cat = catalog.to_str().unwrap();
     let args = [
         "simulate",
         "--profile",
@@ -490,7 +491,7 @@ fn simulate_reports_the_profile_totals_as_json() {
     // report's count, in every format; a window lists what falls due within it.
     let as_of = "2023-12-31T23:59";
     for at in [as_of, "2023-12-20T10:00"] {
-        let o = motcua(&["report", "--store", &spec, "--format", "json", "--as-of", at]);
+        let o = motcua(&["report", "--store", &spec, "--format", "json", "--as-of", at, "--catalog", cat]);
         assert!(o.status.success(), "{}", stderr(&o));
         let r: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         let want = r["totals"]["open_overdue"].as_u64().unwrap();
@@ -531,14 +532,36 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert!(stderr(&o).contains("--as-of \"yesterday\""), "{}", stderr(&o));
     let o = motcua(&["report", "--store", &spec, "--format", "csv", "--catalog", catalog.to_str().unwrap()]);
     let csv = stdout(&o);
-    assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\ntotal,all,,3285,2735,3247,"), "{csv}");
+    assert!(csv.starts_with("dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,early_or_on_time_766_pct,avg_resolution_working_days,score_766\ntotal,all,,3285,2735,3247,"), "{csv}");
+    // 2.1 both ways, and by month of completion with the dossiers carried over.
+    assert!(csv.contains("\nperiod,2023-12,"), "{csv}");
+    // A catalog that does not load is an error, not a report without names.
+    let o = motcua(&["report", "--store", &spec, "--catalog", "/nonexistent-motcua-catalog"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("catalog"), "{}", stderr(&o));
+    // The province's calendar and quarters.
+    let hours = seeds().join("hours/nghe-an.toml");
+    let o = motcua(&[
+        "report",
+        "--store",
+        &spec,
+        "--catalog",
+        cat,
+        "--hours",
+        hours.to_str().unwrap(),
+        "--period",
+        "quarter",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("2.1 by quarter of completion") && stdout(&o).contains("2023-Q4"), "{}", stdout(&o));
     assert!(csv.contains("\nmonth,2023-01,"), "{csv}");
     assert!(csv.contains("\nagency,NINHTHUAN,"), "{csv}");
     // Steps resolve through the register to the communes' committees.
     assert!(csv.contains("\nstep_agency,NINHTHUAN.22"), "{csv}");
     // One self-contained page: four inline charts, nothing fetched from anywhere.
     let page = dir.join("report.html");
-    let o = motcua(&["report", "--store", &spec, "--format", "html", "--out", page.to_str().unwrap()]);
+    let o =
+        motcua(&["report", "--store", &spec, "--format", "html", "--out", page.to_str().unwrap(), "--catalog", cat]);
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(&page).unwrap();
     assert_eq!(html.matches("<svg").count(), 4);

@@ -153,11 +153,14 @@ fn scorecard_rows(r: &Report) -> String {
             g.max_points
         ));
         for i in &g.indicators {
-            let (value, points) = match (i.value_pct, i.points) {
+            let (mut value, points) = match (i.value_pct, i.points) {
                 (Some(v), Some(p)) => (format!("{v:.2} %"), format!("{p:.2} / {:.0}", i.max_points.unwrap_or(0.0))),
                 (Some(v), None) => (format!("{v:.2} %"), "—".to_string()),
                 _ => ("not measured".to_string(), esc(i.needs.unwrap_or(""))),
             };
+            if let Some((label, v)) = i.beside {
+                value.push_str(&format!("<br><small>{}: {v:.2} %</small>", esc(label)));
+            }
             rows.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{value}</td><td>{:.0} %</td><td>{points}</td><td>{}</td></tr>",
                 i.id,
@@ -226,6 +229,20 @@ impl Report {
                 "<h2>Theo đơn vị hành chính (cộng dồn lên đơn vị cấp trên)</h2><table id=\"units\"><tr><th>đơn vị</th><th>tên</th><th>tiếp nhận</th><th>đã giải quyết</th><th>trước và đúng hạn</th><th>đang giải quyết</th><th>quá hạn</th></tr>{rows}</table>\n"
             )
         };
+        let mut periods = String::new();
+        for r in &self.by_period {
+            periods.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} %</td><td>{:.2} %</td></tr>",
+                esc(&r.key),
+                r.received,
+                r.resolved,
+                r.open,
+                r.open_overdue,
+                r.multi_supplement,
+                r.early_or_on_time_pct,
+                r.early_or_on_time_766_pct
+            ));
+        }
         let sc = &self.scorecard;
         let rating = match (sc.scaled_score, sc.rating) {
             (Some(score), Some(rating)) => format!("{score:.2} ({})", rating.label()),
@@ -237,9 +254,12 @@ body{{font-family:system-ui,sans-serif;max-width:820px;margin:24px auto;color:#2
 table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}svg{{width:100%;height:auto}}
 .kpi{{display:flex;gap:14px;flex-wrap:wrap}}.kpi div{{border:1px solid #ddd;padding:8px 12px;border-radius:6px}}.kpi b{{display:block;font-size:20px}}
 </style></head><body><h1>{title}</h1>
-<div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time<b>{} ({:.2} %)</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div><div>766, measured part scaled to 100<b>{rating}</b></div></div>
+<div class="kpi"><div>received<b>{}</b></div><div>online<b>{}</b></div><div>resolved<b>{}</b></div><div>early or on time ÷ resolved (province convention)<b>{} ({:.2} %)</b></div><div>2.1 by Decision 766 (open dossiers counted)<b>{:.2} %</b></div><div>late<b>{}</b></div><div>open at {}<b>{}</b></div><div>766, measured part scaled to 100<b>{rating}</b></div></div>
 {}
-{units}<h2>Lateness by step and agency (each step against its own due time; 15 agencies with most late steps)</h2>
+{units}<h2>2.1 by period of completion, both conventions</h2>
+<p style="font-size:12px;color:#666">Decision 766: resolved in the period plus open at its end (in time = on time, overdue = late), more than one supplement request = late. Province convention: early or on time ÷ resolved in the period.</p>
+<table id="periods"><tr><th>period</th><th>received</th><th>resolved</th><th>open at end</th><th>overdue at end</th><th>&gt;1 supplement</th><th>province convention</th><th>Decision 766</th></tr>{periods}</table>
+<h2>Lateness by step and agency (each step against its own due time; 15 agencies with most late steps)</h2>
 <table><tr><th>agency</th><th>steps</th><th>late</th><th>late share</th><th>open</th><th>open overdue</th><th>late steps</th></tr>{step_rows}</table>
 <h2>Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points</h2>{}
 <table><tr><th>id</th><th>indicator</th><th>value</th><th>full at</th><th>points</th><th>source of the maximum</th></tr>{rows}</table>
@@ -251,6 +271,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
             t.resolved,
             t.early + t.on_time,
             t.early_or_on_time_pct,
+            t.early_or_on_time_766_pct,
             t.late,
             esc(&self.as_of.to_string()),
             t.open,

@@ -19,7 +19,7 @@ mod html;
 pub use html::escape_html;
 mod scorecard;
 
-pub use scorecard::{Group, Indicator, Measures, Rating, Scorecard, RATING_NOTE};
+pub use scorecard::{Group, Indicator, Measures, Rating, Scorecard, PROVINCE_CONVENTION, RATING_NOTE};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -53,15 +53,26 @@ pub struct Row {
     pub open: u64,
     /// … of which past their due time.
     pub open_overdue: u64,
-    /// Early-or-on-time share of resolved, percent (two decimals).
+    /// Early-or-on-time share of resolved, percent (two decimals): the **province
+    /// convention** (resolved dossiers only; docs/indicators.md §2, 2.1).
     pub early_or_on_time_pct: f64,
+    /// Decision 766's 2.1 counts: on time = resolved early or on time + open and in time at
+    /// the end; late = resolved late + open and overdue + any with more than one supplement
+    /// request (docs/indicators.md §2).
+    pub on_time_766: u64,
+    /// … late by the same formula.
+    pub late_766: u64,
+    /// … of which late only for having more than one supplement request.
+    pub multi_supplement: u64,
+    /// Decision 766's 2.1, percent: `on_time_766 / (on_time_766 + late_766)`.
+    pub early_or_on_time_766_pct: f64,
     /// Mean working days from receipt to the first terminal status, for resolved dossiers.
     pub avg_resolution_working_days: Option<f64>,
     /// The Decision 766 score of this row's own measured indicators (2.1, 3.3, 5.4) on the
     /// 100-point scale ([`Scorecard::scaled_score`]); `None` without received dossiers.
     pub score_766: Option<f64>,
     #[serde(skip)]
-    resolution_minutes: i64,
+    resolution_days: f64,
     #[serde(skip)]
     resolution_count: u64,
 }
@@ -79,7 +90,7 @@ impl Row {
         Row { key: key.to_string(), name: name.to_string(), ..Row::default() }
     }
 
-    fn add(&mut self, s: &DossierSummary, resolution_minutes: Option<i64>) {
+    fn add(&mut self, s: &DossierSummary, resolution_days: Option<f64>) {
         if s.received_at.is_none() {
             return;
         }
@@ -88,40 +99,76 @@ impl Row {
             self.online += 1;
         }
         match s.outcome {
-            Some(o) if s.finished_at.is_some() => {
-                self.resolved += 1;
-                match o {
-                    Outcome::Early => self.early += 1,
-                    Outcome::OnTime => self.on_time += 1,
-                    Outcome::Late => self.late += 1,
-                }
-                if let Some(m) = resolution_minutes {
-                    self.resolution_minutes += m;
-                    self.resolution_count += 1;
-                }
-            }
+            Some(o) if s.finished_at.is_some() => self.resolve(o, multi_supplement(s), resolution_days),
             _ if s.finished_at.is_none() => self.open += 1,
             _ => {}
         }
     }
 
-    fn finish(mut self, day_minutes: f64) -> Row {
+    /// One dossier resolved with `outcome` (by Decision 766, late anyway with more than one
+    /// supplement request).
+    fn resolve(&mut self, outcome: Outcome, multi: bool, resolution_days: Option<f64>) {
+        self.resolved += 1;
+        match outcome {
+            Outcome::Early => self.early += 1,
+            Outcome::OnTime => self.on_time += 1,
+            Outcome::Late => self.late += 1,
+        }
+        self.judge_766(outcome != Outcome::Late, multi);
+        if let Some(d) = resolution_days {
+            self.resolution_days += d;
+            self.resolution_count += 1;
+        }
+    }
+
+    /// Counts one dossier by Decision 766's formula: in time (resolved early or on time, or
+    /// open and not overdue) unless it had more than one supplement request.
+    fn judge_766(&mut self, in_time: bool, multi: bool) {
+        if multi {
+            self.late_766 += 1;
+            if in_time {
+                self.multi_supplement += 1;
+            }
+        } else if in_time {
+            self.on_time_766 += 1;
+        } else {
+            self.late_766 += 1;
+        }
+    }
+
+    /// An open dossier judged at the report's instant (`open` was counted by `add`).
+    fn judge_open(&mut self, overdue: bool, multi: bool) {
+        if overdue {
+            self.open_overdue += 1;
+        }
+        self.judge_766(!overdue, multi);
+    }
+
+    fn finish(mut self) -> Row {
         self.early_or_on_time_pct = pct(self.early + self.on_time, self.resolved);
+        self.early_or_on_time_766_pct = pct(self.on_time_766, self.on_time_766 + self.late_766);
         self.score_766 = Scorecard::of(&self.measures()).scaled_score;
-        self.avg_resolution_working_days = (self.resolution_count > 0).then(|| {
-            ((self.resolution_minutes as f64 / self.resolution_count as f64 / day_minutes) * 100.0).round() / 100.0
-        });
+        self.avg_resolution_working_days = (self.resolution_count > 0)
+            .then(|| ((self.resolution_days / self.resolution_count as f64) * 100.0).round() / 100.0);
         self
     }
 }
 
+/// Whether Decision 766 counts the dossier late for its supplements: more than one request.
+fn multi_supplement(s: &DossierSummary) -> bool {
+    s.supplement_requests.is_some_and(|n| n > 1)
+}
+
 impl Row {
-    /// What this row's dossiers measure of the Decision 766 set: 2.1 and 5.4 need resolved
+    /// What this row's dossiers measure of the Decision 766 set: 2.1 by the decision's formula
+    /// (resolved and open dossiers) with the province convention beside it, 5.4 resolved
     /// dossiers, 3.3 received ones.
     pub fn measures(&self) -> Measures {
         let resolved = self.resolved > 0;
+        let judged = self.on_time_766 + self.late_766;
         Measures {
-            early_or_on_time_pct: resolved.then(|| pct(self.early + self.on_time, self.resolved)),
+            early_or_on_time_pct: (judged > 0).then(|| pct(self.on_time_766, judged)),
+            early_or_on_time_province_pct: resolved.then(|| pct(self.early + self.on_time, self.resolved)),
             services_with_online_dossiers_pct: None,
             online_pct: (self.received > 0).then(|| pct(self.online, self.received)),
             satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
@@ -172,6 +219,56 @@ impl StepRow {
     }
 }
 
+/// The length of the periods [`Report::by_period`] groups by.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Calendar months, `YYYY-MM`.
+    #[default]
+    Month,
+    /// Quarters, `YYYY-Qn`.
+    Quarter,
+    /// Years, `YYYY`.
+    Year,
+}
+
+impl Period {
+    /// The first day of the period holding `date`.
+    pub fn start(self, date: chrono::NaiveDate) -> chrono::NaiveDate {
+        let month = match self {
+            Period::Month => date.month(),
+            Period::Quarter => (date.month() - 1) / 3 * 3 + 1,
+            Period::Year => 1,
+        };
+        chrono::NaiveDate::from_ymd_opt(date.year(), month, 1).unwrap_or(date)
+    }
+
+    /// The first day of the period after the one starting on `start`.
+    pub fn next(self, start: chrono::NaiveDate) -> chrono::NaiveDate {
+        let months = match self {
+            Period::Month => 1,
+            Period::Quarter => 3,
+            Period::Year => 12,
+        };
+        start.checked_add_months(chrono::Months::new(months)).unwrap_or(chrono::NaiveDate::MAX)
+    }
+
+    /// The period's label: `2023-01`, `2023-Q1` or `2023`.
+    pub fn label(self, start: chrono::NaiveDate) -> String {
+        match self {
+            Period::Month => format!("{:04}-{:02}", start.year(), start.month()),
+            Period::Quarter => format!("{:04}-Q{}", start.year(), (start.month() - 1) / 3 + 1),
+            Period::Year => format!("{:04}", start.year()),
+        }
+    }
+
+    /// The last minute of the period starting on `start` (23:59 of its last day).
+    fn end(self, start: chrono::NaiveDate) -> Timestamp {
+        let last = self.next(start).pred_opt().unwrap_or(start);
+        Timestamp::from_local(last, 23 * 60 + 59)
+    }
+}
+
 /// The indicators of a stored year.
 #[derive(Clone, PartialEq, Debug, Serialize)]
 pub struct Report {
@@ -197,11 +294,24 @@ pub struct Report {
     /// known unit. Empty without a register.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_unit: Vec<Row>,
+    /// The periods' length in [`Report::by_period`].
+    pub period: Period,
+    /// By period of completion, as Decision 766 reports 2.1 (docs/indicators.md §2): in each
+    /// period, `received` counts its receipts; `resolved`, `early`, `on_time`, `late` the
+    /// dossiers that reached their end in it; `open` and `open_overdue` the dossiers open at
+    /// its end (carried over into the next) and, of them, past their due time then; the 766
+    /// counts add both. An earlier period's open dossiers are judged by their final due time
+    /// and supplement count (the projection keeps no history; a replay would), the last
+    /// period's exactly.
+    pub by_period: Vec<Row>,
     /// The Decision 766 scorecard of all dossiers.
     pub scorecard: Scorecard,
     /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
     pub backlog: Vec<(String, u64)>,
 }
+
+/// Makes a working-time calendar for a range of years (inclusive), or `None` when it cannot.
+pub type CalendarSource<'a> = Box<dyn Fn(i32, i32) -> Option<WorkCalendar> + 'a>;
 
 /// Unit given to dossiers of no known administrative unit (with a register).
 pub const UNKNOWN_UNIT: &str = "(không rõ)";
@@ -215,6 +325,10 @@ struct Open {
     /// clock, or not open by [`DossierSummary::is_open`]), so that overdue here is exactly
     /// [`DossierSummary::is_overdue`], the definition deadline queries use.
     due: Option<Timestamp>,
+    /// When it was received (its first period).
+    received: Timestamp,
+    /// More than one supplement request (late by Decision 766 whatever its times).
+    multi: bool,
     month: String,
     agency: String,
     sector: String,
@@ -232,6 +346,11 @@ pub struct ReportBuilder<'a> {
     fixed: Option<&'a WorkCalendar>,
     /// A calendar built as receipts need it (years covered, inclusive).
     auto: Option<(WorkCalendar, i32, i32)>,
+    /// How `auto` is built for a range of years (the national calendar by default; the CLI
+    /// passes the province's notices and office hours).
+    make: CalendarSource<'a>,
+    period: Period,
+    periods: BTreeMap<chrono::NaiveDate, Row>,
     totals: Row,
     months: BTreeMap<String, Row>,
     agencies: BTreeMap<String, Row>,
@@ -255,6 +374,9 @@ impl<'a> ReportBuilder<'a> {
             procedures,
             fixed: None,
             auto: None,
+            make: Box::new(|first, last| WorkCalendar::builder().years(first, last).build().ok()),
+            period: Period::Month,
+            periods: BTreeMap::new(),
             totals: Row::new("all", ""),
             months: BTreeMap::new(),
             agencies: BTreeMap::new(),
@@ -279,6 +401,22 @@ impl<'a> ReportBuilder<'a> {
         ReportBuilder { fixed: Some(calendar), ..ReportBuilder::new(procedures) }
     }
 
+    /// A builder that measures resolution time with calendars made by `make` for a range of
+    /// years (inclusive) as receipts need them: the province's notices and office hours, so
+    /// working days follow its calendar and its day length.
+    pub fn with_calendar_source(
+        procedures: &'a HashMap<ProcedureCode, (String, String)>,
+        make: CalendarSource<'a>,
+    ) -> ReportBuilder<'a> {
+        ReportBuilder { make, ..ReportBuilder::new(procedures) }
+    }
+
+    /// The builder grouping [`Report::by_period`] by `period` (months by default).
+    pub fn with_period(mut self, period: Period) -> ReportBuilder<'a> {
+        self.period = period;
+        self
+    }
+
     /// The builder grouping dossiers by administrative unit too, rolled up through `register`
     /// ([`Report::by_unit`]).
     pub fn with_units(mut self, register: &'a Register) -> ReportBuilder<'a> {
@@ -300,21 +438,32 @@ impl<'a> ReportBuilder<'a> {
         chain
     }
 
-    /// Working minutes from receipt to finish, when a calendar covers them.
-    fn resolution(&mut self, received: Timestamp, finished: Timestamp) -> Option<i64> {
-        if let Some(c) = self.fixed {
-            return c.working_minutes_between(received, finished).ok();
-        }
-        let (from, to) = (received.local_date().year(), finished.local_date().year());
-        let covered = self.auto.as_ref().is_some_and(|(_, a, b)| *a <= from && to <= *b);
-        if !covered {
-            let (a, b) = self.auto.as_ref().map_or((from, to + 1), |(_, a, b)| ((*a).min(from), (*b).max(to + 1)));
-            let (a, b) =
-                (a.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR), b.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR));
-            let calendar = WorkCalendar::builder().years(a, b).build().ok()?;
-            self.auto = Some((calendar, a, b));
-        }
-        self.auto.as_ref()?.0.working_minutes_between(received, finished).ok()
+    /// Working days from receipt to finish, when a calendar covers them: working minutes over
+    /// the standard day length of the office hours in force at receipt (docs/rules.md §3), so a
+    /// province's own hours give its own days.
+    fn resolution(&mut self, received: Timestamp, finished: Timestamp) -> Option<f64> {
+        let calendar = match self.fixed {
+            Some(c) => c,
+            None => {
+                let (from, to) = (received.local_date().year(), finished.local_date().year());
+                let covered = self.auto.as_ref().is_some_and(|(_, a, b)| *a <= from && to <= *b);
+                if !covered {
+                    let (a, b) =
+                        self.auto.as_ref().map_or((from, to + 1), |(_, a, b)| ((*a).min(from), (*b).max(to + 1)));
+                    let (a, b) = (
+                        a.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
+                        b.clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR),
+                    );
+                    let calendar = (self.make)(a, b)?;
+                    self.auto = Some((calendar, a, b));
+                }
+                &self.auto.as_ref()?.0
+            }
+        };
+        let minutes = calendar.working_minutes_between(received, finished).ok()?;
+        let hours = calendar.office_hours();
+        let day = hours.seasons.get(hours.season_index(received.local_date())).map_or(480, |s| s.day_length);
+        Some(minutes as f64 / f64::from(day.max(1)))
     }
 
     /// Counts one projection row.
@@ -344,7 +493,16 @@ impl<'a> ReportBuilder<'a> {
         }
         if s.finished_at.is_none() {
             let due = s.due.filter(|_| s.is_open() && !s.clock_stopped);
-            self.open.push(Open { due, month, agency, sector: sector.to_string(), procedure: code, units });
+            self.open.push(Open {
+                due,
+                received,
+                multi: multi_supplement(s),
+                month,
+                agency,
+                sector: sector.to_string(),
+                procedure: code,
+                units,
+            });
         }
         // Steps: who held the dossier and whether they finished their part in time.
         for st in s.steps.iter().flatten() {
@@ -366,7 +524,39 @@ impl<'a> ReportBuilder<'a> {
         if let Some(f) = s.finished_at {
             *self.delta.entry(f.local_day()).or_default() -= 1;
         }
+        self.count_periods(s, received, resolution);
         self.last_receipt = self.last_receipt.max(Some(received));
+    }
+
+    /// The period rows of one dossier: its receipt, its end, and every period whose end it
+    /// was open at, before its own end (a dossier never finished is counted at
+    /// [`ReportBuilder::finish`], when the report's instant is known).
+    fn count_periods(&mut self, s: &DossierSummary, received: Timestamp, resolution: Option<f64>) {
+        let period = self.period;
+        let first = period.start(received.local_date());
+        let r = self.periods.entry(first).or_insert_with(|| Row::new(&period.label(first), ""));
+        r.received += 1;
+        if s.channel == Some(2) {
+            r.online += 1;
+        }
+        let Some(finished) = s.finished_at else { return };
+        let multi = multi_supplement(s);
+        let last = period.start(finished.local_date());
+        let mut at = first;
+        while at < last {
+            let end = period.end(at);
+            let overdue = s.due.is_some_and(|d| d < end);
+            let r = self.periods.entry(at).or_insert_with(|| Row::new(&period.label(at), ""));
+            r.open += 1;
+            if overdue {
+                r.open_overdue += 1;
+            }
+            r.judge_766(!overdue, multi);
+            at = period.next(at);
+        }
+        if let Some(o) = s.outcome {
+            self.periods.entry(last).or_insert_with(|| Row::new(&period.label(last), "")).resolve(o, multi, resolution);
+        }
     }
 
     /// The report, open dossiers judged at `as_of` (default: 23:59 on 31 December of the last
@@ -380,23 +570,37 @@ impl<'a> ReportBuilder<'a> {
             )
         });
         for o in &self.open {
-            if o.due.is_some_and(|d| d < as_of) {
-                self.totals.open_overdue += 1;
-                for (map, key) in [
-                    (&mut self.months, &o.month),
-                    (&mut self.agencies, &o.agency),
-                    (&mut self.sectors, &o.sector),
-                    (&mut self.procs, &o.procedure),
-                ] {
-                    if let Some(r) = map.get_mut(key) {
-                        r.open_overdue += 1;
-                    }
+            let overdue = o.due.is_some_and(|d| d < as_of);
+            self.totals.judge_open(overdue, o.multi);
+            for (map, key) in [
+                (&mut self.months, &o.month),
+                (&mut self.agencies, &o.agency),
+                (&mut self.sectors, &o.sector),
+                (&mut self.procs, &o.procedure),
+            ] {
+                if let Some(r) = map.get_mut(key) {
+                    r.judge_open(overdue, o.multi);
                 }
-                for unit in &o.units {
-                    if let Some(r) = self.units.get_mut(unit) {
-                        r.open_overdue += 1;
-                    }
+            }
+            for unit in &o.units {
+                if let Some(r) = self.units.get_mut(unit) {
+                    r.judge_open(overdue, o.multi);
                 }
+            }
+            // Carried over: open at the end of every period from its receipt's to the report's
+            // instant (the last one ends there).
+            let period = self.period;
+            let mut at = period.start(o.received.local_date());
+            while at <= as_of.local_date() {
+                let end = period.end(at).min(as_of);
+                let overdue = o.due.is_some_and(|d| d < end);
+                let r = self.periods.entry(at).or_insert_with(|| Row::new(&period.label(at), ""));
+                r.open += 1;
+                if overdue {
+                    r.open_overdue += 1;
+                }
+                r.judge_766(!overdue, o.multi);
+                at = period.next(at);
             }
         }
         for (agency, step, due) in &self.open_steps {
@@ -421,19 +625,20 @@ impl<'a> ReportBuilder<'a> {
                 backlog.push((motcua_calendar::date_from_day_number(day).to_string(), open.max(0) as u64));
             }
         }
-        let day = 480.0;
-        let totals = self.totals.finish(day);
+        let totals = self.totals.finish();
         let scorecard = Scorecard::of(&totals.measures());
         Report {
             as_of,
             totals,
-            by_month: self.months.into_values().map(|r| r.finish(day)).collect(),
-            by_agency: self.agencies.into_values().map(|r| r.finish(day)).collect(),
-            by_sector: self.sectors.into_values().map(|r| r.finish(day)).collect(),
-            by_procedure: self.procs.into_values().map(|r| r.finish(day)).collect(),
+            by_month: self.months.into_values().map(Row::finish).collect(),
+            by_agency: self.agencies.into_values().map(Row::finish).collect(),
+            by_sector: self.sectors.into_values().map(Row::finish).collect(),
+            by_procedure: self.procs.into_values().map(Row::finish).collect(),
             by_step,
             by_step_agency,
-            by_unit: self.units.into_values().map(|r| r.finish(day)).collect(),
+            by_unit: self.units.into_values().map(Row::finish).collect(),
+            period: self.period,
+            by_period: self.periods.into_values().map(Row::finish).collect(),
             scorecard,
             backlog,
         }
@@ -471,12 +676,15 @@ impl Report {
     }
 
     /// One CSV table: `dimension,key,name,received,online,resolved,early,on_time,late,open,
-    /// open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766`. Steps follow as
+    /// open_overdue,early_or_on_time_pct,early_or_on_time_766_pct,avg_resolution_working_days,
+    /// score_766`: 2.1 by the province convention (resolved only) and by Decision 766's formula
+    /// side by side. Dimensions: `total`, `month` (of receipt), `agency`, `sector`,
+    /// `procedure`, `unit`, `period` (of completion, with dossiers open at its end). Steps follow as
     /// dimensions `step` (key `agency/step`) and `step_agency` (key the agency): `received` is
     /// the steps started, `resolved` those completed, `online`, the average and the score empty.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,avg_resolution_working_days,score_766\n",
+            "dimension,key,name,received,online,resolved,early,on_time,late,open,open_overdue,early_or_on_time_pct,early_or_on_time_766_pct,avg_resolution_working_days,score_766\n",
         );
         let quote = |s: &str| {
             if s.contains([',', '"', '\n']) {
@@ -487,7 +695,7 @@ impl Report {
         };
         let mut line = |dimension: &str, r: &Row| {
             out.push_str(&format!(
-                "{dimension},{},{},{},{},{},{},{},{},{},{},{:.2},{},{}\n",
+                "{dimension},{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{},{}\n",
                 quote(&r.key),
                 quote(&r.name),
                 r.received,
@@ -499,6 +707,7 @@ impl Report {
                 r.open,
                 r.open_overdue,
                 r.early_or_on_time_pct,
+                r.early_or_on_time_766_pct,
                 r.avg_resolution_working_days.map_or(String::new(), |d| format!("{d:.2}")),
                 r.score_766.map_or(String::new(), |d| format!("{d:.2}"))
             ));
@@ -519,10 +728,13 @@ impl Report {
         for r in &self.by_unit {
             line("unit", r);
         }
+        for r in &self.by_period {
+            line("period", r);
+        }
         let mut step_line = |dimension: &str, key: &str, r: &StepRow| {
             let completed = r.early + r.on_time + r.late;
             out.push_str(&format!(
-                "{dimension},{},,{},,{},{},{},{},{},{},{:.2},,\n",
+                "{dimension},{},,{},,{},{},{},{},{},{},{:.2},,,\n",
                 quote(key),
                 r.started,
                 completed,

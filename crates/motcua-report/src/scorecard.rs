@@ -27,6 +27,10 @@ pub struct Indicator {
     pub points_source: &'static str,
     /// For an indicator not measured: why (what data it needs).
     pub needs: Option<&'static str>,
+    /// Another convention's value, shown beside the scored one (2.1: the province convention,
+    /// resolved dossiers only), with its label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beside: Option<(&'static str, f64)>,
 }
 
 impl Indicator {
@@ -119,8 +123,12 @@ pub struct Scorecard {
 /// What the dossiers of a period (or one slice of them) measure.
 #[derive(Clone, Copy, PartialEq, Debug, Default)]
 pub struct Measures {
-    /// 2.1: early-or-on-time share of resolved dossiers, percent.
+    /// 2.1 by Decision 766's formula: resolved early or on time plus open in time, over
+    /// resolved plus open, a dossier with more than one supplement request late; percent.
     pub early_or_on_time_pct: Option<f64>,
+    /// 2.1 by the province convention: early or on time over resolved only; percent. Shown
+    /// beside the decision's, not scored.
+    pub early_or_on_time_province_pct: Option<f64>,
     /// 3.2: online services with at least one online dossier / online services offered.
     pub services_with_online_dossiers_pct: Option<f64>,
     /// 3.3: online dossiers / all dossiers, percent.
@@ -132,6 +140,10 @@ pub struct Measures {
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+/// The label of 2.1's province convention (resolved dossiers only), shown beside the
+/// decision's formula.
+pub const PROVINCE_CONVENTION: &str = "province convention: early or on time ÷ resolved";
 
 /// One row of the indicator table: id, name, threshold, maximum, source, needs.
 struct Spec {
@@ -210,7 +222,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ hồ sơ xử lý trước hạn, đúng hạn",
                 100.0,
                 Some(20.0),
-                "max 20 points [P] (docs/indicators.md §2); linear up to 100 % (assumption)",
+                "Decision 766's formula: resolved and open dossiers, more than one supplement late (docs/indicators.md §2); max 20 points [P]; linear up to 100 % (assumption)",
                 "",
             ),
             spec(
@@ -393,6 +405,10 @@ impl Scorecard {
                             points,
                             points_source: s.source,
                             needs: v.is_none().then_some(if s.needs.is_empty() { NOT_IN_DOSSIERS } else { s.needs }),
+                            beside: match s.id {
+                                "2.1" => m.early_or_on_time_province_pct.map(|p| (PROVINCE_CONVENTION, p)),
+                                _ => None,
+                            },
                         }
                     })
                     .collect();
@@ -438,6 +454,7 @@ mod tests {
     fn ninh_thuan() -> Measures {
         Measures {
             early_or_on_time_pct: Some(99.35),
+            early_or_on_time_province_pct: Some(99.35),
             services_with_online_dossiers_pct: Some(33.29),
             online_pct: Some(83.26),
             satisfaction_pct: Some(99.35),

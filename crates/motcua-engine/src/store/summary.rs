@@ -49,6 +49,11 @@ pub struct DossierSummary {
     /// reports group and roll up by it. Rows written before it was kept read `None`.
     #[serde(default)]
     pub jurisdiction: Option<std::sync::Arc<str>>,
+    /// Supplement requests so far: Decision 766 counts a dossier with more than one as late
+    /// (indicator 2.1, docs/indicators.md §2). Rows written before it was kept read `None`,
+    /// which `verify` accepts (see [`DossierSummary::matches`]).
+    #[serde(default)]
+    pub supplement_requests: Option<u32>,
 }
 
 /// One started step of a dossier, as its summary keeps it.
@@ -70,9 +75,19 @@ impl DossierSummary {
     /// Whether `self`, read from the store, is the projection `expected` (a replay's): equal,
     /// or written before summaries kept steps and equal but for them.
     pub fn matches(&self, expected: &DossierSummary) -> bool {
+        let old = |s: &DossierSummary| {
+            s.supplement_requests.is_none() && *s == DossierSummary { supplement_requests: None, ..expected.clone() }
+        };
         self == expected
+            || old(self)
             || (self.steps.is_none()
-                && *self == DossierSummary { steps: None, clock_stopped: self.clock_stopped, ..expected.clone() })
+                && *self
+                    == DossierSummary {
+                        steps: None,
+                        clock_stopped: self.clock_stopped,
+                        supplement_requests: self.supplement_requests,
+                        ..expected.clone()
+                    })
     }
 
     /// Whether the dossier is open: accepted or submitted, with no terminal status and not
@@ -113,6 +128,7 @@ impl DossierSummary {
             steps: Some(Vec::new()),
             clock_stopped: false,
             jurisdiction: None,
+            supplement_requests: Some(0),
         }
     }
 
@@ -142,6 +158,7 @@ impl DossierSummary {
         self.version = state.version;
         self.last_hash = last_hash;
         self.clock_stopped = state.pause.is_some_and(|p| p.stops_clock);
+        self.supplement_requests = Some(state.supplement_requests);
         if self.jurisdiction != state.jurisdiction {
             self.jurisdiction = state.jurisdiction.clone();
         }

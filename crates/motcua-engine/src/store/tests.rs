@@ -88,20 +88,23 @@ fn summaries_from_before_steps_were_kept_still_match() {
     // Any other difference still shows, with or without steps.
     assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
     assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
-    // A row written without `jurisdiction` (an array one shorter) reads it as `None`; without
-    // `clock_stopped` too, as false; without `steps` too (three shorter), as `None`.
+    // A row written without `supplement_requests` (an array one shorter) reads it as `None`
+    // and still matches; without `jurisdiction` too, as `None`; without `clock_stopped` too, as
+    // false; without `steps` too (four shorter), as `None`.
     let mut bytes = rmp_serde::to_vec(&old).unwrap();
-    assert_eq!(&bytes[bytes.len() - 3..], &[0xc0, 0xc2, 0xc0], "steps nil, clock_stopped false, jurisdiction nil");
-    assert_eq!(bytes[0], 0x9e, "fixarray of 14");
-    bytes[0] = 0x9d;
-    bytes.pop();
-    assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
-    bytes[0] = 0x9c;
-    bytes.pop();
-    assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
-    bytes[0] = 0x9b;
-    bytes.pop();
-    assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), old);
+    assert_eq!(
+        &bytes[bytes.len() - 4..],
+        &[0xc0, 0xc2, 0xc0, 0x00],
+        "steps nil, clock_stopped false, jurisdiction nil, supplement_requests 0"
+    );
+    assert_eq!(bytes[0], 0x9f, "fixarray of 15");
+    let older = DossierSummary { supplement_requests: None, ..old.clone() };
+    assert!(older.matches(&expected), "rows from before supplement counts were kept verify");
+    for len in [0x9e, 0x9d, 0x9c, 0x9b] {
+        bytes[0] = len;
+        bytes.pop();
+        assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), older);
+    }
     // A row from before steps matches a replay whose clock is stopped (it could not say).
     assert!(old.matches(&DossierSummary { clock_stopped: true, ..expected.clone() }));
     assert!(!expected.matches(&DossierSummary { clock_stopped: true, ..expected.clone() }));
