@@ -118,20 +118,40 @@ impl fmt::Display for NationalStatus {
 }
 
 impl Status {
-    /// The national portal code this status is reported as (total: every status has one).
+    /// The national portal code this status is reported as (total: every status has one). The
+    /// ten codes and their names are those of the portal's dossier-status list as vendors'
+    /// integrations use them (docs/sources.md §3.2); each arm says which one and why.
     pub fn national(self) -> NationalStatus {
         NationalStatus(match self {
+            // 1 Mới đăng ký: submitted online, not yet accepted.
             Status::Submitted => 1,
+            // 5 Yêu cầu bổ sung giấy tờ: the only code for "documents asked for"; before
+            // acceptance it is the completion notice of Decree 61/2018/NĐ-CP Art. 17(2).
             Status::CompletionRequested => 5,
+            // 2 Được tiếp nhận: accepted (Art. 17(1)(c): the appointment slip is issued).
             Status::Received => 2,
+            // 3 Không được tiếp nhận: refused at receipt (Art. 17(1)(b), the refusal slip).
             Status::RefusedAtIntake => 3,
+            // 4 Đang xử lý: in process at one of its agencies.
             Status::InProgress => 4,
+            // 5 Yêu cầu bổ sung giấy tờ: a supplement requested during processing (Art. 19(4)).
             Status::SupplementRequested => 5,
+            // 6 Yêu cầu thực hiện nghĩa vụ tài chính: fees or taxes due.
             Status::AwaitingFinancialObligation => 6,
+            // 7 Công dân yêu cầu rút hồ sơ: the applicant asked to stop (Decree 118/2025/NĐ-CP
+            // Art. 21(1)).
             Status::Withdrawn => 7,
-            // Vendors report suspension with "Dừng xử lý" (docs/sources.md §1.8).
-            Status::Suspended | Status::Stopped => 8,
+            // 4 Đang xử lý: a suspension can resume, and the list has no code for a pause that
+            // is not the applicant's (5, 6); 8 Dừng xử lý is terminal for Decision 766
+            // (docs/sources.md §3.2), so reporting a suspension as 8 would end the dossier on
+            // the portal. The dossier stays "in process" there while its clock is stopped here.
+            Status::Suspended => 4,
+            // 8 Dừng xử lý: processing stopped for good (a stop, or the notice answering a
+            // withdrawal: Circular 03/2025/TT-VPCP Art. 7).
+            Status::Stopped => 8,
+            // 9 Đã xử lý xong: the result (or a denial) is ready, not yet collected.
             Status::Finished(_) => 9,
+            // 10 Đã trả kết quả: handed over (Decree 61/2018/NĐ-CP Art. 20).
             Status::ResultReturned(_) => 10,
         })
     }
