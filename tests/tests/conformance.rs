@@ -268,10 +268,10 @@ fn outbox_in_order_with_retries(s: Subject) {
     let later = now.plus_minutes(5);
     s.store
         .outbox_update(&[
-            OutboxUpdate::Delivered { id: c(1, 1) },
+            OutboxUpdate::Delivered { id: c(1, 1), at: now },
             OutboxUpdate::Retry { id: c(2, 1), attempts: 1, next_attempt: later },
-            OutboxUpdate::Delivered { id: "H99-250303-0001#1".into() },
-            OutboxUpdate::Delivered { id: "not an id".into() },
+            OutboxUpdate::Delivered { id: "H99-250303-0001#1".into(), at: now },
+            OutboxUpdate::Delivered { id: "not an id".into(), at: now },
         ])
         .unwrap();
     assert_eq!(s.store.outbox_pending().unwrap(), 3);
@@ -281,8 +281,20 @@ fn outbox_in_order_with_retries(s: Subject) {
     assert_eq!(waiting[0].message.id(), c(2, 1));
     assert_eq!(waiting[0].attempts, 1);
     assert_eq!(waiting[0].message.national_status, 2);
-    // A restarted process sees the same outbox.
-    assert_eq!((s.reopen)().outbox_pending().unwrap(), 3);
+    // A step's start is a progress message naming its unit (and carrying the new status).
+    let progress = waiting.iter().find(|m| m.message.id() == c(2, 2)).unwrap();
+    assert_eq!(progress.message.kind, motcua_engine::MessageKind::Progress);
+    assert_eq!(progress.message.national_status, 4);
+    assert_eq!(progress.message.progress.as_ref().unwrap().step.to_string(), "tiep-nhan");
+    // The delivered message left the outbox for the ledger: when it reached the portal.
+    let ledger = s.store.deliveries(&code(1)).unwrap();
+    assert_eq!(ledger, [motcua_engine::DeliveryRecord { seq: 1, delivered_at: now }]);
+    assert!(s.store.deliveries(&code(2)).unwrap().is_empty());
+    assert_eq!(s.store.sync_tally().unwrap(), motcua_engine::SyncTally { dossiers_synced: 1, messages_delivered: 1 });
+    // A restarted process sees the same outbox and ledger.
+    let reopened = (s.reopen)();
+    assert_eq!(reopened.outbox_pending().unwrap(), 3);
+    assert_eq!(reopened.deliveries(&code(1)).unwrap().len(), 1);
 }
 
 fn projections_and_queries(s: Subject) {

@@ -89,7 +89,7 @@ pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, options: Options<
         builder = builder.with_units(register);
     }
     store.for_each_summary(&mut |s| builder.add(&s))?;
-    let report = builder.finish(as_of);
+    let report = builder.finish(as_of).with_sync(store.sync_tally()?);
     Ok(match services.filter(|&n| n > 0) {
         Some(n) => report.with_online_services(n),
         None => report,
@@ -146,6 +146,10 @@ fn text(r: &Report) -> String {
                         s.push_str(&format!("           ({label}: {v:.2} %)\n"));
                     }
                 }
+                (Some(v), None) => s.push_str(&format!(
+                    "     {:<5} {:<62} {:>7.2} %  (points not verified: {})\n",
+                    i.id, i.name, v, i.points_source
+                )),
                 _ => s.push_str(&format!(
                     "     {:<5} {:<62} not measured: {}\n",
                     i.id,

@@ -123,10 +123,20 @@ pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
     let Some(stream) = store.load(&code)? else {
         bail!("no dossier {code} in {spec}");
     };
+    // When each of its messages reached the national portal (the delivery ledger).
+    let delivered: std::collections::HashMap<u64, motcua_calendar::Timestamp> =
+        store.deliveries(&code)?.into_iter().map(|d| (d.seq, d.delivered_at)).collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
         Format::Json => {
+            let ledger: Vec<serde_json::Value> = {
+                let mut l: Vec<_> = delivered.iter().collect();
+                l.sort();
+                l.into_iter()
+                    .map(|(seq, at)| serde_json::json!({ "seq": seq, "delivered_at": at.to_string() }))
+                    .collect()
+            };
             let events: Vec<JsonEvent> = stream
                 .events
                 .iter()
@@ -140,7 +150,12 @@ pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
                 .collect();
             serde_json::to_writer_pretty(
                 &mut out,
-                &serde_json::json!({ "dossier": code.to_string(), "summary": stream.summary, "events": events }),
+                &serde_json::json!({
+                    "dossier": code.to_string(),
+                    "summary": stream.summary,
+                    "events": events,
+                    "delivered_to_national_portal": ledger,
+                }),
             )?;
             writeln!(out)?;
         }
@@ -173,6 +188,9 @@ pub fn dossier_cmd(spec: &str, code: &str, format: Format) -> Result<u8> {
                     &hex(&e.hash)[..12],
                     detail
                 )?;
+                if let Some(at) = delivered.get(&e.seq) {
+                    writeln!(out, "     → national portal acknowledged its message at {at}")?;
+                }
             }
         }
     }

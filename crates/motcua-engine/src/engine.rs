@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use crate::hot::{Hot, HotCache, Slot};
 use crate::projection::Counters;
 use crate::store::{
-    AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, Page, Sealer, Store, StoreError,
-    StreamAppend, SyncMessage,
+    AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, MessageKind, Page, Sealer,
+    StepProgress, Store, StoreError, StreamAppend, SyncMessage,
 };
 use motcua_core::{authorize, Actor, ActorRole, Denied, Parties};
 
@@ -202,8 +202,32 @@ fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
     Sha256::digest(json.as_bytes()).into()
 }
 
-/// The sync message for event `seq`, which moved `after` to a new national status.
-fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp) -> Option<SyncMessage> {
+/// The sync message for event `seq` (`event`, which left the dossier as `after`), if the
+/// portal tracks it: a step's progress, a new appointment, or a change of national status
+/// (docs/sources.md §3.3). Every message carries the status after the event.
+fn sync_message(
+    dossier: &DossierCode,
+    seq: u64,
+    after: &Dossier,
+    event: &Event,
+    status_changed: bool,
+) -> Option<SyncMessage> {
+    let (kind, progress, appointment) = match event {
+        Event::StepStarted { step, .. } | Event::StepCompleted { step, .. } => {
+            let s = after.steps.iter().find(|s| &s.id == step)?;
+            let progress = StepProgress {
+                step: s.id.clone(),
+                agency: s.agency.clone(),
+                started_at: s.started_at,
+                due: s.due,
+                completed_at: s.completed_at,
+            };
+            (MessageKind::Progress, Some(progress), None)
+        }
+        Event::Extended { new_due, .. } => (MessageKind::Appointment, None, Some(*new_due)),
+        _ if status_changed => (MessageKind::Status, None, None),
+        _ => return None,
+    };
     let national = after.status?.national();
     Some(SyncMessage {
         dossier: dossier.clone(),
@@ -214,7 +238,10 @@ fn sync_message(dossier: &DossierCode, seq: u64, after: &Dossier, at: Timestamp)
         due: after.due,
         channel: after.channel.map(|c| c.code()),
         agency: dossier.agency().clone(),
-        at,
+        at: event.at(),
+        kind,
+        progress,
+        appointment,
     })
 }
 
@@ -588,7 +615,6 @@ impl<S: Store> Engine<S> {
         for e in events.drain(..) {
             let national_before = hot.state.status.map(|s| s.national());
             apply(&mut hot.state, &e);
-            let at = e.at();
             let sealed = sealer.seal_into(
                 &req.dossier,
                 &hot.text,
@@ -599,9 +625,8 @@ impl<S: Store> Engine<S> {
                 &mut stream.canonical,
             );
             hot.last_hash = sealed.hash;
-            if hot.state.status.map(|s| s.national()) != national_before {
-                out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, at));
-            }
+            let changed = hot.state.status.map(|s| s.national()) != national_before;
+            out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, &sealed.event, changed));
             out.counters.record(&req.dossier, &known.sector, &sealed.event, &hot.state);
             stream.events.push(sealed);
         }

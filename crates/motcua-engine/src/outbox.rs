@@ -51,7 +51,7 @@ pub fn deliver<S: Store + ?Sized, P: PortalClient + ?Sized>(
         match portal.send(&entry.message, now) {
             Ok(()) => {
                 report.delivered += 1;
-                updates.push(OutboxUpdate::Delivered { id: entry.message.id() });
+                updates.push(OutboxUpdate::Delivered { id: entry.message.id(), at: now });
             }
             Err(_) => {
                 report.failed += 1;

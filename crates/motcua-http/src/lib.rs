@@ -439,7 +439,9 @@ impl<S: Store + 'static> Api<S> {
                     builder.add(&s);
                 }
             })?;
-            Ok(builder.finish(Some(as_of)))
+            let report = builder.finish(Some(as_of));
+            // The ledger counts every dossier: 1.4 for the whole store only.
+            Ok(if from.is_none() && to.is_none() { report.with_sync(store.sync_tally()?) } else { report })
         })
         .await
     }

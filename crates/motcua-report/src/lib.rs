@@ -19,7 +19,9 @@ mod html;
 pub use html::escape_html;
 mod scorecard;
 
-pub use scorecard::{Group, Indicator, Measures, Rating, Scorecard, PROVINCE_CONVENTION, RATING_NOTE};
+pub use scorecard::{
+    Group, Indicator, Measures, Rating, Scorecard, PROVINCE_CONVENTION, RATING_NOTE, WITHOUT_SYNC_FACTOR,
+};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -172,6 +174,7 @@ impl Row {
             services_with_online_dossiers_pct: None,
             online_pct: (self.received > 0).then(|| pct(self.online, self.received)),
             satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
+            synced_pct: None,
         }
     }
 }
@@ -306,6 +309,10 @@ pub struct Report {
     pub by_period: Vec<Row>,
     /// The Decision 766 scorecard of all dossiers.
     pub scorecard: Scorecard,
+    /// What the scorecard measures beyond the rows: online services offered (3.2) and the
+    /// delivery ledger (1.4, 3.3's factor).
+    #[serde(skip)]
+    outside: Measures,
     /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
     pub backlog: Vec<(String, u64)>,
 }
@@ -641,6 +648,7 @@ impl<'a> ReportBuilder<'a> {
             by_period: self.periods.into_values().map(Row::finish).collect(),
             scorecard,
             backlog,
+            outside: Measures::default(),
         }
     }
 }
@@ -669,8 +677,25 @@ impl Report {
     /// points for it: linear to 100 % and 4 points are assumptions (like 3.3's).
     pub fn with_online_services(mut self, offered: u64) -> Report {
         let used = self.by_procedure.iter().filter(|r| r.online > 0).count() as u64;
+        self.outside.services_with_online_dossiers_pct = (offered > 0).then(|| pct(used.min(offered), offered));
+        self.rescore()
+    }
+
+    /// Adds indicator 1.4 and 3.3's synchronisation factor from the store's delivery ledger:
+    /// dossiers with at least one message the national portal acknowledged ÷ dossiers received
+    /// (docs/indicators.md §2). With nothing delivered yet, 1.4 stays not measured and 3.3
+    /// without its factor.
+    pub fn with_sync(mut self, ledger: motcua_engine::SyncTally) -> Report {
+        let received = self.totals.received;
+        self.outside.synced_pct = (ledger.messages_delivered > 0 && received > 0)
+            .then(|| pct(ledger.dossiers_synced.min(received), received));
+        self.rescore()
+    }
+
+    fn rescore(mut self) -> Report {
         let mut measures = self.totals.measures();
-        measures.services_with_online_dossiers_pct = (offered > 0).then(|| pct(used.min(offered), offered));
+        measures.services_with_online_dossiers_pct = self.outside.services_with_online_dossiers_pct;
+        measures.synced_pct = self.outside.synced_pct;
         self.scorecard = Scorecard::of(&measures);
         self
     }

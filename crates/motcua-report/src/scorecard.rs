@@ -135,7 +135,13 @@ pub struct Measures {
     pub online_pct: Option<f64>,
     /// 5.4: 100 % − late share of resolved (− the complaint share, not in the data).
     pub satisfaction_pct: Option<f64>,
+    /// 1.4: dossiers with a message the national portal acknowledged (the delivery ledger) /
+    /// dossiers received, percent; also 3.3's synchronisation factor.
+    pub synced_pct: Option<f64>,
 }
+
+/// The label of 3.3's value before its synchronisation factor.
+pub const WITHOUT_SYNC_FACTOR: &str = "online share before the synchronisation factor";
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -207,8 +213,8 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ hồ sơ đồng bộ lên Cổng DVC quốc gia",
                 100.0,
                 None,
-                "points not verified (6 often quoted)",
-                "needs the national portal's and the reporting system's totals",
+                "points not verified (6 often quoted); dossiers with an acknowledged message ÷ dossiers received",
+                "needs the delivery ledger: nothing was delivered to the national portal yet (run the sync worker)",
             ),
         ],
     ),
@@ -381,7 +387,9 @@ impl Scorecard {
         let value = |id: &str| match id {
             "2.1" => m.early_or_on_time_pct,
             "3.2" => m.services_with_online_dossiers_pct,
-            "3.3" => m.online_pct,
+            // 3.3 is the online share times the synchronisation rate (docs/indicators.md §2).
+            "3.3" => m.online_pct.map(|o| m.synced_pct.map_or(o, |sync| round2(o * sync / 100.0))),
+            "1.4" => m.synced_pct,
             "5.4" => m.satisfaction_pct,
             _ => None,
         };
@@ -407,6 +415,7 @@ impl Scorecard {
                             needs: v.is_none().then_some(if s.needs.is_empty() { NOT_IN_DOSSIERS } else { s.needs }),
                             beside: match s.id {
                                 "2.1" => m.early_or_on_time_province_pct.map(|p| (PROVINCE_CONVENTION, p)),
+                                "3.3" => m.synced_pct.and(m.online_pct).map(|o| (WITHOUT_SYNC_FACTOR, o)),
                                 _ => None,
                             },
                         }
@@ -455,6 +464,7 @@ mod tests {
         Measures {
             early_or_on_time_pct: Some(99.35),
             early_or_on_time_province_pct: Some(99.35),
+            synced_pct: None,
             services_with_online_dossiers_pct: Some(33.29),
             online_pct: Some(83.26),
             satisfaction_pct: Some(99.35),

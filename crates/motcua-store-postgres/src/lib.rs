@@ -40,20 +40,28 @@ use motcua_engine::store::{
     StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
 use motcua_engine::{CounterKey, Counters, Parties, Tally};
+use motcua_engine::{DeliveryRecord, SyncTally};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 1] = [include_str!("../sql/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [include_str!("../sql/0001_init.sql"), include_str!("../sql/0002_delivery_ledger.sql")];
 
 /// The partitioned tables: each gets a partition per province.
-const TABLES: [&str; 6] =
-    ["motcua_dossiers", "motcua_events", "motcua_idempotency", "motcua_outbox", "motcua_counters", "motcua_sequences"];
+const TABLES: [&str; 7] = [
+    "motcua_dossiers",
+    "motcua_events",
+    "motcua_idempotency",
+    "motcua_outbox",
+    "motcua_counters",
+    "motcua_sequences",
+    "motcua_deliveries",
+];
 
 /// Counter slots: concurrent writers add to different rows.
 const COUNTER_SLOTS: u32 = 16;
@@ -859,7 +867,7 @@ impl Store for PostgresStore {
             let mut tx = c.transaction().map_err(pg("begin"))?;
             for u in updates {
                 let id = match u {
-                    OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+                    OutboxUpdate::Delivered { id, .. } | OutboxUpdate::Retry { id, .. } => id,
                 };
                 // Ids this store did not issue match no message.
                 let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i32::try_from(n).ok()?)))
@@ -867,10 +875,14 @@ impl Store for PostgresStore {
                     continue;
                 };
                 match u {
-                    OutboxUpdate::Delivered { .. } => tx.execute(
-                        "DELETE FROM motcua_outbox o USING motcua_dossiers d WHERE o.province = $1 AND d.province = $1 \
-                         AND d.code = $2 AND o.dossier = d.id AND o.seq = $3",
-                        &[&self.id, &code, &seq],
+                    // Out of the outbox, into the ledger, in one statement.
+                    OutboxUpdate::Delivered { at, .. } => tx.execute(
+                        "WITH gone AS (DELETE FROM motcua_outbox o USING motcua_dossiers d WHERE o.province = $1 \
+                         AND d.province = $1 AND d.code = $2 AND o.dossier = d.id AND o.seq = $3 \
+                         RETURNING o.dossier, o.seq) \
+                         INSERT INTO motcua_deliveries (province, dossier, seq, delivered_at) \
+                         SELECT $1, dossier, seq, $4 FROM gone ON CONFLICT DO NOTHING",
+                        &[&self.id, &code, &seq, &at.utc_minutes()],
                     ),
                     OutboxUpdate::Retry { attempts, next_attempt, .. } => tx.execute(
                         "UPDATE motcua_outbox o SET attempts = $4, next_attempt = $5 FROM motcua_dossiers d \
@@ -890,6 +902,42 @@ impl Store for PostgresStore {
                 .query_one("SELECT COUNT(*) FROM motcua_outbox WHERE province = $1", &[&self.id])
                 .map_err(pg("outbox"))?;
             Ok(get::<i64>(&row, 0, "outbox count")? as usize)
+        })
+    }
+
+    fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.with_client(|c| {
+            let rows = c
+                .query(
+                    "SELECT l.seq, l.delivered_at FROM motcua_deliveries l JOIN motcua_dossiers d \
+                     ON d.province = l.province AND d.id = l.dossier WHERE l.province = $1 AND d.code = $2 \
+                     ORDER BY l.seq",
+                    &[&self.id, &dossier.to_string()],
+                )
+                .map_err(pg("deliveries"))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeliveryRecord {
+                        seq: get::<i32>(r, 0, "delivery seq")? as u64,
+                        delivered_at: Timestamp::from_utc_minutes(get(r, 1, "delivered at")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn sync_tally(&self) -> Result<SyncTally, StoreError> {
+        self.with_client(|c| {
+            let row = c
+                .query_one(
+                    "SELECT COUNT(DISTINCT dossier), COUNT(*) FROM motcua_deliveries WHERE province = $1",
+                    &[&self.id],
+                )
+                .map_err(pg("deliveries"))?;
+            Ok(SyncTally {
+                dossiers_synced: get::<i64>(&row, 0, "synced dossiers")? as u64,
+                messages_delivered: get::<i64>(&row, 1, "delivered messages")? as u64,
+            })
         })
     }
 }

@@ -22,8 +22,9 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, DossierSummary, Hash,
-    IdempotencyRecord, OutboxEntry, OutboxUpdate, Store, StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
+    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, DeliveryRecord,
+    DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Store, StoreError, StoredEvent, Stream,
+    SyncMessage, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -33,15 +34,16 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
     include_str!("../sql/0004_outbox_by_event.sql"),
     include_str!("../sql/0005_projection_columns.sql"),
+    include_str!("../sql/0006_delivery_ledger.sql"),
 ];
 const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
 /// Read connections: they wait for a busy file, and never write.
@@ -873,6 +875,14 @@ impl Store for SqliteStore {
         let mut conn = self.writer()?;
         let tx = conn.transaction().map_err(backend)?;
         {
+            // Into the ledger, then out of the outbox.
+            let mut ledger = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO deliveries (id, dossier, seq, delivered_at) \
+                     SELECT id, dossier, seq, ?3 FROM outbox WHERE id = (SELECT e.id FROM events e \
+                     WHERE e.dossier = (SELECT id FROM dossiers WHERE code = ?1) AND e.seq = ?2)",
+                )
+                .map_err(backend)?;
             let mut delivered = tx
                 .prepare_cached(
                     "DELETE FROM outbox WHERE id = (SELECT e.id FROM events e \
@@ -887,7 +897,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             for u in updates {
                 let id = match u {
-                    OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+                    OutboxUpdate::Delivered { id, .. } | OutboxUpdate::Retry { id, .. } => id,
                 };
                 // Ids this store did not issue match no message (as before: nothing to update).
                 let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i64::try_from(n).ok()?)))
@@ -895,7 +905,9 @@ impl Store for SqliteStore {
                     continue;
                 };
                 match u {
-                    OutboxUpdate::Delivered { .. } => delivered.execute(params![code, seq]),
+                    OutboxUpdate::Delivered { at, .. } => ledger
+                        .execute(params![code, seq, at.utc_minutes()])
+                        .and_then(|_| delivered.execute(params![code, seq])),
                     OutboxUpdate::Retry { attempts, next_attempt, .. } => {
                         retry.execute(params![code, seq, i64::from(*attempts), next_attempt.utc_minutes()])
                     }
@@ -910,6 +922,37 @@ impl Store for SqliteStore {
         self.read(|conn| {
             let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).map_err(backend)?;
             Ok(n as usize)
+        })
+    }
+
+    fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT l.seq, l.delivered_at FROM events e JOIN deliveries l ON l.id = e.id \
+                     WHERE e.dossier = (SELECT id FROM dossiers WHERE code = ?1) ORDER BY e.seq",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![dossier.to_string()], |r| {
+                    Ok(DeliveryRecord {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        delivered_at: Timestamp::from_utc_minutes(r.get(1)?),
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+    }
+
+    fn sync_tally(&self) -> Result<SyncTally, StoreError> {
+        self.read(|conn| {
+            let (dossiers, messages): (i64, i64) = conn
+                .query_row("SELECT COUNT(DISTINCT dossier), COUNT(*) FROM deliveries", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(backend)?;
+            Ok(SyncTally { dossiers_synced: dossiers as u64, messages_delivered: messages as u64 })
         })
     }
 }
@@ -988,7 +1031,7 @@ impl SqliteStore {
 }
 
 /// The tables a store of [`SCHEMA_VERSION`] holds.
-const TABLES: [&str; 6] = ["dossiers", "events", "outbox", "idempotency", "counters", "sequences"];
+const TABLES: [&str; 7] = ["dossiers", "events", "outbox", "idempotency", "counters", "sequences", "deliveries"];
 
 /// The file's own integrity, then its tables and rows: the first fault, said for people.
 fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {
@@ -1020,6 +1063,20 @@ fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {
         .map_err(backend)?;
     if let Some((code, version, last)) = row {
         return Ok(Some(format!("table dossiers, row {code}: version {version}, but its last event is {last}")));
+    }
+    // Each ledger row is keyed by the event whose message was delivered.
+    let row: Option<(i64, Option<String>, i64)> = conn
+        .query_row(
+            "SELECT l.id, d.code, l.seq FROM deliveries l LEFT JOIN dossiers d ON d.id = l.dossier \
+             LEFT JOIN events e ON e.id = l.id WHERE e.id IS NULL OR e.dossier != l.dossier OR e.seq != l.seq LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(backend)?;
+    if let Some((id, code, seq)) = row {
+        let code = code.unwrap_or_else(|| "(no dossier)".into());
+        return Ok(Some(format!("table deliveries, row {id}: not keyed by its event ({code} event {seq})")));
     }
     // Each outbox row is the message of the event it is keyed by.
     let mut stmt = conn

@@ -159,8 +159,9 @@ fn a_version_1_file_is_migrated_on_open() {
     let due = store.outbox_due(t("2025-03-04T00:00"), 10).unwrap();
     assert_eq!(due.len(), 3);
     assert_eq!((due[0].message.seq, due[0].message.id().as_str()), (1, "H42.12-250303-0001#1"));
-    store.outbox_update(&[OutboxUpdate::Delivered { id: due[0].message.id() }]).unwrap();
+    store.outbox_update(&[OutboxUpdate::Delivered { id: due[0].message.id(), at: t("2025-03-04T00:00") }]).unwrap();
     assert_eq!(store.outbox_pending().unwrap(), 2);
+    assert_eq!(store.sync_tally().unwrap().messages_delivered, 1, "the migrated file keeps a delivery ledger");
     // New events (schema 2) continue the old chains.
     let mut e = Engine::new(store, [procedure()], calendar());
     let out =

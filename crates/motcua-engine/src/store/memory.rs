@@ -54,6 +54,9 @@ struct MemoryOutbox {
     index: FxHashMap<(DossierCode, u64), usize>,
     indexed: usize,
     pending: usize,
+    /// The delivery ledger: what the portal acknowledged, by dossier, in order.
+    ledger: FxHashMap<DossierCode, Vec<DeliveryRecord>>,
+    delivered: u64,
 }
 
 /// A message waiting in the memory outbox, packed: the optional fields behind flags instead
@@ -73,6 +76,10 @@ struct Pending {
     channel: u8,
     /// Which of `received_at`, `due` and `channel` are set ([`Pending::RECEIVED`], …).
     set: u8,
+    kind: MessageKind,
+    /// A progress message's step and an appointment message's new date, boxed: most messages
+    /// are status changes and carry neither.
+    extra: Option<Box<(Option<StepProgress>, Option<Timestamp>)>>,
 }
 
 impl Pending {
@@ -97,6 +104,8 @@ impl Pending {
             seq: m.seq,
             at: m.at,
             national_status: m.national_status,
+            kind: m.kind,
+            extra: (m.progress.is_some() || m.appointment.is_some()).then(|| Box::new((m.progress, m.appointment))),
         }
     }
 
@@ -113,6 +122,9 @@ impl Pending {
                 channel: has(Self::CHANNEL).then_some(self.channel),
                 agency: self.agency.clone(),
                 at: self.at,
+                kind: self.kind,
+                progress: self.extra.as_ref().and_then(|e| e.0.clone()),
+                appointment: self.extra.as_ref().and_then(|e| e.1),
             },
             attempts: self.attempts,
             next_attempt: self.next_attempt,
@@ -140,16 +152,21 @@ impl MemoryOutbox {
         self.indexed = end;
         for u in updates {
             let id = match u {
-                OutboxUpdate::Delivered { id } | OutboxUpdate::Retry { id, .. } => id,
+                OutboxUpdate::Delivered { id, .. } | OutboxUpdate::Retry { id, .. } => id,
             };
             // Ids this store did not issue match no message.
             let Some(key) = parse_message_id(id) else { continue };
             let Some(&pos) = self.index.get(&key) else { continue };
             let Some(slot) = self.slots.get_mut(pos) else { continue };
             match u {
-                OutboxUpdate::Delivered { .. } => {
-                    if slot.take().is_some() {
+                OutboxUpdate::Delivered { at, .. } => {
+                    if let Some(p) = slot.take() {
                         self.pending -= 1;
+                        self.ledger
+                            .entry(p.dossier)
+                            .or_default()
+                            .push(DeliveryRecord { seq: p.seq, delivered_at: *at });
+                        self.delivered += 1;
                     }
                     self.index.remove(&key);
                 }
@@ -362,6 +379,17 @@ impl Store for MemoryStore {
     fn outbox_pending(&self) -> Result<usize, StoreError> {
         Ok(self.lock()?.outbox.pending)
     }
+
+    fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let mut records = self.lock()?.outbox.ledger.get(dossier).cloned().unwrap_or_default();
+        records.sort_by_key(|r| r.seq);
+        Ok(records)
+    }
+
+    fn sync_tally(&self) -> Result<SyncTally, StoreError> {
+        let inner = self.lock()?;
+        Ok(SyncTally { dossiers_synced: inner.outbox.ledger.len() as u64, messages_delivered: inner.outbox.delivered })
+    }
 }
 
 #[cfg(test)]
@@ -394,16 +422,24 @@ mod tests {
         let id = |n: i64| message(n).id();
         let late = Timestamp::from_utc_minutes(29_000_000);
         // The middle one goes first: the front still waits, so nothing is dropped yet.
-        outbox.update(&[OutboxUpdate::Delivered { id: id(2) }]);
+        outbox.update(&[OutboxUpdate::Delivered { id: id(2), at: late }]);
         assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
         let retry_at = late.plus_minutes(5);
         outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }]);
         assert_eq!(outbox.due(late, 10).iter().map(|e| e.message.seq).collect::<Vec<_>>(), vec![3]);
         // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
-        outbox.update(&[OutboxUpdate::Delivered { id: id(1) }, OutboxUpdate::Delivered { id: id(2) }]);
+        outbox.update(&[
+            OutboxUpdate::Delivered { id: id(1), at: late },
+            OutboxUpdate::Delivered { id: id(2), at: late },
+        ]);
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.slots.start()), (1, 1, 2));
         outbox.push(message(4));
-        outbox.update(&[OutboxUpdate::Delivered { id: id(3) }, OutboxUpdate::Delivered { id: id(4) }]);
+        outbox.update(&[
+            OutboxUpdate::Delivered { id: id(3), at: late },
+            OutboxUpdate::Delivered { id: id(4), at: late },
+        ]);
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
+        // The ledger kept each delivery once.
+        assert_eq!((outbox.delivered, outbox.ledger.values().map(Vec::len).sum::<usize>()), (4, 4));
     }
 }

@@ -1,13 +1,44 @@
 //! Outbox wire types: national-portal status messages and their delivery records.
 
+use std::sync::Arc;
+
 use motcua_calendar::Timestamp;
-use motcua_core::{AgencyCode, DossierCode, ProcedureCode};
+use motcua_core::{AgencyCode, DossierCode, ProcedureCode, StepId};
 use serde::{Deserialize, Serialize};
 
-/// A status change for the national portal. Its id is `<dossier code>#<seq>`
-/// ([`SyncMessage::id`]): the portal deduplicates by it. The id is not a field, so a message
-/// allocates nothing of its own; its serialized form still carries it first (the form stored
-/// rows and portals read).
+/// What a message reports: every change the national portal tracks (docs/sources.md §3.3).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// The national status changed (a new dossier is its first status; the result is 9 and
+    /// 10).
+    #[default]
+    Status,
+    /// A step started or completed at its handling unit (the portal's progress update).
+    Progress,
+    /// A new appointment after an apology letter (the portal's `NgayHenTra`, moved).
+    Appointment,
+}
+
+/// A step's progress, as a progress message carries it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct StepProgress {
+    /// The procedure's step.
+    pub step: StepId,
+    /// The concrete unit handling it.
+    pub agency: Arc<str>,
+    /// When it started.
+    pub started_at: Option<Timestamp>,
+    /// Its own due time.
+    pub due: Option<Timestamp>,
+    /// When it completed, once it did.
+    pub completed_at: Option<Timestamp>,
+}
+
+/// A change for the national portal: a status, a step's progress, or a new appointment. Its id
+/// is `<dossier code>#<seq>` ([`SyncMessage::id`]), one message per event: the portal
+/// deduplicates by it. The id is not a field, so a message allocates nothing of its own; its
+/// serialized form still carries it first (the form stored rows and portals read).
 #[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
 #[serde(from = "WireMessage")]
 pub struct SyncMessage {
@@ -29,9 +60,60 @@ pub struct SyncMessage {
     pub agency: AgencyCode,
     /// When the status changed.
     pub at: Timestamp,
+    /// What it reports (older rows read as [`MessageKind::Status`]).
+    pub kind: MessageKind,
+    /// For [`MessageKind::Progress`]: the step.
+    pub progress: Option<StepProgress>,
+    /// For [`MessageKind::Appointment`]: the new appointment (the original due time stays in
+    /// `due`, as the outcome is judged against it).
+    pub appointment: Option<Timestamp>,
+}
+
+/// The national portal's time format in sync payloads, `yyyyMMddHHmmss` in local time
+/// [assumption: the format vendors' integrations show; docs/sources.md §3.3].
+fn portal_time(t: Option<Timestamp>) -> serde_json::Value {
+    match t {
+        Some(t) => {
+            let local = t.local_string();
+            // `YYYY-MM-DDTHH:MM+07:00` → `YYYYMMDDHHMM00`.
+            let digits: String = local.chars().take(16).filter(char::is_ascii_digit).collect();
+            serde_json::Value::String(format!("{digits}00"))
+        }
+        None => serde_json::Value::Null,
+    }
 }
 
 impl SyncMessage {
+    /// The payload in the national portal's terms (docs/sources.md §3.3): `MaHoSo`, `MaTTHC`,
+    /// `NgayTiepNhan`, `NgayHenTra`, `TrangThaiHoSo`, `HinhThuc` (channel), `DonViXuLy`
+    /// (receiving unit), and for progress `PhongBanXuLy` (the step's unit), `NoiDungXuLy` (the
+    /// step), `ThoiDiemXuLy`, `NgayBatDau`, `NgayKetThucTheoQuyDinh`; `NgayHenTraMoi` for a new
+    /// appointment and `MaThongDiep` (the message id) are our names [assumption], as is the
+    /// time format.
+    pub fn portal_payload(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("MaThongDiep".into(), self.id().into());
+        m.insert("MaHoSo".into(), self.dossier.to_string().into());
+        m.insert("MaTTHC".into(), self.procedure.as_ref().map(|p| p.to_string()).into());
+        m.insert("NgayTiepNhan".into(), portal_time(self.received_at));
+        m.insert("NgayHenTra".into(), portal_time(self.due));
+        m.insert("TrangThaiHoSo".into(), self.national_status.into());
+        m.insert("HinhThuc".into(), self.channel.into());
+        m.insert("DonViXuLy".into(), self.agency.to_string().into());
+        m.insert("ThoiDiemXuLy".into(), portal_time(Some(self.at)));
+        if let Some(p) = &self.progress {
+            m.insert("PhongBanXuLy".into(), p.agency.to_string().into());
+            m.insert("NoiDungXuLy".into(), p.step.to_string().into());
+            m.insert("NgayBatDau".into(), portal_time(p.started_at));
+            m.insert("NgayKetThucTheoQuyDinh".into(), portal_time(p.due));
+            m.insert("NgayKetThuc".into(), portal_time(p.completed_at));
+        }
+        if let Some(a) = self.appointment {
+            m.insert("NgayHenTraMoi".into(), portal_time(Some(a)));
+        }
+        serde_json::Value::Object(m)
+    }
+
     /// The message's id, `<dossier code>#<seq>`: unique per status change, and what the
     /// portal deduplicates by.
     pub fn id(&self) -> String {
@@ -71,7 +153,7 @@ impl Serialize for MessageId<'_> {
 impl Serialize for SyncMessage {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut m = s.serialize_struct("SyncMessage", 10)?;
+        let mut m = s.serialize_struct("SyncMessage", 13)?;
         m.serialize_field("id", &MessageId(&self.dossier, self.seq))?;
         m.serialize_field("dossier", &self.dossier)?;
         m.serialize_field("seq", &self.seq)?;
@@ -82,6 +164,9 @@ impl Serialize for SyncMessage {
         m.serialize_field("channel", &self.channel)?;
         m.serialize_field("agency", &self.agency)?;
         m.serialize_field("at", &self.at)?;
+        m.serialize_field("kind", &self.kind)?;
+        m.serialize_field("progress", &self.progress)?;
+        m.serialize_field("appointment", &self.appointment)?;
         m.end()
     }
 }
@@ -104,6 +189,12 @@ struct WireMessage {
     channel: Option<u8>,
     agency: AgencyCode,
     at: Timestamp,
+    #[serde(default)]
+    kind: MessageKind,
+    #[serde(default)]
+    progress: Option<StepProgress>,
+    #[serde(default)]
+    appointment: Option<Timestamp>,
 }
 
 impl From<WireMessage> for SyncMessage {
@@ -118,12 +209,16 @@ impl From<WireMessage> for SyncMessage {
             channel: w.channel,
             agency: w.agency,
             at: w.at,
+            kind: w.kind,
+            progress: w.progress,
+            appointment: w.appointment,
         }
     }
 }
 
-/// A message waiting in the outbox. A message the portal acknowledged leaves the outbox (the
-/// event log keeps the history; the outbox holds only what is still to send).
+/// A message waiting in the outbox. A message the portal acknowledged leaves the outbox for the
+/// delivery ledger ([`DeliveryRecord`]): the outbox holds only what is still to send, the
+/// ledger what reached the portal and when.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct OutboxEntry {
     /// The message.
@@ -141,6 +236,8 @@ pub enum OutboxUpdate {
     Delivered {
         /// Message id.
         id: String,
+        /// When the portal acknowledged it (kept in the delivery ledger).
+        at: Timestamp,
     },
     /// Failed; try again later.
     Retry {
@@ -151,4 +248,23 @@ pub enum OutboxUpdate {
         /// Next attempt.
         next_attempt: Timestamp,
     },
+}
+
+/// One message the portal acknowledged, as the delivery ledger keeps it after it left the
+/// outbox: the evidence of when a dossier reached the national portal (Decision 766, 1.4).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    /// The event (its number in the dossier's stream) whose message it was.
+    pub seq: u64,
+    /// When the portal acknowledged it.
+    pub delivered_at: Timestamp,
+}
+
+/// What the delivery ledger holds, in all.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct SyncTally {
+    /// Dossiers with at least one message acknowledged by the portal.
+    pub dossiers_synced: u64,
+    /// Messages acknowledged.
+    pub messages_delivered: u64,
 }

@@ -24,7 +24,9 @@ pub use envelope::{
 };
 pub use memory::MemoryStore;
 pub(crate) use message::parse_message_id;
-pub use message::{split_message_id, OutboxEntry, OutboxUpdate, SyncMessage};
+pub use message::{
+    split_message_id, DeliveryRecord, MessageKind, OutboxEntry, OutboxUpdate, StepProgress, SyncMessage, SyncTally,
+};
 pub use query::{scan_backlog, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, Page};
 pub use summary::{DossierSummary, StepSummary};
 
@@ -316,11 +318,17 @@ pub trait Store: Send + Sync {
     fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError>;
     /// Outbox messages not delivered whose next attempt is due at `now` (oldest first).
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
-    /// Records delivery outcomes: a delivered message leaves the outbox, a failed one waits
-    /// for its next attempt. Ids the store does not hold are ignored.
+    /// Records delivery outcomes: a delivered message leaves the outbox for the delivery
+    /// ledger (with the instant of its acknowledgement), a failed one waits for its next
+    /// attempt. Ids the store does not hold are ignored.
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError>;
     /// Messages not yet delivered.
     fn outbox_pending(&self) -> Result<usize, StoreError>;
+    /// The delivery ledger of one dossier: every message the portal acknowledged, in event
+    /// order (what proves when the dossier reached the portal).
+    fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// The delivery ledger in all: dossiers and messages the portal acknowledged.
+    fn sync_tally(&self) -> Result<SyncTally, StoreError>;
 }
 
 /// A shared store: several engines (writers) over one store.
@@ -372,5 +380,11 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn outbox_pending(&self) -> Result<usize, StoreError> {
         (**self).outbox_pending()
+    }
+    fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError> {
+        (**self).deliveries(dossier)
+    }
+    fn sync_tally(&self) -> Result<SyncTally, StoreError> {
+        (**self).sync_tally()
     }
 }

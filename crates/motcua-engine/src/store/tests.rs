@@ -28,11 +28,14 @@ pub(super) fn message(n: i64) -> SyncMessage {
         channel: None,
         agency: "H42.12".parse().unwrap(),
         at: Timestamp::from_utc_minutes(28_000_000 + n),
+        kind: MessageKind::Status,
+        progress: None,
+        appointment: None,
     }
 }
 
 #[test]
-fn a_message_is_written_as_before_its_id_stopped_being_a_field() {
+fn messages_written_before_kinds_read_as_status_changes() {
     /// The derived form messages had while the id was a field.
     #[derive(Serialize)]
     struct Before {
@@ -62,12 +65,32 @@ fn a_message_is_written_as_before_its_id_stopped_being_a_field() {
     };
     assert_eq!(m.id(), "H42.12-250303-0001#3");
     assert_eq!(parse_message_id(&m.id()), Some((m.dossier.clone(), 3)));
-    assert_eq!(rmp_serde::to_vec(&m).unwrap(), rmp_serde::to_vec(&before).unwrap());
-    assert_eq!(serde_json::to_string(&m).unwrap(), serde_json::to_string(&before).unwrap());
+    // The new form adds its fields after the old ones.
+    let old_json = serde_json::to_string(&before).unwrap();
+    let new_json = serde_json::to_string(&m).unwrap();
+    assert!(new_json.starts_with(&old_json[..old_json.len() - 1]), "{new_json}");
     let bytes = rmp_serde::to_vec(&before).unwrap();
     assert_eq!(rmp_serde::from_slice::<SyncMessage>(&bytes).unwrap(), m);
     let json = serde_json::to_string(&before).unwrap();
     assert_eq!(serde_json::from_str::<SyncMessage>(&json).unwrap(), m);
+    // A progress message round-trips, and speaks the portal's terms.
+    let p = SyncMessage {
+        kind: MessageKind::Progress,
+        progress: Some(StepProgress {
+            step: "tham-dinh".into(),
+            agency: "H42.12.CA".into(),
+            started_at: Some(m.at),
+            due: Some(m.at.plus_minutes(480)),
+            completed_at: None,
+        }),
+        ..m.clone()
+    };
+    assert_eq!(rmp_serde::from_slice::<SyncMessage>(&rmp_serde::to_vec(&p).unwrap()).unwrap(), p);
+    let payload = p.portal_payload();
+    assert_eq!(payload["MaHoSo"], "H42.12-250303-0001");
+    assert_eq!(payload["PhongBanXuLy"], "H42.12.CA");
+    assert_eq!(payload["NoiDungXuLy"], "tham-dinh");
+    assert_eq!(payload["MaThongDiep"], "H42.12-250303-0001#3");
 }
 
 #[test]
