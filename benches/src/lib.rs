@@ -118,6 +118,7 @@ pub mod engine_round {
                     actor: if k == 5 { leader.clone() } else { system.clone() },
                     idempotency_key: None,
                     now: start.plus_minutes(*dt),
+                    on_behalf_of: None,
                 });
             }
         }

@@ -35,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             actor: clerk.clone(),
             idempotency_key: None,
             now,
+            on_behalf_of: None,
         })?;
         let due = engine.dossier(&code)?.and_then(|d| d.due).map(|d| d.to_string()).unwrap_or_default();
         println!("{code}: received (version {}), due {due}", out.version);
@@ -53,12 +54,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 actor: clerk.clone(),
                 idempotency_key: None,
                 now,
+                on_behalf_of: None,
             })?;
             now = now.plus_minutes(30);
         }
     }
     let finish = Command::Finish { decision: Decision::Approved, reason: None };
-    engine.handle(&Request { dossier: first.clone(), command: finish, actor: leader, idempotency_key: None, now })?;
+    engine.handle(&Request {
+        dossier: first.clone(),
+        command: finish,
+        actor: leader,
+        idempotency_key: None,
+        now,
+        on_behalf_of: None,
+    })?;
     println!("{first}: {:?}", engine.dossier(first)?.and_then(|d| d.outcome));
 
     // A week later: which are overdue? (From the store's indexed rows, no replay.)

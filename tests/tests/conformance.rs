@@ -125,7 +125,7 @@ fn req(n: u64, command: Command, at: &str) -> Request {
     } else {
         clerk()
     };
-    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at) }
+    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at), on_behalf_of: None }
 }
 
 fn receive(n: u64, at: &str) -> Request {

@@ -154,6 +154,7 @@ fn direct<S: Store>(
                 actor: actor.clone(),
                 idempotency_key: None,
                 now,
+                on_behalf_of: None,
             })?;
             commands += 1;
         }

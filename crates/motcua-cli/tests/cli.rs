@@ -335,6 +335,7 @@ fn write_store(path: &std::path::Path) {
             actor: Actor::officer("clerk", ActorRole::Clerk, "H42.12"),
             idempotency_key: None,
             now: "2025-03-03T09:00".parse().unwrap(),
+            on_behalf_of: None,
         };
         e.handle(&r).unwrap();
     }

@@ -17,7 +17,7 @@ use crate::store::{
     AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, MessageKind, Page, Sealer,
     StepProgress, Store, StoreError, StreamAppend, SyncMessage,
 };
-use motcua_core::{authorize, Actor, ActorRole, Denied, Parties};
+use motcua_core::{authorize, Actor, ActorId, ActorRole, Denied, Parties};
 
 /// Most retries after losing an optimistic-concurrency race.
 pub const MAX_RETRIES: u32 = 3;
@@ -35,6 +35,10 @@ pub struct Request {
     pub idempotency_key: Option<String>,
     /// When (stamped by the caller; the engine reads no clock).
     pub now: Timestamp,
+    /// For a system creating a dossier for someone (the national portal forwarding a citizen's
+    /// online submission): the citizen, who becomes the dossier's applicant (and so may act on
+    /// it, e.g. withdraw). Ignored otherwise.
+    pub on_behalf_of: Option<ActorId>,
 }
 
 /// What a handled command did.
@@ -594,6 +598,8 @@ impl<S: Store> Engine<S> {
                 let mut parties = Parties::default();
                 if req.actor.role == ActorRole::Citizen {
                     parties.applicant = Some(req.actor.id.clone());
+                } else if req.actor.role == ActorRole::System {
+                    parties.applicant.clone_from(&req.on_behalf_of);
                 }
                 cache.insert(&req.dossier, Hot::new(&req.dossier, parties))
             }

@@ -56,11 +56,12 @@ fn receive(n: u64, at: &str) -> Request {
         actor: clerk(),
         idempotency_key: None,
         now: t(at),
+        on_behalf_of: None,
     }
 }
 
 fn req(n: u64, command: Command, actor: Actor, at: &str) -> Request {
-    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at) }
+    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at), on_behalf_of: None }
 }
 
 #[test]
@@ -225,7 +226,7 @@ proptest! {
                 _ => Command::Withdraw,
             };
             let actor = if which == 7 { leader() } else { Actor::system("sync") };
-            let _ = e.handle(&Request { dossier: code(n), command, actor, idempotency_key: None, now });
+            let _ = e.handle(&Request { dossier: code(n), command, actor, idempotency_key: None, now, on_behalf_of: None });
         }
         let (counters, deadlines) = rebuild_projections(&*store, &sectors()).unwrap();
         // The store's live counters are the replay's.
@@ -334,7 +335,14 @@ fn keyed_script() -> impl Strategy<Value = Vec<Request>> {
                 // A repeated key usually comes with the same dossier and command (a retry).
                 let key = key.map(|k| format!("portal-{k}"));
                 let n = key.as_ref().map_or(n, |_| 1 + u64::from(which % 2));
-                Request { dossier: code(n), command, actor: Actor::system("sync"), idempotency_key: key, now }
+                Request {
+                    dossier: code(n),
+                    command,
+                    actor: Actor::system("sync"),
+                    idempotency_key: key,
+                    now,
+                    on_behalf_of: None,
+                }
             })
             .collect()
     })

@@ -93,7 +93,8 @@ fn run(
     at: &str,
 ) -> Result<Vec<Event>, EngineError> {
     let now: Timestamp = at.parse().unwrap();
-    e.handle(&Request { dossier: code.clone(), command, actor, idempotency_key: None, now }).map(|o| o.events)
+    e.handle(&Request { dossier: code.clone(), command, actor, idempotency_key: None, now, on_behalf_of: None })
+        .map(|o| o.events)
 }
 
 fn receive(jurisdiction: Option<&str>) -> Command {

@@ -280,6 +280,7 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/dossiers/{code}", get(dossier::<S>))
         .route("/api/v1/dossiers/{code}/history", get(history::<S>))
         .route("/api/v1/dossiers/{code}/commands", post(command::<S>))
+        .route("/api/v1/portal/submissions", post(portal_submission::<S>))
         .route("/api/v1/deadlines", get(deadlines::<S>))
         .route("/api/v1/report", get(report::<S>))
         .route("/api/v1/track/{code}", get(track::<S>))
@@ -376,6 +377,95 @@ async fn create<S: Store + 'static>(
     Ok(r)
 }
 
+/// An online submission forwarded by the national portal. Field names are ours, with the
+/// portal's as aliases where known (`MaTTHC`, `ChuHoSo`: docs/sources.md §3.3) and assumed
+/// otherwise (`MaThongDiep`, `MaDonVi`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PortalSubmission {
+    /// The portal's message id: a message delivered twice creates one dossier.
+    #[serde(alias = "MaThongDiep")]
+    message_id: String,
+    #[serde(alias = "MaTTHC")]
+    procedure: ProcedureCode,
+    /// The receiving agency.
+    #[serde(alias = "MaDonVi")]
+    agency: AgencyCode,
+    /// The citizen's pseudonymous account (never a CCCD): the dossier's applicant.
+    #[serde(alias = "ChuHoSo")]
+    applicant: String,
+    /// The administrative unit whose procedure it is, when not the agency's own.
+    #[serde(default)]
+    jurisdiction: Option<String>,
+}
+
+/// The longest portal message id accepted.
+const MAX_PORTAL_MESSAGE_ID: usize = 128;
+
+/// `POST /api/v1/portal/submissions`, for a system account (the national portal's connector):
+/// the citizen's online submission becomes a `submit` by the system on the citizen's behalf,
+/// idempotent by the portal's message id (201 the first time, 200 with the same dossier after).
+async fn portal_submission<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    Caller(actor): Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if actor.role != ActorRole::System {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "system_only",
+            "only the portal's system account submits here",
+        ));
+    }
+    let sub: PortalSubmission = json_body(&body)?;
+    let bad = |code: &str, detail: &str| ApiError::new(StatusCode::BAD_REQUEST, code, detail);
+    if sub.message_id.is_empty() || sub.message_id.len() > MAX_PORTAL_MESSAGE_ID {
+        return Err(bad("bad_message_id", &format!("message_id: 1 to {MAX_PORTAL_MESSAGE_ID} characters")));
+    }
+    if sub.applicant.is_empty() || sub.applicant.len() > 64 || sub.applicant.parse::<motcua_core::Cccd>().is_ok() {
+        return Err(bad("bad_applicant", "applicant: a pseudonymous account id of 1 to 64 characters, never a CCCD"));
+    }
+    let key = format!("dvcqg:{}", sub.message_id);
+    // Seen before: the dossier it created.
+    let known = {
+        let (store, key) = (Arc::clone(&api.store), key.clone());
+        blocking(move || Ok(store.idempotency(&key)?)).await?
+    };
+    if let Some(rec) = known {
+        let state = api.read(rec.dossier.clone()).await?;
+        let state =
+            state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "lost", "recorded but not read"))?;
+        return Ok(with_etag(StatusCode::OK, &view(&rec.dossier, &state)));
+    }
+    let now = (api.clock)();
+    let date = now.local_date();
+    let (store, agency) = (Arc::clone(&api.store), sub.agency.clone());
+    let seq = blocking(move || Ok(store.next_sequence(&agency, date)?)).await?;
+    let code = DossierCode::new(sub.agency, date, seq);
+    let command = Command::Submit {
+        procedure: sub.procedure,
+        channel: Channel::Online,
+        jurisdiction: sub.jurisdiction.as_deref().map(Arc::from),
+    };
+    let req = Request {
+        dossier: code.clone(),
+        command,
+        actor,
+        idempotency_key: Some(key),
+        now,
+        on_behalf_of: Some(motcua_core::ActorId(Arc::from(sub.applicant.as_str()))),
+    };
+    api.submit(req, None).await?;
+    let state = api.read(code.clone()).await?;
+    let state =
+        state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "lost", "written but not read"))?;
+    let mut r = with_etag(StatusCode::CREATED, &view(&code, &state));
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/dossiers/{code}")) {
+        r.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(r)
+}
+
 impl<S: Store + 'static> Api<S> {
     /// Receives (an officer) or submits (a citizen) a new dossier: its code from the store's
     /// durable sequence for the receiving agency and today's date, its receipt instant from the
@@ -403,7 +493,7 @@ impl<S: Store + 'static> Api<S> {
         } else {
             Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction }
         };
-        let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now };
+        let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now, on_behalf_of: None };
         self.submit(req, None).await?;
         let state = self.read(code.clone()).await?;
         let state =
@@ -531,7 +621,7 @@ async fn command<S: Store + 'static>(
     };
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let now = (api.clock)();
-    let req = Request { dossier: code.clone(), command, actor, idempotency_key: key, now };
+    let req = Request { dossier: code.clone(), command, actor, idempotency_key: key, now, on_behalf_of: None };
     api.submit(req, expected).await?;
     let state = api.read(code.clone()).await?;
     let state = state.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_such_dossier", "gone"))?;

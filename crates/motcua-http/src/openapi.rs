@@ -6,7 +6,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     #[derive(utoipa::OpenApi)]
     #[openapi(
         info(title = "motcua", description = "Vietnamese one-stop-shop dossiers: receive, move, track, deadlines."),
-        paths(create_doc, dossier_doc, history_doc, command_doc, deadlines_doc, report_doc, track_doc, healthz_doc),
+        paths(create_doc, dossier_doc, history_doc, command_doc, portal_doc, deadlines_doc, report_doc, track_doc, healthz_doc),
         components(schemas(NewDossierDoc, DossierDoc, ProblemDoc)),
         modifiers(&Bearer)
     )]
@@ -99,6 +99,14 @@ fn history_doc() {}
         (status = 409, body = ProblemDoc), (status = 412, body = ProblemDoc)))]
 #[allow(dead_code)]
 fn command_doc() {}
+
+#[utoipa::path(post, path = "/api/v1/portal/submissions",
+    request_body(content = Object, description = "An online submission from the national portal: {\"message_id\" (MaThongDiep), \"procedure\" (MaTTHC), \"agency\" (MaDonVi), \"applicant\" (ChuHoSo, a pseudonymous account), \"jurisdiction\"?}; a system account only; the same message_id gives the same dossier"),
+    security(("bearer" = [])),
+    responses((status = 201, body = DossierDoc), (status = 200, body = DossierDoc, description = "Seen before"),
+        (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn portal_doc() {}
 
 #[utoipa::path(get, path = "/api/v1/deadlines", params(
         ("view" = Option<String>, Query, description = "overdue (default) or due_soon"),

@@ -27,6 +27,7 @@ fn a_clerk_receives_and_moves_a_dossier_over_http() {
         "/api/v1/deadlines",
         "/api/v1/report",
         "/api/v1/track/{code}",
+        "/api/v1/portal/submissions",
         "/healthz",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from {text}");
@@ -302,4 +303,44 @@ fn with_a_register_a_centre_receives_for_a_commune_and_only_its_units_act() {
     let bad = r#"{"procedure": "1.004194", "channel": "direct", "jurisdiction": "P.Z"}"#;
     let (status, ctype, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&centre), &[], Some(bad));
     assert_eq!((status, ctype.as_str()), (409, "application/problem+json"), "{text}");
+}
+
+/// An online submission forwarded by the national portal becomes a `submit` by the system on
+/// the citizen's behalf, once per portal message; the citizen is its applicant.
+#[test]
+fn the_national_portal_forwards_an_online_submission_once() {
+    let base = serve("2025-03-07T21:10");
+    let portal = token(&Actor::system("dvcqg-connector"));
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let url = format!("{base}/api/v1/portal/submissions");
+    let body = r#"{"MaThongDiep": "G22-000123", "MaTTHC": "1.004194", "MaDonVi": "H42.12", "ChuHoSo": "vneid-an"}"#;
+    // Only a system account submits here.
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(body));
+    assert_eq!(status, 403, "{text}");
+    let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let code = d["code"].as_str().unwrap().to_string();
+    assert_eq!((d["status"].as_str(), d["national_status"].as_u64()), (Some("submitted"), Some(1)));
+    // Delivered again: the same dossier, nothing new.
+    let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(body));
+    assert_eq!(status, 200, "{text}");
+    let again: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(again["code"], code.as_str());
+    assert_eq!(again["version"], 1);
+    // The citizen it was submitted for is its applicant: they may withdraw it, another may not.
+    let cmd = format!("{base}/api/v1/dossiers/{code}/commands");
+    let other = token(&Actor::citizen("vneid-binh"));
+    let (status, _, text, _) = call("POST", &cmd, Some(&other), &[], Some(r#"{"command": "withdraw"}"#));
+    assert_eq!(status, 403, "{text}");
+    let an = token(&Actor::citizen("vneid-an"));
+    let (status, _, text, _) = call("POST", &cmd, Some(&an), &[], Some(r#"{"command": "withdraw"}"#));
+    assert_eq!(status, 200, "{text}");
+    // A CCCD is never an account id; unknown fields are refused.
+    let cccd = r#"{"message_id": "m2", "procedure": "1.004194", "agency": "H42.12", "applicant": "001203004567"}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(cccd));
+    assert_eq!(status, 400, "{text}");
+    let extra = r#"{"message_id": "m3", "procedure": "1.004194", "agency": "H42.12", "applicant": "a", "x": 1}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(extra));
+    assert_eq!(status, 400, "{text}");
 }

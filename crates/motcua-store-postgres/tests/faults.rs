@@ -156,6 +156,7 @@ fn two_writer_processes_race_on_the_same_dossiers() {
                 actor: Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"),
                 idempotency_key: None,
                 now: "2025-03-03T09:00".parse().unwrap(),
+                on_behalf_of: None,
             })
             .collect();
         assert!(e.handle_batch(&reqs).iter().all(|r| r.is_ok()));
@@ -221,6 +222,7 @@ fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
             actor,
             idempotency_key: None,
             now: "2025-03-03T09:00".parse().unwrap(),
+            on_behalf_of: None,
         })
         .unwrap();
     }

@@ -51,6 +51,7 @@ fn run(path: PathBuf, count: u64, batch: usize) -> Result<(), Box<dyn std::error
                 actor: clerk.clone(),
                 idempotency_key: None,
                 now: start.plus_minutes(((n + i) % 480) as i64),
+                on_behalf_of: None,
             })
             .collect();
         for result in engine.handle_batch(&reqs) {
