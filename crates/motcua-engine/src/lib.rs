@@ -56,7 +56,8 @@
 //! let receive = Command::Receive { procedure: "1.004194".parse()?, channel: Channel::Direct, jurisdiction: None };
 //! let actor = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
 //! let now = "2025-03-03T09:00".parse()?;
-//! submit.send((Request { dossier: code.clone(), command: receive, actor, idempotency_key: None, now }, answer))?;
+//! let req = Request { dossier: code.clone(), command: receive, actor, idempotency_key: None, now, on_behalf_of: None };
+//! submit.send((req, answer))?;
 //! assert_eq!(outcome.recv()??.version, 1);
 //! let state = read_dossier(&*store, &code)?.expect("received");
 //! assert_eq!(state.due.map(|d| d.to_string()).as_deref(), Some("2025-03-06T09:00+07:00"));
