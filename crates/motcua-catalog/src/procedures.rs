@@ -25,6 +25,8 @@ pub(crate) struct RawProcedure {
     sector: String,
     level: Sp<String>,
     online: Sp<String>,
+    /// Whether the online service is integrated with the national portal (default: it has one).
+    integrated: Option<bool>,
     limit: Sp<String>,
     limit_source: Sp<String>,
     cutoff: Option<Sp<String>>,
@@ -272,6 +274,7 @@ impl RawProcedure {
             sector: self.sector,
             level,
             online,
+            integrated: self.integrated.unwrap_or(online != OnlineLevel::None),
             limit,
             limit_source: self.limit_source.into_inner(),
             steps,

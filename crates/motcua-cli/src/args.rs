@@ -143,6 +143,13 @@ pub struct ReportCmd {
     /// The periods of completion indicator 2.1 is reported by (with dossiers carried over).
     #[arg(long, value_enum, default_value_t)]
     pub period: ReportPeriod,
+    /// Only dossiers received on or after this day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only dossiers received on or before this day (YYYY-MM-DD), e.g. 2023-06-30 for the
+    /// first half.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
     /// The province's calendar: working-day averages follow its notices and office hours.
     #[command(flatten)]
     pub calendar: CalendarArgs,
@@ -156,6 +163,8 @@ pub enum ReportPeriod {
     Month,
     /// Quarters.
     Quarter,
+    /// Half-years.
+    Half,
     /// Years.
     Year,
 }

@@ -23,11 +23,18 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
     let period = match cmd.period {
         ReportPeriod::Month => Period::Month,
         ReportPeriod::Quarter => Period::Quarter,
+        ReportPeriod::Half => Period::Half,
         ReportPeriod::Year => Period::Year,
     };
+    let day = |flag: &str, v: &Option<String>| -> Result<Option<chrono::NaiveDate>> {
+        v.as_deref().map(|d| d.parse().map_err(|e| anyhow!("--{flag} {d:?}: expected YYYY-MM-DD ({e})"))).transpose()
+    };
+    let (from, to) = (day("from", &cmd.from)?, day("to", &cmd.to)?);
     let calendar = cmd.calendar.source()?;
     let options = Options {
         services: cmd.services,
+        from,
+        to,
         as_of,
         units: units.as_ref(),
         period,
@@ -53,8 +60,12 @@ pub const HTML_TITLE: &str = "motcua — báo cáo chỉ số giải quyết TTH
 /// What a report is built with, besides the store and the catalog.
 #[derive(Default)]
 pub struct Options<'a> {
-    /// Online services offered: adds indicator 3.2.
+    /// Online services offered: adds indicator 3.2 (otherwise from the store's services).
     pub services: Option<u64>,
+    /// Only dossiers received on or after this day.
+    pub from: Option<chrono::NaiveDate>,
+    /// Only dossiers received on or before this day.
+    pub to: Option<chrono::NaiveDate>,
     /// The instant open dossiers are judged at (default: the end of the last year of receipts).
     pub as_of: Option<motcua_calendar::Timestamp>,
     /// A register of units: the breakdown by administrative unit.
@@ -74,9 +85,13 @@ pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, options: Options<
             catalog_dir.display()
         )
     })?;
-    let procedures: HashMap<_, _> =
-        catalog.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
-    let Options { services, as_of, units, period, calendar } = options;
+    // Names and sectors: the catalog's, then the store's published services for the rest
+    // (a simulated year's synthetic procedures).
+    let listed = store.services()?;
+    let mut procedures: HashMap<_, _> =
+        listed.iter().map(|s| (s.procedure.clone(), (s.name.clone(), s.sector.clone()))).collect();
+    procedures.extend(catalog.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))));
+    let Options { services, from, to, as_of, units, period, calendar } = options;
     // One row at a time: a national year's rows do not fit in memory as a list. The builder
     // builds its calendar for the years the receipts fall in; open dossiers are judged at the
     // end of the last year of receipts.
@@ -88,8 +103,20 @@ pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, options: Options<
     if let Some(register) = units {
         builder = builder.with_units(register);
     }
-    store.for_each_summary(&mut |s| builder.add(&s))?;
-    let report = builder.finish(as_of).with_sync(store.sync_tally()?);
+    let received_in = |s: &motcua_engine::DossierSummary| {
+        let day = s.received_at.map(motcua_calendar::Timestamp::local_date);
+        day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t))
+    };
+    store.for_each_summary(&mut |s| {
+        if received_in(&s) {
+            builder.add(&s);
+        }
+    })?;
+    let mut report = builder.finish(as_of).with_services(&listed);
+    // The ledger counts every dossier: 1.4 for the whole store only.
+    if from.is_none() && to.is_none() {
+        report = report.with_sync(store.sync_tally()?);
+    }
     Ok(match services.filter(|&n| n > 0) {
         Some(n) => report.with_online_services(n),
         None => report,
@@ -116,6 +143,12 @@ fn text(r: &Report) -> String {
         t.late_766,
         t.multi_supplement
     );
+    if let Some(v) = &r.services {
+        s.push_str(&format!(
+            "services: {} procedures, {} offered online, {} of them integrated with the national portal ({:.2} %), {} with online dossiers\n\n",
+            v.procedures, v.online, v.integrated, v.integrated_pct, v.with_online_dossiers
+        ));
+    }
     let sc = &r.scorecard;
     s.push_str(&format!(
         "Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points",
@@ -162,9 +195,10 @@ fn text(r: &Report) -> String {
     s.push_str("\nBy sector:\n");
     for row in &r.by_sector {
         s.push_str(&format!(
-            "  {:<44} received {:>7}  resolved {:>7}  on time {:>6.2} %  avg {:>5} working days\n",
+            "  {:<44} received {:>7}  online {:>6.2} %  resolved {:>7}  on time {:>6.2} %  avg {:>5} working days\n",
             row.key,
             row.received,
+            if row.received > 0 { row.online as f64 * 100.0 / row.received as f64 } else { 0.0 },
             row.resolved,
             row.early_or_on_time_pct,
             row.avg_resolution_working_days.map_or("-".into(), |d| format!("{d:.2}"))
@@ -196,6 +230,7 @@ fn text(r: &Report) -> String {
         match r.period {
             motcua_report::Period::Month => "month",
             motcua_report::Period::Quarter => "quarter",
+            motcua_report::Period::Half => "half-year",
             motcua_report::Period::Year => "year",
         }
     ));

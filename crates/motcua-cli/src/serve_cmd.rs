@@ -105,6 +105,9 @@ fn run<S: Store + 'static>(
 ) -> Result<u8> {
     // One line per request on stderr (method, path, status, time, actor id; never a body).
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(false).try_init();
+    // The services it handles, for reports (names, sectors, online level, integration).
+    let rows: Vec<motcua_engine::ServiceRow> = procedures.iter().map(motcua_engine::ServiceRow::of).collect();
+    store.put_services(&rows)?;
     let api = Api::start_with(Arc::new(store), procedures, calendar, secret, Arc::new(now), options);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {

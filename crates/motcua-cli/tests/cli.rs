@@ -444,11 +444,14 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(r["totals"]["resolved"], 3247);
     assert_eq!(r["totals"]["early"].as_u64().unwrap() + r["totals"]["on_time"].as_u64().unwrap(), 3226);
     assert_eq!(r["totals"]["early_or_on_time_pct"], 99.35);
-    // The whole 766 set is listed, five groups of 100 points; dossiers measure 2.1, 3.3, 5.4.
+    // The whole 766 set is listed, five groups of 100 points; dossiers measure 2.1, 3.3, 5.4,
+    // and the services the simulator published 3.2 (and 3.1, whose points are not verified).
     let groups = r["scorecard"]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 5);
     assert_eq!(groups.iter().map(|g| g["max_points"].as_f64().unwrap()).sum::<f64>(), 100.0);
-    assert_eq!(r["scorecard"]["measured"], 3);
+    assert_eq!(r["scorecard"]["measured"], 4);
+    assert_eq!(r["services"]["online"], 829);
+    assert_eq!(r["services"]["integrated"], 812);
     assert_eq!(groups[1]["indicators"][0]["id"], "2.1");
     assert_eq!(groups[0]["indicators"][0]["value_pct"], serde_json::Value::Null);
     assert_eq!(r["scorecard"]["rating"], "excellent");

@@ -782,6 +782,7 @@ impl Procedure {
             sector: String::new(),
             level: crate::procedure::Level::Commune,
             online: crate::procedure::OnlineLevel::Partial,
+            integrated: true,
             limit,
             limit_source: String::new(),
             steps: Vec::new(),

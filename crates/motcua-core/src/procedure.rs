@@ -215,6 +215,11 @@ pub struct Procedure {
     pub level: Level,
     /// Online level.
     pub online: OnlineLevel,
+    /// Whether its online service is integrated with the national portal (published and
+    /// synchronised there; the seed province reports 812 of its 829 online services so).
+    /// Catalogs default it to "has an online service".
+    #[serde(default)]
+    pub integrated: bool,
     /// Statutory time limit.
     pub limit: Limit,
     /// Where the limit comes from (law, article).
@@ -414,6 +419,7 @@ pub(crate) mod tests {
             sector: "Thử".into(),
             level: Level::Commune,
             online: OnlineLevel::Partial,
+            integrated: true,
             limit,
             limit_source: "test".into(),
             steps,

@@ -289,6 +289,15 @@ impl<S: Store> Engine<S> {
         self
     }
 
+    /// Writes the services it handles (each procedure's latest version: name, sector, online
+    /// level, integration with the national portal) to the store, for reports
+    /// ([`Store::services`]).
+    pub fn publish_services(&self) -> Result<(), StoreError> {
+        let rows: Vec<crate::store::ServiceRow> =
+            self.procedures.values().filter_map(|k| k.versions.last()).map(crate::store::ServiceRow::of).collect();
+        self.store.put_services(&rows)
+    }
+
     /// The register of units it resolves step roles through, if any.
     pub fn units(&self) -> Option<&Arc<Register>> {
         self.units.as_ref()

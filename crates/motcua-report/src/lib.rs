@@ -175,6 +175,7 @@ impl Row {
             online_pct: (self.received > 0).then(|| pct(self.online, self.received)),
             satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
             synced_pct: None,
+            procedures_online_pct: None,
         }
     }
 }
@@ -231,6 +232,8 @@ pub enum Period {
     Month,
     /// Quarters, `YYYY-Qn`.
     Quarter,
+    /// Half-years, `YYYY-H1` and `YYYY-H2` (provinces report the first half).
+    Half,
     /// Years, `YYYY`.
     Year,
 }
@@ -241,6 +244,7 @@ impl Period {
         let month = match self {
             Period::Month => date.month(),
             Period::Quarter => (date.month() - 1) / 3 * 3 + 1,
+            Period::Half => (date.month() - 1) / 6 * 6 + 1,
             Period::Year => 1,
         };
         chrono::NaiveDate::from_ymd_opt(date.year(), month, 1).unwrap_or(date)
@@ -251,6 +255,7 @@ impl Period {
         let months = match self {
             Period::Month => 1,
             Period::Quarter => 3,
+            Period::Half => 6,
             Period::Year => 12,
         };
         start.checked_add_months(chrono::Months::new(months)).unwrap_or(chrono::NaiveDate::MAX)
@@ -261,6 +266,7 @@ impl Period {
         match self {
             Period::Month => format!("{:04}-{:02}", start.year(), start.month()),
             Period::Quarter => format!("{:04}-Q{}", start.year(), (start.month() - 1) / 3 + 1),
+            Period::Half => format!("{:04}-H{}", start.year(), (start.month() - 1) / 6 + 1),
             Period::Year => format!("{:04}", start.year()),
         }
     }
@@ -309,12 +315,31 @@ pub struct Report {
     pub by_period: Vec<Row>,
     /// The Decision 766 scorecard of all dossiers.
     pub scorecard: Scorecard,
+    /// The services the dossiers were handled under, when the store lists them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<ServiceTally>,
     /// What the scorecard measures beyond the rows: online services offered (3.2) and the
     /// delivery ledger (1.4, 3.3's factor).
     #[serde(skip)]
     outside: Measures,
     /// Open dossiers at the end of each day (`YYYY-MM-DD`) from the first receipt to `as_of`.
     pub backlog: Vec<(String, u64)>,
+}
+
+/// The services a store's dossiers were handled under, counted (docs/indicators.md §2: 3.1,
+/// 3.2, and integration with the national portal).
+#[derive(Clone, Copy, PartialEq, Debug, Default, Serialize)]
+pub struct ServiceTally {
+    /// Procedures listed.
+    pub procedures: u64,
+    /// … offered as an online service (partial or end to end).
+    pub online: u64,
+    /// … whose online service is integrated with the national portal.
+    pub integrated: u64,
+    /// `integrated / online`, percent.
+    pub integrated_pct: f64,
+    /// Online services that had at least one online dossier.
+    pub with_online_dossiers: u64,
 }
 
 /// Makes a working-time calendar for a range of years (inclusive), or `None` when it cannot.
@@ -648,6 +673,7 @@ impl<'a> ReportBuilder<'a> {
             by_period: self.periods.into_values().map(Row::finish).collect(),
             scorecard,
             backlog,
+            services: None,
             outside: Measures::default(),
         }
     }
@@ -681,6 +707,32 @@ impl Report {
         self.rescore()
     }
 
+    /// Adds what the store's list of services measures: 3.1 (procedures offered online ÷
+    /// procedures), 3.2 (online services with an online dossier ÷ online services) and the
+    /// services integrated with the national portal. Nothing for an empty list.
+    pub fn with_services(mut self, rows: &[motcua_engine::ServiceRow]) -> Report {
+        if rows.is_empty() {
+            return self;
+        }
+        let used: std::collections::HashSet<&str> =
+            self.by_procedure.iter().filter(|r| r.online > 0).map(|r| r.key.as_str()).collect();
+        let online: Vec<&motcua_engine::ServiceRow> = rows.iter().filter(|r| r.is_online()).collect();
+        let tally = ServiceTally {
+            procedures: rows.len() as u64,
+            online: online.len() as u64,
+            integrated: online.iter().filter(|r| r.integrated).count() as u64,
+            integrated_pct: 0.0,
+            with_online_dossiers: online.iter().filter(|r| used.contains(r.procedure.to_string().as_str())).count()
+                as u64,
+        };
+        let tally = ServiceTally { integrated_pct: pct(tally.integrated, tally.online), ..tally };
+        self.outside.procedures_online_pct = Some(pct(tally.online, tally.procedures));
+        self.outside.services_with_online_dossiers_pct =
+            (tally.online > 0).then(|| pct(tally.with_online_dossiers, tally.online));
+        self.services = Some(tally);
+        self.rescore()
+    }
+
     /// Adds indicator 1.4 and 3.3's synchronisation factor from the store's delivery ledger:
     /// dossiers with at least one message the national portal acknowledged ÷ dossiers received
     /// (docs/indicators.md §2). With nothing delivered yet, 1.4 stays not measured and 3.3
@@ -696,6 +748,7 @@ impl Report {
         let mut measures = self.totals.measures();
         measures.services_with_online_dossiers_pct = self.outside.services_with_online_dossiers_pct;
         measures.synced_pct = self.outside.synced_pct;
+        measures.procedures_online_pct = self.outside.procedures_online_pct;
         self.scorecard = Scorecard::of(&measures);
         self
     }

@@ -138,6 +138,8 @@ pub struct Measures {
     /// 1.4: dossiers with a message the national portal acknowledged (the delivery ledger) /
     /// dossiers received, percent; also 3.3's synchronisation factor.
     pub synced_pct: Option<f64>,
+    /// 3.1: procedures offered as an online service / procedures, from the store's services.
+    pub procedures_online_pct: Option<f64>,
 }
 
 /// The label of 3.3's value before its synchronisation factor.
@@ -252,7 +254,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 80.0,
                 None,
                 "threshold 80 % [P]; points not verified",
-                "needs the service level of every procedure",
+                "needs the service level of every procedure (the store's published services)",
             ),
             spec(
                 "3.2",
@@ -390,6 +392,7 @@ impl Scorecard {
             // 3.3 is the online share times the synchronisation rate (docs/indicators.md §2).
             "3.3" => m.online_pct.map(|o| m.synced_pct.map_or(o, |sync| round2(o * sync / 100.0))),
             "1.4" => m.synced_pct,
+            "3.1" => m.procedures_online_pct,
             "5.4" => m.satisfaction_pct,
             _ => None,
         };
@@ -465,6 +468,7 @@ mod tests {
             early_or_on_time_pct: Some(99.35),
             early_or_on_time_province_pct: Some(99.35),
             synced_pct: None,
+            procedures_online_pct: None,
             services_with_online_dossiers_pct: Some(33.29),
             online_pct: Some(83.26),
             satisfaction_pct: Some(99.35),

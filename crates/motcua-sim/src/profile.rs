@@ -69,6 +69,9 @@ pub struct ProcedureShare {
 pub struct Behaviour {
     /// Dossiers asked for a supplement.
     pub supplement_pct: f64,
+    /// Of those, the ones asked a second time (Decision 766 counts them late whatever their
+    /// times); 0 unless the profile says.
+    pub repeat_supplement_pct: f64,
     /// Dossiers rescheduled with an apology.
     pub extension_pct: f64,
     /// Dossiers withdrawn.
@@ -154,6 +157,7 @@ struct RawFirstHalf {
 #[serde(deny_unknown_fields)]
 struct RawBehaviour {
     supplement_pct: Sp<f64>,
+    repeat_supplement_pct: Option<Sp<f64>>,
     extension_pct: Sp<f64>,
     withdrawal_pct: Sp<f64>,
     long_tail_procedures: Sp<i64>,
@@ -268,6 +272,10 @@ impl Profile {
         let b = &raw.behaviour;
         let behaviour = Behaviour {
             supplement_pct: c.pct("behaviour.supplement_pct", &b.supplement_pct),
+            repeat_supplement_pct: b
+                .repeat_supplement_pct
+                .as_ref()
+                .map_or(0.0, |v| c.pct("behaviour.repeat_supplement_pct", v)),
             extension_pct: c.pct("behaviour.extension_pct", &b.extension_pct),
             withdrawal_pct: c.pct("behaviour.withdrawal_pct", &b.withdrawal_pct),
             long_tail_procedures: c.services("behaviour.long_tail_procedures", &b.long_tail_procedures),

@@ -176,6 +176,11 @@ const LONG_TAIL_LIMITS: [u32; 6] = [3, 5, 7, 10, 15, 20];
 /// The procedures a simulation uses: the profile's catalog procedures and the long tail.
 pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
     let mut out: Vec<Procedure> = profile.procedures.iter().filter_map(|s| catalog.get(&s.code).cloned()).collect();
+    // Integrated with the national portal: the catalog's own flags, then the long tail's first
+    // ones up to the profile's count; the rest of the tail (its least used services) not
+    // [assumption: the seed gives the count, not which services].
+    let catalog_integrated = out.iter().filter(|p| p.integrated).count() as u64;
+    let tail_integrated = profile.services.integrated.saturating_sub(catalog_integrated);
     for i in 0..profile.behaviour.long_tail_procedures.max(1) {
         let code: ProcedureCode = match format!("9.{:06}", 800_000 + i % 199_999).parse() {
             Ok(c) => c,
@@ -188,6 +193,7 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
         if i % 2 == 0 {
             p.level = Level::Province;
         }
+        p.integrated = i < tail_integrated;
         out.push(p);
     }
     out
@@ -207,12 +213,15 @@ struct Plan {
     channel: Channel,
     fate: Fate,
     supplement: bool,
+    /// Asked for a supplement a second time (with `supplement`).
+    repeat_supplement: bool,
     /// Where it is received ([`Routing`]).
     receiver: u32,
 }
 
 /// Makes exactly [`Profile::services_with_online_dossiers`] services receive online dossiers
-/// (the province report: "33.25 % of online services had any dossier"). The catalog's procedures all do;
+/// (the province report: "33.25 % of online services had any dossier"). The catalog's procedures that offer
+/// an online service all do;
 /// online dossiers that fell in the long tail go to its first `k` procedures, the earliest
 /// `k` of them one each (so every such service has a dossier from January, and the share holds
 /// for the first half as for the year), the rest skewed as before. Offline dossiers keep their
@@ -226,7 +235,16 @@ fn calibrate_online_services(
 ) -> Result<(), SimError> {
     let Some(target) = profile.services_with_online_dossiers() else { return Ok(()) };
     let catalog = profile.procedures.len();
-    let k = (target as usize).saturating_sub(catalog).min(procs.saturating_sub(catalog));
+    // The catalog's procedures that have online dossiers (one offering no online service has
+    // none).
+    let mut catalog_used = vec![false; catalog];
+    for (i, &c) in chosen.iter().enumerate() {
+        if online[i] && c < catalog {
+            catalog_used[c] = true;
+        }
+    }
+    let catalog_online = catalog_used.iter().filter(|&&u| u).count();
+    let k = (target as usize).saturating_sub(catalog_online).min(procs.saturating_sub(catalog));
     if k == 0 {
         return Ok(());
     }
@@ -257,6 +275,104 @@ fn year_end_instant(year: i32) -> Timestamp {
     Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX), 23 * 60)
 }
 
+/// The sector whose online share the profile gives on its own (the seed: 2.06 % in the first
+/// half of 2023, where most land procedures were done on paper).
+pub const LAND_SECTOR: &str = "Đất đai";
+
+/// The count `k` of `total` whose share, rounded to two decimals, is `pct` (the way reports
+/// print it), the nearest to `pct`'s own count; `None` when no count of `total` prints so.
+fn exact_count(pct: f64, total: u64) -> Option<u64> {
+    let want = (pct * 100.0).round() as i64;
+    let around = (pct / 100.0 * total as f64).round() as i64;
+    [0, -1, 1, -2, 2].into_iter().map(|d| around + d).filter(|&k| k >= 0 && k as u64 <= total).find_map(|k| {
+        let printed = if total == 0 { 0 } else { (k as f64 * 10_000.0 / total as f64).round() as i64 };
+        (printed == want).then_some(k as u64)
+    })
+}
+
+/// Each dossier's half-year (0 or 1), channel and procedure, before its arrival time: the year's
+/// online count exactly, the first half's online share exactly (the profile's
+/// `first_half.online_pct`), online dossiers only on procedures that offer an online service,
+/// and the land sector's online share exactly (`first_half.land_online_pct`, assumed for the
+/// second half too) — each "exactly" as a report prints it, to two decimals. The halves split
+/// the dossiers by the calendar's arrival weights.
+fn plan_channels(
+    profile: &Profile,
+    procs: &[Procedure],
+    days: &ArrivalDays,
+    n: u64,
+    rng: &mut Rng,
+    mut pick_procedure: impl FnMut(&mut Rng) -> usize,
+) -> Result<Vec<(u8, bool, usize)>, SimError> {
+    let online_total = profile.dossiers.online;
+    let online_share = if n > 0 { online_total as f64 / n as f64 } else { 0.0 };
+    let first_half_weight =
+        online_share * days.first_half_share(true) + (1.0 - online_share) * days.first_half_share(false);
+    // The first half's count: by the arrival weights, moved by the least that lets its online
+    // share print exactly (a small year cannot hit every share otherwise).
+    let weighted = ((n as f64 * first_half_weight).round() as u64).min(n);
+    let n1 = (0..=200u64)
+        .flat_map(|d| [weighted.saturating_add(d), weighted.saturating_sub(d)])
+        .filter(|&m| m <= n)
+        .find(|&m| exact_count(profile.first_half_online_pct, m).is_some_and(|k| k <= online_total))
+        .unwrap_or(weighted);
+    let mut plan: Vec<(u8, bool, usize)> = (0..n).map(|i| (u8::from(i >= n1), false, pick_procedure(rng))).collect();
+    let land = |p: usize| procs.get(p).is_some_and(|x| x.sector == LAND_SECTOR);
+    let offline_only = |p: usize| procs.get(p).is_some_and(|x| x.online == motcua_core::OnlineLevel::None);
+    let land_pct = profile.first_half_land_online_pct;
+    // The first half's land count must be one whose share can print as the profile's: move a
+    // land dossier into the first half (a non-land one out) until it does.
+    for _ in 0..100 {
+        let l1 = plan.iter().filter(|d| d.0 == 0 && land(d.2)).count() as u64;
+        if l1 == 0 || exact_count(land_pct, l1).is_some() {
+            break;
+        }
+        let into = plan.iter().position(|d| d.0 == 1 && land(d.2));
+        let out = plan.iter().position(|d| d.0 == 0 && !land(d.2) && !offline_only(d.2));
+        match (into, out) {
+            (Some(a), Some(b)) => {
+                plan[a].0 = 0;
+                plan[b].0 = 1;
+            }
+            _ => break,
+        }
+    }
+    let o1 = exact_count(profile.first_half_online_pct, n1)
+        .unwrap_or_else(|| (profile.first_half_online_pct / 100.0 * n1 as f64).round() as u64);
+    let o1 = o1.min(online_total);
+    for (half, quota) in [(0u8, o1), (1u8, online_total - o1)] {
+        let mut land_idx = Vec::new();
+        let mut other_idx = Vec::new();
+        for (i, d) in plan.iter().enumerate().filter(|(_, d)| d.0 == half) {
+            if land(d.2) {
+                land_idx.push(i);
+            } else if !offline_only(d.2) {
+                other_idx.push(i);
+            }
+        }
+        let l = land_idx.len() as u64;
+        let land_online =
+            exact_count(land_pct, l).unwrap_or_else(|| (land_pct / 100.0 * l as f64).round() as u64).min(quota);
+        let rest = quota - land_online;
+        if rest > other_idx.len() as u64 {
+            return Err(SimError::Invalid(format!(
+                "dossiers.online: half {} needs {rest} online dossiers beyond land, but only {} of its dossiers \
+                 are of procedures offering an online service",
+                half + 1,
+                other_idx.len()
+            )));
+        }
+        for (idx, k) in [(&mut land_idx, land_online), (&mut other_idx, rest)] {
+            for i in 0..k as usize {
+                let j = i + rng.below((idx.len() - i) as u64) as usize;
+                idx.swap(i, j);
+                plan[idx[i]].1 = true;
+            }
+        }
+    }
+    Ok(plan)
+}
+
 /// Working days of `year` in the calendar, weighted: the four weeks before Tết carry twice the
 /// load (people settle paperwork before the holiday).
 /// Arrival weights per day of `year`, for counter (direct) and online dossiers. Counters open
@@ -273,16 +389,17 @@ fn arrival_days(calendar: &WorkCalendar, year: i32) -> Result<ArrivalDays, SimEr
     for day in calendar.year_days(year)? {
         let before_tet = (tet - day.date).num_days();
         let season = if (1..=28).contains(&before_tet) { 2 } else { 1 };
+        let half = usize::from(chrono::Datelike::month(&day.date) > 6);
         if day.working {
             let weekday = match chrono::Datelike::weekday(&day.date) {
                 chrono::Weekday::Mon => 12,
                 chrono::Weekday::Fri => 9,
                 _ => 10,
             };
-            days.direct.push(day.date, weekday * season);
-            days.online.push(day.date, weekday * season);
+            days.direct[half].push(day.date, weekday * season);
+            days.online[half].push(day.date, weekday * season);
         } else {
-            days.online.push(day.date, 3 * season);
+            days.online[half].push(day.date, 3 * season);
         }
     }
     Ok(days)
@@ -302,6 +419,10 @@ impl<T: Copy> Weighted<T> {
         self.cumulative.push(total);
     }
 
+    fn total(&self) -> u64 {
+        self.cumulative.last().copied().unwrap_or(0)
+    }
+
     fn pick(&self, rng: &mut Rng) -> Option<T> {
         let total = *self.cumulative.last()?;
         let x = rng.below(total);
@@ -312,10 +433,30 @@ impl<T: Copy> Weighted<T> {
 
 #[derive(Default)]
 struct ArrivalDays {
-    direct: Weighted<chrono::NaiveDate>,
-    online: Weighted<chrono::NaiveDate>,
+    /// Counter days, by half-year (January–June, July–December).
+    direct: [Weighted<chrono::NaiveDate>; 2],
+    /// Online days, by half-year.
+    online: [Weighted<chrono::NaiveDate>; 2],
     direct_hours: Weighted<(u16, u16)>,
     online_hours: Weighted<(u16, u16)>,
+}
+
+impl ArrivalDays {
+    fn pool(&self, online: bool, half: u8) -> &Weighted<chrono::NaiveDate> {
+        let pools = if online { &self.online } else { &self.direct };
+        &pools[usize::from(half.min(1))]
+    }
+
+    /// The first half's share of a channel's arrival weight.
+    fn first_half_share(&self, online: bool) -> f64 {
+        let pools = if online { &self.online } else { &self.direct };
+        let (a, b) = (pools[0].total(), pools[1].total());
+        if a + b == 0 {
+            0.5
+        } else {
+            a as f64 / (a + b) as f64
+        }
+    }
 }
 
 /// When in the day dossiers arrive (local minutes, from–to, weight). At the counter: office
@@ -370,39 +511,10 @@ pub fn simulate_with_progress<S: Store>(
     let calendar = engine.calendar().clone();
     let year = profile.year;
     let mut rng = Rng::new(seed);
-
-    // Channels first: exactly `online` dossiers online, by a seeded shuffle of ranks.
-    let mut order: Vec<u64> = (0..n).collect();
-    for i in (1..order.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        order.swap(i, j);
-    }
-    let mut online = vec![false; n as usize];
-    for &i in order.iter().take(profile.dossiers.online as usize) {
-        online[i as usize] = true;
-    }
-    drop(order);
-
-    // Arrivals by channel: a day by weight, a minute by the channel's daily shape; then the
-    // year in receipt order.
-    let days = arrival_days(&calendar, year)?;
-    let mut arrivals: Vec<(Timestamp, bool)> = online
-        .iter()
-        .map(|&is_online| {
-            let (pool, hours) =
-                if is_online { (&days.online, &days.online_hours) } else { (&days.direct, &days.direct_hours) };
-            let date =
-                pool.pick(&mut rng).unwrap_or_else(|| chrono::NaiveDate::from_yo_opt(year, 2).unwrap_or_default());
-            (Timestamp::from_local(date, minute_of_day(&mut rng, hours)), is_online)
-        })
-        .collect();
-    arrivals.sort_unstable();
-    let receipts: Vec<Timestamp> = arrivals.iter().map(|a| a.0).collect();
-    let online: Vec<bool> = arrivals.iter().map(|a| a.1).collect();
-    drop(arrivals);
+    // The services the year is handled under, for reports (3.1, 3.2, integration).
+    engine.publish_services()?;
 
     // Procedures by share; what the catalog shares leave goes to the long tail.
-    let catalog_share: f64 = profile.procedures.iter().map(|p| p.share_pct).sum();
     let tail = procs.len().saturating_sub(profile.procedures.len()).max(1);
     let pick_procedure = |rng: &mut Rng| -> usize {
         let x = rng.unit() * 100.0;
@@ -413,14 +525,32 @@ pub fn simulate_with_progress<S: Store>(
                 return procs.iter().position(|p| p.code == s.code).unwrap_or(i);
             }
         }
-        let _ = catalog_share;
         // Long tail: a skewed pick (squared uniform) so a few procedures get most dossiers.
         let u = rng.unit();
         profile.procedures.len() + ((u * u) * tail as f64) as usize % tail
     };
+    let days = arrival_days(&calendar, year)?;
+    let plan = plan_channels(profile, procs, &days, n, &mut rng, pick_procedure)?;
 
-    // Procedures first: a dossier's limit decides whether it can be late inside the year.
-    let mut chosen: Vec<usize> = (0..n).map(|_| pick_procedure(&mut rng)).collect();
+    // Arrivals by channel and half: a day by weight within the half, a minute by the channel's
+    // daily shape; then the year in receipt order.
+    let mut arrivals: Vec<(Timestamp, bool, usize)> = plan
+        .iter()
+        .map(|&(half, is_online, procedure)| {
+            let pool = days.pool(is_online, half);
+            let hours = if is_online { &days.online_hours } else { &days.direct_hours };
+            let date =
+                pool.pick(&mut rng).unwrap_or_else(|| chrono::NaiveDate::from_yo_opt(year, 2).unwrap_or_default());
+            (Timestamp::from_local(date, minute_of_day(&mut rng, hours)), is_online, procedure)
+        })
+        .collect();
+    drop(plan);
+    arrivals.sort_unstable();
+    let receipts: Vec<Timestamp> = arrivals.iter().map(|a| a.0).collect();
+    let online: Vec<bool> = arrivals.iter().map(|a| a.1).collect();
+    let mut chosen: Vec<usize> = arrivals.iter().map(|a| a.2).collect();
+    drop(arrivals);
+
     calibrate_online_services(profile, procs.len(), &online, &mut chosen, &mut rng)?;
     let services_with_online_dossiers = {
         let mut used = vec![false; procs.len()];
@@ -480,6 +610,7 @@ pub fn simulate_with_progress<S: Store>(
             channel: if online[i] { Channel::Online } else { Channel::Direct },
             fate: fates[i],
             supplement: rng.unit() * 100.0 < profile.behaviour.supplement_pct,
+            repeat_supplement: rng.unit() * 100.0 < profile.behaviour.repeat_supplement_pct,
             receiver: routing.pick(&procs[chosen[i]], &mut rng),
         })
         .collect();
@@ -560,11 +691,25 @@ pub fn simulate_with_progress<S: Store>(
         for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
             let (clock_start, _) = times_of(engine, code)?;
             let mut now = plan.received.max(clock_start.unwrap_or(plan.received));
-            if plan.fate != Fate::Open && plan.supplement {
+            if plan.supplement && plan.fate == Fate::Open {
+                // Still waiting for the applicant at the year's end: its clock is stopped.
+                let at = now.plus_minutes(30);
+                if at < year_end {
+                    pending.push(req(code, plan, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, at));
+                }
+            } else if plan.supplement {
                 now = now.plus_minutes(30);
                 pending.push(req(code, plan, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, now));
                 now = now.plus_minutes(1440 + rng.below(1440) as i64);
                 pending.push(req(code, plan, Command::ReceiveSupplement, now));
+                if plan.repeat_supplement {
+                    // Asked again right after (within the window, whatever the policy).
+                    now = now.plus_minutes(10);
+                    let reason = "Còn thiếu giấy tờ".into();
+                    pending.push(req(code, plan, Command::RequestSupplement { reason }, now));
+                    now = now.plus_minutes(1440 + rng.below(1440) as i64);
+                    pending.push(req(code, plan, Command::ReceiveSupplement, now));
+                }
             }
             nows.push(now);
         }

@@ -230,3 +230,36 @@ fn a_register_routes_dossiers_to_communes_and_officers_act() {
     }
     assert_eq!(verify(&store).unwrap().dossiers, 3285);
 }
+
+/// Beyond the totals: the first half's online share and the land sector's, exactly as a report
+/// prints them; no online dossier on a procedure without an online service; the services
+/// published with 812 of 829 online ones integrated with the national portal.
+#[test]
+fn calibration_beyond_the_totals() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = small_profile(&catalog);
+    let (_, store) = run(&profile, &catalog, 7);
+    let sector: std::collections::HashMap<_, _> = catalog.iter().map(|p| (p.code.clone(), p.sector.clone())).collect();
+    let offline: Vec<_> =
+        catalog.iter().filter(|p| p.online == motcua_core::OnlineLevel::None).map(|p| p.code.clone()).collect();
+    let pct = |part: usize, whole: usize| (part as f64 * 10_000.0 / whole as f64).round() / 100.0;
+    let (mut h1, mut h1_online, mut land, mut land_online) = (0, 0, 0, 0);
+    for s in store.summaries().unwrap() {
+        let online = s.channel == Some(motcua_core::Channel::Online.code());
+        let procedure = s.procedure.clone().unwrap();
+        assert!(!(online && offline.contains(&procedure)), "{}: online on {procedure}", s.dossier);
+        if s.received_at.unwrap().local_date() <= chrono::NaiveDate::from_ymd_opt(2023, 6, 30).unwrap() {
+            h1 += 1;
+            h1_online += usize::from(online);
+            if sector.get(&procedure).map(String::as_str) == Some(motcua_sim::LAND_SECTOR) {
+                land += 1;
+                land_online += usize::from(online);
+            }
+        }
+    }
+    assert_eq!(pct(h1_online, h1), 81.17, "{h1_online} of {h1}");
+    assert_eq!(pct(land_online, land), 2.06, "{land_online} of {land}");
+    let services = store.services().unwrap();
+    let online: Vec<_> = services.iter().filter(|s| s.is_online()).collect();
+    assert_eq!((online.len(), online.iter().filter(|s| s.integrated).count()), (829, 812));
+}

@@ -7,3 +7,11 @@ CREATE TABLE motcua_deliveries (
     delivered_at bigint  NOT NULL,   -- minutes since 1970-01-01T00:00Z, the acknowledgement
     PRIMARY KEY (province, dossier, seq)
 ) PARTITION BY LIST (province);
+
+-- And the services the dossiers are handled under, as the engine publishes them, for reports.
+CREATE TABLE motcua_services (
+    province integer NOT NULL,
+    code     text    NOT NULL,       -- procedure code
+    row      bytea   NOT NULL,       -- MessagePack ServiceRow
+    PRIMARY KEY (province, code)
+) PARTITION BY LIST (province);

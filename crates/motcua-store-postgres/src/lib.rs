@@ -40,7 +40,7 @@ use motcua_engine::store::{
     StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
 use motcua_engine::{CounterKey, Counters, Parties, Tally};
-use motcua_engine::{DeliveryRecord, SyncTally};
+use motcua_engine::{DeliveryRecord, ServiceRow, SyncTally};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
@@ -53,7 +53,7 @@ pub const SCHEMA_VERSION: i32 = 2;
 const MIGRATIONS: [&str; 2] = [include_str!("../sql/0001_init.sql"), include_str!("../sql/0002_delivery_ledger.sql")];
 
 /// The partitioned tables: each gets a partition per province.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "motcua_dossiers",
     "motcua_events",
     "motcua_idempotency",
@@ -61,6 +61,7 @@ const TABLES: [&str; 7] = [
     "motcua_counters",
     "motcua_sequences",
     "motcua_deliveries",
+    "motcua_services",
 ];
 
 /// Counter slots: concurrent writers add to different rows.
@@ -923,6 +924,33 @@ impl Store for PostgresStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError> {
+        self.writable()?;
+        self.with_client(|c| {
+            let mut tx = c.transaction().map_err(pg("begin"))?;
+            tx.execute("DELETE FROM motcua_services WHERE province = $1", &[&self.id]).map_err(pg("services"))?;
+            for s in services {
+                let row = rmp_serde::to_vec(s).map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO motcua_services (province, code, row) VALUES ($1, $2, $3) \
+                     ON CONFLICT (province, code) DO UPDATE SET row = EXCLUDED.row",
+                    &[&self.id, &s.procedure.to_string(), &row],
+                )
+                .map_err(pg("services"))?;
+            }
+            tx.commit().map_err(pg("commit"))
+        })
+    }
+
+    fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
+        self.with_client(|c| {
+            let rows = c
+                .query("SELECT row FROM motcua_services WHERE province = $1 ORDER BY code", &[&self.id])
+                .map_err(pg("services"))?;
+            rows.iter().map(|r| unbin("service row", r.get(0))).collect()
         })
     }
 

@@ -23,8 +23,8 @@ use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
     canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, DeliveryRecord,
-    DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Store, StoreError, StoredEvent, Stream,
-    SyncMessage, SyncTally, GENESIS,
+    DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, ServiceRow, Store, StoreError, StoredEvent,
+    Stream, SyncMessage, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -945,6 +945,33 @@ impl Store for SqliteStore {
         })
     }
 
+    fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute("DELETE FROM services", []).map_err(backend)?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT OR REPLACE INTO services (code, row) VALUES (?1, ?2)").map_err(backend)?;
+            let mut buf = Vec::new();
+            for s in services {
+                insert.execute(params![s.procedure.to_string(), bin_into(s, &mut buf)?]).map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT row FROM services ORDER BY code").map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                out.push(decode("service row", r.get_ref(0).map_err(backend)?)?);
+            }
+            Ok(out)
+        })
+    }
+
     fn sync_tally(&self) -> Result<SyncTally, StoreError> {
         self.read(|conn| {
             let (dossiers, messages): (i64, i64) = conn
@@ -1031,7 +1058,8 @@ impl SqliteStore {
 }
 
 /// The tables a store of [`SCHEMA_VERSION`] holds.
-const TABLES: [&str; 7] = ["dossiers", "events", "outbox", "idempotency", "counters", "sequences", "deliveries"];
+const TABLES: [&str; 8] =
+    ["dossiers", "events", "outbox", "idempotency", "counters", "sequences", "deliveries", "services"];
 
 /// The file's own integrity, then its tables and rows: the first fault, said for people.
 fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {

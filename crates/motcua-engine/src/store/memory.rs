@@ -32,6 +32,7 @@ struct Inner {
     /// Open dossiers by due time (clock stopped or not: queries filter by the row).
     deadlines: Deadlines,
     sequences: FxHashMap<(AgencyCode, NaiveDate), u64>,
+    services: Vec<ServiceRow>,
 }
 
 /// The due time a row is indexed under: its due time while open.
@@ -384,6 +385,18 @@ impl Store for MemoryStore {
         let mut records = self.lock()?.outbox.ledger.get(dossier).cloned().unwrap_or_default();
         records.sort_by_key(|r| r.seq);
         Ok(records)
+    }
+
+    fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError> {
+        let mut rows = services.to_vec();
+        rows.sort_by(|a, b| a.procedure.cmp(&b.procedure));
+        rows.dedup_by(|a, b| a.procedure == b.procedure);
+        self.lock()?.services = rows;
+        Ok(())
+    }
+
+    fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
+        Ok(self.lock()?.services.clone())
     }
 
     fn sync_tally(&self) -> Result<SyncTally, StoreError> {

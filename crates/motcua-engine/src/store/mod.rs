@@ -15,6 +15,7 @@ mod envelope;
 mod memory;
 mod message;
 mod query;
+mod services;
 mod summary;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -28,6 +29,7 @@ pub use message::{
     split_message_id, DeliveryRecord, MessageKind, OutboxEntry, OutboxUpdate, StepProgress, SyncMessage, SyncTally,
 };
 pub use query::{scan_backlog, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, Page};
+pub use services::ServiceRow;
 pub use summary::{DossierSummary, StepSummary};
 
 /// What an idempotency key recorded.
@@ -329,6 +331,10 @@ pub trait Store: Send + Sync {
     fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// The delivery ledger in all: dossiers and messages the portal acknowledged.
     fn sync_tally(&self) -> Result<SyncTally, StoreError>;
+    /// Replaces the list of services the dossiers are handled under (by procedure code).
+    fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError>;
+    /// The list of services, by procedure code (empty when none was published).
+    fn services(&self) -> Result<Vec<ServiceRow>, StoreError>;
 }
 
 /// A shared store: several engines (writers) over one store.
@@ -386,5 +392,11 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn sync_tally(&self) -> Result<SyncTally, StoreError> {
         (**self).sync_tally()
+    }
+    fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError> {
+        (**self).put_services(services)
+    }
+    fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
+        (**self).services()
     }
 }
