@@ -36,7 +36,7 @@ fn script(received: Timestamp) -> Vec<(Timestamp, Command)> {
     let code: ProcedureCode = "1.001612".parse().unwrap();
     let at = |m: i64| received.plus_minutes(m);
     vec![
-        (at(0), Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None }),
+        (at(0), Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None, applicant: None }),
         (at(5), Command::StartStep { step: "tiep-nhan".into() }),
         (at(30), Command::CompleteStep { step: "tiep-nhan".into() }),
         (at(35), Command::Transfer { step: "tham-dinh".into() }),

@@ -100,7 +100,15 @@ pub mod engine_round {
         let receipts = super::mix(DOSSIERS as usize, round);
         let mut out = Vec::with_capacity((DOSSIERS * EVENTS_PER_DOSSIER) as usize);
         let script: [(i64, Command); 7] = [
-            (0, Command::Receive { procedure: code.clone(), channel: Channel::Online, jurisdiction: None }),
+            (
+                0,
+                Command::Receive {
+                    procedure: code.clone(),
+                    channel: Channel::Online,
+                    jurisdiction: None,
+                    applicant: None,
+                },
+            ),
             (5, Command::StartStep { step: "tiep-nhan".into() }),
             (30, Command::CompleteStep { step: "tiep-nhan".into() }),
             (35, Command::Transfer { step: "tham-dinh".into() }),

@@ -28,7 +28,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for minute in [0, 20, 40] {
         let now = "2025-03-03T09:00".parse::<motcua_calendar::Timestamp>()?.plus_minutes(minute);
         let code = engine.issue_code(&"H42.12".parse()?, now)?;
-        let receive = Command::Receive { procedure: procedure.clone(), channel: Channel::Direct, jurisdiction: None };
+        let receive = Command::Receive {
+            procedure: procedure.clone(),
+            channel: Channel::Direct,
+            jurisdiction: None,
+            applicant: None,
+        };
         let out = engine.handle(&Request {
             dossier: code.clone(),
             command: receive,

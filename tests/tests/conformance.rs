@@ -131,7 +131,12 @@ fn req(n: u64, command: Command, at: &str) -> Request {
 fn receive(n: u64, at: &str) -> Request {
     req(
         n,
-        Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Direct, jurisdiction: None },
+        Command::Receive {
+            procedure: "1.001612".parse().unwrap(),
+            channel: Channel::Direct,
+            jurisdiction: None,
+            applicant: None,
+        },
         at,
     )
 }
@@ -217,6 +222,7 @@ fn append_load_and_version_conflicts(s: Subject) {
         due: Some(event.now.plus_minutes(1440)),
         jurisdiction: None,
         procedure_version: None,
+        applicant: None,
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);

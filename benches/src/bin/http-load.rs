@@ -141,7 +141,15 @@ fn direct<S: Store>(
     for n in 1..=dossiers as u64 {
         let dossier = DossierCode::new("H42.12".parse()?, date, n);
         let script = [
-            (Command::Receive { procedure: "1.004194".parse()?, channel: Channel::Direct, jurisdiction: None }, &clerk),
+            (
+                Command::Receive {
+                    procedure: "1.004194".parse()?,
+                    channel: Channel::Direct,
+                    jurisdiction: None,
+                    applicant: None,
+                },
+                &clerk,
+            ),
             (Command::StartStep { step: "tiep-nhan".into() }, &clerk),
             (Command::CompleteStep { step: "tiep-nhan".into() }, &clerk),
             (Command::Finish { decision: Decision::Approved, reason: None }, &leader),

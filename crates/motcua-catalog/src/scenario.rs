@@ -245,11 +245,13 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             procedure: procedure.clone(),
             channel: channel(sink)?,
             jurisdiction: s.jurisdiction.as_deref().map(Into::into),
+            applicant: None,
         },
         "receive" => Command::Receive {
             procedure: procedure.clone(),
             channel: channel(sink)?,
             jurisdiction: s.jurisdiction.as_deref().map(Into::into),
+            applicant: None,
         },
         "request_completion" => Command::RequestCompletion { missing: reason },
         "resubmit" => Command::Resubmit,

@@ -331,6 +331,7 @@ fn write_store(path: &std::path::Path) {
                 procedure: "1.004194".parse().unwrap(),
                 channel: Channel::Online,
                 jurisdiction: None,
+                applicant: None,
             },
             actor: Actor::officer("clerk", ActorRole::Clerk, "H42.12"),
             idempotency_key: None,
@@ -832,4 +833,85 @@ fn hostile_input_ends_in_a_clean_error_naming_it() {
     assert!(stdout(&o).contains(",2035-03-05T17:00"), "{}", stdout(&o));
     let o = motcua(&["due", "--received", "2025-03-07T09:00", "--limit", "1000 working days", "--format", "csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// No CCCD or tax code of a simulated year appears in the store file, the simulator's output or
+/// any report format: applicants are kept as keyed hashes only.
+#[test]
+fn no_identifier_of_a_simulated_year_is_stored_or_reported() {
+    let dir = temp_dir("identifiers");
+    let profile = small_profile(&dir);
+    let catalog = seeds().join("procedures");
+    let cat = catalog.to_str().unwrap();
+    let db = dir.join("year.sqlite");
+    let spec = format!("sqlite:{}", db.display());
+    let o = motcua(&[
+        "simulate",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--catalog",
+        cat,
+        "--seed",
+        "5",
+        "--store",
+        &spec,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut outputs = vec![stdout(&o), stderr(&o)];
+    for format in ["text", "json", "csv", "html"] {
+        let o = motcua(&["report", "--store", &spec, "--catalog", cat, "--format", format]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        outputs.push(stdout(&o));
+    }
+    // Every identifier the year's dossiers could have presented (both kinds for each).
+    let mut ids = std::collections::HashSet::new();
+    for n in 0..3285 {
+        for business in [false, true] {
+            if let Some(id) = motcua_sim::synthetic_identifier(5, n, business) {
+                ids.insert(match id {
+                    motcua_core::Identifier::Cccd(c) => c.expose().to_string(),
+                    motcua_core::Identifier::Tax(t) => t.to_string(),
+                });
+            }
+        }
+    }
+    assert!(ids.len() > 6000);
+    // Every run of digits in the file and the outputs, checked against them.
+    let mut bytes = std::fs::read(&db).unwrap();
+    for o in &outputs {
+        bytes.extend_from_slice(o.as_bytes());
+    }
+    let scan = |bytes: &[u8]| {
+        let mut found = Vec::new();
+        let mut run = Vec::new();
+        for &b in bytes.iter().chain(std::iter::once(&b' ')) {
+            if b.is_ascii_digit() {
+                run.push(b);
+                continue;
+            }
+            for len in [10, 12] {
+                for w in run.windows(len) {
+                    let s = std::str::from_utf8(w).unwrap();
+                    if ids.contains(s) {
+                        found.push(s.to_string());
+                    }
+                }
+            }
+            run.clear();
+        }
+        found
+    };
+    // The search finds one planted among other bytes (so an empty result means something).
+    let planted = ids.iter().next().unwrap().clone();
+    assert_eq!(scan(format!("x{planted}y").as_bytes()), [planted]);
+    let found = scan(&bytes);
+    assert!(found.is_empty(), "identifiers found: {:?}", &found[..found.len().min(5)]);
+    // The applicants are there, as keys.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    assert!(n > 3285);
+    let code: String = conn.query_row("SELECT code FROM dossiers LIMIT 1", [], |r| r.get(0)).unwrap();
+    let o = motcua(&["dossier", "--store", &spec, "--format", "json", &code]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"key\": \"k1"), "{}", stdout(&o));
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use motcua_calendar::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::applicant::Applicant;
 use crate::ids::{ProcedureCode, Vnd};
 use crate::procedure::StepId;
 use crate::status::{Channel, Decision};
@@ -23,6 +24,9 @@ pub enum Command {
         /// (receiving regardless of administrative boundary; see [`crate::Register`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         jurisdiction: Option<Arc<str>>,
+        /// Who applies (a pseudonymous key, never the identifier).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        applicant: Option<Applicant>,
     },
     /// Accept the dossier (tiếp nhận): the clock starts and the due time is fixed.
     Receive {
@@ -34,6 +38,10 @@ pub enum Command {
         /// (a provincial centre receiving a commune's procedure; Decree 118/2025/NĐ-CP).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         jurisdiction: Option<Arc<str>>,
+        /// Who applies (a pseudonymous key, never the identifier); an online submission's
+        /// applicant stays when this is none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        applicant: Option<Applicant>,
     },
     /// Ask an online applicant, before acceptance, to complete the dossier: one notice saying
     /// everything missing, once (Decree 61/2018/NĐ-CP Art. 17(2)).

@@ -203,6 +203,8 @@ pub struct Dossier {
     /// The version of its procedure pinned at receipt (that version's `effective_from`; none
     /// for an undated procedure).
     pub procedure_version: Option<chrono::NaiveDate>,
+    /// Who applies, when known (a pseudonymous key).
+    pub applicant: Option<crate::applicant::Applicant>,
 }
 
 impl Dossier {
@@ -302,7 +304,8 @@ fn cutoff(ctx: &Context<'_>) -> Option<u16> {
 /// let procedure = Procedure::simple("1.001193".parse().unwrap(), "Đăng ký khai sinh", Limit::SameDay);
 /// let ctx = Context::new(&procedure, &cal);
 /// let mut dossier = Dossier::new();
-/// let receive = Command::Receive { procedure: procedure.code.clone(), channel: Channel::Direct, jurisdiction: None };
+/// let receive =
+///     Command::Receive { procedure: procedure.code.clone(), channel: Channel::Direct, jurisdiction: None, applicant: None };
 /// for e in decide(&dossier, &receive, "2025-03-07T15:30".parse()?, &ctx).unwrap() {
 ///     apply(&mut dossier, &e);
 /// }
@@ -329,15 +332,21 @@ pub fn decide(
     use Status as S;
     let open = matches!(status, Some(S::Received | S::InProgress));
     match command {
-        Command::Submit { procedure: code, channel, jurisdiction: unit } => {
+        Command::Submit { procedure: code, channel, jurisdiction: unit, applicant } => {
             if status.is_some() {
                 return Err(not_allowed(kind, status));
             }
             check_procedure(ctx, code)?;
             let jurisdiction = jurisdiction(ctx, unit.as_ref(), None)?;
-            Ok(vec![Event::Submitted { at: now, procedure: code.clone(), channel: *channel, jurisdiction }])
+            Ok(vec![Event::Submitted {
+                at: now,
+                procedure: code.clone(),
+                channel: *channel,
+                jurisdiction,
+                applicant: applicant.clone(),
+            }])
         }
-        Command::Receive { procedure: code, channel, jurisdiction: unit } => {
+        Command::Receive { procedure: code, channel, jurisdiction: unit, applicant } => {
             if !matches!(status, None | Some(S::Submitted)) {
                 return Err(not_allowed(kind, status));
             }
@@ -352,6 +361,7 @@ pub fn decide(
                 due: a.due,
                 jurisdiction,
                 procedure_version: procedure.effective_from,
+                applicant: applicant.clone(),
             }])
         }
         Command::RequestCompletion { missing } => {
@@ -641,16 +651,22 @@ pub fn apply(state: &mut Dossier, event: &Event) {
     state.version += 1;
     state.last_at = Some(at);
     match event {
-        Event::Submitted { procedure, channel, jurisdiction, .. } => {
+        Event::Submitted { procedure, channel, jurisdiction, applicant, .. } => {
             state.jurisdiction = jurisdiction.clone();
+            state.applicant.clone_from(applicant);
             state.status = Some(Status::Submitted);
             state.procedure = Some(procedure.clone());
             state.channel = Some(*channel);
             state.submitted_at = Some(at);
         }
-        Event::Received { procedure, channel, clock_start, due, jurisdiction, procedure_version, .. } => {
+        Event::Received {
+            procedure, channel, clock_start, due, jurisdiction, procedure_version, applicant, ..
+        } => {
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
+            }
+            if applicant.is_some() {
+                state.applicant.clone_from(applicant);
             }
             state.procedure_version = *procedure_version;
             state.status = Some(Status::Received);

@@ -37,6 +37,9 @@ pub enum Event {
         /// existed read back with none).
         #[serde(default)]
         jurisdiction: Option<Arc<str>>,
+        /// Who applies (after the fields above: older events read back with none).
+        #[serde(default)]
+        applicant: Option<crate::applicant::Applicant>,
     },
     /// Accepted; the clock runs from `clock_start`.
     Received {
@@ -59,6 +62,9 @@ pub enum Event {
         /// none for an undated procedure or an event written before versions).
         #[serde(default)]
         procedure_version: Option<chrono::NaiveDate>,
+        /// Who applies (after the fields above: older events read back with none).
+        #[serde(default)]
+        applicant: Option<crate::applicant::Applicant>,
     },
     /// Asked, before acceptance, to complete the dossier (national status 5).
     CompletionRequested {

@@ -22,7 +22,7 @@ pub struct IdError {
     pub reason: String,
 }
 
-fn id_error(kind: &'static str, input: &str, reason: impl Into<String>) -> IdError {
+pub(crate) fn id_error(kind: &'static str, input: &str, reason: impl Into<String>) -> IdError {
     IdError { kind, input: input.to_string(), reason: reason.into() }
 }
 

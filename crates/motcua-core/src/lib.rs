@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod applicant;
 mod auth;
 mod command;
 mod dossier;
@@ -22,6 +23,7 @@ mod procedure;
 mod status;
 mod units;
 
+pub use applicant::{Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, MIN_IDENTITY_KEY_BYTES};
 pub use auth::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use command::{Command, CommandKind, Delivery};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};

@@ -58,7 +58,10 @@ impl Run {
 
     fn receive(&mut self, at: &str) -> &Dossier {
         let code = self.procedure.code.clone();
-        self.run(at, Command::Receive { procedure: code, channel: Channel::Direct, jurisdiction: None })
+        self.run(
+            at,
+            Command::Receive { procedure: code, channel: Channel::Direct, jurisdiction: None, applicant: None },
+        )
     }
 }
 
@@ -234,7 +237,10 @@ fn illegal_transitions_are_typed() {
     assert_eq!(e.code(), "time_went_back");
     let code = r.procedure.code.clone();
     let e = r
-        .try_do("2025-03-03T08:02", Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None })
+        .try_do(
+            "2025-03-03T08:02",
+            Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None, applicant: None },
+        )
         .unwrap_err();
     assert_eq!(e.code(), "not_allowed");
     // A denial may come before the steps are done.
@@ -253,7 +259,7 @@ fn online_submission_then_refusal() {
     let code = r.procedure.code.clone();
     let d = r.run(
         "2025-03-08T22:00",
-        Command::Submit { procedure: code.clone(), channel: Channel::Online, jurisdiction: None },
+        Command::Submit { procedure: code.clone(), channel: Channel::Online, jurisdiction: None, applicant: None },
     );
     assert_eq!(d.status.unwrap().national().code(), 1);
     let d = r.run("2025-03-10T08:00", Command::RefuseAtIntake { reason: "sai thẩm quyền".into() });
@@ -262,7 +268,10 @@ fn online_submission_then_refusal() {
     let wrong: ProcedureCode = "1.999999".parse().unwrap();
     let mut r = Run::new(Procedure::simple(code, "x", Limit::working_days(3)));
     let e = r
-        .try_do("2025-03-08T22:00", Command::Submit { procedure: wrong, channel: Channel::Online, jurisdiction: None })
+        .try_do(
+            "2025-03-08T22:00",
+            Command::Submit { procedure: wrong, channel: Channel::Online, jurisdiction: None, applicant: None },
+        )
         .unwrap_err();
     assert_eq!(e.code(), "wrong_procedure");
 }

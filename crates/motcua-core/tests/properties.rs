@@ -50,12 +50,14 @@ fn command() -> impl Strategy<Value = Command> {
         (channel.clone(), any::<bool>()).prop_map(move |(channel, ok)| Command::Submit {
             procedure: if ok { code.clone() } else { other.clone() },
             channel,
-            jurisdiction: None
+            jurisdiction: None,
+            applicant: None,
         }),
         channel.prop_map(|channel| Command::Receive {
             procedure: "1.000001".parse().unwrap(),
             channel,
-            jurisdiction: None
+            jurisdiction: None,
+            applicant: None,
         }),
         Just(Command::RefuseAtIntake { reason: "r".into() }),
         step_id().prop_map(|step| Command::StartStep { step }),

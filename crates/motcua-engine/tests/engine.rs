@@ -52,6 +52,7 @@ fn receive(n: u64, at: &str) -> Request {
             procedure: "1.001612".parse().unwrap(),
             channel: Channel::Direct,
             jurisdiction: None,
+            applicant: None,
         },
         actor: clerk(),
         idempotency_key: None,
@@ -118,8 +119,12 @@ fn unauthorized_actors_are_refused_and_nothing_is_written() {
     r.actor = Actor::officer("spec-1", ActorRole::Specialist, "H42.12");
     assert_eq!(e.handle(&r).unwrap_err().code(), "unauthorized");
     // A citizen submits online and may withdraw their own dossier, not someone else's.
-    let submit =
-        Command::Submit { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None };
+    let submit = Command::Submit {
+        procedure: "1.001612".parse().unwrap(),
+        channel: Channel::Online,
+        jurisdiction: None,
+        applicant: None,
+    };
     e.handle(&req(2, submit, Actor::citizen("citizen-a"), "2025-03-03T09:00")).unwrap();
     let err = e.handle(&req(2, Command::Withdraw, Actor::citizen("citizen-b"), "2025-03-03T09:30")).unwrap_err();
     assert_eq!(err.code(), "unauthorized");
@@ -215,7 +220,7 @@ proptest! {
         for (n, which, dt) in script {
             now = now.plus_minutes(dt);
             let command = match which {
-                0 => Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None },
+                0 => Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None, applicant: None },
                 1 => Command::StartStep { step: "tiep-nhan".into() },
                 2 => Command::CompleteStep { step: "tiep-nhan".into() },
                 3 => Command::Transfer { step: "tham-dinh".into() },
@@ -298,8 +303,12 @@ fn creating_an_existing_dossier_from_a_cold_cache_retries_on_the_stored_state() 
     let store = Arc::new(MemoryStore::new());
     let mut a = Engine::new(store.clone(), [procedure()], calendar());
     let mut b = Engine::new(store.clone(), [procedure()], calendar());
-    let submit =
-        Command::Submit { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None };
+    let submit = Command::Submit {
+        procedure: "1.001612".parse().unwrap(),
+        channel: Channel::Online,
+        jurisdiction: None,
+        applicant: None,
+    };
     a.handle(&req(7, submit, Actor::citizen("citizen-a"), "2025-03-03T08:00")).unwrap();
     // B has never seen dossier 7: its receive first assumes a new dossier, loses on the version
     // check, reloads, and accepts the submitted dossier.
@@ -325,6 +334,7 @@ fn keyed_script() -> impl Strategy<Value = Vec<Request>> {
                         procedure: "1.001612".parse().unwrap(),
                         channel: Channel::Online,
                         jurisdiction: None,
+                        applicant: None,
                     },
                     2 => Command::StartStep { step: "tiep-nhan".into() },
                     3 => Command::CompleteStep { step: "tiep-nhan".into() },

@@ -102,6 +102,7 @@ fn receive(jurisdiction: Option<&str>) -> Command {
         procedure: "1.004194".parse().unwrap(),
         channel: Channel::Direct,
         jurisdiction: jurisdiction.map(Into::into),
+        applicant: None,
     }
 }
 

@@ -32,7 +32,12 @@ fn handle(
 }
 
 fn receive() -> Command {
-    Command::Receive { procedure: "1.004873".parse().unwrap(), channel: Channel::Direct, jurisdiction: None }
+    Command::Receive {
+        procedure: "1.004873".parse().unwrap(),
+        channel: Channel::Direct,
+        jurisdiction: None,
+        applicant: None,
+    }
 }
 
 fn step_due(events: &[Event]) -> String {

@@ -446,6 +446,7 @@ async fn portal_submission<S: Store + 'static>(
         procedure: sub.procedure,
         channel: Channel::Online,
         jurisdiction: sub.jurisdiction.as_deref().map(Arc::from),
+        applicant: None,
     };
     let req = Request {
         dossier: code.clone(),
@@ -489,9 +490,9 @@ impl<S: Store + 'static> Api<S> {
         let code = DossierCode::new(seq.0, date, seq.1);
         let jurisdiction = new.jurisdiction.as_deref().map(Arc::from);
         let command = if actor.role == ActorRole::Citizen {
-            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction }
+            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction, applicant: None }
         } else {
-            Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction }
+            Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction, applicant: None }
         };
         let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now, on_behalf_of: None };
         self.submit(req, None).await?;

@@ -12,4 +12,7 @@ mod routing;
 mod sim;
 
 pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals, MAX_COUNT, MAX_SERVICES};
-pub use sim::{procedures, simulate, simulate_with_progress, Rng, SimError, SimOptions, SimReport, CHUNK, LAND_SECTOR};
+pub use sim::{
+    procedures, simulate, simulate_with_progress, synthetic_identifier, Rng, SimError, SimOptions, SimReport, CHUNK,
+    LAND_SECTOR,
+};

@@ -14,7 +14,10 @@ use std::time::Instant;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_catalog::Catalog;
-use motcua_core::{AgencyCode, Channel, Command, Decision, DossierCode, Level, Procedure, ProcedureCode};
+use motcua_core::{
+    AgencyCode, Applicant, ApplicantKind, Channel, Command, Decision, DossierCode, Identifier, IdentityKey, Level,
+    Procedure, ProcedureCode,
+};
 use motcua_engine::{deliver, Engine, EngineError, PortalClient, PortalError, Request, Store, SyncMessage};
 
 use crate::profile::Profile;
@@ -513,6 +516,8 @@ pub fn simulate_with_progress<S: Store>(
     let mut rng = Rng::new(seed);
     // The services the year is handled under, for reports (3.1, 3.2, integration).
     engine.publish_services()?;
+    let identity = IdentityKey::new(SIM_IDENTITY_KEY)
+        .ok_or_else(|| SimError::Invalid("the simulator's identity key is too short".into()))?;
 
     // Procedures by share; what the catalog shares leave goes to the long tail.
     let tail = procs.len().saturating_sub(profile.procedures.len()).max(1);
@@ -677,12 +682,17 @@ pub fn simulate_with_progress<S: Store>(
         chunk_codes.clear();
         chunk_codes.extend(chunk_plans.iter().map(&mut code_of));
         let chunk_codes = &chunk_codes[..];
-        for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
+        for (k, (plan, code)) in chunk_plans.iter().zip(chunk_codes).enumerate() {
             let procedure = &procs[plan.procedure];
             pending.push(req(
                 code,
                 plan,
-                Command::Receive { procedure: procedure.code.clone(), channel: plan.channel, jurisdiction: None },
+                Command::Receive {
+                    procedure: procedure.code.clone(),
+                    channel: plan.channel,
+                    jurisdiction: None,
+                    applicant: applicant(&identity, seed, done + k as u64, procedure, plan.channel),
+                },
                 plan.received,
             ));
         }
@@ -805,6 +815,46 @@ pub fn simulate_with_progress<S: Store>(
         outbox_pending,
         seconds,
     })
+}
+
+/// The identity key of simulated applicants: synthetic data only (a province keeps its own
+/// secret; see [`IdentityKey`]).
+const SIM_IDENTITY_KEY: &[u8; 32] = b"motcua-simulator-synthetic-key-1";
+
+/// The sectors whose applicants are businesses (a tax code), not citizens (a CCCD).
+const BUSINESS_SECTORS: [&str; 2] = ["Thành lập và hoạt động của hộ kinh doanh", "Hoạt động xây dựng"];
+
+/// The identifier the `n`-th dossier of a year simulated with `seed` presents: a synthetic
+/// CCCD (province code 058, Ninh Thuận's, and nine more digits) or, for business sectors, a
+/// synthetic 10-digit tax code with its check digit. Deterministic, so a test can list every
+/// identifier of a simulated year and search the store and the reports for them.
+pub fn synthetic_identifier(seed: u64, n: u64, business: bool) -> Option<Identifier> {
+    let mut rng = Rng::new(seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x1D);
+    if !business {
+        return format!("058{}{:08}", 1 + rng.below(3), rng.below(100_000_000)).parse().ok();
+    }
+    // 4xxxxxxxxx [assumption: a plausible block]; about one draw in eleven has no check digit.
+    for _ in 0..64 {
+        let mut digits = [4u8, 0, 0, 0, 0, 0, 0, 0, 0];
+        for d in digits.iter_mut().skip(1) {
+            *d = rng.below(10) as u8;
+        }
+        if let Some(check) = motcua_core::tax_check_digit(&digits) {
+            let text: String = digits.iter().chain(std::iter::once(&check)).map(|d| char::from(b'0' + d)).collect();
+            return text.parse().ok();
+        }
+    }
+    None
+}
+
+/// The applicant of the `n`-th dossier: a citizen, or a household business in the business
+/// sectors; online applicants signed in through VNeID two times in three [assumption: the seed
+/// gives no share].
+fn applicant(key: &IdentityKey, seed: u64, n: u64, procedure: &Procedure, channel: Channel) -> Option<Applicant> {
+    let business = BUSINESS_SECTORS.contains(&procedure.sector.as_str());
+    let id = synthetic_identifier(seed, n, business)?;
+    let kind = if business { ApplicantKind::HouseholdBusiness } else { ApplicantKind::Citizen };
+    Some(Applicant::new(kind, &id, key, channel == Channel::Online && n % 3 != 0))
 }
 
 /// One run of the sync worker: delivers every message due at `now`, a round at a time.

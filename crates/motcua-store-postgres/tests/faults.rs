@@ -152,6 +152,7 @@ fn two_writer_processes_race_on_the_same_dossiers() {
                     procedure: "1.004194".parse().unwrap(),
                     channel: Channel::Direct,
                     jurisdiction: None,
+                    applicant: None,
                 },
                 actor: Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"),
                 idempotency_key: None,
@@ -213,8 +214,12 @@ fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
         Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", motcua_calendar::Limit::working_days(3));
     let mut e = Engine::new(store, [procedure], calendar);
     for n in 1..=2 {
-        let command =
-            Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Direct, jurisdiction: None };
+        let command = Command::Receive {
+            procedure: "1.004194".parse().unwrap(),
+            channel: Channel::Direct,
+            jurisdiction: None,
+            applicant: None,
+        };
         let actor = Actor::officer("clerk", ActorRole::Clerk, "H42.12");
         e.handle(&Request {
             dossier: code(n),

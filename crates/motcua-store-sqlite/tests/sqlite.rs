@@ -45,7 +45,12 @@ fn req(n: u64, command: Command, at: &str) -> Request {
 }
 
 fn receive() -> Command {
-    Command::Receive { procedure: "1.004194".parse().unwrap(), channel: Channel::Direct, jurisdiction: None }
+    Command::Receive {
+        procedure: "1.004194".parse().unwrap(),
+        channel: Channel::Direct,
+        jurisdiction: None,
+        applicant: None,
+    }
 }
 
 /// An engine over the file at `path`, with dossiers 1..=`n` received at 09:00.

@@ -14,6 +14,7 @@ fn event() -> Event {
         due: Some(at.plus_minutes(3 * 480)),
         jurisdiction: None,
         procedure_version: None,
+        applicant: None,
     }
 }
 
@@ -293,6 +294,7 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
         due: due.map(|d| d.plus_minutes(1)),
         jurisdiction: None,
         procedure_version: None,
+        applicant: None,
     };
     let mut b = Vec::new();
     canonical_bytes(None, &later, EVENT_SCHEMA, &mut b).unwrap();

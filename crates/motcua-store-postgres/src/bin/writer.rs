@@ -63,6 +63,7 @@ fn run(url: &str, mode: &str, count: u64, batch: usize) -> Result<(), Box<dyn st
                         procedure: "1.004194".parse().unwrap_or_else(|_| unreachable!()),
                         channel: Channel::Direct,
                         jurisdiction: None,
+                        applicant: None,
                     },
                 };
                 let at =

@@ -47,7 +47,12 @@ fn run(path: PathBuf, count: u64, batch: usize) -> Result<(), Box<dyn std::error
             .take_while(|i| n + i < count)
             .map(|i| Request {
                 dossier: DossierCode::new(agency.clone(), date, n + i + 1),
-                command: Command::Receive { procedure: code.clone(), channel: Channel::Direct, jurisdiction: None },
+                command: Command::Receive {
+                    procedure: code.clone(),
+                    channel: Channel::Direct,
+                    jurisdiction: None,
+                    applicant: None,
+                },
                 actor: clerk.clone(),
                 idempotency_key: None,
                 now: start.plus_minutes(((n + i) % 480) as i64),
