@@ -36,14 +36,23 @@ fn script(received: Timestamp) -> Vec<(Timestamp, Command)> {
     let code: ProcedureCode = "1.001612".parse().unwrap();
     let at = |m: i64| received.plus_minutes(m);
     vec![
-        (at(0), Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None, applicant: None }),
+        (
+            at(0),
+            Command::Receive {
+                procedure: code,
+                channel: Channel::Online,
+                jurisdiction: None,
+                applicant: None,
+                documents: Vec::new(),
+            },
+        ),
         (at(5), Command::StartStep { step: "tiep-nhan".into() }),
         (at(30), Command::CompleteStep { step: "tiep-nhan".into() }),
         (at(35), Command::Transfer { step: "tham-dinh".into() }),
         (at(1500), Command::CompleteStep { step: "tham-dinh".into() }),
         (at(1505), Command::Transfer { step: "ky".into() }),
         (at(1800), Command::CompleteStep { step: "ky".into() }),
-        (at(1810), Command::Finish { decision: Decision::Approved, reason: None }),
+        (at(1810), Command::Finish { decision: Decision::Approved, reason: None, result: None }),
         (at(1900), Command::ReturnResult { delivery: None }),
     ]
 }

@@ -107,13 +107,14 @@ pub mod engine_round {
                     channel: Channel::Online,
                     jurisdiction: None,
                     applicant: None,
+                    documents: Vec::new(),
                 },
             ),
             (5, Command::StartStep { step: "tiep-nhan".into() }),
             (30, Command::CompleteStep { step: "tiep-nhan".into() }),
             (35, Command::Transfer { step: "tham-dinh".into() }),
             (1500, Command::CompleteStep { step: "tham-dinh".into() }),
-            (1510, Command::Finish { decision: Decision::Approved, reason: None }),
+            (1510, Command::Finish { decision: Decision::Approved, reason: None, result: None }),
             (1600, Command::ReturnResult { delivery: None }),
         ];
         for (k, (dt, command)) in script.iter().enumerate() {

@@ -33,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             channel: Channel::Direct,
             jurisdiction: None,
             applicant: None,
+            documents: Vec::new(),
         };
         let out = engine.handle(&Request {
             dossier: code.clone(),
@@ -64,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             now = now.plus_minutes(30);
         }
     }
-    let finish = Command::Finish { decision: Decision::Approved, reason: None };
+    let finish = Command::Finish { decision: Decision::Approved, reason: None, result: None };
     engine.handle(&Request {
         dossier: first.clone(),
         command: finish,

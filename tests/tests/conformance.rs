@@ -136,6 +136,7 @@ fn receive(n: u64, at: &str) -> Request {
             channel: Channel::Direct,
             jurisdiction: None,
             applicant: None,
+            documents: Vec::new(),
         },
         at,
     )
@@ -185,6 +186,10 @@ macro_rules! conformance {
                 if let Some(s) = super::$store() { super::sequences_never_repeat(s) }
             }
             #[test]
+            fn results_reused_from_the_warehouse() {
+                if let Some(s) = super::$store() { super::results_reused_from_the_warehouse(s) }
+            }
+            #[test]
             fn verify_and_tamper_detection() {
                 if let Some(s) = super::$store() { super::verify_and_tamper_detection(s) }
             }
@@ -223,6 +228,7 @@ fn append_load_and_version_conflicts(s: Subject) {
         jurisdiction: None,
         procedure_version: None,
         applicant: None,
+        documents: Vec::new(),
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);
@@ -416,4 +422,71 @@ fn verify_and_tamper_detection(s: Subject) {
         }
         other => panic!("tampering went unseen: {other:?}"),
     }
+}
+
+/// A finish that issues a result puts it in the store's warehouse under the applicant's key; a
+/// later dossier of the same applicant reuses it at receipt, another applicant's is refused,
+/// and a restarted process sees the same warehouse.
+fn results_reused_from_the_warehouse(s: Subject) {
+    use motcua_core::{
+        Applicant, ApplicantKind, DocumentForm, Identifier, IdentityKey, ResultIssue, SubmittedDocument,
+    };
+    let mut certificate =
+        Procedure::simple("1.004873".parse().unwrap(), "Xác nhận tình trạng hôn nhân", Limit::working_days(3));
+    certificate.results =
+        vec![motcua_core::ResultDocument { name: "Giấy xác nhận".into(), valid_days: Some(180) }];
+    let mut marriage = Procedure::simple("1.000894".parse().unwrap(), "Đăng ký kết hôn", Limit::working_days(1));
+    marriage.documents = vec![motcua_core::Document {
+        name: "Giấy xác nhận".into(),
+        required: false,
+        accepts: Some("Giấy xác nhận".into()),
+    }];
+    let mut e = Engine::open(s.store.clone(), [certificate, marriage], calendar());
+    let key = IdentityKey::new(&[3u8; 32]).unwrap();
+    let who = |id: &str| Applicant::new(ApplicantKind::Citizen, &id.parse::<Identifier>().unwrap(), &key, false);
+    let leader = Actor::officer("leader-1", ActorRole::Leader, "H42.12");
+    let run = |e: &mut Engine<Arc<dyn Store>>, n: u64, command: Command, at: &str, actor: &Actor| {
+        e.handle(&Request {
+            dossier: code(n),
+            command,
+            actor: actor.clone(),
+            idempotency_key: None,
+            now: t(at),
+            on_behalf_of: None,
+        })
+    };
+    let receive = |procedure: &str, applicant: Applicant, documents: Vec<SubmittedDocument>| Command::Receive {
+        procedure: procedure.parse().unwrap(),
+        channel: motcua_core::Channel::Direct,
+        jurisdiction: None,
+        applicant: Some(applicant),
+        documents,
+    };
+    run(&mut e, 1, receive("1.004873", who("058203004567"), Vec::new()), "2025-03-03T09:00", &clerk()).unwrap();
+    let finish = Command::Finish {
+        decision: motcua_core::Decision::Approved,
+        reason: None,
+        result: Some(ResultIssue { number: "XN-1".into(), electronic: true }),
+    };
+    run(&mut e, 1, finish, "2025-03-04T09:00", &leader).unwrap();
+    let held = s.store.result("XN-1").unwrap().unwrap();
+    assert_eq!(held.holder, Some(who("058203004567").key));
+    assert_eq!(held.valid_until, chrono::NaiveDate::from_ymd_opt(2025, 8, 31));
+    let reuse = || {
+        vec![SubmittedDocument {
+            component: "Giấy xác nhận".into(),
+            form: DocumentForm::Reused { result: "XN-1".into() },
+        }]
+    };
+    // Another applicant: refused with a typed error naming why, nothing written.
+    let err =
+        run(&mut e, 2, receive("1.000894", who("058198001111"), reuse()), "2025-03-05T09:00", &clerk()).unwrap_err();
+    assert_eq!(err.code(), "result_of_another_applicant");
+    assert!(err.to_string().contains("another applicant"), "{err}");
+    assert!(s.store.load(&code(2)).unwrap().is_none());
+    // Its holder: received, the reuse recorded in the event.
+    run(&mut e, 3, receive("1.000894", who("058203004567"), reuse()), "2025-03-05T09:10", &clerk()).unwrap();
+    let stream = s.store.load(&code(3)).unwrap().unwrap();
+    assert!(matches!(&stream.events[0].event, motcua_core::Event::Received { documents, .. } if documents.len() == 1));
+    assert!((s.reopen)().result("XN-1").unwrap().is_some(), "the warehouse survives a restart");
 }

@@ -147,12 +147,13 @@ fn direct<S: Store>(
                     channel: Channel::Direct,
                     jurisdiction: None,
                     applicant: None,
+                    documents: Vec::new(),
                 },
                 &clerk,
             ),
             (Command::StartStep { step: "tiep-nhan".into() }, &clerk),
             (Command::CompleteStep { step: "tiep-nhan".into() }, &clerk),
-            (Command::Finish { decision: Decision::Approved, reason: None }, &leader),
+            (Command::Finish { decision: Decision::Approved, reason: None, result: None }, &leader),
             (Command::ReturnResult { delivery: None }, &clerk),
         ];
         for (command, actor) in script {

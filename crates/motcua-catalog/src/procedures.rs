@@ -64,6 +64,8 @@ struct RawDocument {
     name: String,
     #[serde(default = "yes")]
     required: bool,
+    /// A result kind that satisfies it, reused from the warehouse.
+    accepts: Option<String>,
 }
 
 fn yes() -> bool {
@@ -278,7 +280,11 @@ impl RawProcedure {
             limit,
             limit_source: self.limit_source.into_inner(),
             steps,
-            documents: self.document.into_iter().map(|d| Document { name: d.name, required: d.required }).collect(),
+            documents: self
+                .document
+                .into_iter()
+                .map(|d| Document { name: d.name, required: d.required, accepts: d.accepts })
+                .collect(),
             fees,
             results: self
                 .result

@@ -25,8 +25,9 @@ use chrono::Datelike;
 use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
-    apply, decide, permits, Actor, ActorId, ActorRole, Channel, Command, Context, Decision, Delivery, DomainError,
-    Dossier, Event, Judgement, Outcome, Parties, Procedure, ProcedureCode, Register, StepId, Vnd,
+    apply, decide, permits, Actor, ActorId, ActorRole, Applicant, ApplicantKind, Channel, Command, Context, Decision,
+    Delivery, DocumentForm, DomainError, Dossier, Event, Identifier, IdentityKey, Judgement, KnownResult, Outcome,
+    Parties, Procedure, ProcedureCode, Register, ResultIssue, StepId, SubmittedDocument, Vnd,
 };
 use serde::Deserialize;
 
@@ -45,9 +46,60 @@ struct RawScenario {
     culture_day: Option<bool>,
     units: Option<Sp<String>>,
     receiving: Option<Sp<String>>,
+    /// Results the warehouse already holds before the first step.
+    #[serde(default)]
+    warehouse: Vec<Sp<RawHeld>>,
     #[serde(default)]
     step: Vec<Sp<RawStep>>,
 }
+
+/// A result the warehouse holds: `[[warehouse]]` with number, holder (their CCCD or tax code,
+/// keyed as the runtime keys it), kind, valid_until, revoked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeld {
+    number: String,
+    holder: Sp<String>,
+    kind: String,
+    valid_until: Option<Sp<String>>,
+    #[serde(default)]
+    revoked: bool,
+}
+
+/// An applicant as a step gives it: `applicant = { kind = "citizen", id = "…", vneid = true }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApplicant {
+    #[serde(default)]
+    kind: Option<Sp<String>>,
+    id: Sp<String>,
+    #[serde(default)]
+    vneid: bool,
+}
+
+/// A document received: `{ component = "…", form = "paper" | "digitised" | "reused", … }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocumentIn {
+    component: String,
+    form: Sp<String>,
+    sha256: Option<String>,
+    size: Option<u64>,
+    result: Option<String>,
+}
+
+/// The result a finish issues: `result = { number = "…", electronic = true }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssue {
+    number: String,
+    #[serde(default)]
+    electronic: bool,
+}
+
+/// The identity key scenarios key applicants under: test data only (a province keeps its own
+/// secret).
+pub const SCENARIO_IDENTITY_KEY: &[u8; 32] = b"motcua-scenario-identity-key-v1!";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +115,10 @@ struct RawStep {
     decision: Option<Sp<String>>,
     jurisdiction: Option<String>,
     delivery: Option<Sp<String>>,
+    applicant: Option<Sp<RawApplicant>>,
+    #[serde(default)]
+    documents: Vec<Sp<RawDocumentIn>>,
+    result: Option<RawIssue>,
     by: Option<Sp<RawActor>>,
     expect: Option<Sp<RawExpect>>,
 }
@@ -94,6 +150,7 @@ struct RawExpect {
     kept_new_promise: Option<bool>,
     jurisdiction: Option<String>,
     step_agency: Option<BTreeMap<String, String>>,
+    result_valid_until: Option<Sp<String>>,
 }
 
 /// What a step expects; `None` fields are not checked.
@@ -127,6 +184,8 @@ pub struct Expect {
     pub kept_new_promise: Option<bool>,
     /// The dossier's administrative unit.
     pub jurisdiction: Option<String>,
+    /// The last valid day of the result its approval issued.
+    pub result_valid_until: Option<chrono::NaiveDate>,
     /// The concrete agency of started steps (resolved through the register).
     pub step_agency: Vec<(String, String)>,
 }
@@ -167,6 +226,8 @@ pub struct Scenario {
     pub units: Option<PathBuf>,
     /// The receiving agency (whose home unit a dossier belongs to by default).
     pub receiving: Option<String>,
+    /// Results the warehouse holds before the first step.
+    pub warehouse: Vec<KnownResult>,
     /// The steps.
     pub steps: Vec<ScenarioStep>,
 }
@@ -220,6 +281,107 @@ fn actor(sink: &mut Sink<'_>, by: Sp<RawActor>) -> Option<Actor> {
     Some(Actor { id: ActorId(id.into()), role, agency: by.agency.map(Into::into) })
 }
 
+/// The scenarios' identity key.
+fn scenario_key() -> Option<IdentityKey> {
+    IdentityKey::new(SCENARIO_IDENTITY_KEY)
+}
+
+/// A step's applicant, keyed (`Some(None)` without one; `None` after reporting a problem).
+fn applicant(sink: &mut Sink<'_>, raw: Option<&Sp<RawApplicant>>) -> Option<Option<Applicant>> {
+    let Some(raw) = raw else { return Some(None) };
+    let a = raw.get_ref();
+    let id: Identifier = match a.id.get_ref().parse() {
+        Ok(id) => id,
+        Err(e) => {
+            sink.at(a.id.span().start, format!("applicant.id: {e}"));
+            return None;
+        }
+    };
+    let kind = match a.kind.as_ref().map(|k| (k, k.get_ref().as_str())) {
+        None | Some((_, "citizen")) => ApplicantKind::Citizen,
+        Some((_, "organisation")) => ApplicantKind::Organisation,
+        Some((_, "household_business")) => ApplicantKind::HouseholdBusiness,
+        Some((k, other)) => {
+            sink.at(
+                k.span().start,
+                format!("applicant.kind: unknown {other:?}; expected citizen, organisation or household_business"),
+            );
+            return None;
+        }
+    };
+    let key = scenario_key()?;
+    Some(Some(Applicant::new(kind, &id, &key, a.vneid)))
+}
+
+/// A step's documents.
+fn documents(sink: &mut Sink<'_>, raw: &[Sp<RawDocumentIn>]) -> Option<Vec<SubmittedDocument>> {
+    let mut out = Vec::new();
+    for d in raw {
+        let at = d.span().start;
+        let d = d.get_ref();
+        let form = match d.form.get_ref().as_str() {
+            "paper" => DocumentForm::Paper,
+            "digitised" => match (&d.sha256, d.size) {
+                (Some(sha256), Some(size)) => DocumentForm::Digitised { sha256: sha256.clone(), size },
+                _ => {
+                    sink.at(at, "documents: a digitised document needs sha256 and size".to_string());
+                    return None;
+                }
+            },
+            "reused" => match &d.result {
+                Some(result) => DocumentForm::Reused { result: result.clone() },
+                None => {
+                    sink.at(at, "documents: a reused document needs result (its number)".to_string());
+                    return None;
+                }
+            },
+            other => {
+                sink.at(
+                    d.form.span().start,
+                    format!("documents.form: unknown {other:?}; expected paper, digitised or reused"),
+                );
+                return None;
+            }
+        };
+        out.push(SubmittedDocument { component: d.component.clone(), form });
+    }
+    Some(out)
+}
+
+/// The warehouse a scenario starts with.
+fn warehouse(sink: &mut Sink<'_>, raw: &[Sp<RawHeld>]) -> Vec<KnownResult> {
+    let Some(key) = scenario_key() else { return Vec::new() };
+    let mut out = Vec::new();
+    for h in raw {
+        let h = h.get_ref();
+        let holder = match h.holder.get_ref().parse::<Identifier>() {
+            Ok(id) => key.applicant_key(&id),
+            Err(e) => {
+                sink.at(h.holder.span().start, format!("warehouse.holder: {e}"));
+                continue;
+            }
+        };
+        let valid_until = match &h.valid_until {
+            None => None,
+            Some(v) => match v.get_ref().parse::<chrono::NaiveDate>() {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    sink.at(v.span().start, format!("warehouse.valid_until: {e} (YYYY-MM-DD)"));
+                    continue;
+                }
+            },
+        };
+        out.push(KnownResult {
+            number: h.number.clone(),
+            holder: Some(holder),
+            kind: h.kind.clone(),
+            valid_until,
+            revoked: h.revoked,
+        });
+    }
+    out
+}
+
 fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Option<Command> {
     let at = s.action.span().start;
     let action = s.action.get_ref().as_str();
@@ -245,13 +407,14 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             procedure: procedure.clone(),
             channel: channel(sink)?,
             jurisdiction: s.jurisdiction.as_deref().map(Into::into),
-            applicant: None,
+            applicant: applicant(sink, s.applicant.as_ref())?,
         },
         "receive" => Command::Receive {
             procedure: procedure.clone(),
             channel: channel(sink)?,
             jurisdiction: s.jurisdiction.as_deref().map(Into::into),
-            applicant: None,
+            applicant: applicant(sink, s.applicant.as_ref())?,
+            documents: documents(sink, &s.documents)?,
         },
         "request_completion" => Command::RequestCompletion { missing: reason },
         "resubmit" => Command::Resubmit,
@@ -289,7 +452,11 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
                     return None;
                 }
             };
-            Command::Finish { decision, reason: s.reason.clone().filter(|r| !r.trim().is_empty()) }
+            Command::Finish {
+                decision,
+                reason: s.reason.clone().filter(|r| !r.trim().is_empty()),
+                result: s.result.as_ref().map(|r| ResultIssue { number: r.number.clone(), electronic: r.electronic }),
+            }
         }
         "return_result" => {
             let delivery = match s.delivery.as_ref().map(|d| (d, d.get_ref().as_str())) {
@@ -327,6 +494,12 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
         ..Expect::default()
     };
     e.clock_start = raw.clock_start.as_ref().and_then(|v| parse_time(sink, "expect.clock_start", v));
+    if let Some(v) = &raw.result_valid_until {
+        match v.get_ref().parse::<chrono::NaiveDate>() {
+            Ok(d) => e.result_valid_until = Some(d),
+            Err(err) => sink.at(v.span().start, format!("expect.result_valid_until: {err} (YYYY-MM-DD)")),
+        }
+    }
     e.due = raw.due.as_ref().and_then(|v| {
         if v.get_ref() == "none" {
             Some(None)
@@ -396,6 +569,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     if raw.step.is_empty() {
         sink.at(raw.name.span().start, "step: a scenario needs at least one [[step]]");
     }
+    let warehouse = warehouse(&mut sink, &raw.warehouse);
     let mut steps = Vec::new();
     let mut last: Option<Timestamp> = None;
     for s in raw.step {
@@ -429,6 +603,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
             culture_day: raw.culture_day.unwrap_or(true),
             units,
             receiving,
+            warehouse,
             steps,
         }),
         _ => Err(CatalogError { problems: sink.problems }),
@@ -594,7 +769,13 @@ impl Runner {
             .get(&Self::calendar_key(s, &procedure))
             .ok_or_else(|| CatalogError::one(&s.file, 1, "calendar vanished"))?;
         let units = s.units.as_ref().and_then(|p| self.registers.get(p));
-        let ctx = Context { procedure: &procedure, calendar, units, receiving: s.receiving.as_deref() };
+        let ctx = Context {
+            procedure: &procedure,
+            calendar,
+            units,
+            receiving: s.receiving.as_deref(),
+            results: &s.warehouse,
+        };
         let mut dossier = Dossier::new();
         let mut parties = Parties::default();
         let mut failures = Vec::new();
@@ -782,6 +963,12 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
     if let Some(want) = x.kept_new_promise {
         if d.kept_new_promise() != Some(want) {
             out.push(format!("kept_new_promise: expected {want}, got {:?}", d.kept_new_promise()));
+        }
+    }
+    if let Some(want) = x.result_valid_until {
+        let got = d.result.as_ref().and_then(|r| r.valid_until);
+        if got != Some(want) {
+            out.push(format!("result_valid_until: expected {want}, got {got:?}"));
         }
     }
     out

@@ -332,6 +332,7 @@ fn write_store(path: &std::path::Path) {
                 channel: Channel::Online,
                 jurisdiction: None,
                 applicant: None,
+                documents: Vec::new(),
             },
             actor: Actor::officer("clerk", ActorRole::Clerk, "H42.12"),
             idempotency_key: None,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::applicant::Applicant;
 use crate::ids::{ProcedureCode, Vnd};
 use crate::procedure::StepId;
+use crate::results::SubmittedDocument;
 use crate::status::{Channel, Decision};
 
 /// A request to change a dossier. `decide` turns it into events or a [`crate::DomainError`].
@@ -42,6 +43,9 @@ pub enum Command {
         /// applicant stays when this is none.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         applicant: Option<Applicant>,
+        /// The documents received: on paper, digitised (their digest), or reused results.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<SubmittedDocument>,
     },
     /// Ask an online applicant, before acceptance, to complete the dossier: one notice saying
     /// everything missing, once (Decree 61/2018/NĐ-CP Art. 17(2)).
@@ -107,6 +111,9 @@ pub enum Command {
         /// refusal after appraisal states its reasons in writing).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// The result an approval issues (its number; electronic or paper).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<ResultIssue>,
     },
     /// Tell the applicant the result is ready to collect (Decree 61/2018/NĐ-CP Art. 20: a
     /// result ready before the appointment is returned early, and the one-stop section contacts
@@ -125,6 +132,16 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+}
+
+/// The result a finish issues, as the officer gives it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ResultIssue {
+    /// Its number.
+    pub number: String,
+    /// Issued in electronic form.
+    #[serde(default)]
+    pub electronic: bool,
 }
 
 /// The kind of a command, for messages and statistics.

@@ -12,6 +12,7 @@ use crate::event::{Event, StepDue};
 use crate::ids::{ProcedureCode, Vnd};
 use crate::outcome::{Judgement, Outcome};
 use crate::procedure::{Cutoff, Procedure, StepId, SupplementPolicy};
+use crate::results::IssuedResult;
 use crate::status::{Channel, Decision, Status};
 use crate::units::Register;
 
@@ -32,12 +33,15 @@ pub struct Context<'a> {
     /// The receiving agency's code (a dossier's home unit defaults to its jurisdiction's
     /// first unit).
     pub receiving: Option<&'a str>,
+    /// The warehouse's results the command reuses (looked up by the runtime before deciding;
+    /// a reused result missing here is refused as not found).
+    pub results: &'a [crate::results::KnownResult],
 }
 
 impl<'a> Context<'a> {
     /// A context without a register: steps keep their agency labels.
     pub fn new(procedure: &'a Procedure, calendar: &'a WorkCalendar) -> Context<'a> {
-        Context { procedure, calendar, units: None, receiving: None }
+        Context { procedure, calendar, units: None, receiving: None, results: &[] }
     }
 
     /// Who acts, on `now`, for the dossier's receiving agency and for the step `command` names
@@ -205,6 +209,10 @@ pub struct Dossier {
     pub procedure_version: Option<chrono::NaiveDate>,
     /// Who applies, when known (a pseudonymous key).
     pub applicant: Option<crate::applicant::Applicant>,
+    /// The documents received with it.
+    pub documents: Vec<crate::results::SubmittedDocument>,
+    /// The result its approval issued.
+    pub result: Option<crate::results::IssuedResult>,
 }
 
 impl Dossier {
@@ -281,6 +289,67 @@ impl Dossier {
     }
 }
 
+/// The documents received with a dossier: each names a component of the procedure; a
+/// digitised one carries a SHA-256; a reused result must be in the warehouse, the applicant's,
+/// not revoked, in force on the day of receipt, and of the kind the component accepts
+/// (Decree 45/2020/NĐ-CP Art. 11-12; Decree 107/2021/NĐ-CP, Decree 61/2018 Art. 15 as amended:
+/// what the agencies already hold is not asked for again).
+fn check_documents(
+    ctx: &Context<'_>,
+    documents: &[crate::results::SubmittedDocument],
+    applicant: Option<&crate::applicant::Applicant>,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    use crate::results::DocumentForm;
+    for d in documents {
+        let component = ctx
+            .procedure
+            .documents
+            .iter()
+            .find(|c| c.name == d.component)
+            .ok_or_else(|| DomainError::UnknownComponent { component: d.component.clone() })?;
+        match &d.form {
+            DocumentForm::Paper => {}
+            DocumentForm::Digitised { sha256, .. } => {
+                if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(DomainError::BadDigest { component: d.component.clone() });
+                }
+            }
+            DocumentForm::Reused { result: number } => {
+                let Some(who) = applicant else {
+                    return Err(DomainError::ApplicantRequired {
+                        component: d.component.clone(),
+                        number: number.clone(),
+                    });
+                };
+                let found = ctx
+                    .results
+                    .iter()
+                    .find(|r| &r.number == number)
+                    .ok_or_else(|| DomainError::ResultNotFound { number: number.clone() })?;
+                if found.holder.as_ref() != Some(&who.key) {
+                    return Err(DomainError::ResultOfAnotherApplicant { number: number.clone() });
+                }
+                if found.revoked {
+                    return Err(DomainError::ResultRevoked { number: number.clone() });
+                }
+                if let Some(valid_until) = found.valid_until.filter(|&v| v < now.local_date()) {
+                    return Err(DomainError::ResultExpired { number: number.clone(), valid_until });
+                }
+                if component.accepts.as_deref() != Some(found.kind.as_str()) {
+                    return Err(DomainError::ResultWrongKind {
+                        number: number.clone(),
+                        kind: found.kind.clone(),
+                        component: d.component.clone(),
+                        accepts: component.accepts.clone().unwrap_or_else(|| "no result".into()),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn not_allowed(command: CommandKind, status: Option<Status>) -> DomainError {
     DomainError::NotAllowed { command, status }
 }
@@ -304,8 +373,13 @@ fn cutoff(ctx: &Context<'_>) -> Option<u16> {
 /// let procedure = Procedure::simple("1.001193".parse().unwrap(), "Đăng ký khai sinh", Limit::SameDay);
 /// let ctx = Context::new(&procedure, &cal);
 /// let mut dossier = Dossier::new();
-/// let receive =
-///     Command::Receive { procedure: procedure.code.clone(), channel: Channel::Direct, jurisdiction: None, applicant: None };
+/// let receive = Command::Receive {
+///     procedure: procedure.code.clone(),
+///     channel: Channel::Direct,
+///     jurisdiction: None,
+///     applicant: None,
+///     documents: Vec::new(),
+/// };
 /// for e in decide(&dossier, &receive, "2025-03-07T15:30".parse()?, &ctx).unwrap() {
 ///     apply(&mut dossier, &e);
 /// }
@@ -346,11 +420,12 @@ pub fn decide(
                 applicant: applicant.clone(),
             }])
         }
-        Command::Receive { procedure: code, channel, jurisdiction: unit, applicant } => {
+        Command::Receive { procedure: code, channel, jurisdiction: unit, applicant, documents } => {
             if !matches!(status, None | Some(S::Submitted)) {
                 return Err(not_allowed(kind, status));
             }
             check_procedure(ctx, code)?;
+            check_documents(ctx, documents, applicant.as_ref().or(state.applicant.as_ref()), now)?;
             let jurisdiction = jurisdiction(ctx, unit.as_ref(), state.jurisdiction.as_ref())?;
             let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
             Ok(vec![Event::Received {
@@ -362,6 +437,7 @@ pub fn decide(
                 jurisdiction,
                 procedure_version: procedure.effective_from,
                 applicant: applicant.clone(),
+                documents: documents.clone(),
             }])
         }
         Command::RequestCompletion { missing } => {
@@ -529,7 +605,7 @@ pub fn decide(
             let late_apology = cal.working_minutes_between(now, due)? < day;
             Ok(vec![Event::Extended { at: now, new_due: *new_due, late_apology, reason: reason.clone() }])
         }
-        Command::Finish { decision, reason } => {
+        Command::Finish { decision, reason, result } => {
             if !open {
                 return Err(not_allowed(kind, status));
             }
@@ -549,7 +625,30 @@ pub fn decide(
                 }
             }
             let outcome = state.due.map(|due| Outcome::judge(now, due));
-            Ok(vec![Event::Finished { at: now, decision: *decision, outcome, reason: reason.map(str::to_string) }])
+            // An approval issues the procedure's result document, valid for its `valid_days`.
+            let result = match (decision, result) {
+                (Decision::Approved, Some(issue)) => {
+                    let document = procedure.results.first();
+                    let issued_on = now.local_date();
+                    Some(IssuedResult {
+                        number: issue.number.clone(),
+                        kind: document.map_or_else(|| procedure.name.clone(), |d| d.name.clone()),
+                        issued_on,
+                        electronic: issue.electronic,
+                        valid_until: document
+                            .and_then(|d| d.valid_days)
+                            .and_then(|days| issued_on.checked_add_days(chrono::Days::new(u64::from(days)))),
+                    })
+                }
+                _ => None,
+            };
+            Ok(vec![Event::Finished {
+                at: now,
+                decision: *decision,
+                outcome,
+                reason: reason.map(str::to_string),
+                result,
+            }])
         }
         // An early result is returned at once, the applicant told so they can come (Decree
         // 61/2018/NĐ-CP Art. 20).
@@ -660,7 +759,15 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.submitted_at = Some(at);
         }
         Event::Received {
-            procedure, channel, clock_start, due, jurisdiction, procedure_version, applicant, ..
+            procedure,
+            channel,
+            clock_start,
+            due,
+            jurisdiction,
+            procedure_version,
+            applicant,
+            documents,
+            ..
         } => {
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
@@ -668,6 +775,7 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             if applicant.is_some() {
                 state.applicant.clone_from(applicant);
             }
+            state.documents.clone_from(documents);
             state.procedure_version = *procedure_version;
             state.status = Some(Status::Received);
             state.procedure = Some(procedure.clone());
@@ -737,7 +845,8 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.rescheduled_due = Some(*new_due);
             state.late_apology = *late_apology;
         }
-        Event::Finished { decision, outcome, .. } => {
+        Event::Finished { decision, outcome, result, .. } => {
+            state.result.clone_from(result);
             state.status = Some(Status::Finished(*decision));
             state.decision = Some(*decision);
             state.finished_at = Some(at);

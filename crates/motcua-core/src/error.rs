@@ -16,6 +16,64 @@ pub enum DomainError {
     /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
     #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
     CompletionAlreadyRequested,
+    /// A document names a component the procedure does not list.
+    #[error("document {component:?}: the procedure lists no such component")]
+    UnknownComponent {
+        /// The component named.
+        component: String,
+    },
+    /// A digitised document's SHA-256 is not 64 hex digits.
+    #[error("document {component:?}: sha256 must be 64 hex digits")]
+    BadDigest {
+        /// The component.
+        component: String,
+    },
+    /// Reusing a result needs the dossier's applicant, to check it is theirs.
+    #[error("document {component:?}: reusing result {number:?} needs the dossier's applicant")]
+    ApplicantRequired {
+        /// The component.
+        component: String,
+        /// The result.
+        number: String,
+    },
+    /// The warehouse holds no result of that number.
+    #[error("result {number:?}: the warehouse holds no such result")]
+    ResultNotFound {
+        /// The result.
+        number: String,
+    },
+    /// The result belongs to someone else.
+    #[error("result {number:?}: it belongs to another applicant")]
+    ResultOfAnotherApplicant {
+        /// The result.
+        number: String,
+    },
+    /// The result was revoked.
+    #[error("result {number:?}: it was revoked")]
+    ResultRevoked {
+        /// The result.
+        number: String,
+    },
+    /// The result's validity ended before the day of receipt.
+    #[error("result {number:?}: valid until {valid_until}, no longer in force")]
+    ResultExpired {
+        /// The result.
+        number: String,
+        /// Its last valid day.
+        valid_until: chrono::NaiveDate,
+    },
+    /// The result is not of the kind the document accepts.
+    #[error("result {number:?} is a {kind:?}; document {component:?} accepts {accepts}")]
+    ResultWrongKind {
+        /// The result.
+        number: String,
+        /// Its kind.
+        kind: String,
+        /// The component.
+        component: String,
+        /// What the component accepts (`no result` when it accepts none).
+        accepts: String,
+    },
     /// The applicant was already told the result is ready.
     #[error("the applicant was already told the result is ready")]
     AlreadyNotified,
@@ -157,6 +215,14 @@ impl DomainError {
             DomainError::ReasonRequired { .. } => "reason_required",
             DomainError::CompletionAlreadyRequested => "completion_already_requested",
             DomainError::AlreadyNotified => "already_notified",
+            DomainError::UnknownComponent { .. } => "unknown_component",
+            DomainError::BadDigest { .. } => "bad_digest",
+            DomainError::ApplicantRequired { .. } => "applicant_required",
+            DomainError::ResultNotFound { .. } => "result_not_found",
+            DomainError::ResultOfAnotherApplicant { .. } => "result_of_another_applicant",
+            DomainError::ResultRevoked { .. } => "result_revoked",
+            DomainError::ResultExpired { .. } => "result_expired",
+            DomainError::ResultWrongKind { .. } => "result_wrong_kind",
             DomainError::EarlyReturnNotNotified { .. } => "early_return_not_notified",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
         }

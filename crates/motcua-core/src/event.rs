@@ -65,6 +65,9 @@ pub enum Event {
         /// Who applies (after the fields above: older events read back with none).
         #[serde(default)]
         applicant: Option<crate::applicant::Applicant>,
+        /// The documents received (older events: none recorded).
+        #[serde(default)]
+        documents: Vec<crate::results::SubmittedDocument>,
     },
     /// Asked, before acceptance, to complete the dossier (national status 5).
     CompletionRequested {
@@ -184,6 +187,9 @@ pub enum Event {
         /// none).
         #[serde(default)]
         reason: Option<String>,
+        /// The result issued, for an approval that issues one (older events: none).
+        #[serde(default)]
+        result: Option<crate::results::IssuedResult>,
     },
     /// The applicant was told the result is ready to collect (Decree 61/2018/NĐ-CP Art. 20).
     ResultReadyNotified {

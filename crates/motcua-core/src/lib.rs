@@ -20,12 +20,13 @@ mod event;
 mod ids;
 mod outcome;
 mod procedure;
+mod results;
 mod status;
 mod units;
 
 pub use applicant::{Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, MIN_IDENTITY_KEY_BYTES};
 pub use auth::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
-pub use command::{Command, CommandKind, Delivery};
+pub use command::{Command, CommandKind, Delivery, ResultIssue};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;
 pub use event::{Event, StepDue};
@@ -38,5 +39,6 @@ pub use procedure::{
     nominal_minutes, version_for, version_in_force, Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure,
     ProcedureError, ResultDocument, Role, Step, StepId, SupplementPolicy, MAX_STEPS,
 };
+pub use results::{reused_results, DocumentForm, IssuedResult, KnownResult, SubmittedDocument};
 pub use status::{Channel, Decision, NationalStatus, Status};
 pub use units::{AdminUnit, AgencyUnit, Register, RegisterError, UnitLevel};

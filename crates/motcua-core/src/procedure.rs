@@ -181,6 +181,10 @@ pub struct Document {
     pub name: String,
     /// Whether it is required.
     pub required: bool,
+    /// The kind of result (another procedure's result document) that satisfies it when the
+    /// applicant already holds one in force: reused from the warehouse instead of paper.
+    #[serde(default)]
+    pub accepts: Option<String>,
 }
 
 /// A fee or charge (lệ phí, phí).

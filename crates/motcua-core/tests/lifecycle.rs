@@ -60,7 +60,13 @@ impl Run {
         let code = self.procedure.code.clone();
         self.run(
             at,
-            Command::Receive { procedure: code, channel: Channel::Direct, jurisdiction: None, applicant: None },
+            Command::Receive {
+                procedure: code,
+                channel: Channel::Direct,
+                jurisdiction: None,
+                applicant: None,
+                documents: Vec::new(),
+            },
         )
     }
 }
@@ -73,7 +79,7 @@ fn due(d: &Dossier) -> String {
 fn same_day_procedure() {
     let mut r = Run::new(Procedure::simple("1.001193".parse().unwrap(), "Khai sinh", Limit::SameDay));
     assert_eq!(due(r.receive("2025-03-04T09:00")), "2025-03-04T17:00");
-    let d = r.run("2025-03-04T10:30", Command::Finish { decision: Decision::Approved, reason: None });
+    let d = r.run("2025-03-04T10:30", Command::Finish { decision: Decision::Approved, reason: None, result: None });
     assert_eq!(d.outcome, Some(Outcome::OnTime));
     assert_eq!(d.status.unwrap().national().code(), 9);
     let d = r.run("2025-03-04T10:40", Command::ReturnResult { delivery: None });
@@ -91,7 +97,7 @@ fn early_on_time_late() {
         let mut r = Run::new(Procedure::simple("1.000002".parse().unwrap(), "x", Limit::working_days(3)));
         assert_eq!(due(r.receive("2025-03-04T09:00")), "2025-03-07T09:00");
         assert_eq!(
-            r.run(finish, Command::Finish { decision: Decision::Approved, reason: None }).outcome,
+            r.run(finish, Command::Finish { decision: Decision::Approved, reason: None, result: None }).outcome,
             Some(expected),
             "{finish}"
         );
@@ -115,7 +121,7 @@ fn inter_agency_chain_with_a_late_middle_step() {
     assert_eq!(d.steps[1].outcome, Some(Outcome::Late));
     r.run("2025-03-05T10:05", Command::Transfer { step: "bhyt".into() });
     r.run("2025-03-05T14:00", Command::CompleteStep { step: "bhyt".into() });
-    let d = r.run("2025-03-05T15:00", Command::Finish { decision: Decision::Approved, reason: None });
+    let d = r.run("2025-03-05T15:00", Command::Finish { decision: Decision::Approved, reason: None, result: None });
     assert_eq!(d.outcome, Some(Outcome::Early), "the dossier is early although a step was late");
     let late: Vec<(&str, &str)> = d.late_steps(t("2025-03-06T00:00")).iter().map(|s| (&*s.id.0, &*s.agency)).collect();
     assert_eq!(late, [("cu-tru", "cong-an-xa")]);
@@ -193,7 +199,7 @@ fn extension_once_with_apology() {
     assert!(!d.late_apology);
     let e = r.try_do("2025-03-04T16:30", Command::Extend { new_due: t("2025-03-11T17:00"), reason: "again".into() });
     assert_eq!(e.unwrap_err(), DomainError::AlreadyExtended);
-    let d = r.run("2025-03-10T16:00", Command::Finish { decision: Decision::Approved, reason: None });
+    let d = r.run("2025-03-10T16:00", Command::Finish { decision: Decision::Approved, reason: None, result: None });
     assert_eq!(d.outcome, Some(Outcome::Late), "judged against the original due time");
     assert_eq!(d.kept_new_promise(), Some(true));
 }
@@ -223,13 +229,17 @@ fn withdrawal_during_a_supplement_is_judged_at_the_request() {
 #[test]
 fn illegal_transitions_are_typed() {
     let mut r = Run::new(chain());
-    let e = r.try_do("2025-03-03T08:00", Command::Finish { decision: Decision::Approved, reason: None }).unwrap_err();
+    let e = r
+        .try_do("2025-03-03T08:00", Command::Finish { decision: Decision::Approved, reason: None, result: None })
+        .unwrap_err();
     assert_eq!(e, DomainError::NotAllowed { command: CommandKind::Finish, status: None });
     assert_eq!(e.to_string(), "finish is not allowed before the dossier exists");
     r.receive("2025-03-03T08:00");
     let e = r.try_do("2025-03-03T08:01", Command::ReturnResult { delivery: None }).unwrap_err();
     assert_eq!(e.to_string(), "return_result is not allowed while the dossier is received");
-    let e = r.try_do("2025-03-03T08:01", Command::Finish { decision: Decision::Approved, reason: None }).unwrap_err();
+    let e = r
+        .try_do("2025-03-03T08:01", Command::Finish { decision: Decision::Approved, reason: None, result: None })
+        .unwrap_err();
     assert_eq!(e.code(), "steps_pending");
     let e = r.try_do("2025-03-03T08:01", Command::StartStep { step: "nope".into() }).unwrap_err();
     assert_eq!(e.code(), "unknown_step");
@@ -239,14 +249,22 @@ fn illegal_transitions_are_typed() {
     let e = r
         .try_do(
             "2025-03-03T08:02",
-            Command::Receive { procedure: code, channel: Channel::Online, jurisdiction: None, applicant: None },
+            Command::Receive {
+                procedure: code,
+                channel: Channel::Online,
+                jurisdiction: None,
+                applicant: None,
+                documents: Vec::new(),
+            },
         )
         .unwrap_err();
     assert_eq!(e.code(), "not_allowed");
     // A denial may come before the steps are done.
     let d = r.run(
         "2025-03-03T09:00",
-        Command::Finish { decision: Decision::Denied, reason: Some("không đủ điều kiện".into()) },
+        Command::Finish {
+            decision: Decision::Denied, reason: Some("không đủ điều kiện".into()), result: None
+        },
     );
     assert_eq!(d.status, Some(Status::Finished(Decision::Denied)));
     let e = r.try_do("2025-03-03T09:00", Command::Withdraw).unwrap_err();

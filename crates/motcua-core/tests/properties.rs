@@ -58,6 +58,7 @@ fn command() -> impl Strategy<Value = Command> {
             channel,
             jurisdiction: None,
             applicant: None,
+            documents: Vec::new(),
         }),
         Just(Command::RefuseAtIntake { reason: "r".into() }),
         step_id().prop_map(|step| Command::StartStep { step }),
@@ -73,8 +74,11 @@ fn command() -> impl Strategy<Value = Command> {
             new_due: Timestamp::from_local(chrono::NaiveDate::from_ymd_opt(2025, 3, 3).unwrap(), 0).plus_minutes(m),
             reason: "r".into()
         }),
-        prop_oneof![Just(Decision::Approved), Just(Decision::Denied)]
-            .prop_map(|decision| Command::Finish { decision, reason: Some("lý do".into()) }),
+        prop_oneof![Just(Decision::Approved), Just(Decision::Denied)].prop_map(|decision| Command::Finish {
+            decision,
+            reason: Some("lý do".into()),
+            result: None
+        }),
         Just(Command::ReturnResult { delivery: None }),
         Just(Command::Withdraw),
         Just(Command::Stop { reason: "r".into() }),

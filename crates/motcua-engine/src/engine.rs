@@ -157,6 +157,7 @@ impl Scratch {
         self.live = 0;
         self.batch.idempotency.clear();
         self.batch.outbox.clear();
+        self.batch.results.clear();
         self.batch.counters.clear();
         self.plans.clear();
         self.repeats.clear();
@@ -571,7 +572,7 @@ impl<S: Store> Engine<S> {
         let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
         // One lookup for the cached state; its slot then serves until the commit.
         let slot = if first_attempt && creates { self.hot.slot(&req.dossier) } else { self.ensure_hot(&req.dossier)? };
-        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, .. } = self;
+        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, store, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
         let cached = slot.and_then(|s| cache.at(s));
@@ -591,8 +592,21 @@ impl<S: Store> Engine<S> {
         let procedure = version_for(&known.versions, state, &req.command, req.now).ok_or_else(|| {
             EngineError::NotInForce { procedure: code.clone(), day: req.now.local_date().to_string() }
         })?;
-        let ctx =
-            Context { procedure, calendar, units: units.as_deref(), receiving: Some(req.dossier.agency().as_str()) };
+        // The warehouse's results a receipt reuses, for the checks in `decide`.
+        let reused: Vec<motcua_core::KnownResult> = match &req.command {
+            Command::Receive { documents, .. } => motcua_core::reused_results(documents)
+                .map(|number| store.result(number))
+                .filter_map(Result::transpose)
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        let ctx = Context {
+            procedure,
+            calendar,
+            units: units.as_deref(),
+            receiving: Some(req.dossier.agency().as_str()),
+            results: &reused,
+        };
         // The concrete agency of the step the command names (resolved through the register,
         // or the one it started at), and who holds it and the receiving agency today.
         let (receiving, step_holder) = ctx.acting(state, &req.command, req.now)?;
@@ -643,6 +657,16 @@ impl<S: Store> Engine<S> {
             let changed = hot.state.status.map(|s| s.national()) != national_before;
             out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, &sealed.event, changed));
             out.counters.record(&req.dossier, &known.sector, &sealed.event, &hot.state);
+            // A result issued goes to the warehouse, under its holder's key.
+            if let Event::Finished { result: Some(r), .. } = &sealed.event {
+                out.results.push(motcua_core::KnownResult {
+                    number: r.number.clone(),
+                    holder: hot.state.applicant.as_ref().map(|a| a.key.clone()),
+                    kind: r.kind.clone(),
+                    valid_until: r.valid_until,
+                    revoked: false,
+                });
+            }
             stream.events.push(sealed);
         }
         stream.summary.refill(&req.dossier, &hot.state, hot.last_hash);

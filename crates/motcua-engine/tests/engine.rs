@@ -53,6 +53,7 @@ fn receive(n: u64, at: &str) -> Request {
             channel: Channel::Direct,
             jurisdiction: None,
             applicant: None,
+            documents: Vec::new(),
         },
         actor: clerk(),
         idempotency_key: None,
@@ -137,7 +138,12 @@ fn unauthorized_actors_are_refused_and_nothing_is_written() {
     let other = Actor::officer("kt-1", ActorRole::Specialist, "phong-kt");
     e.handle(&req(3, Command::Transfer { step: "tham-dinh".into() }, other.clone(), "2025-03-03T09:20")).unwrap();
     let err = e
-        .handle(&req(3, Command::Finish { decision: Decision::Approved, reason: None }, other, "2025-03-03T10:00"))
+        .handle(&req(
+            3,
+            Command::Finish { decision: Decision::Approved, reason: None, result: None },
+            other,
+            "2025-03-03T10:00",
+        ))
         .unwrap_err();
     assert_eq!(err.code(), "unauthorized");
 }
@@ -220,14 +226,14 @@ proptest! {
         for (n, which, dt) in script {
             now = now.plus_minutes(dt);
             let command = match which {
-                0 => Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None, applicant: None },
+                0 => Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None, applicant: None, documents: Vec::new() },
                 1 => Command::StartStep { step: "tiep-nhan".into() },
                 2 => Command::CompleteStep { step: "tiep-nhan".into() },
                 3 => Command::Transfer { step: "tham-dinh".into() },
                 4 => Command::CompleteStep { step: "tham-dinh".into() },
                 5 => Command::RequestSupplement { reason: "x".into() },
                 6 => Command::ReceiveSupplement,
-                7 => Command::Finish { decision: Decision::Approved, reason: None },
+                7 => Command::Finish { decision: Decision::Approved, reason: None, result: None },
                 _ => Command::Withdraw,
             };
             let actor = if which == 7 { leader() } else { Actor::system("sync") };
@@ -335,6 +341,7 @@ fn keyed_script() -> impl Strategy<Value = Vec<Request>> {
                         channel: Channel::Online,
                         jurisdiction: None,
                         applicant: None,
+                        documents: Vec::new(),
                     },
                     2 => Command::StartStep { step: "tiep-nhan".into() },
                     3 => Command::CompleteStep { step: "tiep-nhan".into() },

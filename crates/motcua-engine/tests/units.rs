@@ -103,6 +103,7 @@ fn receive(jurisdiction: Option<&str>) -> Command {
         channel: Channel::Direct,
         jurisdiction: jurisdiction.map(Into::into),
         applicant: None,
+        documents: Vec::new(),
     }
 }
 
@@ -133,7 +134,7 @@ fn a_step_role_is_no_pass_to_every_communes_dossiers() {
     let s = run(&mut e, &code, transfer(), officer("z", "CA.A"), "2025-03-03T09:10").unwrap();
     assert_eq!(started_at(&s), "CA.A");
     // Only that step: the police may not finish the dossier.
-    let finish = Command::Finish { decision: motcua_core::Decision::Approved, reason: None };
+    let finish = Command::Finish { decision: motcua_core::Decision::Approved, reason: None, result: None };
     let err = run(&mut e, &code, finish, Actor::officer("l", ActorRole::Leader, "CA.A"), "2025-03-03T10:00");
     assert!(matches!(err, Err(EngineError::Unauthorized(_))), "{err:?}");
 }

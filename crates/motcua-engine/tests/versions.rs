@@ -37,6 +37,7 @@ fn receive() -> Command {
         channel: Channel::Direct,
         jurisdiction: None,
         applicant: None,
+        documents: Vec::new(),
     }
 }
 

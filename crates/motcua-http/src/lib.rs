@@ -492,7 +492,13 @@ impl<S: Store + 'static> Api<S> {
         let command = if actor.role == ActorRole::Citizen {
             Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction, applicant: None }
         } else {
-            Command::Receive { procedure: new.procedure, channel: new.channel, jurisdiction, applicant: None }
+            Command::Receive {
+                procedure: new.procedure,
+                channel: new.channel,
+                jurisdiction,
+                applicant: None,
+                documents: Vec::new(),
+            }
         };
         let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now, on_behalf_of: None };
         self.submit(req, None).await?;

@@ -692,6 +692,7 @@ pub fn simulate_with_progress<S: Store>(
                     channel: plan.channel,
                     jurisdiction: None,
                     applicant: applicant(&identity, seed, done + k as u64, procedure, plan.channel),
+                    documents: Vec::new(),
                 },
                 plan.received,
             ));
@@ -788,7 +789,12 @@ pub fn simulate_with_progress<S: Store>(
             if plan.fate == Fate::Withdrawn {
                 pending.push(req(code, plan, Command::Withdraw, finish));
             } else {
-                pending.push(req(code, plan, Command::Finish { decision: Decision::Approved, reason: None }, finish));
+                pending.push(req(
+                    code,
+                    plan,
+                    Command::Finish { decision: Decision::Approved, reason: None, result: None },
+                    finish,
+                ));
                 pending.push(req(code, plan, Command::ReturnResult { delivery: None }, finish.plus_minutes(30)));
             }
         }

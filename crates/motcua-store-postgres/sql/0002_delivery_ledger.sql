@@ -8,10 +8,3 @@ CREATE TABLE motcua_deliveries (
     PRIMARY KEY (province, dossier, seq)
 ) PARTITION BY LIST (province);
 
--- And the services the dossiers are handled under, as the engine publishes them, for reports.
-CREATE TABLE motcua_services (
-    province integer NOT NULL,
-    code     text    NOT NULL,       -- procedure code
-    row      bytea   NOT NULL,       -- MessagePack ServiceRow
-    PRIMARY KEY (province, code)
-) PARTITION BY LIST (province);

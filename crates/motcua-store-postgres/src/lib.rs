@@ -47,13 +47,20 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [include_str!("../sql/0001_init.sql"), include_str!("../sql/0002_delivery_ledger.sql")];
+const MIGRATIONS: [&str; 3] = [
+    include_str!("../sql/0001_init.sql"),
+    include_str!("../sql/0002_delivery_ledger.sql"),
+    include_str!("../sql/0003_services_and_results.sql"),
+];
+
+// One migration per schema version, checked when compiling.
+const _: () = assert!(MIGRATIONS.len() as i32 == SCHEMA_VERSION);
 
 /// The partitioned tables: each gets a partition per province.
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 9] = [
     "motcua_dossiers",
     "motcua_events",
     "motcua_idempotency",
@@ -62,6 +69,7 @@ const TABLES: [&str; 8] = [
     "motcua_sequences",
     "motcua_deliveries",
     "motcua_services",
+    "motcua_results",
 ];
 
 /// Counter slots: concurrent writers add to different rows.
@@ -511,6 +519,15 @@ impl PostgresStore {
             )
             .map_err(pg("insert idempotency records"))?;
         }
+        for r in &batch.results {
+            let row = rmp_serde::to_vec(r).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO motcua_results (province, number, row) VALUES ($1, $2, $3) \
+                 ON CONFLICT (province, number) DO UPDATE SET row = EXCLUDED.row",
+                &[p, &r.number, &row],
+            )
+            .map_err(pg("insert results"))?;
+        }
         if !batch.outbox.is_empty() {
             // Positions are drawn row by row, so messages are offered in the order written.
             let sink = tx
@@ -942,6 +959,15 @@ impl Store for PostgresStore {
                 .map_err(pg("services"))?;
             }
             tx.commit().map_err(pg("commit"))
+        })
+    }
+
+    fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
+        self.with_client(|c| {
+            let row = c
+                .query_opt("SELECT row FROM motcua_results WHERE province = $1 AND number = $2", &[&self.id, &number])
+                .map_err(pg("results"))?;
+            row.map(|r| unbin("result row", r.get(0))).transpose()
         })
     }
 

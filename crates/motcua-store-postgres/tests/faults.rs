@@ -153,6 +153,7 @@ fn two_writer_processes_race_on_the_same_dossiers() {
                     channel: Channel::Direct,
                     jurisdiction: None,
                     applicant: None,
+                    documents: Vec::new(),
                 },
                 actor: Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"),
                 idempotency_key: None,
@@ -219,6 +220,7 @@ fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
             channel: Channel::Direct,
             jurisdiction: None,
             applicant: None,
+            documents: Vec::new(),
         };
         let actor = Actor::officer("clerk", ActorRole::Clerk, "H42.12");
         e.handle(&Request {

@@ -9,9 +9,3 @@ CREATE TABLE deliveries (
     delivered_at INTEGER NOT NULL       -- minutes since 1970-01-01T00:00Z, the acknowledgement
 );
 
--- And the services the dossiers are handled under (name, sector, online level, integration
--- with the national portal), as the engine publishes them, for reports.
-CREATE TABLE services (
-    code TEXT PRIMARY KEY,              -- procedure code
-    row  BLOB NOT NULL                  -- MessagePack ServiceRow
-) WITHOUT ROWID;

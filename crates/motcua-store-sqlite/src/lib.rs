@@ -34,17 +34,21 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
     include_str!("../sql/0004_outbox_by_event.sql"),
     include_str!("../sql/0005_projection_columns.sql"),
     include_str!("../sql/0006_delivery_ledger.sql"),
+    include_str!("../sql/0007_services_and_results.sql"),
 ];
+// One migration per schema version, checked when compiling.
+const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
+
 const PRAGMAS: &str = include_str!("../sql/pragmas.sql");
 /// Read connections: they wait for a busy file, and never write.
 const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON; PRAGMA cache_size = -16384;";
@@ -605,6 +609,15 @@ impl Store for SqliteStore {
             for r in &batch.idempotency {
                 idem.execute(params![r.key, json(r)?]).map_err(backend)?;
             }
+            if !batch.results.is_empty() {
+                let mut put = tx
+                    .prepare_cached("INSERT OR REPLACE INTO results (number, row) VALUES (?1, ?2)")
+                    .map_err(backend)?;
+                let mut buf = Vec::new();
+                for r in &batch.results {
+                    put.execute(params![r.number, bin_into(r, &mut buf)?]).map_err(backend)?;
+                }
+            }
             // Messages: encoded one after another into one buffer, then inserted in groups.
             let mut messages: Vec<(i64, i64, i64, i64, std::ops::Range<usize>)> =
                 Vec::with_capacity(batch.outbox.len());
@@ -960,6 +973,17 @@ impl Store for SqliteStore {
         tx.commit().map_err(backend)
     }
 
+    fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT row FROM results WHERE number = ?1").map_err(backend)?;
+            let mut rows = stmt.query(params![number]).map_err(backend)?;
+            match rows.next().map_err(backend)? {
+                Some(r) => Ok(Some(decode("result row", r.get_ref(0).map_err(backend)?)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT row FROM services ORDER BY code").map_err(backend)?;
@@ -1058,8 +1082,8 @@ impl SqliteStore {
 }
 
 /// The tables a store of [`SCHEMA_VERSION`] holds.
-const TABLES: [&str; 8] =
-    ["dossiers", "events", "outbox", "idempotency", "counters", "sequences", "deliveries", "services"];
+const TABLES: [&str; 9] =
+    ["dossiers", "events", "outbox", "idempotency", "counters", "sequences", "deliveries", "services", "results"];
 
 /// The file's own integrity, then its tables and rows: the first fault, said for people.
 fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {

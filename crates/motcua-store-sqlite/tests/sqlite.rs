@@ -50,6 +50,7 @@ fn receive() -> Command {
         channel: Channel::Direct,
         jurisdiction: None,
         applicant: None,
+        documents: Vec::new(),
     }
 }
 

@@ -33,6 +33,7 @@ struct Inner {
     deadlines: Deadlines,
     sequences: FxHashMap<(AgencyCode, NaiveDate), u64>,
     services: Vec<ServiceRow>,
+    results: FxHashMap<String, motcua_core::KnownResult>,
 }
 
 /// The due time a row is indexed under: its due time while open.
@@ -299,6 +300,9 @@ impl Store for MemoryStore {
         for m in batch.outbox.drain(..) {
             inner.outbox.push(m);
         }
+        for r in batch.results.drain(..) {
+            inner.results.insert(r.number.clone(), r);
+        }
         inner.counters.absorb(&mut batch.counters);
         Ok(())
     }
@@ -397,6 +401,10 @@ impl Store for MemoryStore {
 
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         Ok(self.lock()?.services.clone())
+    }
+
+    fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
+        Ok(self.lock()?.results.get(number).cloned())
     }
 
     fn sync_tally(&self) -> Result<SyncTally, StoreError> {

@@ -169,6 +169,9 @@ pub struct AppendBatch {
     pub idempotency: Vec<IdempotencyRecord>,
     /// Messages for the national portal.
     pub outbox: Vec<SyncMessage>,
+    /// Results the batch's finishes issued, for the warehouse (by number; a number written
+    /// again replaces the row).
+    pub results: Vec<motcua_core::KnownResult>,
     /// What the batch adds to the indicator counters (per key, the tallies of its events):
     /// stores add them to their counter rows in the same transaction. A store may drain it.
     pub counters: Counters,
@@ -331,6 +334,8 @@ pub trait Store: Send + Sync {
     fn deliveries(&self, dossier: &DossierCode) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// The delivery ledger in all: dossiers and messages the portal acknowledged.
     fn sync_tally(&self) -> Result<SyncTally, StoreError>;
+    /// The warehouse's result of that number, if any (what a receipt reusing it checks).
+    fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError>;
     /// Replaces the list of services the dossiers are handled under (by procedure code).
     fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError>;
     /// The list of services, by procedure code (empty when none was published).
@@ -395,6 +400,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError> {
         (**self).put_services(services)
+    }
+    fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
+        (**self).result(number)
     }
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         (**self).services()

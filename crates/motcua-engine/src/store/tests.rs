@@ -15,6 +15,7 @@ fn event() -> Event {
         jurisdiction: None,
         procedure_version: None,
         applicant: None,
+        documents: Vec::new(),
     }
 }
 
@@ -264,7 +265,13 @@ fn canonical_bytes_read_back_under_every_schema() {
             due: None,
             step_dues: vec![motcua_core::StepDue { step: "a".into(), due: at }],
         },
-        Event::Finished { at, decision: motcua_core::Decision::Approved, outcome: Some(Outcome::Early), reason: None },
+        Event::Finished {
+            at,
+            decision: motcua_core::Decision::Approved,
+            outcome: Some(Outcome::Early),
+            reason: None,
+            result: None,
+        },
         Event::Stopped { at, reason: "trùng hồ sơ".into(), outcome: None },
     ];
     let leader = crate::Actor::officer("leader-1", crate::ActorRole::Leader, "H42.12");
@@ -295,6 +302,7 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
         jurisdiction: None,
         procedure_version: None,
         applicant: None,
+        documents: Vec::new(),
     };
     let mut b = Vec::new();
     canonical_bytes(None, &later, EVENT_SCHEMA, &mut b).unwrap();

@@ -64,6 +64,7 @@ fn run(url: &str, mode: &str, count: u64, batch: usize) -> Result<(), Box<dyn st
                         channel: Channel::Direct,
                         jurisdiction: None,
                         applicant: None,
+                        documents: Vec::new(),
                     },
                 };
                 let at =

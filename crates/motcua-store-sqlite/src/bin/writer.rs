@@ -52,6 +52,7 @@ fn run(path: PathBuf, count: u64, batch: usize) -> Result<(), Box<dyn std::error
                     channel: Channel::Direct,
                     jurisdiction: None,
                     applicant: None,
+                    documents: Vec::new(),
                 },
                 actor: clerk.clone(),
                 idempotency_key: None,
