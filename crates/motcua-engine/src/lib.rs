@@ -91,7 +91,7 @@ pub use store::{
     hex, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, DossierSummary, Hash, MemoryStore, OutboxEntry,
     OutboxUpdate, Page, StepSummary, Store, StoreError, StoredEvent, SyncMessage,
 };
-pub use store::{DeliveryRecord, MessageKind, ServiceRow, StepProgress, SyncTally};
+pub use store::{DeliveryRecord, Holds, MessageKind, ServiceRow, StepProgress, SyncTally};
 pub use verify::{verify, verify_with_progress, Fault, VerifyError, VerifyReport};
 
 use std::collections::HashMap;

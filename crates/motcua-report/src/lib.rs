@@ -70,6 +70,9 @@ pub struct Row {
     pub early_or_on_time_766_pct: f64,
     /// Mean working days from receipt to the first terminal status, for resolved dossiers.
     pub avg_resolution_working_days: Option<f64>,
+    /// What the row's dossiers hold (Decision 766 group 4; zero for rows written before
+    /// summaries kept it).
+    pub holds: HoldsTally,
     /// The Decision 766 score of this row's own measured indicators (2.1, 3.3, 5.4) on the
     /// 100-point scale ([`Scorecard::scaled_score`]); `None` without received dossiers.
     pub score_766: Option<f64>,
@@ -99,6 +102,9 @@ impl Row {
         self.received += 1;
         if s.channel == Some(2) {
             self.online += 1;
+        }
+        if let Some(h) = &s.holds {
+            self.holds.add(h);
         }
         match s.outcome {
             Some(o) if s.finished_at.is_some() => self.resolve(o, multi_supplement(s), resolution_days),
@@ -167,6 +173,7 @@ impl Row {
     /// dossiers, 3.3 received ones.
     pub fn measures(&self) -> Measures {
         let resolved = self.resolved > 0;
+        let h = &self.holds;
         let judged = self.on_time_766 + self.late_766;
         Measures {
             early_or_on_time_pct: (judged > 0).then(|| pct(self.on_time_766, judged)),
@@ -176,6 +183,11 @@ impl Row {
             satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
             synced_pct: None,
             procedures_online_pct: None,
+            e_result_pct: (h.with_result > 0).then(|| pct(h.e_result, h.with_result)),
+            digitised_pct: (h.with_documents > 0).then(|| pct(h.digitised_e_result, h.known)),
+            reused_pct: (h.with_documents > 0).then(|| pct(h.reused, h.known)),
+            digitised_reused_pct: (h.digitised > 0).then(|| pct(h.digitised_reused, h.digitised)),
+            vneid_pct: (h.with_applicant > 0).then(|| pct(h.vneid, h.with_applicant)),
         }
     }
 }
@@ -340,6 +352,49 @@ pub struct ServiceTally {
     pub integrated_pct: f64,
     /// Online services that had at least one online dossier.
     pub with_online_dossiers: u64,
+}
+
+/// What a group of dossiers holds, counted for Decision 766's group 4 (docs/indicators.md §2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct HoldsTally {
+    /// Dossiers whose summary says what they hold.
+    pub known: u64,
+    /// … with an applicant recorded.
+    pub with_applicant: u64,
+    /// … whose applicant signed in through VNeID.
+    pub vneid: u64,
+    /// … with documents recorded.
+    pub with_documents: u64,
+    /// … with a digitised document.
+    pub digitised: u64,
+    /// … with a digitised document and an electronic result (4.2's digitised dossier).
+    pub digitised_e_result: u64,
+    /// … with a document reused from the warehouse.
+    pub reused: u64,
+    /// … digitised and with a reused document.
+    pub digitised_reused: u64,
+    /// … that issued a result.
+    pub with_result: u64,
+    /// … electronically.
+    pub e_result: u64,
+}
+
+impl HoldsTally {
+    fn add(&mut self, h: &motcua_engine::Holds) {
+        let n = u64::from;
+        self.known += 1;
+        self.with_applicant += n(h.applicant);
+        self.vneid += n(h.vneid);
+        self.with_documents += n(h.documents > 0);
+        let digitised = h.digitised > 0;
+        let e_result = h.result_electronic == Some(true);
+        self.digitised += n(digitised);
+        self.digitised_e_result += n(digitised && e_result);
+        self.reused += n(h.reused > 0);
+        self.digitised_reused += n(digitised && h.reused > 0);
+        self.with_result += n(h.result_electronic.is_some());
+        self.e_result += n(e_result);
+    }
 }
 
 /// Makes a working-time calendar for a range of years (inclusive), or `None` when it cannot.

@@ -140,6 +140,16 @@ pub struct Measures {
     pub synced_pct: Option<f64>,
     /// 3.1: procedures offered as an online service / procedures, from the store's services.
     pub procedures_online_pct: Option<f64>,
+    /// 4.1: dossiers whose result was issued electronically / dossiers that issued a result.
+    pub e_result_pct: Option<f64>,
+    /// 4.2: dossiers digitised (a document digitised and an electronic result) / dossiers.
+    pub digitised_pct: Option<f64>,
+    /// 4.3: dossiers reusing data (a document satisfied from the warehouse) / dossiers.
+    pub reused_pct: Option<f64>,
+    /// 4.4: digitised dossiers with a document from the warehouse / digitised dossiers.
+    pub digitised_reused_pct: Option<f64>,
+    /// 4.5: dossiers whose applicant signed in through VNeID / dossiers with an applicant.
+    pub vneid_pct: Option<f64>,
 }
 
 /// The label of 3.3's value before its synchronisation factor.
@@ -301,7 +311,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 100.0,
                 None,
                 "points not verified",
-                "needs e-result links",
+                "needs the results dossiers issued (electronic or paper)",
             ),
             spec(
                 "4.2",
@@ -309,7 +319,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 80.0,
                 None,
                 "threshold 80 % [P]; points not verified",
-                "needs digitised components",
+                "needs the documents received with each dossier",
             ),
             spec(
                 "4.3",
@@ -317,7 +327,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 80.0,
                 None,
                 "threshold 80 % [P]; points not verified",
-                "needs reuse flags of components",
+                "needs the documents received with each dossier",
             ),
             spec(
                 "4.4",
@@ -325,7 +335,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 100.0,
                 None,
                 "points not verified",
-                "needs components taken from the citizen data store",
+                "needs digitised dossiers and their reused documents",
             ),
             spec(
                 "4.5",
@@ -333,7 +343,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 100.0,
                 None,
                 "points not verified",
-                "needs VNeID / population-database use",
+                "needs the applicants of the dossiers (VNeID sign-in)",
             ),
         ],
     ),
@@ -393,6 +403,11 @@ impl Scorecard {
             "3.3" => m.online_pct.map(|o| m.synced_pct.map_or(o, |sync| round2(o * sync / 100.0))),
             "1.4" => m.synced_pct,
             "3.1" => m.procedures_online_pct,
+            "4.1" => m.e_result_pct,
+            "4.2" => m.digitised_pct,
+            "4.3" => m.reused_pct,
+            "4.4" => m.digitised_reused_pct,
+            "4.5" => m.vneid_pct,
             "5.4" => m.satisfaction_pct,
             _ => None,
         };
@@ -469,6 +484,11 @@ mod tests {
             early_or_on_time_province_pct: Some(99.35),
             synced_pct: None,
             procedures_online_pct: None,
+            e_result_pct: None,
+            digitised_pct: None,
+            reused_pct: None,
+            digitised_reused_pct: None,
+            vneid_pct: None,
             services_with_online_dossiers_pct: Some(33.29),
             online_pct: Some(83.26),
             satisfaction_pct: Some(99.35),

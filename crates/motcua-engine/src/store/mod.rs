@@ -30,7 +30,7 @@ pub use message::{
 };
 pub use query::{scan_backlog, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, Page};
 pub use services::ServiceRow;
-pub use summary::{DossierSummary, StepSummary};
+pub use summary::{DossierSummary, Holds, StepSummary};
 
 /// What an idempotency key recorded.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -54,6 +54,45 @@ pub struct DossierSummary {
     /// which `verify` accepts (see [`DossierSummary::matches`]).
     #[serde(default)]
     pub supplement_requests: Option<u32>,
+    /// What the dossier holds, as Decision 766's group 4 counts it. Rows written before it was
+    /// kept read `None`, which `verify` accepts.
+    #[serde(default)]
+    pub holds: Option<Holds>,
+}
+
+/// What a dossier holds, counted (docs/indicators.md §2, indicators 4.1-4.5).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Holds {
+    /// Whose it is is known (an applicant was recorded).
+    pub applicant: bool,
+    /// The applicant signed in through VNeID.
+    pub vneid: bool,
+    /// Documents received.
+    pub documents: u16,
+    /// … digitised.
+    pub digitised: u16,
+    /// … satisfied by a result from the warehouse.
+    pub reused: u16,
+    /// The result an approval issued: electronic (`Some(true)`) or paper; none issued.
+    pub result_electronic: Option<bool>,
+}
+
+impl Holds {
+    /// The counts of `state`.
+    pub fn of(state: &Dossier) -> Holds {
+        use motcua_core::DocumentForm;
+        let count = |f: fn(&DocumentForm) -> bool| {
+            u16::try_from(state.documents.iter().filter(|d| f(&d.form)).count()).unwrap_or(u16::MAX)
+        };
+        Holds {
+            applicant: state.applicant.is_some(),
+            vneid: state.applicant.as_ref().is_some_and(|a| a.vneid),
+            documents: u16::try_from(state.documents.len()).unwrap_or(u16::MAX),
+            digitised: count(|f| matches!(f, DocumentForm::Digitised { .. })),
+            reused: count(|f| matches!(f, DocumentForm::Reused { .. })),
+            result_electronic: state.result.as_ref().map(|r| r.electronic),
+        }
+    }
 }
 
 /// One started step of a dossier, as its summary keeps it.
@@ -76,7 +115,13 @@ impl DossierSummary {
     /// or written before summaries kept steps and equal but for them.
     pub fn matches(&self, expected: &DossierSummary) -> bool {
         let old = |s: &DossierSummary| {
-            s.supplement_requests.is_none() && *s == DossierSummary { supplement_requests: None, ..expected.clone() }
+            (s.supplement_requests.is_none() || s.holds.is_none())
+                && *s
+                    == DossierSummary {
+                        supplement_requests: s.supplement_requests.and(expected.supplement_requests),
+                        holds: s.holds.and(expected.holds),
+                        ..expected.clone()
+                    }
         };
         self == expected
             || old(self)
@@ -86,6 +131,7 @@ impl DossierSummary {
                         steps: None,
                         clock_stopped: self.clock_stopped,
                         supplement_requests: self.supplement_requests,
+                        holds: self.holds,
                         ..expected.clone()
                     })
     }
@@ -129,6 +175,7 @@ impl DossierSummary {
             clock_stopped: false,
             jurisdiction: None,
             supplement_requests: Some(0),
+            holds: Some(Holds::default()),
         }
     }
 
@@ -159,6 +206,7 @@ impl DossierSummary {
         self.last_hash = last_hash;
         self.clock_stopped = state.pause.is_some_and(|p| p.stops_clock);
         self.supplement_requests = Some(state.supplement_requests);
+        self.holds = Some(Holds::of(state));
         if self.jurisdiction != state.jurisdiction {
             self.jurisdiction = state.jurisdiction.clone();
         }

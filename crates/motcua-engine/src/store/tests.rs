@@ -113,22 +113,25 @@ fn summaries_from_before_steps_were_kept_still_match() {
     // Any other difference still shows, with or without steps.
     assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
     assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
-    // A row written without `supplement_requests` (an array one shorter) reads it as `None`
-    // and still matches; without `jurisdiction` too, as `None`; without `clock_stopped` too, as
-    // false; without `steps` too (four shorter), as `None`.
-    let mut bytes = rmp_serde::to_vec(&old).unwrap();
+    // A row written without `holds` (an array one shorter) reads it as `None` and still
+    // matches; without `supplement_requests` too, as `None`; without `jurisdiction` too, as
+    // `None`; without `clock_stopped` too, as false; without `steps` too, as `None`.
+    let older = DossierSummary { supplement_requests: None, holds: None, ..old.clone() };
+    assert!(older.matches(&expected), "rows from before these fields were kept verify");
+    let mut bytes = rmp_serde::to_vec(&older).unwrap();
+    assert_eq!(&bytes[..3], &[0xdc, 0x00, 0x10], "array of 16");
     assert_eq!(
-        &bytes[bytes.len() - 4..],
-        &[0xc0, 0xc2, 0xc0, 0x00],
-        "steps nil, clock_stopped false, jurisdiction nil, supplement_requests 0"
+        &bytes[bytes.len() - 5..],
+        &[0xc0, 0xc2, 0xc0, 0xc0, 0xc0],
+        "steps nil, clock_stopped false, jurisdiction nil, supplement_requests nil, holds nil"
     );
-    assert_eq!(bytes[0], 0x9f, "fixarray of 15");
-    let older = DossierSummary { supplement_requests: None, ..old.clone() };
-    assert!(older.matches(&expected), "rows from before supplement counts were kept verify");
-    for len in [0x9e, 0x9d, 0x9c, 0x9b] {
-        bytes[0] = len;
-        bytes.pop();
-        assert_eq!(rmp_serde::from_slice::<DossierSummary>(&bytes).unwrap(), older);
+    // The same fields as a fixarray (one byte of header), then shorter and shorter.
+    let mut body = bytes.split_off(3);
+    for len in [16u8, 15, 14, 13, 12] {
+        let mut row = if len < 16 { vec![0x90 | len] } else { vec![0xdc, 0x00, len] };
+        row.extend_from_slice(&body);
+        assert_eq!(rmp_serde::from_slice::<DossierSummary>(&row).unwrap(), older, "{len} fields");
+        body.pop();
     }
     // A row from before steps matches a replay whose clock is stopped (it could not say).
     assert!(old.matches(&DossierSummary { clock_stopped: true, ..expected.clone() }));
