@@ -27,6 +27,9 @@ pub(crate) struct RawProcedure {
     online: Sp<String>,
     /// Whether the online service is integrated with the national portal (default: it has one).
     integrated: Option<bool>,
+    /// Whether fees can be paid online.
+    #[serde(default)]
+    online_payment: bool,
     limit: Sp<String>,
     limit_source: Sp<String>,
     cutoff: Option<Sp<String>>,
@@ -277,6 +280,7 @@ impl RawProcedure {
             level,
             online,
             integrated: self.integrated.unwrap_or(online != OnlineLevel::None),
+            online_payment: self.online_payment,
             limit,
             limit_source: self.limit_source.into_inner(),
             steps,

@@ -27,7 +27,7 @@ use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalenda
 use motcua_core::{
     apply, decide, permits, Actor, ActorId, ActorRole, Applicant, ApplicantKind, Channel, Command, Context, Decision,
     Delivery, DocumentForm, DomainError, Dossier, Event, Identifier, IdentityKey, Judgement, KnownResult, Outcome,
-    Parties, Procedure, ProcedureCode, Register, ResultIssue, StepId, SubmittedDocument, Vnd,
+    Parties, PaymentChannel, Procedure, ProcedureCode, Register, ResultIssue, StepId, SubmittedDocument, Vnd,
 };
 use serde::Deserialize;
 
@@ -119,6 +119,8 @@ struct RawStep {
     #[serde(default)]
     documents: Vec<Sp<RawDocumentIn>>,
     result: Option<RawIssue>,
+    via: Option<Sp<String>>,
+    receipt: Option<String>,
     by: Option<Sp<RawActor>>,
     expect: Option<Sp<RawExpect>>,
 }
@@ -251,7 +253,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
-notify_result_ready, return_result, withdraw, stop";
+notify_result_ready, return_result, pay, refund, withdraw, stop";
 
 /// The actor a step names: an officer (clerk, specialist, leader) of an agency, a citizen, or
 /// a system; its id defaults to the role's name.
@@ -435,6 +437,33 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             }
         }
         "confirm_financial_obligation" => Command::ConfirmFinancialObligation,
+        "pay" | "refund" => {
+            let a = need(sink, at, action, "amount", &s.amount)?;
+            let amount = match a.get_ref().parse::<Vnd>() {
+                Ok(v) => v,
+                Err(e) => {
+                    sink.at(a.span().start, format!("amount: {e}"));
+                    return None;
+                }
+            };
+            if action == "refund" {
+                return Some(Command::Refund { amount, reason });
+            }
+            let via = need(sink, at, action, "via", &s.via)?;
+            let channel = match via.get_ref().as_str() {
+                "national_platform" => PaymentChannel::NationalPlatform,
+                "provincial_gateway" => PaymentChannel::ProvincialGateway,
+                "counter" => PaymentChannel::Counter,
+                other => {
+                    sink.at(
+                        via.span().start,
+                        format!("via: unknown {other:?}; expected national_platform, provincial_gateway or counter"),
+                    );
+                    return None;
+                }
+            };
+            Command::Pay { amount, channel, receipt: s.receipt.clone().unwrap_or_default() }
+        }
         "notify_result_ready" => Command::NotifyResultReady,
         "suspend" => Command::Suspend { reason },
         "resume" => Command::Resume,

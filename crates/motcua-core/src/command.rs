@@ -125,6 +125,23 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delivery: Option<Delivery>,
     },
+    /// A payment of the dossier's fees or charges, with its channel and receipt (Decision 766,
+    /// 3.6: paid online through the national payment platform or a provincial gateway).
+    Pay {
+        /// Amount paid.
+        amount: Vnd,
+        /// How.
+        channel: PaymentChannel,
+        /// The receipt's number (biên lai).
+        receipt: String,
+    },
+    /// Pay back what was paid and is not owed (a refusal, a denial, a withdrawal).
+    Refund {
+        /// Amount refunded.
+        amount: Vnd,
+        /// Why.
+        reason: String,
+    },
     /// The applicant withdraws the dossier.
     Withdraw,
     /// The agency stops processing.
@@ -184,6 +201,10 @@ pub enum CommandKind {
     NotifyResultReady,
     /// [`Command::ReturnResult { delivery: None }`].
     ReturnResult,
+    /// [`Command::Pay`].
+    Pay,
+    /// [`Command::Refund`].
+    Refund,
     /// [`Command::Withdraw`].
     Withdraw,
     /// [`Command::Stop`].
@@ -211,6 +232,8 @@ impl Command {
             Command::NotifyResultReady => CommandKind::NotifyResultReady,
             Command::ReturnResult { .. } => CommandKind::ReturnResult,
             Command::Withdraw => CommandKind::Withdraw,
+            Command::Pay { .. } => CommandKind::Pay,
+            Command::Refund { .. } => CommandKind::Refund,
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
             Command::Resubmit => CommandKind::Resubmit,
             Command::Stop { .. } => CommandKind::Stop,
@@ -241,6 +264,8 @@ impl CommandKind {
             CommandKind::NotifyResultReady => "notify_result_ready",
             CommandKind::ReturnResult => "return_result",
             CommandKind::Withdraw => "withdraw",
+            CommandKind::Pay => "pay",
+            CommandKind::Refund => "refund",
             CommandKind::Stop => "stop",
         }
     }
@@ -249,6 +274,25 @@ impl CommandKind {
 impl std::fmt::Display for CommandKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// How a fee was paid (Decision 766, 3.5 and 3.6).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChannel {
+    /// The national portal's payment platform (online).
+    NationalPlatform,
+    /// A provincial payment gateway (online).
+    ProvincialGateway,
+    /// Cash or card at the counter.
+    Counter,
+}
+
+impl PaymentChannel {
+    /// Whether it is an online payment.
+    pub fn is_online(self) -> bool {
+        self != PaymentChannel::Counter
     }
 }
 

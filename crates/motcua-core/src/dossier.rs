@@ -213,6 +213,12 @@ pub struct Dossier {
     pub documents: Vec<crate::results::SubmittedDocument>,
     /// The result its approval issued.
     pub result: Option<crate::results::IssuedResult>,
+    /// Fees paid, in all.
+    pub paid: Vnd,
+    /// … of which refunded.
+    pub refunded: Vnd,
+    /// Whether any payment was online.
+    pub paid_online: bool,
 }
 
 impl Dossier {
@@ -680,6 +686,45 @@ pub fn decide(
             }
             Ok(vec![Event::StopNoticeIssued { at: now, reason: reason.clone() }])
         }
+        // Fees: paid while the dossier is in the system (at intake, a supplement or the result),
+        // refunded when not owed (docs/rules.md §11).
+        Command::Pay { amount, channel, receipt } => {
+            let allowed = matches!(
+                status,
+                Some(
+                    S::Submitted
+                        | S::Received
+                        | S::InProgress
+                        | S::SupplementRequested
+                        | S::AwaitingFinancialObligation
+                        | S::Suspended
+                        | S::Finished(_)
+                )
+            );
+            if !allowed {
+                return Err(not_allowed(kind, status));
+            }
+            if *amount == Vnd::ZERO {
+                return Err(DomainError::AmountNotPositive { command: kind });
+            }
+            Ok(vec![Event::Paid { at: now, amount: *amount, channel: *channel, receipt: receipt.clone() }])
+        }
+        Command::Refund { amount, reason } => {
+            if status.is_none() {
+                return Err(not_allowed(kind, status));
+            }
+            if reason.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            if *amount == Vnd::ZERO {
+                return Err(DomainError::AmountNotPositive { command: kind });
+            }
+            let refundable = Vnd::new(state.paid.amount() - state.refunded.amount()).unwrap_or(Vnd::ZERO);
+            if *amount > refundable {
+                return Err(DomainError::RefundExceedsPaid { amount: *amount, refundable });
+            }
+            Ok(vec![Event::Refunded { at: now, amount: *amount, reason: reason.clone() }])
+        }
         Command::Withdraw | Command::Stop { .. } => {
             let allowed = matches!(
                 status,
@@ -867,6 +912,13 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.outcome = *outcome;
             state.pause = None;
         }
+        Event::Paid { amount, channel, .. } => {
+            state.paid = state.paid.checked_add(*amount).unwrap_or(state.paid);
+            state.paid_online |= channel.is_online();
+        }
+        Event::Refunded { amount, .. } => {
+            state.refunded = state.refunded.checked_add(*amount).unwrap_or(state.refunded);
+        }
         Event::StopNoticeIssued { .. } => {
             state.status = Some(Status::Stopped);
         }
@@ -908,6 +960,7 @@ impl Procedure {
             level: crate::procedure::Level::Commune,
             online: crate::procedure::OnlineLevel::Partial,
             integrated: true,
+            online_payment: false,
             limit,
             limit_source: String::new(),
             steps: Vec::new(),

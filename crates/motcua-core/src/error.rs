@@ -16,6 +16,20 @@ pub enum DomainError {
     /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
     #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
     CompletionAlreadyRequested,
+    /// A payment or refund of nothing.
+    #[error("{command}: the amount must be more than 0 đồng")]
+    AmountNotPositive {
+        /// The command.
+        command: CommandKind,
+    },
+    /// A refund of more than was paid and not yet refunded.
+    #[error("refund of {amount} đồng: only {refundable} đồng paid and not refunded")]
+    RefundExceedsPaid {
+        /// Asked.
+        amount: crate::ids::Vnd,
+        /// Paid and not refunded.
+        refundable: crate::ids::Vnd,
+    },
     /// A document names a component the procedure does not list.
     #[error("document {component:?}: the procedure lists no such component")]
     UnknownComponent {
@@ -216,6 +230,8 @@ impl DomainError {
             DomainError::CompletionAlreadyRequested => "completion_already_requested",
             DomainError::AlreadyNotified => "already_notified",
             DomainError::UnknownComponent { .. } => "unknown_component",
+            DomainError::AmountNotPositive { .. } => "amount_not_positive",
+            DomainError::RefundExceedsPaid { .. } => "refund_exceeds_paid",
             DomainError::BadDigest { .. } => "bad_digest",
             DomainError::ApplicantRequired { .. } => "applicant_required",
             DomainError::ResultNotFound { .. } => "result_not_found",

@@ -207,6 +207,26 @@ pub enum Event {
         #[serde(default)]
         delivery: Option<crate::command::Delivery>,
     },
+    /// Fees or charges paid.
+    Paid {
+        /// When.
+        at: Timestamp,
+        /// Amount.
+        amount: Vnd,
+        /// How.
+        channel: crate::command::PaymentChannel,
+        /// The receipt's number.
+        receipt: String,
+    },
+    /// Paid back.
+    Refunded {
+        /// When.
+        at: Timestamp,
+        /// Amount.
+        amount: Vnd,
+        /// Why.
+        reason: String,
+    },
     /// Withdrawn by the applicant.
     Withdrawn {
         /// When.
@@ -253,6 +273,8 @@ impl Event {
             | Event::ResultReturned { at, .. }
             | Event::ResultReadyNotified { at, .. }
             | Event::Withdrawn { at, .. }
+            | Event::Paid { at, .. }
+            | Event::Refunded { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
             | Event::StopNoticeIssued { at, .. }
@@ -279,6 +301,8 @@ impl Event {
             Event::ResultReadyNotified { .. } => "result_ready_notified",
             Event::ResultReturned { .. } => "result_returned",
             Event::Withdrawn { .. } => "withdrawn",
+            Event::Paid { .. } => "paid",
+            Event::Refunded { .. } => "refunded",
             Event::CompletionRequested { .. } => "completion_requested",
             Event::Resubmitted { .. } => "resubmitted",
             Event::StopNoticeIssued { .. } => "stop_notice_issued",

@@ -26,7 +26,7 @@ mod units;
 
 pub use applicant::{Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, MIN_IDENTITY_KEY_BYTES};
 pub use auth::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
-pub use command::{Command, CommandKind, Delivery, ResultIssue};
+pub use command::{Command, CommandKind, Delivery, PaymentChannel, ResultIssue};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;
 pub use event::{Event, StepDue};

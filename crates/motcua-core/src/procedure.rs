@@ -224,6 +224,9 @@ pub struct Procedure {
     /// Catalogs default it to "has an online service".
     #[serde(default)]
     pub integrated: bool,
+    /// Whether its fees can be paid online (Decision 766, 3.5).
+    #[serde(default)]
+    pub online_payment: bool,
     /// Statutory time limit.
     pub limit: Limit,
     /// Where the limit comes from (law, article).
@@ -424,6 +427,7 @@ pub(crate) mod tests {
             level: Level::Commune,
             online: OnlineLevel::Partial,
             integrated: true,
+            online_payment: false,
             limit,
             limit_source: "test".into(),
             steps,

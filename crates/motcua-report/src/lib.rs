@@ -183,6 +183,8 @@ impl Row {
             satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
             synced_pct: None,
             procedures_online_pct: None,
+            payment_integrated_pct: None,
+            paid_online_pct: None,
             e_result_pct: (h.with_result > 0).then(|| pct(h.e_result, h.with_result)),
             digitised_pct: (h.with_documents > 0).then(|| pct(h.digitised_e_result, h.known)),
             reused_pct: (h.with_documents > 0).then(|| pct(h.reused, h.known)),
@@ -377,6 +379,10 @@ pub struct HoldsTally {
     pub with_result: u64,
     /// … electronically.
     pub e_result: u64,
+    /// … with fees paid.
+    pub paid: u64,
+    /// … paid online.
+    pub paid_online: u64,
 }
 
 impl HoldsTally {
@@ -394,6 +400,8 @@ impl HoldsTally {
         self.digitised_reused += n(digitised && h.reused > 0);
         self.with_result += n(h.result_electronic.is_some());
         self.e_result += n(e_result);
+        self.paid += n(h.paid);
+        self.paid_online += n(h.paid_online);
     }
 }
 
@@ -782,6 +790,19 @@ impl Report {
         };
         let tally = ServiceTally { integrated_pct: pct(tally.integrated, tally.online), ..tally };
         self.outside.procedures_online_pct = Some(pct(tally.online, tally.procedures));
+        // 3.5 and 3.6 over the fee-bearing services and their dossiers.
+        let fee_bearing: std::collections::HashSet<String> =
+            rows.iter().filter(|r| r.fee_bearing).map(|r| r.procedure.to_string()).collect();
+        let fee_online: Vec<&&motcua_engine::ServiceRow> = online.iter().filter(|r| r.fee_bearing).collect();
+        self.outside.payment_integrated_pct = (!fee_online.is_empty())
+            .then(|| pct(fee_online.iter().filter(|r| r.online_payment).count() as u64, fee_online.len() as u64));
+        let (dossiers, paid_online) = self
+            .by_procedure
+            .iter()
+            .filter(|r| fee_bearing.contains(&r.key))
+            .fold((0, 0), |(d, p), r| (d + r.received, p + r.holds.paid_online));
+        self.outside.paid_online_pct =
+            (dossiers > 0 && self.totals.holds.known > 0).then(|| pct(paid_online, dossiers));
         self.outside.services_with_online_dossiers_pct =
             (tally.online > 0).then(|| pct(tally.with_online_dossiers, tally.online));
         self.services = Some(tally);
@@ -804,6 +825,8 @@ impl Report {
         measures.services_with_online_dossiers_pct = self.outside.services_with_online_dossiers_pct;
         measures.synced_pct = self.outside.synced_pct;
         measures.procedures_online_pct = self.outside.procedures_online_pct;
+        measures.payment_integrated_pct = self.outside.payment_integrated_pct;
+        measures.paid_online_pct = self.outside.paid_online_pct;
         self.scorecard = Scorecard::of(&measures);
         self
     }

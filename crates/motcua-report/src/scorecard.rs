@@ -140,6 +140,11 @@ pub struct Measures {
     pub synced_pct: Option<f64>,
     /// 3.1: procedures offered as an online service / procedures, from the store's services.
     pub procedures_online_pct: Option<f64>,
+    /// 3.5: fee-bearing online services whose fees can be paid online / fee-bearing online
+    /// services (from the store's services).
+    pub payment_integrated_pct: Option<f64>,
+    /// 3.6: dossiers of fee-bearing procedures paid online / dossiers of fee-bearing procedures.
+    pub paid_online_pct: Option<f64>,
     /// 4.1: dossiers whose result was issued electronically / dossiers that issued a result.
     pub e_result_pct: Option<f64>,
     /// 4.2: dossiers digitised (a document digitised and an electronic result) / dossiers.
@@ -403,6 +408,8 @@ impl Scorecard {
             "3.3" => m.online_pct.map(|o| m.synced_pct.map_or(o, |sync| round2(o * sync / 100.0))),
             "1.4" => m.synced_pct,
             "3.1" => m.procedures_online_pct,
+            "3.5" => m.payment_integrated_pct,
+            "3.6" => m.paid_online_pct,
             "4.1" => m.e_result_pct,
             "4.2" => m.digitised_pct,
             "4.3" => m.reused_pct,
@@ -484,6 +491,8 @@ mod tests {
             early_or_on_time_province_pct: Some(99.35),
             synced_pct: None,
             procedures_online_pct: None,
+            payment_integrated_pct: None,
+            paid_online_pct: None,
             e_result_pct: None,
             digitised_pct: None,
             reused_pct: None,

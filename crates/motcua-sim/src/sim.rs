@@ -16,7 +16,7 @@ use motcua_calendar::{Limit, Timestamp, WorkCalendar};
 use motcua_catalog::Catalog;
 use motcua_core::{
     AgencyCode, Applicant, ApplicantKind, Channel, Command, Decision, DossierCode, Identifier, IdentityKey, Level,
-    Procedure, ProcedureCode,
+    PaymentChannel, Procedure, ProcedureCode,
 };
 use motcua_engine::{deliver, Engine, EngineError, PortalClient, PortalError, Request, Store, SyncMessage};
 
@@ -197,6 +197,12 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
             p.level = Level::Province;
         }
         p.integrated = i < tail_integrated;
+        // A fee on one in three, payable online on one in six [assumption: the seed gives no
+        // split].
+        if i % 3 == 0 {
+            p.fees = vec![motcua_core::Fee { name: "Lệ phí".into(), amount: motcua_core::Vnd::from_dong(50_000) }];
+            p.online_payment = i % 6 == 0;
+        }
         // One declaration form each [assumption: synthetic procedures list no documents].
         p.documents = vec![motcua_core::Document { name: "Tờ khai".into(), required: true, accepts: None }];
         out.push(p);
@@ -704,6 +710,15 @@ pub fn simulate_with_progress<S: Store>(
         for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
             let (clock_start, _) = times_of(engine, code)?;
             let mut now = plan.received.max(clock_start.unwrap_or(plan.received));
+            // Fees at intake: online through the national platform where the service takes
+            // online payment (seven in ten), at the counter otherwise [assumption].
+            let procedure = &procs[plan.procedure];
+            if let Some(fee) = procedure.fees.iter().find(|f| f.amount > motcua_core::Vnd::ZERO) {
+                let online = plan.channel == Channel::Online && procedure.online_payment && rng.below(10) < 7;
+                let channel = if online { PaymentChannel::NationalPlatform } else { PaymentChannel::Counter };
+                let pay = Command::Pay { amount: fee.amount, channel, receipt: format!("BL-{code}") };
+                pending.push(req(code, plan, pay, plan.received.max(now.plus_minutes(-1))));
+            }
             if plan.supplement && plan.fate == Fate::Open {
                 // Still waiting for the applicant at the year's end: its clock is stopped.
                 let at = now.plus_minutes(30);

@@ -18,6 +18,13 @@ pub struct ServiceRow {
     pub online: OnlineLevel,
     /// Whether its online service is integrated with the national portal.
     pub integrated: bool,
+    /// Whether it has fees or charges.
+    #[serde(default)]
+    pub fee_bearing: bool,
+    /// Whether its fees can be paid online (through the national payment platform or a
+    /// provincial gateway).
+    #[serde(default)]
+    pub online_payment: bool,
 }
 
 impl ServiceRow {
@@ -29,6 +36,8 @@ impl ServiceRow {
             sector: p.sector.clone(),
             online: p.online,
             integrated: p.integrated && p.online != OnlineLevel::None,
+            fee_bearing: p.fees.iter().any(|f| f.amount > motcua_core::Vnd::ZERO),
+            online_payment: p.online_payment,
         }
     }
 

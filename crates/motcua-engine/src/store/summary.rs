@@ -75,6 +75,12 @@ pub struct Holds {
     pub reused: u16,
     /// The result an approval issued: electronic (`Some(true)`) or paper; none issued.
     pub result_electronic: Option<bool>,
+    /// Fees were paid (net of refunds or not).
+    #[serde(default)]
+    pub paid: bool,
+    /// … online.
+    #[serde(default)]
+    pub paid_online: bool,
 }
 
 impl Holds {
@@ -91,6 +97,8 @@ impl Holds {
             digitised: count(|f| matches!(f, DocumentForm::Digitised { .. })),
             reused: count(|f| matches!(f, DocumentForm::Reused { .. })),
             result_electronic: state.result.as_ref().map(|r| r.electronic),
+            paid: state.paid > motcua_core::Vnd::ZERO,
+            paid_online: state.paid_online,
         }
     }
 }
