@@ -100,7 +100,7 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
         K::RequestSupplement | K::RequestFinancialObligation => &[Clerk, Specialist],
         K::Suspend | K::Resume | K::Finish => &[Specialist, Leader],
         K::Extend | K::Stop => &[Leader],
-        K::Withdraw | K::Pay => &[Citizen, Clerk],
+        K::Withdraw | K::Pay | K::Rate => &[Citizen, Clerk],
         K::Refund => &[Clerk, Leader],
     }
 }

@@ -142,6 +142,13 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// The applicant's rating of how the dossier was handled: satisfied or not (Decision 766,
+    /// 5.4: the share of dossiers the applicant disliked counts against satisfaction). Once,
+    /// after processing finished.
+    Rate {
+        /// Satisfied.
+        satisfied: bool,
+    },
     /// The applicant withdraws the dossier.
     Withdraw,
     /// The agency stops processing.
@@ -205,6 +212,8 @@ pub enum CommandKind {
     Pay,
     /// [`Command::Refund`].
     Refund,
+    /// [`Command::Rate`].
+    Rate,
     /// [`Command::Withdraw`].
     Withdraw,
     /// [`Command::Stop`].
@@ -232,6 +241,7 @@ impl Command {
             Command::NotifyResultReady => CommandKind::NotifyResultReady,
             Command::ReturnResult { .. } => CommandKind::ReturnResult,
             Command::Withdraw => CommandKind::Withdraw,
+            Command::Rate { .. } => CommandKind::Rate,
             Command::Pay { .. } => CommandKind::Pay,
             Command::Refund { .. } => CommandKind::Refund,
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
@@ -264,6 +274,7 @@ impl CommandKind {
             CommandKind::NotifyResultReady => "notify_result_ready",
             CommandKind::ReturnResult => "return_result",
             CommandKind::Withdraw => "withdraw",
+            CommandKind::Rate => "rate",
             CommandKind::Pay => "pay",
             CommandKind::Refund => "refund",
             CommandKind::Stop => "stop",

@@ -219,6 +219,8 @@ pub struct Dossier {
     pub refunded: Vnd,
     /// Whether any payment was online.
     pub paid_online: bool,
+    /// The applicant's rating: satisfied or not.
+    pub rating: Option<bool>,
 }
 
 impl Dossier {
@@ -709,6 +711,12 @@ pub fn decide(
             }
             Ok(vec![Event::Paid { at: now, amount: *amount, channel: *channel, receipt: receipt.clone() }])
         }
+        // Rated once, once processing finished (the result ready or returned).
+        Command::Rate { satisfied } => match status {
+            Some(S::Finished(_) | S::ResultReturned(_)) if state.rating.is_some() => Err(DomainError::AlreadyRated),
+            Some(S::Finished(_) | S::ResultReturned(_)) => Ok(vec![Event::Rated { at: now, satisfied: *satisfied }]),
+            _ => Err(not_allowed(kind, status)),
+        },
         Command::Refund { amount, reason } => {
             if status.is_none() {
                 return Err(not_allowed(kind, status));
@@ -911,6 +919,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.finished_at = Some(at);
             state.outcome = *outcome;
             state.pause = None;
+        }
+        Event::Rated { satisfied, .. } => {
+            state.rating = Some(*satisfied);
         }
         Event::Paid { amount, channel, .. } => {
             state.paid = state.paid.checked_add(*amount).unwrap_or(state.paid);

@@ -16,6 +16,9 @@ pub enum DomainError {
     /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
     #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
     CompletionAlreadyRequested,
+    /// The applicant already rated the dossier.
+    #[error("the dossier was already rated")]
+    AlreadyRated,
     /// A payment or refund of nothing.
     #[error("{command}: the amount must be more than 0 đồng")]
     AmountNotPositive {
@@ -231,6 +234,7 @@ impl DomainError {
             DomainError::AlreadyNotified => "already_notified",
             DomainError::UnknownComponent { .. } => "unknown_component",
             DomainError::AmountNotPositive { .. } => "amount_not_positive",
+            DomainError::AlreadyRated => "already_rated",
             DomainError::RefundExceedsPaid { .. } => "refund_exceeds_paid",
             DomainError::BadDigest { .. } => "bad_digest",
             DomainError::ApplicantRequired { .. } => "applicant_required",

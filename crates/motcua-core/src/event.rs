@@ -207,6 +207,13 @@ pub enum Event {
         #[serde(default)]
         delivery: Option<crate::command::Delivery>,
     },
+    /// The applicant rated the handling.
+    Rated {
+        /// When.
+        at: Timestamp,
+        /// Satisfied.
+        satisfied: bool,
+    },
     /// Fees or charges paid.
     Paid {
         /// When.
@@ -274,6 +281,7 @@ impl Event {
             | Event::ResultReadyNotified { at, .. }
             | Event::Withdrawn { at, .. }
             | Event::Paid { at, .. }
+            | Event::Rated { at, .. }
             | Event::Refunded { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
@@ -302,6 +310,7 @@ impl Event {
             Event::ResultReturned { .. } => "result_returned",
             Event::Withdrawn { .. } => "withdrawn",
             Event::Paid { .. } => "paid",
+            Event::Rated { .. } => "rated",
             Event::Refunded { .. } => "refunded",
             Event::CompletionRequested { .. } => "completion_requested",
             Event::Resubmitted { .. } => "resubmitted",

@@ -180,7 +180,10 @@ impl Row {
             early_or_on_time_province_pct: resolved.then(|| pct(self.early + self.on_time, self.resolved)),
             services_with_online_dossiers_pct: None,
             online_pct: (self.received > 0).then(|| pct(self.online, self.received)),
-            satisfaction_pct: resolved.then(|| 100.0 - pct(self.late, self.resolved)),
+            // 5.4: 100 % less the late share and the share of dossiers the applicant disliked
+            // (feedback records are not in the dossiers; docs/indicators.md §2).
+            satisfaction_pct: resolved
+                .then(|| (100.0 - pct(self.late, self.resolved) - pct(h.disliked, self.resolved)).max(0.0)),
             synced_pct: None,
             procedures_online_pct: None,
             payment_integrated_pct: None,
@@ -383,6 +386,10 @@ pub struct HoldsTally {
     pub paid: u64,
     /// … paid online.
     pub paid_online: u64,
+    /// … rated by the applicant.
+    pub rated: u64,
+    /// … of which not satisfied.
+    pub disliked: u64,
 }
 
 impl HoldsTally {
@@ -402,6 +409,8 @@ impl HoldsTally {
         self.e_result += n(e_result);
         self.paid += n(h.paid);
         self.paid_online += n(h.paid_online);
+        self.rated += n(h.rating.is_some());
+        self.disliked += n(h.rating == Some(false));
     }
 }
 

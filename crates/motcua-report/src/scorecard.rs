@@ -386,7 +386,7 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
                 "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
                 90.0,
                 Some(6.0),
-                "max 6 points, threshold 90 % [P]; complaints not in the data (counted as none)",
+                "max 6 points, threshold 90 % [P]; 100 % less the late and the disliked shares of resolved dossiers (the applicants' ratings); feedback records not in the data (counted as none)",
                 "",
             ),
         ],

@@ -817,6 +817,12 @@ pub fn simulate_with_progress<S: Store>(
                     finish,
                 ));
                 pending.push(req(code, plan, Command::ReturnResult { delivery: None }, finish.plus_minutes(30)));
+                // One applicant in ten rates the handling, one in fifty of them not satisfied
+                // [assumption: the seed gives no share].
+                if rng.below(10) == 0 {
+                    let satisfied = rng.below(50) != 0;
+                    pending.push(req(code, plan, Command::Rate { satisfied }, finish.plus_minutes(40)));
+                }
             }
         }
         flush(engine, &mut pending)?;

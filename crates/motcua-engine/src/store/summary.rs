@@ -81,6 +81,9 @@ pub struct Holds {
     /// … online.
     #[serde(default)]
     pub paid_online: bool,
+    /// The applicant's rating: satisfied or not; none given.
+    #[serde(default)]
+    pub rating: Option<bool>,
 }
 
 impl Holds {
@@ -99,6 +102,7 @@ impl Holds {
             result_electronic: state.result.as_ref().map(|r| r.electronic),
             paid: state.paid > motcua_core::Vnd::ZERO,
             paid_online: state.paid_online,
+            rating: state.rating,
         }
     }
 }
