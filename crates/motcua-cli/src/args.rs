@@ -60,6 +60,10 @@ pub struct ServeCmd {
     /// dossier's administrative unit, and officers act only as that agency.
     #[arg(long, value_name = "FILE")]
     pub units: Option<PathBuf>,
+    /// A file holding the province's identity key (at least 32 bytes): applicants' CCCDs and
+    /// tax codes are kept only as keyed hashes under it. Keep it as long as the store.
+    #[arg(long, value_name = "FILE")]
+    pub identity_key_file: Option<PathBuf>,
     #[command(flatten)]
     pub calendar: CalendarArgs,
 }

@@ -82,7 +82,22 @@ pub fn serve(cmd: ServeCmd) -> Result<u8> {
         Some(path) => Some(Arc::new(motcua_catalog::load_register(path).map_err(|e| anyhow!("--units: {e}"))?)),
         None => None,
     };
-    let options = Options { units, ..Options::default() };
+    let identity = match &cmd.identity_key_file {
+        Some(path) => {
+            let text = motcua_calendar::read_input(path)
+                .map_err(|e| anyhow!("--identity-key-file {}: {e}", path.display()))?;
+            let key = motcua_core::IdentityKey::new(text.trim().as_bytes()).ok_or_else(|| {
+                anyhow!(
+                    "--identity-key-file {}: at least {} bytes",
+                    path.display(),
+                    motcua_core::MIN_IDENTITY_KEY_BYTES
+                )
+            })?;
+            Some(key)
+        }
+        None => None,
+    };
+    let options = Options { units, identity, ..Options::default() };
     if crate::store_cmd::is_postgres(&cmd.store) {
         let shown = crate::store_cmd::redact(&cmd.store);
         let store =

@@ -127,11 +127,14 @@ pub struct Options {
     /// At most this many commands per commit (at least 1; `1` gives one transaction per
     /// request, the baseline the load generator compares group commits with).
     pub max_batch: usize,
+    /// The province's secret that keys applicants' identifiers (none: a dossier naming an
+    /// applicant's CCCD or tax code is refused, as it could not be kept).
+    pub identity: Option<motcua_core::IdentityKey>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { units: None, max_batch: 1000 }
+        Options { units: None, max_batch: 1000, identity: None }
     }
 }
 
@@ -152,6 +155,8 @@ pub struct Api<S> {
     dashboard: Arc<std::sync::Mutex<Option<Built>>>,
     /// The register of units, if any (the counter offers its units).
     units: Option<Arc<Register>>,
+    /// The province's identity key (applicants' identifiers are keyed with it).
+    identity: Option<Arc<motcua_core::IdentityKey>>,
 }
 
 impl<S> Clone for Api<S> {
@@ -165,6 +170,7 @@ impl<S> Clone for Api<S> {
             calendar: Arc::clone(&self.calendar),
             dashboard: Arc::clone(&self.dashboard),
             units: self.units.clone(),
+            identity: self.identity.clone(),
         }
     }
 }
@@ -259,6 +265,7 @@ impl<S: Store + 'static> Api<S> {
             calendar: report_calendar,
             dashboard: Arc::default(),
             units: options.units,
+            identity: options.identity.map(Arc::new),
         }
     }
 
@@ -323,6 +330,8 @@ struct DossierView {
     outcome: Option<motcua_core::Outcome>,
     jurisdiction: Option<String>,
     procedure_version: Option<String>,
+    /// Who applies: kind, pseudonymous key, VNeID (never the identifier).
+    applicant: Option<motcua_core::Applicant>,
     version: u64,
 }
 
@@ -340,6 +349,7 @@ fn view(code: &DossierCode, d: &motcua_core::Dossier) -> DossierView {
         outcome: d.outcome,
         jurisdiction: d.jurisdiction.as_deref().map(str::to_string),
         procedure_version: d.procedure_version.map(|v| v.to_string()),
+        applicant: d.applicant.clone(),
         version: d.version,
     }
 }
@@ -361,6 +371,20 @@ struct NewDossier {
     /// The administrative unit whose procedure it is, when not the receiving agency's own.
     #[serde(default)]
     jurisdiction: Option<String>,
+    /// Who applies: their CCCD or tax code, keyed at once with the server's identity key and
+    /// never kept.
+    #[serde(default)]
+    applicant: Option<NewApplicant>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewApplicant {
+    #[serde(default)]
+    kind: Option<motcua_core::ApplicantKind>,
+    id: String,
+    #[serde(default)]
+    vneid: bool,
 }
 
 async fn create<S: Store + 'static>(
@@ -489,14 +513,39 @@ impl<S: Store + 'static> Api<S> {
         let seq = blocking(move || Ok(store.next_sequence(&agency, date).map(|n| (agency, n))?)).await?;
         let code = DossierCode::new(seq.0, date, seq.1);
         let jurisdiction = new.jurisdiction.as_deref().map(Arc::from);
+        let applicant = match &new.applicant {
+            None => None,
+            Some(a) => {
+                let key = self.identity.as_ref().ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "identity_key_missing",
+                        "the server has no identity key to keep an applicant's identifier with (serve --identity-key-file)",
+                    )
+                })?;
+                // The identifier is not echoed: its error says only what is wrong.
+                let id: motcua_core::Identifier = a.id.parse().map_err(|_| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_identifier",
+                        "applicant.id: a CCCD (12 digits) or a tax code (10 digits with its check digit)",
+                    )
+                })?;
+                let kind = a.kind.unwrap_or(match id {
+                    motcua_core::Identifier::Cccd(_) => motcua_core::ApplicantKind::Citizen,
+                    motcua_core::Identifier::Tax(_) => motcua_core::ApplicantKind::Organisation,
+                });
+                Some(motcua_core::Applicant::new(kind, &id, key, a.vneid))
+            }
+        };
         let command = if actor.role == ActorRole::Citizen {
-            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction, applicant: None }
+            Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction, applicant }
         } else {
             Command::Receive {
                 procedure: new.procedure,
                 channel: new.channel,
                 jurisdiction,
-                applicant: None,
+                applicant,
                 documents: Vec::new(),
             }
         };

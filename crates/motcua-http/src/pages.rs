@@ -326,7 +326,7 @@ async fn counter_receive<S: Store + 'static>(
         other => return again(StatusCode::BAD_REQUEST, &format!("Hình thức nộp {other:?} không hợp lệ."), &actor),
     };
     let jurisdiction = Some(form.jurisdiction.trim().to_string()).filter(|j| !j.is_empty());
-    let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction };
+    let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None };
     let (code, state) = match api.receive(actor.clone(), new).await {
         Ok(x) => x,
         Err(e) => return again(e.status, &e.detail, &actor),

@@ -344,3 +344,36 @@ fn the_national_portal_forwards_an_online_submission_once() {
     let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(extra));
     assert_eq!(status, 400, "{text}");
 }
+
+/// An applicant's CCCD given at the counter is keyed with the server's identity key at once:
+/// the dossier shows the key, never the number; a server without a key refuses to take one.
+#[test]
+fn an_applicants_identifier_is_kept_only_as_a_key() {
+    let procedure = motcua_core::Procedure::simple(
+        "1.004194".parse().unwrap(),
+        "Đăng ký tạm trú",
+        motcua_calendar::Limit::working_days(3),
+    );
+    let identity = motcua_core::IdentityKey::new(&[9u8; 32]);
+    let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
+    let base = common::serve_with("2025-03-07T09:30", vec![procedure], options);
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let url = format!("{base}/api/v1/dossiers");
+    let body = r#"{"procedure": "1.004194", "channel": "direct", "applicant": {"id": "058203004567", "vneid": true}}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    assert!(!text.contains("058203004567"), "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(d["applicant"]["key"].as_str().unwrap().starts_with("k1"), "{text}");
+    assert_eq!(d["applicant"]["kind"], "citizen");
+    // A malformed identifier is refused without echoing it.
+    let bad = r#"{"procedure": "1.004194", "channel": "direct", "applicant": {"id": "05820300456X"}}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(bad));
+    assert_eq!(status, 400, "{text}");
+    assert!(!text.contains("05820300456X"), "{text}");
+    // Without an identity key, no identifier is taken.
+    let base = serve("2025-03-07T09:30");
+    let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("identity_key_missing"), "{text}");
+}
