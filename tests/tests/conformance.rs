@@ -489,4 +489,10 @@ fn results_reused_from_the_warehouse(s: Subject) {
     let stream = s.store.load(&code(3)).unwrap().unwrap();
     assert!(matches!(&stream.events[0].event, motcua_core::Event::Received { documents, .. } if documents.len() == 1));
     assert!((s.reopen)().result("XN-1").unwrap().is_some(), "the warehouse survives a restart");
+    // Revoked by the issuing dossier: the warehouse says so, and a new reuse is refused.
+    run(&mut e, 1, Command::RevokeResult { reason: "Cấp sai đối tượng".into() }, "2025-03-06T09:00", &leader).unwrap();
+    assert!(s.store.result("XN-1").unwrap().unwrap().revoked);
+    let err =
+        run(&mut e, 4, receive("1.000894", who("058203004567"), reuse()), "2025-03-06T10:00", &clerk()).unwrap_err();
+    assert_eq!(err.code(), "result_revoked");
 }

@@ -253,7 +253,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
-notify_result_ready, return_result, pay, refund, rate, withdraw, stop";
+notify_result_ready, return_result, pay, refund, rate, revoke_result, withdraw, stop";
 
 /// The actor a step names: an officer (clerk, specialist, leader) of an agency, a citizen, or
 /// a system; its id defaults to the role's name.
@@ -437,6 +437,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             }
         }
         "confirm_financial_obligation" => Command::ConfirmFinancialObligation,
+        "revoke_result" => Command::RevokeResult { reason },
         "rate" => {
             let v = need(sink, at, action, "decision", &s.decision)?;
             match v.get_ref().as_str() {

@@ -102,6 +102,7 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
         K::Extend | K::Stop => &[Leader],
         K::Withdraw | K::Pay | K::Rate => &[Citizen, Clerk],
         K::Refund => &[Clerk, Leader],
+        K::RevokeResult => &[Leader],
     }
 }
 

@@ -142,6 +142,12 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// Revoke the result this dossier issued (it is no longer in force: a later dossier cannot
+    /// reuse it).
+    RevokeResult {
+        /// Why.
+        reason: String,
+    },
     /// The applicant's rating of how the dossier was handled: satisfied or not (Decision 766,
     /// 5.4: the share of dossiers the applicant disliked counts against satisfaction). Once,
     /// after processing finished.
@@ -214,6 +220,8 @@ pub enum CommandKind {
     Refund,
     /// [`Command::Rate`].
     Rate,
+    /// [`Command::RevokeResult`].
+    RevokeResult,
     /// [`Command::Withdraw`].
     Withdraw,
     /// [`Command::Stop`].
@@ -242,6 +250,7 @@ impl Command {
             Command::ReturnResult { .. } => CommandKind::ReturnResult,
             Command::Withdraw => CommandKind::Withdraw,
             Command::Rate { .. } => CommandKind::Rate,
+            Command::RevokeResult { .. } => CommandKind::RevokeResult,
             Command::Pay { .. } => CommandKind::Pay,
             Command::Refund { .. } => CommandKind::Refund,
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
@@ -275,6 +284,7 @@ impl CommandKind {
             CommandKind::ReturnResult => "return_result",
             CommandKind::Withdraw => "withdraw",
             CommandKind::Rate => "rate",
+            CommandKind::RevokeResult => "revoke_result",
             CommandKind::Pay => "pay",
             CommandKind::Refund => "refund",
             CommandKind::Stop => "stop",

@@ -221,6 +221,8 @@ pub struct Dossier {
     pub paid_online: bool,
     /// The applicant's rating: satisfied or not.
     pub rating: Option<bool>,
+    /// Its result was revoked.
+    pub result_revoked: bool,
 }
 
 impl Dossier {
@@ -711,6 +713,16 @@ pub fn decide(
             }
             Ok(vec![Event::Paid { at: now, amount: *amount, channel: *channel, receipt: receipt.clone() }])
         }
+        // A result in force may be revoked (by the agency that issued it), once.
+        Command::RevokeResult { reason } => {
+            let Some(result) = state.result.as_ref().filter(|_| !state.result_revoked) else {
+                return Err(DomainError::NoResultToRevoke);
+            };
+            if reason.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            Ok(vec![Event::ResultRevoked { at: now, number: result.number.clone(), reason: reason.clone() }])
+        }
         // Rated once, once processing finished (the result ready or returned).
         Command::Rate { satisfied } => match status {
             Some(S::Finished(_) | S::ResultReturned(_)) if state.rating.is_some() => Err(DomainError::AlreadyRated),
@@ -919,6 +931,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.finished_at = Some(at);
             state.outcome = *outcome;
             state.pause = None;
+        }
+        Event::ResultRevoked { .. } => {
+            state.result_revoked = true;
         }
         Event::Rated { satisfied, .. } => {
             state.rating = Some(*satisfied);

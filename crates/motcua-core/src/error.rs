@@ -16,6 +16,9 @@ pub enum DomainError {
     /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
     #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
     CompletionAlreadyRequested,
+    /// The dossier issued no result in force to revoke.
+    #[error("no result in force to revoke")]
+    NoResultToRevoke,
     /// The applicant already rated the dossier.
     #[error("the dossier was already rated")]
     AlreadyRated,
@@ -235,6 +238,7 @@ impl DomainError {
             DomainError::UnknownComponent { .. } => "unknown_component",
             DomainError::AmountNotPositive { .. } => "amount_not_positive",
             DomainError::AlreadyRated => "already_rated",
+            DomainError::NoResultToRevoke => "no_result_to_revoke",
             DomainError::RefundExceedsPaid { .. } => "refund_exceeds_paid",
             DomainError::BadDigest { .. } => "bad_digest",
             DomainError::ApplicantRequired { .. } => "applicant_required",

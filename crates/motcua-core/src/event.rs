@@ -207,6 +207,15 @@ pub enum Event {
         #[serde(default)]
         delivery: Option<crate::command::Delivery>,
     },
+    /// The result this dossier issued was revoked.
+    ResultRevoked {
+        /// When.
+        at: Timestamp,
+        /// Its number.
+        number: String,
+        /// Why.
+        reason: String,
+    },
     /// The applicant rated the handling.
     Rated {
         /// When.
@@ -282,6 +291,7 @@ impl Event {
             | Event::Withdrawn { at, .. }
             | Event::Paid { at, .. }
             | Event::Rated { at, .. }
+            | Event::ResultRevoked { at, .. }
             | Event::Refunded { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
@@ -311,6 +321,7 @@ impl Event {
             Event::Withdrawn { .. } => "withdrawn",
             Event::Paid { .. } => "paid",
             Event::Rated { .. } => "rated",
+            Event::ResultRevoked { .. } => "result_revoked",
             Event::Refunded { .. } => "refunded",
             Event::CompletionRequested { .. } => "completion_requested",
             Event::Resubmitted { .. } => "resubmitted",

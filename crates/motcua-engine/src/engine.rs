@@ -657,14 +657,19 @@ impl<S: Store> Engine<S> {
             let changed = hot.state.status.map(|s| s.national()) != national_before;
             out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, &sealed.event, changed));
             out.counters.record(&req.dossier, &known.sector, &sealed.event, &hot.state);
-            // A result issued goes to the warehouse, under its holder's key.
-            if let Event::Finished { result: Some(r), .. } = &sealed.event {
+            // A result issued goes to the warehouse, under its holder's key; a revocation
+            // rewrites its row.
+            let issued = match &sealed.event {
+                Event::Finished { result: Some(_), .. } | Event::ResultRevoked { .. } => hot.state.result.as_ref(),
+                _ => None,
+            };
+            if let Some(r) = issued {
                 out.results.push(motcua_core::KnownResult {
                     number: r.number.clone(),
                     holder: hot.state.applicant.as_ref().map(|a| a.key.clone()),
                     kind: r.kind.clone(),
                     valid_until: r.valid_until,
-                    revoked: false,
+                    revoked: hot.state.result_revoked,
                 });
             }
             stream.events.push(sealed);
