@@ -742,7 +742,14 @@ impl<'a> ReportBuilder<'a> {
             by_step_agency,
             by_unit: self.units.into_values().map(Row::finish).collect(),
             period: self.period,
-            by_period: self.periods.into_values().map(Row::finish).collect(),
+            // Periods after the report's instant are not reported (a dossier that ended later
+            // was counted open at the instant's period end).
+            by_period: self
+                .periods
+                .into_iter()
+                .filter(|(start, _)| *start <= as_of.local_date())
+                .map(|(_, r)| r.finish())
+                .collect(),
             scorecard,
             backlog,
             services: None,

@@ -85,6 +85,13 @@ fn periods_of_completion_carry_open_dossiers_over() {
     };
     let keys: Vec<(&str, u64, u64)> = r.by_period.iter().map(|p| (p.key.as_str(), p.open, p.resolved)).collect();
     assert_eq!(keys, [("2023-Q1", 1, 0), ("2023-Q2", 0, 1)]);
+    // Nothing after the report's instant: a dossier ending later is open at its last period's end.
+    let mut b = ReportBuilder::new(&names).with_period(Period::Month);
+    b.add(&dossier(1, "2023-12-20T08:00", "2023-12-28T08:00", Some(("2024-01-03T08:00", Outcome::Late)), 0));
+    let r = b.finish(Some(t("2023-12-31T23:59")));
+    let keys: Vec<(&str, u64, u64, u64)> =
+        r.by_period.iter().map(|p| (p.key.as_str(), p.open, p.open_overdue, p.resolved)).collect();
+    assert_eq!(keys, [("2023-12", 1, 1, 0)]);
 }
 
 #[test]
