@@ -280,6 +280,41 @@ impl PostgresStore {
         })
     }
 
+    /// One attempt of [`Store::outbox_update`], in one transaction.
+    fn outbox_update_once(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            let mut tx = c.transaction().map_err(pg("begin"))?;
+            for u in updates {
+                let id = match u {
+                    OutboxUpdate::Delivered { id, .. } | OutboxUpdate::Retry { id, .. } => id,
+                };
+                // Ids this store did not issue match no message.
+                let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i32::try_from(n).ok()?)))
+                else {
+                    continue;
+                };
+                match u {
+                    // Out of the outbox, into the ledger, in one statement.
+                    OutboxUpdate::Delivered { at, .. } => tx.execute(
+                        "WITH gone AS (DELETE FROM motcua_outbox o USING motcua_dossiers d WHERE o.province = $1 \
+                         AND d.province = $1 AND d.code = $2 AND o.dossier = d.id AND o.seq = $3 \
+                         RETURNING o.dossier, o.seq) \
+                         INSERT INTO motcua_deliveries (province, dossier, seq, delivered_at) \
+                         SELECT $1, dossier, seq, $4 FROM gone ON CONFLICT DO NOTHING",
+                        &[&self.id, &code, &seq, &at.utc_minutes()],
+                    ),
+                    OutboxUpdate::Retry { attempts, next_attempt, .. } => tx.execute(
+                        "UPDATE motcua_outbox o SET attempts = $4, next_attempt = $5 FROM motcua_dossiers d \
+                         WHERE o.province = $1 AND d.province = $1 AND d.code = $2 AND o.dossier = d.id AND o.seq = $3",
+                        &[&self.id, &code, &seq, &(*attempts as i32), &next_attempt.utc_minutes()],
+                    ),
+                }
+                .map_err(pg("outbox update"))?;
+            }
+            tx.commit().map_err(pg("commit"))
+        })
+    }
+
     /// Test hook: runs SQL as given (to tamper with rows, drop a partition, …).
     #[doc(hidden)]
     pub fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
@@ -881,37 +916,15 @@ impl Store for PostgresStore {
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
         self.writable()?;
-        self.with_client(|c| {
-            let mut tx = c.transaction().map_err(pg("begin"))?;
-            for u in updates {
-                let id = match u {
-                    OutboxUpdate::Delivered { id, .. } | OutboxUpdate::Retry { id, .. } => id,
-                };
-                // Ids this store did not issue match no message.
-                let Some((code, seq)) = split_message_id(id).and_then(|(c, n)| Some((c, i32::try_from(n).ok()?)))
-                else {
-                    continue;
-                };
-                match u {
-                    // Out of the outbox, into the ledger, in one statement.
-                    OutboxUpdate::Delivered { at, .. } => tx.execute(
-                        "WITH gone AS (DELETE FROM motcua_outbox o USING motcua_dossiers d WHERE o.province = $1 \
-                         AND d.province = $1 AND d.code = $2 AND o.dossier = d.id AND o.seq = $3 \
-                         RETURNING o.dossier, o.seq) \
-                         INSERT INTO motcua_deliveries (province, dossier, seq, delivered_at) \
-                         SELECT $1, dossier, seq, $4 FROM gone ON CONFLICT DO NOTHING",
-                        &[&self.id, &code, &seq, &at.utc_minutes()],
-                    ),
-                    OutboxUpdate::Retry { attempts, next_attempt, .. } => tx.execute(
-                        "UPDATE motcua_outbox o SET attempts = $4, next_attempt = $5 FROM motcua_dossiers d \
-                         WHERE o.province = $1 AND d.province = $1 AND d.code = $2 AND o.dossier = d.id AND o.seq = $3",
-                        &[&self.id, &code, &seq, &(*attempts as i32), &next_attempt.utc_minutes()],
-                    ),
-                }
-                .map_err(pg("outbox update"))?;
+        // The update is idempotent (a delivered row moves once; a retry sets values), so a
+        // transaction the server aborted as a deadlock victim is simply run again.
+        let mut attempt = 0;
+        loop {
+            match self.outbox_update_once(updates) {
+                Err(StoreError::Transient(_)) if attempt < 5 => attempt += 1,
+                other => return other,
             }
-            tx.commit().map_err(pg("commit"))
-        })
+        }
     }
 
     fn outbox_pending(&self) -> Result<usize, StoreError> {
