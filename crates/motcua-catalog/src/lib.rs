@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::{toml_problem, CatalogError, Problem};
 pub use procedures::{parse_procedures, Catalog, Source};
-pub use scenario::{assert_scenarios_pass, parse_scenario, Expect, Report, Runner, Scenario, ScenarioStep, Summary};
+pub use scenario::{
+    assert_scenarios_pass, parse_scenario, Expect, FeedbackExpect, Report, Runner, Scenario, ScenarioStep, Summary,
+};
 pub use units::{load_register, parse_register};
 
 /// Most files read below one folder.

@@ -26,8 +26,9 @@ use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
     apply, decide, permits, Actor, ActorId, ActorRole, Applicant, ApplicantKind, Channel, Command, Context, Decision,
-    Delivery, DocumentForm, DomainError, Dossier, Event, Identifier, IdentityKey, Judgement, KnownResult, Outcome,
-    Parties, PaymentChannel, Procedure, ProcedureCode, Register, ResultIssue, StepId, SubmittedDocument, Vnd,
+    Delivery, DocumentForm, DomainError, Dossier, Event, FeedbackEnd, FeedbackTopic, Identifier, IdentityKey,
+    Judgement, KnownResult, Outcome, Parties, PaymentChannel, Procedure, ProcedureCode, Register, ResultIssue, StepId,
+    SubmittedDocument, Vnd,
 };
 use serde::Deserialize;
 
@@ -122,7 +123,24 @@ struct RawStep {
     via: Option<Sp<String>>,
     receipt: Option<String>,
     by: Option<Sp<RawActor>>,
+    feedback: Option<u16>,
+    topic: Option<Sp<String>>,
+    follows: Option<u16>,
     expect: Option<Sp<RawExpect>>,
+}
+
+/// What a step expects of one feedback record: `expect.feedback = { number = 1, due = "…" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeedbackExpect {
+    number: u16,
+    due: Option<Sp<String>>,
+    reject_by: Option<Sp<String>>,
+    publish_by: Option<Sp<String>>,
+    outcome: Option<Sp<String>>,
+    on_time: Option<bool>,
+    dissatisfied: Option<bool>,
+    topic: Option<Sp<String>>,
 }
 
 /// Who issues a step's command: `by = { role = "specialist", agency = "H99.01.CA" }`.
@@ -153,6 +171,28 @@ struct RawExpect {
     jurisdiction: Option<String>,
     step_agency: Option<BTreeMap<String, String>>,
     result_valid_until: Option<Sp<String>>,
+    feedback: Option<RawFeedbackExpect>,
+}
+
+/// What a step expects of one feedback record; `None` fields are not checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedbackExpect {
+    /// Its number.
+    pub number: u16,
+    /// The last instant an answer is on time.
+    pub due: Option<Timestamp>,
+    /// The last instant a rejection is on time.
+    pub reject_by: Option<Timestamp>,
+    /// The last instant its answer's publication is on time.
+    pub publish_by: Option<Timestamp>,
+    /// Its closing against its deadline (`Some(None)`: still open).
+    pub outcome: Option<Option<Outcome>>,
+    /// Handled in time at the step's time (Decision 766, 5.2).
+    pub on_time: Option<bool>,
+    /// Counts against satisfaction at the step's time (Decision 766, 5.3).
+    pub dissatisfied: Option<bool>,
+    /// Its class.
+    pub topic: Option<FeedbackTopic>,
 }
 
 /// What a step expects; `None` fields are not checked.
@@ -190,6 +230,8 @@ pub struct Expect {
     pub result_valid_until: Option<chrono::NaiveDate>,
     /// The concrete agency of started steps (resolved through the register).
     pub step_agency: Vec<(String, String)>,
+    /// One feedback record.
+    pub feedback: Option<FeedbackExpect>,
 }
 
 /// One timed command of a scenario.
@@ -253,7 +295,33 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
-notify_result_ready, return_result, pay, refund, rate, revoke_result, withdraw, stop";
+notify_result_ready, return_result, pay, refund, rate, revoke_result, file_feedback, answer_feedback, reject_feedback, \
+publish_feedback, rate_feedback, withdraw, stop";
+
+fn topic(sink: &mut Sink<'_>, field: &str, raw: Option<&Sp<String>>) -> Option<Option<FeedbackTopic>> {
+    match raw.map(|t| (t, t.get_ref().as_str())) {
+        None => Some(None),
+        Some((_, "regulation")) => Some(Some(FeedbackTopic::Regulation)),
+        Some((_, "procedure")) => Some(Some(FeedbackTopic::Procedure)),
+        Some((_, "conduct")) => Some(Some(FeedbackTopic::Conduct)),
+        Some((t, other)) => {
+            sink.at(t.span().start, format!("{field}: unknown {other:?}; expected regulation, procedure or conduct"));
+            None
+        }
+    }
+}
+
+fn satisfied(sink: &mut Sink<'_>, at: usize, action: &str, raw: &Option<Sp<String>>) -> Option<bool> {
+    let v = need(sink, at, action, "decision", raw)?;
+    match v.get_ref().as_str() {
+        "satisfied" => Some(true),
+        "not_satisfied" => Some(false),
+        other => {
+            sink.at(v.span().start, format!("decision: unknown {other:?}; expected satisfied or not_satisfied"));
+            None
+        }
+    }
+}
 
 /// The actor a step names: an officer (clerk, specialist, leader) of an agency, a citizen, or
 /// a system; its id defaults to the role's name.
@@ -438,20 +506,23 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
         }
         "confirm_financial_obligation" => Command::ConfirmFinancialObligation,
         "revoke_result" => Command::RevokeResult { reason },
-        "rate" => {
-            let v = need(sink, at, action, "decision", &s.decision)?;
-            match v.get_ref().as_str() {
-                "satisfied" => Command::Rate { satisfied: true },
-                "not_satisfied" => Command::Rate { satisfied: false },
-                other => {
-                    sink.at(
-                        v.span().start,
-                        format!("decision: unknown {other:?}; expected satisfied or not_satisfied"),
-                    );
-                    return None;
-                }
-            }
-        }
+        "rate" => Command::Rate { satisfied: satisfied(sink, at, action, &s.decision)? },
+        "file_feedback" => Command::FileFeedback {
+            subject: reason,
+            topic: topic(sink, "topic", s.topic.as_ref())?,
+            follows: s.follows,
+        },
+        "answer_feedback" | "reject_feedback" => Command::AnswerFeedback {
+            feedback: *need(sink, at, action, "feedback", &s.feedback)?,
+            end: if action == "answer_feedback" { FeedbackEnd::Answered } else { FeedbackEnd::Rejected },
+            text: reason,
+            topic: topic(sink, "topic", s.topic.as_ref())?,
+        },
+        "publish_feedback" => Command::PublishFeedback { feedback: *need(sink, at, action, "feedback", &s.feedback)? },
+        "rate_feedback" => Command::RateFeedback {
+            feedback: *need(sink, at, action, "feedback", &s.feedback)?,
+            satisfied: satisfied(sink, at, action, &s.decision)?,
+        },
         "pay" | "refund" => {
             let a = need(sink, at, action, "amount", &s.amount)?;
             let amount = match a.get_ref().parse::<Vnd>() {
@@ -524,6 +595,19 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
     })
 }
 
+fn outcome(sink: &mut Sink<'_>, field: &str, o: &Sp<String>) -> Option<Option<Outcome>> {
+    match o.get_ref().as_str() {
+        "early" => Some(Some(Outcome::Early)),
+        "on_time" => Some(Some(Outcome::OnTime)),
+        "late" => Some(Some(Outcome::Late)),
+        "none" => Some(None),
+        other => {
+            sink.at(o.span().start, format!("{field}: unknown {other:?}; expected early, on_time, late or none"));
+            None
+        }
+    }
+}
+
 fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
     let mut e = Expect {
         error: raw.error,
@@ -552,20 +636,18 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
         }
     });
     e.rescheduled_due = raw.rescheduled_due.as_ref().and_then(|v| parse_time(sink, "expect.rescheduled_due", v));
-    if let Some(o) = &raw.outcome {
-        e.outcome = match o.get_ref().as_str() {
-            "early" => Some(Some(Outcome::Early)),
-            "on_time" => Some(Some(Outcome::OnTime)),
-            "late" => Some(Some(Outcome::Late)),
-            "none" => Some(None),
-            other => {
-                sink.at(
-                    o.span().start,
-                    format!("expect.outcome: unknown {other:?}; expected early, on_time, late or none"),
-                );
-                None
-            }
-        };
+    e.outcome = raw.outcome.as_ref().and_then(|o| outcome(sink, "expect.outcome", o));
+    if let Some(f) = raw.feedback {
+        e.feedback = Some(FeedbackExpect {
+            number: f.number,
+            due: f.due.as_ref().and_then(|v| parse_time(sink, "expect.feedback.due", v)),
+            reject_by: f.reject_by.as_ref().and_then(|v| parse_time(sink, "expect.feedback.reject_by", v)),
+            publish_by: f.publish_by.as_ref().and_then(|v| parse_time(sink, "expect.feedback.publish_by", v)),
+            outcome: f.outcome.as_ref().and_then(|o| outcome(sink, "expect.feedback.outcome", o)),
+            on_time: f.on_time,
+            dissatisfied: f.dissatisfied,
+            topic: topic(sink, "expect.feedback.topic", f.topic.as_ref()).flatten(),
+        });
     }
     if let Some(j) = &raw.judgement {
         e.judgement = match j.get_ref().as_str() {
@@ -1015,7 +1097,36 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
             out.push(format!("result_valid_until: expected {want}, got {got:?}"));
         }
     }
+    if let Some(want) = &x.feedback {
+        compare_feedback(d, st.at, want, &mut out);
+    }
     out
+}
+
+fn compare_feedback(d: &Dossier, at: Timestamp, want: &FeedbackExpect, out: &mut Vec<String>) {
+    let n = want.number;
+    let Some(f) = d.feedback.iter().find(|f| f.number == n) else {
+        out.push(format!("feedback {n}: the dossier has no such feedback"));
+        return;
+    };
+    let times = [("due", want.due, Some(f.due)), ("reject_by", want.reject_by, Some(f.reject_by))];
+    for (name, want, got) in times.into_iter().chain([("publish_by", want.publish_by, f.publish_by)]) {
+        if let Some(w) = want.filter(|w| Some(*w) != got) {
+            out.push(format!("feedback {n} {name}: expected {}, got {}", w.local_string(), show(got)));
+        }
+    }
+    if let Some(w) = want.outcome.filter(|w| *w != f.outcome) {
+        out.push(format!("feedback {n} outcome: expected {w:?}, got {:?}", f.outcome));
+    }
+    if let Some(w) = want.on_time.filter(|w| *w != f.on_time(at)) {
+        out.push(format!("feedback {n} on_time: expected {w}, got {}", !w));
+    }
+    if let Some(w) = want.dissatisfied.filter(|w| *w != f.dissatisfied(at)) {
+        out.push(format!("feedback {n} dissatisfied: expected {w}, got {}", !w));
+    }
+    if let Some(w) = want.topic.filter(|w| Some(*w) != f.topic) {
+        out.push(format!("feedback {n} topic: expected {w:?}, got {:?}", f.topic));
+    }
 }
 
 /// Runs every scenario at `path` and panics with every failure if any fails or is broken —

@@ -149,6 +149,11 @@ fn text(r: &Report) -> String {
             v.procedures, v.online, v.integrated, v.integrated_pct, v.with_online_dossiers
         ));
     }
+    let f = &r.feedback;
+    s.push_str(&format!(
+        "feedback (phản ánh, kiến nghị): {} received, {} classified, {} handled in time, {} answered, {} rejected, {} open; {} unsatisfied, {} followed up, {} against satisfaction\n\n",
+        f.received, f.classified, f.on_time, f.answered, f.rejected, f.open, f.unsatisfied, f.followed_up, f.dissatisfied
+    ));
     let sc = &r.scorecard;
     s.push_str(&format!(
         "Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points",

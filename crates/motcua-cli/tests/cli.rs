@@ -447,16 +447,26 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert_eq!(r["totals"]["early"].as_u64().unwrap() + r["totals"]["on_time"].as_u64().unwrap(), 3226);
     assert_eq!(r["totals"]["early_or_on_time_pct"], 99.35);
     // The whole 766 set is listed, five groups of 100 points; dossiers measure 2.1, 3.3, 5.4,
-    // and the services the simulator published 3.2 (and 3.1, whose points are not verified).
+    // their feedback records 5.1-5.3, and the services the simulator published 3.2 (and 3.1,
+    // whose points are not verified).
     let groups = r["scorecard"]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 5);
     assert_eq!(groups.iter().map(|g| g["max_points"].as_f64().unwrap()).sum::<f64>(), 100.0);
-    assert_eq!(r["scorecard"]["measured"], 4);
+    assert_eq!(r["scorecard"]["measured"], 7);
+    let feedback = &r["feedback"];
+    assert!(feedback["received"].as_u64().unwrap() > 0, "{feedback}");
+    assert!(feedback["on_time"].as_u64().unwrap() <= feedback["received"].as_u64().unwrap());
+    assert_eq!(groups[4]["indicators"][1]["id"], "5.2");
+    assert!(groups[4]["indicators"][1]["value_pct"].as_f64().is_some());
     assert_eq!(r["services"]["online"], 829);
     assert_eq!(r["services"]["integrated"], 812);
     assert_eq!(groups[1]["indicators"][0]["id"], "2.1");
     assert_eq!(groups[0]["indicators"][0]["value_pct"], serde_json::Value::Null);
-    assert_eq!(r["scorecard"]["rating"], "excellent");
+    // A hundredth of the year draws a handful of feedback records, so its group 5 moves the
+    // scaled score around the 90 edge: the band follows the score.
+    let scaled = r["scorecard"]["scaled_score"].as_f64().unwrap();
+    assert!(scaled > 85.0, "{scaled}");
+    assert_eq!(r["scorecard"]["rating"], if scaled >= 90.0 { "excellent" } else { "good" });
     assert!(r["totals"]["score_766"].as_f64().unwrap() > 90.0);
     // Lateness by step and agency: every started step is counted once per agency.
     let step_agencies = r["by_step_agency"].as_array().unwrap();
@@ -485,7 +495,7 @@ fn simulate_reports_the_profile_totals_as_json() {
         .filter(|i| !i["points"].is_null())
         .collect();
     let ids: Vec<&str> = measured.iter().map(|i| i["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["2.1", "3.2", "3.3", "5.4"]);
+    assert_eq!(ids, ["2.1", "3.2", "3.3", "5.1", "5.2", "5.3", "5.4"]);
     assert_eq!(measured[1]["value_pct"], 33.29);
     assert_eq!(measured[1]["points"], 1.33);
     // By receiving agency (the simulator receives everything at the province's prefix).

@@ -100,7 +100,9 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
         K::RequestSupplement | K::RequestFinancialObligation => &[Clerk, Specialist],
         K::Suspend | K::Resume | K::Finish => &[Specialist, Leader],
         K::Extend | K::Stop => &[Leader],
-        K::Withdraw | K::Pay | K::Rate => &[Citizen, Clerk],
+        K::Withdraw | K::Pay | K::Rate | K::FileFeedback | K::RateFeedback => &[Citizen, Clerk],
+        K::AnswerFeedback => &[Clerk, Specialist, Leader],
+        K::PublishFeedback => &[Clerk, Leader],
         K::Refund => &[Clerk, Leader],
         K::RevokeResult => &[Leader],
     }

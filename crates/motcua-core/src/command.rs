@@ -6,6 +6,7 @@ use motcua_calendar::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::applicant::Applicant;
+use crate::feedback::{FeedbackEnd, FeedbackTopic};
 use crate::ids::{ProcedureCode, Vnd};
 use crate::procedure::StepId;
 use crate::results::SubmittedDocument;
@@ -155,6 +156,42 @@ pub enum Command {
         /// Satisfied.
         satisfied: bool,
     },
+    /// A feedback or complaint about the dossier (phản ánh, kiến nghị): a record of its own,
+    /// numbered within the dossier, answered within 15 working days (see [`crate::Feedback`]).
+    FileFeedback {
+        /// What it says, in short (no personal data).
+        subject: String,
+        /// What it is about, if the applicant said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<FeedbackTopic>,
+        /// The earlier feedback whose answer it complains about.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        follows: Option<u16>,
+    },
+    /// Close a feedback: answer it, or reject it with the reason.
+    AnswerFeedback {
+        /// Its number.
+        feedback: u16,
+        /// Answered or rejected.
+        end: FeedbackEnd,
+        /// The answer, or why it is rejected.
+        text: String,
+        /// Its class, when the officer classifies it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<FeedbackTopic>,
+    },
+    /// Make a feedback's answer public (within 2 working days of the answer).
+    PublishFeedback {
+        /// Its number.
+        feedback: u16,
+    },
+    /// The applicant's rating of a feedback's answer.
+    RateFeedback {
+        /// Its number.
+        feedback: u16,
+        /// Satisfied.
+        satisfied: bool,
+    },
     /// The applicant withdraws the dossier.
     Withdraw,
     /// The agency stops processing.
@@ -222,6 +259,14 @@ pub enum CommandKind {
     Rate,
     /// [`Command::RevokeResult`].
     RevokeResult,
+    /// [`Command::FileFeedback`].
+    FileFeedback,
+    /// [`Command::AnswerFeedback`].
+    AnswerFeedback,
+    /// [`Command::PublishFeedback`].
+    PublishFeedback,
+    /// [`Command::RateFeedback`].
+    RateFeedback,
     /// [`Command::Withdraw`].
     Withdraw,
     /// [`Command::Stop`].
@@ -256,6 +301,10 @@ impl Command {
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
             Command::Resubmit => CommandKind::Resubmit,
             Command::Stop { .. } => CommandKind::Stop,
+            Command::FileFeedback { .. } => CommandKind::FileFeedback,
+            Command::AnswerFeedback { .. } => CommandKind::AnswerFeedback,
+            Command::PublishFeedback { .. } => CommandKind::PublishFeedback,
+            Command::RateFeedback { .. } => CommandKind::RateFeedback,
         }
     }
 }
@@ -288,6 +337,10 @@ impl CommandKind {
             CommandKind::Pay => "pay",
             CommandKind::Refund => "refund",
             CommandKind::Stop => "stop",
+            CommandKind::FileFeedback => "file_feedback",
+            CommandKind::AnswerFeedback => "answer_feedback",
+            CommandKind::PublishFeedback => "publish_feedback",
+            CommandKind::RateFeedback => "rate_feedback",
         }
     }
 }

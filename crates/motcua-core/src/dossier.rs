@@ -223,6 +223,8 @@ pub struct Dossier {
     pub rating: Option<bool>,
     /// Its result was revoked.
     pub result_revoked: bool,
+    /// Feedback and complaints about it, in the order received.
+    pub feedback: Vec<crate::feedback::Feedback>,
 }
 
 impl Dossier {
@@ -745,6 +747,83 @@ pub fn decide(
             }
             Ok(vec![Event::Refunded { at: now, amount: *amount, reason: reason.clone() }])
         }
+        Command::FileFeedback { subject, topic, follows } => {
+            if status.is_none() {
+                return Err(not_allowed(kind, status));
+            }
+            if subject.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            if state.feedback.len() >= crate::feedback::MAX_FEEDBACK {
+                return Err(DomainError::TooMuchFeedback { max: crate::feedback::MAX_FEEDBACK });
+            }
+            if let Some(n) = follows {
+                let earlier = feedback_of(state, *n)?;
+                if earlier.end.is_none() {
+                    return Err(DomainError::FeedbackNotAnswered { feedback: *n });
+                }
+            }
+            // Decree 20/2008/NĐ-CP as amended by Decree 92/2017/NĐ-CP; the deadlines as Decision
+            // 766's indicator 5.2 judges them: from the next working instant after receipt.
+            let start = cal.next_working_instant(now)?;
+            let by = |days| cal.due_from(start, crate::feedback::limit(days)).map(|d| d.unwrap_or(start));
+            Ok(vec![Event::FeedbackFiled {
+                at: now,
+                feedback: u16::try_from(state.feedback.len() + 1).unwrap_or(u16::MAX),
+                subject: subject.clone(),
+                topic: *topic,
+                follows: *follows,
+                reject_by: by(crate::feedback::FEEDBACK_REJECT_DAYS)?,
+                due: by(crate::feedback::FEEDBACK_ANSWER_DAYS)?,
+            }])
+        }
+        Command::AnswerFeedback { feedback, end, text, topic } => {
+            let f = feedback_of(state, *feedback)?;
+            if f.end.is_some() {
+                return Err(DomainError::FeedbackClosed { feedback: *feedback });
+            }
+            if text.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            use crate::feedback::FeedbackEnd;
+            let (deadline, publish_by) = match end {
+                FeedbackEnd::Rejected => (f.reject_by, None),
+                FeedbackEnd::Answered => {
+                    let start = cal.next_working_instant(now)?;
+                    let limit = crate::feedback::limit(crate::feedback::FEEDBACK_PUBLISH_DAYS);
+                    (f.due, Some(cal.due_from(start, limit)?.unwrap_or(start)))
+                }
+            };
+            Ok(vec![Event::FeedbackAnswered {
+                at: now,
+                feedback: *feedback,
+                end: *end,
+                text: text.clone(),
+                topic: *topic,
+                outcome: Outcome::judge(now, deadline),
+                publish_by,
+            }])
+        }
+        Command::PublishFeedback { feedback } => {
+            let f = feedback_of(state, *feedback)?;
+            if f.publish_by.is_none() {
+                return Err(DomainError::FeedbackNotAnswered { feedback: *feedback });
+            }
+            if f.published_at.is_some() {
+                return Err(DomainError::FeedbackAlreadyDone { feedback: *feedback });
+            }
+            Ok(vec![Event::FeedbackPublished { at: now, feedback: *feedback }])
+        }
+        Command::RateFeedback { feedback, satisfied } => {
+            let f = feedback_of(state, *feedback)?;
+            if f.publish_by.is_none() {
+                return Err(DomainError::FeedbackNotAnswered { feedback: *feedback });
+            }
+            if f.satisfied.is_some() {
+                return Err(DomainError::FeedbackAlreadyDone { feedback: *feedback });
+            }
+            Ok(vec![Event::FeedbackRated { at: now, feedback: *feedback, satisfied: *satisfied }])
+        }
         Command::Withdraw | Command::Stop { .. } => {
             let allowed = matches!(
                 status,
@@ -773,6 +852,10 @@ pub fn decide(
             }])
         }
     }
+}
+
+fn feedback_of(state: &Dossier, number: u16) -> Result<&crate::feedback::Feedback, DomainError> {
+    state.feedback.iter().find(|f| f.number == number).ok_or(DomainError::UnknownFeedback { feedback: number })
 }
 
 fn check_procedure(ctx: &Context<'_>, code: &ProcedureCode) -> Result<(), DomainError> {
@@ -947,6 +1030,45 @@ pub fn apply(state: &mut Dossier, event: &Event) {
         }
         Event::StopNoticeIssued { .. } => {
             state.status = Some(Status::Stopped);
+        }
+        Event::FeedbackFiled { feedback, topic, follows, reject_by, due, .. } => {
+            if let Some(earlier) = follows.and_then(|n| state.feedback.iter_mut().find(|f| f.number == n)) {
+                earlier.followed_up = true;
+            }
+            state.feedback.push(crate::feedback::Feedback {
+                number: *feedback,
+                topic: *topic,
+                filed_at: at,
+                reject_by: *reject_by,
+                due: *due,
+                follows: *follows,
+                end: None,
+                outcome: None,
+                publish_by: None,
+                published_at: None,
+                satisfied: None,
+                followed_up: false,
+            });
+        }
+        Event::FeedbackAnswered { feedback, end, topic, outcome, publish_by, .. } => {
+            if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
+                f.end = Some((*end, at));
+                f.outcome = Some(*outcome);
+                f.publish_by = *publish_by;
+                if topic.is_some() {
+                    f.topic = *topic;
+                }
+            }
+        }
+        Event::FeedbackPublished { feedback, .. } => {
+            if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
+                f.published_at = Some(at);
+            }
+        }
+        Event::FeedbackRated { feedback, satisfied, .. } => {
+            if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
+                f.satisfied = Some(*satisfied);
+            }
         }
         Event::Stopped { outcome, .. } => {
             state.status = Some(Status::Stopped);

@@ -19,6 +19,36 @@ pub enum DomainError {
     /// The dossier issued no result in force to revoke.
     #[error("no result in force to revoke")]
     NoResultToRevoke,
+    /// No feedback of that number.
+    #[error("the dossier has no feedback number {feedback}")]
+    UnknownFeedback {
+        /// The number named.
+        feedback: u16,
+    },
+    /// The feedback was already answered or rejected.
+    #[error("feedback {feedback} is already closed")]
+    FeedbackClosed {
+        /// Its number.
+        feedback: u16,
+    },
+    /// The feedback has no answer yet (to publish or rate), or was rejected.
+    #[error("feedback {feedback} has no answer to publish or rate")]
+    FeedbackNotAnswered {
+        /// Its number.
+        feedback: u16,
+    },
+    /// The feedback's answer is already public, or already rated.
+    #[error("feedback {feedback}: already done once")]
+    FeedbackAlreadyDone {
+        /// Its number.
+        feedback: u16,
+    },
+    /// The dossier holds as many feedback records as it may.
+    #[error("a dossier holds at most {max} feedback records")]
+    TooMuchFeedback {
+        /// The most.
+        max: usize,
+    },
     /// The applicant already rated the dossier.
     #[error("the dossier was already rated")]
     AlreadyRated,
@@ -249,6 +279,11 @@ impl DomainError {
             DomainError::ResultWrongKind { .. } => "result_wrong_kind",
             DomainError::EarlyReturnNotNotified { .. } => "early_return_not_notified",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
+            DomainError::UnknownFeedback { .. } => "unknown_feedback",
+            DomainError::FeedbackClosed { .. } => "feedback_closed",
+            DomainError::FeedbackNotAnswered { .. } => "feedback_not_answered",
+            DomainError::FeedbackAlreadyDone { .. } => "feedback_already_done",
+            DomainError::TooMuchFeedback { .. } => "too_much_feedback",
         }
     }
 }

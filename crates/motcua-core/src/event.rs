@@ -7,6 +7,7 @@ use std::sync::Arc;
 use motcua_calendar::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::feedback::{FeedbackEnd, FeedbackTopic};
 use crate::ids::{ProcedureCode, Vnd};
 use crate::outcome::Outcome;
 use crate::procedure::StepId;
@@ -243,6 +244,56 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// A feedback was received, with its deadlines.
+    FeedbackFiled {
+        /// When.
+        at: Timestamp,
+        /// Its number within the dossier.
+        feedback: u16,
+        /// What it says, in short.
+        subject: String,
+        /// Its class, if given.
+        topic: Option<FeedbackTopic>,
+        /// The feedback it follows up.
+        follows: Option<u16>,
+        /// The last instant a rejection is on time.
+        reject_by: Timestamp,
+        /// The last instant an answer is on time.
+        due: Timestamp,
+    },
+    /// A feedback was answered or rejected.
+    FeedbackAnswered {
+        /// When.
+        at: Timestamp,
+        /// Its number.
+        feedback: u16,
+        /// Answered or rejected.
+        end: FeedbackEnd,
+        /// The answer, or the reason.
+        text: String,
+        /// Its class, if the officer gave one.
+        topic: Option<FeedbackTopic>,
+        /// Against its deadline.
+        outcome: Outcome,
+        /// The last instant its publication is on time (answers only).
+        publish_by: Option<Timestamp>,
+    },
+    /// A feedback's answer was made public.
+    FeedbackPublished {
+        /// When.
+        at: Timestamp,
+        /// Its number.
+        feedback: u16,
+    },
+    /// The applicant rated a feedback's answer.
+    FeedbackRated {
+        /// When.
+        at: Timestamp,
+        /// Its number.
+        feedback: u16,
+        /// Satisfied.
+        satisfied: bool,
+    },
     /// Withdrawn by the applicant.
     Withdrawn {
         /// When.
@@ -296,6 +347,10 @@ impl Event {
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
             | Event::StopNoticeIssued { at, .. }
+            | Event::FeedbackFiled { at, .. }
+            | Event::FeedbackAnswered { at, .. }
+            | Event::FeedbackPublished { at, .. }
+            | Event::FeedbackRated { at, .. }
             | Event::Stopped { at, .. } => *at,
         }
     }
@@ -327,6 +382,10 @@ impl Event {
             Event::Resubmitted { .. } => "resubmitted",
             Event::StopNoticeIssued { .. } => "stop_notice_issued",
             Event::Stopped { .. } => "stopped",
+            Event::FeedbackFiled { .. } => "feedback_filed",
+            Event::FeedbackAnswered { .. } => "feedback_answered",
+            Event::FeedbackPublished { .. } => "feedback_published",
+            Event::FeedbackRated { .. } => "feedback_rated",
         }
     }
 }

@@ -17,6 +17,7 @@ mod command;
 mod dossier;
 mod error;
 mod event;
+mod feedback;
 mod ids;
 mod outcome;
 mod procedure;
@@ -30,6 +31,10 @@ pub use command::{Command, CommandKind, Delivery, PaymentChannel, ResultIssue};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;
 pub use event::{Event, StepDue};
+pub use feedback::{
+    Feedback, FeedbackEnd, FeedbackTopic, FEEDBACK_ANSWER_DAYS, FEEDBACK_PUBLISH_DAYS, FEEDBACK_REJECT_DAYS,
+    MAX_FEEDBACK,
+};
 pub use ids::{
     tax_check_digit, AgencyCode, Cccd, DossierCode, DossierCodeGenerator, IdError, ProcedureCode, TaxCode, Vnd,
     AGENCY_CODE_MAX_LEN,

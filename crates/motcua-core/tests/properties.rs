@@ -82,7 +82,31 @@ fn command() -> impl Strategy<Value = Command> {
         Just(Command::ReturnResult { delivery: None }),
         Just(Command::Withdraw),
         Just(Command::Stop { reason: "r".into() }),
+        (0u16..3, any::<bool>()).prop_map(|(n, c)| Command::FileFeedback {
+            subject: "s".into(),
+            topic: c.then_some(FeedbackTopic::Procedure),
+            follows: (n > 0).then_some(n),
+        }),
+        (1u16..4, any::<bool>()).prop_map(|(feedback, answered)| Command::AnswerFeedback {
+            feedback,
+            end: if answered { FeedbackEnd::Answered } else { FeedbackEnd::Rejected },
+            text: "t".into(),
+            topic: None,
+        }),
+        (1u16..4).prop_map(|feedback| Command::PublishFeedback { feedback }),
+        (1u16..4, any::<bool>()).prop_map(|(feedback, satisfied)| Command::RateFeedback { feedback, satisfied }),
     ]
+}
+
+/// Whether a command is about a feedback record (taken whatever the dossier's status).
+fn about_feedback(c: &Command) -> bool {
+    matches!(
+        c,
+        Command::FileFeedback { .. }
+            | Command::AnswerFeedback { .. }
+            | Command::PublishFeedback { .. }
+            | Command::RateFeedback { .. }
+    )
 }
 
 /// Commands with time steps (mostly forward, sometimes backward, sometimes far).
@@ -132,6 +156,21 @@ proptest! {
             let _ = dossier.judgement(now);
             let _ = dossier.late_steps(now);
         }
+        // A feedback's deadlines follow its receipt in order, and its closing is judged
+        // against the deadline of its kind (Decree 20/2008/NĐ-CP as amended; Decision 766, 5.2).
+        for f in &dossier.feedback {
+            prop_assert!(f.filed_at <= f.reject_by && f.reject_by <= f.due, "{:?}", f);
+            match f.end {
+                Some((FeedbackEnd::Answered, t)) => {
+                    prop_assert_eq!(f.outcome, Some(Outcome::judge(t, f.due)));
+                    prop_assert!(f.publish_by.is_some_and(|p| p >= t));
+                }
+                Some((FeedbackEnd::Rejected, t)) => prop_assert_eq!(f.outcome, Some(Outcome::judge(t, f.reject_by))),
+                None => prop_assert!(f.outcome.is_none() && f.publish_by.is_none()),
+            }
+            // Later is never more in time.
+            prop_assert!(f.on_time(now.plus_minutes(100_000)) <= f.on_time(now));
+        }
         let json = serde_json::to_string(&log).unwrap();
         let back: Vec<Event> = serde_json::from_str(&json).unwrap();
         prop_assert_eq!(Dossier::replay(&back), dossier);
@@ -162,6 +201,17 @@ proptest! {
                     }
                     prop_assert_eq!(after.status, Some(Status::Stopped));
                     prop_assert_eq!((after.finished_at, after.outcome), (dossier.finished_at, dossier.outcome));
+                }
+                // Feedback is taken after the end too, and changes neither status, end nor outcome.
+                (_, extra, Ok(events)) if about_feedback(extra) => {
+                    let mut after = dossier.clone();
+                    for e in &events {
+                        apply(&mut after, e);
+                    }
+                    prop_assert_eq!(
+                        (after.status, after.finished_at, after.outcome),
+                        (dossier.status, dossier.finished_at, dossier.outcome)
+                    );
                 }
                 (_, _, result) => prop_assert!(result.is_err(), "{:?} accepted {:?}", dossier.status, extra),
             }

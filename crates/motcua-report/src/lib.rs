@@ -104,7 +104,8 @@ impl Row {
             self.online += 1;
         }
         if let Some(h) = &s.holds {
-            self.holds.add(h);
+            let resolved = s.finished_at.is_some() && s.outcome.is_some();
+            self.holds.add(h, s.feedback.as_ref().map_or(0, Vec::len), resolved);
         }
         match s.outcome {
             Some(o) if s.finished_at.is_some() => self.resolve(o, multi_supplement(s), resolution_days),
@@ -180,10 +181,14 @@ impl Row {
             early_or_on_time_province_pct: resolved.then(|| pct(self.early + self.on_time, self.resolved)),
             services_with_online_dossiers_pct: None,
             online_pct: (self.received > 0).then(|| pct(self.online, self.received)),
-            // 5.4: 100 % less the late share and the share of dossiers the applicant disliked
-            // (feedback records are not in the dossiers; docs/indicators.md §2).
-            satisfaction_pct: resolved
-                .then(|| (100.0 - pct(self.late, self.resolved) - pct(h.disliked, self.resolved)).max(0.0)),
+            // 5.4: 100 % less the late share and the share of dossiers with a feedback record
+            // or disliked by the applicant, of resolved dossiers (docs/indicators.md §2).
+            satisfaction_pct: resolved.then(|| {
+                (100.0 - pct(self.late, self.resolved) - pct(h.resolved_feedback_or_disliked, self.resolved)).max(0.0)
+            }),
+            feedback_classified_pct: None,
+            feedback_on_time_pct: None,
+            feedback_satisfaction_pct: None,
             synced_pct: None,
             procedures_online_pct: None,
             payment_integrated_pct: None,
@@ -332,6 +337,8 @@ pub struct Report {
     pub by_period: Vec<Row>,
     /// The Decision 766 scorecard of all dossiers.
     pub scorecard: Scorecard,
+    /// Feedback records judged at the report's instant (5.1-5.3).
+    pub feedback: FeedbackTally,
     /// The services the dossiers were handled under, when the store lists them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<ServiceTally>,
@@ -390,10 +397,14 @@ pub struct HoldsTally {
     pub rated: u64,
     /// … of which not satisfied.
     pub disliked: u64,
+    /// … with a feedback record (phản ánh, kiến nghị).
+    pub with_feedback: u64,
+    /// Resolved dossiers with a feedback record or disliked by the applicant (5.4).
+    pub resolved_feedback_or_disliked: u64,
 }
 
 impl HoldsTally {
-    fn add(&mut self, h: &motcua_engine::Holds) {
+    fn add(&mut self, h: &motcua_engine::Holds, feedback: usize, resolved: bool) {
         let n = u64::from;
         self.known += 1;
         self.with_applicant += n(h.applicant);
@@ -411,6 +422,56 @@ impl HoldsTally {
         self.paid_online += n(h.paid_online);
         self.rated += n(h.rating.is_some());
         self.disliked += n(h.rating == Some(false));
+        self.with_feedback += n(feedback > 0);
+        self.resolved_feedback_or_disliked += n(resolved && (feedback > 0 || h.rating == Some(false)));
+    }
+}
+
+/// Feedback records (phản ánh, kiến nghị) judged at the report's instant, for Decision 766's
+/// indicators 5.1-5.3 as the Government Office's formula description defines them
+/// (docs/indicators.md §2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct FeedbackTally {
+    /// Feedback received up to the report's instant.
+    pub received: u64,
+    /// … classified (regulation or policy, procedure, officer's conduct): 5.1's numerator.
+    pub classified: u64,
+    /// … answered.
+    pub answered: u64,
+    /// … rejected.
+    pub rejected: u64,
+    /// … still open.
+    pub open: u64,
+    /// … handled in time (closed by its deadline and published in time, or open and not past
+    /// its due time): 5.2's numerator.
+    pub on_time: u64,
+    /// … rated unsatisfied by the applicant.
+    pub unsatisfied: u64,
+    /// … followed up by another feedback about its answer.
+    pub followed_up: u64,
+    /// … counting against satisfaction (unsatisfied, followed up or late): 5.3 subtracts them.
+    pub dissatisfied: u64,
+}
+
+impl FeedbackTally {
+    fn add(&mut self, f: &motcua_core::Feedback, at: Timestamp) {
+        let n = u64::from;
+        self.received += 1;
+        self.classified += n(f.topic.is_some());
+        self.answered += n(matches!(f.end, Some((motcua_core::FeedbackEnd::Answered, _))));
+        self.rejected += n(matches!(f.end, Some((motcua_core::FeedbackEnd::Rejected, _))));
+        self.open += n(f.end.is_none());
+        self.on_time += n(f.on_time(at));
+        self.unsatisfied += n(f.satisfied == Some(false));
+        self.followed_up += n(f.followed_up);
+        self.dissatisfied += n(f.dissatisfied(at));
+    }
+
+    /// 5.1, 5.2 and 5.3, percent; none without feedback.
+    fn measures(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let r = self.received;
+        let of = |part| (r > 0).then(|| pct(part, r));
+        (of(self.classified), of(self.on_time), of(r - self.dissatisfied.min(r)))
     }
 }
 
@@ -468,6 +529,7 @@ pub struct ReportBuilder<'a> {
     open_steps: Vec<(String, String, Option<Timestamp>)>,
     delta: BTreeMap<i64, i64>,
     last_receipt: Option<Timestamp>,
+    feedback: Vec<motcua_core::Feedback>,
 }
 
 impl<'a> ReportBuilder<'a> {
@@ -494,6 +556,7 @@ impl<'a> ReportBuilder<'a> {
             open_steps: Vec::new(),
             delta: BTreeMap::new(),
             last_receipt: None,
+            feedback: Vec::new(),
         }
     }
 
@@ -630,6 +693,7 @@ impl<'a> ReportBuilder<'a> {
         }
         self.count_periods(s, received, resolution);
         self.last_receipt = self.last_receipt.max(Some(received));
+        self.feedback.extend(s.feedback.iter().flatten().cloned());
     }
 
     /// The period rows of one dossier: its receipt, its end, and every period whose end it
@@ -731,7 +795,15 @@ impl<'a> ReportBuilder<'a> {
         }
         let totals = self.totals.finish();
         let scorecard = Scorecard::of(&totals.measures());
+        let mut feedback = FeedbackTally::default();
+        for f in self.feedback.iter().filter(|f| f.filed_at <= as_of) {
+            feedback.add(&f.as_of(as_of), as_of);
+        }
+        let mut outside = Measures::default();
+        (outside.feedback_classified_pct, outside.feedback_on_time_pct, outside.feedback_satisfaction_pct) =
+            feedback.measures();
         Report {
+            feedback,
             as_of,
             totals,
             by_month: self.months.into_values().map(Row::finish).collect(),
@@ -753,8 +825,9 @@ impl<'a> ReportBuilder<'a> {
             scorecard,
             backlog,
             services: None,
-            outside: Measures::default(),
+            outside,
         }
+        .rescore()
     }
 }
 
@@ -843,6 +916,9 @@ impl Report {
         measures.procedures_online_pct = self.outside.procedures_online_pct;
         measures.payment_integrated_pct = self.outside.payment_integrated_pct;
         measures.paid_online_pct = self.outside.paid_online_pct;
+        measures.feedback_classified_pct = self.outside.feedback_classified_pct;
+        measures.feedback_on_time_pct = self.outside.feedback_on_time_pct;
+        measures.feedback_satisfaction_pct = self.outside.feedback_satisfaction_pct;
         self.scorecard = Scorecard::of(&measures);
         self
     }

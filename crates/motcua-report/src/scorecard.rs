@@ -133,7 +133,7 @@ pub struct Measures {
     pub services_with_online_dossiers_pct: Option<f64>,
     /// 3.3: online dossiers / all dossiers, percent.
     pub online_pct: Option<f64>,
-    /// 5.4: 100 % − late share of resolved (− the complaint share, not in the data).
+    /// 5.4: 100 % − late share of resolved − share of resolved with feedback or disliked.
     pub satisfaction_pct: Option<f64>,
     /// 1.4: dossiers with a message the national portal acknowledged (the delivery ledger) /
     /// dossiers received, percent; also 3.3's synchronisation factor.
@@ -155,6 +155,13 @@ pub struct Measures {
     pub digitised_reused_pct: Option<f64>,
     /// 4.5: dossiers whose applicant signed in through VNeID / dossiers with an applicant.
     pub vneid_pct: Option<f64>,
+    /// 5.1: feedback classified (regulation or policy, procedure, officer's conduct) / feedback
+    /// received.
+    pub feedback_classified_pct: Option<f64>,
+    /// 5.2: feedback handled in time / feedback received (open ones judged at the instant).
+    pub feedback_on_time_pct: Option<f64>,
+    /// 5.3: (feedback − unsatisfied, followed up or late) / feedback.
+    pub feedback_satisfaction_pct: Option<f64>,
 }
 
 /// The label of 3.3's value before its synchronisation factor.
@@ -359,34 +366,34 @@ const GROUPS: [(u8, &str, f64, &[Spec]); 5] = [
         &[
             spec(
                 "5.1",
-                "Tỷ lệ PAKN xử lý đúng hạn",
+                "Tỷ lệ phản ánh, kiến nghị theo phân loại",
                 100.0,
                 Some(5.0),
-                "5 points [P, unofficial tool] (docs/indicators.md §2)",
+                "5 points [P, unofficial tool], linear to 100 % (assumed); feedback classified ÷ feedback received [P, Government Office formula description]",
                 "needs feedback (PAKN) records",
             ),
             spec(
                 "5.2",
-                "Tỷ lệ hài lòng trong xử lý PAKN",
+                "Tiến độ xử lý phản ánh, kiến nghị (xử lý đúng hạn)",
                 100.0,
                 Some(5.0),
-                "5 points [P, unofficial tool]",
+                "5 points [P, unofficial tool], linear to 100 % (assumed); rejected ≤ 2, answered ≤ 15, published ≤ 2 working days [P, Government Office formula description]",
                 "needs feedback (PAKN) records",
             ),
             spec(
                 "5.3",
-                "Chỉ số 5.3 (tên chưa xác minh)",
+                "Tỷ lệ hài lòng trong xử lý phản ánh, kiến nghị",
                 100.0,
                 Some(2.0),
-                "2 points [P, unofficial tool]; its definition is not verified",
-                "its definition is not identified",
+                "2 points [P, unofficial tool], linear to 100 % (assumed); (feedback − unsatisfied, followed up or late) ÷ feedback [P, Government Office formula description]",
+                "needs feedback (PAKN) records",
             ),
             spec(
                 "5.4",
                 "Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC",
                 90.0,
                 Some(6.0),
-                "max 6 points, threshold 90 % [P]; 100 % less the late and the disliked shares of resolved dossiers (the applicants' ratings); feedback records not in the data (counted as none)",
+                "max 6 points, threshold 90 % [P]; 100 % less the late share and the share with a feedback record or disliked, of resolved dossiers",
                 "",
             ),
         ],
@@ -415,6 +422,9 @@ impl Scorecard {
             "4.3" => m.reused_pct,
             "4.4" => m.digitised_reused_pct,
             "4.5" => m.vneid_pct,
+            "5.1" => m.feedback_classified_pct,
+            "5.2" => m.feedback_on_time_pct,
+            "5.3" => m.feedback_satisfaction_pct,
             "5.4" => m.satisfaction_pct,
             _ => None,
         };
@@ -501,6 +511,7 @@ mod tests {
             services_with_online_dossiers_pct: Some(33.29),
             online_pct: Some(83.26),
             satisfaction_pct: Some(99.35),
+            ..Measures::default()
         }
     }
 

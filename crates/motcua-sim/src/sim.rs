@@ -210,6 +210,39 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
     out
 }
 
+/// The feedback (phản ánh, kiến nghị) one finished dossier may draw, pushed as commands after
+/// `finish`: about one dossier in five finished late and one in a thousand of the others; one
+/// in ten rejected the next day (not classified), else classified as filed, answered within
+/// 1-14 calendar days (one in twenty after 30), published the next day and rated by one applicant in three, one in five of
+/// them unsatisfied [assumption: the seeds give no figure for feedback].
+fn feedback(rng: &mut Rng, late: bool, finish: Timestamp, push: &mut dyn FnMut(Command, Timestamp)) {
+    use motcua_core::{FeedbackEnd, FeedbackTopic};
+    if rng.below(if late { 5 } else { 1000 }) != 0 {
+        return;
+    }
+    const DAY: i64 = 24 * 60;
+    let filed = finish.plus_minutes(60);
+    let subject = "Phản ánh về việc giải quyết hồ sơ".to_string();
+    let topic = [FeedbackTopic::Regulation, FeedbackTopic::Procedure, FeedbackTopic::Conduct][rng.below(3) as usize];
+    if rng.below(10) == 0 {
+        push(Command::FileFeedback { subject, topic: None, follows: None }, filed);
+        let text = "Không thuộc phạm vi phản ánh, kiến nghị".to_string();
+        let answer = Command::AnswerFeedback { feedback: 1, end: FeedbackEnd::Rejected, text, topic: None };
+        push(answer, filed.plus_minutes(DAY));
+        return;
+    }
+    push(Command::FileFeedback { subject, topic: Some(topic), follows: None }, filed);
+    let days = if rng.below(20) == 0 { 30 } else { 1 + rng.below(14) as i64 };
+    let answered = filed.plus_minutes(days * DAY);
+    let text = "Đã xem xét và trả lời".to_string();
+    push(Command::AnswerFeedback { feedback: 1, end: FeedbackEnd::Answered, text, topic: None }, answered);
+    push(Command::PublishFeedback { feedback: 1 }, answered.plus_minutes(DAY));
+    if rng.below(3) == 0 {
+        let satisfied = rng.below(5) != 0;
+        push(Command::RateFeedback { feedback: 1, satisfied }, answered.plus_minutes(2 * DAY));
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fate {
     Open,
@@ -522,6 +555,8 @@ pub fn simulate_with_progress<S: Store>(
     let calendar = engine.calendar().clone();
     let year = profile.year;
     let mut rng = Rng::new(seed);
+    // Feedback draws from its own stream, so the rest of the year is the same with or without it.
+    let mut feedback_rng = Rng::new(seed ^ 0x5041_4B4E);
     // The services the year is handled under, for reports (3.1, 3.2, integration).
     engine.publish_services()?;
     let identity = IdentityKey::new(SIM_IDENTITY_KEY)
@@ -823,6 +858,9 @@ pub fn simulate_with_progress<S: Store>(
                     let satisfied = rng.below(50) != 0;
                     pending.push(req(code, plan, Command::Rate { satisfied }, finish.plus_minutes(40)));
                 }
+                feedback(&mut feedback_rng, plan.fate == Fate::Late, finish, &mut |c, at| {
+                    pending.push(req(code, plan, c, at))
+                });
             }
         }
         flush(engine, &mut pending)?;

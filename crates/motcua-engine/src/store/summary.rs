@@ -58,6 +58,11 @@ pub struct DossierSummary {
     /// kept read `None`, which `verify` accepts.
     #[serde(default)]
     pub holds: Option<Holds>,
+    /// Its feedback records (phản ánh, kiến nghị) with their deadlines and outcomes: Decision
+    /// 766's indicators 5.1-5.4 read them. Rows written before they were kept read `None`,
+    /// which `verify` accepts.
+    #[serde(default)]
+    pub feedback: Option<Vec<motcua_core::Feedback>>,
 }
 
 /// What a dossier holds, counted (docs/indicators.md §2, indicators 4.1-4.5).
@@ -127,11 +132,12 @@ impl DossierSummary {
     /// or written before summaries kept steps and equal but for them.
     pub fn matches(&self, expected: &DossierSummary) -> bool {
         let old = |s: &DossierSummary| {
-            (s.supplement_requests.is_none() || s.holds.is_none())
+            (s.supplement_requests.is_none() || s.holds.is_none() || s.feedback.is_none())
                 && *s
                     == DossierSummary {
                         supplement_requests: s.supplement_requests.and(expected.supplement_requests),
                         holds: s.holds.and(expected.holds),
+                        feedback: s.feedback.as_ref().and(expected.feedback.clone()),
                         ..expected.clone()
                     }
         };
@@ -144,6 +150,7 @@ impl DossierSummary {
                         clock_stopped: self.clock_stopped,
                         supplement_requests: self.supplement_requests,
                         holds: self.holds,
+                        feedback: self.feedback.clone(),
                         ..expected.clone()
                     })
     }
@@ -188,6 +195,7 @@ impl DossierSummary {
             jurisdiction: None,
             supplement_requests: Some(0),
             holds: Some(Holds::default()),
+            feedback: Some(Vec::new()),
         }
     }
 
@@ -219,6 +227,9 @@ impl DossierSummary {
         self.clock_stopped = state.pause.is_some_and(|p| p.stops_clock);
         self.supplement_requests = Some(state.supplement_requests);
         self.holds = Some(Holds::of(state));
+        if self.feedback.as_deref() != Some(&state.feedback[..]) {
+            self.feedback = Some(state.feedback.clone());
+        }
         if self.jurisdiction != state.jurisdiction {
             self.jurisdiction = state.jurisdiction.clone();
         }

@@ -113,21 +113,40 @@ fn summaries_from_before_steps_were_kept_still_match() {
     // Any other difference still shows, with or without steps.
     assert!(!DossierSummary { version: 9, ..old.clone() }.matches(&expected));
     assert!(!DossierSummary { steps: Some(Vec::new()), ..expected.clone() }.matches(&expected));
-    // A row written without `holds` (an array one shorter) reads it as `None` and still
-    // matches; without `supplement_requests` too, as `None`; without `jurisdiction` too, as
-    // `None`; without `clock_stopped` too, as false; without `steps` too, as `None`.
-    let older = DossierSummary { supplement_requests: None, holds: None, ..old.clone() };
+    // A row written without `feedback` (an array one shorter) reads it as `None` and still
+    // matches; without `holds` too; without `supplement_requests` too, as `None`; without
+    // `jurisdiction` too, as `None`; without `clock_stopped` too, as false; without `steps`
+    // too, as `None`.
+    let older = DossierSummary { supplement_requests: None, holds: None, feedback: None, ..old.clone() };
     assert!(older.matches(&expected), "rows from before these fields were kept verify");
     let mut bytes = rmp_serde::to_vec(&older).unwrap();
-    assert_eq!(&bytes[..3], &[0xdc, 0x00, 0x10], "array of 16");
+    assert_eq!(&bytes[..3], &[0xdc, 0x00, 0x11], "array of 17");
     assert_eq!(
-        &bytes[bytes.len() - 5..],
-        &[0xc0, 0xc2, 0xc0, 0xc0, 0xc0],
-        "steps nil, clock_stopped false, jurisdiction nil, supplement_requests nil, holds nil"
+        &bytes[bytes.len() - 6..],
+        &[0xc0, 0xc2, 0xc0, 0xc0, 0xc0, 0xc0],
+        "steps nil, clock_stopped false, jurisdiction nil, supplement_requests nil, holds nil, feedback nil"
     );
+    // A summary with its feedback differs from one without.
+    assert!(!DossierSummary { feedback: Some(Vec::new()), ..expected.clone() }.matches(&DossierSummary {
+        feedback: Some(vec![motcua_core::Feedback {
+            number: 1,
+            topic: None,
+            filed_at: "2025-03-03T09:00".parse().unwrap(),
+            reject_by: "2025-03-05T09:00".parse().unwrap(),
+            due: "2025-03-24T09:00".parse().unwrap(),
+            follows: None,
+            end: None,
+            outcome: None,
+            publish_by: None,
+            published_at: None,
+            satisfied: None,
+            followed_up: false,
+        }]),
+        ..expected.clone()
+    }));
     // The same fields as a fixarray (one byte of header), then shorter and shorter.
     let mut body = bytes.split_off(3);
-    for len in [16u8, 15, 14, 13, 12] {
+    for len in [17u8, 16, 15, 14, 13, 12] {
         let mut row = if len < 16 { vec![0x90 | len] } else { vec![0xdc, 0x00, len] };
         row.extend_from_slice(&body);
         assert_eq!(rmp_serde::from_slice::<DossierSummary>(&row).unwrap(), older, "{len} fields");
