@@ -332,6 +332,18 @@ struct DossierView {
     procedure_version: Option<String>,
     /// Who applies: kind, pseudonymous key, VNeID (never the identifier).
     applicant: Option<motcua_core::Applicant>,
+    /// The documents received (paper, digitised by digest, or reused results).
+    documents: Vec<motcua_core::SubmittedDocument>,
+    /// The result its approval issued, and whether it was revoked.
+    result: Option<motcua_core::IssuedResult>,
+    result_revoked: bool,
+    /// Fees paid and refunded, in đồng.
+    paid: motcua_core::Vnd,
+    refunded: motcua_core::Vnd,
+    /// The applicant's rating of the handling.
+    rating: Option<bool>,
+    /// Feedback records with their deadlines and outcomes.
+    feedback: Vec<motcua_core::Feedback>,
     version: u64,
 }
 
@@ -350,6 +362,13 @@ fn view(code: &DossierCode, d: &motcua_core::Dossier) -> DossierView {
         jurisdiction: d.jurisdiction.as_deref().map(str::to_string),
         procedure_version: d.procedure_version.map(|v| v.to_string()),
         applicant: d.applicant.clone(),
+        documents: d.documents.clone(),
+        result: d.result.clone(),
+        result_revoked: d.result_revoked,
+        paid: d.paid,
+        refunded: d.refunded,
+        rating: d.rating,
+        feedback: d.feedback.clone(),
         version: d.version,
     }
 }

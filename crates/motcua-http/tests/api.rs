@@ -377,3 +377,35 @@ fn an_applicants_identifier_is_kept_only_as_a_key() {
     assert_eq!(status, 422, "{text}");
     assert!(text.contains("identity_key_missing"), "{text}");
 }
+
+#[test]
+fn a_feedback_is_filed_answered_and_shown_with_its_deadlines() {
+    // The server's clock is fixed: every command happens at Friday 7 March 2025, 09:30.
+    let base = serve("2025-03-07T09:30");
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let body = r#"{"procedure": "1.004194", "channel": "direct"}"#;
+    let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    let url = format!("{base}/api/v1/dossiers/H42.12-250307-0001/commands");
+    let file = r#"{"command": "file_feedback", "subject": "Hẹn trả kết quả không rõ ràng", "topic": "conduct"}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(file));
+    assert_eq!(status, 200, "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let f = &d["feedback"][0];
+    assert_eq!(f["number"], 1);
+    // Two working days to reject, fifteen to answer, from Friday 09:30 (Decree 20/2008/NĐ-CP).
+    assert_eq!(f["reject_by"], "2025-03-11T09:30+07:00");
+    assert_eq!(f["due"], "2025-03-28T09:30+07:00");
+    assert_eq!(f["topic"], "conduct");
+    // Answering a feedback that does not exist is a 4xx naming the rule.
+    let answer = r#"{"command": "answer_feedback", "feedback": 2, "end": "answered", "text": "Đã trả lời"}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(answer));
+    assert!((400..500).contains(&status), "{status} {text}");
+    assert!(text.contains("unknown_feedback"), "{text}");
+    let answer = answer.replace("\"feedback\": 2", "\"feedback\": 1");
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(&answer));
+    assert_eq!(status, 200, "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["feedback"][0]["outcome"], "early");
+    assert_eq!(d["feedback"][0]["publish_by"], "2025-03-11T09:30+07:00");
+}
