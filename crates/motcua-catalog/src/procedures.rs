@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use motcua_calendar::{parse_minute_of_day, Limit};
 use motcua_core::{
-    Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure, ProcedureCode, ResultDocument, Role, Step,
-    SupplementPolicy, Vnd,
+    Cutoff, Document, Fee, FeeStage, FeeTier, Level, OnlineLevel, Policy, Procedure, ProcedureCode, ResultDocument,
+    Role, Step, SupplementPolicy, Vnd,
 };
 use serde::Deserialize;
 
@@ -80,6 +80,22 @@ fn yes() -> bool {
 struct RawFee {
     name: String,
     amount: Sp<String>,
+    per: Option<String>,
+    then: Option<RawTier>,
+    max: Option<Sp<String>>,
+    online: Option<Sp<String>>,
+    #[serde(default)]
+    exempt: Vec<String>,
+    stage: Option<Sp<String>>,
+    #[serde(default)]
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    from: u32,
+    amount: Sp<String>,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +103,53 @@ struct RawFee {
 struct RawResult {
     name: String,
     valid_days: Option<u32>,
+}
+
+fn vnd(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Vnd> {
+    match v.get_ref().parse::<Vnd>() {
+        Ok(a) => Some(a),
+        Err(e) => {
+            sink.at(v.span().start, format!("{field}: {e}"));
+            None
+        }
+    }
+}
+
+/// One fee of a procedure's schedule; every problem reported at its line.
+fn fee(sink: &mut Sink<'_>, f: RawFee) -> Option<Fee> {
+    let amount = vnd(sink, "fee.amount", &f.amount);
+    let max = f.max.as_ref().map(|m| vnd(sink, "fee.max", m));
+    let online = f.online.as_ref().map(|o| vnd(sink, "fee.online", o));
+    let then = f.then.as_ref().map(|t| {
+        if t.from < 2 {
+            sink.at(t.amount.span().start, "fee.then.from: the unit the second rate starts at, 2 or more");
+        }
+        vnd(sink, "fee.then.amount", &t.amount).map(|amount| FeeTier { from: t.from, amount })
+    });
+    if then.is_some() && f.per.is_none() {
+        sink.at(f.amount.span().start, "fee.then: only a fee charged `per` unit has a second rate");
+        return None;
+    }
+    let stage = match f.stage.as_ref() {
+        None => Some(FeeStage::Intake),
+        Some(s) => parse_enum(
+            sink,
+            "fee.stage",
+            s,
+            &[("intake", FeeStage::Intake), ("supplement", FeeStage::Supplement), ("result", FeeStage::Result)],
+        ),
+    };
+    Some(Fee {
+        name: f.name,
+        amount: amount?,
+        per: f.per,
+        then: then.map(|t| t.ok_or(())).transpose().ok()?,
+        max: max.map(|m| m.ok_or(())).transpose().ok()?,
+        online: online.map(|o| o.ok_or(())).transpose().ok()?,
+        exempt: f.exempt,
+        stage: stage?,
+        source: f.source,
+    })
 }
 
 /// A file of `[[procedure]]` tables.
@@ -250,9 +313,8 @@ impl RawProcedure {
         }
         let mut fees = Vec::new();
         for f in self.fee {
-            match f.amount.get_ref().parse::<Vnd>() {
-                Ok(amount) => fees.push(Fee { name: f.name, amount }),
-                Err(e) => sink.at(f.amount.span().start, format!("fee.amount: {e}")),
+            if let Some(fee) = fee(sink, f) {
+                fees.push(fee);
             }
         }
         if sink.problems.len() > before {

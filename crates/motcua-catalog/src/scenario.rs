@@ -26,7 +26,7 @@ use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
     apply, decide, permits, Actor, ActorId, ActorRole, Applicant, ApplicantKind, Channel, Command, Context, Decision,
-    Delivery, DocumentForm, DomainError, Dossier, Event, FeedbackEnd, FeedbackTopic, Identifier, IdentityKey,
+    Delivery, DocumentForm, DomainError, Dossier, Event, FeeStage, FeedbackEnd, FeedbackTopic, Identifier, IdentityKey,
     Judgement, KnownResult, Outcome, Parties, PaymentChannel, Procedure, ProcedureCode, Register, ResultIssue, StepId,
     SubmittedDocument, Vnd,
 };
@@ -126,6 +126,9 @@ struct RawStep {
     feedback: Option<u16>,
     topic: Option<Sp<String>>,
     follows: Option<u16>,
+    stage: Option<Sp<String>>,
+    units: Option<u32>,
+    exemption: Option<String>,
     expect: Option<Sp<RawExpect>>,
 }
 
@@ -172,6 +175,7 @@ struct RawExpect {
     step_agency: Option<BTreeMap<String, String>>,
     result_valid_until: Option<Sp<String>>,
     feedback: Option<RawFeedbackExpect>,
+    assessed: Option<Sp<String>>,
 }
 
 /// What a step expects of one feedback record; `None` fields are not checked.
@@ -232,6 +236,8 @@ pub struct Expect {
     pub step_agency: Vec<(String, String)>,
     /// One feedback record.
     pub feedback: Option<FeedbackExpect>,
+    /// Fees assessed so far, in all.
+    pub assessed: Option<Vnd>,
 }
 
 /// One timed command of a scenario.
@@ -295,7 +301,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
-notify_result_ready, return_result, pay, refund, rate, revoke_result, file_feedback, answer_feedback, reject_feedback, \
+notify_result_ready, return_result, assess_fees, pay, refund, rate, revoke_result, file_feedback, answer_feedback, reject_feedback, \
 publish_feedback, rate_feedback, withdraw, stop";
 
 fn topic(sink: &mut Sink<'_>, field: &str, raw: Option<&Sp<String>>) -> Option<Option<FeedbackTopic>> {
@@ -518,6 +524,21 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             text: reason,
             topic: topic(sink, "topic", s.topic.as_ref())?,
         },
+        "assess_fees" => {
+            let stage = match s.stage.as_ref().map(|st| (st, st.get_ref().as_str())) {
+                None | Some((_, "intake")) => FeeStage::Intake,
+                Some((_, "supplement")) => FeeStage::Supplement,
+                Some((_, "result")) => FeeStage::Result,
+                Some((st, other)) => {
+                    sink.at(
+                        st.span().start,
+                        format!("stage: unknown {other:?}; expected intake, supplement or result"),
+                    );
+                    return None;
+                }
+            };
+            Command::AssessFees { stage, units: s.units, exemption: s.exemption.clone() }
+        }
         "publish_feedback" => Command::PublishFeedback { feedback: *need(sink, at, action, "feedback", &s.feedback)? },
         "rate_feedback" => Command::RateFeedback {
             feedback: *need(sink, at, action, "feedback", &s.feedback)?,
@@ -637,6 +658,12 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
     });
     e.rescheduled_due = raw.rescheduled_due.as_ref().and_then(|v| parse_time(sink, "expect.rescheduled_due", v));
     e.outcome = raw.outcome.as_ref().and_then(|o| outcome(sink, "expect.outcome", o));
+    if let Some(a) = &raw.assessed {
+        match a.get_ref().parse::<Vnd>() {
+            Ok(v) => e.assessed = Some(v),
+            Err(err) => sink.at(a.span().start, format!("expect.assessed: {err}")),
+        }
+    }
     if let Some(f) = raw.feedback {
         e.feedback = Some(FeedbackExpect {
             number: f.number,
@@ -1099,6 +1126,9 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
     }
     if let Some(want) = &x.feedback {
         compare_feedback(d, st.at, want, &mut out);
+    }
+    if let Some(want) = x.assessed.filter(|w| *w != d.assessed) {
+        out.push(format!("assessed: expected {want} đồng, got {}", d.assessed));
     }
     out
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::applicant::Applicant;
 use crate::feedback::{FeedbackEnd, FeedbackTopic};
 use crate::ids::{ProcedureCode, Vnd};
-use crate::procedure::StepId;
+use crate::procedure::{FeeStage, StepId};
 use crate::results::SubmittedDocument;
 use crate::status::{Channel, Decision};
 
@@ -125,6 +125,20 @@ pub enum Command {
         /// How: at the counter, by public postal service, or online (none: not said).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delivery: Option<Delivery>,
+    },
+    /// Assess the fees the procedure's schedule fixes for a stage (receipt, supplement, result):
+    /// per unit where the schedule charges per unit, the online amount for an online dossier,
+    /// nothing on a ground of exemption the fee lists.
+    AssessFees {
+        /// Which fees: those of this stage.
+        #[serde(default)]
+        stage: FeeStage,
+        /// Units (pages, copies, persons) for fees charged per unit (none: 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        units: Option<u32>,
+        /// The ground of exemption the applicant shows, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exemption: Option<String>,
     },
     /// A payment of the dossier's fees or charges, with its channel and receipt (Decision 766,
     /// 3.6: paid online through the national payment platform or a provincial gateway).
@@ -251,6 +265,8 @@ pub enum CommandKind {
     NotifyResultReady,
     /// [`Command::ReturnResult { delivery: None }`].
     ReturnResult,
+    /// [`Command::AssessFees`].
+    AssessFees,
     /// [`Command::Pay`].
     Pay,
     /// [`Command::Refund`].
@@ -297,6 +313,7 @@ impl Command {
             Command::Rate { .. } => CommandKind::Rate,
             Command::RevokeResult { .. } => CommandKind::RevokeResult,
             Command::Pay { .. } => CommandKind::Pay,
+            Command::AssessFees { .. } => CommandKind::AssessFees,
             Command::Refund { .. } => CommandKind::Refund,
             Command::RequestCompletion { .. } => CommandKind::RequestCompletion,
             Command::Resubmit => CommandKind::Resubmit,
@@ -335,6 +352,7 @@ impl CommandKind {
             CommandKind::Rate => "rate",
             CommandKind::RevokeResult => "revoke_result",
             CommandKind::Pay => "pay",
+            CommandKind::AssessFees => "assess_fees",
             CommandKind::Refund => "refund",
             CommandKind::Stop => "stop",
             CommandKind::FileFeedback => "file_feedback",

@@ -213,6 +213,8 @@ pub struct Dossier {
     pub documents: Vec<crate::results::SubmittedDocument>,
     /// The result its approval issued.
     pub result: Option<crate::results::IssuedResult>,
+    /// Fees assessed, in all.
+    pub assessed: Vnd,
     /// Fees paid, in all.
     pub paid: Vnd,
     /// … of which refunded.
@@ -715,6 +717,42 @@ pub fn decide(
             }
             Ok(vec![Event::Paid { at: now, amount: *amount, channel: *channel, receipt: receipt.clone() }])
         }
+        // Fees of a stage, by the procedure's schedule: at receipt while the dossier is being
+        // handled, at a supplement once one was asked for, at the result once it is ready (the
+        // national portal's fee collection times 1, 2 and 4).
+        Command::AssessFees { stage, units, exemption } => {
+            use crate::procedure::FeeStage;
+            let allowed = match stage {
+                FeeStage::Intake => matches!(status, Some(S::Submitted | S::Received | S::InProgress)),
+                FeeStage::Supplement => {
+                    state.supplement_requests > 0
+                        && matches!(status, Some(S::SupplementRequested | S::InProgress | S::Received))
+                }
+                FeeStage::Result => matches!(status, Some(S::Finished(_))),
+            };
+            if !allowed {
+                return Err(not_allowed(kind, status));
+            }
+            let fees: Vec<&crate::procedure::Fee> = procedure.fees.iter().filter(|f| f.stage == *stage).collect();
+            if fees.is_empty() {
+                return Err(DomainError::NoFeeAtStage { stage: *stage });
+            }
+            let ground = exemption.as_deref().map(str::trim).filter(|g| !g.is_empty());
+            if let Some(g) = ground.filter(|g| !fees.iter().any(|f| f.exempt.iter().any(|e| e == g))) {
+                return Err(DomainError::UnknownExemption { ground: g.to_string() });
+            }
+            let online = state.channel == Some(Channel::Online);
+            let overflow = || DomainError::AmountTooLarge { command: kind };
+            let mut lines = Vec::with_capacity(fees.len());
+            let mut total = Vnd::ZERO;
+            for f in fees {
+                let amount = f.assess(units.unwrap_or(1), online, ground).ok_or_else(overflow)?;
+                total = total.checked_add(amount).ok_or_else(overflow)?;
+                let exempt = ground.is_some_and(|g| f.exempt.iter().any(|e| e == g));
+                lines.push(crate::event::AssessedFee { name: f.name.clone(), amount, exempt });
+            }
+            Ok(vec![Event::FeesAssessed { at: now, stage: *stage, lines, total }])
+        }
         // A result in force may be revoked (by the agency that issued it), once.
         Command::RevokeResult { reason } => {
             let Some(result) = state.result.as_ref().filter(|_| !state.result_revoked) else {
@@ -1024,6 +1062,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
         Event::Paid { amount, channel, .. } => {
             state.paid = state.paid.checked_add(*amount).unwrap_or(state.paid);
             state.paid_online |= channel.is_online();
+        }
+        Event::FeesAssessed { total, .. } => {
+            state.assessed = state.assessed.checked_add(*total).unwrap_or(state.assessed);
         }
         Event::Refunded { amount, .. } => {
             state.refunded = state.refunded.checked_add(*amount).unwrap_or(state.refunded);

@@ -19,6 +19,24 @@ pub enum DomainError {
     /// The dossier issued no result in force to revoke.
     #[error("no result in force to revoke")]
     NoResultToRevoke,
+    /// An amount too large to compute.
+    #[error("{command}: the amount is too large")]
+    AmountTooLarge {
+        /// The command.
+        command: CommandKind,
+    },
+    /// The procedure's schedule has no fee for the stage.
+    #[error("the procedure's fee schedule has no fee assessed at {stage:?}")]
+    NoFeeAtStage {
+        /// The stage.
+        stage: crate::procedure::FeeStage,
+    },
+    /// The ground of exemption shown is not one any fee of the stage lists.
+    #[error("no fee of the stage lists {ground:?} as a ground of exemption")]
+    UnknownExemption {
+        /// The ground shown.
+        ground: String,
+    },
     /// No feedback of that number.
     #[error("the dossier has no feedback number {feedback}")]
     UnknownFeedback {
@@ -280,6 +298,9 @@ impl DomainError {
             DomainError::EarlyReturnNotNotified { .. } => "early_return_not_notified",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
             DomainError::UnknownFeedback { .. } => "unknown_feedback",
+            DomainError::NoFeeAtStage { .. } => "no_fee_at_stage",
+            DomainError::AmountTooLarge { .. } => "amount_too_large",
+            DomainError::UnknownExemption { .. } => "unknown_exemption",
             DomainError::FeedbackClosed { .. } => "feedback_closed",
             DomainError::FeedbackNotAnswered { .. } => "feedback_not_answered",
             DomainError::FeedbackAlreadyDone { .. } => "feedback_already_done",

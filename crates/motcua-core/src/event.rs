@@ -22,6 +22,17 @@ pub struct StepDue {
     pub due: Timestamp,
 }
 
+/// One fee as assessed.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct AssessedFee {
+    /// The fee's name in the schedule.
+    pub name: String,
+    /// What it came to.
+    pub amount: Vnd,
+    /// Exempt (the ground shown is one of the fee's exemptions).
+    pub exempt: bool,
+}
+
 /// A fact about a dossier.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -224,6 +235,17 @@ pub enum Event {
         /// Satisfied.
         satisfied: bool,
     },
+    /// Fees assessed for a stage, line by line.
+    FeesAssessed {
+        /// When.
+        at: Timestamp,
+        /// The stage.
+        stage: crate::procedure::FeeStage,
+        /// Each fee and what it came to.
+        lines: Vec<AssessedFee>,
+        /// Their sum.
+        total: Vnd,
+    },
     /// Fees or charges paid.
     Paid {
         /// When.
@@ -341,6 +363,7 @@ impl Event {
             | Event::ResultReadyNotified { at, .. }
             | Event::Withdrawn { at, .. }
             | Event::Paid { at, .. }
+            | Event::FeesAssessed { at, .. }
             | Event::Rated { at, .. }
             | Event::ResultRevoked { at, .. }
             | Event::Refunded { at, .. }
@@ -375,6 +398,7 @@ impl Event {
             Event::ResultReturned { .. } => "result_returned",
             Event::Withdrawn { .. } => "withdrawn",
             Event::Paid { .. } => "paid",
+            Event::FeesAssessed { .. } => "fees_assessed",
             Event::Rated { .. } => "rated",
             Event::ResultRevoked { .. } => "result_revoked",
             Event::Refunded { .. } => "refunded",

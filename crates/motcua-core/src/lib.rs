@@ -30,7 +30,7 @@ pub use auth::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied,
 pub use command::{Command, CommandKind, Delivery, PaymentChannel, ResultIssue};
 pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
 pub use error::DomainError;
-pub use event::{Event, StepDue};
+pub use event::{AssessedFee, Event, StepDue};
 pub use feedback::{
     Feedback, FeedbackEnd, FeedbackTopic, FEEDBACK_ANSWER_DAYS, FEEDBACK_PUBLISH_DAYS, FEEDBACK_REJECT_DAYS,
     MAX_FEEDBACK,
@@ -41,8 +41,8 @@ pub use ids::{
 };
 pub use outcome::{Judgement, Outcome};
 pub use procedure::{
-    nominal_minutes, version_for, version_in_force, Cutoff, Document, Fee, Level, OnlineLevel, Policy, Procedure,
-    ProcedureError, ResultDocument, Role, Step, StepId, SupplementPolicy, MAX_STEPS,
+    nominal_minutes, version_for, version_in_force, Cutoff, Document, Fee, FeeStage, FeeTier, Level, OnlineLevel,
+    Policy, Procedure, ProcedureError, ResultDocument, Role, Step, StepId, SupplementPolicy, MAX_STEPS,
 };
 pub use results::{reused_results, DocumentForm, IssuedResult, KnownResult, SubmittedDocument};
 pub use status::{Channel, Decision, NationalStatus, Status};

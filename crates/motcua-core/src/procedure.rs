@@ -187,13 +187,121 @@ pub struct Document {
     pub accepts: Option<String>,
 }
 
-/// A fee or charge (lệ phí, phí).
+/// When a fee is assessed (the national portal's fee collection time: 1 at receipt, 2 at a
+/// supplement, 4 at the result).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeStage {
+    /// At receipt (the default).
+    #[default]
+    Intake,
+    /// When a supplement is received.
+    Supplement,
+    /// When the result is issued.
+    Result,
+}
+
+/// A per-unit amount from a given unit on (e.g. from the third page of a certified copy).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct FeeTier {
+    /// The first unit (1-based) this amount applies to.
+    pub from: u32,
+    /// The amount per unit from there.
+    pub amount: Vnd,
+}
+
+/// A fee or charge (lệ phí, phí) of a procedure, as its fee schedule fixes it (the Law on Fees
+/// and Charges 2015 and the Ministry of Finance's circulars or the provincial council's
+/// resolutions it names: fixed, per unit, reduced for online submission, with exemptions).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Fee {
     /// What it is for.
     pub name: String,
-    /// Amount.
+    /// Amount: for the whole case, or per unit when `per` is given.
     pub amount: Vnd,
+    /// The unit it is charged per (page, copy, person), none: a fixed amount per case.
+    #[serde(default)]
+    pub per: Option<String>,
+    /// A lower per-unit amount from a given unit on (Circular 226/2016/TT-BTC: certified
+    /// copies 2,000 đồng a page, 1,000 from the third).
+    #[serde(default)]
+    pub then: Option<FeeTier>,
+    /// The most it comes to in one assessment (certified copies: 200,000 đồng a copy).
+    #[serde(default)]
+    pub max: Option<Vnd>,
+    /// The amount (per case or per unit, like `amount`) when the dossier was submitted online,
+    /// where the schedule reduces it (e.g. Circular 75/2022/TT-BTC: residence registration).
+    #[serde(default)]
+    pub online: Option<Vnd>,
+    /// Grounds on which an applicant is exempt, by name (e.g. `nguoi-co-cong`, `ho-ngheo`).
+    #[serde(default)]
+    pub exempt: Vec<String>,
+    /// When it is assessed.
+    #[serde(default)]
+    pub stage: FeeStage,
+    /// Where the schedule comes from (circular, resolution, article).
+    #[serde(default)]
+    pub source: String,
+}
+
+impl Fee {
+    /// A fixed fee of `amount` per case, assessed at receipt.
+    pub fn fixed(name: &str, amount: Vnd) -> Fee {
+        Fee {
+            name: name.to_string(),
+            amount,
+            per: None,
+            then: None,
+            max: None,
+            online: None,
+            exempt: Vec::new(),
+            stage: FeeStage::Intake,
+            source: String::new(),
+        }
+    }
+
+    /// What it comes to for `units` units (1 for a fixed fee), the dossier submitted online or
+    /// not, the applicant exempt on `ground` or not: zero when `ground` is one of its
+    /// exemptions; else the online amount where there is one, per unit with its tier, capped.
+    /// `None` on overflow.
+    ///
+    /// ```
+    /// use motcua_core::{Fee, FeeTier, Vnd};
+    /// // A certified copy: 2,000 đồng a page, 1,000 from the third, at most 200,000.
+    /// let fee = Fee {
+    ///     per: Some("trang".into()),
+    ///     then: Some(FeeTier { from: 3, amount: Vnd::from_dong(1000) }),
+    ///     max: Some(Vnd::from_dong(200_000)),
+    ///     ..Fee::fixed("Phí chứng thực bản sao", Vnd::from_dong(2000))
+    /// };
+    /// assert_eq!(fee.assess(5, false, None), Some(Vnd::from_dong(7000)));
+    /// assert_eq!(fee.assess(500, false, None), Some(Vnd::from_dong(200_000)));
+    /// ```
+    pub fn assess(&self, units: u32, online: bool, ground: Option<&str>) -> Option<Vnd> {
+        if ground.is_some_and(|g| self.exempt.iter().any(|e| e == g)) {
+            return Some(Vnd::ZERO);
+        }
+        let rate = match (online, self.online) {
+            (true, Some(reduced)) => reduced,
+            _ => self.amount,
+        };
+        let total = if self.per.is_none() {
+            rate.amount()
+        } else {
+            let units = units.max(1);
+            let (full, rest) = match self.then {
+                Some(t) if t.from >= 1 && units >= t.from => (t.from - 1, Some((units - t.from + 1, t.amount))),
+                _ => (units, None),
+            };
+            let mut total = rate.amount().checked_mul(full.into())?;
+            if let Some((n, amount)) = rest {
+                total = total.checked_add(amount.amount().checked_mul(n.into())?)?;
+            }
+            total
+        };
+        let total = Vnd::new(total)?;
+        Some(self.max.map_or(total, |m| total.min(m)))
+    }
 }
 
 /// A document the procedure issues.
@@ -437,6 +545,38 @@ pub(crate) mod tests {
             policy: Policy::default(),
             effective_from: None,
             effective_to: None,
+        }
+    }
+
+    proptest::proptest! {
+        /// A fee assessed per unit never falls when the units grow, never passes its cap, is
+        /// nothing on a listed ground of exemption, and no more online than at the counter when
+        /// the online rate is lower.
+        #[test]
+        fn fee_assessment_laws(
+            amount in 0u64..1_000_000,
+            reduced in 0u64..1_000_000,
+            second in proptest::option::of((2u32..10, 0u64..1_000_000)),
+            cap in proptest::option::of(0u64..10_000_000),
+            units in 0u32..10_000,
+            more in 0u32..10_000,
+        ) {
+            let fee = Fee {
+                per: Some("trang".into()),
+                then: second.map(|(from, a)| FeeTier { from, amount: Vnd::from_dong(a) }),
+                max: cap.map(Vnd::from_dong),
+                online: Some(Vnd::from_dong(reduced.min(amount))),
+                exempt: vec!["ho-ngheo".into()],
+                ..Fee::fixed("Phí", Vnd::from_dong(amount))
+            };
+            let a = fee.assess(units, false, None).unwrap();
+            let b = fee.assess(units.saturating_add(more), false, None).unwrap();
+            proptest::prop_assert!(a <= b);
+            if let Some(c) = cap {
+                proptest::prop_assert!(b <= Vnd::from_dong(c));
+            }
+            proptest::prop_assert_eq!(fee.assess(units, true, Some("ho-ngheo")), Some(Vnd::ZERO));
+            proptest::prop_assert!(fee.assess(units, true, None).unwrap() <= a);
         }
     }
 

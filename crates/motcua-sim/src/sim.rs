@@ -200,7 +200,7 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
         // A fee on one in three, payable online on one in six [assumption: the seed gives no
         // split].
         if i % 3 == 0 {
-            p.fees = vec![motcua_core::Fee { name: "Lệ phí".into(), amount: motcua_core::Vnd::from_dong(50_000) }];
+            p.fees = vec![motcua_core::Fee::fixed("Lệ phí", motcua_core::Vnd::from_dong(50_000))];
             p.online_payment = i % 6 == 0;
         }
         // One declaration form each [assumption: synthetic procedures list no documents].
@@ -745,14 +745,26 @@ pub fn simulate_with_progress<S: Store>(
         for (plan, code) in chunk_plans.iter().zip(chunk_codes) {
             let (clock_start, _) = times_of(engine, code)?;
             let mut now = plan.received.max(clock_start.unwrap_or(plan.received));
-            // Fees at intake: online through the national platform where the service takes
-            // online payment (seven in ten), at the counter otherwise [assumption].
+            // Fees at intake, as the schedule assesses them, paid online through the national
+            // platform where the service takes online payment (seven in ten), at the counter
+            // otherwise [assumption].
             let procedure = &procs[plan.procedure];
-            if let Some(fee) = procedure.fees.iter().find(|f| f.amount > motcua_core::Vnd::ZERO) {
+            // Assessed first by the schedule (one unit, the online amount for an online dossier).
+            let due = procedure
+                .fees
+                .iter()
+                .filter(|f| f.stage == motcua_core::FeeStage::Intake)
+                .filter_map(|f| f.assess(1, plan.channel == Channel::Online, None))
+                .try_fold(motcua_core::Vnd::ZERO, motcua_core::Vnd::checked_add)
+                .unwrap_or(motcua_core::Vnd::ZERO);
+            if due > motcua_core::Vnd::ZERO {
+                let at = plan.received.max(now.plus_minutes(-1));
+                let assess = Command::AssessFees { stage: motcua_core::FeeStage::Intake, units: None, exemption: None };
+                pending.push(req(code, plan, assess, at));
                 let online = plan.channel == Channel::Online && procedure.online_payment && rng.below(10) < 7;
                 let channel = if online { PaymentChannel::NationalPlatform } else { PaymentChannel::Counter };
-                let pay = Command::Pay { amount: fee.amount, channel, receipt: format!("BL-{code}") };
-                pending.push(req(code, plan, pay, plan.received.max(now.plus_minutes(-1))));
+                let pay = Command::Pay { amount: due, channel, receipt: format!("BL-{code}") };
+                pending.push(req(code, plan, pay, at));
             }
             if plan.supplement && plan.fate == Fate::Open {
                 // Still waiting for the applicant at the year's end: its clock is stopped.
