@@ -495,4 +495,27 @@ fn results_reused_from_the_warehouse(s: Subject) {
     let err =
         run(&mut e, 4, receive("1.000894", who("058203004567"), reuse()), "2025-03-06T10:00", &clerk()).unwrap_err();
     assert_eq!(err.code(), "result_revoked");
+    // A second result, valid until 31 August: the daily sweep records nothing that day, then its
+    // expiry the day after as an event on the dossier that issued it (a revoked one is left
+    // alone), once however often it runs; the warehouse row says so.
+    run(&mut e, 5, receive("1.004873", who("058203004567"), Vec::new()), "2025-03-03T09:30", &clerk()).unwrap();
+    let finish = Command::Finish {
+        decision: motcua_core::Decision::Approved,
+        reason: None,
+        result: Some(ResultIssue { number: "XN-5".into(), electronic: false }),
+    };
+    run(&mut e, 5, finish, "2025-03-04T10:00", &leader).unwrap();
+    let sweeper = Actor::system("expiry-sweep");
+    assert!(e.expire_results(t("2025-08-31T23:00"), &sweeper).unwrap().is_empty());
+    assert_eq!(e.expire_results(t("2025-09-01T00:30"), &sweeper).unwrap(), ["XN-5"]);
+    assert!(e.expire_results(t("2025-09-02T00:30"), &sweeper).unwrap().is_empty());
+    let row = (s.reopen)().result("XN-5").unwrap().unwrap();
+    assert!(row.expired && !row.revoked && row.issued_by == Some(code(5)));
+    let stream = s.store.load(&code(5)).unwrap().unwrap();
+    assert!(
+        matches!(&stream.events.last().unwrap().event, motcua_core::Event::ResultExpired { number, .. } if number == "XN-5")
+    );
+    // An officer may not record an expiry; only the sweep (a system) does.
+    let err = run(&mut e, 5, Command::ExpireResult, "2025-09-03T09:00", &leader).unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
 }

@@ -301,7 +301,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
-notify_result_ready, return_result, assess_fees, pay, refund, rate, revoke_result, file_feedback, answer_feedback, reject_feedback, \
+notify_result_ready, return_result, assess_fees, pay, refund, rate, revoke_result, expire_result, file_feedback, answer_feedback, reject_feedback, \
 publish_feedback, rate_feedback, withdraw, stop";
 
 fn topic(sink: &mut Sink<'_>, field: &str, raw: Option<&Sp<String>>) -> Option<Option<FeedbackTopic>> {
@@ -453,6 +453,8 @@ fn warehouse(sink: &mut Sink<'_>, raw: &[Sp<RawHeld>]) -> Vec<KnownResult> {
             kind: h.kind.clone(),
             valid_until,
             revoked: h.revoked,
+            issued_by: None,
+            expired: false,
         });
     }
     out
@@ -512,6 +514,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
         }
         "confirm_financial_obligation" => Command::ConfirmFinancialObligation,
         "revoke_result" => Command::RevokeResult { reason },
+        "expire_result" => Command::ExpireResult,
         "rate" => Command::Rate { satisfied: satisfied(sink, at, action, &s.decision)? },
         "file_feedback" => Command::FileFeedback {
             subject: reason,

@@ -36,10 +36,28 @@ pub enum Command {
     Report(ReportCmd),
     /// Open dossiers overdue or due soon, from a store's indexed projection (no replay).
     Deadlines(DeadlinesCmd),
+    /// Record the expiry of every result past its last valid day (run daily): an event on the
+    /// dossier that issued it; prints the numbers recorded.
+    Expire(ExpireCmd),
     /// Run the HTTP API over a store; prints `listening on http://ADDR` when ready.
     Serve(ServeCmd),
     /// Print a bearer token for the HTTP API, signed with the server's secret.
     Token(TokenCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ExpireCmd {
+    /// The store: sqlite:PATH, or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// The instant of the sweep: YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 (default: now).
+    #[arg(long, value_name = "INSTANT")]
+    pub at: Option<String>,
+    /// Procedure catalog (default: seeds/procedures).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
 }
 
 #[derive(Args, Debug)]

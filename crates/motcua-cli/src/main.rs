@@ -70,6 +70,7 @@ fn main() -> ExitCode {
         args::Command::Simulate(a) => sim_cmd::run(a),
         args::Command::Report(a) => report_cmd::run(a),
         args::Command::Deadlines(a) => deadlines_cmd::run(a),
+        args::Command::Expire(a) => serve_cmd::expire(a),
         args::Command::Serve(a) => serve_cmd::serve(a),
         args::Command::Token(a) => serve_cmd::token(a),
     };

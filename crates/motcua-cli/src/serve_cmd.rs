@@ -11,7 +11,7 @@ use motcua_core::Procedure;
 use motcua_engine::{Actor, ActorRole, Store};
 use motcua_http::{issue_token, router, Api, Options};
 
-use crate::args::{ServeCmd, TokenCmd};
+use crate::args::{ExpireCmd, ServeCmd, TokenCmd};
 use crate::exit;
 use crate::outln;
 
@@ -69,6 +69,48 @@ pub fn token(cmd: TokenCmd) -> Result<u8> {
     let token = issue_token(&secret, &actor, unix_now(), ttl).map_err(|e| anyhow!("token: {e:?}"))?;
     outln!("{token}");
     Ok(exit::OK)
+}
+
+/// `motcua expire`: the daily sweep recording results past their last valid day.
+pub fn expire(cmd: ExpireCmd) -> Result<u8> {
+    let at = match &cmd.at {
+        Some(text) => crate::deadlines_cmd::parse_instant(text)
+            .map_err(|_| anyhow!("--at {text:?}: expected YYYY-MM-DDTHH:MM or RFC 3339 with an offset"))?,
+        None => now(),
+    };
+    let dir = cmd.catalog.clone().unwrap_or_else(|| "seeds/procedures".into());
+    let catalog = Catalog::load(&dir).map_err(|e| anyhow!("{e}"))?;
+    let procedures: Vec<Procedure> = catalog.iter().cloned().collect();
+    let year = at.local_date().year();
+    let calendar = cmd.calendar.resolve(year - 1, year + 1)?;
+    let numbers = if crate::store_cmd::is_postgres(&cmd.store) {
+        let shown = crate::store_cmd::redact(&cmd.store);
+        let store = motcua_store_postgres::PostgresStore::open_existing(&cmd.store)
+            .with_context(|| format!("--store {shown}"))?;
+        sweep(store, procedures, calendar, at)?
+    } else {
+        let path = crate::store_cmd::sqlite_path(&cmd.store)?;
+        if !path.is_file() {
+            bail!("--store {:?}: no such file", cmd.store);
+        }
+        let store = motcua_store_sqlite::SqliteStore::open(&path).with_context(|| format!("--store {}", cmd.store))?;
+        sweep(store, procedures, calendar, at)?
+    };
+    for n in &numbers {
+        outln!("expired {n}");
+    }
+    outln!("{} result(s) recorded as expired at {at}", numbers.len());
+    Ok(exit::OK)
+}
+
+fn sweep<S: Store>(
+    store: S,
+    procedures: Vec<Procedure>,
+    calendar: motcua_calendar::WorkCalendar,
+    at: Timestamp,
+) -> Result<Vec<String>> {
+    let mut engine = motcua_engine::Engine::open(store, procedures, calendar);
+    Ok(engine.expire_results(at, &Actor::system("expiry-sweep"))?)
 }
 
 pub fn serve(cmd: ServeCmd) -> Result<u8> {

@@ -437,6 +437,18 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
     let o = motcua(&["verify", "--store", &spec]);
     assert!(o.status.success(), "{}", stdout(&o));
+    // The expiry sweep a year on records the certificates of marital status (six months) as
+    // expired, events that verify; a second run records none.
+    let sweep = ["expire", "--store", &spec, "--at", "2024-12-31T12:00", "--catalog", cat];
+    let o = motcua(&sweep);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("expired KQ-")), "{out}");
+    assert!(!out.trim_end().ends_with(" 0 result(s) recorded as expired at 2024-12-31T12:00+07:00"), "{out}");
+    let o = motcua(&sweep);
+    assert!(stdout(&o).starts_with("0 result(s) recorded as expired"), "{}", stdout(&o));
+    let o = motcua(&["verify", "--store", &spec]);
+    assert!(o.status.success(), "{}", stdout(&o));
     // The report recomputes the figures from the stored projections alone.
     let o = motcua(&["report", "--store", &spec, "--format", "json", "--catalog", catalog.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -105,6 +105,8 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
         K::PublishFeedback => &[Clerk, Leader],
         K::Refund => &[Clerk, Leader],
         K::RevokeResult => &[Leader],
+        // Only a system records an expiry (permits lets systems issue any command).
+        K::ExpireResult => &[],
     }
 }
 

@@ -163,6 +163,9 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// Record that the result this dossier issued is past its last valid day (a system's daily
+    /// sweep: expiry is an event, like revocation).
+    ExpireResult,
     /// The applicant's rating of how the dossier was handled: satisfied or not (Decision 766,
     /// 5.4: the share of dossiers the applicant disliked counts against satisfaction). Once,
     /// after processing finished.
@@ -275,6 +278,8 @@ pub enum CommandKind {
     Rate,
     /// [`Command::RevokeResult`].
     RevokeResult,
+    /// [`Command::ExpireResult`].
+    ExpireResult,
     /// [`Command::FileFeedback`].
     FileFeedback,
     /// [`Command::AnswerFeedback`].
@@ -312,6 +317,7 @@ impl Command {
             Command::Withdraw => CommandKind::Withdraw,
             Command::Rate { .. } => CommandKind::Rate,
             Command::RevokeResult { .. } => CommandKind::RevokeResult,
+            Command::ExpireResult => CommandKind::ExpireResult,
             Command::Pay { .. } => CommandKind::Pay,
             Command::AssessFees { .. } => CommandKind::AssessFees,
             Command::Refund { .. } => CommandKind::Refund,
@@ -351,6 +357,7 @@ impl CommandKind {
             CommandKind::Withdraw => "withdraw",
             CommandKind::Rate => "rate",
             CommandKind::RevokeResult => "revoke_result",
+            CommandKind::ExpireResult => "expire_result",
             CommandKind::Pay => "pay",
             CommandKind::AssessFees => "assess_fees",
             CommandKind::Refund => "refund",

@@ -225,6 +225,8 @@ pub struct Dossier {
     pub rating: Option<bool>,
     /// Its result was revoked.
     pub result_revoked: bool,
+    /// Its result's expiry was recorded.
+    pub result_expired: bool,
     /// Feedback and complaints about it, in the order received.
     pub feedback: Vec<crate::feedback::Feedback>,
 }
@@ -763,6 +765,19 @@ pub fn decide(
             }
             Ok(vec![Event::ResultRevoked { at: now, number: result.number.clone(), reason: reason.clone() }])
         }
+        // Expiry is recorded once the result's last valid day has passed (Decree 45/2020/NĐ-CP
+        // Art. 11: the warehouse keeps results in force; one out of force is not reused).
+        Command::ExpireResult => {
+            let valid_until = state
+                .result
+                .as_ref()
+                .filter(|_| !state.result_revoked && !state.result_expired)
+                .and_then(|r| r.valid_until)
+                .filter(|v| *v < now.local_date())
+                .ok_or(DomainError::NoResultToExpire)?;
+            let number = state.result.as_ref().map(|r| r.number.clone()).unwrap_or_default();
+            Ok(vec![Event::ResultExpired { at: now, number, valid_until }])
+        }
         // Rated once, once processing finished (the result ready or returned).
         Command::Rate { satisfied } => match status {
             Some(S::Finished(_) | S::ResultReturned(_)) if state.rating.is_some() => Err(DomainError::AlreadyRated),
@@ -1055,6 +1070,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
         }
         Event::ResultRevoked { .. } => {
             state.result_revoked = true;
+        }
+        Event::ResultExpired { .. } => {
+            state.result_expired = true;
         }
         Event::Rated { satisfied, .. } => {
             state.rating = Some(*satisfied);

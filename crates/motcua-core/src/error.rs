@@ -67,6 +67,10 @@ pub enum DomainError {
         /// The most.
         max: usize,
     },
+    /// The dossier's result is not past its last valid day (or has none, or was revoked, or its
+    /// expiry is already recorded).
+    #[error("no result past its validity to record as expired")]
+    NoResultToExpire,
     /// The applicant already rated the dossier.
     #[error("the dossier was already rated")]
     AlreadyRated,
@@ -287,6 +291,7 @@ impl DomainError {
             DomainError::AmountNotPositive { .. } => "amount_not_positive",
             DomainError::AlreadyRated => "already_rated",
             DomainError::NoResultToRevoke => "no_result_to_revoke",
+            DomainError::NoResultToExpire => "no_result_to_expire",
             DomainError::RefundExceedsPaid { .. } => "refund_exceeds_paid",
             DomainError::BadDigest { .. } => "bad_digest",
             DomainError::ApplicantRequired { .. } => "applicant_required",

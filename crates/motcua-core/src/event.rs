@@ -228,6 +228,15 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// The result this dossier issued passed its last valid day.
+    ResultExpired {
+        /// When it was recorded.
+        at: Timestamp,
+        /// Its number.
+        number: String,
+        /// Its last valid day.
+        valid_until: chrono::NaiveDate,
+    },
     /// The applicant rated the handling.
     Rated {
         /// When.
@@ -366,6 +375,7 @@ impl Event {
             | Event::FeesAssessed { at, .. }
             | Event::Rated { at, .. }
             | Event::ResultRevoked { at, .. }
+            | Event::ResultExpired { at, .. }
             | Event::Refunded { at, .. }
             | Event::CompletionRequested { at, .. }
             | Event::Resubmitted { at }
@@ -401,6 +411,7 @@ impl Event {
             Event::FeesAssessed { .. } => "fees_assessed",
             Event::Rated { .. } => "rated",
             Event::ResultRevoked { .. } => "result_revoked",
+            Event::ResultExpired { .. } => "result_expired",
             Event::Refunded { .. } => "refunded",
             Event::CompletionRequested { .. } => "completion_requested",
             Event::Resubmitted { .. } => "resubmitted",

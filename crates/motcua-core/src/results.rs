@@ -41,6 +41,13 @@ pub struct KnownResult {
     pub valid_until: Option<NaiveDate>,
     /// Revoked (no longer in force whatever its date).
     pub revoked: bool,
+    /// The dossier that issued it (its stream records its revocation and expiry). Rows written
+    /// before it was kept read none.
+    #[serde(default)]
+    pub issued_by: Option<crate::ids::DossierCode>,
+    /// Its expiry was recorded (an event on the issuing dossier, once its last valid day passed).
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// How a document of a dossier was submitted (Circular 01/2023/TT-VPCP: what the counter

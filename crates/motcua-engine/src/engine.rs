@@ -299,6 +299,38 @@ impl<S: Store> Engine<S> {
         self.store.put_services(&rows)
     }
 
+    /// Records the expiry of every result in the warehouse whose last valid day is before
+    /// `now`'s day and whose expiry, revocation is not recorded yet: a `ResultExpired` event on
+    /// the dossier that issued it, by `actor` (a system), with an idempotency key of the result's
+    /// number so a sweep run twice writes once. Returns the numbers recorded, in order. A
+    /// province runs it daily (`motcua expire`).
+    pub fn expire_results(&mut self, now: Timestamp, actor: &Actor) -> Result<Vec<String>, EngineError> {
+        let today = now.local_date();
+        let mut due = Vec::new();
+        self.store.for_each_result(&mut |r| {
+            if let (Some(dossier), Some(v)) = (r.issued_by, r.valid_until) {
+                if v < today && !r.revoked && !r.expired {
+                    due.push((dossier, r.number));
+                }
+            }
+        })?;
+        due.sort();
+        let mut done = Vec::with_capacity(due.len());
+        for (dossier, number) in due {
+            let req = Request {
+                dossier,
+                command: Command::ExpireResult,
+                actor: actor.clone(),
+                idempotency_key: Some(format!("expire:{number}")),
+                now,
+                on_behalf_of: None,
+            };
+            self.handle(&req)?;
+            done.push(number);
+        }
+        Ok(done)
+    }
+
     /// The register of units it resolves step roles through, if any.
     pub fn units(&self) -> Option<&Arc<Register>> {
         self.units.as_ref()
@@ -657,10 +689,12 @@ impl<S: Store> Engine<S> {
             let changed = hot.state.status.map(|s| s.national()) != national_before;
             out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, &sealed.event, changed));
             out.counters.record(&req.dossier, &known.sector, &sealed.event, &hot.state);
-            // A result issued goes to the warehouse, under its holder's key; a revocation
-            // rewrites its row.
+            // A result issued goes to the warehouse, under its holder's key; a revocation or
+            // an expiry rewrites its row.
             let issued = match &sealed.event {
-                Event::Finished { result: Some(_), .. } | Event::ResultRevoked { .. } => hot.state.result.as_ref(),
+                Event::Finished { result: Some(_), .. } | Event::ResultRevoked { .. } | Event::ResultExpired { .. } => {
+                    hot.state.result.as_ref()
+                }
                 _ => None,
             };
             if let Some(r) = issued {
@@ -670,6 +704,8 @@ impl<S: Store> Engine<S> {
                     kind: r.kind.clone(),
                     valid_until: r.valid_until,
                     revoked: hot.state.result_revoked,
+                    issued_by: Some(req.dossier.clone()),
+                    expired: hot.state.result_expired,
                 });
             }
             stream.events.push(sealed);

@@ -984,6 +984,17 @@ impl Store for PostgresStore {
         })
     }
 
+    fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            let mut rows =
+                c.query_raw("SELECT row FROM motcua_results WHERE province = $1", [&self.id]).map_err(pg("results"))?;
+            while let Some(r) = rows.next().map_err(pg("results"))? {
+                f(unbin("result row", get(&r, 0, "row")?)?);
+            }
+            Ok(())
+        })
+    }
+
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         self.with_client(|c| {
             let rows = c

@@ -984,6 +984,17 @@ impl Store for SqliteStore {
         })
     }
 
+    fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT row FROM results").map_err(backend)?;
+            let mut rows = stmt.query([]).map_err(backend)?;
+            while let Some(r) = rows.next().map_err(backend)? {
+                f(decode("result row", r.get_ref(0).map_err(backend)?)?);
+            }
+            Ok(())
+        })
+    }
+
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT row FROM services ORDER BY code").map_err(backend)?;

@@ -407,6 +407,12 @@ impl Store for MemoryStore {
         Ok(self.lock()?.results.get(number).cloned())
     }
 
+    fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
+        let rows: Vec<motcua_core::KnownResult> = self.lock()?.results.values().cloned().collect();
+        rows.into_iter().for_each(f);
+        Ok(())
+    }
+
     fn sync_tally(&self) -> Result<SyncTally, StoreError> {
         let inner = self.lock()?;
         Ok(SyncTally { dossiers_synced: inner.outbox.ledger.len() as u64, messages_delivered: inner.outbox.delivered })

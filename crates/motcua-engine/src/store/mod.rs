@@ -336,6 +336,8 @@ pub trait Store: Send + Sync {
     fn sync_tally(&self) -> Result<SyncTally, StoreError>;
     /// The warehouse's result of that number, if any (what a receipt reusing it checks).
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError>;
+    /// Every result the warehouse holds, one at a time (the expiry sweep reads them).
+    fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError>;
     /// Replaces the list of services the dossiers are handled under (by procedure code).
     fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError>;
     /// The list of services, by procedure code (empty when none was published).
@@ -403,6 +405,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
         (**self).result(number)
+    }
+    fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
+        (**self).for_each_result(f)
     }
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         (**self).services()
