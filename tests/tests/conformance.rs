@@ -229,6 +229,7 @@ fn append_load_and_version_conflicts(s: Subject) {
         procedure_version: None,
         applicant: None,
         documents: Vec::new(),
+        undigitised: Vec::new(),
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);
@@ -440,6 +441,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
         name: "Giấy xác nhận".into(),
         required: false,
         accepts: Some("Giấy xác nhận".into()),
+        digitisation_exempt: None,
     }];
     let mut e = Engine::open(s.store.clone(), [certificate, marriage], calendar());
     let key = IdentityKey::new(&[3u8; 32]).unwrap();

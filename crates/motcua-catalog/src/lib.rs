@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+mod digitisation;
 mod error;
 mod procedures;
 mod scenario;
@@ -15,6 +16,7 @@ mod units;
 
 use std::path::{Path, PathBuf};
 
+pub use digitisation::{load_digitisation, parse_digitisation};
 pub use error::{toml_problem, CatalogError, Problem};
 pub use procedures::{parse_procedures, Catalog, Source};
 pub use scenario::{
@@ -67,17 +69,22 @@ pub enum FileKind {
     Profile,
     /// A register of administrative units and agencies (`[[unit]]`, `[[agency]]`).
     Units,
+    /// Digitisation rules (a `digitisation` source string).
+    Digitisation,
 }
 
 /// Tells the project's TOML files apart: a scenario's `procedure` key is a code; a profile has
 /// a `[dossiers]` table; a notice has a `year`; office hours have `sessions` or `[[season]]`;
-/// a register has `[[unit]]` or `[[agency]]`; anything else is a procedure catalog.
+/// a register has `[[unit]]` or `[[agency]]`; digitisation rules a `digitisation` source;
+/// anything else is a procedure catalog.
 pub fn file_kind(text: &str) -> FileKind {
     let Ok(t) = toml::from_str::<toml::Table>(text) else { return FileKind::Procedures };
     if t.get("procedure").is_some_and(|p| p.is_str()) {
         FileKind::Scenario
     } else if t.get("dossiers").is_some_and(|d| d.is_table()) {
         FileKind::Profile
+    } else if t.get("digitisation").is_some_and(|d| d.is_str()) {
+        FileKind::Digitisation
     } else if ["unit", "agency"].iter().any(|k| t.get(*k).is_some_and(|v| v.is_array())) {
         FileKind::Units
     } else if t.contains_key("year") && !t.contains_key("code") {

@@ -69,6 +69,8 @@ struct RawDocument {
     required: bool,
     /// A result kind that satisfies it, reused from the warehouse.
     accepts: Option<String>,
+    /// The ground of the digitisation rules on which it is not digitised at the counter.
+    digitisation_exempt: Option<String>,
 }
 
 fn yes() -> bool {
@@ -349,7 +351,12 @@ impl RawProcedure {
             documents: self
                 .document
                 .into_iter()
-                .map(|d| Document { name: d.name, required: d.required, accepts: d.accepts })
+                .map(|d| Document {
+                    name: d.name,
+                    required: d.required,
+                    accepts: d.accepts,
+                    digitisation_exempt: d.digitisation_exempt,
+                })
                 .collect(),
             fees,
             results: self

@@ -26,9 +26,9 @@ use motcua_calendar::holidays::{FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR};
 use motcua_calendar::{HolidayRules, Notices, OfficeHours, Timestamp, WorkCalendar};
 use motcua_core::{
     apply, decide, permits, Actor, ActorId, ActorRole, Applicant, ApplicantKind, Channel, Command, Context, Decision,
-    Delivery, DocumentForm, DomainError, Dossier, Event, FeeStage, FeedbackEnd, FeedbackTopic, Identifier, IdentityKey,
-    Judgement, KnownResult, Outcome, Parties, PaymentChannel, Procedure, ProcedureCode, Register, ResultIssue, StepId,
-    SubmittedDocument, Vnd,
+    Delivery, DigitisationRules, DocumentForm, DomainError, Dossier, Event, FeeStage, FeedbackEnd, FeedbackTopic,
+    Identifier, IdentityKey, Judgement, KnownResult, Outcome, Parties, PaymentChannel, Procedure, ProcedureCode,
+    Register, ResultIssue, StepId, SubmittedDocument, Vnd,
 };
 use serde::Deserialize;
 
@@ -47,6 +47,7 @@ struct RawScenario {
     culture_day: Option<bool>,
     units: Option<Sp<String>>,
     receiving: Option<Sp<String>>,
+    digitisation: Option<Sp<String>>,
     /// Results the warehouse already holds before the first step.
     #[serde(default)]
     warehouse: Vec<Sp<RawHeld>>,
@@ -176,6 +177,7 @@ struct RawExpect {
     result_valid_until: Option<Sp<String>>,
     feedback: Option<RawFeedbackExpect>,
     assessed: Option<Sp<String>>,
+    undigitised: Option<Vec<String>>,
 }
 
 /// What a step expects of one feedback record; `None` fields are not checked.
@@ -238,6 +240,8 @@ pub struct Expect {
     pub feedback: Option<FeedbackExpect>,
     /// Fees assessed so far, in all.
     pub assessed: Option<Vnd>,
+    /// The components received on paper that the digitisation rules required digitised.
+    pub undigitised: Option<Vec<String>>,
 }
 
 /// One timed command of a scenario.
@@ -278,6 +282,8 @@ pub struct Scenario {
     pub receiving: Option<String>,
     /// Results the warehouse holds before the first step.
     pub warehouse: Vec<KnownResult>,
+    /// The digitisation rules receipts are checked against, if any.
+    pub digitisation: Option<PathBuf>,
     /// The steps.
     pub steps: Vec<ScenarioStep>,
 }
@@ -643,6 +649,7 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
         kept_new_promise: raw.kept_new_promise,
         jurisdiction: raw.jurisdiction,
         step_agency: raw.step_agency.unwrap_or_default().into_iter().collect(),
+        undigitised: raw.undigitised,
         ..Expect::default()
     };
     e.clock_start = raw.clock_start.as_ref().and_then(|v| parse_time(sink, "expect.clock_start", v));
@@ -721,6 +728,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     let catalog = dir.join(raw.catalog.as_ref().map_or("../procedures", |c| c.get_ref().as_str()));
     let hours = raw.hours.as_ref().map(|h| dir.join(h.get_ref()));
     let units = raw.units.as_ref().map(|u| dir.join(u.get_ref()));
+    let digitisation = raw.digitisation.as_ref().map(|d| dir.join(d.get_ref()));
     let receiving = raw.receiving.as_ref().map(|r| r.get_ref().clone());
     if raw.step.is_empty() {
         sink.at(raw.name.span().start, "step: a scenario needs at least one [[step]]");
@@ -760,6 +768,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
             units,
             receiving,
             warehouse,
+            digitisation,
             steps,
         }),
         _ => Err(CatalogError { problems: sink.problems }),
@@ -810,6 +819,7 @@ impl Summary {
 pub struct Runner {
     catalogs: HashMap<PathBuf, Catalog>,
     registers: HashMap<PathBuf, Register>,
+    digitisation: HashMap<PathBuf, DigitisationRules>,
     calendars: HashMap<(i32, i32, Option<PathBuf>, bool), WorkCalendar>,
 }
 
@@ -924,6 +934,12 @@ impl Runner {
             .calendars
             .get(&Self::calendar_key(s, &procedure))
             .ok_or_else(|| CatalogError::one(&s.file, 1, "calendar vanished"))?;
+        if let Some(path) = &s.digitisation {
+            if !self.digitisation.contains_key(path) {
+                let rules = crate::load_digitisation(path)?;
+                self.digitisation.insert(path.clone(), rules);
+            }
+        }
         let units = s.units.as_ref().and_then(|p| self.registers.get(p));
         let ctx = Context {
             procedure: &procedure,
@@ -931,6 +947,7 @@ impl Runner {
             units,
             receiving: s.receiving.as_deref(),
             results: &s.warehouse,
+            digitisation: s.digitisation.as_ref().and_then(|p| self.digitisation.get(p)),
         };
         let mut dossier = Dossier::new();
         let mut parties = Parties::default();
@@ -1025,6 +1042,9 @@ impl Runner {
                             .unwrap_or_default(),
                         // A calibration profile: `motcua check` validates it (with the simulator).
                         crate::FileKind::Profile => Vec::new(),
+                        crate::FileKind::Digitisation => {
+                            crate::parse_digitisation(&text, &f).err().map(|e| e.problems).unwrap_or_default()
+                        }
                         crate::FileKind::Units => {
                             crate::parse_register(&text, &f).err().map(|e| e.problems).unwrap_or_default()
                         }
@@ -1129,6 +1149,9 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
     }
     if let Some(want) = &x.feedback {
         compare_feedback(d, st.at, want, &mut out);
+    }
+    if let Some(want) = x.undigitised.as_ref().filter(|w| **w != d.undigitised) {
+        out.push(format!("undigitised: expected {want:?}, got {:?}", d.undigitised));
     }
     if let Some(want) = x.assessed.filter(|w| *w != d.assessed) {
         out.push(format!("assessed: expected {want} đồng, got {}", d.assessed));

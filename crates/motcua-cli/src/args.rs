@@ -82,6 +82,10 @@ pub struct ServeCmd {
     /// tax codes are kept only as keyed hashes under it. Keep it as long as the store.
     #[arg(long, value_name = "FILE")]
     pub identity_key_file: Option<PathBuf>,
+    /// Digitisation rules (seeds/digitisation/*.toml): each counter receipt records the
+    /// components it had to digitise and left on paper (or is refused, if the rules are strict).
+    #[arg(long, value_name = "FILE")]
+    pub digitisation: Option<PathBuf>,
     #[command(flatten)]
     pub calendar: CalendarArgs,
 }

@@ -149,6 +149,13 @@ fn text(r: &Report) -> String {
             v.procedures, v.online, v.integrated, v.integrated_pct, v.with_online_dossiers
         ));
     }
+    let h = &r.totals.holds;
+    if h.with_documents > 0 {
+        s.push_str(&format!(
+            "documents: {} dossiers with documents, {} with a digitised one, {} reusing a result, {} with a component the digitisation rules required digitised left on paper\n",
+            h.with_documents, h.digitised, h.reused, h.undigitised
+        ));
+    }
     let f = &r.feedback;
     s.push_str(&format!(
         "feedback (phản ánh, kiến nghị): {} received, {} classified, {} handled in time, {} answered, {} rejected, {} open; {} unsatisfied, {} followed up, {} against satisfaction\n\n",

@@ -69,6 +69,10 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     Ok(_) => others += 1,
                     Err(e) => problems.extend(e.problems),
                 },
+                FileKind::Digitisation => match motcua_catalog::parse_digitisation(&text, &file) {
+                    Ok(_) => others += 1,
+                    Err(e) => problems.extend(e.problems),
+                },
                 FileKind::OfficeHours => match OfficeHours::parse(&text, &file) {
                     Ok(_) => others += 1,
                     Err(e) => problems.push(Problem::from_calendar(&file, e)),
@@ -83,7 +87,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile/register file(s)");
+        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile/register/digitisation file(s)");
         Ok(exit::OK)
     } else {
         eprintln!("{} problem(s)", problems.len());

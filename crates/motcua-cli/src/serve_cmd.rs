@@ -139,7 +139,13 @@ pub fn serve(cmd: ServeCmd) -> Result<u8> {
         }
         None => None,
     };
-    let options = Options { units, identity, ..Options::default() };
+    let digitisation = match &cmd.digitisation {
+        Some(path) => {
+            Some(Arc::new(motcua_catalog::load_digitisation(path).map_err(|e| anyhow!("--digitisation: {e}"))?))
+        }
+        None => None,
+    };
+    let options = Options { units, identity, digitisation, ..Options::default() };
     if crate::store_cmd::is_postgres(&cmd.store) {
         let shown = crate::store_cmd::redact(&cmd.store);
         let store =

@@ -37,17 +37,28 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
         }
         None => None,
     };
+    // The profile's digitisation rules: counter receipts record what was left on paper.
+    let digitisation = match &profile.digitisation {
+        Some(path) => {
+            Some(std::sync::Arc::new(motcua_catalog::load_digitisation(path).map_err(|e| anyhow::anyhow!("{e}"))?))
+        }
+        None => None,
+    };
     fn engine<S: Store>(
         store: S,
         procs: &[motcua_core::Procedure],
         calendar: &WorkCalendar,
         units: Option<&std::sync::Arc<motcua_core::Register>>,
+        digitisation: Option<&std::sync::Arc<motcua_core::DigitisationRules>>,
     ) -> Engine<S> {
-        let engine = Engine::new(store, procs.to_vec(), calendar.clone());
-        match units {
-            Some(u) => engine.with_units(u.clone()),
-            None => engine,
+        let mut engine = Engine::new(store, procs.to_vec(), calendar.clone());
+        if let Some(u) = units {
+            engine = engine.with_units(u.clone());
         }
+        if let Some(d) = digitisation {
+            engine = engine.with_digitisation(d.clone());
+        }
+        engine
     }
     // A progress bar on a terminal only; nothing when stderr is a pipe or a file.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
@@ -65,7 +76,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     };
     let report = match cmd.store.as_str() {
         "memory" => {
-            let mut engine = engine(MemoryStore::new(), &procs, &calendar, units.as_ref());
+            let mut engine = engine(MemoryStore::new(), &procs, &calendar, units.as_ref(), digitisation.as_ref());
             let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -79,7 +90,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 }
                 store.truncate()?;
             }
-            let mut engine = engine(store, &procs, &calendar, units.as_ref());
+            let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
             let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -104,7 +115,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
             let store = SqliteStore::open(&path)?;
-            let mut engine = engine(store, &procs, &calendar, units.as_ref());
+            let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
             let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
             engine.store().checkpoint()?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;

@@ -388,7 +388,8 @@ fn small_profile(dir: &std::path::Path) -> PathBuf {
         .replace("online = 273500", "online = 2735")
         .replace("resolved = 324770", "resolved = 3247")
         .replace("early_or_on_time = 322647", "early_or_on_time = 3226")
-        .replace("\"../units/", &format!("\"{}/", seeds().join("units").display()));
+        .replace("\"../units/", &format!("\"{}/", seeds().join("units").display()))
+        .replace("\"../digitisation/", &format!("\"{}/", seeds().join("digitisation").display()));
     let path = dir.join("small.toml");
     std::fs::write(&path, text).unwrap();
     path

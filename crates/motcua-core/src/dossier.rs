@@ -36,12 +36,15 @@ pub struct Context<'a> {
     /// The warehouse's results the command reuses (looked up by the runtime before deciding;
     /// a reused result missing here is refused as not found).
     pub results: &'a [crate::results::KnownResult],
+    /// The digitisation rules (what the counter digitises at receipt), if the province gives
+    /// them.
+    pub digitisation: Option<&'a crate::results::DigitisationRules>,
 }
 
 impl<'a> Context<'a> {
     /// A context without a register: steps keep their agency labels.
     pub fn new(procedure: &'a Procedure, calendar: &'a WorkCalendar) -> Context<'a> {
-        Context { procedure, calendar, units: None, receiving: None, results: &[] }
+        Context { procedure, calendar, units: None, receiving: None, results: &[], digitisation: None }
     }
 
     /// Who acts, on `now`, for the dossier's receiving agency and for the step `command` names
@@ -211,6 +214,8 @@ pub struct Dossier {
     pub applicant: Option<crate::applicant::Applicant>,
     /// The documents received with it.
     pub documents: Vec<crate::results::SubmittedDocument>,
+    /// Components received on paper that the digitisation rules required digitised.
+    pub undigitised: Vec<String>,
     /// The result its approval issued.
     pub result: Option<crate::results::IssuedResult>,
     /// Fees assessed, in all.
@@ -442,6 +447,14 @@ pub fn decide(
             }
             check_procedure(ctx, code)?;
             check_documents(ctx, documents, applicant.as_ref().or(state.applicant.as_ref()), now)?;
+            // What the counter had to digitise and did not (Circular 01/2023/TT-VPCP, as data).
+            let mut undigitised = Vec::new();
+            if let Some(rules) = ctx.digitisation {
+                undigitised = rules.undigitised(procedure, *channel, documents, now.local_date());
+                if let Some(c) = undigitised.first().filter(|_| rules.strict) {
+                    return Err(DomainError::NotDigitised { component: c.clone(), source_text: rules.source.clone() });
+                }
+            }
             let jurisdiction = jurisdiction(ctx, unit.as_ref(), state.jurisdiction.as_ref())?;
             let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
             Ok(vec![Event::Received {
@@ -454,6 +467,7 @@ pub fn decide(
                 procedure_version: procedure.effective_from,
                 applicant: applicant.clone(),
                 documents: documents.clone(),
+                undigitised,
             }])
         }
         Command::RequestCompletion { missing } => {
@@ -968,8 +982,10 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             procedure_version,
             applicant,
             documents,
+            undigitised,
             ..
         } => {
+            state.undigitised.clone_from(undigitised);
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
             }

@@ -19,6 +19,14 @@ pub enum DomainError {
     /// The dossier issued no result in force to revoke.
     #[error("no result in force to revoke")]
     NoResultToRevoke,
+    /// The digitisation rules in force (strict) require a component digitised at receipt.
+    #[error("document {component:?} must be digitised at receipt ({source_text})")]
+    NotDigitised {
+        /// The component.
+        component: String,
+        /// The rules' source.
+        source_text: String,
+    },
     /// An amount too large to compute.
     #[error("{command}: the amount is too large")]
     AmountTooLarge {
@@ -305,6 +313,7 @@ impl DomainError {
             DomainError::UnknownFeedback { .. } => "unknown_feedback",
             DomainError::NoFeeAtStage { .. } => "no_fee_at_stage",
             DomainError::AmountTooLarge { .. } => "amount_too_large",
+            DomainError::NotDigitised { .. } => "not_digitised",
             DomainError::UnknownExemption { .. } => "unknown_exemption",
             DomainError::FeedbackClosed { .. } => "feedback_closed",
             DomainError::FeedbackNotAnswered { .. } => "feedback_not_answered",

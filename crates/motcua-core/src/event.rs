@@ -80,6 +80,10 @@ pub enum Event {
         /// The documents received (older events: none recorded).
         #[serde(default)]
         documents: Vec<crate::results::SubmittedDocument>,
+        /// The components received on paper that the digitisation rules in force required
+        /// digitised (older events: none recorded).
+        #[serde(default)]
+        undigitised: Vec<String>,
     },
     /// Asked, before acceptance, to complete the dossier (national status 5).
     CompletionRequested {

@@ -44,6 +44,8 @@ pub use procedure::{
     nominal_minutes, version_for, version_in_force, Cutoff, Document, Fee, FeeStage, FeeTier, Level, OnlineLevel,
     Policy, Procedure, ProcedureError, ResultDocument, Role, Step, StepId, SupplementPolicy, MAX_STEPS,
 };
-pub use results::{reused_results, DocumentForm, IssuedResult, KnownResult, SubmittedDocument};
+pub use results::{
+    reused_results, DigitisationRules, DocumentForm, ExemptGround, IssuedResult, KnownResult, SubmittedDocument,
+};
 pub use status::{Channel, Decision, NationalStatus, Status};
 pub use units::{AdminUnit, AgencyUnit, Register, RegisterError, UnitLevel};

@@ -185,6 +185,10 @@ pub struct Document {
     /// applicant already holds one in force: reused from the warehouse instead of paper.
     #[serde(default)]
     pub accepts: Option<String>,
+    /// The ground (of the digitisation rules in force) on which it is not digitised at the
+    /// counter, e.g. a physical sample (`mau-vat`).
+    #[serde(default)]
+    pub digitisation_exempt: Option<String>,
 }
 
 /// When a fee is assessed (the national portal's fee collection time: 1 at receipt, 2 at a

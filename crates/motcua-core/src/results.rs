@@ -81,10 +81,114 @@ pub struct SubmittedDocument {
     pub form: DocumentForm,
 }
 
+/// A ground on which a document is not digitised at the counter.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ExemptGround {
+    /// Its short name, as procedures' documents name it (e.g. `mau-vat`).
+    pub ground: String,
+    /// What it covers.
+    pub name: String,
+}
+
+/// The digitisation rules in force, as data (Circular 01/2023/TT-VPCP on digitising dossiers
+/// and results at the one-stop shop, under Decree 45/2020/NĐ-CP and Decree 107/2021/NĐ-CP):
+/// the components of a dossier received through the listed channels are digitised at receipt,
+/// unless the procedure marks a component exempt on one of the listed grounds.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct DigitisationRules {
+    /// Where they come from.
+    pub source: String,
+    /// The first day they are in force.
+    pub effective_from: Option<NaiveDate>,
+    /// The last day they are in force (a successor starts the next day).
+    pub effective_to: Option<NaiveDate>,
+    /// The channels whose dossiers the counter digitises (paper comes in at the counter or by
+    /// post; an online dossier is electronic already).
+    pub channels: Vec<crate::status::Channel>,
+    /// The grounds of exemption.
+    pub exempt: Vec<ExemptGround>,
+    /// Whether a receipt with a component that should have been digitised is refused
+    /// (`not_digitised`); otherwise it is received and the component recorded as undigitised.
+    pub strict: bool,
+}
+
+impl DigitisationRules {
+    /// Whether they are in force on `day`.
+    pub fn in_force(&self, day: NaiveDate) -> bool {
+        self.effective_from.is_none_or(|f| f <= day) && self.effective_to.is_none_or(|t| day <= t)
+    }
+
+    /// The components of `documents` received on paper that these rules, in force on `day`,
+    /// required digitised for a dossier of `channel` under `procedure`: not exempt on one of
+    /// the rules' grounds.
+    pub fn undigitised(
+        &self,
+        procedure: &crate::procedure::Procedure,
+        channel: crate::status::Channel,
+        documents: &[SubmittedDocument],
+        day: NaiveDate,
+    ) -> Vec<String> {
+        if !self.in_force(day) || !self.channels.contains(&channel) {
+            return Vec::new();
+        }
+        let exempt = |component: &str| {
+            procedure
+                .documents
+                .iter()
+                .find(|c| c.name == component)
+                .and_then(|c| c.digitisation_exempt.as_deref())
+                .is_some_and(|g| self.exempt.iter().any(|e| e.ground == g))
+        };
+        documents
+            .iter()
+            .filter(|d| d.form == DocumentForm::Paper && !exempt(&d.component))
+            .map(|d| d.component.clone())
+            .collect()
+    }
+}
+
 /// The result numbers a set of documents reuses (what the runtime looks up before deciding).
 pub fn reused_results(documents: &[SubmittedDocument]) -> impl Iterator<Item = &str> {
     documents.iter().filter_map(|d| match &d.form {
         DocumentForm::Reused { result } => Some(result.as_str()),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::Channel;
+
+    #[test]
+    fn what_the_counter_had_to_digitise() {
+        let rules = DigitisationRules {
+            source: "TT 01/2023/TT-VPCP".into(),
+            effective_from: NaiveDate::from_ymd_opt(2023, 5, 20),
+            effective_to: None,
+            channels: vec![Channel::Direct, Channel::Postal],
+            exempt: vec![ExemptGround { ground: "mau-vat".into(), name: "Mẫu vật".into() }],
+            strict: false,
+        };
+        let mut p = crate::procedure::Procedure::simple(
+            "2.000815".parse().unwrap(),
+            "Chứng thực",
+            motcua_calendar::Limit::SameDay,
+        );
+        let doc = |name: &str, exempt: Option<&str>| crate::procedure::Document {
+            name: name.into(),
+            required: true,
+            accepts: None,
+            digitisation_exempt: exempt.map(Into::into),
+        };
+        p.documents = vec![doc("A", None), doc("B", Some("mau-vat")), doc("C", Some("khac"))];
+        let paper = |c: &str| SubmittedDocument { component: c.into(), form: DocumentForm::Paper };
+        let docs = [paper("A"), paper("B"), paper("C")];
+        let day = NaiveDate::from_ymd_opt(2025, 3, 3).unwrap();
+        // B is exempt on a ground the rules list; C names a ground they do not.
+        assert_eq!(rules.undigitised(&p, Channel::Direct, &docs, day), ["A", "C"]);
+        assert!(rules.undigitised(&p, Channel::Online, &docs, day).is_empty());
+        let before = NaiveDate::from_ymd_opt(2023, 5, 19).unwrap();
+        assert!(rules.undigitised(&p, Channel::Postal, &docs, before).is_empty());
+    }
 }

@@ -129,6 +129,8 @@ pub struct Engine<S: Store> {
     sealer: Sealer,
     /// The register of units step roles resolve through (none: steps keep their labels).
     units: Option<Arc<Register>>,
+    /// The digitisation rules receipts are checked against, if any.
+    digitisation: Option<Arc<motcua_core::DigitisationRules>>,
     /// The write being gathered (by `handle` and `handle_batch` alike).
     scratch: Scratch,
 }
@@ -276,6 +278,7 @@ impl<S: Store> Engine<S> {
             hot: HotCache::default(),
             sealer: Sealer::default(),
             units: None,
+            digitisation: None,
             scratch: Scratch::default(),
         }
     }
@@ -287,6 +290,14 @@ impl<S: Store> Engine<S> {
     /// and an officer whose agency equals the label passes on that step of every dossier.
     pub fn with_units(mut self, units: Arc<Register>) -> Engine<S> {
         self.units = Some(units);
+        self
+    }
+
+    /// The engine recording, at every receipt, the components the digitisation rules in force
+    /// required digitised and that came on paper (refusing the receipt when the rules are
+    /// strict): Circular 01/2023/TT-VPCP as data.
+    pub fn with_digitisation(mut self, rules: Arc<motcua_core::DigitisationRules>) -> Engine<S> {
+        self.digitisation = Some(rules);
         self
     }
 
@@ -604,7 +615,7 @@ impl<S: Store> Engine<S> {
         let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
         // One lookup for the cached state; its slot then serves until the commit.
         let slot = if first_attempt && creates { self.hot.slot(&req.dossier) } else { self.ensure_hot(&req.dossier)? };
-        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, store, .. } = self;
+        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, store, digitisation, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
         let cached = slot.and_then(|s| cache.at(s));
@@ -638,6 +649,7 @@ impl<S: Store> Engine<S> {
             units: units.as_deref(),
             receiving: Some(req.dossier.agency().as_str()),
             results: &reused,
+            digitisation: digitisation.as_deref(),
         };
         // The concrete agency of the step the command names (resolved through the register,
         // or the one it started at), and who holds it and the receiving agency today.

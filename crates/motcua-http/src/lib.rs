@@ -130,11 +130,13 @@ pub struct Options {
     /// The province's secret that keys applicants' identifiers (none: a dossier naming an
     /// applicant's CCCD or tax code is refused, as it could not be kept).
     pub identity: Option<motcua_core::IdentityKey>,
+    /// The digitisation rules receipts are checked against (none: not checked).
+    pub digitisation: Option<Arc<motcua_core::DigitisationRules>>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { units: None, max_batch: 1000, identity: None }
+        Options { units: None, max_batch: 1000, identity: None, digitisation: None }
     }
 }
 
@@ -205,6 +207,9 @@ impl<S: Store + 'static> Api<S> {
         let mut engine = Engine::open(Arc::clone(&store), procedures, calendar);
         if let Some(units) = &options.units {
             engine = engine.with_units(Arc::clone(units));
+        }
+        if let Some(rules) = &options.digitisation {
+            engine = engine.with_digitisation(Arc::clone(rules));
         }
         std::thread::spawn(move || {
             // Block for one job, then take what queued meanwhile: one group commit. A command

@@ -397,6 +397,8 @@ pub struct HoldsTally {
     pub rated: u64,
     /// … of which not satisfied.
     pub disliked: u64,
+    /// … with a component the digitisation rules required digitised that came on paper.
+    pub undigitised: u64,
     /// … with a feedback record (phản ánh, kiến nghị).
     pub with_feedback: u64,
     /// Resolved dossiers with a feedback record or disliked by the applicant (5.4).
@@ -422,6 +424,7 @@ impl HoldsTally {
         self.paid_online += n(h.paid_online);
         self.rated += n(h.rating.is_some());
         self.disliked += n(h.rating == Some(false));
+        self.undigitised += n(h.undigitised > 0);
         self.with_feedback += n(feedback > 0);
         self.resolved_feedback_or_disliked += n(resolved && (feedback > 0 || h.rating == Some(false)));
     }

@@ -109,6 +109,9 @@ pub struct Profile {
     /// with it, dossiers of commune procedures are received at the communes' committees and
     /// every command is issued by an officer of the agency that acts.
     pub units: Option<std::path::PathBuf>,
+    /// The digitisation rules counter receipts follow (`digitisation = "../digitisation/…toml"`,
+    /// relative to the profile): the components left on paper are recorded.
+    pub digitisation: Option<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +130,7 @@ struct RawProfile {
     #[serde(default)]
     procedure: Vec<RawShare>,
     units: Option<String>,
+    digitisation: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -336,6 +340,7 @@ impl Profile {
             behaviour,
             procedures,
             units: raw.units.map(|u| file.parent().unwrap_or(Path::new("")).join(u)),
+            digitisation: raw.digitisation.map(|d| file.parent().unwrap_or(Path::new("")).join(d)),
         })
     }
 

@@ -204,7 +204,12 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
             p.online_payment = i % 6 == 0;
         }
         // One declaration form each [assumption: synthetic procedures list no documents].
-        p.documents = vec![motcua_core::Document { name: "Tờ khai".into(), required: true, accepts: None }];
+        p.documents = vec![motcua_core::Document {
+            name: "Tờ khai".into(),
+            required: true,
+            accepts: None,
+            digitisation_exempt: None,
+        }];
         out.push(p);
     }
     out

@@ -89,6 +89,9 @@ pub struct Holds {
     /// The applicant's rating: satisfied or not; none given.
     #[serde(default)]
     pub rating: Option<bool>,
+    /// Components received on paper that the digitisation rules in force required digitised.
+    #[serde(default)]
+    pub undigitised: u16,
 }
 
 impl Holds {
@@ -108,6 +111,7 @@ impl Holds {
             paid: state.paid > motcua_core::Vnd::ZERO,
             paid_online: state.paid_online,
             rating: state.rating,
+            undigitised: u16::try_from(state.undigitised.len()).unwrap_or(u16::MAX),
         }
     }
 }

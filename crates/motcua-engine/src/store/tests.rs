@@ -16,6 +16,7 @@ fn event() -> Event {
         procedure_version: None,
         applicant: None,
         documents: Vec::new(),
+        undigitised: Vec::new(),
     }
 }
 
@@ -325,6 +326,7 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
         procedure_version: None,
         applicant: None,
         documents: Vec::new(),
+        undigitised: Vec::new(),
     };
     let mut b = Vec::new();
     canonical_bytes(None, &later, EVENT_SCHEMA, &mut b).unwrap();
