@@ -10,6 +10,7 @@
 //! - `resolved`: the dossiers received last in the year stay open at year end;
 //! - `early_or_on_time`: exactly `resolved − early_or_on_time` dossiers finish late.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use motcua_calendar::{Limit, Timestamp, WorkCalendar};
@@ -213,6 +214,46 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
         out.push(p);
     }
     out
+}
+
+/// A result the simulated year issued: whose, its number, when, until when.
+struct Held {
+    person: u64,
+    number: String,
+    finish: Timestamp,
+    valid_until: Option<chrono::NaiveDate>,
+}
+
+/// A new dossier whose procedure accepts a result in place of a document reuses one, half the
+/// time, when the warehouse holds one issued before its receipt and still in force that day:
+/// the dossier's applicant is then that result's holder, and the document is `Reused`
+/// [assumption: the seeds give no share; a certificate of marital status, say, is reused by
+/// its holder's marriage registration]. Results out of force by then are dropped.
+fn reuse(
+    warehouse: &mut HashMap<String, VecDeque<Held>>,
+    procedure: &Procedure,
+    received: Timestamp,
+    rng: &mut Rng,
+    person: &mut u64,
+    documents: &mut [motcua_core::SubmittedDocument],
+) {
+    for component in &procedure.documents {
+        let Some(kind) = component.accepts.as_ref() else { continue };
+        let Some(queue) = warehouse.get_mut(kind) else { continue };
+        let day = received.local_date();
+        while queue.front().is_some_and(|h| h.valid_until.is_some_and(|v| v < day)) {
+            queue.pop_front();
+        }
+        if rng.below(2) != 0 || queue.front().is_none_or(|h| h.finish >= received) {
+            continue;
+        }
+        let Some(held) = queue.pop_front() else { continue };
+        *person = held.person;
+        if let Some(d) = documents.iter_mut().find(|d| d.component == component.name) {
+            d.form = motcua_core::DocumentForm::Reused { result: held.number };
+        }
+        return;
+    }
 }
 
 /// The feedback (phản ánh, kiến nghị) one finished dossier may draw, pushed as commands after
@@ -724,14 +765,24 @@ pub fn simulate_with_progress<S: Store>(
     let extension_share =
         if late > 0 { (profile.behaviour.extension_pct / 100.0 * n as f64 / late as f64).min(1.0) } else { 0.0 };
     let mut pending: Vec<Request> = Vec::new();
+    // The results issued so far, by kind, for later dossiers of the same applicants to reuse.
+    let mut warehouse: HashMap<String, VecDeque<Held>> = HashMap::new();
+    let mut issued: Vec<(String, Held)> = Vec::new();
+    let mut who: Vec<u64> = Vec::with_capacity(CHUNK);
+    let mut reuse_rng = Rng::new(seed ^ 0x0052_4555_5345);
     let mut done = 0u64;
     let mut chunk_codes: Vec<DossierCode> = Vec::with_capacity(CHUNK.min(plans.len()));
     for chunk_plans in plans.chunks(CHUNK) {
         chunk_codes.clear();
         chunk_codes.extend(chunk_plans.iter().map(&mut code_of));
         let chunk_codes = &chunk_codes[..];
+        who.clear();
         for (k, (plan, code)) in chunk_plans.iter().zip(chunk_codes).enumerate() {
             let procedure = &procs[plan.procedure];
+            let mut person = done + k as u64;
+            let mut docs = documents(procedure, plan.channel, &mut rng);
+            reuse(&mut warehouse, procedure, plan.received, &mut reuse_rng, &mut person, &mut docs);
+            who.push(person);
             pending.push(req(
                 code,
                 plan,
@@ -739,8 +790,8 @@ pub fn simulate_with_progress<S: Store>(
                     procedure: procedure.code.clone(),
                     channel: plan.channel,
                     jurisdiction: None,
-                    applicant: applicant(&identity, seed, done + k as u64, procedure, plan.channel),
-                    documents: documents(procedure, plan.channel, &mut rng),
+                    applicant: applicant(&identity, seed, person, procedure, plan.channel),
+                    documents: docs,
                 },
                 plan.received,
             ));
@@ -794,7 +845,7 @@ pub fn simulate_with_progress<S: Store>(
             nows.push(now);
         }
         flush(engine, &mut pending)?;
-        for ((plan, code), now) in chunk_plans.iter().zip(chunk_codes).zip(nows) {
+        for (((plan, code), now), &person) in chunk_plans.iter().zip(chunk_codes).zip(nows).zip(&who) {
             if plan.fate == Fate::Open {
                 continue;
             }
@@ -861,7 +912,14 @@ pub fn simulate_with_progress<S: Store>(
                 // The result, electronic for online dossiers and for half the counter ones
                 // [assumption: the seed gives no share].
                 let electronic = plan.channel == Channel::Online || rng.below(2) == 0;
-                let result = Some(motcua_core::ResultIssue { number: format!("KQ-{code}"), electronic });
+                let number = format!("KQ-{code}");
+                if let Some(document) = procedure.results.first() {
+                    let day = finish.local_date();
+                    let valid_until =
+                        document.valid_days.and_then(|d| day.checked_add_days(chrono::Days::new(u64::from(d))));
+                    issued.push((document.name.clone(), Held { person, number: number.clone(), finish, valid_until }));
+                }
+                let result = Some(motcua_core::ResultIssue { number, electronic });
                 pending.push(req(
                     code,
                     plan,
@@ -881,6 +939,9 @@ pub fn simulate_with_progress<S: Store>(
             }
         }
         flush(engine, &mut pending)?;
+        for (kind, held) in issued.drain(..) {
+            warehouse.entry(kind).or_default().push_back(held);
+        }
         if sync {
             sync_round(engine.store(), &mut portal, latest.get())?;
         }
