@@ -145,7 +145,7 @@ fn scorecard_rows(r: &Report) -> String {
     let mut rows = String::new();
     for g in &r.scorecard.groups {
         rows.push_str(&format!(
-            r#"<tr style="background:#f4f4f4"><th colspan="6">{}. {} — {:.2} of {:.0} measured ({:.0} points)</th></tr>"#,
+            r#"<tr style="background:#f4f4f4"><th colspan="7">{}. {} — {:.2} of {:.0} measured ({:.0} points)</th></tr>"#,
             g.id,
             esc(g.name),
             g.points,
@@ -162,9 +162,10 @@ fn scorecard_rows(r: &Report) -> String {
                 value.push_str(&format!("<br><small>{}: {v:.2} %</small>", esc(label)));
             }
             rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{value}</td><td>{:.0} %</td><td>{points}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{value}</td><td>{:.0} %</td><td>{points}</td><td>{}</td></tr>",
                 i.id,
                 esc(i.name),
+                esc(i.formula),
                 i.threshold_pct,
                 esc(i.points_source)
             ));
@@ -262,7 +263,8 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
 <h2>Lateness by step and agency (each step against its own due time; 15 agencies with most late steps)</h2>
 <table><tr><th>agency</th><th>steps</th><th>late</th><th>late share</th><th>open</th><th>open overdue</th><th>late steps</th></tr>{step_rows}</table>
 <h2>Decision 766 scorecard: {} of {} indicators measured, {:.2} of {:.0} points</h2>{}
-<table><tr><th>id</th><th>indicator</th><th>value</th><th>full at</th><th>points</th><th>source of the maximum</th></tr>{rows}</table>
+<p style="font-size:12px;color:#666">Formulas: {}.</p>
+<table><tr><th>id</th><th>indicator</th><th>formula</th><th>value</th><th>full at</th><th>points</th><th>source of the maximum</th></tr>{rows}</table>
 <h2>Phản ánh, kiến nghị (feedback) at {}</h2>
 <table id="feedback"><tr><th>received</th><th>classified (5.1)</th><th>handled in time (5.2)</th><th>answered</th><th>rejected</th><th>open</th><th>unsatisfied</th><th>followed up</th><th>against satisfaction (5.3)</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>
 <p style="font-size:12px;color:#666">Deadlines: rejected within 2 working days of receipt, answered within 15, the answer published within 2 (Decree 20/2008/NĐ-CP as amended by Decree 92/2017/NĐ-CP; Decision 766's formula description).</p>
@@ -284,6 +286,7 @@ table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;pad
             sc.points,
             sc.measured_max,
             scorecard(self),
+            esc(crate::scorecard::FORMULA_SOURCE),
             esc(&self.as_of.to_string()),
             self.feedback.received,
             self.feedback.classified,

@@ -20,7 +20,8 @@ pub use html::escape_html;
 mod scorecard;
 
 pub use scorecard::{
-    Group, Indicator, Measures, Rating, Scorecard, PROVINCE_CONVENTION, RATING_NOTE, WITHOUT_SYNC_FACTOR,
+    Group, Indicator, Measures, Rating, Scorecard, FORMULA_SOURCE, PROVINCE_CONVENTION, RATING_NOTE,
+    WITHOUT_SYNC_FACTOR,
 };
 
 use std::collections::{BTreeMap, HashMap};

@@ -25,6 +25,9 @@ pub struct Indicator {
     pub points: Option<f64>,
     /// Where the maximum and threshold come from, or that they are assumptions.
     pub points_source: &'static str,
+    /// What it measures: its formula, as the Government Office's description of Decision 766's
+    /// formulas gives it ([`FORMULA_SOURCE`]; docs/indicators.md §2).
+    pub formula: &'static str,
     /// For an indicator not measured: why (what data it needs).
     pub needs: Option<&'static str>,
     /// Another convention's value, shown beside the scored one (2.1: the province convention,
@@ -197,6 +200,37 @@ const fn spec(
 }
 
 const NOT_IN_DOSSIERS: &str = "needs data outside the dossiers";
+
+/// Where every indicator's formula comes from.
+pub const FORMULA_SOURCE: &str =
+    "Decision 766/QĐ-TTg; formulas as the Government Office's description of them gives them [P] (docs/indicators.md §2)";
+
+/// Each indicator's formula ([`Indicator::formula`]).
+fn formula(id: &str) -> &'static str {
+    match id {
+        "1.1" => "procedures published on time ÷ procedures published",
+        "1.2" => "procedures updated and published on the portal on time ÷ procedures",
+        "1.3" => "procedures published with all their components ÷ procedures published",
+        "1.4" => "dossiers synchronised to the national portal ÷ dossiers received",
+        "2.1" => "(resolved early or on time + open in time) ÷ (resolved + open); more than one supplement request counts late",
+        "2.2" => "mean working days from receipt to result (informational)",
+        "3.1" => "procedures offered as online services ÷ procedures",
+        "3.2" => "online services with at least one online dossier ÷ online services",
+        "3.3" => "online dossiers ÷ dossiers, times the synchronisation rate",
+        "3.5" => "fee-bearing online services payable online ÷ fee-bearing online services",
+        "3.6" => "dossiers paid online (national platform or a provincial gateway) ÷ dossiers of fee-bearing procedures",
+        "4.1" => "dossiers with an electronic result ÷ dossiers that issued a result",
+        "4.2" => "dossiers with a digitised component and an electronic result ÷ dossiers",
+        "4.3" => "dossiers reusing digitised data (a component from the warehouse) ÷ dossiers",
+        "4.4" => "digitised dossiers with a component from the citizen's warehouse ÷ digitised dossiers",
+        "4.5" => "dossiers whose applicant signed in with VNeID (or whose data came from the population database) ÷ dossiers",
+        "5.1" => "feedback classified (regulation or policy, procedure, officer's conduct) ÷ feedback received",
+        "5.2" => "feedback handled in time (rejected ≤ 2, answered ≤ 15, published ≤ 2 working days; open: within 15) ÷ feedback",
+        "5.3" => "(feedback − rated unsatisfied, followed up or late) ÷ feedback",
+        "5.4" => "100 % − (late share + share with feedback or disliked), of resolved dossiers",
+        _ => "",
+    }
+}
 
 /// The groups of QĐ 766 (docs/indicators.md §1 [V]) with their indicators (§4.2). The numbering of
 /// indicators follows the formula description (S11): 3.x online services, 4.x digitisation;
@@ -447,6 +481,7 @@ impl Scorecard {
                             max_points: s.max,
                             points,
                             points_source: s.source,
+                            formula: formula(s.id),
                             needs: v.is_none().then_some(if s.needs.is_empty() { NOT_IN_DOSSIERS } else { s.needs }),
                             beside: match s.id {
                                 "2.1" => m.early_or_on_time_province_pct.map(|p| (PROVINCE_CONVENTION, p)),
@@ -524,6 +559,8 @@ mod tests {
         // Nothing measured: no score, no rating, every indicator says what it needs.
         assert_eq!((s.measured, s.scaled_score, s.rating), (0, None, None));
         assert!(s.groups.iter().flat_map(|g| &g.indicators).all(|i| i.needs.is_some()));
+        // Every indicator says what it measures.
+        assert!(s.groups.iter().flat_map(|g| &g.indicators).all(|i| !i.formula.is_empty()));
         // Group 5's known maxima add up to its 18 points.
         let g5: f64 = s.groups[4].indicators.iter().filter_map(|i| i.max_points).sum();
         assert_eq!(g5, 18.0);
