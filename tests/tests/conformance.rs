@@ -440,6 +440,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
     marriage.documents = vec![motcua_core::Document {
         name: "Giấy xác nhận".into(),
         required: false,
+        copy: None,
         accepts: Some("Giấy xác nhận".into()),
         digitisation_exempt: None,
     }];
@@ -507,6 +508,14 @@ fn results_reused_from_the_warehouse(s: Subject) {
         result: Some(ResultIssue { number: "XN-5".into(), electronic: false }),
     };
     run(&mut e, 5, finish, "2025-03-04T10:00", &leader).unwrap();
+    // The holder's warehouse: XN-1 revoked, XN-5 in force until 31 August; another person's empty.
+    let mine = |day: &str| -> Vec<String> {
+        let day = day.parse().unwrap();
+        s.store.results_of(&who("058203004567").key, day).unwrap().into_iter().map(|r| r.number).collect()
+    };
+    assert_eq!(mine("2025-08-31"), ["XN-5"]);
+    assert!(mine("2025-09-01").is_empty());
+    assert!(s.store.results_of(&who("058198001111").key, "2025-04-01".parse().unwrap()).unwrap().is_empty());
     let sweeper = Actor::system("expiry-sweep");
     assert!(e.expire_results(t("2025-08-31T23:00"), &sweeper).unwrap().is_empty());
     assert_eq!(e.expire_results(t("2025-09-01T00:30"), &sweeper).unwrap(), ["XN-5"]);

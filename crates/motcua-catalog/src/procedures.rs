@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use motcua_calendar::{parse_minute_of_day, Limit};
 use motcua_core::{
-    Cutoff, Document, Fee, FeeStage, FeeTier, Level, OnlineLevel, Policy, Procedure, ProcedureCode, ResultDocument,
-    Role, Step, SupplementPolicy, Vnd,
+    CopyKind, Cutoff, Document, Fee, FeeReduction, FeeStage, FeeTier, Level, OnlineLevel, Policy, Procedure,
+    ProcedureCode, ResultDocument, Role, Step, SupplementPolicy, Vnd,
 };
 use serde::Deserialize;
 
@@ -71,6 +71,8 @@ struct RawDocument {
     accepts: Option<String>,
     /// The ground of the digitisation rules on which it is not digitised at the counter.
     digitisation_exempt: Option<String>,
+    /// original | certified_copy | electronic.
+    copy: Option<Sp<String>>,
 }
 
 fn yes() -> bool {
@@ -88,9 +90,18 @@ struct RawFee {
     online: Option<Sp<String>>,
     #[serde(default)]
     exempt: Vec<String>,
+    #[serde(default)]
+    reduced: Vec<RawReduction>,
     stage: Option<Sp<String>>,
     #[serde(default)]
     source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReduction {
+    ground: String,
+    amount: Sp<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +143,13 @@ fn fee(sink: &mut Sink<'_>, f: RawFee) -> Option<Fee> {
         sink.at(f.amount.span().start, "fee.then: only a fee charged `per` unit has a second rate");
         return None;
     }
+    let reduced: Vec<Option<FeeReduction>> = f
+        .reduced
+        .iter()
+        .map(|r| {
+            vnd(sink, "fee.reduced.amount", &r.amount).map(|amount| FeeReduction { ground: r.ground.clone(), amount })
+        })
+        .collect();
     let stage = match f.stage.as_ref() {
         None => Some(FeeStage::Intake),
         Some(s) => parse_enum(
@@ -149,6 +167,7 @@ fn fee(sink: &mut Sink<'_>, f: RawFee) -> Option<Fee> {
         max: max.map(|m| m.ok_or(())).transpose().ok()?,
         online: online.map(|o| o.ok_or(())).transpose().ok()?,
         exempt: f.exempt,
+        reduced: reduced.into_iter().collect::<Option<Vec<_>>>()?,
         stage: stage?,
         source: f.source,
     })
@@ -313,6 +332,32 @@ impl RawProcedure {
                 });
             }
         }
+        let mut documents = Vec::new();
+        for d in self.document {
+            let copy = match &d.copy {
+                None => Some(None),
+                Some(c) => parse_enum(
+                    sink,
+                    "document.copy",
+                    c,
+                    &[
+                        ("original", CopyKind::Original),
+                        ("certified_copy", CopyKind::CertifiedCopy),
+                        ("electronic", CopyKind::Electronic),
+                    ],
+                )
+                .map(Some),
+            };
+            if let Some(copy) = copy {
+                documents.push(Document {
+                    name: d.name,
+                    required: d.required,
+                    copy,
+                    accepts: d.accepts,
+                    digitisation_exempt: d.digitisation_exempt,
+                });
+            }
+        }
         let mut fees = Vec::new();
         for f in self.fee {
             if let Some(fee) = fee(sink, f) {
@@ -348,16 +393,7 @@ impl RawProcedure {
             limit,
             limit_source: self.limit_source.into_inner(),
             steps,
-            documents: self
-                .document
-                .into_iter()
-                .map(|d| Document {
-                    name: d.name,
-                    required: d.required,
-                    accepts: d.accepts,
-                    digitisation_exempt: d.digitisation_exempt,
-                })
-                .collect(),
+            documents,
             fees,
             results: self
                 .result

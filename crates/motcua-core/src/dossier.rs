@@ -754,7 +754,7 @@ pub fn decide(
                 return Err(DomainError::NoFeeAtStage { stage: *stage });
             }
             let ground = exemption.as_deref().map(str::trim).filter(|g| !g.is_empty());
-            if let Some(g) = ground.filter(|g| !fees.iter().any(|f| f.exempt.iter().any(|e| e == g))) {
+            if let Some(g) = ground.filter(|g| !fees.iter().any(|f| f.knows_ground(g))) {
                 return Err(DomainError::UnknownExemption { ground: g.to_string() });
             }
             let online = state.channel == Some(Channel::Online);

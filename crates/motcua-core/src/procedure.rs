@@ -174,13 +174,29 @@ impl Step {
     }
 }
 
-/// A document the applicant submits.
+/// In what form a component is asked for (the national portal's `LoaiBan`: 0 original, 1 copy,
+/// 2 electronic).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyKind {
+    /// The original (bản chính).
+    Original,
+    /// A certified copy, or a copy shown with its original (bản sao).
+    CertifiedCopy,
+    /// An electronic document (bản điện tử).
+    Electronic,
+}
+
+/// A document the applicant submits (a component of the dossier, thành phần hồ sơ).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Document {
     /// Its name.
     pub name: String,
-    /// Whether it is required.
+    /// Whether it is required (otherwise conditional: asked for only in the cases its name says).
     pub required: bool,
+    /// In what form it is asked for, when the procedure says.
+    #[serde(default)]
+    pub copy: Option<CopyKind>,
     /// The kind of result (another procedure's result document) that satisfies it when the
     /// applicant already holds one in force: reused from the warehouse instead of paper.
     #[serde(default)]
@@ -203,6 +219,15 @@ pub enum FeeStage {
     Supplement,
     /// When the result is issued.
     Result,
+}
+
+/// A reduced amount on a ground.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct FeeReduction {
+    /// The ground, by name.
+    pub ground: String,
+    /// The amount on that ground.
+    pub amount: Vnd,
 }
 
 /// A per-unit amount from a given unit on (e.g. from the third page of a certified copy).
@@ -240,6 +265,10 @@ pub struct Fee {
     /// Grounds on which an applicant is exempt, by name (e.g. `nguoi-co-cong`, `ho-ngheo`).
     #[serde(default)]
     pub exempt: Vec<String>,
+    /// Grounds on which an applicant pays a reduced amount (per case or per unit, like
+    /// `amount`), e.g. students for a criminal record certificate (Circular 244/2016/TT-BTC).
+    #[serde(default)]
+    pub reduced: Vec<FeeReduction>,
     /// When it is assessed.
     #[serde(default)]
     pub stage: FeeStage,
@@ -249,6 +278,11 @@ pub struct Fee {
 }
 
 impl Fee {
+    /// Whether `ground` is one of its grounds of exemption or reduction.
+    pub fn knows_ground(&self, ground: &str) -> bool {
+        self.exempt.iter().any(|e| e == ground) || self.reduced.iter().any(|r| r.ground == ground)
+    }
+
     /// A fixed fee of `amount` per case, assessed at receipt.
     pub fn fixed(name: &str, amount: Vnd) -> Fee {
         Fee {
@@ -259,15 +293,16 @@ impl Fee {
             max: None,
             online: None,
             exempt: Vec::new(),
+            reduced: Vec::new(),
             stage: FeeStage::Intake,
             source: String::new(),
         }
     }
 
     /// What it comes to for `units` units (1 for a fixed fee), the dossier submitted online or
-    /// not, the applicant exempt on `ground` or not: zero when `ground` is one of its
-    /// exemptions; else the online amount where there is one, per unit with its tier, capped.
-    /// `None` on overflow.
+    /// not, on the applicant's `ground` if any: zero when `ground` is one of its exemptions;
+    /// else the lowest of its amount, its online amount (for an online dossier) and its reduced
+    /// amount on `ground`, per unit with its tier, capped. `None` on overflow.
     ///
     /// ```
     /// use motcua_core::{Fee, FeeTier, Vnd};
@@ -285,10 +320,13 @@ impl Fee {
         if ground.is_some_and(|g| self.exempt.iter().any(|e| e == g)) {
             return Some(Vnd::ZERO);
         }
-        let rate = match (online, self.online) {
-            (true, Some(reduced)) => reduced,
+        let mut rate = match (online, self.online) {
+            (true, Some(reduced)) => reduced.min(self.amount),
             _ => self.amount,
         };
+        if let Some(r) = ground.and_then(|g| self.reduced.iter().find(|r| r.ground == g)) {
+            rate = rate.min(r.amount);
+        }
         let total = if self.per.is_none() {
             rate.amount()
         } else {
@@ -571,6 +609,7 @@ pub(crate) mod tests {
                 max: cap.map(Vnd::from_dong),
                 online: Some(Vnd::from_dong(reduced.min(amount))),
                 exempt: vec!["ho-ngheo".into()],
+                reduced: vec![FeeReduction { ground: "sinh-vien".into(), amount: Vnd::from_dong(reduced) }],
                 ..Fee::fixed("Phí", Vnd::from_dong(amount))
             };
             let a = fee.assess(units, false, None).unwrap();
@@ -581,6 +620,7 @@ pub(crate) mod tests {
             }
             proptest::prop_assert_eq!(fee.assess(units, true, Some("ho-ngheo")), Some(Vnd::ZERO));
             proptest::prop_assert!(fee.assess(units, true, None).unwrap() <= a);
+            proptest::prop_assert!(fee.assess(units, false, Some("sinh-vien")).unwrap() <= a);
         }
     }
 

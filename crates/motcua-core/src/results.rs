@@ -178,6 +178,7 @@ mod tests {
         let doc = |name: &str, exempt: Option<&str>| crate::procedure::Document {
             name: name.into(),
             required: true,
+            copy: None,
             accepts: None,
             digitisation_exempt: exempt.map(Into::into),
         };

@@ -208,6 +208,7 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
         p.documents = vec![motcua_core::Document {
             name: "Tờ khai".into(),
             required: true,
+            copy: Some(motcua_core::CopyKind::Original),
             accepts: None,
             digitisation_exempt: None,
         }];

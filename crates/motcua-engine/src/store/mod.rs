@@ -338,6 +338,24 @@ pub trait Store: Send + Sync {
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError>;
     /// Every result the warehouse holds, one at a time (the expiry sweep reads them).
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError>;
+    /// The applicant's warehouse on `day`: the results held for `holder` that are in force that
+    /// day (not revoked, not recorded as expired, valid through `day`), by number — what a new
+    /// dossier of theirs may reuse. The default scans the warehouse.
+    fn results_of(
+        &self,
+        holder: &motcua_core::ApplicantKey,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_result(&mut |r| {
+            let in_force = !r.revoked && !r.expired && r.valid_until.is_none_or(|v| day <= v);
+            if in_force && r.holder.as_ref() == Some(holder) {
+                out.push(r);
+            }
+        })?;
+        out.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(out)
+    }
     /// Replaces the list of services the dossiers are handled under (by procedure code).
     fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError>;
     /// The list of services, by procedure code (empty when none was published).
@@ -408,6 +426,13 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
         (**self).for_each_result(f)
+    }
+    fn results_of(
+        &self,
+        holder: &motcua_core::ApplicantKey,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
+        (**self).results_of(holder, day)
     }
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         (**self).services()
