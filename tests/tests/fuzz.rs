@@ -13,6 +13,41 @@ use motcua_core::{AgencyCode, Cccd, Command, DossierCode, ProcedureCode, TaxCode
 use motcua_tests::seeds_dir;
 use proptest::prelude::*;
 
+/// Decides `command` on a dossier received at the counter under a procedure with a per-unit,
+/// capped, reducible fee: must not panic.
+fn decide_on_a_received_dossier(command: &Command) {
+    use motcua_core::{apply, decide, Channel, Context, Dossier, Fee, FeeReduction, FeeTier, Procedure, Vnd};
+    static CAL: std::sync::OnceLock<motcua_calendar::WorkCalendar> = std::sync::OnceLock::new();
+    let cal = CAL.get_or_init(|| motcua_calendar::WorkCalendar::builder().years(2025, 2026).build().unwrap());
+    let mut p = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    p.fees = vec![Fee {
+        per: Some("trang".into()),
+        then: Some(FeeTier { from: 3, amount: Vnd::from_dong(1000) }),
+        max: Some(Vnd::from_dong(200_000)),
+        online: Some(Vnd::from_dong(1)),
+        reduced: vec![FeeReduction { ground: "sinh-vien".into(), amount: Vnd::from_dong(1500) }],
+        ..Fee::fixed("Phí", Vnd::from_dong(2000))
+    }];
+    let ctx = Context::new(&p, cal);
+    let now: Timestamp = "2025-03-03T09:00".parse().unwrap();
+    let mut d = Dossier::new();
+    let receive = Command::Receive {
+        procedure: p.code.clone(),
+        channel: Channel::Direct,
+        jurisdiction: None,
+        applicant: None,
+        documents: Vec::new(),
+    };
+    for e in decide(&d, &receive, now, &ctx).unwrap() {
+        apply(&mut d, &e);
+    }
+    if let Ok(events) = decide(&d, command, now.plus_minutes(5), &ctx) {
+        for e in &events {
+            apply(&mut d, e);
+        }
+    }
+}
+
 /// Every seed file of a kind: (path, text).
 fn seeds(folder: &str) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
@@ -105,11 +140,12 @@ proptest! {
     }
 
     #[test]
-    fn notices_hours_registers_and_profiles(pick in any::<usize>(), e in edits(), kind in 0usize..4) {
+    fn notices_hours_registers_and_profiles(pick in any::<usize>(), e in edits(), kind in 0usize..5) {
         match kind {
             0 => fuzz_folder("calendar", pick, &e, |t, p| { let _ = Notice::parse(t, p); }),
             1 => fuzz_folder("hours", pick, &e, |t, p| { let _ = OfficeHours::parse(t, p); }),
             2 => fuzz_folder("units", pick, &e, |t, p| { let _ = motcua_catalog::parse_register(t, p); }),
+            3 => fuzz_folder("digitisation", pick, &e, |t, p| { let _ = motcua_catalog::parse_digitisation(t, p); }),
             _ => fuzz_folder("profiles", pick, &e, |t, p| { let _ = motcua_sim::Profile::parse(t, p, None); }),
         }
     }
@@ -148,7 +184,7 @@ proptest! {
     }
 
     #[test]
-    fn command_bodies(body in "\\PC{0,80}", pick in 0usize..6, e in edits()) {
+    fn command_bodies(body in "\\PC{0,80}", pick in 0usize..10, e in edits()) {
         // Request bodies as the API receives them: JSON from scratch, and mutated valid ones.
         let _ = serde_json::from_str::<Command>(&body);
         let valid = [
@@ -158,7 +194,15 @@ proptest! {
             r#"{"command": "extend", "new_due": "2025-03-10T17:00", "reason": "x"}"#,
             r#"{"command": "finish", "decision": "denied", "reason": "x"}"#,
             r#"{"command": "receive", "procedure": "1.004194", "channel": "direct", "jurisdiction": "P.A"}"#,
+            r#"{"command": "assess_fees", "stage": "intake", "units": 4294967295, "exemption": "sinh-vien"}"#,
+            r#"{"command": "file_feedback", "subject": "x", "topic": "conduct", "follows": 65535}"#,
+            r#"{"command": "answer_feedback", "feedback": 1, "end": "rejected", "text": "x"}"#,
+            r#"{"command": "rate_feedback", "feedback": 1, "satisfied": false}"#,
         ];
-        let _ = serde_json::from_str::<Command>(&mutate(valid[pick], &e));
+        // Parsed or refused; parsed, decided on a received dossier whose procedure charges per
+        // unit with a cap: events or a typed rejection, never a panic.
+        if let Ok(command) = serde_json::from_str::<Command>(&mutate(valid[pick], &e)) {
+            decide_on_a_received_dossier(&command);
+        }
     }
 }
