@@ -13,6 +13,8 @@
 //! - `GET /api/v1/deadlines?view=overdue|due_soon&as_of=…&agency=…&hours=…`, `GET /healthz`.
 //! - `GET /api/v1/report?format=json|csv|html&from=YYYY-MM-DD&to=…&as_of=…` (officers).
 //! - `GET /api/v1/track/{code}`: anyone, by code: status and due time, no personal data.
+//! - `GET /api/v1/applicants/{key}/results?on=YYYY-MM-DD` (officers): the results held under an
+//!   applicant's pseudonymous key that are in force that day (what a new dossier may reuse).
 //! - `GET /api/v1/openapi.json`: the OpenAPI 3 document ([`openapi`], utoipa), declared beside
 //!   the handlers.
 //!
@@ -296,6 +298,7 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/deadlines", get(deadlines::<S>))
         .route("/api/v1/report", get(report::<S>))
         .route("/api/v1/track/{code}", get(track::<S>))
+        .route("/api/v1/applicants/{key}/results", get(applicant_results::<S>))
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .merge(pages::routes::<S>())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
@@ -782,6 +785,49 @@ fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, A
             })
         })
         .transpose()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultsParams {
+    on: Option<String>,
+}
+
+/// An applicant's warehouse: the results held under their pseudonymous key that are in force on
+/// a day (default: today), for an officer at the counter (what a new dossier may reuse).
+async fn applicant_results<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    Caller(actor): Caller,
+    Path(key): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    if actor.role == ActorRole::Citizen {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "unauthorized", "an applicant's warehouse is for officers"));
+    }
+    let key: motcua_core::ApplicantKey = key.parse().map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_applicant_key", "key: an applicant's key, k1 and 32 hex digits")
+    })?;
+    let p: ResultsParams = query(&uri)?;
+    let on = match parse_date("on", &p.on)? {
+        Some(d) => d,
+        None => (api.clock)().local_date(),
+    };
+    let store = Arc::clone(&api.store);
+    let held = key.clone();
+    let rows = blocking(move || Ok(store.results_of(&held, on)?)).await?;
+    let results: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "number": r.number,
+                "kind": r.kind,
+                "valid_until": r.valid_until.map(|d| d.to_string()),
+                "issued_by": r.issued_by.as_ref().map(|c| c.to_string()),
+            })
+        })
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "applicant": key.as_str(), "on": on.to_string(), "results": results }))
+        .into_response())
 }
 
 async fn report<S: Store + 'static>(

@@ -6,7 +6,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     #[derive(utoipa::OpenApi)]
     #[openapi(
         info(title = "motcua", description = "Vietnamese one-stop-shop dossiers: receive, move, track, deadlines."),
-        paths(create_doc, dossier_doc, history_doc, command_doc, portal_doc, deadlines_doc, report_doc, track_doc, healthz_doc),
+        paths(create_doc, dossier_doc, history_doc, command_doc, portal_doc, deadlines_doc, applicant_results_doc, report_doc, track_doc, healthz_doc),
         components(schemas(NewDossierDoc, DossierDoc, ProblemDoc)),
         modifiers(&Bearer)
     )]
@@ -117,6 +117,13 @@ fn portal_doc() {}
         (status = 400, body = ProblemDoc)))]
 #[allow(dead_code)]
 fn deadlines_doc() {}
+
+#[utoipa::path(get, path = "/api/v1/applicants/{key}/results", params(("key" = String, Path, description = "The applicant's pseudonymous key (k1…)"),
+        ("on" = Option<String>, Query, description = "The day, YYYY-MM-DD (default: today)")),
+    security(("bearer" = [])), responses((status = 200, description = "The applicant's results in force that day: what a new dossier may reuse"),
+        (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc)))]
+#[allow(dead_code)]
+fn applicant_results_doc() {}
 
 #[utoipa::path(get, path = "/api/v1/report", params(
         ("format" = Option<String>, Query, description = "json (default), csv or html"),

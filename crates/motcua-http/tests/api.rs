@@ -28,6 +28,7 @@ fn a_clerk_receives_and_moves_a_dossier_over_http() {
         "/api/v1/report",
         "/api/v1/track/{code}",
         "/api/v1/portal/submissions",
+        "/api/v1/applicants/{key}/results",
         "/healthz",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from {text}");
@@ -408,4 +409,40 @@ fn a_feedback_is_filed_answered_and_shown_with_its_deadlines() {
     let d: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(d["feedback"][0]["outcome"], "early");
     assert_eq!(d["feedback"][0]["publish_by"], "2025-03-11T09:30+07:00");
+}
+
+#[test]
+fn an_officer_sees_an_applicants_results_in_force() {
+    let procedure = motcua_core::Procedure::simple(
+        "1.004194".parse().unwrap(),
+        "Đăng ký tạm trú",
+        motcua_calendar::Limit::working_days(3),
+    );
+    let identity = motcua_core::IdentityKey::new(&[9u8; 32]);
+    let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
+    let base = common::serve_with("2025-03-07T09:30", vec![procedure], options);
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let leader = token(&Actor::officer("leader-1", ActorRole::Leader, "H42.12"));
+    let body = r#"{"procedure": "1.004194", "channel": "direct", "applicant": {"id": "058203004567"}}"#;
+    let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&clerk), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let key = d["applicant"]["key"].as_str().unwrap().to_string();
+    let finish = r#"{"command": "finish", "decision": "approved", "result": {"number": "TT-1", "electronic": true}}"#;
+    let url = format!("{base}/api/v1/dossiers/H42.12-250307-0001/commands");
+    let (status, _, text, _) = call("POST", &url, Some(&leader), &[], Some(finish));
+    assert_eq!(status, 200, "{text}");
+    let (status, _, text, _) = call("GET", &format!("{base}/api/v1/applicants/{key}/results"), Some(&clerk), &[], None);
+    assert_eq!(status, 200, "{text}");
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(r["results"][0]["number"], "TT-1");
+    assert_eq!(r["results"][0]["issued_by"], "H42.12-250307-0001");
+    // Not a key: refused without echoing it; a citizen may not look.
+    let (status, _, text, _) =
+        call("GET", &format!("{base}/api/v1/applicants/058203004567/results"), Some(&clerk), &[], None);
+    assert_eq!(status, 400, "{text}");
+    assert!(!text.contains("058203004567"), "{text}");
+    let citizen = token(&Actor::citizen("cd-1"));
+    let (status, _, _, _) = call("GET", &format!("{base}/api/v1/applicants/{key}/results"), Some(&citizen), &[], None);
+    assert_eq!(status, 403);
 }
