@@ -518,6 +518,9 @@ fn results_reused_from_the_warehouse(s: Subject) {
     assert!(s.store.results_of(&who("058198001111").key, "2025-04-01".parse().unwrap()).unwrap().is_empty());
     let sweeper = Actor::system("expiry-sweep");
     assert!(e.expire_results(t("2025-08-31T23:00"), &sweeper).unwrap().is_empty());
+    // A sweep dated before the dossier's last event (a rating) skips it, for the next sweep.
+    run(&mut e, 5, Command::Rate { satisfied: true }, "2025-09-01T00:10", &clerk()).unwrap();
+    assert!(e.expire_results(t("2025-09-01T00:05"), &sweeper).unwrap().is_empty());
     assert_eq!(e.expire_results(t("2025-09-01T00:30"), &sweeper).unwrap(), ["XN-5"]);
     assert!(e.expire_results(t("2025-09-02T00:30"), &sweeper).unwrap().is_empty());
     let row = (s.reopen)().result("XN-5").unwrap().unwrap();

@@ -313,8 +313,9 @@ impl<S: Store> Engine<S> {
     /// Records the expiry of every result in the warehouse whose last valid day is before
     /// `now`'s day and whose expiry, revocation is not recorded yet: a `ResultExpired` event on
     /// the dossier that issued it, by `actor` (a system), with an idempotency key of the result's
-    /// number so a sweep run twice writes once. Returns the numbers recorded, in order. A
-    /// province runs it daily (`motcua expire`).
+    /// number so a sweep run twice writes once. Returns the numbers recorded, in order; a
+    /// dossier that refuses is skipped (left for the next sweep). A province runs it daily
+    /// (`motcua expire`).
     pub fn expire_results(&mut self, now: Timestamp, actor: &Actor) -> Result<Vec<String>, EngineError> {
         let today = now.local_date();
         let mut due = Vec::new();
@@ -336,8 +337,13 @@ impl<S: Store> Engine<S> {
                 now,
                 on_behalf_of: None,
             };
-            self.handle(&req)?;
-            done.push(number);
+            // A dossier that refuses (a sweep dated before its last event, its procedure gone
+            // from the catalog) is left for the next sweep; the store failing stops this one.
+            match self.handle(&req) {
+                Ok(_) => done.push(number),
+                Err(e @ (EngineError::Store(_) | EngineError::Contention(_))) => return Err(e),
+                Err(_) => {}
+            }
         }
         Ok(done)
     }
