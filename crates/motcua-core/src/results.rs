@@ -50,6 +50,14 @@ pub struct KnownResult {
     pub expired: bool,
 }
 
+impl KnownResult {
+    /// Whether it is in force on `day`: not revoked, its expiry not recorded, valid through
+    /// `day`.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        !self.revoked && !self.expired && self.valid_until.is_none_or(|v| day <= v)
+    }
+}
+
 /// How a document of a dossier was submitted (Circular 01/2023/TT-VPCP: what the counter
 /// digitises).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]

@@ -47,13 +47,14 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_delivery_ledger.sql"),
     include_str!("../sql/0003_services_and_results.sql"),
+    include_str!("../sql/0004_results_by_holder.sql"),
 ];
 
 // One migration per schema version, checked when compiling.
@@ -221,6 +222,21 @@ impl PostgresStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
             tx.batch_execute(sql).map_err(pg(&format!("migration {}", i + 1)))?;
+            if i + 1 == 4 {
+                // The holder column of rows written before, from their MessagePack.
+                let rows =
+                    tx.query("SELECT province, number, row FROM motcua_results", &[]).map_err(pg("migration 4"))?;
+                for r in rows {
+                    let (province, number): (i32, String) = (get(&r, 0, "province")?, get(&r, 1, "number")?);
+                    let known: motcua_core::KnownResult = unbin("result row", get(&r, 2, "row")?)?;
+                    let holder = known.holder.as_ref().map(|h| h.as_str().to_string());
+                    tx.execute(
+                        "UPDATE motcua_results SET holder = $3 WHERE province = $1 AND number = $2",
+                        &[&province, &number, &holder],
+                    )
+                    .map_err(pg("migration 4"))?;
+                }
+            }
         }
         if version < SCHEMA_VERSION {
             tx.execute("DELETE FROM motcua_schema", &[]).map_err(pg("schema version"))?;
@@ -557,9 +573,9 @@ impl PostgresStore {
         for r in &batch.results {
             let row = rmp_serde::to_vec(r).map_err(backend)?;
             tx.execute(
-                "INSERT INTO motcua_results (province, number, row) VALUES ($1, $2, $3) \
-                 ON CONFLICT (province, number) DO UPDATE SET row = EXCLUDED.row",
-                &[p, &r.number, &row],
+                "INSERT INTO motcua_results (province, number, row, holder) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (province, number) DO UPDATE SET row = EXCLUDED.row, holder = EXCLUDED.holder",
+                &[p, &r.number, &row, &r.holder.as_ref().map(|h| h.as_str())],
             )
             .map_err(pg("insert results"))?;
         }
@@ -981,6 +997,29 @@ impl Store for PostgresStore {
                 .query_opt("SELECT row FROM motcua_results WHERE province = $1 AND number = $2", &[&self.id, &number])
                 .map_err(pg("results"))?;
             row.map(|r| unbin("result row", r.get(0))).transpose()
+        })
+    }
+
+    fn results_of(
+        &self,
+        holder: &motcua_core::ApplicantKey,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
+        self.with_client(|c| {
+            let rows = c
+                .query(
+                    "SELECT row FROM motcua_results WHERE province = $1 AND holder = $2 ORDER BY number",
+                    &[&self.id, &holder.as_str()],
+                )
+                .map_err(pg("results"))?;
+            let mut out = Vec::new();
+            for r in rows {
+                let known: motcua_core::KnownResult = unbin("result row", get(&r, 0, "row")?)?;
+                if known.in_force_on(day) {
+                    out.push(known);
+                }
+            }
+            Ok(out)
         })
     }
 

@@ -34,10 +34,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
@@ -45,6 +45,7 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("../sql/0005_projection_columns.sql"),
     include_str!("../sql/0006_delivery_ledger.sql"),
     include_str!("../sql/0007_services_and_results.sql"),
+    include_str!("../sql/0008_results_by_holder.sql"),
 ];
 // One migration per schema version, checked when compiling.
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
@@ -101,6 +102,9 @@ impl SqliteStore {
             tx.execute_batch(sql).map_err(|e| backend(format!("{}: migration {}: {e}", path.display(), i + 1)))?;
             if i + 1 == 5 {
                 backfill_projections(&tx).map_err(|e| backend(format!("{}: migration 5: {e}", path.display())))?;
+            }
+            if i + 1 == 8 {
+                backfill_holders(&tx).map_err(|e| backend(format!("{}: migration 8: {e}", path.display())))?;
             }
             tx.pragma_update(None, "user_version", i as i64 + 1).map_err(backend)?;
             tx.commit().map_err(backend)?;
@@ -407,6 +411,24 @@ fn add_counters(tx: &rusqlite::Transaction<'_>, counters: &Counters) -> Result<(
     Ok(())
 }
 
+/// Migration 8: fills the warehouse's holder column from each row.
+fn backfill_holders(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut rows: Vec<(String, Option<String>)> = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT number, row FROM results").map_err(backend)?;
+        let mut q = stmt.query([]).map_err(backend)?;
+        while let Some(r) = q.next().map_err(backend)? {
+            let known: motcua_core::KnownResult = decode("result row", r.get_ref(1).map_err(backend)?)?;
+            rows.push((r.get(0).map_err(backend)?, known.holder.map(|h| h.as_str().to_string())));
+        }
+    }
+    let mut update = tx.prepare("UPDATE results SET holder = ?2 WHERE number = ?1").map_err(backend)?;
+    for (number, holder) in rows {
+        update.execute(params![number, holder]).map_err(backend)?;
+    }
+    Ok(())
+}
+
 /// Migration 5: fills the new columns of every dossier row, rewrites its summary (rows before
 /// kept no `clock_stopped`) and the counters, by replaying each dossier's events.
 fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
@@ -611,11 +633,12 @@ impl Store for SqliteStore {
             }
             if !batch.results.is_empty() {
                 let mut put = tx
-                    .prepare_cached("INSERT OR REPLACE INTO results (number, row) VALUES (?1, ?2)")
+                    .prepare_cached("INSERT OR REPLACE INTO results (number, row, holder) VALUES (?1, ?2, ?3)")
                     .map_err(backend)?;
                 let mut buf = Vec::new();
                 for r in &batch.results {
-                    put.execute(params![r.number, bin_into(r, &mut buf)?]).map_err(backend)?;
+                    let holder = r.holder.as_ref().map(|h| h.as_str());
+                    put.execute(params![r.number, bin_into(r, &mut buf)?, holder]).map_err(backend)?;
                 }
             }
             // Messages: encoded one after another into one buffer, then inserted in groups.
@@ -984,6 +1007,26 @@ impl Store for SqliteStore {
         })
     }
 
+    fn results_of(
+        &self,
+        holder: &motcua_core::ApplicantKey,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT row FROM results WHERE holder = ?1 ORDER BY number").map_err(backend)?;
+            let mut rows = stmt.query(params![holder.as_str()]).map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let known: motcua_core::KnownResult = decode("result row", r.get_ref(0).map_err(backend)?)?;
+                if known.in_force_on(day) {
+                    out.push(known);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare("SELECT row FROM results").map_err(backend)?;
@@ -1195,4 +1238,45 @@ fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A schema-7 file (the warehouse without its holder column) is migrated on open: the
+    /// column is filled from each row, and an applicant's results are read by it.
+    #[test]
+    fn migration_8_fills_the_holder_of_rows_written_before() {
+        let dir = std::env::temp_dir().join(format!("motcua-sqlite-unit-{}-m8", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.sqlite");
+        let key = motcua_core::IdentityKey::new(&[5u8; 32]).unwrap();
+        let holder = key.applicant_key(&"058203004567".parse().unwrap());
+        let row = motcua_core::KnownResult {
+            number: "XN-1".into(),
+            holder: Some(holder.clone()),
+            kind: "Giấy xác nhận".into(),
+            valid_until: chrono::NaiveDate::from_ymd_opt(2025, 8, 31),
+            revoked: false,
+            issued_by: None,
+            expired: false,
+        };
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.append(&mut AppendBatch { results: vec![row.clone()], ..AppendBatch::default() }).unwrap();
+            let conn = store.conn.lock().unwrap();
+            conn.execute_batch(
+                "DROP INDEX results_by_holder; ALTER TABLE results DROP COLUMN holder; PRAGMA user_version = 7;",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 4, 1).unwrap();
+        assert_eq!(store.results_of(&holder, day).unwrap(), [row]);
+        assert!(store.results_of(&holder, chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap()).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

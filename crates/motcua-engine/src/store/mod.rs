@@ -348,8 +348,7 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
         let mut out = Vec::new();
         self.for_each_result(&mut |r| {
-            let in_force = !r.revoked && !r.expired && r.valid_until.is_none_or(|v| day <= v);
-            if in_force && r.holder.as_ref() == Some(holder) {
+            if r.in_force_on(day) && r.holder.as_ref() == Some(holder) {
                 out.push(r);
             }
         })?;
