@@ -1109,6 +1109,7 @@ pub fn apply(state: &mut Dossier, event: &Event) {
         Event::FeedbackFiled { feedback, topic, follows, reject_by, due, .. } => {
             if let Some(earlier) = follows.and_then(|n| state.feedback.iter_mut().find(|f| f.number == n)) {
                 earlier.followed_up = true;
+                earlier.followed_up_at.get_or_insert(at);
             }
             state.feedback.push(crate::feedback::Feedback {
                 number: *feedback,
@@ -1123,6 +1124,8 @@ pub fn apply(state: &mut Dossier, event: &Event) {
                 published_at: None,
                 satisfied: None,
                 followed_up: false,
+                rated_at: None,
+                followed_up_at: None,
             });
         }
         Event::FeedbackAnswered { feedback, end, topic, outcome, publish_by, .. } => {
@@ -1143,6 +1146,7 @@ pub fn apply(state: &mut Dossier, event: &Event) {
         Event::FeedbackRated { feedback, satisfied, .. } => {
             if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
                 f.satisfied = Some(*satisfied);
+                f.rated_at = Some(at);
             }
         }
         Event::Stopped { outcome, .. } => {

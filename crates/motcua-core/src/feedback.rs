@@ -78,6 +78,12 @@ pub struct Feedback {
     pub satisfied: Option<bool>,
     /// A later feedback follows it up.
     pub followed_up: bool,
+    /// When the rating was given.
+    #[serde(default)]
+    pub rated_at: Option<Timestamp>,
+    /// When the first later feedback followed it up.
+    #[serde(default)]
+    pub followed_up_at: Option<Timestamp>,
 }
 
 impl Feedback {
@@ -98,15 +104,21 @@ impl Feedback {
         closed_in_time && published_in_time
     }
 
-    /// The record as it stood at `at`: a closing, publication or rating after `at` not yet
-    /// happened (a report judged at an earlier instant than the store's last event).
+    /// The record as it stood at `at`: a closing, publication, rating or follow-up after `at`
+    /// not yet happened (a report judged at an earlier instant than the store's last event).
     pub fn as_of(&self, at: Timestamp) -> Feedback {
         let mut f = self.clone();
         if f.end.is_some_and(|(_, t)| t > at) {
-            (f.end, f.outcome, f.publish_by, f.published_at, f.satisfied) = (None, None, None, None, None);
+            (f.end, f.outcome, f.publish_by, f.published_at) = (None, None, None, None);
         }
         if f.published_at.is_some_and(|t| t > at) {
             f.published_at = None;
+        }
+        if f.rated_at.is_some_and(|t| t > at) || f.end.is_none() {
+            (f.satisfied, f.rated_at) = (None, None);
+        }
+        if f.followed_up_at.is_some_and(|t| t > at) {
+            (f.followed_up, f.followed_up_at) = (false, None);
         }
         f
     }
@@ -140,6 +152,8 @@ mod tests {
             published_at: None,
             satisfied: None,
             followed_up: false,
+            rated_at: None,
+            followed_up_at: None,
         }
     }
 
@@ -162,6 +176,9 @@ mod tests {
         f.published_at = Some(t("2025-03-11T09:00"));
         assert!(f.on_time(t("2025-12-31T09:00")));
         f.followed_up = true;
+        f.followed_up_at = Some(t("2025-04-01T09:00"));
         assert!(f.dissatisfied(t("2025-12-31T09:00")));
+        // Judged before the follow-up, it was not yet followed up.
+        assert!(!f.as_of(t("2025-03-31T09:00")).dissatisfied(t("2025-03-31T09:00")));
     }
 }

@@ -142,6 +142,8 @@ fn summaries_from_before_steps_were_kept_still_match() {
             published_at: None,
             satisfied: None,
             followed_up: false,
+            rated_at: None,
+            followed_up_at: None,
         }]),
         ..expected.clone()
     }));
