@@ -1107,29 +1107,16 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.status = Some(Status::Stopped);
         }
         Event::FeedbackFiled { feedback, topic, follows, reject_by, due, .. } => {
-            if let Some(earlier) = follows.and_then(|n| state.feedback.iter_mut().find(|f| f.number == n)) {
+            if let Some(earlier) = follows.and_then(|n| feedback_mut(state, n)) {
                 earlier.followed_up = true;
                 earlier.followed_up_at.get_or_insert(at);
             }
-            state.feedback.push(crate::feedback::Feedback {
-                number: *feedback,
-                topic: *topic,
-                filed_at: at,
-                reject_by: *reject_by,
-                due: *due,
-                follows: *follows,
-                end: None,
-                outcome: None,
-                publish_by: None,
-                published_at: None,
-                satisfied: None,
-                followed_up: false,
-                rated_at: None,
-                followed_up_at: None,
-            });
+            let mut f = crate::feedback::Feedback::filed(*feedback, at, *reject_by, *due);
+            (f.topic, f.follows) = (*topic, *follows);
+            state.feedback.push(f);
         }
         Event::FeedbackAnswered { feedback, end, topic, outcome, publish_by, .. } => {
-            if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
+            if let Some(f) = feedback_mut(state, *feedback) {
                 f.end = Some((*end, at));
                 f.outcome = Some(*outcome);
                 f.publish_by = *publish_by;
@@ -1139,12 +1126,12 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             }
         }
         Event::FeedbackPublished { feedback, .. } => {
-            if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
+            if let Some(f) = feedback_mut(state, *feedback) {
                 f.published_at = Some(at);
             }
         }
         Event::FeedbackRated { feedback, satisfied, .. } => {
-            if let Some(f) = state.feedback.iter_mut().find(|f| f.number == *feedback) {
+            if let Some(f) = feedback_mut(state, *feedback) {
                 f.satisfied = Some(*satisfied);
                 f.rated_at = Some(at);
             }
@@ -1156,6 +1143,10 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.pause = None;
         }
     }
+}
+
+fn feedback_mut(state: &mut Dossier, number: u16) -> Option<&mut crate::feedback::Feedback> {
+    state.feedback.iter_mut().find(|f| f.number == number)
 }
 
 fn pause(state: &mut Dossier, at: Timestamp, kind: PauseKind, stops_clock: bool, status: Status) {

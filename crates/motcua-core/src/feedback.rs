@@ -87,6 +87,27 @@ pub struct Feedback {
 }
 
 impl Feedback {
+    /// A feedback just received: number `number`, at `filed_at`, with its deadlines; nothing
+    /// else known yet.
+    pub fn filed(number: u16, filed_at: Timestamp, reject_by: Timestamp, due: Timestamp) -> Feedback {
+        Feedback {
+            number,
+            topic: None,
+            filed_at,
+            reject_by,
+            due,
+            follows: None,
+            end: None,
+            outcome: None,
+            publish_by: None,
+            published_at: None,
+            satisfied: None,
+            followed_up: false,
+            rated_at: None,
+            followed_up_at: None,
+        }
+    }
+
     /// Whether it was handled in time as indicator 5.2 judges it at `at`: closed by its
     /// deadline (a rejection by `reject_by`, an answer by `due`) and its answer published by
     /// `publish_by` (or not yet due to be); still open and `at` not past `due`.
@@ -139,22 +160,7 @@ mod tests {
     }
 
     fn feedback() -> Feedback {
-        Feedback {
-            number: 1,
-            topic: None,
-            filed_at: t("2025-03-03T09:00"),
-            reject_by: t("2025-03-05T09:00"),
-            due: t("2025-03-24T09:00"),
-            follows: None,
-            end: None,
-            outcome: None,
-            publish_by: None,
-            published_at: None,
-            satisfied: None,
-            followed_up: false,
-            rated_at: None,
-            followed_up_at: None,
-        }
+        Feedback::filed(1, t("2025-03-03T09:00"), t("2025-03-05T09:00"), t("2025-03-24T09:00"))
     }
 
     #[test]

@@ -350,14 +350,7 @@ fn the_national_portal_forwards_an_online_submission_once() {
 /// the dossier shows the key, never the number; a server without a key refuses to take one.
 #[test]
 fn an_applicants_identifier_is_kept_only_as_a_key() {
-    let procedure = motcua_core::Procedure::simple(
-        "1.004194".parse().unwrap(),
-        "Đăng ký tạm trú",
-        motcua_calendar::Limit::working_days(3),
-    );
-    let identity = motcua_core::IdentityKey::new(&[9u8; 32]);
-    let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
-    let base = common::serve_with("2025-03-07T09:30", vec![procedure], options);
+    let base = serve_with_identity_key();
     let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
     let url = format!("{base}/api/v1/dossiers");
     let body = r#"{"procedure": "1.004194", "channel": "direct", "applicant": {"id": "058203004567", "vneid": true}}"#;
@@ -413,14 +406,7 @@ fn a_feedback_is_filed_answered_and_shown_with_its_deadlines() {
 
 #[test]
 fn an_officer_sees_an_applicants_results_in_force() {
-    let procedure = motcua_core::Procedure::simple(
-        "1.004194".parse().unwrap(),
-        "Đăng ký tạm trú",
-        motcua_calendar::Limit::working_days(3),
-    );
-    let identity = motcua_core::IdentityKey::new(&[9u8; 32]);
-    let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
-    let base = common::serve_with("2025-03-07T09:30", vec![procedure], options);
+    let base = serve_with_identity_key();
     let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
     let leader = token(&Actor::officer("leader-1", ActorRole::Leader, "H42.12"));
     let body = r#"{"procedure": "1.004194", "channel": "direct", "applicant": {"id": "058203004567"}}"#;
@@ -445,4 +431,16 @@ fn an_officer_sees_an_applicants_results_in_force() {
     let citizen = token(&Actor::citizen("cd-1"));
     let (status, _, _, _) = call("GET", &format!("{base}/api/v1/applicants/{key}/results"), Some(&citizen), &[], None);
     assert_eq!(status, 403);
+}
+
+/// A server at Friday 7 March 2025, 09:30, with an identity key (applicants' identifiers taken).
+fn serve_with_identity_key() -> String {
+    let procedure = motcua_core::Procedure::simple(
+        "1.004194".parse().unwrap(),
+        "Đăng ký tạm trú",
+        motcua_calendar::Limit::working_days(3),
+    );
+    let identity = motcua_core::IdentityKey::new(&[9u8; 32]);
+    let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
+    common::serve_with("2025-03-07T09:30", vec![procedure], options)
 }

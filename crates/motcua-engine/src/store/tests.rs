@@ -129,22 +129,12 @@ fn summaries_from_before_steps_were_kept_still_match() {
     );
     // A summary with its feedback differs from one without.
     assert!(!DossierSummary { feedback: Some(Vec::new()), ..expected.clone() }.matches(&DossierSummary {
-        feedback: Some(vec![motcua_core::Feedback {
-            number: 1,
-            topic: None,
-            filed_at: "2025-03-03T09:00".parse().unwrap(),
-            reject_by: "2025-03-05T09:00".parse().unwrap(),
-            due: "2025-03-24T09:00".parse().unwrap(),
-            follows: None,
-            end: None,
-            outcome: None,
-            publish_by: None,
-            published_at: None,
-            satisfied: None,
-            followed_up: false,
-            rated_at: None,
-            followed_up_at: None,
-        }]),
+        feedback: Some(vec![motcua_core::Feedback::filed(
+            1,
+            "2025-03-03T09:00".parse().unwrap(),
+            "2025-03-05T09:00".parse().unwrap(),
+            "2025-03-24T09:00".parse().unwrap(),
+        )]),
         ..expected.clone()
     }));
     // The same fields as a fixarray (one byte of header), then shorter and shorter.
