@@ -128,6 +128,7 @@ pub mod engine_round {
                     idempotency_key: None,
                     now: start.plus_minutes(*dt),
                     on_behalf_of: None,
+                    intent: Default::default(),
                 });
             }
         }

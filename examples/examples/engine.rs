@@ -42,6 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             idempotency_key: None,
             now,
             on_behalf_of: None,
+            intent: Default::default(),
         })?;
         let due = engine.dossier(&code)?.and_then(|d| d.due).map(|d| d.to_string()).unwrap_or_default();
         println!("{code}: received (version {}), due {due}", out.version);
@@ -61,6 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 idempotency_key: None,
                 now,
                 on_behalf_of: None,
+                intent: Default::default(),
             })?;
             now = now.plus_minutes(30);
         }
@@ -73,6 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idempotency_key: None,
         now,
         on_behalf_of: None,
+        intent: Default::default(),
     })?;
     println!("{first}: {:?}", engine.dossier(first)?.and_then(|d| d.outcome));
 

@@ -125,7 +125,15 @@ fn req(n: u64, command: Command, at: &str) -> Request {
     } else {
         clerk()
     };
-    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at), on_behalf_of: None }
+    Request {
+        dossier: code(n),
+        command,
+        actor,
+        idempotency_key: None,
+        now: t(at),
+        on_behalf_of: None,
+        intent: Default::default(),
+    }
 }
 
 fn receive(n: u64, at: &str) -> Request {
@@ -260,7 +268,10 @@ fn idempotency_survives_a_restart(s: Subject) {
     other.idempotency_key = Some("portal-msg-17".into());
     assert_eq!(restarted.handle(&other).unwrap_err().code(), "idempotency_conflict");
     assert_eq!(s.store.load(&code(1)).unwrap().unwrap().events.len(), 1, "nothing written twice");
-    let rec = s.store.idempotency("portal-msg-17").unwrap().unwrap();
+    // Stored under the key scoped to its caller: another caller's same key is another record.
+    let scoped = motcua_engine::scoped_idempotency_key(&r.actor, "portal-msg-17");
+    assert!(s.store.idempotency("portal-msg-17").unwrap().is_none());
+    let rec = s.store.idempotency(&scoped).unwrap().unwrap();
     assert_eq!((rec.dossier, rec.first_seq, rec.last_seq), (code(1), 1, 1));
     assert!(s.store.idempotency("unknown").unwrap().is_none());
 }
@@ -456,6 +467,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
             idempotency_key: None,
             now: t(at),
             on_behalf_of: None,
+            intent: Default::default(),
         })
     };
     let receive = |procedure: &str, applicant: Applicant, documents: Vec<SubmittedDocument>| Command::Receive {

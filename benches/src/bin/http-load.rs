@@ -164,6 +164,7 @@ fn direct<S: Store>(
                 idempotency_key: None,
                 now,
                 on_behalf_of: None,
+                intent: Default::default(),
             })?;
             commands += 1;
         }

@@ -86,6 +86,10 @@ pub struct ServeCmd {
     /// components it had to digitise and left on paper (or is refused, if the rules are strict).
     #[arg(long, value_name = "FILE")]
     pub digitisation: Option<PathBuf>,
+    /// Mark the pages' session cookie `Secure` (sent over HTTPS only): for a portal served
+    /// over HTTPS, behind its TLS terminator.
+    #[arg(long)]
+    pub secure_cookie: bool,
     #[command(flatten)]
     pub calendar: CalendarArgs,
 }

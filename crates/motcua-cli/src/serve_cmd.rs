@@ -145,7 +145,7 @@ pub fn serve(cmd: ServeCmd) -> Result<u8> {
         }
         None => None,
     };
-    let options = Options { units, identity, digitisation, ..Options::default() };
+    let options = Options { units, identity, digitisation, secure_cookie: cmd.secure_cookie, ..Options::default() };
     if crate::store_cmd::is_postgres(&cmd.store) {
         let shown = crate::store_cmd::redact(&cmd.store);
         let store =
@@ -177,12 +177,12 @@ fn run<S: Store + 'static>(
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("--listen {listen}"))?;
         let addr = listener.local_addr()?;
         outln!("listening on http://{addr}");
-        // Ctrl-C (or SIGTERM's default) stops accepting; requests in flight finish first.
-        axum::serve(listener, router(api))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        // Ctrl-C (or SIGTERM's default) stops accepting; requests in flight finish first. Slow
+        // or idle clients are cut off after 10 s, at most 1,024 connections are open at once.
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        motcua_http::serve(listener, router(api), motcua_http::Limits::default(), stop).await?;
         Ok::<(), anyhow::Error>(())
     })?;
     Ok(exit::OK)

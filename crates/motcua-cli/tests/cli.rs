@@ -338,6 +338,7 @@ fn write_store(path: &std::path::Path) {
             idempotency_key: None,
             now: "2025-03-03T09:00".parse().unwrap(),
             on_behalf_of: None,
+            intent: Default::default(),
         };
         e.handle(&r).unwrap();
     }

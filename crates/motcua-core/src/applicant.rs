@@ -99,6 +99,68 @@ impl IdentityKey {
     }
 }
 
+impl IdentityKey {
+    /// The pseudonymous actor id of a citizen's account (a VNeID or portal account id, which
+    /// may be their CCCD): `a1` and 32 hex digits of HMAC-SHA256 under this key. The same
+    /// account always gets the same id, so a citizen signing in later is the applicant of the
+    /// dossiers submitted for them; an id that [`looks_like_identifier`] is keyed by its digits,
+    /// so spaces, separators, prefixes or invisible characters make no other account of it.
+    pub fn account_id(&self, account: &str) -> crate::ActorId {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
+            return crate::ActorId(std::sync::Arc::from(""));
+        };
+        mac.update(b"account:");
+        if looks_like_identifier(account) {
+            let digits: String = account.chars().filter(|c| c.is_numeric()).collect();
+            mac.update(b"digits:");
+            mac.update(digits.as_bytes());
+        } else {
+            mac.update(account.trim().as_bytes());
+        }
+        let digest = mac.finalize().into_bytes();
+        let mut hex = String::with_capacity(2 + 32);
+        hex.push_str("a1");
+        for b in &digest[..16] {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        crate::ActorId(std::sync::Arc::from(hex))
+    }
+
+    /// A key derived from another secret for a purpose (HMAC-SHA256 of `purpose` under it), for
+    /// a server that was given no identity key but must still key account ids.
+    pub fn derived(secret: &[u8], purpose: &str) -> IdentityKey {
+        match Hmac::<Sha256>::new_from_slice(secret) {
+            Ok(mut mac) => {
+                mac.update(purpose.as_bytes());
+                IdentityKey(mac.finalize().into_bytes().to_vec())
+            }
+            Err(_) => IdentityKey(purpose.as_bytes().to_vec()),
+        }
+    }
+}
+
+/// Whether `text` holds what may be a personal identifier: after removing spaces, separators,
+/// punctuation and invisible characters, a run of 10 or more digits (a CCCD has 12, a tax code
+/// 10 or 13 with its branch, a phone number 10). Letters end a run, so a prefix such as
+/// `cccd:` hides nothing. Such a text is never stored, logged or shown as it is.
+pub fn looks_like_identifier(text: &str) -> bool {
+    let mut run = 0usize;
+    for c in text.chars() {
+        if c.is_numeric() {
+            // ASCII digits, and any other script's (fullwidth, Arabic-Indic…).
+            run += 1;
+            if run >= 10 {
+                return true;
+            }
+        } else if c.is_alphabetic() {
+            run = 0;
+        }
+        // Anything else (spaces, separators, punctuation, format and control characters)
+        // is skipped: it neither counts nor ends a run.
+    }
+    false
+}
+
 impl fmt::Debug for IdentityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("IdentityKey(…)")

@@ -171,3 +171,128 @@ pub fn permits(
         }
     }
 }
+
+/// How far an actor sees when reading: decided once per request ([`sight`]), then asked of
+/// each dossier ([`Sight::sees`]) or summary. The same agency relation as [`permits`]: an
+/// agency sees what it holds today (the receiving agency's duties, or a step's) and what it
+/// handled; and an agency sees every dossier of the administrative units strictly below its
+/// jurisdiction in the register (a district's agencies see its communes', a province's
+/// departments and centre the whole province's). Citizens see their own dossiers; a system
+/// account (the national portal's connector) sees the online ones, which the portal's
+/// contract is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sight {
+    /// A citizen: the dossiers they are the applicant of.
+    Own(ActorId),
+    /// A system account: the dossiers received online.
+    Portal,
+    /// An officer of `agency`: what it holds or handled, and the dossiers of the units in
+    /// `below` (those strictly below its jurisdiction, from the register).
+    Agency {
+        /// The officer's agency.
+        agency: Arc<str>,
+        /// The administrative units strictly below the agency's jurisdiction.
+        below: std::collections::HashSet<Arc<str>>,
+        /// Whether `below` is the whole province (the agency's jurisdiction is a province).
+        province: bool,
+    },
+    /// Nothing: an officer without an agency, of an agency the register does not know, or of
+    /// one that has ended (its successor holds its dossiers). The reason.
+    Nothing(&'static str),
+}
+
+/// What [`Sight::sees`] needs to know of a dossier: its receiving agency, its administrative
+/// unit, the agencies of its steps, its channel and applicant.
+#[derive(Clone, Copy, Debug)]
+pub struct Visible<'a> {
+    /// The receiving agency (the dossier code's).
+    pub receiving: &'a str,
+    /// The administrative unit the dossier belongs to, if known.
+    pub jurisdiction: Option<&'a str>,
+    /// Whether it was received online.
+    pub online: bool,
+    /// Its parties (the applicant).
+    pub parties: &'a Parties,
+}
+
+/// The sight of `actor` on `today`, through `register` when there is one.
+pub fn sight(actor: &Actor, register: Option<&crate::Register>, today: chrono::NaiveDate) -> Sight {
+    match actor.role {
+        ActorRole::Citizen => return Sight::Own(actor.id.clone()),
+        ActorRole::System => return Sight::Portal,
+        _ => {}
+    }
+    let Some(agency) = actor.agency.as_ref().filter(|a| !a.trim().is_empty()) else {
+        return Sight::Nothing("an officer must belong to an agency");
+    };
+    let Some(register) = register else {
+        return Sight::Agency { agency: Arc::clone(agency), below: Default::default(), province: false };
+    };
+    let Some(known) = register.agency(agency) else {
+        return Sight::Nothing("the agency is not in the register");
+    };
+    if known.valid_from.is_some_and(|f| today < f) || known.valid_to.is_some_and(|t| t < today) {
+        return Sight::Nothing("the agency is not in force today (its successor holds its dossiers)");
+    }
+    let mut below = std::collections::HashSet::new();
+    let mut province = false;
+    for u in register.units() {
+        // Walk up from u's parent: u is below the agency if an ancestor is in its jurisdiction.
+        let mut at = u.parent.as_deref();
+        for _ in 0..64 {
+            let Some(p) = at else { break };
+            if known.jurisdiction.iter().any(|j| &**j == p) {
+                below.insert(Arc::clone(&u.code));
+                break;
+            }
+            at = register.unit(p).and_then(|x| x.parent.as_deref());
+        }
+    }
+    for j in &known.jurisdiction {
+        if register.unit(j).is_some_and(|u| u.level == crate::UnitLevel::Province) {
+            province = true;
+        }
+    }
+    Sight::Agency { agency: Arc::clone(&known.code), below, province }
+}
+
+impl Sight {
+    /// Whether this sight sees a dossier whose step agencies are `steps`, judged on `today`
+    /// (who holds an agency's duties follows mergers in `register`).
+    pub fn sees<'a>(
+        &self,
+        d: Visible<'_>,
+        steps: impl IntoIterator<Item = &'a str>,
+        register: Option<&crate::Register>,
+        today: chrono::NaiveDate,
+    ) -> bool {
+        match self {
+            Sight::Own(id) => d.parties.applicant.as_ref() == Some(id),
+            Sight::Portal => d.online,
+            Sight::Nothing(_) => false,
+            Sight::Agency { agency, below, province } => {
+                let holds = |a: &str| match register {
+                    Some(r) => r.holder_on(a, today) == &**agency,
+                    None => a == &**agency,
+                };
+                *province
+                    || holds(d.receiving)
+                    || d.jurisdiction.is_some_and(|j| below.contains(j))
+                    || steps.into_iter().any(holds)
+            }
+        }
+    }
+
+    /// Whether it sees every dossier of the province (a province-level agency's officers).
+    pub fn is_province_wide(&self) -> bool {
+        matches!(self, Sight::Agency { province: true, .. })
+    }
+
+    /// Why it sees nothing, if so.
+    pub fn refusal(&self) -> Option<&'static str> {
+        match self {
+            Sight::Nothing(why) => Some(why),
+            _ => None,
+        }
+    }
+}

@@ -294,7 +294,72 @@ pub enum CommandKind {
     Stop,
 }
 
+/// The longest free text a command may carry (a reason, what is missing, an answer), in
+/// characters: every stored byte is paid for every dossier, and no notice needs more.
+pub const MAX_TEXT_CHARS: usize = 2_000;
+
+/// The longest name or number a command may carry (a receipt's or a result's number, a
+/// component's name, an administrative unit's code, a ground of exemption), in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// The most documents one receipt may list.
+pub const MAX_DOCUMENTS: usize = 200;
+
 impl Command {
+    /// Checks the sizes of what the command carries ([`MAX_TEXT_CHARS`], [`MAX_NAME_CHARS`],
+    /// [`MAX_DOCUMENTS`]): `Err` names the field and its limit. [`crate::decide`] refuses an
+    /// oversized command before anything else.
+    pub fn check_sizes(&self) -> Result<(), crate::DomainError> {
+        let text = |field: &'static str, v: &str| {
+            if v.chars().count() > MAX_TEXT_CHARS {
+                Err(crate::DomainError::TooLong { field, max: MAX_TEXT_CHARS })
+            } else {
+                Ok(())
+            }
+        };
+        let name = |field: &'static str, v: &str| {
+            if v.chars().count() > MAX_NAME_CHARS {
+                Err(crate::DomainError::TooLong { field, max: MAX_NAME_CHARS })
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Command::Submit { jurisdiction, .. } => jurisdiction.as_deref().map_or(Ok(()), |j| name("jurisdiction", j)),
+            Command::Receive { jurisdiction, documents, .. } => {
+                if documents.len() > MAX_DOCUMENTS {
+                    return Err(crate::DomainError::TooLong { field: "documents", max: MAX_DOCUMENTS });
+                }
+                for d in documents {
+                    name("documents.component", &d.component)?;
+                    match &d.form {
+                        crate::DocumentForm::Reused { result } => name("documents.result", result)?,
+                        crate::DocumentForm::Digitised { sha256, .. } => name("documents.sha256", sha256)?,
+                        crate::DocumentForm::Paper => {}
+                    }
+                }
+                jurisdiction.as_deref().map_or(Ok(()), |j| name("jurisdiction", j))
+            }
+            Command::RequestCompletion { missing } => text("missing", missing),
+            Command::RefuseAtIntake { reason }
+            | Command::RequestSupplement { reason, .. }
+            | Command::Extend { reason, .. }
+            | Command::Refund { reason, .. }
+            | Command::RevokeResult { reason }
+            | Command::Suspend { reason, .. }
+            | Command::Stop { reason } => text("reason", reason),
+            Command::Finish { reason, result, .. } => {
+                reason.as_deref().map_or(Ok(()), |r| text("reason", r))?;
+                result.as_ref().map_or(Ok(()), |r| name("result.number", &r.number))
+            }
+            Command::AssessFees { exemption, .. } => exemption.as_deref().map_or(Ok(()), |e| name("exemption", e)),
+            Command::Pay { receipt, .. } => name("receipt", receipt),
+            Command::FileFeedback { subject, .. } => text("subject", subject),
+            Command::AnswerFeedback { text: t, .. } => text("text", t),
+            _ => Ok(()),
+        }
+    }
+
     /// Its kind.
     pub fn kind(&self) -> CommandKind {
         match self {

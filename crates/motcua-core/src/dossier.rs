@@ -16,6 +16,9 @@ use crate::results::IssuedResult;
 use crate::status::{Channel, Decision, Status};
 use crate::units::Register;
 
+/// The furthest a new appointment may be after the due time it replaces, in days.
+pub const MAX_EXTENSION_DAYS: i64 = 366;
+
 /// Most events one command may produce.
 pub const MAX_EVENTS_PER_COMMAND: usize = 4;
 
@@ -420,6 +423,7 @@ pub fn decide(
             return Err(DomainError::TimeWentBack { now, last });
         }
     }
+    command.check_sizes()?;
     let kind = command.kind();
     let status = state.status;
     let cal = ctx.calendar;
@@ -629,6 +633,12 @@ pub fn decide(
             let due = state.due.ok_or(DomainError::NoDueTime)?;
             if *new_due <= due {
                 return Err(DomainError::ExtensionNotLater { new_due: *new_due, due });
+            }
+            // The law sets no longest extension (Decree 61/2018/NĐ-CP Art. 19(9) asks for the
+            // letter and a new appointment); motcua refuses one further than a year, which is
+            // no appointment (and a due time of 9999 would poison every report).
+            if *new_due > due.plus_minutes(MAX_EXTENSION_DAYS * 24 * 60) {
+                return Err(DomainError::ExtensionTooLong { new_due: *new_due, due, max_days: MAX_EXTENSION_DAYS });
             }
             // NĐ 61/2018 Art. 19(9): the letter is due at least one working day before the due time.
             let day = i64::from(cal.day_length(due.local_date())?);

@@ -12,6 +12,26 @@ use crate::status::Status;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DomainError {
+    /// A field of the command is longer than motcua keeps ([`crate::MAX_TEXT_CHARS`] for free
+    /// text, [`crate::MAX_NAME_CHARS`] for names and numbers, [`crate::MAX_DOCUMENTS`]).
+    #[error("{field}: at most {max} (characters, or documents)")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its limit.
+        max: usize,
+    },
+    /// A new appointment later than motcua accepts ([`crate::MAX_EXTENSION_DAYS`] after the
+    /// due time it replaces).
+    #[error("the new appointment {new_due} is more than {max_days} days after the due time {due}")]
+    ExtensionTooLong {
+        /// The new appointment asked for.
+        new_due: motcua_calendar::Timestamp,
+        /// The due time it replaces.
+        due: motcua_calendar::Timestamp,
+        /// The limit, in days.
+        max_days: i64,
+    },
     /// The applicant was already asked to complete the dossier before acceptance: the notice
     /// says everything missing at once (Decree 61/2018/NĐ-CP Art. 17(2)).
     #[error("the applicant was already asked to complete the dossier: one notice, saying everything")]
@@ -277,6 +297,8 @@ impl DomainError {
     /// A stable code for the rejection.
     pub fn code(&self) -> &'static str {
         match self {
+            DomainError::TooLong { .. } => "too_long",
+            DomainError::ExtensionTooLong { .. } => "extension_too_long",
             DomainError::TimeWentBack { .. } => "time_went_back",
             DomainError::NotAllowed { .. } => "not_allowed",
             DomainError::WrongProcedure { .. } => "wrong_procedure",

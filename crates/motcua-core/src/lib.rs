@@ -25,10 +25,17 @@ mod results;
 mod status;
 mod units;
 
-pub use applicant::{Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, MIN_IDENTITY_KEY_BYTES};
-pub use auth::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
-pub use command::{Command, CommandKind, Delivery, PaymentChannel, ResultIssue};
-pub use dossier::{apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND};
+pub use applicant::{
+    looks_like_identifier, Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, MIN_IDENTITY_KEY_BYTES,
+};
+pub use auth::{authorize, permits, roles_for, sight, Actor, ActorId, ActorRole, Denied, Parties, Sight, Visible};
+pub use command::{
+    Command, CommandKind, Delivery, PaymentChannel, ResultIssue, MAX_DOCUMENTS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+};
+pub use dossier::{
+    apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND,
+    MAX_EXTENSION_DAYS,
+};
 pub use error::DomainError;
 pub use event::{AssessedFee, Event, StepDue};
 pub use feedback::{

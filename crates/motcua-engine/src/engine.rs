@@ -39,6 +39,53 @@ pub struct Request {
     /// online submission): the citizen, who becomes the dossier's applicant (and so may act on
     /// it, e.g. withdraw). Ignored otherwise.
     pub on_behalf_of: Option<ActorId>,
+    /// Whether the dossier must be new, must exist, or either ([`Intent`]).
+    pub intent: Intent,
+}
+
+/// What a request may do to its dossier's existence. A server that issues codes itself asks
+/// for [`Intent::Create`] when it creates a dossier under a code it just issued, and for
+/// [`Intent::Existing`] for every other command, so that no caller creates a dossier under a
+/// code of their choosing and no receipt adopts a dossier somebody else created.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Intent {
+    /// Whatever the command does: `submit` and `receive` create a dossier that does not exist
+    /// (a simulator, a scenario, a batch import, whose codes are their own).
+    #[default]
+    Any,
+    /// The dossier must not exist yet: a creating command that finds one under its code is
+    /// refused ([`EngineError::CodeTaken`]), never applied to it.
+    Create,
+    /// The dossier must exist: a command on an unknown code is [`EngineError::NoSuchDossier`],
+    /// whatever it is (a `receive` then only accepts an existing online submission).
+    Existing,
+}
+
+impl Request {
+    /// A request for `command` on `dossier` by `actor` at `now`, with no idempotency key, on
+    /// nobody's behalf, of [`Intent::Any`].
+    pub fn new(dossier: DossierCode, command: Command, actor: Actor, now: Timestamp) -> Request {
+        Request { dossier, command, actor, idempotency_key: None, now, on_behalf_of: None, intent: Intent::Any }
+    }
+
+    /// The same request with an idempotency key (scoped to its actor: see [`Engine::handle`]).
+    pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Request {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The same request made by a system for `citizen`, who becomes the applicant of the
+    /// dossier it creates.
+    pub fn on_behalf_of(mut self, citizen: ActorId) -> Request {
+        self.on_behalf_of = Some(citizen);
+        self
+    }
+
+    /// The same request with `intent`.
+    pub fn with_intent(mut self, intent: Intent) -> Request {
+        self.intent = intent;
+        self
+    }
 }
 
 /// What a handled command did.
@@ -77,6 +124,9 @@ pub enum EngineError {
     /// No dossier with this code, and the command does not create one.
     #[error("no dossier {0}; only submit or receive create one")]
     NoSuchDossier(DossierCode),
+    /// A request to create a dossier ([`Intent::Create`]) under a code that is already taken.
+    #[error("dossier code {0} is already taken")]
+    CodeTaken(DossierCode),
     /// The engine does not know the procedure.
     #[error("unknown procedure {0}")]
     UnknownProcedure(ProcedureCode),
@@ -105,6 +155,7 @@ impl EngineError {
             EngineError::Rejected(e) => e.code(),
             EngineError::IdempotencyConflict { .. } => "idempotency_conflict",
             EngineError::NoSuchDossier(_) => "no_such_dossier",
+            EngineError::CodeTaken(_) => "code_taken",
             EngineError::UnknownProcedure(_) => "unknown_procedure",
             EngineError::NotInForce { .. } => "not_in_force",
             EngineError::Contention(_) => "contention",
@@ -207,6 +258,39 @@ struct Fingerprint<'a> {
 fn fingerprint(dossier: &DossierCode, command: &Command) -> Hash {
     let json = serde_json::to_string(&Fingerprint { dossier, command }).unwrap_or_default();
     Sha256::digest(json.as_bytes()).into()
+}
+
+/// The key an idempotency record is stored under: the caller's key scoped to the caller (role,
+/// agency and id), so that a key one caller used is a fresh key for every other — a repeat by
+/// someone else neither replays the first caller's outcome nor learns which dossier it was
+/// on, and nobody can use up a key another caller (the national portal's connector) will use.
+/// 32 hex digits of SHA-256 (128 bits).
+pub fn scoped_idempotency_key(actor: &Actor, key: &str) -> String {
+    let mut h = Sha256::new();
+    let role = match actor.role {
+        ActorRole::Citizen => "citizen",
+        ActorRole::Clerk => "clerk",
+        ActorRole::Specialist => "specialist",
+        ActorRole::Leader => "leader",
+        ActorRole::System => "system",
+    };
+    for part in [role, actor.agency.as_deref().unwrap_or(""), &actor.id.0, key] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let digest: [u8; 32] = h.finalize().into();
+    crate::hex(&digest[..16])
+}
+
+/// A keyed request's stored key ([`scoped_idempotency_key`]) and fingerprint, computed once.
+struct Keyed {
+    scoped: String,
+    print: Hash,
+}
+
+fn keyed(req: &Request) -> Option<Keyed> {
+    let key = req.idempotency_key.as_deref()?;
+    Some(Keyed { scoped: scoped_idempotency_key(&req.actor, key), print: fingerprint(&req.dossier, &req.command) })
 }
 
 /// The sync message for event `seq` (`event`, which left the dossier as `after`), if the
@@ -336,6 +420,7 @@ impl<S: Store> Engine<S> {
                 idempotency_key: Some(format!("expire:{number}")),
                 now,
                 on_behalf_of: None,
+                intent: Default::default(),
             };
             // A dossier that refuses (a sweep dated before its last event, its procedure gone
             // from the catalog) is left for the next sweep; the store failing stops this one.
@@ -446,17 +531,17 @@ impl<S: Store> Engine<S> {
     /// idempotency record) with optimistic concurrency, then apply. Retries after a version
     /// conflict by reloading the dossier.
     pub fn handle(&mut self, req: &Request) -> Result<Outcome, EngineError> {
-        // A keyed request's fingerprint, once (it is a JSON encoding and a hash).
-        let print = req.idempotency_key.as_ref().map(|_| fingerprint(&req.dossier, &req.command));
-        if let (Some(key), Some(print)) = (&req.idempotency_key, print) {
-            if let Some(rec) = self.store.idempotency(key)? {
-                return self.replay_idempotent(key, rec, print);
+        // A keyed request's scoped key and fingerprint, once (a JSON encoding and two hashes).
+        let keyed = keyed(req);
+        if let (Some(key), Some(k)) = (&req.idempotency_key, &keyed) {
+            if let Some(rec) = self.store.idempotency(&k.scoped)? {
+                return self.replay_idempotent(key, rec, k.print);
             }
         }
         let mut retries = 0;
         loop {
             self.scratch.clear();
-            let planned = match self.plan(req, retries == 0, false, print) {
+            let planned = match self.plan(req, retries == 0, false, keyed.as_ref()) {
                 Ok(p) => p,
                 // A rejection must not rest on a stale cache: if another writer moved the
                 // dossier, decide again on the fresh state.
@@ -498,13 +583,16 @@ impl<S: Store> Engine<S> {
         let mut results: Vec<Result<Outcome, EngineError>> = Vec::with_capacity(reqs.len());
         self.scratch.clear();
         // Idempotency keys first used in this batch: key → (fingerprint, request).
+        let keyed: Vec<Option<Keyed>> = reqs.iter().map(keyed).collect();
         let mut keys: FxHashMap<&str, (Hash, usize)> = FxHashMap::default();
         for (i, req) in reqs.iter().enumerate() {
-            let print = req.idempotency_key.as_ref().map(|_| fingerprint(&req.dossier, &req.command));
-            if let (Some(key), Some(print)) = (req.idempotency_key.as_deref(), print) {
+            let k = keyed[i].as_ref();
+            if let (Some(key), Some(Keyed { scoped, print })) = (req.idempotency_key.as_deref(), k) {
+                let print = *print;
                 // A key seen earlier in the batch is a repeat (or a misuse); one the store
-                // knows is replayed; a new one joins the group with its record.
-                if let Some(&(first, j)) = keys.get(key) {
+                // knows is replayed; a new one joins the group with its record. Keys are
+                // compared as scoped to their callers.
+                if let Some(&(first, j)) = keys.get(scoped.as_str()) {
                     if first == print {
                         self.scratch.repeats.push((i, j));
                         results.push(pending());
@@ -514,13 +602,13 @@ impl<S: Store> Engine<S> {
                     }
                     continue;
                 }
-                match self.store.idempotency(key) {
+                match self.store.idempotency(scoped) {
                     Ok(Some(rec)) => {
                         results.push(self.replay_idempotent(key, rec, print));
                         continue;
                     }
                     Ok(None) => {
-                        keys.insert(key, (print, i));
+                        keys.insert(scoped.as_str(), (print, i));
                     }
                     Err(e) => {
                         results.push(Err(e.into()));
@@ -530,15 +618,15 @@ impl<S: Store> Engine<S> {
             }
             // Into the group: one StreamAppend per dossier. `plan` advances the cached state,
             // so the next command of the batch sees it.
-            match self.plan(req, true, true, print) {
+            match self.plan(req, true, true, k) {
                 Ok(planned) => {
                     self.scratch.plans.push((i, planned));
                     results.push(pending());
                 }
                 Err(e) => {
-                    if let Some(key) = req.idempotency_key.as_deref() {
+                    if let Some(k) = k {
                         // Nothing was recorded: a later request may use the key afresh.
-                        keys.remove(key);
+                        keys.remove(k.scoped.as_str());
                     }
                     results.push(Err(e));
                 }
@@ -613,14 +701,23 @@ impl<S: Store> Engine<S> {
         req: &Request,
         first_attempt: bool,
         grouped: bool,
-        print: Option<Hash>,
+        keyed: Option<&Keyed>,
     ) -> Result<Planned, EngineError> {
         // Creating commands on an uncached dossier assume it is new without asking the store:
         // if it exists after all, the append's version check fails and the retry (not a first
-        // attempt) loads it.
+        // attempt) loads it. A request that needs the dossier to exist always asks.
         let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
         // One lookup for the cached state; its slot then serves until the commit.
-        let slot = if first_attempt && creates { self.hot.slot(&req.dossier) } else { self.ensure_hot(&req.dossier)? };
+        let slot = if first_attempt && creates && req.intent != Intent::Existing {
+            self.hot.slot(&req.dossier)
+        } else {
+            self.ensure_hot(&req.dossier)?
+        };
+        match (req.intent, slot.is_some()) {
+            (Intent::Create, true) => return Err(EngineError::CodeTaken(req.dossier.clone())),
+            (Intent::Existing, false) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
+            _ => {}
+        }
         let Engine { hot: cache, procedures, calendar, sealer, scratch, units, store, digitisation, .. } = self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
@@ -729,10 +826,10 @@ impl<S: Store> Engine<S> {
             stream.events.push(sealed);
         }
         stream.summary.refill(&req.dossier, &hot.state, hot.last_hash);
-        if let Some(key) = &req.idempotency_key {
+        if let Some(k) = keyed {
             out.idempotency.push(IdempotencyRecord {
-                key: key.clone(),
-                fingerprint: print.unwrap_or_else(|| fingerprint(&req.dossier, &req.command)),
+                key: k.scoped.clone(),
+                fingerprint: k.print,
                 dossier: req.dossier.clone(),
                 first_seq: expected_version + 1,
                 last_seq: hot.state.version,

@@ -62,7 +62,7 @@
 //! };
 //! let actor = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
 //! let now = "2025-03-03T09:00".parse()?;
-//! let req = Request { dossier: code.clone(), command: receive, actor, idempotency_key: None, now, on_behalf_of: None };
+//! let req = Request { dossier: code.clone(), command: receive, actor, idempotency_key: None, now, on_behalf_of: None, intent: Default::default() };
 //! submit.send((req, answer))?;
 //! assert_eq!(outcome.recv()??.version, 1);
 //! let state = read_dossier(&*store, &code)?.expect("received");
@@ -83,7 +83,7 @@ mod seg;
 pub mod store;
 mod verify;
 
-pub use engine::{Engine, EngineError, Outcome, Request, MAX_RETRIES};
+pub use engine::{scoped_idempotency_key, Engine, EngineError, Intent, Outcome, Request, MAX_RETRIES};
 pub use motcua_core::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};

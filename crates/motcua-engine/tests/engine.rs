@@ -59,11 +59,20 @@ fn receive(n: u64, at: &str) -> Request {
         idempotency_key: None,
         now: t(at),
         on_behalf_of: None,
+        intent: Default::default(),
     }
 }
 
 fn req(n: u64, command: Command, actor: Actor, at: &str) -> Request {
-    Request { dossier: code(n), command, actor, idempotency_key: None, now: t(at), on_behalf_of: None }
+    Request {
+        dossier: code(n),
+        command,
+        actor,
+        idempotency_key: None,
+        now: t(at),
+        on_behalf_of: None,
+        intent: Default::default(),
+    }
 }
 
 #[test]
@@ -237,7 +246,7 @@ proptest! {
                 _ => Command::Withdraw,
             };
             let actor = if which == 7 { leader() } else { Actor::system("sync") };
-            let _ = e.handle(&Request { dossier: code(n), command, actor, idempotency_key: None, now, on_behalf_of: None });
+            let _ = e.handle(&Request { dossier: code(n), command, actor, idempotency_key: None, now, on_behalf_of: None, intent: Default::default() });
         }
         let (counters, deadlines) = rebuild_projections(&*store, &sectors()).unwrap();
         // The store's live counters are the replay's.
@@ -359,6 +368,7 @@ fn keyed_script() -> impl Strategy<Value = Vec<Request>> {
                     idempotency_key: key,
                     now,
                     on_behalf_of: None,
+                    intent: Default::default(),
                 }
             })
             .collect()

@@ -93,8 +93,16 @@ fn run(
     at: &str,
 ) -> Result<Vec<Event>, EngineError> {
     let now: Timestamp = at.parse().unwrap();
-    e.handle(&Request { dossier: code.clone(), command, actor, idempotency_key: None, now, on_behalf_of: None })
-        .map(|o| o.events)
+    e.handle(&Request {
+        dossier: code.clone(),
+        command,
+        actor,
+        idempotency_key: None,
+        now,
+        on_behalf_of: None,
+        intent: Default::default(),
+    })
+    .map(|o| o.events)
 }
 
 fn receive(jurisdiction: Option<&str>) -> Command {

@@ -38,7 +38,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use motcua_calendar::{Timestamp, WorkCalendar};
 use motcua_core::{AgencyCode, Channel, Command, DossierCode, Procedure, ProcedureCode, Register};
 use motcua_engine::{
@@ -51,10 +51,12 @@ use tokio::sync::oneshot;
 mod auth;
 mod openapi;
 mod pages;
+mod serve;
 
 use auth::Caller;
 pub use auth::{issue_token, Claims};
 pub use openapi::openapi;
+pub use serve::{serve, Limits};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -73,7 +75,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, kind: &str, detail: &str) -> ApiError {
-        ApiError { status, kind: kind.to_string(), detail: detail.to_string() }
+        ApiError { status, kind: kind.to_string(), detail: short_detail(&detail) }
     }
 
     /// The HTTP status.
@@ -134,16 +136,59 @@ pub struct Options {
     pub identity: Option<motcua_core::IdentityKey>,
     /// The digitisation rules receipts are checked against (none: not checked).
     pub digitisation: Option<Arc<motcua_core::DigitisationRules>>,
+    /// The pages' session cookie is marked `Secure` (sent over HTTPS only): set it when the
+    /// portal is served over HTTPS, as it should be outside a test.
+    pub secure_cookie: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { units: None, max_batch: 1000, identity: None, digitisation: None }
+        Options { units: None, max_batch: 1000, identity: None, digitisation: None, secure_cookie: false }
     }
 }
 
 /// A report and when it was built.
 type Built = (std::time::Instant, Arc<Report>);
+
+/// How long the dashboard's report is kept before it is built again.
+const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The longest span of receipt days a report covers (`from` to `to`), in days: ten years.
+pub const MAX_REPORT_SPAN_DAYS: i64 = 3660;
+
+/// How far past the server's clock a report's or a deadline list's `as_of` may be, in days
+/// (the data holds nothing later; an absurd instant would only make work).
+pub const MAX_AS_OF_AHEAD_DAYS: i64 = 366;
+
+/// Whether `sight` sees the dossier of summary `s`.
+fn sees_summary(
+    sight: &motcua_core::Sight,
+    s: &motcua_engine::store::DossierSummary,
+    register: Option<&Register>,
+    today: NaiveDate,
+) -> bool {
+    let parties = motcua_core::Parties::default();
+    let seen = motcua_core::Visible {
+        receiving: s.dossier.agency().as_str(),
+        jurisdiction: s.jurisdiction.as_deref(),
+        online: s.channel == Some(Channel::Online.code()),
+        parties: &parties,
+    };
+    sight.sees(seen, s.steps.iter().flatten().map(|x| &*x.agency), register, today)
+}
+
+/// `as_of` checked to be a real instant of the data: from 2000 to [`MAX_AS_OF_AHEAD_DAYS`]
+/// past `now`.
+fn bounded_as_of(raw: &Option<String>, now: Timestamp) -> Result<Timestamp, ApiError> {
+    let Some(t) = raw else { return Ok(now) };
+    let bad = |d: &str| ApiError::new(StatusCode::BAD_REQUEST, "bad_time", d);
+    let t: Timestamp = t.parse().map_err(|_| bad("as_of: YYYY-MM-DDTHH:MM (local) or RFC 3339"))?;
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+    if t.local_date() < earliest || t.local_date() > now.local_date() + chrono::Days::new(MAX_AS_OF_AHEAD_DAYS as u64) {
+        return Err(bad(&format!("as_of: from 2000-01-01 to {MAX_AS_OF_AHEAD_DAYS} days after today")));
+    }
+    Ok(t)
+}
 
 /// The API's shared state: the store, the writer's queue, the token secret and the clock.
 pub struct Api<S> {
@@ -161,6 +206,17 @@ pub struct Api<S> {
     units: Option<Arc<Register>>,
     /// The province's identity key (applicants' identifiers are keyed with it).
     identity: Option<Arc<motcua_core::IdentityKey>>,
+    /// What citizens' account ids are keyed with: the identity key, or one derived from the
+    /// token secret when the server has none.
+    accounts: Arc<motcua_core::IdentityKey>,
+    /// The pages' signed-in sessions.
+    sessions: Arc<auth::Sessions>,
+    /// Whether the session cookie is `Secure`.
+    secure_cookie: bool,
+    /// Held while the dashboard's report is rebuilt: one rebuild at a time.
+    rebuilding: Arc<tokio::sync::Mutex<()>>,
+    /// Requests to the anonymous routes per client address.
+    limiter: Arc<RateLimiter>,
 }
 
 impl<S> Clone for Api<S> {
@@ -175,6 +231,11 @@ impl<S> Clone for Api<S> {
             dashboard: Arc::clone(&self.dashboard),
             units: self.units.clone(),
             identity: self.identity.clone(),
+            accounts: Arc::clone(&self.accounts),
+            sessions: Arc::clone(&self.sessions),
+            secure_cookie: self.secure_cookie,
+            rebuilding: Arc::clone(&self.rebuilding),
+            limiter: Arc::clone(&self.limiter),
         }
     }
 }
@@ -272,7 +333,15 @@ impl<S: Store + 'static> Api<S> {
             calendar: report_calendar,
             dashboard: Arc::default(),
             units: options.units,
+            accounts: Arc::new(match &options.identity {
+                Some(k) => k.clone(),
+                None => motcua_core::IdentityKey::derived(secret, "motcua account ids"),
+            }),
             identity: options.identity.map(Arc::new),
+            sessions: Arc::default(),
+            secure_cookie: options.secure_cookie,
+            rebuilding: Arc::default(),
+            limiter: Arc::default(),
         }
     }
 
@@ -302,19 +371,38 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
         .merge(pages::routes::<S>())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
-        .layer(axum::middleware::from_fn_with_state(api.clone(), access_log::<S>))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(api.clone(), rate_limit::<S>))
+        .layer(axum::middleware::from_fn(harden))
+        .layer(axum::middleware::from_fn_with_state(api.clone(), access_log::<S>))
         .with_state(api)
 }
 
 /// A JSON body read as bytes: malformed JSON is a 400 problem, not axum's plain text.
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", &e.to_string()))
+    serde_json::from_slice(body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", &short_detail(&e)))
 }
 
+/// An input error's message, short: at most [`MAX_DETAIL`] characters, so that a huge field
+/// does not come back as a huge error.
+fn short_detail(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    match text.char_indices().nth(MAX_DETAIL) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+/// The longest detail an error carries, in characters.
+pub const MAX_DETAIL: usize = 200;
+
 fn parse_code(code: &str) -> Result<DossierCode, ApiError> {
-    code.parse().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_code", &format!("{code:?}: {e}")))
+    code.parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_code", "not a dossier code (AGENCY-YYMMDD-NNNN)"))
 }
 
 /// Runs blocking store work off the async threads.
@@ -453,6 +541,9 @@ struct PortalSubmission {
 /// The longest portal message id accepted.
 const MAX_PORTAL_MESSAGE_ID: usize = 128;
 
+/// The longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
 /// `POST /api/v1/portal/submissions`, for a system account (the national portal's connector):
 /// the citizen's online submission becomes a `submit` by the system on the citizen's behalf,
 /// idempotent by the portal's message id (201 the first time, 200 with the same dossier after).
@@ -473,14 +564,17 @@ async fn portal_submission<S: Store + 'static>(
     if sub.message_id.is_empty() || sub.message_id.len() > MAX_PORTAL_MESSAGE_ID {
         return Err(bad("bad_message_id", &format!("message_id: 1 to {MAX_PORTAL_MESSAGE_ID} characters")));
     }
-    if sub.applicant.is_empty() || sub.applicant.len() > 64 || sub.applicant.parse::<motcua_core::Cccd>().is_ok() {
-        return Err(bad("bad_applicant", "applicant: a pseudonymous account id of 1 to 64 characters, never a CCCD"));
+    if sub.applicant.trim().is_empty() || sub.applicant.len() > 64 {
+        return Err(bad("bad_applicant", "applicant: the citizen's account id, 1 to 64 characters"));
     }
+    // The citizen's account id (which may be their CCCD) is keyed before it goes anywhere.
+    let citizen = api.accounts.account_id(&sub.applicant);
+    // The portal's keys are scoped to its system account: no other caller can use one up.
     let key = format!("dvcqg:{}", sub.message_id);
     // Seen before: the dossier it created.
     let known = {
-        let (store, key) = (Arc::clone(&api.store), key.clone());
-        blocking(move || Ok(store.idempotency(&key)?)).await?
+        let (store, scoped) = (Arc::clone(&api.store), motcua_engine::scoped_idempotency_key(&actor, &key));
+        blocking(move || Ok(store.idempotency(&scoped)?)).await?
     };
     if let Some(rec) = known {
         let state = api.read(rec.dossier.clone()).await?;
@@ -499,14 +593,10 @@ async fn portal_submission<S: Store + 'static>(
         jurisdiction: sub.jurisdiction.as_deref().map(Arc::from),
         applicant: None,
     };
-    let req = Request {
-        dossier: code.clone(),
-        command,
-        actor,
-        idempotency_key: Some(key),
-        now,
-        on_behalf_of: Some(motcua_core::ActorId(Arc::from(sub.applicant.as_str()))),
-    };
+    let req = Request::new(code.clone(), command, actor, now)
+        .with_idempotency_key(key)
+        .on_behalf_of(citizen)
+        .with_intent(motcua_engine::Intent::Create);
     api.submit(req, None).await?;
     let state = api.read(code.clone()).await?;
     let state =
@@ -558,6 +648,14 @@ impl<S: Store + 'static> Api<S> {
                         "applicant.id: a CCCD (12 digits) or a tax code (10 digits with its check digit)",
                     )
                 })?;
+                // A citizen applies as themselves: the identifier must be their account's.
+                if actor.role == ActorRole::Citizen && self.accounts.account_id(&a.id) != actor.id {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "not_your_identifier",
+                        "applicant.id: a citizen applies under their own account's identifier",
+                    ));
+                }
                 let kind = a.kind.unwrap_or(match id {
                     motcua_core::Identifier::Cccd(_) => motcua_core::ApplicantKind::Citizen,
                     motcua_core::Identifier::Tax(_) => motcua_core::ApplicantKind::Organisation,
@@ -576,7 +674,7 @@ impl<S: Store + 'static> Api<S> {
                 documents: Vec::new(),
             }
         };
-        let req = Request { dossier: code.clone(), command, actor, idempotency_key: None, now, on_behalf_of: None };
+        let req = Request::new(code.clone(), command, actor, now).with_intent(motcua_engine::Intent::Create);
         self.submit(req, None).await?;
         let state = self.read(code.clone()).await?;
         let state =
@@ -592,15 +690,20 @@ impl<S: Store + 'static> Api<S> {
 
     /// The report of the dossiers received from `from` to `to` (local dates, inclusive), open
     /// ones judged at `as_of`: one pass over the store's projection rows.
+    /// `sight` limits it to the dossiers the caller sees (none: the whole province, the
+    /// public dashboard's figures).
     async fn report(
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         as_of: Timestamp,
+        sight: Option<motcua_core::Sight>,
     ) -> Result<Report, ApiError> {
         let (store, procedures, calendar) =
             (Arc::clone(&self.store), Arc::clone(&self.procedures), Arc::clone(&self.calendar));
         let units = self.units.clone();
+        let today = (self.clock)().local_date();
+        let sight = sight.filter(|s| !s.is_province_wide());
         blocking(move || {
             let mut builder = ReportBuilder::with_calendar(&procedures, &calendar);
             if let Some(register) = units.as_deref() {
@@ -608,26 +711,61 @@ impl<S: Store + 'static> Api<S> {
             }
             store.for_each_summary(&mut |s| {
                 let day = s.received_at.map(Timestamp::local_date);
-                if day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t)) {
+                if day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t))
+                    && sight.as_ref().is_none_or(|sight| sees_summary(sight, &s, units.as_deref(), today))
+                {
                     builder.add(&s);
                 }
             })?;
             let report = builder.finish(Some(as_of));
-            // The ledger counts every dossier: 1.4 for the whole store only.
-            Ok(if from.is_none() && to.is_none() { report.with_sync(store.sync_tally()?) } else { report })
+            // The ledger counts every dossier: 1.4 for the whole province only.
+            Ok(if from.is_none() && to.is_none() && sight.is_none() {
+                report.with_sync(store.sync_tally()?)
+            } else {
+                report
+            })
         })
         .await
     }
 
-    /// The report of everything, as the dashboard shows it: built at most once a minute.
+    /// The caller's sight today ([`motcua_core::sight`]).
+    fn sight(&self, actor: &Actor) -> motcua_core::Sight {
+        motcua_core::sight(actor, self.units.as_deref(), (self.clock)().local_date())
+    }
+
+    /// An officer's sight for the officers' routes: citizens and system accounts are refused,
+    /// and so is an officer who sees nothing (no agency, an unknown or ended one).
+    fn officer_sight(&self, actor: &Actor, what: &str) -> Result<motcua_core::Sight, ApiError> {
+        if matches!(actor.role, ActorRole::Citizen | ActorRole::System) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "unauthorized", &format!("{what} are for officers")));
+        }
+        let sight = self.sight(actor);
+        if let Some(why) = sight.refusal() {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "unauthorized", why));
+        }
+        Ok(sight)
+    }
+
+    /// The report of everything, as the dashboard shows it: built at most once a minute, by
+    /// one request at a time (the others meanwhile get the previous one, or wait for the first).
     async fn dashboard_report(&self) -> Result<Arc<Report>, ApiError> {
+        let fresh = |c: &Option<Built>| c.as_ref().filter(|(built, _)| built.elapsed() < DASHBOARD_TTL).cloned();
         let cached = self.dashboard.lock().ok().and_then(|c| c.clone());
         if let Some((built, report)) = cached {
-            if built.elapsed() < std::time::Duration::from_secs(60) {
+            if built.elapsed() < DASHBOARD_TTL {
+                return Ok(report);
+            }
+            // Another request is rebuilding it: the previous one will do meanwhile.
+            if self.rebuilding.try_lock().is_err() {
                 return Ok(report);
             }
         }
-        let report = Arc::new(self.report(None, None, (self.clock)()).await?);
+        let _rebuilding = self.rebuilding.lock().await;
+        // Built while this request waited?
+        if let Some((_, report)) = self.dashboard.lock().ok().and_then(|c| fresh(&c)) {
+            return Ok(report);
+        }
+        let report = Arc::new(self.report(None, None, (self.clock)(), None).await?);
         if let Ok(mut c) = self.dashboard.lock() {
             *c = Some((std::time::Instant::now(), Arc::clone(&report)));
         }
@@ -635,22 +773,34 @@ impl<S: Store + 'static> Api<S> {
     }
 }
 
-/// The dossier's stream, if `actor` may see it (a citizen sees only their own; others are
-/// told it does not exist).
+/// The dossier's stream and state, if `actor` may see it ([`motcua_core::Sight`]: a citizen
+/// their own, an officer what their agency holds, handled or oversees, the portal's system
+/// account the online ones); to anyone else it does not exist (404, as for an unknown code).
 async fn visible<S: Store + 'static>(
     api: &Api<S>,
     actor: &Actor,
     code: DossierCode,
-) -> Result<motcua_engine::store::Stream, ApiError> {
+) -> Result<(motcua_engine::store::Stream, motcua_core::Dossier), ApiError> {
     let store = Arc::clone(&api.store);
     let shown = code.to_string();
     let stream = blocking(move || Ok(store.load(&code)?)).await?;
     let missing = || ApiError::new(StatusCode::NOT_FOUND, "no_such_dossier", &format!("no dossier {shown}"));
     let stream = stream.ok_or_else(missing)?;
-    if actor.role == ActorRole::Citizen && stream.parties.applicant.as_ref() != Some(&actor.id) {
+    let state = motcua_core::Dossier::replay(stream.events.iter().map(|e| &e.event));
+    let today = (api.clock)().local_date();
+    let register = api.units.as_deref();
+    let sight = motcua_core::sight(actor, register, today);
+    let receiving = shown.split('-').next().unwrap_or_default();
+    let seen = motcua_core::Visible {
+        receiving,
+        jurisdiction: state.jurisdiction.as_deref(),
+        online: state.channel == Some(Channel::Online),
+        parties: &stream.parties,
+    };
+    if !sight.sees(seen, state.steps.iter().map(|s| &*s.agency), register, today) {
         return Err(missing());
     }
-    Ok(stream)
+    Ok((stream, state))
 }
 
 async fn dossier<S: Store + 'static>(
@@ -659,8 +809,7 @@ async fn dossier<S: Store + 'static>(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let code = parse_code(&code)?;
-    let stream = visible(&api, &actor, code.clone()).await?;
-    let state = motcua_core::Dossier::replay(stream.events.iter().map(|e| &e.event));
+    let (_, state) = visible(&api, &actor, code.clone()).await?;
     Ok(with_etag(StatusCode::OK, &view(&code, &state)))
 }
 
@@ -670,7 +819,7 @@ async fn history<S: Store + 'static>(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let code = parse_code(&code)?;
-    let stream = visible(&api, &actor, code.clone()).await?;
+    let (stream, _) = visible(&api, &actor, code.clone()).await?;
     let events: Vec<serde_json::Value> = stream
         .events
         .iter()
@@ -696,15 +845,35 @@ async fn command<S: Store + 'static>(
 ) -> Result<Response, ApiError> {
     let code = parse_code(&code)?;
     let command: Command = json_body(&body)?;
+    // Dossiers are created only under codes the server issues (POST /api/v1/dossiers, the
+    // portal's route): here a command acts on an existing dossier, and a `receive` only
+    // accepts an online submission already there.
+    if matches!(command, Command::Submit { .. }) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_allowed",
+            "submit creates a dossier: POST /api/v1/dossiers, which issues its code",
+        ));
+    }
     let expected = match headers.get(header::IF_MATCH).map(|v| v.to_str().unwrap_or_default().trim_matches('"')) {
         None => None,
         Some(v) => Some(v.parse::<u64>().map_err(|_| {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_if_match", "If-Match holds a version (a number)")
         })?),
     };
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY => Some(k.to_string()),
+            _ => {
+                let detail = format!("Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters");
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_idempotency_key", &detail));
+            }
+        },
+    };
     let now = (api.clock)();
-    let req = Request { dossier: code.clone(), command, actor, idempotency_key: key, now, on_behalf_of: None };
+    let mut req = Request::new(code.clone(), command, actor, now).with_intent(motcua_engine::Intent::Existing);
+    req.idempotency_key = key;
     api.submit(req, expected).await?;
     let state = api.read(code.clone()).await?;
     let state = state.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_such_dossier", "gone"))?;
@@ -715,7 +884,7 @@ async fn command<S: Store + 'static>(
 fn query<T: serde::de::DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, ApiError> {
     Query::<T>::try_from_uri(uri)
         .map(|q| q.0)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", &e.body_text()))
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", "the query string could not be read"))
 }
 
 #[derive(Deserialize)]
@@ -727,30 +896,46 @@ struct DeadlinesParams {
     hours: Option<u32>,
 }
 
+/// The most rows `/api/v1/deadlines` returns.
+pub const MAX_DEADLINE_ROWS: usize = 500;
+
 async fn deadlines<S: Store + 'static>(
     State(api): State<Api<S>>,
-    Caller(_actor): Caller,
+    Caller(actor): Caller,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
+    let sight = api.officer_sight(&actor, "deadline lists")?;
     let p: DeadlinesParams = query(&uri)?;
-    let bad = |kind: &str, d: String| ApiError::new(StatusCode::BAD_REQUEST, kind, &d);
-    let as_of = match &p.as_of {
-        Some(t) => t.parse::<Timestamp>().map_err(|e| bad("bad_time", format!("as_of {t:?}: {e}")))?,
-        None => (api.clock)(),
-    };
+    let bad = |kind: &str, d: &str| ApiError::new(StatusCode::BAD_REQUEST, kind, d);
+    let as_of = bounded_as_of(&p.as_of, (api.clock)())?;
+    let hours = p.hours.unwrap_or(16);
+    if hours > 24 * 366 {
+        return Err(bad("bad_hours", "hours: at most a year's (8784)"));
+    }
     let mut q = match p.view.as_deref().unwrap_or("overdue") {
         "overdue" => DeadlineQuery::overdue(as_of),
-        "due_soon" => DeadlineQuery::due_before(as_of, as_of.plus_minutes(i64::from(p.hours.unwrap_or(16)) * 60)),
-        other => return Err(bad("bad_view", format!("view {other:?}: expected overdue or due_soon"))),
+        "due_soon" => DeadlineQuery::due_before(as_of, as_of.plus_minutes(i64::from(hours) * 60)),
+        _ => return Err(bad("bad_view", "view: overdue or due_soon")),
     };
     if let Some(a) = &p.agency {
-        q.agency = Some(a.parse().map_err(|e| bad("bad_agency", format!("{a:?}: {e}")))?);
+        q.agency = Some(a.parse().map_err(|_| bad("bad_agency", "agency: an agency code"))?);
     }
-    q.limit = 500;
-    let store = Arc::clone(&api.store);
-    let page = blocking(move || Ok(store.deadlines(&q)?)).await?;
-    let rows: Vec<serde_json::Value> = page
-        .rows
+    // The caller's dossiers only: a province-wide officer's page as it is, anyone else's
+    // filtered from the store's largest page.
+    let province = sight.is_province_wide();
+    q.limit = if province { MAX_DEADLINE_ROWS } else { DeadlineQuery::MAX_LIMIT };
+    let (store, register, today) = (Arc::clone(&api.store), api.units.clone(), (api.clock)().local_date());
+    let rows = blocking(move || {
+        let page = store.deadlines(&q)?;
+        Ok(page
+            .rows
+            .into_iter()
+            .filter(|s| province || sees_summary(&sight, s, register.as_deref(), today))
+            .take(MAX_DEADLINE_ROWS)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let rows: Vec<serde_json::Value> = rows
         .iter()
         .map(|s| {
             serde_json::json!({
@@ -780,8 +965,8 @@ fn parse_date(name: &str, value: &Option<String>) -> Result<Option<NaiveDate>, A
     value
         .as_deref()
         .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "bad_date", &format!("{name} {v:?}: {e} (expected YYYY-MM-DD)"))
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_date", &format!("{name}: a day as YYYY-MM-DD"))
             })
         })
         .transpose()
@@ -801,9 +986,7 @@ async fn applicant_results<S: Store + 'static>(
     Path(key): Path<String>,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
-    if actor.role == ActorRole::Citizen {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "unauthorized", "an applicant's warehouse is for officers"));
-    }
+    let sight = api.officer_sight(&actor, "an applicant's results")?;
     let key: motcua_core::ApplicantKey = key.parse().map_err(|_| {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_applicant_key", "key: an applicant's key, k1 and 32 hex digits")
     })?;
@@ -814,7 +997,24 @@ async fn applicant_results<S: Store + 'static>(
     };
     let store = Arc::clone(&api.store);
     let held = key.clone();
-    let rows = blocking(move || Ok(store.results_of(&held, on)?)).await?;
+    let (register, today) = (api.units.clone(), (api.clock)().local_date());
+    // Only the results issued by dossiers the officer sees (the warehouse is not a directory of
+    // everyone's papers); at most a thousand looked at.
+    let rows = blocking(move || {
+        let mut rows = store.results_of(&held, on)?;
+        rows.truncate(1000);
+        let mut seen = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some(by) = &r.issued_by else { continue };
+            if sight.is_province_wide()
+                || store.summary(by)?.is_some_and(|s| sees_summary(&sight, &s, register.as_deref(), today))
+            {
+                seen.push(r);
+            }
+        }
+        Ok(seen)
+    })
+    .await?;
     let results: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
@@ -835,28 +1035,30 @@ async fn report<S: Store + 'static>(
     Caller(actor): Caller,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
-    if actor.role == ActorRole::Citizen {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "unauthorized", "reports are for officers"));
-    }
+    let sight = api.officer_sight(&actor, "reports")?;
     let p: ReportParams = query(&uri)?;
     let (from, to) = (parse_date("from", &p.from)?, parse_date("to", &p.to)?);
+    let bad = |d: &str| ApiError::new(StatusCode::BAD_REQUEST, "bad_date", d);
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_date", &format!("from {f} is after to {t}")));
+            return Err(bad("from is after to"));
+        }
+        if (t - f).num_days() > MAX_REPORT_SPAN_DAYS {
+            return Err(bad(&format!("from to to: at most {MAX_REPORT_SPAN_DAYS} days")));
         }
     }
-    let as_of = match &p.as_of {
-        Some(t) => t
-            .parse::<Timestamp>()
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_time", &format!("as_of {t:?}: {e}")))?,
-        None => (api.clock)(),
-    };
+    let now = (api.clock)();
+    let as_of = bounded_as_of(&p.as_of, now)?;
+    for d in [from, to].into_iter().flatten() {
+        if d.year() < 2000 || d > as_of.local_date() + chrono::Days::new(1) {
+            return Err(bad("from and to: days from 2000-01-01 to as_of"));
+        }
+    }
     let format = p.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "csv" | "html") {
-        let detail = format!("format {format:?}: expected json, csv or html");
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_format", &detail));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_format", "format: json, csv or html"));
     }
-    let r = api.report(from, to, as_of).await?;
+    let r = api.report(from, to, as_of, Some(sight)).await?;
     Ok(match format {
         "csv" => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], r.to_csv()).into_response(),
         "html" => axum::response::Html(r.to_html(REPORT_TITLE)).into_response(),
@@ -906,6 +1108,136 @@ async fn track<S: Store + 'static>(State(api): State<Api<S>>, Path(code): Path<S
     }
 }
 
+impl<S> Api<S> {
+    /// Who a request comes from, if anyone: its bearer token's actor, else its page session's.
+    fn who(&self, headers: &HeaderMap) -> Option<Actor> {
+        match auth::bearer(headers) {
+            Some(t) => auth::verify(&self.secret, &self.accounts, t).ok(),
+            None => auth::cookie(headers).and_then(|id| self.sessions.get(id)).map(|s| s.actor),
+        }
+    }
+}
+
+/// Requests per client address to the routes anyone may call without signing in: a token
+/// bucket per address (refilled at `PER_SECOND`, holding at most `BURST`), for the tracking
+/// lookup and the login form. Addresses are forgotten when the table is full.
+#[derive(Default)]
+struct RateLimiter {
+    buckets: std::sync::Mutex<HashMap<(std::net::IpAddr, bool), (f64, std::time::Instant)>>,
+}
+
+/// The anonymous routes' limits: (per second, burst) for tracking, and for signing in.
+const TRACK_RATE: (f64, f64) = (5.0, 20.0);
+const LOGIN_RATE: (f64, f64) = (0.5, 10.0);
+
+/// The most client addresses remembered at once.
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimiter {
+    /// Whether a request from `ip` to a `login` route (or a tracking one) may go now.
+    fn allow(&self, ip: std::net::IpAddr, login: bool) -> bool {
+        let (rate, burst) = if login { LOGIN_RATE } else { TRACK_RATE };
+        let now = std::time::Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else { return true };
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&(ip, login)) {
+            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs_f64() < 60.0);
+            if buckets.len() >= MAX_BUCKETS {
+                buckets.clear();
+            }
+        }
+        let (tokens, at) = buckets.entry((ip, login)).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// `429` problem+json (with `Retry-After`) for a client address past its limit on the
+/// anonymous routes (`/track`, `/api/v1/track/…`, `/login`); other routes need a token.
+async fn rate_limit<S: Send + Sync + 'static>(
+    State(api): State<Api<S>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let login = path == "/login";
+    if login || path == "/track" || path.starts_with("/api/v1/track/") {
+        if let Some(peer) = serve::peer(&req) {
+            if !api.limiter.allow(peer.ip(), login) {
+                let mut r = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests; try again shortly",
+                )
+                .into_response();
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+                return r;
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// The Content-Security-Policy of every response: nothing from elsewhere, no script but the
+/// appointment slip's print button (by its hash), inline styles (the pages' and charts'), no
+/// framing, forms posting here only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+     script-src 'unsafe-hashes' 'sha256-MguIPR6qNR8D3B+eAlK+bIRTZe8t3wkOY4B/56Me9FU='; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// Every response leaves with the security headers, and every error as problem+json: the
+/// framework's own refusals (a body too large, a method a route does not take, a timeout, a
+/// path that does not decode) come without a body or as plain text, and are given a problem
+/// of their status with a short detail that echoes nothing of the request. The pages' own
+/// error pages (HTML, in Vietnamese) stay as they are. Personal responses are never cached:
+/// `Cache-Control: no-store` on everything but the OpenAPI document.
+async fn harden(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let cacheable = req.uri().path() == "/api/v1/openapi.json";
+    let mut response = next.run(req).await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        let ctype = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !ctype.starts_with("application/problem+json") && !ctype.starts_with("text/html") {
+            let (kind, detail) = match status {
+                StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is larger than 1 MiB"),
+                StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not take that method"),
+                StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took longer than 30 s"),
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+                    ("headers_too_large", "the request's headers are too large")
+                }
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send application/json"),
+                StatusCode::NOT_FOUND => ("not_found", "no such route"),
+                s if s.is_client_error() => ("bad_request", "the request could not be read (its path, query or body)"),
+                _ => ("internal", "the server failed; nothing was written unless the dossier says so"),
+            };
+            let kept: Vec<_> = [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE]
+                .into_iter()
+                .filter_map(|h| response.headers().get(&h).cloned().map(|v| (h, v)))
+                .collect();
+            response = ApiError::new(status, kind, detail).into_response();
+            for (h, v) in kept {
+                response.headers_mut().insert(h, v);
+            }
+        }
+    }
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 /// One line per request to the `motcua_http::access` target: method, path, status, time and
 /// the verified actor id (pseudonymous; never a body, so never a CCCD or tax code).
 async fn access_log<S: Send + Sync + 'static>(
@@ -914,7 +1246,7 @@ async fn access_log<S: Send + Sync + 'static>(
     next: axum::middleware::Next,
 ) -> Response {
     let started = std::time::Instant::now();
-    let actor = auth::presented(req.headers()).and_then(|t| auth::verify(&api.secret, t).ok());
+    let actor = api.who(req.headers());
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let response = next.run(req).await;
     tracing::info!(

@@ -22,7 +22,7 @@ use motcua_engine::{Actor, ActorRole, BacklogBy, DeadlineQuery, Store};
 use motcua_report::escape_html as esc;
 use serde::Deserialize;
 
-use crate::auth::{self, COOKIE};
+use crate::auth::{self, Session, COOKIE};
 use crate::{blocking, Api, ApiError, NewDossier};
 
 pub(crate) fn routes<S: Store + 'static>() -> Router<Api<S>> {
@@ -31,7 +31,7 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Api<S>> {
         .route("/counter", get(counter_form::<S>).post(counter_receive::<S>))
         .route("/track", get(track::<S>))
         .route("/login", get(login_form).post(login::<S>))
-        .route("/logout", post(logout))
+        .route("/logout", post(logout::<S>))
 }
 
 /// An instant as a Vietnamese reader writes it (`09:00 ngày 06/03/2025`), inside a `<time>`
@@ -74,14 +74,20 @@ select,input[type=text],textarea{width:100%;padding:6px;font-size:15px;box-sizin
 .slip{border:1px solid #333;padding:20px 28px;max-width:640px}.slip .head{text-align:center}.slip td{border:none;padding:4px 8px 4px 0}\
 @media print{nav,.noprint{display:none}.slip{border:none}}";
 
+/// A form's hidden CSRF field for the signed-in session.
+fn csrf_field(s: &Session) -> String {
+    format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(&s.csrf))
+}
+
 /// A whole page: the navigation (who is signed in), the title and the body.
-fn page(title: &str, who: Option<&Actor>, body: &str) -> Html<String> {
+fn page(title: &str, who: Option<&Session>, body: &str) -> Html<String> {
     let who = match who {
-        Some(a) => format!(
-            r#"<span class="who">{} · {}{} <form method="post" action="/logout" style="display:inline"><button style="margin:0;padding:2px 8px;font-size:12px">Đăng xuất</button></form></span>"#,
-            esc(&a.id.0),
-            role_name(a.role),
-            a.agency.as_deref().map(|g| format!(" · {}", esc(g))).unwrap_or_default()
+        Some(s) => format!(
+            r#"<span class="who">{} · {}{} <form method="post" action="/logout" style="display:inline">{}<button style="margin:0;padding:2px 8px;font-size:12px">Đăng xuất</button></form></span>"#,
+            esc(&s.actor.id.0),
+            role_name(s.actor.role),
+            s.actor.agency.as_deref().map(|g| format!(" · {}", esc(g))).unwrap_or_default(),
+            csrf_field(s),
         ),
         None => r#"<span class="who"><a href="/login">Đăng nhập</a></span>"#.to_string(),
     };
@@ -94,7 +100,7 @@ fn page(title: &str, who: Option<&Actor>, body: &str) -> Html<String> {
 /// An error as a page, with the API error's status.
 struct PageError {
     status: StatusCode,
-    who: Option<Actor>,
+    who: Option<Session>,
     message: String,
 }
 
@@ -124,9 +130,9 @@ impl IntoResponse for PageError {
     }
 }
 
-/// The signed-in actor, if any (a bad or expired cookie counts as none).
-fn signed_in<S>(api: &Api<S>, headers: &HeaderMap) -> Option<Actor> {
-    auth::caller(&api.secret, headers).ok()
+/// The signed-in session, if any (an unknown, ended or expired one counts as none).
+fn signed_in<S>(api: &Api<S>, headers: &HeaderMap) -> Option<Session> {
+    auth::cookie(headers).and_then(|id| api.sessions.get(id))
 }
 
 async fn dashboard<S: Store + 'static>(
@@ -138,15 +144,31 @@ async fn dashboard<S: Store + 'static>(
     let report = api.dashboard_report().await?;
     // Due soon: within the next two working days (16 working hours) of the served calendar.
     let until = api.calendar.add_working_minutes(now, 16 * 60).unwrap_or_else(|_| now.plus_minutes(48 * 60));
-    let store = std::sync::Arc::clone(&api.store);
+    // The lists of dossiers are an officer's, of the dossiers their agency sees; the public
+    // sees the province's figures only.
+    let sight = who.as_ref().map(|s| api.sight(&s.actor)).filter(|s| matches!(s, motcua_core::Sight::Agency { .. }));
+    let (store, register, today) = (std::sync::Arc::clone(&api.store), api.units.clone(), now.local_date());
+    let listed = sight.clone();
     let (backlog, soon, overdue) = blocking(move || {
-        let backlog = store.backlog(BacklogBy::Agency, now)?;
-        let mut q = DeadlineQuery::due_before(now, until);
-        q.limit = 20;
-        let soon = store.deadlines(&q)?;
-        let mut q = DeadlineQuery::overdue(now);
-        q.limit = 20;
-        let overdue = store.deadlines(&q)?;
+        let Some(sight) = listed else { return Ok((Vec::new(), Vec::new(), Vec::new())) };
+        let mut backlog = store.backlog(BacklogBy::Agency, now)?;
+        if let motcua_core::Sight::Agency { agency, province: false, .. } = &sight {
+            backlog.retain(|row| *row.key == **agency);
+        }
+        let mut lists = Vec::new();
+        for mut q in [DeadlineQuery::due_before(now, until), DeadlineQuery::overdue(now)] {
+            q.limit = if sight.is_province_wide() { 20 } else { DeadlineQuery::MAX_LIMIT };
+            let rows: Vec<_> = store
+                .deadlines(&q)?
+                .rows
+                .into_iter()
+                .filter(|s| crate::sees_summary(&sight, s, register.as_deref(), today))
+                .take(20)
+                .collect();
+            lists.push(rows);
+        }
+        let overdue = lists.pop().unwrap_or_default();
+        let soon = lists.pop().unwrap_or_default();
         Ok((backlog, soon, overdue))
     })
     .await?;
@@ -164,6 +186,9 @@ async fn dashboard<S: Store + 'static>(
         t.open,
         t.open_overdue,
     );
+    if sight.is_none() {
+        body.push_str(r#"<p class="muted" id="sign-in-for-lists">Cán bộ <a href="/login">đăng nhập</a> để xem danh sách hồ sơ của đơn vị mình.</p>"#);
+    }
     body.push_str(r#"<h2>Hồ sơ đang giải quyết theo đơn vị tiếp nhận</h2><table id="backlog"><tr><th>Đơn vị</th><th>Đang giải quyết</th><th>Đã quá hạn</th><th>Đang dừng tính thời gian</th></tr>"#);
     for row in &backlog {
         body.push_str(&format!(
@@ -176,8 +201,8 @@ async fn dashboard<S: Store + 'static>(
     }
     body.push_str("</table>");
     for (id, heading, rows) in [
-        ("due-soon", "Đến hạn trong 2 ngày làm việc tới", &soon.rows),
-        ("overdue", "Đã quá hạn (quá hạn lâu nhất trước)", &overdue.rows),
+        ("due-soon", "Đến hạn trong 2 ngày làm việc tới", &soon),
+        ("overdue", "Đã quá hạn (quá hạn lâu nhất trước)", &overdue),
     ] {
         body.push_str(&format!(
             r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th></tr>"#
@@ -222,7 +247,7 @@ impl<S> Api<S> {
 /// not an agency's officer.
 enum NotClerk {
     Login,
-    Forbidden(Actor),
+    Forbidden(Session),
 }
 
 impl IntoResponse for NotClerk {
@@ -240,15 +265,15 @@ impl IntoResponse for NotClerk {
 }
 
 /// The signed-in officer who may receive dossiers.
-fn clerk<S>(api: &Api<S>, headers: &HeaderMap) -> Result<Actor, NotClerk> {
+fn clerk<S>(api: &Api<S>, headers: &HeaderMap) -> Result<Session, NotClerk> {
     match signed_in(api, headers) {
-        Some(a) if a.role != ActorRole::Citizen && a.agency.is_some() => Ok(a),
-        Some(a) => Err(NotClerk::Forbidden(a)),
+        Some(s) if s.actor.role != ActorRole::Citizen && s.actor.agency.is_some() => Ok(s),
+        Some(s) => Err(NotClerk::Forbidden(s)),
         None => Err(NotClerk::Login),
     }
 }
 
-fn counter_body<S>(api: &Api<S>, error: Option<&str>) -> String {
+fn counter_body<S>(api: &Api<S>, session: &Session, error: Option<&str>) -> String {
     let mut procedures: Vec<_> = api.procedures.iter().collect();
     procedures.sort_by(|a, b| a.0.cmp(b.0));
     let options: String = procedures
@@ -276,19 +301,20 @@ fn counter_body<S>(api: &Api<S>, error: Option<&str>) -> String {
         None => String::new(),
     };
     format!(
-        r#"{error}<form class="box" method="post" action="/counter" id="receive">
+        r#"{error}<form class="box" method="post" action="/counter" id="receive">{csrf}
 <label for="procedure">Thủ tục hành chính</label><select name="procedure" id="procedure" required>{options}</select>{units}
 <label>Hình thức nộp</label>
 <label style="font-weight:normal"><input type="radio" name="channel" value="direct" checked> Trực tiếp tại bộ phận một cửa</label>
 <label style="font-weight:normal"><input type="radio" name="channel" value="postal"> Qua dịch vụ bưu chính công ích</label>
 <button type="submit" id="submit">Tiếp nhận và in giấy hẹn</button>
-<p class="muted">Thời điểm tiếp nhận là giờ của máy chủ; mã hồ sơ lấy từ dãy số bền vững của đơn vị.</p></form>"#
+<p class="muted">Thời điểm tiếp nhận là giờ của máy chủ; mã hồ sơ lấy từ dãy số bền vững của đơn vị.</p></form>"#,
+        csrf = csrf_field(session),
     )
 }
 
 async fn counter_form<S: Store + 'static>(State(api): State<Api<S>>, headers: HeaderMap) -> Response {
     match clerk(&api, &headers) {
-        Ok(a) => page("Tiếp nhận hồ sơ", Some(&a), &counter_body(&api, None)).into_response(),
+        Ok(s) => page("Tiếp nhận hồ sơ", Some(&s), &counter_body(&api, &s, None)).into_response(),
         Err(r) => r.into_response(),
     }
 }
@@ -299,6 +325,8 @@ struct CounterForm {
     channel: String,
     #[serde(default)]
     jurisdiction: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn counter_receive<S: Store + 'static>(
@@ -306,33 +334,41 @@ async fn counter_receive<S: Store + 'static>(
     headers: HeaderMap,
     form: Result<Form<CounterForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let actor = match clerk(&api, &headers) {
-        Ok(a) => a,
+    let session = match clerk(&api, &headers) {
+        Ok(s) => s,
         Err(r) => return r.into_response(),
     };
-    let again = |status: StatusCode, message: &str, actor: &Actor| {
-        (status, page("Tiếp nhận hồ sơ", Some(actor), &counter_body(&api, Some(message)))).into_response()
+    let actor = &session.actor;
+    let again = |status: StatusCode, message: &str, _: &Actor| {
+        (status, page("Tiếp nhận hồ sơ", Some(&session), &counter_body(&api, &session, Some(message)))).into_response()
     };
     let Ok(Form(form)) = form else {
-        return again(StatusCode::BAD_REQUEST, "Biểu mẫu không hợp lệ.", &actor);
+        return again(StatusCode::BAD_REQUEST, "Biểu mẫu không hợp lệ.", actor);
     };
+    if !same_secret(&form.csrf, &session.csrf) {
+        return again(
+            StatusCode::FORBIDDEN,
+            "Biểu mẫu đã hết hạn hoặc không đến từ trang này; vui lòng gửi lại.",
+            actor,
+        );
+    }
     let procedure: ProcedureCode = match form.procedure.parse() {
         Ok(p) => p,
-        Err(e) => return again(StatusCode::BAD_REQUEST, &format!("Mã thủ tục {:?}: {e}", form.procedure), &actor),
+        Err(_) => return again(StatusCode::BAD_REQUEST, "Mã thủ tục không hợp lệ.", actor),
     };
     let channel = match form.channel.as_str() {
         "direct" => Channel::Direct,
         "postal" => Channel::Postal,
-        other => return again(StatusCode::BAD_REQUEST, &format!("Hình thức nộp {other:?} không hợp lệ."), &actor),
+        _ => return again(StatusCode::BAD_REQUEST, "Hình thức nộp không hợp lệ.", actor),
     };
     let jurisdiction = Some(form.jurisdiction.trim().to_string()).filter(|j| !j.is_empty());
     let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None };
     let (code, state) = match api.receive(actor.clone(), new).await {
         Ok(x) => x,
-        Err(e) => return again(e.status, &e.detail, &actor),
+        Err(e) => return again(e.status, &e.detail, actor),
     };
-    let body = slip(&api, &actor, &code, &state, channel);
-    page("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", Some(&actor), &body).into_response()
+    let body = slip(&api, actor, &code, &state, channel);
+    page("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", Some(&session), &body).into_response()
 }
 
 /// The appointment slip (Decree 61/2018/ND-CP, Art. 19; its form in Circular 01/2018/TT-VPCP).
@@ -413,12 +449,26 @@ async fn track<S: Store + 'static>(
     Ok(page("Tra cứu hồ sơ", who.as_ref(), &body))
 }
 
-/// Where to go after signing in: a path on this site only (never `//host` or a URL).
+/// Where to go after signing in: a path on this site only — `/` then visible ASCII, never
+/// `//host`, a backslash, or a control or space character a browser would drop (so that
+/// `/%09/evil.example` cannot become `//evil.example`).
 fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 512
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/",
     }
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn login_body(next: &str, error: Option<&str>) -> String {
@@ -440,6 +490,9 @@ struct LoginForm {
     next: Option<String>,
 }
 
+/// Signs a browser in: the token is checked and a server-side session opened for its actor,
+/// lasting until the token's expiry (at most [`auth::SESSION_TTL`]); the cookie holds the
+/// session's random id, never the token.
 async fn login<S: Store + 'static>(
     State(api): State<Api<S>>,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
@@ -451,14 +504,16 @@ async fn login<S: Store + 'static>(
     let refused = |message: &str| {
         (StatusCode::UNAUTHORIZED, page("Đăng nhập", None, &login_body(&next, Some(message)))).into_response()
     };
-    if auth::verify(&api.secret, token).is_err() {
+    let Ok((actor, exp)) = auth::verify_claims(&api.secret, &api.accounts, token) else {
         return refused("Mã truy cập không hợp lệ hoặc đã hết hạn.");
-    }
-    // The token is a JWT: base64url and dots only, so it is a valid cookie value as it is.
-    if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
-        return refused("Mã truy cập không hợp lệ.");
-    }
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let ttl = std::time::Duration::from_secs(exp.saturating_sub(now));
+    let Some(id) = api.sessions.open(actor, ttl) else {
+        return refused("Không mở được phiên đăng nhập; vui lòng thử lại.");
+    };
+    let secure = if api.secure_cookie { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/{secure}");
     let mut r = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -466,11 +521,35 @@ async fn login<S: Store + 'static>(
     r
 }
 
-async fn logout() -> Response {
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends the session on the server (the cookie alone would not do: a copy of it stays valid
+/// otherwise) and drops the cookie.
+async fn logout<S: Store + 'static>(
+    State(api): State<Api<S>>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if let (Some(id), Some(session)) = (auth::cookie(&headers), signed_in(&api, &headers)) {
+        let csrf = form.map(|f| f.0.csrf).unwrap_or_default();
+        if !same_secret(&csrf, &session.csrf) {
+            return PageError {
+                status: StatusCode::FORBIDDEN,
+                who: Some(session),
+                message: "Yêu cầu đăng xuất không đến từ trang này.".into(),
+            }
+            .into_response();
+        }
+        api.sessions.close(id);
+    }
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("motcua_token=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        HeaderValue::from_static("motcua_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
     );
     r
 }
@@ -487,7 +566,16 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_login() {
         assert_eq!(local_path(Some("/counter")), "/counter");
-        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil.example"] {
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "evil",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "/ /x",
+            "/\u{7f}",
+        ] {
             assert_eq!(local_path(Some(bad)), "/", "{bad}");
         }
         assert_eq!(local_path(None), "/");

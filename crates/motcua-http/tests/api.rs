@@ -337,10 +337,17 @@ fn the_national_portal_forwards_an_online_submission_once() {
     let an = token(&Actor::citizen("vneid-an"));
     let (status, _, text, _) = call("POST", &cmd, Some(&an), &[], Some(r#"{"command": "withdraw"}"#));
     assert_eq!(status, 200, "{text}");
-    // A CCCD is never an account id; unknown fields are refused.
+    // An account id that is a CCCD (as a VNeID account's is) is keyed before it is kept: the
+    // citizen signing in with it is the applicant, and the number is nowhere to be read.
     let cccd = r#"{"message_id": "m2", "procedure": "1.004194", "agency": "H42.12", "applicant": "001203004567"}"#;
     let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(cccd));
-    assert_eq!(status, 400, "{text}");
+    assert_eq!(status, 201, "{text}");
+    let code = serde_json::from_str::<serde_json::Value>(&text).unwrap()["code"].as_str().unwrap().to_string();
+    let holder = token(&Actor::citizen("001203004567"));
+    let (status, _, text, _) = call("GET", &format!("{base}/api/v1/dossiers/{code}/history"), Some(&holder), &[], None);
+    assert_eq!(status, 200, "{text}");
+    assert!(!text.contains("001203004567") && !text.contains("203004567"), "{text}");
+    // Unknown fields are refused.
     let extra = r#"{"message_id": "m3", "procedure": "1.004194", "agency": "H42.12", "applicant": "a", "x": 1}"#;
     let (status, _, text, _) = call("POST", &url, Some(&portal), &[], Some(extra));
     assert_eq!(status, 400, "{text}");

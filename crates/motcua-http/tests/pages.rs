@@ -37,6 +37,18 @@ fn fetch(method: &str, url: &str, cookie: Option<&str>, form: Option<&str>) -> (
     (status, location, set_cookie, resp.body_mut().read_to_string().unwrap_or_default())
 }
 
+/// Signs `actor` in at `/login`: the session cookie (`motcua_session=…`) and the CSRF token
+/// the pages' forms carry (read from the sign-out form of a page).
+fn sign_in(base: &str, actor: &Actor) -> (String, String) {
+    let token = raw_token(actor);
+    let (status, _, cookie, _) = fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=/")));
+    assert_eq!(status, 303, "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let (_, _, _, body) = fetch("GET", &format!("{base}/track"), Some(&cookie), None);
+    let csrf = body.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+    (cookie, csrf.to_string())
+}
+
 /// The due time `motcua due` gives for a receipt at `received` under the test server's
 /// procedure (3 working days) and calendar: computed here from the calendar alone.
 fn expected_due(received: &str) -> String {
@@ -62,6 +74,10 @@ fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
         fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=/counter")));
     assert_eq!((status, location.as_str()), (303, "/counter"));
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.starts_with("motcua_session=") && !cookie.contains(&token),
+        "the cookie holds a session id: {cookie}"
+    );
     let cookie = cookie.split(';').next().unwrap().to_string();
     // An outside address after login is not followed.
     let (_, location, _, _) =
@@ -71,8 +87,17 @@ fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
     let (status, _, _, body) = fetch("GET", &format!("{base}/counter"), Some(&cookie), None);
     assert_eq!(status, 200);
     assert!(body.contains("1.004194 — Đăng ký tạm trú"), "{body}");
-    let (status, _, _, body) =
+    let csrf = body.split(r#"name="csrf" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    // Without the form's CSRF token (another site's form), nothing is received.
+    let (status, _, _, _) =
         fetch("POST", &format!("{base}/counter"), Some(&cookie), Some("procedure=1.004194&channel=direct"));
+    assert_eq!(status, 403);
+    let (status, _, _, body) = fetch(
+        "POST",
+        &format!("{base}/counter"),
+        Some(&cookie),
+        Some(&format!("procedure=1.004194&channel=direct&csrf={csrf}")),
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
     assert!(body.contains(r#"<b id="code">H42.12-250307-0001</b>"#), "{body}");
@@ -80,30 +105,41 @@ fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
     assert!(body.contains(&format!(r#"<time datetime="{due}">17:00 ngày 12/03/2025</time>"#)), "{due}: {body}");
     // Bad form input is shown on the form again, never a 5xx.
     for form in ["procedure=9.999999&channel=direct", "procedure=1.004194&channel=online", "procedure=%3Cx%3E", ""] {
-        let (status, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(form));
+        let form = format!("{form}&csrf={csrf}");
+        let (status, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(&form));
         assert!((400..500).contains(&status), "{form}: {status}");
         assert!(body.contains(r#"id="error""#) && !body.contains("<x>"), "{form}: {body}");
     }
-    // A citizen is not a counter clerk.
-    let citizen = format!("motcua_token={}", raw_token(&Actor::citizen("cd-77")));
+    // A citizen is not a counter clerk; a token is not a cookie.
+    let (citizen, _) = sign_in(&base, &Actor::citizen("cd-77"));
     assert_eq!(fetch("GET", &format!("{base}/counter"), Some(&citizen), None).0, 403);
-    // Logging out drops the cookie.
-    let (status, _, cleared, _) = fetch("POST", &format!("{base}/logout"), Some(&cookie), None);
+    let raw = format!("motcua_session={token}");
+    assert_eq!(fetch("GET", &format!("{base}/counter"), Some(&raw), None).0, 303);
+    // Logging out ends the session on the server: the old cookie no longer signs in.
+    let (status, _, cleared, _) =
+        fetch("POST", &format!("{base}/logout"), Some(&cookie), Some(&format!("csrf={csrf}")));
     assert_eq!(status, 303);
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(fetch("GET", &format!("{base}/counter"), Some(&cookie), None).0, 303);
 }
 
 #[test]
 fn the_dashboard_and_tracking_pages_are_public_and_escape_what_they_echo() {
     let base = serve("2025-03-07T15:30");
-    let token = raw_token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
-    let cookie = format!("motcua_token={token}");
-    fetch("POST", &format!("{base}/counter"), Some(&cookie), Some("procedure=1.004194&channel=direct"));
+    let (cookie, csrf) = sign_in(&base, &Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let form = format!("procedure=1.004194&channel=direct&csrf={csrf}");
+    assert_eq!(fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(&form)).0, 200);
     let (status, _, _, body) = fetch("GET", &format!("{base}/"), None, None);
     assert_eq!(status, 200);
     assert!(body.contains(r#"<html lang="vi">"#) && body.contains("Bảng điều khiển"));
     assert!(body.contains("<svg") && body.contains("<rect"), "charts drawn");
+    // The public sees the figures, not the lists of dossiers; the agency's officer does.
+    assert!(!body.contains("H42.12-250307-0001") && !body.contains("<tr><td>H42.12</td>"), "{body}");
+    let (_, _, _, body) = fetch("GET", &format!("{base}/"), Some(&cookie), None);
     assert!(body.contains("<tr><td>H42.12</td><td>1</td><td>0</td><td>0</td></tr>"), "one open at H42.12: {body}");
+    let (other, _) = sign_in(&base, &Actor::officer("clerk-9", ActorRole::Clerk, "H42.99"));
+    let (_, _, _, body) = fetch("GET", &format!("{base}/"), Some(&other), None);
+    assert!(!body.contains("<tr><td>H42.12</td>"), "another agency's officer: {body}");
     let (status, _, _, body) = fetch("GET", &format!("{base}/track?code=H42.12-250307-0001"), None, None);
     assert_eq!(status, 200);
     assert!(body.contains(r#"<td id="status">Được tiếp nhận</td>"#), "{body}");

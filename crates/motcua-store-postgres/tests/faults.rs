@@ -159,6 +159,7 @@ fn two_writer_processes_race_on_the_same_dossiers() {
                 idempotency_key: None,
                 now: "2025-03-03T09:00".parse().unwrap(),
                 on_behalf_of: None,
+                intent: Default::default(),
             })
             .collect();
         assert!(e.handle_batch(&reqs).iter().all(|r| r.is_ok()));
@@ -230,6 +231,7 @@ fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
             idempotency_key: None,
             now: "2025-03-03T09:00".parse().unwrap(),
             on_behalf_of: None,
+            intent: Default::default(),
         })
         .unwrap();
     }

@@ -41,7 +41,15 @@ fn clerk() -> Actor {
 }
 
 fn req(n: u64, command: Command, at: &str) -> Request {
-    Request { dossier: code(n), command, actor: clerk(), idempotency_key: None, now: t(at), on_behalf_of: None }
+    Request {
+        dossier: code(n),
+        command,
+        actor: clerk(),
+        idempotency_key: None,
+        now: t(at),
+        on_behalf_of: None,
+        intent: Default::default(),
+    }
 }
 
 fn receive() -> Command {

@@ -19,10 +19,10 @@ pub type Hash = [u8; 32];
 /// The hash before a dossier's first event.
 pub const GENESIS: Hash = [0; 32];
 
-/// Lower-case hex of a hash.
-pub fn hex(h: &Hash) -> String {
+/// Lower-case hex of a hash (or of any bytes).
+pub fn hex(h: &[u8]) -> String {
     use std::fmt::Write;
-    let mut s = String::with_capacity(64);
+    let mut s = String::with_capacity(2 * h.len());
     for b in h {
         // Writing into a String cannot fail.
         let _ = write!(s, "{b:02x}");

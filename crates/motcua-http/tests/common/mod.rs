@@ -17,8 +17,18 @@ pub fn serve(now: &str) -> String {
     serve_with(now, vec![procedure], Options::default())
 }
 
+/// [`serve`] with these serving limits.
+pub fn serve_limited(now: &str, limits: motcua_http::Limits) -> String {
+    let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    serve_full(now, vec![procedure], Options::default(), limits)
+}
+
 /// [`serve`] for these procedures, with these options.
 pub fn serve_with(now: &str, procedures: Vec<Procedure>, options: Options) -> String {
+    serve_full(now, procedures, options, motcua_http::Limits::default())
+}
+
+fn serve_full(now: &str, procedures: Vec<Procedure>, options: Options, limits: motcua_http::Limits) -> String {
     let now: Timestamp = now.parse().unwrap();
     let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
     let api =
@@ -30,7 +40,7 @@ pub fn serve_with(now: &str, procedures: Vec<Procedure>, options: Options) -> St
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router(api)).await.unwrap();
+            motcua_http::serve(listener, router(api), limits, std::future::pending()).await.unwrap();
         });
     });
     format!("http://{addr}")

@@ -76,6 +76,7 @@ fn run(url: &str, mode: &str, count: u64, batch: usize) -> Result<(), Box<dyn st
                     idempotency_key: None,
                     now: at,
                     on_behalf_of: None,
+                    intent: Default::default(),
                 }
             })
             .collect();

@@ -58,6 +58,7 @@ fn run(path: PathBuf, count: u64, batch: usize) -> Result<(), Box<dyn std::error
                 idempotency_key: None,
                 now: start.plus_minutes(((n + i) % 480) as i64),
                 on_behalf_of: None,
+                intent: Default::default(),
             })
             .collect();
         for result in engine.handle_batch(&reqs) {
