@@ -649,10 +649,26 @@ impl<S: Store> Engine<S> {
                     };
                 }
             }
+            Err(e) if e.is_unavailable() => {
+                // The store's server is not answering: every request of the batch gets its error at
+                // once (redoing a thousand requests one by one against a server that does not
+                // answer would hold the writer for a thousand timeouts). Nothing acknowledged
+                // is lost: the cached advances are forgotten and reload from the store.
+                for s in &self.scratch.batch.streams {
+                    self.hot.remove(&s.dossier);
+                }
+                for (i, _) in self.scratch.plans.drain(..) {
+                    results[i] = Err(e.clone().into());
+                }
+                for &(i, _) in &self.scratch.repeats {
+                    results[i] = Err(e.clone().into());
+                }
+            }
             Err(_) => {
-                // Nothing was written. Forget the cached advances (they reload from the store)
-                // and redo every request alone, in order: a rejection or a key decided against
-                // the batch's unwritten state may come out otherwise now.
+                // Nothing was written (a lost race, or one request the backend refused). Forget
+                // the cached advances (they reload from the store) and redo every request alone,
+                // in order: a rejection or a key decided against the batch's unwritten state may
+                // come out otherwise now, and a request the backend refuses fails alone.
                 for s in &self.scratch.batch.streams {
                     self.hot.remove(&s.dossier);
                 }

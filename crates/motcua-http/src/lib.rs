@@ -58,6 +58,9 @@ pub use auth::{issue_token, Claims};
 pub use openapi::openapi;
 pub use serve::{serve, Limits};
 
+/// What `Retry-After` says when the store's server does not answer (503), in seconds.
+const RETRY_AFTER_SECONDS: &str = "5";
+
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
 
@@ -86,6 +89,20 @@ impl ApiError {
 
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
+        // The store's server not answering: try again later (503 with Retry-After), saying
+        // which store and no more.
+        if let EngineError::Store(s @ StoreError::Unavailable { .. }) = &e {
+            tracing::warn!(target: "motcua_http::store", error = %s, "store unavailable");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the store's server does not answer; nothing was written unless the dossier says so; try again shortly",
+            );
+        }
+        if let EngineError::Store(s) = &e {
+            tracing::error!(target: "motcua_http::store", error = %s, "store failed");
+            return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store", "the store failed");
+        }
         let status = match &e {
             EngineError::Unauthorized(_) => StatusCode::FORBIDDEN,
             EngineError::NoSuchDossier(_) => StatusCode::NOT_FOUND,
@@ -115,6 +132,9 @@ impl IntoResponse for ApiError {
         });
         let mut r = (self.status, body.to_string()).into_response();
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+        }
         r
     }
 }

@@ -29,7 +29,8 @@
 #![warn(missing_docs)]
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
@@ -45,6 +46,9 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Row};
+
+mod guard;
+use guard::{Guard, Watch};
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i32 = 4;
@@ -79,9 +83,67 @@ const COUNTER_SLOTS: u32 = 16;
 /// Idle connections kept.
 const IDLE_CONNECTIONS: usize = 8;
 
+/// How long the store waits for its server and how often it connects again, from the store
+/// URL (defaults in brackets): `connect_timeout` (seconds, libpq's: the TCP handshake) [5],
+/// `io_timeout` (seconds: the longest an operation waits with no byte moving to or from the
+/// server, the bound that ends a silent server's wait) [75], `statement_timeout` (seconds, the
+/// server's own, sent at connect) [60], `reconnects` (attempts after the first to open a
+/// connection, waiting 0.1, 0.2, 0.4 … s between) [3]; and TCP keepalive after 30 s idle every
+/// 10 s, 3 probes, `tcp_user_timeout` 30 s, unless the URL says otherwise (libpq's
+/// `keepalives_idle`, `keepalives_interval`, `keepalives_retries`, `tcp_user_timeout`). An
+/// operation therefore ends within about `io_timeout` of the server's last byte, and opening a
+/// connection within `(reconnects + 1) × (connect_timeout + io_timeout)` plus the waits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds {
+    /// The TCP handshake's limit.
+    pub connect_timeout: Duration,
+    /// The longest wait with no byte moving, while an operation runs.
+    pub io_timeout: Duration,
+    /// The server's statement timeout.
+    pub statement_timeout: Duration,
+    /// Attempts after the first to open a connection.
+    pub reconnects: u32,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            connect_timeout: Duration::from_secs(5),
+            io_timeout: Duration::from_secs(75),
+            statement_timeout: Duration::from_secs(60),
+            reconnects: 3,
+        }
+    }
+}
+
+/// A connection and its watch (see the `guard` module); dropping it is bounded too (the
+/// driver says goodbye to the server and waits for it to hang up).
+struct Conn {
+    client: Client,
+    watch: Arc<Watch>,
+    /// When it was last used (an idle one is checked before use).
+    used: Instant,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.watch.arm();
+    }
+}
+
+/// How long a connection may idle before it is checked before use.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
+
 /// The PostgreSQL store of one province.
 pub struct PostgresStore {
     config: postgres::Config,
+    /// The server's `host:port`, for errors (never the user or password).
+    server: String,
+    /// Its bounds.
+    bounds: Bounds,
+    /// Whether connections go through the guarded stream (TCP hosts; a Unix socket's server is
+    /// on this machine and is connected to plainly).
+    guarded: bool,
     province: String,
     /// The province's key in every row (`motcua_provinces.id`).
     id: i32,
@@ -89,7 +151,7 @@ pub struct PostgresStore {
     slot: i16,
     /// Opened by [`PostgresStore::open_existing`]: every write is refused.
     read_only: bool,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Conn>>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -97,10 +159,16 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// A driver error: transient ones (deadlock, serialization failure, a unique key another writer
-/// took at the same moment) say so, so the engine reloads and decides again.
+/// took at the same moment) say so, so the engine reloads and decides again; one that is no
+/// answer from the server (a closed connection, an I/O error, a timeout) is
+/// [`StoreError::Unavailable`] (its server and time filled in by `with_client`).
 fn pg(what: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
     move |e| {
         use postgres::error::SqlState;
+        let io = std::error::Error::source(&e).is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
+        if e.as_db_error().is_none() && (e.is_closed() || io) {
+            return StoreError::Unavailable { server: String::new(), what: format!("{what}: {e}"), after_ms: 0 };
+        }
         let transient = e.code().is_some_and(|c| {
             *c == SqlState::T_R_DEADLOCK_DETECTED
                 || *c == SqlState::T_R_SERIALIZATION_FAILURE
@@ -121,15 +189,41 @@ fn pg(what: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
 /// Splits motcua's `province` parameter off a PostgreSQL URL: the URL for the driver and the
 /// province.
 pub fn split_url(url: &str) -> Result<(String, String), StoreError> {
+    split_url_bounds(url).map(|(url, province, _)| (url, province))
+}
+
+/// [`split_url`], with motcua's own bounds taken off too (`io_timeout`, `statement_timeout`,
+/// `reconnects`; see [`Bounds`]) and libpq's `connect_timeout` read.
+pub fn split_url_bounds(url: &str) -> Result<(String, String, Bounds), StoreError> {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, q),
         None => (url, ""),
     };
     let mut province = None;
     let mut rest = Vec::new();
+    let mut bounds = Bounds::default();
+    let seconds = |name: &str, v: &str| -> Result<Duration, StoreError> {
+        match v.parse::<f64>() {
+            Ok(x) if x > 0.0 && x <= 86_400.0 => Ok(Duration::from_secs_f64(x)),
+            _ => Err(backend(format!("{name}: seconds, more than 0 and at most 86400"))),
+        }
+    };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some(("province", v)) => province = Some(v.to_string()),
+            Some(("io_timeout", v)) => bounds.io_timeout = seconds("io_timeout", v)?,
+            Some(("statement_timeout", v)) => bounds.statement_timeout = seconds("statement_timeout", v)?,
+            Some(("reconnects", v)) => {
+                bounds.reconnects = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= 20)
+                    .ok_or_else(|| backend("reconnects: a count from 0 to 20"))?;
+            }
+            Some(("connect_timeout", v)) => {
+                bounds.connect_timeout = seconds("connect_timeout", v)?;
+                rest.push(pair);
+            }
             _ => rest.push(pair),
         }
     }
@@ -140,7 +234,47 @@ pub fn split_url(url: &str) -> Result<(String, String), StoreError> {
         )));
     }
     let url = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
-    Ok((url, province))
+    Ok((url, province, bounds))
+}
+
+/// The driver's configuration for `driver_url` with `bounds` and the defaults of [`Bounds`]
+/// applied where the URL is silent; whether it connects through the guarded stream; and the
+/// server's `host:port` for errors.
+fn configure(driver_url: &str, bounds: &Bounds) -> Result<(postgres::Config, bool, String), StoreError> {
+    use postgres::config::{Host, SslMode, SslNegotiation};
+    let mut config: postgres::Config = driver_url.parse().map_err(|e| backend(format!("postgres URL: {e}")))?;
+    config.connect_timeout(bounds.connect_timeout);
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(Duration::from_secs(30));
+    }
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 3600) {
+        config.keepalives_idle(Duration::from_secs(30));
+    }
+    if config.get_keepalives_interval().is_none() {
+        config.keepalives_interval(Duration::from_secs(10));
+    }
+    if config.get_keepalives_retries().is_none() {
+        config.keepalives_retries(3);
+    }
+    let statement = format!("-c statement_timeout={}", bounds.statement_timeout.as_millis());
+    let options = match config.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} {statement}"),
+        _ => statement,
+    };
+    config.options(&options);
+    let tcp = !config.get_hosts().is_empty() && config.get_hosts().iter().all(|h| matches!(h, Host::Tcp(_)));
+    if tcp {
+        // The guarded stream rides the driver's TLS hook; the bytes stay the plain protocol's.
+        config.ssl_mode(SslMode::Require);
+        config.ssl_negotiation(SslNegotiation::Direct);
+    }
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    Ok((config, tcp, format!("{host}:{port}")))
 }
 
 impl PostgresStore {
@@ -148,13 +282,23 @@ impl PostgresStore {
     /// schema (serialized between processes by an advisory lock) and creates the province's
     /// partitions.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let (driver_url, province) = split_url(url)?;
-        let config: postgres::Config = driver_url.parse().map_err(|e| backend(format!("postgres URL: {e}")))?;
+        let (driver_url, province, bounds) = split_url_bounds(url)?;
+        let (config, guarded, server) = configure(&driver_url, &bounds)?;
         // Handles opened one after another, in one process or several, spread over the slots.
         static OPENED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(std::process::id());
         let slot = (n % COUNTER_SLOTS) as i16;
-        let mut store = PostgresStore { config, province, id: 0, slot, read_only: false, idle: Mutex::default() };
+        let mut store = PostgresStore {
+            config,
+            server,
+            bounds,
+            guarded,
+            province,
+            id: 0,
+            slot,
+            read_only: false,
+            idle: Mutex::default(),
+        };
         store.id = store.with_client(|c| store.migrate(c))?;
         Ok(store)
     }
@@ -163,9 +307,19 @@ impl PostgresStore {
     /// written. A database without motcua's tables, or without this province, is an error that
     /// says so; so is a schema of another version.
     pub fn open_existing(url: &str) -> Result<PostgresStore, StoreError> {
-        let (driver_url, province) = split_url(url)?;
-        let config: postgres::Config = driver_url.parse().map_err(|e| backend(format!("postgres URL: {e}")))?;
-        let mut store = PostgresStore { config, province, id: 0, slot: 0, read_only: true, idle: Mutex::default() };
+        let (driver_url, province, bounds) = split_url_bounds(url)?;
+        let (config, guarded, server) = configure(&driver_url, &bounds)?;
+        let mut store = PostgresStore {
+            config,
+            server,
+            bounds,
+            guarded,
+            province,
+            id: 0,
+            slot: 0,
+            read_only: true,
+            idle: Mutex::default(),
+        };
         store.id = store.with_client(|c| {
             let has = c.query_one("SELECT to_regclass('motcua_schema') IS NOT NULL", &[]).map_err(pg("schema"))?;
             if !get::<bool>(&has, 0, "schema")? {
@@ -263,25 +417,89 @@ impl PostgresStore {
         Ok(id)
     }
 
-    /// Runs `f` with an idle connection (a new one when none is idle), then keeps the
-    /// connection for the next call unless it broke.
+    /// The store's bounds.
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
+    }
+
+    /// Runs `f` with an idle connection (a new one when none is idle), its watch armed so that
+    /// no wait for the server outlasts the bounds, then keeps the connection for the next call
+    /// unless it broke. A server that does not answer is [`StoreError::Unavailable`] naming it
+    /// and how long it was waited for.
     fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let idle = self.lock()?.pop();
-        let mut client = match idle {
-            Some(c) if !c.is_closed() => c,
-            _ => self.config.connect(NoTls).map_err(pg("connect"))?,
-        };
-        let result = f(&mut client);
-        if !client.is_closed() {
+        let started = Instant::now();
+        let mut conn = self.checkout().map_err(|e| self.situate(e, started))?;
+        let result = conn.watch.run(|| f(&mut conn.client)).map_err(|e| self.situate(e, started));
+        if !conn.client.is_closed() {
+            conn.used = Instant::now();
             let mut idle = self.lock()?;
             if idle.len() < IDLE_CONNECTIONS {
-                idle.push(client);
+                idle.push(conn);
             }
         }
         result
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Vec<Client>>, StoreError> {
+    /// An error with its server and the time waited, when it is the server's silence.
+    fn situate(&self, e: StoreError, started: Instant) -> StoreError {
+        match e {
+            StoreError::Unavailable { what, .. } => StoreError::Unavailable {
+                server: self.server.clone(),
+                what,
+                after_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            },
+            other => other,
+        }
+    }
+
+    /// An idle connection that still answers (one idle for a while is asked first), or a new
+    /// one.
+    fn checkout(&self) -> Result<Conn, StoreError> {
+        loop {
+            let Some(mut conn) = self.lock()?.pop() else { break };
+            if conn.client.is_closed() {
+                continue;
+            }
+            if conn.used.elapsed() < CHECK_AFTER_IDLE {
+                return Ok(conn);
+            }
+            let io = self.bounds.io_timeout;
+            let client = &mut conn.client;
+            if conn.watch.run(|| client.is_valid(io)).is_ok() {
+                return Ok(conn);
+            }
+        }
+        self.connect()
+    }
+
+    /// A new connection, trying again `reconnects` times (waiting 0.1, 0.2, 0.4 … s, at most
+    /// 2 s) while the server does not answer; a refusal by the server itself (a wrong password,
+    /// no such database) is returned at once.
+    fn connect(&self) -> Result<Conn, StoreError> {
+        let mut wait = Duration::from_millis(100);
+        let mut attempt = 0;
+        loop {
+            let watch = Watch::new(self.bounds.io_timeout);
+            let connected = watch.run(|| {
+                if self.guarded {
+                    self.config.connect(Guard(Arc::clone(&watch)))
+                } else {
+                    self.config.connect(NoTls)
+                }
+            });
+            match connected.map_err(pg("connect")) {
+                Ok(client) => return Ok(Conn { client, watch, used: Instant::now() }),
+                Err(e) if e.is_unavailable() && attempt < self.bounds.reconnects => {
+                    attempt += 1;
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Vec<Conn>>, StoreError> {
         self.idle.lock().map_err(|_| backend("a thread panicked while holding the connections"))
     }
 
@@ -1210,6 +1428,23 @@ fn integrity(c: &mut Client, province: i32) -> Result<Option<String>, StoreError
 #[cfg(test)]
 mod tests {
     use super::split_url;
+
+    #[test]
+    fn bounds_are_taken_off_the_url_and_checked() {
+        let (url, p, b) = super::split_url_bounds(
+            "postgres://u@h:5/db?province=x&io_timeout=1.5&reconnects=0&statement_timeout=9&connect_timeout=2",
+        )
+        .unwrap();
+        assert_eq!((url.as_str(), p.as_str()), ("postgres://u@h:5/db?connect_timeout=2", "x"));
+        assert_eq!(b.io_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(b.statement_timeout, std::time::Duration::from_secs(9));
+        assert_eq!((b.reconnects, b.connect_timeout), (0, std::time::Duration::from_secs(2)));
+        for bad in ["io_timeout=0", "io_timeout=-1", "io_timeout=x", "reconnects=99", "statement_timeout=1e9"] {
+            assert!(super::split_url_bounds(&format!("postgres://h/db?{bad}")).is_err(), "{bad}");
+        }
+        let (_, _, b) = super::split_url_bounds("postgres://h/db").unwrap();
+        assert_eq!(b, super::Bounds::default());
+    }
 
     #[test]
     fn the_province_is_taken_off_the_url() {

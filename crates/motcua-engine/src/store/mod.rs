@@ -210,6 +210,19 @@ pub enum StoreError {
     /// The backend failed (I/O, corruption, …).
     #[error("store: {0}")]
     Backend(String),
+    /// The store's server did not answer within its bounds (connect, read, reconnects): which
+    /// server, what failed, and after how long. Nothing is acknowledged that was not written;
+    /// a write whose commit went unanswered may or may not have happened (repeat it with its
+    /// idempotency key). Try again later.
+    #[error("store unavailable: {server}: {what} (after {after_ms} ms)")]
+    Unavailable {
+        /// The server (host and port, never credentials).
+        server: String,
+        /// What failed.
+        what: String,
+        /// How long it was waited for, in milliseconds.
+        after_ms: u64,
+    },
 }
 
 impl StoreError {
@@ -218,6 +231,12 @@ impl StoreError {
     /// reloading.
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::VersionConflict { .. } | StoreError::Transient(_))
+    }
+
+    /// Whether the store's server could not be reached in time ([`StoreError::Unavailable`]):
+    /// the caller answers "try again later" rather than "failed".
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
     }
 }
 
