@@ -436,6 +436,7 @@ pub fn decide(
                 return Err(not_allowed(kind, status));
             }
             check_procedure(ctx, code)?;
+            check_receiving(ctx, now)?;
             let jurisdiction = jurisdiction(ctx, unit.as_ref(), None)?;
             Ok(vec![Event::Submitted {
                 at: now,
@@ -450,6 +451,9 @@ pub fn decide(
                 return Err(not_allowed(kind, status));
             }
             check_procedure(ctx, code)?;
+            if status.is_none() {
+                check_receiving(ctx, now)?;
+            }
             check_documents(ctx, documents, applicant.as_ref().or(state.applicant.as_ref()), now)?;
             // What the counter had to digitise and did not (Circular 01/2023/TT-VPCP, as data).
             let mut undigitised = Vec::new();
@@ -938,6 +942,20 @@ fn feedback_of(state: &Dossier, number: u16) -> Result<&crate::feedback::Feedbac
 fn check_procedure(ctx: &Context<'_>, code: &ProcedureCode) -> Result<(), DomainError> {
     if code != &ctx.procedure.code {
         return Err(DomainError::WrongProcedure { expected: ctx.procedure.code.clone(), got: code.clone() });
+    }
+    Ok(())
+}
+
+/// With a register, the receiving agency must be in it and in force on the day of `now`: an
+/// agency that ended (its successor receives now) or that the register does not know receives
+/// nothing.
+fn check_receiving(ctx: &Context<'_>, now: Timestamp) -> Result<(), DomainError> {
+    let (Some(register), Some(code)) = (ctx.units, ctx.receiving) else { return Ok(()) };
+    let day = now.local_date();
+    let refuse = |why| DomainError::NotReceiving { agency: code.to_string(), day: day.to_string(), why };
+    let agency = register.agency(code).ok_or_else(|| refuse("not in the register"))?;
+    if agency.valid_from.is_some_and(|f| day < f) || agency.valid_to.is_some_and(|t| t < day) {
+        return Err(refuse("not in force that day"));
     }
     Ok(())
 }

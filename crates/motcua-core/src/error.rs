@@ -190,6 +190,17 @@ pub enum DomainError {
         /// The command.
         command: CommandKind,
     },
+    /// The receiving agency is not in the register, or not in force that day (it ended, or
+    /// has not begun): it cannot receive.
+    #[error("agency {agency} cannot receive on {day}: {why}")]
+    NotReceiving {
+        /// The agency.
+        agency: String,
+        /// The day.
+        day: String,
+        /// Not in the register, or not in force.
+        why: &'static str,
+    },
     /// The register does not know the administrative unit named.
     #[error("unknown administrative unit {unit:?}")]
     UnknownUnit {
@@ -314,6 +325,7 @@ impl DomainError {
             DomainError::ExtensionNotLater { .. } => "extension_not_later",
             DomainError::Calendar(_) => "calendar",
             DomainError::UnknownUnit { .. } => "unknown_unit",
+            DomainError::NotReceiving { .. } => "not_receiving",
             DomainError::ReasonRequired { .. } => "reason_required",
             DomainError::CompletionAlreadyRequested => "completion_already_requested",
             DomainError::AlreadyNotified => "already_notified",

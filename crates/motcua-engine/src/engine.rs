@@ -485,6 +485,29 @@ impl<S: Store> Engine<S> {
         Ok(DossierCode::new(agency.clone(), date, n))
     }
 
+    /// Whether `req`, a `submit` or `receive` creating a new dossier, would be accepted: the
+    /// procedure known and in force, the actor allowed, the domain's checks passed — judged on
+    /// a blank dossier, writing nothing. A server asks before it issues a code, so that a
+    /// refused request uses none up ([`Engine::issue_code`]); `req.dossier` need only carry
+    /// the receiving agency (its date and number are not looked at).
+    pub fn admit(&self, req: &Request) -> Result<(), EngineError> {
+        if !matches!(req.command, Command::Submit { .. } | Command::Receive { .. }) {
+            return Err(EngineError::NoSuchDossier(req.dossier.clone()));
+        }
+        let judge = Judge {
+            procedures: &self.procedures,
+            calendar: &self.calendar,
+            units: self.units.as_deref(),
+            digitisation: self.digitisation.as_deref(),
+            store: &self.store,
+        };
+        let mut parties = Parties::default();
+        if req.actor.role == ActorRole::Citizen {
+            parties.applicant = Some(req.actor.id.clone());
+        }
+        judge.judge(&Dossier::new(), &parties, req).map(|_| ())
+    }
+
     /// A dossier's current state, read from the store (never from this engine's cache, so it
     /// is current whoever wrote last). Needs no exclusive access: see [`crate::read_dossier`].
     pub fn dossier(&self, code: &DossierCode) -> Result<Option<Dossier>, EngineError> {
@@ -743,40 +766,9 @@ impl<S: Store> Engine<S> {
             Some(h) => (&h.state, &h.parties),
             None => (&blank, &no_parties),
         };
-        let code = match (&state.procedure, &req.command) {
-            (Some(p), _) => p,
-            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure,
-            (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
-        };
-        let known = procedures.get(code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
-        // The version the dossier follows: in force at receipt, then pinned (an edit of the
-        // catalog never changes the rules of an open dossier).
-        let procedure = version_for(&known.versions, state, &req.command, req.now).ok_or_else(|| {
-            EngineError::NotInForce { procedure: code.clone(), day: req.now.local_date().to_string() }
-        })?;
-        // The warehouse's results a receipt reuses, for the checks in `decide`.
-        let reused: Vec<motcua_core::KnownResult> = match &req.command {
-            Command::Receive { documents, .. } => motcua_core::reused_results(documents)
-                .map(|number| store.result(number))
-                .filter_map(Result::transpose)
-                .collect::<Result<_, _>>()?,
-            _ => Vec::new(),
-        };
-        let ctx = Context {
-            procedure,
-            calendar,
-            units: units.as_deref(),
-            receiving: Some(req.dossier.agency().as_str()),
-            results: &reused,
-            digitisation: digitisation.as_deref(),
-        };
-        // The concrete agency of the step the command names (resolved through the register,
-        // or the one it started at), and who holds it and the receiving agency today.
-        let (receiving, step_holder) = ctx.acting(state, &req.command, req.now)?;
-        // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
-        // dossier code.
-        authorize(&req.actor, &req.dossier, parties, &req.command, receiving, step_holder.as_deref())?;
-        let mut events = decide(state, &req.command, req.now, &ctx)?;
+        let judge =
+            Judge { procedures, calendar, units: units.as_deref(), digitisation: digitisation.as_deref(), store };
+        let (mut events, known) = judge.judge(state, parties, req)?;
 
         let slot = match slot {
             Some(s) => s,
@@ -876,6 +868,57 @@ impl<S: Store> Engine<S> {
             }
         }
         Outcome { dossier: req.dossier.clone(), version, events, replayed: false, retries }
+    }
+}
+
+/// What judging a command needs of the engine (borrowed apart from its cache and buffers).
+struct Judge<'a, S> {
+    procedures: &'a FxHashMap<ProcedureCode, Known>,
+    calendar: &'a WorkCalendar,
+    units: Option<&'a Register>,
+    digitisation: Option<&'a motcua_core::DigitisationRules>,
+    store: &'a S,
+}
+
+impl<'a, S: Store> Judge<'a, S> {
+    /// `req` judged against `state` (with `parties`): the procedure version it follows, who
+    /// acts and whether they may, and the events it makes. Reads nothing but the warehouse
+    /// rows a receipt's reused documents name.
+    fn judge(&self, state: &Dossier, parties: &Parties, req: &Request) -> Result<(Vec<Event>, &'a Known), EngineError> {
+        let code = match (&state.procedure, &req.command) {
+            (Some(p), _) => p,
+            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure,
+            (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
+        };
+        let known = self.procedures.get(code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;
+        // The version the dossier follows: in force at receipt, then pinned (an edit of the
+        // catalog never changes the rules of an open dossier).
+        let procedure = version_for(&known.versions, state, &req.command, req.now).ok_or_else(|| {
+            EngineError::NotInForce { procedure: code.clone(), day: req.now.local_date().to_string() }
+        })?;
+        // The warehouse's results a receipt reuses, for the checks in `decide`.
+        let reused: Vec<motcua_core::KnownResult> = match &req.command {
+            Command::Receive { documents, .. } => motcua_core::reused_results(documents)
+                .map(|number| self.store.result(number))
+                .filter_map(Result::transpose)
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        let ctx = Context {
+            procedure,
+            calendar: self.calendar,
+            units: self.units,
+            receiving: Some(req.dossier.agency().as_str()),
+            results: &reused,
+            digitisation: self.digitisation,
+        };
+        // The concrete agency of the step the command names (resolved through the register,
+        // or the one it started at), and who holds it and the receiving agency today.
+        let (receiving, step_holder) = ctx.acting(state, &req.command, req.now)?;
+        // Denials are typed and carry no personal data: pseudonymous actor id, role, command,
+        // dossier code.
+        authorize(&req.actor, &req.dossier, parties, &req.command, receiving, step_holder.as_deref())?;
+        Ok((decide(state, &req.command, req.now, &ctx)?, known))
     }
 }
 

@@ -19,13 +19,19 @@
 //!   the handlers.
 //!
 //! Callers present a bearer token signed with the server's secret ([`issue_token`]): its
-//! subject is the pseudonymous actor id, with role and agency. No token or a bad one is `401`;
-//! the engine's refusal is `403`. Every error is `application/problem+json` (RFC 9457) with a
-//! stable `type` per error; a body over 1 MiB is `413`, a request over 30 s `408`.
+//! subject is the actor id (a citizen's is keyed before use), with role and agency. No token
+//! or a bad one is `401`; the engine's refusal is `403`; a dossier the caller may not see is
+//! `404` like an unknown one. Every error is `application/problem+json` (RFC 9457) with a
+//! stable `type` per error and a short detail; a body over 1 MiB is `413`, a request over 30 s
+//! `408`, a store whose server does not answer `503` with `Retry-After`. Every response carries
+//! the security headers ([`CONTENT_SECURITY_POLICY`], no framing, `nosniff`, `no-store`).
 //!
 //! The same router serves the reference portal's pages (`/`, `/counter`, `/track`, `/login`):
 //! see the `pages` module. Each request is logged as a `tracing` event (target
-//! `motcua_http::access`) with the verified actor id, never a body.
+//! `motcua_http::access`) with the verified actor id, never a body. Serve it with [`serve`]
+//! (a header read timeout, a connection cap, the client's address for the rate limits of the
+//! anonymous routes); a portal nesting the router in its own server gets the rate limits when
+//! it serves with axum's `into_make_service_with_connect_info::<SocketAddr>()`.
 
 #![warn(missing_docs)]
 
@@ -141,7 +147,15 @@ impl IntoResponse for ApiError {
 
 /// A command for the writer: the request, the version the caller expects (`If-Match`), and
 /// where the answer goes.
-type Job = (Request, Option<u64>, oneshot::Sender<Result<Outcome, ApiError>>);
+struct Job {
+    req: Request,
+    expected: Option<u64>,
+    /// The request creates a dossier under a code the writer issues (its dossier code names
+    /// only the receiving agency): the writer asks the engine first ([`Engine::admit`]), so
+    /// that a refused request uses no number of the durable sequence.
+    issue: bool,
+    answer: oneshot::Sender<Result<Outcome, ApiError>>,
+}
 
 /// How the API runs ([`Api::start_with`]).
 #[derive(Clone, Debug)]
@@ -164,6 +178,16 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options { units: None, max_batch: 1000, identity: None, digitisation: None, secure_cookie: false }
+    }
+}
+
+/// Sets its flag when dropped: a request's future dropped mid-way (the client went, the
+/// timeout fired) tells the blocking work it started to stop.
+struct CancelOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -311,10 +335,21 @@ impl<S: Store + 'static> Api<S> {
                 let mut later = std::collections::VecDeque::new();
                 let mut requests = Vec::new();
                 let mut answers = Vec::new();
-                for (req, expected, answer) in pending.drain(..) {
+                for job in pending.drain(..) {
+                    let Job { mut req, expected, issue, answer } = job;
                     if requests.len() == max_batch || (expected.is_some() && in_batch.contains(&req.dossier)) {
-                        later.push_back((req, expected, answer));
+                        later.push_back(Job { req, expected, issue, answer });
                         continue;
+                    }
+                    if issue {
+                        let code = engine.admit(&req).and_then(|()| engine.issue_code(req.dossier.agency(), req.now));
+                        match code {
+                            Ok(code) => req.dossier = code,
+                            Err(e) => {
+                                let _ = answer.send(Err(e.into()));
+                                continue;
+                            }
+                        }
                     }
                     if let Some(v) = expected {
                         match engine.dossier(&req.dossier).map(|d| d.map_or(0, |d| d.version)) {
@@ -366,9 +401,20 @@ impl<S: Store + 'static> Api<S> {
     }
 
     async fn submit(&self, req: Request, expected: Option<u64>) -> Result<Outcome, ApiError> {
+        self.send(Job { req, expected, issue: false, answer: oneshot::channel().0 }).await
+    }
+
+    /// Creates a dossier under a code the writer issues for `req`'s receiving agency and
+    /// today (only once the engine admits the request): its outcome names the code.
+    async fn create_dossier(&self, req: Request) -> Result<Outcome, ApiError> {
+        self.send(Job { req, expected: None, issue: true, answer: oneshot::channel().0 }).await
+    }
+
+    async fn send(&self, mut job: Job) -> Result<Outcome, ApiError> {
         let (tx, rx) = oneshot::channel();
+        job.answer = tx;
         self.writer
-            .send((req, expected, tx))
+            .send(job)
             .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_stopped", "the writer has stopped"))?;
         rx.await.map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_stopped", "no answer"))?
     }
@@ -603,21 +649,19 @@ async fn portal_submission<S: Store + 'static>(
         return Ok(with_etag(StatusCode::OK, &view(&rec.dossier, &state)));
     }
     let now = (api.clock)();
-    let date = now.local_date();
-    let (store, agency) = (Arc::clone(&api.store), sub.agency.clone());
-    let seq = blocking(move || Ok(store.next_sequence(&agency, date)?)).await?;
-    let code = DossierCode::new(sub.agency, date, seq);
+    // The code is issued by the writer once the submission is admitted.
+    let code = DossierCode::new(sub.agency, now.local_date(), 0);
     let command = Command::Submit {
         procedure: sub.procedure,
         channel: Channel::Online,
         jurisdiction: sub.jurisdiction.as_deref().map(Arc::from),
         applicant: None,
     };
-    let req = Request::new(code.clone(), command, actor, now)
+    let req = Request::new(code, command, actor, now)
         .with_idempotency_key(key)
         .on_behalf_of(citizen)
         .with_intent(motcua_engine::Intent::Create);
-    api.submit(req, None).await?;
+    let code = api.create_dossier(req).await?.dossier;
     let state = api.read(code.clone()).await?;
     let state =
         state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "lost", "written but not read"))?;
@@ -645,10 +689,8 @@ impl<S: Store + 'static> Api<S> {
             }
         };
         let now = (self.clock)();
-        let store = Arc::clone(&self.store);
-        let date = now.local_date();
-        let seq = blocking(move || Ok(store.next_sequence(&agency, date).map(|n| (agency, n))?)).await?;
-        let code = DossierCode::new(seq.0, date, seq.1);
+        // The code is issued by the writer once the request is admitted.
+        let code = DossierCode::new(agency, now.local_date(), 0);
         let jurisdiction = new.jurisdiction.as_deref().map(Arc::from);
         let applicant = match &new.applicant {
             None => None,
@@ -694,8 +736,8 @@ impl<S: Store + 'static> Api<S> {
                 documents: Vec::new(),
             }
         };
-        let req = Request::new(code.clone(), command, actor, now).with_intent(motcua_engine::Intent::Create);
-        self.submit(req, None).await?;
+        let req = Request::new(code, command, actor, now).with_intent(motcua_engine::Intent::Create);
+        let code = self.create_dossier(req).await?.dossier;
         let state = self.read(code.clone()).await?;
         let state =
             state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "lost", "written but not read"))?;
@@ -724,12 +766,19 @@ impl<S: Store + 'static> Api<S> {
         let units = self.units.clone();
         let today = (self.clock)().local_date();
         let sight = sight.filter(|s| !s.is_province_wide());
+        // Set when this request's future is dropped (the client went, or the timeout fired):
+        // the blocking pass then stops building.
+        let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let _cancel_on_drop = CancelOnDrop(Arc::clone(&cancelled));
         blocking(move || {
             let mut builder = ReportBuilder::with_calendar(&procedures, &calendar);
             if let Some(register) = units.as_deref() {
                 builder = builder.with_units(register);
             }
             store.for_each_summary(&mut |s| {
+                if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
                 let day = s.received_at.map(Timestamp::local_date);
                 if day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t))
                     && sight.as_ref().is_none_or(|sight| sees_summary(sight, &s, units.as_deref(), today))
@@ -737,6 +786,9 @@ impl<S: Store + 'static> Api<S> {
                     builder.add(&s);
                 }
             })?;
+            if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(ApiError::new(StatusCode::REQUEST_TIMEOUT, "cancelled", "the request ended first"));
+            }
             let report = builder.finish(Some(as_of));
             // The ledger counts every dossier: 1.4 for the whole province only.
             Ok(if from.is_none() && to.is_none() && sight.is_none() {

@@ -471,23 +471,41 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn login_body(next: &str, error: Option<&str>) -> String {
+/// The cookie that pairs the login form with the browser it was shown to (a double-submit
+/// token: another site cannot sign a browser in as someone else).
+const LOGIN_COOKIE: &str = "motcua_login";
+
+fn login_body(next: &str, nonce: &str, error: Option<&str>) -> String {
     let error = error.map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e))).unwrap_or_default();
     format!(
-        r#"{error}<form class="box" method="post" action="/login" id="login"><label for="token">Mã truy cập (từ <code>motcua token</code>)</label><textarea name="token" id="token" rows="4" required></textarea><input type="hidden" name="next" value="{}"><button type="submit" id="signin">Đăng nhập</button></form>"#,
-        esc(next)
+        r#"{error}<form class="box" method="post" action="/login" id="login"><label for="token">Mã truy cập (từ <code>motcua token</code>)</label><textarea name="token" id="token" rows="4" required></textarea><input type="hidden" name="next" value="{}"><input type="hidden" name="nonce" value="{}"><button type="submit" id="signin">Đăng nhập</button></form>"#,
+        esc(next),
+        esc(nonce),
     )
 }
 
-async fn login_form(uri: axum::http::Uri) -> Html<String> {
+/// The login page with a fresh form nonce, and the cookie that carries it.
+fn login_page(status: StatusCode, next: &str, error: Option<&str>) -> Response {
+    let nonce = auth::random_hex();
+    let mut r = (status, page("Đăng nhập", None, &login_body(next, &nonce, error))).into_response();
+    let cookie = format!("{LOGIN_COOKIE}={nonce}; HttpOnly; SameSite=Strict; Path=/login");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn login_form(uri: axum::http::Uri) -> Response {
     let next = crate::query::<LoginForm>(&uri).ok().and_then(|f| f.next);
-    page("Đăng nhập", None, &login_body(local_path(next.as_deref()), None))
+    login_page(StatusCode::OK, local_path(next.as_deref()), None)
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     token: Option<String>,
     next: Option<String>,
+    #[serde(default)]
+    nonce: Option<String>,
 }
 
 /// Signs a browser in: the token is checked and a server-side session opened for its actor,
@@ -495,15 +513,26 @@ struct LoginForm {
 /// session's random id, never the token.
 async fn login<S: Store + 'static>(
     State(api): State<Api<S>>,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = form.map(|f| f.0).unwrap_or(LoginForm { token: None, next: None });
+    let form = form.map(|f| f.0).unwrap_or(LoginForm { token: None, next: None, nonce: None });
     let next = local_path(form.next.as_deref()).to_string();
     let token = form.token.unwrap_or_default();
     let token = token.trim();
-    let refused = |message: &str| {
-        (StatusCode::UNAUTHORIZED, page("Đăng nhập", None, &login_body(&next, Some(message)))).into_response()
-    };
+    let refused = |message: &str| login_page(StatusCode::UNAUTHORIZED, &next, Some(message));
+    // The form must come from our login page in this browser (its nonce, in its cookie).
+    let paired = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(LOGIN_COOKIE)?.strip_prefix('='))
+        .zip(form.nonce.as_deref())
+        .is_some_and(|(cookie, field)| !cookie.is_empty() && same_secret(cookie, field));
+    if !paired {
+        return refused("Phiên đăng nhập đã hết hạn; vui lòng đăng nhập lại từ trang này.");
+    }
     let Ok((actor, exp)) = auth::verify_claims(&api.secret, &api.accounts, token) else {
         return refused("Mã truy cập không hợp lệ hoặc đã hết hạn.");
     };

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{serve, SECRET};
+use common::{login_nonce, serve, SECRET};
 use motcua_calendar::{Limit, WorkCalendar};
 use motcua_engine::{Actor, ActorRole};
 use motcua_http::issue_token;
@@ -41,7 +41,9 @@ fn fetch(method: &str, url: &str, cookie: Option<&str>, form: Option<&str>) -> (
 /// the pages' forms carry (read from the sign-out form of a page).
 fn sign_in(base: &str, actor: &Actor) -> (String, String) {
     let token = raw_token(actor);
-    let (status, _, cookie, _) = fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=/")));
+    let (pair, nonce) = login_nonce(base);
+    let form = format!("token={token}&next=/&nonce={nonce}");
+    let (status, _, cookie, _) = fetch("POST", &format!("{base}/login"), Some(&pair), Some(&form));
     assert_eq!(status, 303, "{cookie}");
     let cookie = cookie.split(';').next().unwrap().to_string();
     let (_, _, _, body) = fetch("GET", &format!("{base}/track"), Some(&cookie), None);
@@ -67,11 +69,27 @@ fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
     assert_eq!(status, 200);
     assert!(body.contains(r#"name="next" value="/counter""#), "{body}");
     // A forged token is refused; a real one sets an HttpOnly, SameSite=Strict cookie.
-    let (status, _, cookie, _) = fetch("POST", &format!("{base}/login"), None, Some("token=abc.def.ghi&next=/counter"));
-    assert_eq!((status, cookie.as_str()), (401, ""));
+    let (pair, nonce) = login_nonce(&base);
+    let (status, _, cookie, _) = fetch(
+        "POST",
+        &format!("{base}/login"),
+        Some(&pair),
+        Some(&format!("token=abc.def.ghi&next=/counter&nonce={nonce}")),
+    );
+    assert_eq!(status, 401);
+    assert!(!cookie.contains("motcua_session"), "{cookie}");
     let token = raw_token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
-    let (status, location, cookie, _) =
-        fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=/counter")));
+    // Without the login page's pairing (another site's form), no session.
+    let (status, _, cookie, _) =
+        fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=/counter&nonce={nonce}")));
+    assert_eq!(status, 401);
+    assert!(!cookie.contains("motcua_session"), "{cookie}");
+    let (status, location, cookie, _) = fetch(
+        "POST",
+        &format!("{base}/login"),
+        Some(&pair),
+        Some(&format!("token={token}&next=/counter&nonce={nonce}")),
+    );
     assert_eq!((status, location.as_str()), (303, "/counter"));
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     assert!(
@@ -80,8 +98,12 @@ fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
     );
     let cookie = cookie.split(';').next().unwrap().to_string();
     // An outside address after login is not followed.
-    let (_, location, _, _) =
-        fetch("POST", &format!("{base}/login"), None, Some(&format!("token={token}&next=//evil.example")));
+    let (_, location, _, _) = fetch(
+        "POST",
+        &format!("{base}/login"),
+        Some(&pair),
+        Some(&format!("token={token}&next=//evil.example&nonce={nonce}")),
+    );
     assert_eq!(location, "/");
 
     let (status, _, _, body) = fetch("GET", &format!("{base}/counter"), Some(&cookie), None);

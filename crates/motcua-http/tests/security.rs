@@ -157,6 +157,14 @@ fn officers_of_an_ended_agency_or_of_none_read_nothing() {
     assert_eq!(status, 403, "{text}");
     let empty = token(&Actor::officer("x", ActorRole::Leader, " "));
     assert_eq!(call("GET", &format!("{base}/api/v1/report"), Some(&empty), &[], None).0, 401);
+    // Nor may a citizen submit to an agency that ended, or one the register does not know;
+    // its successor receives.
+    let citizen = token(&Actor::citizen("cd-1"));
+    for (agency, want) in [("H99.01", 409), ("H00.00", 409), ("H99.03", 201)] {
+        let body = format!(r#"{{"procedure": "1.004194", "channel": "online", "agency": "{agency}"}}"#);
+        let (status, _, text, _) = call("POST", &format!("{base}/api/v1/dossiers"), Some(&citizen), &[], Some(&body));
+        assert_eq!(status, want, "{agency}: {text}");
+    }
 }
 
 /// An idempotency key used to replay past authorization, to anyone, with the full dossier;
@@ -268,11 +276,13 @@ fn login_goes_only_to_a_path_of_this_site() {
     let raw =
         motcua_http::issue_token(common::SECRET, &Actor::officer("c", ActorRole::Clerk, "H42.12"), now, 600).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let (pair, nonce) = common::login_nonce(&base);
     for next in ["/%09/evil.example", "/%0a/evil.example", "%2f%2fevil.example", "/%5cevil.example", "/%00", "/%7f"] {
         let resp = agent
             .post(&format!("{base}/login"))
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .send(format!("token={raw}&next={next}"))
+            .header("Cookie", &pair)
+            .send(format!("token={raw}&next={next}&nonce={nonce}"))
             .unwrap();
         assert_eq!(resp.status().as_u16(), 303, "{next}");
         assert_eq!(resp.headers().get("location").unwrap().to_str().unwrap(), "/", "{next}");
@@ -393,4 +403,26 @@ fn a_slow_client_is_cut_off_by_the_header_read_timeout() {
     // The server closes the connection (with or without a 408): the read ends, well before ours.
     let _ = s.read_to_end(&mut buf);
     assert!(started.elapsed() < std::time::Duration::from_secs(9), "the server closed it");
+}
+
+/// A refused create used to use up a number of the agency's sequence: now the engine admits
+/// the request before the code is issued.
+#[test]
+fn a_refused_create_uses_no_code() {
+    let base = serve("2025-03-07T09:00");
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let citizen = token(&Actor::citizen("cd-1"));
+    let url = format!("{base}/api/v1/dossiers");
+    for (who, body) in [
+        (&clerk, r#"{"procedure": "9.999999", "channel": "direct"}"#),
+        (&clerk, r#"{"procedure": "1.004194", "channel": "direct", "agency": "H42.99"}"#),
+        (&citizen, r#"{"procedure": "9.999999", "channel": "online", "agency": "H42.12"}"#),
+    ] {
+        let (status, _, text, _) = call("POST", &url, Some(who), &[], Some(body));
+        assert!((400..500).contains(&status), "{body}: {status} {text}");
+    }
+    let (status, _, text, _) =
+        call("POST", &url, Some(&clerk), &[], Some(r#"{"procedure": "1.004194", "channel": "direct"}"#));
+    assert_eq!(status, 201, "{text}");
+    assert_eq!(json(&text)["code"], "H42.12-250307-0001");
 }

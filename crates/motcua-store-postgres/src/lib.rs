@@ -131,6 +131,9 @@ impl Drop for Conn {
     }
 }
 
+/// How many times an operation that lost a deadlock is run again.
+const TRANSIENT_RETRIES: u32 = 5;
+
 /// How long a connection may idle before it is checked before use.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
 
@@ -426,18 +429,32 @@ impl PostgresStore {
     /// no wait for the server outlasts the bounds, then keeps the connection for the next call
     /// unless it broke. A server that does not answer is [`StoreError::Unavailable`] naming it
     /// and how long it was waited for.
-    fn with_client<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    ///
+    /// A transient failure (a deadlock with another province's partitions being created, a
+    /// serialization failure) is run again, up to [`TRANSIENT_RETRIES`] times: nothing was
+    /// written by the failed attempt, and `f` runs whole each time. A write the engine
+    /// should decide again (a version conflict) is not transient and is returned at once.
+    fn with_client<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let started = Instant::now();
-        let mut conn = self.checkout().map_err(|e| self.situate(e, started))?;
-        let result = conn.watch.run(|| f(&mut conn.client)).map_err(|e| self.situate(e, started));
-        if !conn.client.is_closed() {
-            conn.used = Instant::now();
-            let mut idle = self.lock()?;
-            if idle.len() < IDLE_CONNECTIONS {
-                idle.push(conn);
+        let mut attempt = 0;
+        loop {
+            let mut conn = self.checkout().map_err(|e| self.situate(e, started))?;
+            let result = conn.watch.run(|| f(&mut conn.client)).map_err(|e| self.situate(e, started));
+            if !conn.client.is_closed() {
+                conn.used = Instant::now();
+                let mut idle = self.lock()?;
+                if idle.len() < IDLE_CONNECTIONS {
+                    idle.push(conn);
+                }
+            }
+            match result {
+                Err(StoreError::Transient(text)) if attempt < TRANSIENT_RETRIES && text.contains("(40P01)") => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(10 << attempt));
+                }
+                other => return other,
             }
         }
-        result
     }
 
     /// An error with its server and the time waited, when it is the server's silence.

@@ -92,3 +92,13 @@ pub fn call(
     let text = resp.body_mut().read_to_string().unwrap_or_default();
     (status, ctype, text, etag)
 }
+
+/// The login form's pairing for a browser: its cookie (`motcua_login=…`) and the form's
+/// nonce, from `GET /login`.
+pub fn login_nonce(base: &str) -> (String, String) {
+    let mut resp = agent().get(&format!("{base}/login")).call().unwrap();
+    let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+    let body = resp.body_mut().read_to_string().unwrap();
+    let nonce = body.split(r#"name="nonce" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    (cookie, nonce)
+}
