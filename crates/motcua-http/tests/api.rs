@@ -438,6 +438,16 @@ fn an_officer_sees_an_applicants_results_in_force() {
     let citizen = token(&Actor::citizen("cd-1"));
     let (status, _, _, _) = call("GET", &format!("{base}/api/v1/applicants/{key}/results"), Some(&citizen), &[], None);
     assert_eq!(status, 403);
+    // Another agency's officer sees none of the results this agency's dossiers issued; the
+    // portal's system account is refused.
+    let stranger = token(&Actor::officer("clerk-9", ActorRole::Clerk, "H42.99"));
+    let (status, _, text, _) =
+        call("GET", &format!("{base}/api/v1/applicants/{key}/results"), Some(&stranger), &[], None);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["results"].as_array().unwrap().len(), 0);
+    let system = token(&Actor::system("dvcqg-connector"));
+    let (status, _, _, _) = call("GET", &format!("{base}/api/v1/applicants/{key}/results"), Some(&system), &[], None);
+    assert_eq!(status, 403);
 }
 
 /// A server at Friday 7 March 2025, 09:30, with an identity key (applicants' identifiers taken).
