@@ -201,6 +201,10 @@ macro_rules! conformance {
             fn verify_and_tamper_detection() {
                 if let Some(s) = super::$store() { super::verify_and_tamper_detection(s) }
             }
+            #[test]
+            fn a_dossier_of_the_previous_release_goes_on_in_lean_events() {
+                if let Some(s) = super::$store() { super::a_dossier_of_the_previous_release_goes_on_in_lean_events(s) }
+            }
         }
     )*};
 }
@@ -241,7 +245,16 @@ fn append_load_and_version_conflicts(s: Subject) {
     };
     let mut fresh = |c: &DossierCode, version: u64, prev| {
         let mut s = StreamAppend::new(c, version);
-        s.events.push(sealer.seal_into(c, &c.to_string(), version + 1, None, received.clone(), prev, &mut s.canonical));
+        s.events.push(sealer.seal_into(
+            c,
+            &c.to_string(),
+            version + 1,
+            None,
+            received.clone(),
+            prev,
+            &mut s.canonical,
+            &mut |_| None,
+        ));
         s
     };
     let new_one = fresh(&code(3), 0, GENESIS);
@@ -544,4 +557,60 @@ fn results_reused_from_the_warehouse(s: Subject) {
     // An officer may not record an expiry; only the sweep (a system) does.
     let err = run(&mut e, 5, Command::ExpireResult, "2025-09-03T09:00", &leader).unwrap_err();
     assert_eq!(err.code(), "unauthorized");
+}
+
+/// A dossier whose first event the previous release wrote (envelope schema 3: the MessagePack
+/// of actor and event, sealed as stored) loads, takes lean events after it (schema 4, with the
+/// dictionary) and verifies as one chain; the store answers the same totals.
+fn a_dossier_of_the_previous_release_goes_on_in_lean_events(s: Subject) {
+    use motcua_engine::store::{canonical_bytes, chain_hash, push_part, StoredEvent};
+    let c = code(1);
+    let r = receive(1, "2025-03-03T09:00");
+    let Command::Receive { procedure, channel, .. } = r.command.clone() else { unreachable!() };
+    let event = motcua_core::Event::Received {
+        at: r.now,
+        procedure,
+        channel,
+        clock_start: r.now,
+        due: Some(r.now.plus_minutes(1440)),
+        jurisdiction: None,
+        procedure_version: None,
+        applicant: None,
+        documents: Vec::new(),
+        undigitised: Vec::new(),
+    };
+    let mut old = Vec::new();
+    canonical_bytes(Some(&r.actor), &event, 3, &mut old).unwrap();
+    let hash = chain_hash(&GENESIS, &c.to_string(), 1, 3, &old);
+    let mut append = StreamAppend::new(&c, 0);
+    append.events.push(StoredEvent {
+        dossier: c.clone(),
+        seq: 1,
+        schema: 3,
+        actor: Some(r.actor.clone()),
+        event: event.clone(),
+        prev: GENESIS,
+        hash,
+    });
+    push_part(&mut append.canonical, &old);
+    let mut state = motcua_core::Dossier::new();
+    motcua_core::apply(&mut state, &event);
+    append.summary = motcua_engine::store::DossierSummary::of(&c, &state, hash);
+    append.parties = Some(motcua_core::Parties::default());
+    let mut counters = motcua_engine::Counters::default();
+    counters.record(&c, &Arc::from(""), &event, &state);
+    s.store.append(&mut AppendBatch { streams: vec![append], counters, ..AppendBatch::default() }).unwrap();
+    verify(&*s.store).unwrap();
+    // This release goes on with it: lean events after the old one, one chain.
+    let mut e = engine(s.store.clone());
+    e.handle(&start(1, "tiep-nhan", "2025-03-03T10:00")).unwrap();
+    e.handle(&req(1, Command::CompleteStep { step: "tiep-nhan".into() }, "2025-03-03T11:00")).unwrap();
+    let events = s.store.load(&c).unwrap().unwrap().events;
+    assert_eq!(events.iter().map(|e| e.schema).collect::<Vec<_>>(), [3, 4, 4]);
+    assert_eq!(events[1].prev, hash);
+    let report = verify(&*s.store).unwrap();
+    assert_eq!((report.dossiers, report.events), (1, 3));
+    let restarted = (s.reopen)();
+    assert_eq!(restarted.load(&c).unwrap().unwrap().events, events);
+    verify(&*restarted).unwrap();
 }

@@ -184,6 +184,86 @@ pub struct Engine<S: Store> {
     digitisation: Option<Arc<motcua_core::DigitisationRules>>,
     /// The write being gathered (by `handle` and `handle_batch` alike).
     scratch: Scratch,
+    /// The store's dictionary as this writer knows it, and the ids it may hand out.
+    lexicon: Interner,
+}
+
+/// A writer's side of the store's dictionary ([`crate::store::lean`]): every text it knows with
+/// its id, a block of ids reserved for it by the store, and the entries it handed out that no
+/// committed write carried yet (they ride with every write until one commits).
+#[derive(Default)]
+struct Interner {
+    known: crate::store::Lexicon,
+    loaded: bool,
+    next: u32,
+    end: u32,
+    pending: Vec<(u32, Arc<str>)>,
+    /// Fingerprints of texts seen once and written inline, by slot: a text is interned the
+    /// second time it is seen (a receipt's or a result's number, unique to its dossier, never
+    /// enters the dictionary; an agency's code does at its second dossier). Bounded: texts
+    /// seen once evict each other.
+    seen: Vec<u64>,
+    /// The store could not reserve ids: strings go inline until a write commits (a store
+    /// whose server is down is not asked again for every string).
+    blocked: bool,
+}
+
+/// Slots of [`Interner::seen`] (2 MiB).
+const SEEN_SLOTS: usize = 1 << 18;
+
+/// Dictionary ids reserved at a time.
+const ID_BLOCK: u32 = 1024;
+
+impl Interner {
+    /// Reads the store's dictionary once.
+    fn load<S: Store>(&mut self, store: &S) -> Result<(), StoreError> {
+        if !self.loaded {
+            for (id, text) in store.dictionary(0)? {
+                self.known.insert(id, text);
+            }
+            self.loaded = true;
+        }
+        Ok(())
+    }
+
+    /// The id of `text`: known, or the next of the reserved block (a new block when it is
+    /// used up); `None` (written inline) when the store keeps no dictionary or cannot reserve.
+    fn intern<S: Store>(&mut self, text: &str, store: &S) -> Option<u32> {
+        if let Some(id) = self.known.id(text) {
+            return Some(id);
+        }
+        let print = {
+            use std::hash::{Hash as _, Hasher as _};
+            let mut h = rustc_hash::FxHasher::default();
+            text.hash(&mut h);
+            h.finish() | 1
+        };
+        if self.seen.is_empty() {
+            self.seen = vec![0; SEEN_SLOTS];
+        }
+        let slot = print as usize & (SEEN_SLOTS - 1);
+        if self.seen[slot] != print {
+            self.seen[slot] = print;
+            return None;
+        }
+        if self.next == self.end {
+            if self.blocked {
+                return None;
+            }
+            let Ok(Some(first)) = store.reserve_dictionary(ID_BLOCK) else {
+                self.blocked = true;
+                return None;
+            };
+            self.next = first;
+            self.end = first.checked_add(ID_BLOCK)?;
+        }
+        let id = self.next;
+        self.next += 1;
+        let text: Arc<str> = Arc::from(text);
+        self.known.insert(id, Arc::clone(&text));
+        self.pending.push((id, text));
+        Some(id)
+    }
 }
 
 /// Buffers a write fills and empties, kept between writes: allocating them per write made the
@@ -212,6 +292,7 @@ impl Scratch {
         self.batch.outbox.clear();
         self.batch.results.clear();
         self.batch.counters.clear();
+        self.batch.dictionary.clear();
         self.plans.clear();
         self.repeats.clear();
         self.write += 1;
@@ -364,6 +445,7 @@ impl<S: Store> Engine<S> {
             units: None,
             digitisation: None,
             scratch: Scratch::default(),
+            lexicon: Interner::default(),
         }
     }
 
@@ -576,7 +658,7 @@ impl<S: Store> Engine<S> {
                 }
                 Err(e) => return Err(e),
             };
-            match self.store.append(self.scratch.ready()) {
+            match self.write() {
                 Ok(()) => return Ok(self.commit(req, planned, retries)),
                 Err(e) if e.is_conflict() && retries < MAX_RETRIES => {
                     retries += 1;
@@ -655,7 +737,7 @@ impl<S: Store> Engine<S> {
                 }
             }
         }
-        match self.store.append(self.scratch.ready()) {
+        match self.write() {
             Ok(()) => {
                 // Commits drop terminal dossiers from the cache as they go (after a dossier's
                 // last command of the batch).
@@ -702,6 +784,16 @@ impl<S: Store> Engine<S> {
         }
         self.scratch.clear();
         results
+    }
+
+    /// Appends the gathered write, with the dictionary entries no committed write carried yet.
+    fn write(&mut self) -> Result<(), StoreError> {
+        self.scratch.batch.dictionary.clear();
+        self.scratch.batch.dictionary.extend(self.lexicon.pending.iter().cloned());
+        self.store.append(self.scratch.ready())?;
+        self.lexicon.pending.clear();
+        self.lexicon.blocked = false;
+        Ok(())
     }
 
     /// Whether the store holds a newer version of the dossier than the cache.
@@ -757,7 +849,9 @@ impl<S: Store> Engine<S> {
             (Intent::Existing, false) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
             _ => {}
         }
-        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, store, digitisation, .. } = self;
+        self.lexicon.load(&self.store)?;
+        let Engine { hot: cache, procedures, calendar, sealer, scratch, units, store, digitisation, lexicon, .. } =
+            self;
         let blank = Dossier::new();
         let no_parties = Parties::default();
         let cached = slot.and_then(|s| cache.at(s));
@@ -807,6 +901,7 @@ impl<S: Store> Engine<S> {
                 e,
                 hot.last_hash,
                 &mut stream.canonical,
+                &mut |text| lexicon.intern(text, &*store),
             );
             hot.last_hash = sealed.hash;
             let changed = hot.state.status.map(|s| s.national()) != national_before;

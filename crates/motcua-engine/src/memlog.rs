@@ -54,6 +54,8 @@ pub(crate) struct Log {
     pending: Vec<Encoded>,
     /// Per stream of the batch: its slot in the store (if it exists) and its prepared events.
     pub streams: Vec<(Option<u32>, Prepared)>,
+    /// The dictionary lean records refer to.
+    pub lexicon: crate::store::Lexicon,
 }
 
 /// The events [`Log::encode`] prepared for one chain: a range of the batch's pending entries.
@@ -157,12 +159,13 @@ impl Log {
             records.push(r);
         }
         let mut prev = GENESIS;
+        let text = dossier.to_string();
         let mut out = Vec::with_capacity(records.len());
         for (i, (_, schema, hash, payload)) in records.into_iter().rev().enumerate() {
             if let Some(out) = sealed.as_deref_mut() {
                 crate::store::push_part(out, payload);
             }
-            let (actor, event) = decode_sealed(payload, schema)?;
+            let (actor, event) = decode_sealed(payload, schema, &self.lexicon, &text)?;
             out.push(StoredEvent { dossier: dossier.clone(), seq: i as u64 + 1, schema, actor, event, prev, hash });
             prev = hash;
         }

@@ -70,10 +70,18 @@ pub fn verify_with_progress<S: Store + ?Sized>(
     // Counters are compared without sectors: those come from the catalog, not the log.
     let no_sector: Arc<str> = Arc::from("");
     let mut replayed = Counters::default();
+    // The dictionary as stored: lean events seal their texts, so an edited entry shows in
+    // every event that refers to it.
+    let mut lexicon = crate::store::Lexicon::default();
+    for (id, text) in store.dictionary(0)? {
+        lexicon.insert(id, text);
+    }
+    let mut buf = Vec::new();
     store.for_each_sealed_stream(&mut |code, stream, sealed| match check(
         &code,
         &stream,
         sealed,
+        (&lexicon, &mut buf),
         &mut replayed,
         &no_sector,
     ) {
@@ -123,6 +131,7 @@ fn check(
     code: &DossierCode,
     stream: &Stream,
     sealed: &[u8],
+    (lexicon, buf): (&crate::store::Lexicon, &mut Vec<u8>),
     counters: &mut Counters,
     sector: &Arc<str>,
 ) -> Result<u64, (u64, String)> {
@@ -148,7 +157,9 @@ fn check(
         if !(1..=crate::store::EVENT_SCHEMA).contains(&e.schema) {
             return Err((seq, format!("unknown envelope schema {}", e.schema)));
         }
-        let h = chain_hash(&e.prev, &text, e.seq, e.schema, bytes);
+        let meaning =
+            crate::store::sealed_meaning(bytes, e.schema, lexicon, &text, buf).map_err(|f| (seq, f.to_string()))?;
+        let h = chain_hash(&e.prev, &text, e.seq, e.schema, meaning);
         if h != e.hash {
             return Err((seq, format!("content does not match its hash {} (recomputed {})", hex(&e.hash), hex(&h))));
         }

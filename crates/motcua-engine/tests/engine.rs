@@ -302,7 +302,7 @@ proptest! {
                 prop_assert!(ev.actor.is_some());
                 let mut bytes = Vec::new();
                 canonical_bytes(ev.actor.as_ref(), &ev.event, ev.schema, &mut bytes).unwrap();
-                let (actor, back) = decode_sealed(&bytes, ev.schema).unwrap();
+                let (actor, back) = decode_sealed(&bytes, ev.schema, &Default::default(), "").unwrap();
                 let mut again = Vec::new();
                 canonical_bytes(actor.as_ref(), &back, ev.schema, &mut again).unwrap();
                 prop_assert_eq!(&back, &ev.event);

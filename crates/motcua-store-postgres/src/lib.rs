@@ -36,9 +36,9 @@ use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, BacklogBy, BacklogRow,
-    DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, Page, Store,
-    StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
+    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
+    BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry,
+    OutboxUpdate, Page, Store, StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
 };
 use motcua_engine::{CounterKey, Counters, Parties, Tally};
 use motcua_engine::{DeliveryRecord, ServiceRow, SyncTally};
@@ -51,21 +51,22 @@ mod guard;
 use guard::{Guard, Watch};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_delivery_ledger.sql"),
     include_str!("../sql/0003_services_and_results.sql"),
     include_str!("../sql/0004_results_by_holder.sql"),
+    include_str!("../sql/0005_dictionary.sql"),
 ];
 
 // One migration per schema version, checked when compiling.
 const _: () = assert!(MIGRATIONS.len() as i32 == SCHEMA_VERSION);
 
 /// The partitioned tables: each gets a partition per province.
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "motcua_dossiers",
     "motcua_events",
     "motcua_idempotency",
@@ -75,6 +76,7 @@ const TABLES: [&str; 9] = [
     "motcua_deliveries",
     "motcua_services",
     "motcua_results",
+    "motcua_dictionary",
 ];
 
 /// Counter slots: concurrent writers add to different rows.
@@ -155,6 +157,9 @@ pub struct PostgresStore {
     /// Opened by [`PostgresStore::open_existing`]: every write is refused.
     read_only: bool,
     idle: Mutex<Vec<Conn>>,
+    /// The dictionary as this handle has read it (refreshed when an event refers to an id it
+    /// does not hold yet).
+    lexicon: std::sync::RwLock<Lexicon>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -301,6 +306,7 @@ impl PostgresStore {
             slot,
             read_only: false,
             idle: Mutex::default(),
+            lexicon: Default::default(),
         };
         store.id = store.with_client(|c| store.migrate(c))?;
         Ok(store)
@@ -322,6 +328,7 @@ impl PostgresStore {
             slot: 0,
             read_only: true,
             idle: Mutex::default(),
+            lexicon: Default::default(),
         };
         store.id = store.with_client(|c| {
             let has = c.query_one("SELECT to_regclass('motcua_schema') IS NOT NULL", &[]).map_err(pg("schema"))?;
@@ -894,6 +901,7 @@ fn event_at(
     at: usize,
     before: Option<&StoredEvent>,
     sealed: Option<&mut Vec<u8>>,
+    lexicon: &Lexicon,
 ) -> Result<StoredEvent, StoreError> {
     let seq: i32 = get(r, at, "event seq")?;
     let schema: i16 = get(r, at + 1, "event schema")?;
@@ -903,7 +911,10 @@ fn event_at(
     if let Some(out) = sealed {
         push_part(out, payload);
     }
-    let (actor, event) = decode_sealed(payload, schema)?;
+    let (actor, event) = decode_sealed(payload, schema, lexicon, &code.to_string()).map_err(|e| match e {
+        StoreError::Backend(text) => StoreError::Backend(format!("{code} event {seq}: {text}")),
+        other => other,
+    })?;
     Ok(StoredEvent {
         dossier: code.clone(),
         seq: seq as u64,
@@ -917,34 +928,33 @@ fn event_at(
 
 impl Store for PostgresStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
-        let code = dossier.to_string();
-        self.with_client(|c| {
-            let Some(head) = c
-                .query_opt(
-                    "SELECT id, parties, summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
-                    &[&self.id, &code],
-                )
-                .map_err(pg("load dossier"))?
-            else {
-                return Ok(None);
-            };
-            let id: i64 = get(&head, 0, "id")?;
-            let parties: Parties = unjson("parties", get(&head, 1, "parties")?)?;
-            let summary: DossierSummary = unbin("summary", get(&head, 2, "summary")?)?;
-            let rows = c
-                .query(
-                    "SELECT seq, schema, payload, hash FROM motcua_events WHERE province = $1 AND dossier = $2 \
-                     ORDER BY seq",
-                    &[&self.id, &id],
-                )
-                .map_err(pg("load events"))?;
-            let mut events: Vec<StoredEvent> = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let e = event_at(dossier, r, 0, events.last(), None)?;
-                events.push(e);
+        // An event may refer to a dictionary entry another writer added: read the new entries
+        // and decode again, once.
+        match self.load_once(dossier) {
+            Err(e) if is_unknown_id(&e) => {
+                self.refresh_lexicon()?;
+                self.load_once(dossier)
             }
-            Ok(Some(Stream { events, parties, summary: Some(summary) }))
-        })
+            other => other,
+        }
+    }
+
+    fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+        self.with_client(|c| self.read_dictionary(c, from))
+    }
+
+    fn reserve_dictionary(&self, n: u32) -> Result<Option<u32>, StoreError> {
+        self.writable()?;
+        let first: i64 = self.with_client(|c| {
+            let row = c
+                .query_one(
+                    "INSERT INTO motcua_dictionary_next (province, next) VALUES ($1, $2)                      ON CONFLICT (province) DO UPDATE SET next = motcua_dictionary_next.next + $2                      RETURNING next - $2",
+                    &[&self.id, &i64::from(n)],
+                )
+                .map_err(pg("reserve dictionary ids"))?;
+            get(&row, 0, "dictionary id")
+        })?;
+        u32::try_from(first).map(Some).map_err(|_| backend("the dictionary is full"))
     }
 
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
@@ -952,9 +962,27 @@ impl Store for PostgresStore {
         self.with_client(|c| {
             let mut tx = c.transaction().map_err(pg("begin"))?;
             // Dropping `tx` without commit rolls back: nothing of a failed batch is written.
+            if !batch.dictionary.is_empty() {
+                let (ids, texts): (Vec<i32>, Vec<&str>) =
+                    batch.dictionary.iter().map(|(id, t)| (*id as i32, &**t)).unzip();
+                tx.execute(
+                    "INSERT INTO motcua_dictionary (province, id, text) SELECT $1, * FROM unnest($2::int[], $3::text[])                      ON CONFLICT DO NOTHING",
+                    &[&self.id, &ids, &texts],
+                )
+                .map_err(pg("dictionary"))?;
+            }
             self.write(&mut tx, batch)?;
             tx.commit().map_err(pg("commit"))
-        })
+        })?;
+        if !batch.dictionary.is_empty() {
+            let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+            for (id, text) in &batch.dictionary {
+                if lexicon.text(*id).is_none() {
+                    lexicon.insert(*id, std::sync::Arc::clone(text));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
@@ -1315,9 +1343,77 @@ pub mod baseline {
 }
 
 impl PostgresStore {
+    /// [`Store::load`] with the dictionary as this handle holds it.
+    fn load_once(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        let code = dossier.to_string();
+
+        self.with_client(|c| {
+            let Some(head) = c
+                .query_opt(
+                    "SELECT id, parties, summary FROM motcua_dossiers WHERE province = $1 AND code = $2",
+                    &[&self.id, &code],
+                )
+                .map_err(pg("load dossier"))?
+            else {
+                return Ok(None);
+            };
+            let id: i64 = get(&head, 0, "id")?;
+            let parties: Parties = unjson("parties", get(&head, 1, "parties")?)?;
+            let summary: DossierSummary = unbin("summary", get(&head, 2, "summary")?)?;
+            let rows = c
+                .query(
+                    "SELECT seq, schema, payload, hash FROM motcua_events WHERE province = $1 AND dossier = $2 \
+                     ORDER BY seq",
+                    &[&self.id, &id],
+                )
+                .map_err(pg("load events"))?;
+            let mut events: Vec<StoredEvent> = Vec::with_capacity(rows.len());
+            let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+            for r in &rows {
+                let e = event_at(dossier, r, 0, events.last(), None, &lexicon)?;
+                events.push(e);
+            }
+            Ok(Some(Stream { events, parties, summary: Some(summary) }))
+        })
+    }
+
+    /// The dictionary's entries from id `from` on.
+    fn read_dictionary(&self, c: &mut Client, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+        let rows = c
+            .query(
+                "SELECT id, text FROM motcua_dictionary WHERE province = $1 AND id >= $2 ORDER BY id",
+                &[&self.id, &i32::try_from(from).unwrap_or(i32::MAX)],
+            )
+            .map_err(pg("dictionary"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i32 = get(r, 0, "dictionary id")?;
+            let text: &str = get(r, 1, "dictionary text")?;
+            let id =
+                u32::try_from(id).map_err(|_| backend(format!("table motcua_dictionary: id {id} out of range")))?;
+            out.push((id, std::sync::Arc::from(text)));
+        }
+        Ok(out)
+    }
+
+    /// Reads the dictionary entries this handle does not hold yet.
+    fn refresh_lexicon(&self) -> Result<(), StoreError> {
+        let from = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?.end();
+        let fresh = self.with_client(|c| self.read_dictionary(c, from))?;
+        let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+        for (id, text) in fresh {
+            lexicon.insert(id, text);
+        }
+        Ok(())
+    }
+}
+
+impl PostgresStore {
     /// Every dossier's stream in code order, with its events' sealed bytes as stored when
     /// `keep` (else an empty slice).
     fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
+        self.refresh_lexicon()?;
+        let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
         self.with_client(|c| {
             // One streamed pass: dossiers in code order, each with its events (a dossier without
             // events still comes, its projection checked against an empty history).
@@ -1350,7 +1446,7 @@ impl PostgresStore {
                 }
                 let Some((_, code, stream)) = current.as_mut() else { continue };
                 if r.try_get::<_, Option<i32>>(3).map_err(backend)?.is_some() {
-                    let e = event_at(code, &r, 3, stream.events.last(), keep.then_some(&mut sealed))?;
+                    let e = event_at(code, &r, 3, stream.events.last(), keep.then_some(&mut sealed), &lexicon)?;
                     stream.events.push(e);
                 }
             }

@@ -22,9 +22,9 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, DeliveryRecord,
-    DossierSummary, Hash, IdempotencyRecord, OutboxEntry, OutboxUpdate, ServiceRow, Store, StoreError, StoredEvent,
-    Stream, SyncMessage, SyncTally, GENESIS,
+    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
+    DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate, ServiceRow, Store,
+    StoreError, StoredEvent, Stream, SyncMessage, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -34,10 +34,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
@@ -46,6 +46,7 @@ const MIGRATIONS: [&str; 8] = [
     include_str!("../sql/0006_delivery_ledger.sql"),
     include_str!("../sql/0007_services_and_results.sql"),
     include_str!("../sql/0008_results_by_holder.sql"),
+    include_str!("../sql/0009_dictionary.sql"),
 ];
 // One migration per schema version, checked when compiling.
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
@@ -71,6 +72,9 @@ pub struct SqliteStore {
     /// Row ids of dossiers this handle wrote lately (a hint: the write still checks the
     /// version, so another connection's writes cannot make it wrong). Locked after `conn`.
     rowids: Mutex<FxHashMap<DossierCode, i64>>,
+    /// The dictionary as this handle has read it (refreshed when an event refers to an id it
+    /// does not hold yet). Locked after `conn`.
+    lexicon: std::sync::RwLock<Lexicon>,
 }
 
 /// Most row-id hints kept; past it the hints start over (recent dossiers are the ones written
@@ -118,6 +122,7 @@ impl SqliteStore {
             readers: Mutex::default(),
             path: path.to_path_buf(),
             rowids: Mutex::default(),
+            lexicon: Default::default(),
         })
     }
 
@@ -163,6 +168,7 @@ impl SqliteStore {
             readers: Mutex::default(),
             path: path.to_path_buf(),
             rowids: Mutex::default(),
+            lexicon: Default::default(),
         })
     }
 
@@ -298,6 +304,7 @@ fn event_at(
     at: usize,
     before: Option<&StoredEvent>,
     sealed: Option<&mut Vec<u8>>,
+    lexicon: &Lexicon,
 ) -> Result<StoredEvent, StoreError> {
     let seq: i64 = r.get(at).map_err(backend)?;
     let schema: i64 = r.get(at + 1).map_err(backend)?;
@@ -311,7 +318,11 @@ fn event_at(
     if let Some(out) = sealed {
         push_part(out, payload);
     }
-    let (actor, event): (_, Event) = decode_sealed(payload, schema)?;
+    let (actor, event): (_, Event) =
+        decode_sealed(payload, schema, lexicon, &dossier.to_string()).map_err(|e| match e {
+            StoreError::Backend(text) => StoreError::Backend(format!("{dossier} event {seq}: {text}")),
+            other => other,
+        })?;
     // The link is the previous row's hash (each hash covers its link, so an edit of either
     // shows in verify).
     let prev = before.map_or(GENESIS, |e| e.hash);
@@ -458,7 +469,7 @@ fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
         let mut stored: Vec<StoredEvent> = Vec::new();
         let mut rows = events.query([id]).map_err(backend)?;
         while let Some(r) = rows.next().map_err(backend)? {
-            let e = event_at(&code, r, 0, stored.last(), None)?;
+            let e = event_at(&code, r, 0, stored.last(), None, &Lexicon::default())?;
             motcua_core::apply(&mut state, &e.event);
             counters.record(&code, &no_sector, &e.event, &state);
             stored.push(e);
@@ -472,32 +483,33 @@ fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
 
 impl Store for SqliteStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
-        self.read(|conn| {
-            let code = dossier.to_string();
-            let mut head =
-                conn.prepare_cached("SELECT id, parties, summary FROM dossiers WHERE code = ?1").map_err(backend)?;
-            let row: Option<(i64, String, Value)> =
-                head.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(backend)?;
-            let row = match row {
-                Some((id, parties, summary)) => Some((
-                    id,
-                    parse::<Parties>("parties", &parties)?,
-                    decode::<DossierSummary>("summary", ValueRef::from(&summary))?,
-                )),
-                None => None,
-            };
-            let Some((id, parties, summary)) = row else { return Ok(None) };
-            let mut stmt = conn
-                .prepare_cached("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq")
-                .map_err(backend)?;
-            let mut rows = stmt.query([id]).map_err(backend)?;
-            let mut events: Vec<StoredEvent> = Vec::new();
-            while let Some(r) = rows.next().map_err(backend)? {
-                let event = event_at(dossier, r, 0, events.last(), None)?;
-                events.push(event);
+        // An event may refer to a dictionary entry another handle wrote: read the new entries
+        // and decode again, once.
+        match self.load_once(dossier) {
+            Err(e) if is_unknown_id(&e) => {
+                self.refresh_lexicon()?;
+                self.load_once(dossier)
             }
-            Ok(Some(Stream { events, parties, summary: Some(summary) }))
-        })
+            other => other,
+        }
+    }
+
+    fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+        self.read(|conn| read_dictionary(conn, from))
+    }
+
+    fn reserve_dictionary(&self, n: u32) -> Result<Option<u32>, StoreError> {
+        if self.read_only {
+            return Err(backend(format!("{}: opened read-only", self.path.display())));
+        }
+        let mut conn = self.writer()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let first: i64 = tx.query_row("SELECT next FROM dictionary_next", [], |r| r.get(0)).map_err(backend)?;
+        let first = u32::try_from(first).map_err(|_| backend("the dictionary is full"))?;
+        let next = first.checked_add(n).ok_or_else(|| backend("the dictionary is full"))?;
+        tx.execute("UPDATE dictionary_next SET next = ?1", [i64::from(next)]).map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(Some(first))
     }
 
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
@@ -626,6 +638,14 @@ impl Store for SqliteStore {
                     stmt.raw_bind_parameter(at + 5, r.hash)
                 },
             )?;
+            if !batch.dictionary.is_empty() {
+                let mut put = tx
+                    .prepare_cached("INSERT OR IGNORE INTO dictionary (id, text) VALUES (?1, ?2)")
+                    .map_err(backend)?;
+                for (id, text) in &batch.dictionary {
+                    put.execute(params![i64::from(*id), &**text]).map_err(backend)?;
+                }
+            }
             let mut idem =
                 tx.prepare_cached("INSERT INTO idempotency (key, record) VALUES (?1, ?2)").map_err(backend)?;
             for r in &batch.idempotency {
@@ -680,6 +700,14 @@ impl Store for SqliteStore {
             hints.clear();
         }
         hints.extend(learned);
+        if !batch.dictionary.is_empty() {
+            let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+            for (id, text) in &batch.dictionary {
+                if lexicon.text(*id).is_none() {
+                    lexicon.insert(*id, std::sync::Arc::clone(text));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -1085,9 +1113,70 @@ pub mod baseline {
 }
 
 impl SqliteStore {
+    /// [`Store::load`] with the dictionary as this handle holds it.
+    fn load_once(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
+        self.read(|conn| {
+            let code = dossier.to_string();
+            let mut head =
+                conn.prepare_cached("SELECT id, parties, summary FROM dossiers WHERE code = ?1").map_err(backend)?;
+            let row: Option<(i64, String, Value)> =
+                head.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(backend)?;
+            let row = match row {
+                Some((id, parties, summary)) => Some((
+                    id,
+                    parse::<Parties>("parties", &parties)?,
+                    decode::<DossierSummary>("summary", ValueRef::from(&summary))?,
+                )),
+                None => None,
+            };
+            let Some((id, parties, summary)) = row else { return Ok(None) };
+            let mut stmt = conn
+                .prepare_cached("SELECT seq, schema, payload, hash FROM events WHERE dossier = ?1 ORDER BY seq")
+                .map_err(backend)?;
+            let mut rows = stmt.query([id]).map_err(backend)?;
+            let mut events: Vec<StoredEvent> = Vec::new();
+            let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+            while let Some(r) = rows.next().map_err(backend)? {
+                let event = event_at(dossier, r, 0, events.last(), None, &lexicon)?;
+                events.push(event);
+            }
+            Ok(Some(Stream { events, parties, summary: Some(summary) }))
+        })
+    }
+
+    /// Reads the dictionary entries this handle does not hold yet.
+    fn refresh_lexicon(&self) -> Result<(), StoreError> {
+        let from = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?.end();
+        let fresh = self.read(|conn| read_dictionary(conn, from))?;
+        let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+        for (id, text) in fresh {
+            lexicon.insert(id, text);
+        }
+        Ok(())
+    }
+}
+
+/// The dictionary's entries from id `from` on.
+fn read_dictionary(conn: &Connection, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, text FROM dictionary WHERE id >= ?1 ORDER BY id").map_err(backend)?;
+    let rows =
+        stmt.query_map([i64::from(from)], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).map_err(backend)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, text) = row.map_err(backend)?;
+        let id = u32::try_from(id).map_err(|_| backend(format!("table dictionary: id {id} out of range")))?;
+        out.push((id, std::sync::Arc::from(text)));
+    }
+    Ok(out)
+}
+
+impl SqliteStore {
     /// Every dossier's stream in row order, with its events' sealed bytes as stored when
     /// `keep` (else an empty slice).
     fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
+        self.refresh_lexicon()?;
+        let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
         self.read(|conn| {
             // One pass: dossiers in row order, each joined with its events through the
             // (dossier, seq) index; a dossier without events still comes (its projection is
@@ -1123,7 +1212,7 @@ impl SqliteStore {
                 }
                 let Some((_, code, stream)) = current.as_mut() else { continue };
                 if r.get_ref(4).map_err(backend)? != ValueRef::Null {
-                    let event = event_at(code, r, 4, stream.events.last(), keep.then_some(&mut sealed))?;
+                    let event = event_at(code, r, 4, stream.events.last(), keep.then_some(&mut sealed), &lexicon)?;
                     stream.events.push(event);
                 }
             }
@@ -1136,8 +1225,18 @@ impl SqliteStore {
 }
 
 /// The tables a store of [`SCHEMA_VERSION`] holds.
-const TABLES: [&str; 9] =
-    ["dossiers", "events", "outbox", "idempotency", "counters", "sequences", "deliveries", "services", "results"];
+const TABLES: [&str; 10] = [
+    "dossiers",
+    "events",
+    "outbox",
+    "idempotency",
+    "counters",
+    "sequences",
+    "deliveries",
+    "services",
+    "results",
+    "dictionary",
+];
 
 /// The file's own integrity, then its tables and rows: the first fault, said for people.
 fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {

@@ -356,7 +356,8 @@ fn every_event_names_its_actor_and_an_edited_actor_fails_verify() {
     assert_eq!(stream.events[0].actor, Some(clerk()));
     drop(store);
     // Someone rewrites who received dossier 2: a valid event, another actor.
-    let (_, event) = decode_sealed(&payload(&path, 2), EVENT_SCHEMA).unwrap();
+    let lexicon = lexicon(&path);
+    let (_, event) = decode_sealed(&payload(&path, 2), EVENT_SCHEMA, &lexicon, &code(2).to_string()).unwrap();
     let mut forged = Vec::new();
     let other = Actor::officer("clerk-9", ActorRole::Clerk, "H42.12");
     canonical_bytes(Some(&other), &event, EVENT_SCHEMA, &mut forged).unwrap();
@@ -367,21 +368,51 @@ fn every_event_names_its_actor_and_an_edited_actor_fails_verify() {
     assert!(msg.contains("-0002 event 1: content does not match its hash"), "{msg}");
 }
 
+/// The store's dictionary, as `verify` reads it.
+fn lexicon(path: &std::path::Path) -> motcua_engine::store::Lexicon {
+    let store = SqliteStore::open(path).unwrap();
+    let mut lexicon = motcua_engine::store::Lexicon::default();
+    for (id, text) in store.dictionary(0).unwrap() {
+        lexicon.insert(id, text);
+    }
+    lexicon
+}
+
+/// Lean events seal their meaning: the same tree stored another way (every string inline
+/// instead of a dictionary id) verifies, a stored byte that changes the meaning does not, and
+/// neither does an edited dictionary entry, in every event that refers to it.
 #[test]
-fn verify_hashes_the_bytes_as_stored_not_a_re_encoding() {
-    use motcua_engine::store::{decode_sealed, EVENT_SCHEMA};
+fn verify_seals_what_an_event_means_and_the_dictionary_entries_it_refers_to() {
+    use motcua_engine::store::{canonical_bytes, decode_sealed, EVENT_SCHEMA};
     let path = temp("bytes");
-    drop(with_received(&path, 1));
-    let stored = payload(&path, 1);
-    let decoded = decode_sealed(&stored, EVENT_SCHEMA).unwrap();
-    // The same values written as MessagePack maps (field names) instead of arrays: they decode
-    // to exactly what was sealed, but they are not the sealed bytes.
-    let equivalent = rmp_serde::to_vec_named(&(&decoded.0, &decoded.1)).unwrap();
-    assert_ne!(equivalent, stored);
-    assert_eq!(decode_sealed(&equivalent, EVENT_SCHEMA).unwrap(), decoded);
-    set_payload(&path, 1, &equivalent);
+    // A text enters the dictionary the second time it is written: dossier 1's receipt has its
+    // strings inline, dossiers 2 and 3 refer to the dictionary.
+    drop(with_received(&path, 3));
+    let stored = payload(&path, 3);
+    let lexicon = lexicon(&path);
+    let decoded = decode_sealed(&stored, EVENT_SCHEMA, &lexicon, &code(3).to_string()).unwrap();
+    let mut inline = Vec::new();
+    canonical_bytes(decoded.0.as_ref(), &decoded.1, EVENT_SCHEMA, &mut inline).unwrap();
+    assert!(inline.len() > stored.len(), "the dictionary saves bytes");
+    set_payload(&path, 3, &inline);
+    verify(&SqliteStore::open(&path).unwrap()).unwrap();
+    // A stored byte flipped: another meaning (or none), named.
+    let mut flipped = stored.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    set_payload(&path, 3, &flipped);
     let msg = verify(&SqliteStore::open(&path).unwrap()).unwrap_err().to_string();
-    assert!(msg.contains("-0001 event 1: content does not match its hash"), "{msg}");
+    assert!(msg.contains("-0003 event 1:"), "{msg}");
+    set_payload(&path, 3, &stored);
+    verify(&SqliteStore::open(&path).unwrap()).unwrap();
+    // A dictionary entry edited (the receiving officer's agency, say): the first dossier that
+    // refers to it is named.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let changed = conn.execute("UPDATE dictionary SET text = 'H42.99' WHERE text = 'H42.12'", []).unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let msg = verify(&SqliteStore::open(&path).unwrap()).unwrap_err().to_string();
+    assert!(msg.contains("-0002 event 1: content does not match its hash"), "{msg}");
 }
 
 #[test]

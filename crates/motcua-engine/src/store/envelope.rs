@@ -4,14 +4,17 @@ use motcua_core::{DossierCode, Event};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::lean::Lexicon;
 use super::StoreError;
 use crate::Actor;
 
 /// Version of the stored event envelope. A change of meaning is a new event variant or a new
 /// schema number, never an edited one. Schema 1 sealed an event's JSON; schema 2 its canonical
-/// binary form; schema 3 (written today) seals the actor who caused it (pseudonymous id, role,
-/// unit) together with the event ([`canonical_bytes`]). All three verify.
-pub const EVENT_SCHEMA: u16 = 3;
+/// binary form; schema 3 the actor who caused it (pseudonymous id, role, unit) together with
+/// the event; schema 4 (written today) stores schema 3's tree in lean bytes (dictionary ids
+/// for repeated strings, see [`super::lean`]) and seals its canonical MessagePack, every id
+/// replaced by its text. All four verify.
+pub const EVENT_SCHEMA: u16 = super::lean::LEAN_SCHEMA;
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
@@ -62,26 +65,71 @@ pub fn encode_event(event: &Event) -> String {
 /// without names, the variant name first, instants as UTC minutes), schema 3 the MessagePack
 /// pair `[actor, event]` — the bytes stores keep. Schemas 1 and 2 had no actor (one given is
 /// not written). `None` for an unknown schema.
+///
+/// Schema 4's bytes written here intern nothing (every string inline): valid lean bytes that
+/// seal what the engine's, with their dictionary ids, seal; the engine writes the dictionary's
+/// ([`Sealer::seal_into`]).
 pub fn canonical_bytes(actor: Option<&Actor>, event: &Event, schema: u16, out: &mut Vec<u8>) -> Option<()> {
     match schema {
         1 => serde_json::to_writer(&mut *out, event).ok(),
         2 => rmp_serde::encode::write(out, event).ok(),
         3 => rmp_serde::encode::write(out, &(actor, event)).ok(),
+        4 => {
+            let tree = rmp_serde::to_vec(&(actor, event)).ok()?;
+            super::lean::compact(&tree, &mut |_| None, "", out, &mut Vec::new()).ok()
+        }
         _ => None,
     }
+}
+
+/// The bytes an event's hash seals, from the bytes stored under `schema`: the stored bytes
+/// themselves up to schema 3; schema 4's canonical MessagePack, its dictionary ids replaced by
+/// their texts in `lexicon` (written into `buf`).
+pub fn sealed_meaning<'a>(
+    stored: &'a [u8],
+    schema: u16,
+    lexicon: &Lexicon,
+    code: &str,
+    buf: &'a mut Vec<u8>,
+) -> Result<&'a [u8], StoreError> {
+    if schema != super::lean::LEAN_SCHEMA {
+        return Ok(stored);
+    }
+    buf.clear();
+    super::lean::expand(stored, lexicon, code, buf).map_err(|e| StoreError::Backend(format!("corrupt event: {e}")))?;
+    Ok(buf)
 }
 
 /// Reads the actor and the event back from the bytes [`canonical_bytes`] wrote under
 /// `schema` (no actor before schema 3). Decoding is for replay; `verify` hashes the bytes as
 /// stored, so an edit that decodes to the same values still shows.
-pub fn decode_sealed(bytes: &[u8], schema: u16) -> Result<(Option<Actor>, Event), StoreError> {
+/// Schema 4's dictionary ids are looked up in `lexicon`; an id it does not hold is
+/// [`super::lean::LeanError::UnknownId`] in the error's text (a store refreshes its dictionary
+/// and tries again, [`is_unknown_id`]).
+pub fn decode_sealed(
+    bytes: &[u8],
+    schema: u16,
+    lexicon: &Lexicon,
+    code: &str,
+) -> Result<(Option<Actor>, Event), StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::Backend(format!("corrupt event (schema {schema}): {e}"));
     match schema {
         1 => serde_json::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e)),
         2 => rmp_serde::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e)),
         3 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e)),
+        4 => {
+            let mut tree = Vec::with_capacity(bytes.len() * 3);
+            super::lean::expand(bytes, lexicon, code, &mut tree).map_err(|e| bad(&e))?;
+            rmp_serde::from_slice(&tree).map_err(|e| bad(&e))
+        }
         _ => Err(bad(&"unknown envelope schema")),
     }
+}
+
+/// Whether a decoding error is a dictionary id the reader's dictionary does not hold yet
+/// (another writer added it): refresh the dictionary and decode again.
+pub fn is_unknown_id(e: &StoreError) -> bool {
+    matches!(e, StoreError::Backend(text) if text.contains("dictionary id"))
 }
 
 /// The hash sealing an event: SHA-256 over `prev`, the dossier code's text, a
@@ -97,10 +145,12 @@ pub fn chain_hash(prev: &Hash, dossier: &str, seq: u64, schema: u16, payload: &[
     h.finalize().into()
 }
 
-/// Seals events with a reused encoding buffer (the engine keeps one).
+/// Seals events with reused encoding buffers (the engine keeps one).
 #[derive(Default, Debug)]
 pub struct Sealer {
     scratch: Vec<u8>,
+    tree: Vec<u8>,
+    canon: Vec<u8>,
 }
 
 impl Sealer {
@@ -117,13 +167,14 @@ impl Sealer {
     ) -> StoredEvent {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        let sealed = self.seal_into(dossier, text, seq, actor, event, prev, &mut scratch);
+        let sealed = self.seal_into(dossier, text, seq, actor, event, prev, &mut scratch, &mut |_| None);
         self.scratch = scratch;
         sealed
     }
 
-    /// [`Sealer::seal`], also appending the sealed bytes to `out` behind their length (`u32`
-    /// little-endian): the layout of [`super::StreamAppend::canonical`].
+    /// [`Sealer::seal`], also appending the stored bytes to `out` behind their length (`u32`
+    /// little-endian): the layout of [`super::StreamAppend::canonical`]. Strings go through
+    /// `intern` (the writer's dictionary; `None` writes one inline).
     #[allow(clippy::too_many_arguments)]
     pub fn seal_into(
         &mut self,
@@ -134,15 +185,22 @@ impl Sealer {
         event: Event,
         prev: Hash,
         out: &mut Vec<u8>,
+        intern: &mut super::lean::Intern<'_>,
     ) -> StoredEvent {
         let at = out.len();
         out.extend_from_slice(&[0; 4]);
-        // Encoding our own types into a Vec cannot fail; an empty payload would still seal
-        // (and `verify` would then report the mismatch), never panic.
-        let _ = canonical_bytes(actor, &event, EVENT_SCHEMA, out);
+        // Encoding our own types into a Vec cannot fail, nor compacting what rmp wrote; an
+        // empty payload would still seal (and `verify` would then report the mismatch), never
+        // panic.
+        self.tree.clear();
+        self.canon.clear();
+        let _ = rmp_serde::encode::write(&mut self.tree, &(actor, &event));
+        if super::lean::compact(&self.tree, intern, text, out, &mut self.canon).is_err() {
+            out.truncate(at + 4);
+        }
         let len = out.len() - at - 4;
         out[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());
-        let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &out[at + 4..]);
+        let hash = chain_hash(&prev, text, seq, EVENT_SCHEMA, &self.canon);
         StoredEvent { dossier: dossier.clone(), seq, schema: EVENT_SCHEMA, actor: actor.cloned(), event, prev, hash }
     }
 

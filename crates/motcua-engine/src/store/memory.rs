@@ -34,6 +34,8 @@ struct Inner {
     sequences: FxHashMap<(AgencyCode, NaiveDate), u64>,
     services: Vec<ServiceRow>,
     results: FxHashMap<String, motcua_core::KnownResult>,
+    /// The next dictionary id to hand out.
+    next_id: u32,
 }
 
 /// The due time a row is indexed under: its due time while open.
@@ -303,8 +305,27 @@ impl Store for MemoryStore {
         for r in batch.results.drain(..) {
             inner.results.insert(r.number.clone(), r);
         }
+        for (id, text) in batch.dictionary.drain(..) {
+            if inner.log.lexicon.text(id).is_none() {
+                inner.log.lexicon.insert(id, text);
+            }
+        }
         inner.counters.absorb(&mut batch.counters);
         Ok(())
+    }
+
+    fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+        let inner = self.lock()?;
+        let lex = &inner.log.lexicon;
+        Ok((from..lex.end()).filter_map(|id| lex.text(id).map(|t| (id, std::sync::Arc::clone(t)))).collect())
+    }
+
+    fn reserve_dictionary(&self, n: u32) -> Result<Option<u32>, StoreError> {
+        let mut inner = self.lock()?;
+        let first = inner.next_id;
+        inner.next_id =
+            first.checked_add(n).ok_or_else(|| StoreError::Backend("the dictionary is full (2^32 entries)".into()))?;
+        Ok(Some(first))
     }
 
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

@@ -12,6 +12,7 @@ use crate::projection::Counters;
 use motcua_core::Parties;
 
 mod envelope;
+pub mod lean;
 mod memory;
 mod message;
 mod query;
@@ -21,8 +22,10 @@ mod summary;
 pub(crate) mod tests;
 
 pub use envelope::{
-    canonical_bytes, chain_hash, decode_sealed, encode_event, hex, Hash, Sealer, StoredEvent, EVENT_SCHEMA, GENESIS,
+    canonical_bytes, chain_hash, decode_sealed, encode_event, hex, is_unknown_id, sealed_meaning, Hash, Sealer,
+    StoredEvent, EVENT_SCHEMA, GENESIS,
 };
+pub use lean::Lexicon;
 pub use memory::MemoryStore;
 pub(crate) use message::parse_message_id;
 pub use message::{
@@ -175,6 +178,10 @@ pub struct AppendBatch {
     /// What the batch adds to the indicator counters (per key, the tallies of its events):
     /// stores add them to their counter rows in the same transaction. A store may drain it.
     pub counters: Counters,
+    /// Dictionary entries the batch's events are the first to refer to (ids the store
+    /// reserved for this writer, [`Store::reserve_dictionary`]): stored in the same
+    /// transaction, an entry already stored left as it is.
+    pub dictionary: Vec<(u32, std::sync::Arc<str>)>,
 }
 
 /// A dossier's stream as loaded.
@@ -378,6 +385,20 @@ pub trait Store: Send + Sync {
     fn put_services(&self, services: &[ServiceRow]) -> Result<(), StoreError>;
     /// The list of services, by procedure code (empty when none was published).
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError>;
+    /// The dictionary's entries with ids from `from` on, in id order: the texts lean event
+    /// bytes refer to ([`lean`]). The default: none (a store that keeps no dictionary, whose
+    /// writers write every string inline).
+    fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+        let _ = from;
+        Ok(Vec::new())
+    }
+    /// Reserves `n` fresh dictionary ids for one writer, in a write of its own that commits at
+    /// once (so two writers never hand out one id): the first of them. `None`: the store keeps
+    /// no dictionary (the default).
+    fn reserve_dictionary(&self, n: u32) -> Result<Option<u32>, StoreError> {
+        let _ = n;
+        Ok(None)
+    }
 }
 
 /// A shared store: several engines (writers) over one store.
@@ -454,5 +475,17 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn services(&self) -> Result<Vec<ServiceRow>, StoreError> {
         (**self).services()
+    }
+    fn for_each_sealed_stream(&self, f: &mut SealedVisitor<'_>) -> Result<(), StoreError> {
+        (**self).for_each_sealed_stream(f)
+    }
+    fn check_integrity(&self) -> Result<Option<String>, StoreError> {
+        (**self).check_integrity()
+    }
+    fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
+        (**self).dictionary(from)
+    }
+    fn reserve_dictionary(&self, n: u32) -> Result<Option<u32>, StoreError> {
+        (**self).reserve_dictionary(n)
     }
 }

@@ -178,7 +178,16 @@ fn a_refilled_summary_and_a_reset_append_keep_nothing_of_before() {
     let mut append = StreamAppend::new(&a, 0);
     append.parties = Some(Parties::default());
     let mut sealer = Sealer::default();
-    append.events.push(sealer.seal_into(&a, &a.to_string(), 1, None, event(), GENESIS, &mut append.canonical));
+    append.events.push(sealer.seal_into(
+        &a,
+        &a.to_string(),
+        1,
+        None,
+        event(),
+        GENESIS,
+        &mut append.canonical,
+        &mut |_| None,
+    ));
     append.reset(&b, 4);
     assert_eq!((append.dossier, append.expected_version), (b, 4));
     assert!(append.events.is_empty() && append.canonical.is_empty() && append.parties.is_none());
@@ -193,7 +202,16 @@ fn a_store_hint_is_checked_before_it_is_used() {
     let mut append = |code: &DossierCode, version: u64, hint: Option<u64>| {
         let mut s = StreamAppend::new(code, version);
         let prev = store.load(code).unwrap().map_or(GENESIS, |l| l.events.last().unwrap().hash);
-        s.events.push(sealer.seal_into(code, &code.to_string(), version + 1, None, event(), prev, &mut s.canonical));
+        s.events.push(sealer.seal_into(
+            code,
+            &code.to_string(),
+            version + 1,
+            None,
+            event(),
+            prev,
+            &mut s.canonical,
+            &mut |_| None,
+        ));
         s.hint = hint;
         let mut batch = AppendBatch { streams: vec![s], ..AppendBatch::default() };
         store.append(&mut batch).map(|()| batch.streams[0].hint)
@@ -217,8 +235,8 @@ fn sealed_bytes_travel_with_the_append() {
     let mut sealer = Sealer::default();
     let mut canonical = Vec::new();
     let clerk = crate::Actor::officer("clerk-1", crate::ActorRole::Clerk, "H42.12");
-    let a = sealer.seal_into(&code, &text, 1, Some(&clerk), event(), GENESIS, &mut canonical);
-    let b = sealer.seal_into(&code, &text, 2, Some(&clerk), event(), a.hash, &mut canonical);
+    let a = sealer.seal_into(&code, &text, 1, Some(&clerk), event(), GENESIS, &mut canonical, &mut |_| None);
+    let b = sealer.seal_into(&code, &text, 2, Some(&clerk), event(), a.hash, &mut canonical, &mut |_| None);
     // The same hashes as sealing without keeping the bytes.
     assert_eq!(a, sealer.seal(&code, &text, 1, Some(&clerk), event(), GENESIS));
     assert_eq!(b.hash, sealer.seal(&code, &text, 2, Some(&clerk), event(), a.hash).hash);
@@ -242,7 +260,11 @@ fn every_envelope_schema_reencodes_to_the_bytes_it_sealed() {
     let current = sealer.seal(&code, &text, 1, Some(&clerk), event(), GENESIS);
     assert_eq!(current.schema, EVENT_SCHEMA);
     let bytes = sealer.reencode(&current).unwrap();
-    assert_eq!(chain_hash(&GENESIS, &text, 1, EVENT_SCHEMA, &bytes), current.hash);
+    // Schema 4 seals the meaning: the stored lean bytes expanded (here without a dictionary:
+    // every string inline).
+    let mut buf = Vec::new();
+    let meaning = crate::store::sealed_meaning(&bytes, EVENT_SCHEMA, &Default::default(), &text, &mut buf).unwrap();
+    assert_eq!(chain_hash(&GENESIS, &text, 1, EVENT_SCHEMA, meaning), current.hash);
     // Schema 1 sealed the event's JSON, schema 2 its MessagePack, neither an actor.
     let json = encode_event(&event());
     let old = StoredEvent {
@@ -254,7 +276,7 @@ fn every_envelope_schema_reencodes_to_the_bytes_it_sealed() {
     assert_eq!(sealer.reencode(&old).unwrap(), json.as_bytes());
     let mut two = Vec::new();
     canonical_bytes(None, &event(), 2, &mut two).unwrap();
-    assert_eq!(decode_sealed(&two, 2).unwrap(), (None, event()));
+    assert_eq!(decode_sealed(&two, 2, &Default::default(), "").unwrap(), (None, event()));
     // The actor is sealed: another actor, another hash.
     let other = crate::Actor::officer("clerk-2", crate::ActorRole::Clerk, "H42.12");
     assert_ne!(sealer.seal(&code, &text, 1, Some(&other), event(), GENESIS).hash, current.hash);
@@ -295,11 +317,15 @@ fn canonical_bytes_read_back_under_every_schema() {
         for e in &events {
             let mut bytes = Vec::new();
             canonical_bytes(actor, e, schema, &mut bytes).unwrap();
-            assert_eq!(decode_sealed(&bytes, schema).unwrap(), (actor.cloned(), e.clone()), "schema {schema}");
+            assert_eq!(
+                decode_sealed(&bytes, schema, &Default::default(), "").unwrap(),
+                (actor.cloned(), e.clone()),
+                "schema {schema}"
+            );
         }
     }
-    assert!(decode_sealed(b"\xc1", EVENT_SCHEMA).is_err());
-    assert!(decode_sealed(b"{}", 7).is_err());
+    assert!(decode_sealed(b"\xc1", EVENT_SCHEMA, &Default::default(), "").is_err());
+    assert!(decode_sealed(b"{}", 7, &Default::default(), "").is_err());
 }
 
 #[test]
@@ -350,7 +376,7 @@ fn events_written_before_jurisdictions_read_back_with_none() {
     };
     // Schema 2's MessagePack (a shorter array) and schema 1's JSON (no key).
     let packed = rmp_serde::to_vec(&legacy).unwrap();
-    assert_eq!(decode_sealed(&packed, 2).unwrap(), (None, event()));
+    assert_eq!(decode_sealed(&packed, 2, &Default::default(), "").unwrap(), (None, event()));
     let json = serde_json::to_vec(&legacy).unwrap();
-    assert_eq!(decode_sealed(&json, 1).unwrap(), (None, event()));
+    assert_eq!(decode_sealed(&json, 1, &Default::default(), "").unwrap(), (None, event()));
 }

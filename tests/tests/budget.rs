@@ -1,0 +1,88 @@
+//! The byte budget: every stored byte is paid 328,508 × ~6 times a year, so the bytes a seed
+//! year costs are a contract, checked here on a fixed 1 % slice of it (3,285 dossiers, the seed
+//! profile's shares, its register and digitisation rules) on SQLite. Bytes are deterministic
+//! where time is not: this test fails when a change goes over budget, and prints the table by
+//! table figures either way. A budget is raised only deliberately, in a commit of its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use motcua_calendar::WorkCalendar;
+use motcua_catalog::Catalog;
+use motcua_engine::{verify, Engine, Store};
+use motcua_sim::{procedures, simulate, Profile, SimOptions};
+use motcua_store_sqlite::SqliteStore;
+
+/// Sealed event bytes per event, on average (the lean form, envelope schema 4), the
+/// dictionary's texts counted in (8 bytes of id and length each): moving bytes into the
+/// dictionary buys nothing here.
+const EVENT_BYTES: f64 = 48.0;
+
+fn seeds() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../seeds")
+}
+
+/// The seed profile with its counts divided by 100 (same shares, same register and rules).
+fn slice(catalog: &Catalog) -> Profile {
+    let path = seeds().join("profiles/ninh-thuan-2023.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replace("received = 328508", "received = 3285")
+        .replace("online = 273500", "online = 2735")
+        .replace("resolved = 324770", "resolved = 3247")
+        .replace("early_or_on_time = 322647", "early_or_on_time = 3226");
+    Profile::parse(&text, &path, Some(catalog)).unwrap()
+}
+
+fn query(path: &Path, sql: &str) -> f64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap().unwrap_or(0.0)
+}
+
+#[test]
+fn a_slice_of_the_seed_year_stays_within_its_byte_budget() {
+    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let profile = slice(&catalog);
+    let procs = procedures(&profile, &catalog);
+    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
+    let dir = std::env::temp_dir().join(format!("motcua-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("slice.sqlite");
+    let _ = std::fs::remove_file(&path);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        let mut engine = Engine::new(store, procs.clone(), calendar);
+        if let Some(units) = &profile.units {
+            engine = engine.with_units(std::sync::Arc::new(motcua_catalog::load_register(units).unwrap()));
+        }
+        if let Some(rules) = &profile.digitisation {
+            engine = engine.with_digitisation(std::sync::Arc::new(motcua_catalog::load_digitisation(rules).unwrap()));
+        }
+        let report =
+            simulate(&mut engine, &profile, &procs, &SimOptions { seed: 1, batch: 1000, sync: false }).unwrap();
+        assert_eq!(report.received, 3285);
+        let store = engine.into_store();
+        verify(&store).unwrap();
+        assert!(store.dictionary(0).unwrap().len() > 10, "the dictionary is used");
+    }
+    let events = query(&path, "SELECT count(*) FROM events");
+    let dictionary = query(&path, "SELECT coalesce(sum(length(text)) + 8 * count(*), 0) FROM dictionary");
+    let payload = (query(&path, "SELECT sum(length(payload)) FROM events") + dictionary) / events;
+    let dossiers = query(&path, "SELECT count(*) FROM dossiers");
+    let outbox = query(&path, "SELECT avg(length(message)) FROM outbox");
+    let summary = query(&path, "SELECT avg(length(summary)) FROM dossiers");
+    let file = query(&path, "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()");
+    eprintln!(
+        "budget slice: {dossiers} dossiers, {events} events; sealed event bytes {payload:.1}/event with the dictionary's (budget {EVENT_BYTES}), \
+         dictionary {dictionary:.0} B in all, outbox message {outbox:.1} B/row, summary {summary:.1} B/row, \
+         file {:.0} B/dossier",
+        file / dossiers
+    );
+    if std::env::var_os("MOTCUA_BUDGET_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("kept {}", path.display());
+    }
+    assert!(payload <= EVENT_BYTES, "sealed event bytes {payload:.1}/event over the budget of {EVENT_BYTES}");
+}
