@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use crate::hot::{Hot, HotCache, Slot};
 use crate::projection::Counters;
 use crate::store::{
-    AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, MessageKind, Page, Sealer,
-    StepProgress, Store, StoreError, StreamAppend, SyncMessage,
+    AppendBatch, BacklogBy, BacklogRow, DeadlineQuery, Hash, IdempotencyRecord, Page, Sealer, Store, StoreError,
+    StreamAppend,
 };
 use motcua_core::{authorize, Actor, ActorId, ActorRole, Denied, Parties};
 
@@ -372,49 +372,6 @@ struct Keyed {
 fn keyed(req: &Request) -> Option<Keyed> {
     let key = req.idempotency_key.as_deref()?;
     Some(Keyed { scoped: scoped_idempotency_key(&req.actor, key), print: fingerprint(&req.dossier, &req.command) })
-}
-
-/// The sync message for event `seq` (`event`, which left the dossier as `after`), if the
-/// portal tracks it: a step's progress, a new appointment, or a change of national status
-/// (docs/sources.md §3.3). Every message carries the status after the event.
-fn sync_message(
-    dossier: &DossierCode,
-    seq: u64,
-    after: &Dossier,
-    event: &Event,
-    status_changed: bool,
-) -> Option<SyncMessage> {
-    let (kind, progress, appointment) = match event {
-        Event::StepStarted { step, .. } | Event::StepCompleted { step, .. } => {
-            let s = after.steps.iter().find(|s| &s.id == step)?;
-            let progress = StepProgress {
-                step: s.id.clone(),
-                agency: s.agency.clone(),
-                started_at: s.started_at,
-                due: s.due,
-                completed_at: s.completed_at,
-            };
-            (MessageKind::Progress, Some(progress), None)
-        }
-        Event::Extended { new_due, .. } => (MessageKind::Appointment, None, Some(*new_due)),
-        _ if status_changed => (MessageKind::Status, None, None),
-        _ => return None,
-    };
-    let national = after.status?.national();
-    Some(SyncMessage {
-        dossier: dossier.clone(),
-        seq,
-        procedure: after.procedure.clone(),
-        national_status: national.code(),
-        received_at: after.received_at,
-        due: after.due,
-        channel: after.channel.map(|c| c.code()),
-        agency: dossier.agency().clone(),
-        at: event.at(),
-        kind,
-        progress,
-        appointment,
-    })
 }
 
 impl<S: Store> Engine<S> {
@@ -905,7 +862,13 @@ impl<S: Store> Engine<S> {
             );
             hot.last_hash = sealed.hash;
             let changed = hot.state.status.map(|s| s.national()) != national_before;
-            out.outbox.extend(sync_message(&req.dossier, hot.state.version, &hot.state, &sealed.event, changed));
+            out.outbox.extend(crate::store::sync_message(
+                &req.dossier,
+                hot.state.version,
+                &hot.state,
+                &sealed.event,
+                changed,
+            ));
             out.counters.record(&req.dossier, &known.sector, &sealed.event, &hot.state);
             // A result issued goes to the warehouse, under its holder's key; a revocation or
             // an expiry rewrites its row.

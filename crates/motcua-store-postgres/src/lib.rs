@@ -51,15 +51,16 @@ mod guard;
 use guard::{Guard, Watch};
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_delivery_ledger.sql"),
     include_str!("../sql/0003_services_and_results.sql"),
     include_str!("../sql/0004_results_by_holder.sql"),
     include_str!("../sql/0005_dictionary.sql"),
+    include_str!("../sql/0006_outbox_rows.sql"),
 ];
 
 // One migration per schema version, checked when compiling.
@@ -823,18 +824,16 @@ impl PostgresStore {
         }
         if !batch.outbox.is_empty() {
             // Positions are drawn row by row, so messages are offered in the order written.
+            // A row per message (the event, when to try it): the message is rendered from its
+            // event when it is due.
             let sink = tx
-                .copy_in("COPY motcua_outbox (province, dossier, seq, next_attempt, message) FROM STDIN BINARY")
+                .copy_in("COPY motcua_outbox (province, dossier, seq, next_attempt) FROM STDIN BINARY")
                 .map_err(pg("copy outbox messages"))?;
-            let mut w = BinaryCopyInWriter::new(sink, &[Type::INT4, Type::INT8, Type::INT4, Type::INT8, Type::BYTEA]);
-            let mut bytes = Vec::new();
+            let mut w = BinaryCopyInWriter::new(sink, &[Type::INT4, Type::INT8, Type::INT4, Type::INT8]);
             for m in &batch.outbox {
                 let id = id_of(&m.dossier.to_string())?;
                 let seq = i32::try_from(m.seq).map_err(|_| backend("message number too large"))?;
-                bytes.clear();
-                rmp_serde::encode::write(&mut bytes, m).map_err(backend)?;
-                let message: &[u8] = &bytes;
-                w.write(&[p, &id, &seq, &m.at.utc_minutes(), &message]).map_err(pg("copy outbox messages"))?;
+                w.write(&[p, &id, &seq, &m.at.utc_minutes()]).map_err(pg("copy outbox messages"))?;
             }
             w.finish().map_err(pg("copy outbox messages"))?;
         }
@@ -1171,26 +1170,51 @@ impl Store for PostgresStore {
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.with_client(|c| {
+        // The rows due in the order written, then each dossier's messages rendered from its
+        // events, in one load per dossier.
+        let rows: Vec<(String, u64, u32, i64)> = self.with_client(|c| {
             let rows = c
                 .query(
-                    "SELECT message, attempts, next_attempt, seq FROM motcua_outbox \
-                     WHERE province = $1 AND next_attempt <= $2 ORDER BY position LIMIT $3",
-                    &[&self.id, &now.utc_minutes(), &(limit as i64)],
+                    "SELECT d.code, o.seq, o.attempts, o.next_attempt FROM motcua_outbox o \
+                     JOIN motcua_dossiers d ON d.province = o.province AND d.id = o.dossier \
+                     WHERE o.province = $1 AND o.next_attempt <= $2 ORDER BY o.position LIMIT $3",
+                    &[&self.id, &now.utc_minutes(), &(limit.min(i64::MAX as usize) as i64)],
                 )
                 .map_err(pg("outbox"))?;
             rows.iter()
                 .map(|r| {
-                    let mut message: SyncMessage = unbin("outbox message", get(r, 0, "outbox message")?)?;
-                    message.seq = get::<i32>(r, 3, "outbox seq")? as u64;
-                    Ok(OutboxEntry {
-                        message,
-                        attempts: get::<i32>(r, 1, "outbox attempts")? as u32,
-                        next_attempt: Timestamp::from_utc_minutes(get(r, 2, "outbox next attempt")?),
-                    })
+                    Ok((
+                        get::<String>(r, 0, "outbox dossier")?,
+                        get::<i32>(r, 1, "outbox seq")? as u64,
+                        get::<i32>(r, 2, "outbox attempts")? as u32,
+                        get::<i64>(r, 3, "outbox next attempt")?,
+                    ))
                 })
                 .collect()
-        })
+        })?;
+        let mut wanted: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (code, seq, _, _) in &rows {
+            wanted.entry(code.as_str()).or_default().push(*seq);
+        }
+        let mut rendered: HashMap<(String, u64), SyncMessage> = HashMap::new();
+        for (text, mut seqs) in wanted {
+            let code = parse_code(text)?;
+            seqs.sort_unstable();
+            let Some(stream) = self.load(&code)? else { continue };
+            for m in motcua_engine::store::render_messages(&code, &stream.events, &seqs) {
+                rendered.insert((text.to_string(), m.seq), m);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, seq, attempts, next)| {
+                Some(OutboxEntry {
+                    message: rendered.remove(&(code, seq))?,
+                    attempts,
+                    next_attempt: Timestamp::from_utc_minutes(next),
+                })
+            })
+            .collect())
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
@@ -1484,7 +1508,7 @@ fn integrity(c: &mut Client, province: i32) -> Result<Option<String>, StoreError
     // Each outbox row is the message of an event it names.
     let rows = c
         .query(
-            "SELECT o.position, d.code, o.seq, e.seq IS NOT NULL, o.message FROM motcua_outbox o \
+            "SELECT o.position, d.code, o.seq, e.seq IS NOT NULL FROM motcua_outbox o \
              LEFT JOIN motcua_dossiers d ON d.province = o.province AND d.id = o.dossier \
              LEFT JOIN motcua_events e ON e.province = o.province AND e.dossier = o.dossier AND e.seq = o.seq \
              WHERE o.province = $1",
@@ -1494,18 +1518,8 @@ fn integrity(c: &mut Client, province: i32) -> Result<Option<String>, StoreError
     for r in rows {
         let (position, code, seq, has_event): (i64, Option<String>, i32, bool) =
             (r.get(0), r.get(1), r.get(2), r.get(3));
-        let (Some(code), true) = (code, has_event) else {
+        if code.is_none() || !has_event {
             return Ok(Some(format!("table motcua_outbox, row {position}: no event {seq} of its dossier")));
-        };
-        match unbin::<SyncMessage>("outbox message", r.get(4)) {
-            Ok(m) if m.dossier.to_string() == code && m.seq == seq as u64 => {}
-            Ok(m) => {
-                return Ok(Some(format!(
-                "table motcua_outbox, row {position}: the message is for {} event {}, the row for {code} event {seq}",
-                m.dossier, m.seq
-            )))
-            }
-            Err(e) => return Ok(Some(format!("table motcua_outbox, row {position} ({code} event {seq}): {e}"))),
         }
     }
     // Each idempotency record names events its dossier has.

@@ -22,9 +22,9 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
-    DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate, ServiceRow, Store,
-    StoreError, StoredEvent, Stream, SyncMessage, SyncTally, GENESIS,
+    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, render_messages, split_message_id,
+    AppendBatch, DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate,
+    ServiceRow, Store, StoreError, StoredEvent, Stream, SyncMessage, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -34,10 +34,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
@@ -47,6 +47,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("../sql/0007_services_and_results.sql"),
     include_str!("../sql/0008_results_by_holder.sql"),
     include_str!("../sql/0009_dictionary.sql"),
+    include_str!("../sql/0010_outbox_rows.sql"),
 ];
 // One migration per schema version, checked when compiling.
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
@@ -103,7 +104,17 @@ impl SqliteStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(backend)?;
-            tx.execute_batch(sql).map_err(|e| backend(format!("{}: migration {}: {e}", path.display(), i + 1)))?;
+            // Migration 10 drops a column; a file that has none to drop has nothing to do.
+            let done = i + 1 == 10
+                && tx
+                    .query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'message'", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                    .map_err(backend)?
+                    == 0;
+            if !done {
+                tx.execute_batch(sql).map_err(|e| backend(format!("{}: migration {}: {e}", path.display(), i + 1)))?;
+            }
             if i + 1 == 5 {
                 backfill_projections(&tx).map_err(|e| backend(format!("{}: migration 5: {e}", path.display())))?;
             }
@@ -237,10 +248,42 @@ fn bin_into<'a, T: serde::Serialize>(v: &T, buf: &'a mut Vec<u8>) -> Result<&'a 
     Ok(buf)
 }
 
-/// Reads a summary or message column: MessagePack when a BLOB, JSON when TEXT (rows migrated
-/// from schema version 1).
+/// A row's lean bytes ([`motcua_engine::store::lean`], every string inline): the MessagePack
+/// tree of `v` in fewer bytes (a summary's hash as its 32 bytes, times as differences), written
+/// into `buf` (cleared first). Summaries and warehouse rows are kept so from schema 10.
+fn lean_into<'a, T: serde::Serialize>(v: &T, buf: &'a mut Vec<u8>) -> Result<&'a [u8], StoreError> {
+    buf.clear();
+    let tree = rmp_serde::to_vec(v).map_err(backend)?;
+    motcua_engine::store::lean::compact(&tree, &mut |_| None, "", buf, &mut Vec::new()).map_err(backend)?;
+    Ok(buf)
+}
+
+/// A summary's lean bytes: as [`lean_into`], the texts the dictionary holds as ids and the
+/// dossier's own code around it.
+fn summary_into<'a>(s: &DossierSummary, lexicon: &Lexicon, buf: &'a mut Vec<u8>) -> Result<&'a [u8], StoreError> {
+    buf.clear();
+    let tree = rmp_serde::to_vec(s).map_err(backend)?;
+    let code = s.dossier.to_string();
+    motcua_engine::store::lean::compact(&tree, &mut |t| lexicon.id(t), &code, buf, &mut Vec::new()).map_err(backend)?;
+    Ok(buf)
+}
+
+/// Whether a BLOB holds lean bytes (a lean array begins 0x03 or 0x10..=0x1F; MessagePack's
+/// arrays and maps begin 0x80 and up).
+fn is_lean(b: &[u8]) -> bool {
+    b.first().is_some_and(|&f| f == 0x03 || (0x10..=0x1f).contains(&f))
+}
+
+/// Reads a summary, warehouse row or message column: lean bytes or MessagePack when a BLOB,
+/// JSON when TEXT (rows migrated from schema version 1).
 fn decode<T: serde::de::DeserializeOwned>(what: &str, v: ValueRef<'_>) -> Result<T, StoreError> {
     match v {
+        ValueRef::Blob(b) if is_lean(b) => {
+            let mut tree = Vec::with_capacity(b.len() * 2);
+            motcua_engine::store::lean::expand(b, &Lexicon::default(), "", &mut tree)
+                .map_err(|e| backend(format!("corrupt {what}: {e}")))?;
+            rmp_serde::from_slice(&tree).map_err(|e| backend(format!("corrupt {what}: {e}")))
+        }
         ValueRef::Blob(b) => rmp_serde::from_slice(b).map_err(|e| backend(format!("corrupt {what}: {e}"))),
         ValueRef::Text(t) => parse(what, std::str::from_utf8(t).map_err(|e| backend(format!("corrupt {what}: {e}")))?),
         _ => Err(backend(format!("corrupt {what}: neither bytes nor text"))),
@@ -476,7 +519,7 @@ fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
         }
         let summary = DossierSummary::of(&code, &state, stored.last().map_or(GENESIS, |e| e.hash));
         let c = Columns::of(&summary);
-        update.execute(&*c.after(&[&id, &bin_into(&summary, &mut buf)?])).map_err(backend)?;
+        update.execute(&*c.after(&[&id, &lean_into(&summary, &mut buf)?])).map_err(backend)?;
     }
     add_counters(tx, &counters)
 }
@@ -514,6 +557,19 @@ impl Store for SqliteStore {
 
     fn append(&self, batch: &mut AppendBatch) -> Result<(), StoreError> {
         let mut conn = self.writer()?;
+        // The batch's new dictionary entries join this handle's dictionary first (their ids are
+        // this writer's alone, and a failed batch is written again with them), so the
+        // summaries can refer to them; they are written in the same transaction.
+        let poisoned = || backend("a reader panicked holding the dictionary");
+        if !batch.dictionary.is_empty() {
+            let mut lexicon = self.lexicon.write().map_err(|_| poisoned())?;
+            for (id, text) in &batch.dictionary {
+                if lexicon.text(*id).is_none() {
+                    lexicon.insert(*id, std::sync::Arc::clone(text));
+                }
+            }
+        }
+        let lexicon_now = self.lexicon.read().map_err(|_| poisoned())?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let mut hints = self.rowids.lock().map_err(|_| backend("a writer panicked while holding the row ids"))?;
         let mut learned: Vec<(DossierCode, i64)> = Vec::with_capacity(batch.streams.len());
@@ -557,7 +613,7 @@ impl Store for SqliteStore {
             let mut row = Vec::with_capacity(512);
             for s in &batch.streams {
                 let code = s.dossier.to_string();
-                let summary = bin_into(&s.summary, &mut row)?;
+                let summary = summary_into(&s.summary, &lexicon_now, &mut row)?;
                 let version = s.summary.version as i64;
                 let expected = s.expected_version as i64;
                 let c = Columns::of(&s.summary);
@@ -658,13 +714,12 @@ impl Store for SqliteStore {
                 let mut buf = Vec::new();
                 for r in &batch.results {
                     let holder = r.holder.as_ref().map(|h| h.as_str());
-                    put.execute(params![r.number, bin_into(r, &mut buf)?, holder]).map_err(backend)?;
+                    put.execute(params![r.number, lean_into(r, &mut buf)?, holder]).map_err(backend)?;
                 }
             }
-            // Messages: encoded one after another into one buffer, then inserted in groups.
-            let mut messages: Vec<(i64, i64, i64, i64, std::ops::Range<usize>)> =
-                Vec::with_capacity(batch.outbox.len());
-            row.clear();
+            // Messages: a row each (the event, when to try), inserted in groups; the message is
+            // rendered from its event when it is sent.
+            let mut messages: Vec<(i64, i64, i64, i64)> = Vec::with_capacity(batch.outbox.len());
             for m in &batch.outbox {
                 let event = ids.get(&m.dossier).and_then(|&(id, first, before, count)| {
                     let k = m.seq.checked_sub(before + 1)?;
@@ -673,22 +728,19 @@ impl Store for SqliteStore {
                 let Some((dossier, event)) = event else {
                     return Err(backend(format!("outbox message {} is for no event of the batch", m.id())));
                 };
-                let start = row.len();
-                rmp_serde::encode::write(&mut row, m).map_err(backend)?;
-                messages.push((event, dossier, m.seq as i64, m.at.utc_minutes(), start..row.len()));
+                messages.push((event, dossier, m.seq as i64, m.at.utc_minutes()));
             }
             insert_rows(
                 &tx,
-                "INSERT OR FAIL INTO outbox (id, dossier, seq, at, next_attempt, message) VALUES ",
-                6,
+                "INSERT OR FAIL INTO outbox (id, dossier, seq, at, next_attempt) VALUES ",
+                5,
                 &messages,
-                |stmt, at, (event, dossier, seq, minutes, bytes)| {
+                |stmt, at, (event, dossier, seq, minutes)| {
                     stmt.raw_bind_parameter(at, event)?;
                     stmt.raw_bind_parameter(at + 1, dossier)?;
                     stmt.raw_bind_parameter(at + 2, seq)?;
                     stmt.raw_bind_parameter(at + 3, minutes)?;
-                    stmt.raw_bind_parameter(at + 4, minutes)?;
-                    stmt.raw_bind_parameter(at + 5, row.get(bytes.clone()).unwrap_or_default())
+                    stmt.raw_bind_parameter(at + 4, minutes)
                 },
             )?;
         }
@@ -700,14 +752,6 @@ impl Store for SqliteStore {
             hints.clear();
         }
         hints.extend(learned);
-        if !batch.dictionary.is_empty() {
-            let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
-            for (id, text) in &batch.dictionary {
-                if lexicon.text(*id).is_none() {
-                    lexicon.insert(*id, std::sync::Arc::clone(text));
-                }
-            }
-        }
         Ok(())
     }
 
@@ -737,11 +781,12 @@ impl Store for SqliteStore {
 
     fn summaries(&self) -> Result<Vec<DossierSummary>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
+            let mut stmt = conn.prepare("SELECT summary, code FROM dossiers").map_err(backend)?;
             let mut rows = stmt.query([]).map_err(backend)?;
             let mut out: Vec<DossierSummary> = Vec::new();
             while let Some(r) = rows.next().map_err(backend)? {
-                out.push(decode("summary", r.get_ref(0).map_err(backend)?)?);
+                let code = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+                out.push(self.summary_at(conn, code, r.get_ref(0).map_err(backend)?)?);
             }
             out.sort_unstable_by(|a, b| a.dossier.cmp(&b.dossier));
             Ok(out)
@@ -750,10 +795,11 @@ impl Store for SqliteStore {
 
     fn for_each_summary(&self, f: &mut dyn FnMut(DossierSummary)) -> Result<(), StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT summary FROM dossiers").map_err(backend)?;
+            let mut stmt = conn.prepare("SELECT summary, code FROM dossiers").map_err(backend)?;
             let mut rows = stmt.query([]).map_err(backend)?;
             while let Some(r) = rows.next().map_err(backend)? {
-                f(decode("summary", r.get_ref(0).map_err(backend)?)?);
+                let code = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+                f(self.summary_at(conn, code, r.get_ref(0).map_err(backend)?)?);
             }
             Ok(())
         })
@@ -779,7 +825,7 @@ impl Store for SqliteStore {
             let mut stmt = conn.prepare_cached("SELECT summary FROM dossiers WHERE code = ?1").map_err(backend)?;
             let mut rows = stmt.query([dossier.to_string()]).map_err(backend)?;
             match rows.next().map_err(backend)? {
-                Some(r) => Ok(Some(decode("summary", r.get_ref(0).map_err(backend)?)?)),
+                Some(r) => Ok(Some(self.summary_at(conn, &dossier.to_string(), r.get_ref(0).map_err(backend)?)?)),
                 None => Ok(None),
             }
         })
@@ -788,7 +834,7 @@ impl Store for SqliteStore {
     fn deadlines(&self, query: &DeadlineQuery) -> Result<Page, StoreError> {
         // Open rows with a running clock, in (due, code) order through a partial index of open
         // rows: the filter's own index when there is one.
-        let mut sql = String::from("SELECT summary FROM dossiers WHERE open = 1 AND clock_stopped = 0");
+        let mut sql = String::from("SELECT summary, code FROM dossiers WHERE open = 1 AND clock_stopped = 0");
         let mut args: Vec<Value> = Vec::new();
         let mut arg = |sql: &mut String, clause: &str, v: Value| {
             args.push(v);
@@ -821,7 +867,8 @@ impl Store for SqliteStore {
             let mut rows = stmt.query(rusqlite::params_from_iter(args.iter())).map_err(backend)?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().map_err(backend)? {
-                out.push(decode("summary", r.get_ref(0).map_err(backend)?)?);
+                let code = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+                out.push(self.summary_at(conn, code, r.get_ref(0).map_err(backend)?)?);
             }
             Ok(Page::of(out, size))
         })
@@ -911,28 +958,46 @@ impl Store for SqliteStore {
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        self.read(|conn| {
+        // The rows due, in the order written (rowids follow the events; no index: the table
+        // holds only what is still to send), then each dossier's messages rendered from its
+        // events, in one load per dossier.
+        let rows: Vec<(String, u64, u32, i64)> = self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    // In the order written (rowids follow the events); no index: the table holds
-                    // only what is still to send.
-                    "SELECT message, attempts, next_attempt, seq FROM outbox WHERE next_attempt <= ?1 \
-                 ORDER BY id LIMIT ?2",
+                    "SELECT d.code, o.seq, o.attempts, o.next_attempt FROM outbox o JOIN dossiers d ON d.id = o.dossier \
+                     WHERE o.next_attempt <= ?1 ORDER BY o.id LIMIT ?2",
                 )
                 .map_err(backend)?;
-            let mut rows = stmt.query(params![now.utc_minutes(), limit as i64]).map_err(backend)?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next().map_err(backend)? {
-                let mut message: SyncMessage = decode("outbox message", r.get_ref(0).map_err(backend)?)?;
-                message.seq = r.get::<_, i64>(3).map_err(backend)? as u64;
-                out.push(OutboxEntry {
-                    message,
-                    attempts: r.get::<_, i64>(1).map_err(backend)? as u32,
-                    next_attempt: Timestamp::from_utc_minutes(r.get(2).map_err(backend)?),
-                });
+            let rows = stmt
+                .query_map(params![now.utc_minutes(), limit as i64], |r| {
+                    Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u32, r.get(3)?))
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })?;
+        let mut wanted: FxHashMap<&str, Vec<u64>> = FxHashMap::default();
+        for (code, seq, _, _) in &rows {
+            wanted.entry(code.as_str()).or_default().push(*seq);
+        }
+        let mut rendered: FxHashMap<(String, u64), SyncMessage> = FxHashMap::default();
+        for (text, mut seqs) in wanted {
+            let code: DossierCode = text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
+            seqs.sort_unstable();
+            let Some(stream) = self.load(&code)? else { continue };
+            for m in render_messages(&code, &stream.events, &seqs) {
+                rendered.insert((text.to_string(), m.seq), m);
             }
-            Ok(out)
-        })
+        }
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, seq, attempts, next)| {
+                Some(OutboxEntry {
+                    message: rendered.remove(&(code, seq))?,
+                    attempts,
+                    next_attempt: Timestamp::from_utc_minutes(next),
+                })
+            })
+            .collect())
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
@@ -1113,6 +1178,35 @@ pub mod baseline {
 }
 
 impl SqliteStore {
+    /// The summary of dossier `code` in column value `v` (lean, MessagePack or JSON); a
+    /// dictionary id this handle does not hold yet is read from `conn` first.
+    fn summary_at(&self, conn: &Connection, code: &str, v: ValueRef<'_>) -> Result<DossierSummary, StoreError> {
+        let ValueRef::Blob(b) = v else { return decode("summary", v) };
+        if !is_lean(b) {
+            return decode("summary", v);
+        }
+        let expand = |lexicon: &Lexicon| {
+            let mut tree = Vec::with_capacity(b.len() * 2);
+            motcua_engine::store::lean::expand(b, lexicon, code, &mut tree).map(|()| tree)
+        };
+        let poisoned = || backend("a reader panicked holding the dictionary");
+        let first = expand(&*self.lexicon.read().map_err(|_| poisoned())?);
+        let tree = match first {
+            Err(motcua_engine::store::lean::LeanError::UnknownId(_)) => {
+                let from = self.lexicon.read().map_err(|_| poisoned())?.end();
+                let fresh = read_dictionary(conn, from)?;
+                let mut lexicon = self.lexicon.write().map_err(|_| poisoned())?;
+                for (id, text) in fresh {
+                    lexicon.insert(id, text);
+                }
+                expand(&lexicon)
+            }
+            other => other,
+        };
+        let tree = tree.map_err(|e| backend(format!("corrupt summary of {code}: {e}")))?;
+        rmp_serde::from_slice(&tree).map_err(|e| backend(format!("corrupt summary of {code}: {e}")))
+    }
+
     /// [`Store::load`] with the dictionary as this handle holds it.
     fn load_once(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         self.read(|conn| {
@@ -1125,7 +1219,7 @@ impl SqliteStore {
                 Some((id, parties, summary)) => Some((
                     id,
                     parse::<Parties>("parties", &parties)?,
-                    decode::<DossierSummary>("summary", ValueRef::from(&summary))?,
+                    self.summary_at(conn, &code, ValueRef::from(&summary))?,
                 )),
                 None => None,
             };
@@ -1176,7 +1270,8 @@ impl SqliteStore {
     /// `keep` (else an empty slice).
     fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.refresh_lexicon()?;
-        let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+        // A copy for the walk: no lock held while it calls back (or decodes a summary).
+        let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?.clone();
         self.read(|conn| {
             // One pass: dossiers in row order, each joined with its events through the
             // (dossier, seq) index; a dossier without events still comes (its projection is
@@ -1206,7 +1301,7 @@ impl SqliteStore {
                     let stream = Stream {
                         events: Vec::new(),
                         parties: parse("parties", &parties)?,
-                        summary: Some(decode("summary", r.get_ref(3).map_err(backend)?)?),
+                        summary: Some(self.summary_at(conn, &text, r.get_ref(3).map_err(backend)?)?),
                     };
                     current = Some((id, code, stream));
                 }
@@ -1283,10 +1378,10 @@ fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {
         let code = code.unwrap_or_else(|| "(no dossier)".into());
         return Ok(Some(format!("table deliveries, row {id}: not keyed by its event ({code} event {seq})")));
     }
-    // Each outbox row is the message of the event it is keyed by.
+    // Each outbox row is keyed by the event whose message it stands for.
     let mut stmt = conn
         .prepare(
-            "SELECT o.id, d.code, o.seq, e.id, o.message FROM outbox o LEFT JOIN dossiers d ON d.id = o.dossier \
+            "SELECT o.id, d.code, o.seq, e.id FROM outbox o LEFT JOIN dossiers d ON d.id = o.dossier \
              LEFT JOIN events e ON e.dossier = o.dossier AND e.seq = o.seq",
         )
         .map_err(backend)?;
@@ -1301,17 +1396,6 @@ fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {
         };
         if event != id {
             return Ok(Some(format!("table outbox, row {id}: keyed apart from its event ({code} event {seq})")));
-        }
-        match decode::<SyncMessage>("outbox message", r.get_ref(4).map_err(backend)?) {
-            // Messages written by schema 1 carry no event number (read back as 0).
-            Ok(m) if m.dossier.to_string() == code && (m.seq == seq as u64 || m.seq == 0) => {}
-            Ok(m) => {
-                return Ok(Some(format!(
-                    "table outbox, row {id}: the message is for {} event {}, the row for {code} event {seq}",
-                    m.dossier, m.seq
-                )))
-            }
-            Err(e) => return Ok(Some(format!("table outbox, row {id} ({code} event {seq}): {e}"))),
         }
     }
     // Each idempotency record names events its dossier has.

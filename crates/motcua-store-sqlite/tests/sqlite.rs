@@ -418,8 +418,16 @@ fn verify_seals_what_an_event_means_and_the_dictionary_entries_it_refers_to() {
 #[test]
 fn verify_reports_a_changed_row_version_a_garbage_outbox_row_and_a_dropped_table_by_name() {
     let cases: [(&str, &str, &str); 4] = [
-        ("version", "UPDATE dossiers SET version = 7 WHERE code LIKE '%-0002'", "table dossiers, row H42.12-250303-0002: version 7"),
-        ("outbox", "UPDATE outbox SET message = x'c1c1c1' WHERE seq = 1 AND dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0001')", "table outbox, row"),
+        (
+            "version",
+            "UPDATE dossiers SET version = 7 WHERE code LIKE '%-0002'",
+            "table dossiers, row H42.12-250303-0002: version 7",
+        ),
+        (
+            "outbox",
+            "UPDATE outbox SET seq = 99 WHERE seq = 1 AND dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0001')",
+            "table outbox, row",
+        ),
         ("dropped", "DROP TABLE outbox", "table outbox: missing"),
         ("idempotency", "DROP TABLE idempotency", "table idempotency: missing"),
     ];

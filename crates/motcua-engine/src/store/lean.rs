@@ -8,7 +8,8 @@
 //!   an append-only **dictionary** of the store ([`Lexicon`]); the 64 first-seen ones (variant
 //!   names, roles, the busiest agencies) take one byte. Keys (`k1`/`a1` and 32 hex digits) and
 //!   SHA-256 digests (64 hex digits) are written as their 16 or 32 bytes. Longer free text is
-//!   inline.
+//!   inline. An array of four or more integers under 256 (a hash serialized as numbers) is
+//!   written as its bytes.
 //! - A string holding the event's own **dossier code** (a receipt's or a result's number,
 //!   `KQ-<code>`) as the text around it.
 //! - **Integers** as variable-length integers; one close to the previous large integer of the
@@ -56,7 +57,8 @@ const F64: u8 = 0x0D;
 const EXT: u8 = 0x0E;
 const DELTA: u8 = 0x0F;
 const SMALL_ARRAY: u8 = 0x10; // ..=0x1F: arrays of 0..=15
-const SMALL_REF: u8 = 0x20; // ..=0x5F: ids 0..=63
+const SMALL_REF: u8 = 0x20; // ..=0x5E: ids 0..=62
+const BYTES: u8 = 0x5F; // an array of 4 or more integers under 256 (a hash kept as numbers)
 const SMALL_UINT: u8 = 0x60; // ..=0xFE: 0..=158
 const SELF: u8 = 0xFF; // a string holding the record's own dossier code: prefix, code, suffix
 
@@ -337,6 +339,25 @@ pub fn compact(
     Ok(())
 }
 
+/// When the next `n` MessagePack values of `input` are all integers under 256, consumes them
+/// and gives their bytes; else leaves `input` as it was.
+fn small_uints(input: &mut Input<'_>, n: u64) -> Option<Vec<u8>> {
+    let start = input.at;
+    let n = input.count(n).ok()?;
+    let mut bytes = Vec::with_capacity(n);
+    for _ in 0..n {
+        match input.byte().ok()? {
+            b @ 0x00..=0x7f => bytes.push(b),
+            0xcc => bytes.push(input.byte().ok()?),
+            _ => {
+                input.at = start;
+                return None;
+            }
+        }
+    }
+    Some(bytes)
+}
+
 /// What compacting one record carries along.
 struct Ctx<'a, 'b> {
     intern: &'a mut Intern<'b>,
@@ -394,7 +415,7 @@ fn compact_str(s: &[u8], ctx: &mut Ctx<'_, '_>, lean: &mut Vec<u8>, canon: &mut 
     }
     let text = std::str::from_utf8(s).map_err(|_| LeanError::Malformed("MessagePack string"))?;
     match (s.len() <= MAX_INTERNED).then(|| intern(text)).flatten() {
-        Some(id) if id < 64 => lean.push(SMALL_REF + id as u8),
+        Some(id) if id < 63 => lean.push(SMALL_REF + id as u8),
         Some(id) => {
             lean.push(REF);
             put_varint(u64::from(id), lean);
@@ -464,6 +485,17 @@ fn compact_value(
                 _ => u64::from(m & 0x0f),
             };
             canon::array(n as usize, canon);
+            if n >= 4 {
+                if let Some(bytes) = small_uints(input, n) {
+                    lean.push(BYTES);
+                    put_varint(n, lean);
+                    for &b in &bytes {
+                        canon::uint(u64::from(b), canon);
+                    }
+                    lean.extend_from_slice(&bytes);
+                    return Ok(());
+                }
+            }
             if n < 16 {
                 lean.push(SMALL_ARRAY + n as u8);
             } else {
@@ -607,7 +639,15 @@ fn expand_value(
             }
             canon::negint(-1 - x as i64, canon);
         }
-        SMALL_REF..=0x5f => text(u64::from(t - SMALL_REF), canon)?,
+        SMALL_REF..=0x5e => text(u64::from(t - SMALL_REF), canon)?,
+        BYTES => {
+            let n = input.varint()?;
+            let n = input.count(n)?;
+            canon::array(n, canon);
+            for &b in input.take(n)? {
+                canon::uint(u64::from(b), canon);
+            }
+        }
         REF => {
             let id = input.varint()?;
             text(id, canon)?;
@@ -796,7 +836,11 @@ mod tests {
                 proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Bytes),
                 any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::F),
             ];
-            leaf.prop_recursive(4, 64, 20, |inner| proptest::collection::vec(inner, 0..20).prop_map(Value::Arr))
+            let bytes = proptest::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|b| Value::Arr(b.into_iter().map(|x| Value::UInt(u64::from(x))).collect()));
+            leaf.prop_recursive(4, 64, 20, move |inner| {
+                prop_oneof![proptest::collection::vec(inner, 0..20).prop_map(Value::Arr), bytes.clone()]
+            })
         }
     }
 

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
-use motcua_core::{AgencyCode, DossierCode, ProcedureCode};
+use motcua_core::{AgencyCode, DossierCode};
 use rustc_hash::FxHashMap;
 
 use super::*;
@@ -63,87 +63,25 @@ struct MemoryOutbox {
     delivered: u64,
 }
 
-/// A message waiting in the memory outbox, packed: the optional fields behind flags instead
-/// of `Option`s (112 bytes, where an [`OutboxEntry`] is 160). A simulated year holds a
-/// million of them when no portal drains it.
+/// A message waiting in the memory outbox: which event's, and when to try it. The message
+/// itself is rendered from the dossier's events when it is due ([`render_messages`]): a
+/// simulated year holds a million of these when no portal drains it.
 struct Pending {
     dossier: DossierCode,
-    procedure: Option<ProcedureCode>,
-    agency: AgencyCode,
     seq: u64,
-    received_at: Timestamp,
-    due: Timestamp,
-    at: Timestamp,
     next_attempt: Timestamp,
     attempts: u32,
-    national_status: u8,
-    channel: u8,
-    /// Which of `received_at`, `due` and `channel` are set ([`Pending::RECEIVED`], …).
-    set: u8,
-    kind: MessageKind,
-    /// A progress message's step and an appointment message's new date, boxed: most messages
-    /// are status changes and carry neither.
-    extra: Option<Box<(Option<StepProgress>, Option<Timestamp>)>>,
-}
-
-impl Pending {
-    const RECEIVED: u8 = 1;
-    const DUE: u8 = 2;
-    const CHANNEL: u8 = 4;
-
-    fn new(m: SyncMessage) -> Pending {
-        let flag = |present: bool, bit: u8| if present { bit } else { 0 };
-        Pending {
-            set: flag(m.received_at.is_some(), Self::RECEIVED)
-                | flag(m.due.is_some(), Self::DUE)
-                | flag(m.channel.is_some(), Self::CHANNEL),
-            received_at: m.received_at.unwrap_or(m.at),
-            due: m.due.unwrap_or(m.at),
-            channel: m.channel.unwrap_or(0),
-            next_attempt: m.at,
-            attempts: 0,
-            dossier: m.dossier,
-            procedure: m.procedure,
-            agency: m.agency,
-            seq: m.seq,
-            at: m.at,
-            national_status: m.national_status,
-            kind: m.kind,
-            extra: (m.progress.is_some() || m.appointment.is_some()).then(|| Box::new((m.progress, m.appointment))),
-        }
-    }
-
-    fn entry(&self) -> OutboxEntry {
-        let has = |bit: u8| self.set & bit != 0;
-        OutboxEntry {
-            message: SyncMessage {
-                dossier: self.dossier.clone(),
-                seq: self.seq,
-                procedure: self.procedure.clone(),
-                national_status: self.national_status,
-                received_at: has(Self::RECEIVED).then_some(self.received_at),
-                due: has(Self::DUE).then_some(self.due),
-                channel: has(Self::CHANNEL).then_some(self.channel),
-                agency: self.agency.clone(),
-                at: self.at,
-                kind: self.kind,
-                progress: self.extra.as_ref().and_then(|e| e.0.clone()),
-                appointment: self.extra.as_ref().and_then(|e| e.1),
-            },
-            attempts: self.attempts,
-            next_attempt: self.next_attempt,
-        }
-    }
 }
 
 impl MemoryOutbox {
     fn push(&mut self, message: SyncMessage) {
-        self.slots.push(Some(Pending::new(message)));
+        let SyncMessage { dossier, seq, at, .. } = message;
+        self.slots.push(Some(Pending { dossier, seq, next_attempt: at, attempts: 0 }));
         self.pending += 1;
     }
 
-    fn due(&self, now: Timestamp, limit: usize) -> Vec<OutboxEntry> {
-        self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).map(Pending::entry).collect()
+    fn due(&self, now: Timestamp, limit: usize) -> Vec<&Pending> {
+        self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).collect()
     }
 
     fn update(&mut self, updates: &[OutboxUpdate]) {
@@ -394,7 +332,32 @@ impl Store for MemoryStore {
     }
 
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
-        Ok(self.lock()?.outbox.due(now, limit))
+        let inner = self.lock()?;
+        let due = inner.outbox.due(now, limit);
+        // Each dossier's messages rendered from its events, in one read per dossier.
+        let mut wanted: FxHashMap<&DossierCode, Vec<u64>> = FxHashMap::default();
+        for p in &due {
+            wanted.entry(&p.dossier).or_default().push(p.seq);
+        }
+        let mut rendered: FxHashMap<(&DossierCode, u64), SyncMessage> = FxHashMap::default();
+        for (code, mut seqs) in wanted {
+            let Some(entry) = inner.index.get(code).and_then(|&i| inner.entries.get(i as usize)) else { continue };
+            seqs.sort_unstable();
+            let events = inner.log.read(code, &entry.chain)?;
+            for m in render_messages(code, &events, &seqs) {
+                rendered.insert((code, m.seq), m);
+            }
+        }
+        Ok(due
+            .iter()
+            .filter_map(|p| {
+                Some(OutboxEntry {
+                    message: rendered.remove(&(&p.dossier, p.seq))?,
+                    attempts: p.attempts,
+                    next_attempt: p.next_attempt,
+                })
+            })
+            .collect())
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
@@ -446,22 +409,6 @@ mod tests {
     use crate::store::tests::message;
 
     #[test]
-    fn a_packed_message_gives_back_the_message_it_packed() {
-        let at = Timestamp::from_utc_minutes(28_000_000);
-        for set in 0..8u8 {
-            let m = SyncMessage {
-                procedure: (set & 1 != 0).then(|| "1.004194".parse().unwrap()),
-                received_at: (set & 1 != 0).then_some(at.plus_minutes(-60)),
-                due: (set & 2 != 0).then_some(at.plus_minutes(960)),
-                channel: (set & 4 != 0).then_some(2),
-                ..message(7)
-            };
-            let entry = Pending::new(m.clone()).entry();
-            assert_eq!((entry.message, entry.attempts, entry.next_attempt), (m, 0, at.plus_minutes(7)));
-        }
-    }
-
-    #[test]
     fn delivered_messages_leave_the_memory_outbox() {
         let mut outbox = MemoryOutbox::default();
         for n in 1..=3 {
@@ -474,7 +421,7 @@ mod tests {
         assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
         let retry_at = late.plus_minutes(5);
         outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }]);
-        assert_eq!(outbox.due(late, 10).iter().map(|e| e.message.seq).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(outbox.due(late, 10).iter().map(|p| p.seq).collect::<Vec<_>>(), vec![3]);
         // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
         outbox.update(&[
             OutboxUpdate::Delivered { id: id(1), at: late },

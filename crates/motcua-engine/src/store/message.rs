@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use motcua_calendar::Timestamp;
-use motcua_core::{AgencyCode, DossierCode, ProcedureCode, StepId};
+use motcua_core::{AgencyCode, Dossier, DossierCode, Event, ProcedureCode, StepId};
 use serde::{Deserialize, Serialize};
 
 /// What a message reports: every change the national portal tracks (docs/sources.md §3.3).
@@ -267,4 +267,71 @@ pub struct SyncTally {
     pub dossiers_synced: u64,
     /// Messages acknowledged.
     pub messages_delivered: u64,
+}
+
+/// The sync message for event `seq` (`event`, which left the dossier as `after`), if the
+/// portal tracks it: a step's progress, a new appointment, or a change of national status
+/// (docs/sources.md §3.3). Every message carries the status after the event.
+pub fn sync_message(
+    dossier: &DossierCode,
+    seq: u64,
+    after: &Dossier,
+    event: &Event,
+    status_changed: bool,
+) -> Option<SyncMessage> {
+    let (kind, progress, appointment) = match event {
+        Event::StepStarted { step, .. } | Event::StepCompleted { step, .. } => {
+            let s = after.steps.iter().find(|s| &s.id == step)?;
+            let progress = StepProgress {
+                step: s.id.clone(),
+                agency: s.agency.clone(),
+                started_at: s.started_at,
+                due: s.due,
+                completed_at: s.completed_at,
+            };
+            (MessageKind::Progress, Some(progress), None)
+        }
+        Event::Extended { new_due, .. } => (MessageKind::Appointment, None, Some(*new_due)),
+        _ if status_changed => (MessageKind::Status, None, None),
+        _ => return None,
+    };
+    let national = after.status?.national();
+    Some(SyncMessage {
+        dossier: dossier.clone(),
+        seq,
+        procedure: after.procedure.clone(),
+        national_status: national.code(),
+        received_at: after.received_at,
+        due: after.due,
+        channel: after.channel.map(|c| c.code()),
+        agency: dossier.agency().clone(),
+        at: event.at(),
+        kind,
+        progress,
+        appointment,
+    })
+}
+
+/// The messages of events `seqs` (ascending) of a dossier whose stream is `events`, rendered
+/// from the events as the engine rendered them when they were written ([`sync_message`] on the
+/// state after each): the message an outbox row stands for, byte for byte, so a store keeps
+/// only the row. An event the engine would send no message for today (a row an older release
+/// wrote) renders as its status.
+pub fn render_messages(dossier: &DossierCode, events: &[super::StoredEvent], seqs: &[u64]) -> Vec<SyncMessage> {
+    let mut out = Vec::with_capacity(seqs.len());
+    let mut wanted = seqs.iter().copied().peekable();
+    let mut state = motcua_core::Dossier::new();
+    for e in events {
+        let Some(&next) = wanted.peek() else { break };
+        let before = state.status.map(|s| s.national());
+        motcua_core::apply(&mut state, &e.event);
+        if e.seq == next {
+            wanted.next();
+            let changed = state.status.map(|s| s.national()) != before;
+            let message = sync_message(dossier, e.seq, &state, &e.event, changed)
+                .or_else(|| sync_message(dossier, e.seq, &state, &e.event, true));
+            out.extend(message);
+        }
+    }
+    out
 }
