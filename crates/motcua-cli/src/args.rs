@@ -28,6 +28,9 @@ pub enum Command {
     Test(PathsCmd),
     /// Check every hash chain and projection of a store; exit 0 when intact, 1 with the first fault.
     Verify(StoreCmd),
+    /// Bring a store written by an earlier release to this release's schema (the only reading
+    /// command that writes: reading commands never migrate); prints the schema it is at.
+    Migrate(StoreCmd),
     /// Show one dossier's history from a store.
     Dossier(DossierCmd),
     /// Replay a province's year (a calibration profile) through the engine; print the indicators.

@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         args::Command::Check(a) => rules_cmd::check(&a.paths),
         args::Command::Test(a) => rules_cmd::test(&a.paths),
         args::Command::Verify(a) => store_cmd::verify_cmd(&a.store),
+        args::Command::Migrate(a) => store_cmd::migrate_cmd(&a.store),
         args::Command::Dossier(a) => store_cmd::dossier_cmd(&a.store, &a.code, a.format),
         args::Command::Simulate(a) => sim_cmd::run(a),
         args::Command::Report(a) => report_cmd::run(a),

@@ -29,6 +29,37 @@ pub fn open_existing(spec: &str) -> Result<Box<dyn Store>> {
     Ok(Box::new(SqliteStore::open_read_only(&path).with_context(|| format!("--store {spec}"))?))
 }
 
+/// `motcua migrate`: opens an existing store to write, which migrates its schema (and
+/// nothing else), then says which schema it is at.
+pub fn migrate_cmd(spec: &str) -> Result<u8> {
+    if is_postgres(spec) {
+        // A province that is not there, or a database without motcua's tables, is refused
+        // (nothing created); one of another schema is migrated by opening it to write.
+        match PostgresStore::open_existing(spec) {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("schema") => {
+                PostgresStore::open(spec).with_context(|| format!("--store {}", redact(spec)))?;
+            }
+            Err(e) => return Err(e).with_context(|| format!("--store {}", redact(spec))),
+        }
+        outln!("ok: at schema {}", motcua_store_postgres::SCHEMA_VERSION);
+        return Ok(exit::OK);
+    }
+    let path = sqlite_path(spec)?;
+    if !path.is_file() {
+        bail!("--store {spec:?}: no such file");
+    }
+    // A foreign or empty file is refused before anything is written to it.
+    if let Err(e) = SqliteStore::open_read_only(&path) {
+        if !e.to_string().contains("schema") {
+            return Err(e).with_context(|| format!("--store {spec}"));
+        }
+    }
+    SqliteStore::open(&path).with_context(|| format!("--store {spec}"))?;
+    outln!("ok: at schema {}", motcua_store_sqlite::SCHEMA_VERSION);
+    Ok(exit::OK)
+}
+
 /// The path of `sqlite:PATH` (an error for another scheme or an empty path).
 pub fn sqlite_path(spec: &str) -> Result<PathBuf> {
     match spec.strip_prefix("sqlite:") {

@@ -940,3 +940,44 @@ fn no_identifier_of_a_simulated_year_is_stored_or_reported() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("\"key\": \"k1"), "{}", stdout(&o));
 }
+
+/// A store the previous release wrote (`tests/data/previous-release.sqlite`: 110 dossiers of the
+/// seed profile's shares with every kind of content, written by commit b028881's `motcua
+/// simulate`, schema 8, envelope schema 3) is refused by reading commands until `motcua
+/// migrate` brings it to this schema; then it verifies and its report is byte for byte the one
+/// that release printed (`previous-release-report.csv`).
+#[test]
+fn a_store_of_the_previous_release_migrates_verifies_and_reports_the_same() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let dir = std::env::temp_dir().join(format!("motcua-previous-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("previous.sqlite");
+    std::fs::copy(data.join("previous-release.sqlite"), &path).unwrap();
+    let store = format!("sqlite:{}", path.display());
+    let refused = motcua(&["verify", "--store", &store]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("schema 8"), "{refused:?}");
+    let migrated = motcua(&["migrate", "--store", &store]);
+    assert_eq!(migrated.status.code(), Some(0), "{migrated:?}");
+    let verified = motcua(&["verify", "--store", &store]);
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("110 dossiers, 656 events"), "{verified:?}");
+    let catalog = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds/procedures");
+    let report = motcua(&[
+        "report",
+        "--store",
+        &store,
+        "--format",
+        "csv",
+        "--as-of",
+        "2023-12-31T23:59",
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ]);
+    assert_eq!(report.status.code(), Some(0), "{report:?}");
+    let expected = std::fs::read(data.join("previous-release-report.csv")).unwrap();
+    assert!(report.stdout == expected, "the report differs from the previous release's");
+    // And it goes on: a migrate again is a no-op.
+    assert_eq!(motcua(&["migrate", "--store", &store]).status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
