@@ -35,15 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             applicant: None,
             documents: Vec::new(),
         };
-        let out = engine.handle(&Request {
-            dossier: code.clone(),
-            command: receive,
-            actor: clerk.clone(),
-            idempotency_key: None,
-            now,
-            on_behalf_of: None,
-            intent: Default::default(),
-        })?;
+        let out = engine.handle(&Request::new(code.clone(), receive, clerk.clone(), now))?;
         let due = engine.dossier(&code)?.and_then(|d| d.due).map(|d| d.to_string()).unwrap_or_default();
         println!("{code}: received (version {}), due {due}", out.version);
         codes.push(code);
@@ -55,28 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut now: motcua_calendar::Timestamp = "2025-03-04T08:00".parse()?;
     for step in steps {
         for command in [Command::StartStep { step: step.clone() }, Command::CompleteStep { step }] {
-            engine.handle(&Request {
-                dossier: first.clone(),
-                command,
-                actor: clerk.clone(),
-                idempotency_key: None,
-                now,
-                on_behalf_of: None,
-                intent: Default::default(),
-            })?;
+            engine.handle(&Request::new(first.clone(), command, clerk.clone(), now))?;
             now = now.plus_minutes(30);
         }
     }
     let finish = Command::Finish { decision: Decision::Approved, reason: None, result: None };
-    engine.handle(&Request {
-        dossier: first.clone(),
-        command: finish,
-        actor: leader,
-        idempotency_key: None,
-        now,
-        on_behalf_of: None,
-        intent: Default::default(),
-    })?;
+    engine.handle(&Request::new(first.clone(), finish, leader, now))?;
     println!("{first}: {:?}", engine.dossier(first)?.and_then(|d| d.outcome));
 
     // A week later: which are overdue? (From the store's indexed rows, no replay.)

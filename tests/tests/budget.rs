@@ -6,34 +6,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
 use motcua_engine::{verify, Engine, Store};
-use motcua_sim::{procedures, simulate, Profile, SimOptions};
+use motcua_sim::{procedures, simulate, SimOptions};
 use motcua_store_sqlite::SqliteStore;
 
 /// Sealed event bytes per event, on average (the lean form, envelope schema 4), the
 /// dictionary's texts counted in (8 bytes of id and length each): moving bytes into the
 /// dictionary buys nothing here.
 const EVENT_BYTES: f64 = 48.0;
-
-fn seeds() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../seeds")
-}
-
-/// The seed profile with its counts divided by 100 (same shares, same register and rules).
-fn slice(catalog: &Catalog) -> Profile {
-    let path = seeds().join("profiles/ninh-thuan-2023.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let text = text
-        .replace("received = 328508", "received = 3285")
-        .replace("online = 273500", "online = 2735")
-        .replace("resolved = 324770", "resolved = 3247")
-        .replace("early_or_on_time = 322647", "early_or_on_time = 3226");
-    Profile::parse(&text, &path, Some(catalog)).unwrap()
-}
 
 fn query(path: &Path, sql: &str) -> f64 {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -42,8 +28,8 @@ fn query(path: &Path, sql: &str) -> f64 {
 
 #[test]
 fn a_slice_of_the_seed_year_stays_within_its_byte_budget() {
-    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
-    let profile = slice(&catalog);
+    let catalog = Catalog::load(&common::seeds().join("procedures")).unwrap();
+    let profile = common::seed_slice(&catalog, 100);
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
     let dir = std::env::temp_dir().join(format!("motcua-budget-{}", std::process::id()));

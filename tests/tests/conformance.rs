@@ -125,15 +125,7 @@ fn req(n: u64, command: Command, at: &str) -> Request {
     } else {
         clerk()
     };
-    Request {
-        dossier: code(n),
-        command,
-        actor,
-        idempotency_key: None,
-        now: t(at),
-        on_behalf_of: None,
-        intent: Default::default(),
-    }
+    Request::new(code(n), command, actor, t(at))
 }
 
 fn receive(n: u64, at: &str) -> Request {
@@ -473,15 +465,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
     let who = |id: &str| Applicant::new(ApplicantKind::Citizen, &id.parse::<Identifier>().unwrap(), &key, false);
     let leader = Actor::officer("leader-1", ActorRole::Leader, "H42.12");
     let run = |e: &mut Engine<Arc<dyn Store>>, n: u64, command: Command, at: &str, actor: &Actor| {
-        e.handle(&Request {
-            dossier: code(n),
-            command,
-            actor: actor.clone(),
-            idempotency_key: None,
-            now: t(at),
-            on_behalf_of: None,
-            intent: Default::default(),
-        })
+        e.handle(&Request::new(code(n), command, actor.clone(), t(at)))
     };
     let receive = |procedure: &str, applicant: Applicant, documents: Vec<SubmittedDocument>| Command::Receive {
         procedure: procedure.parse().unwrap(),

@@ -5,7 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
@@ -17,7 +18,7 @@ use motcua_engine::store::{
     SyncMessage, SyncTally,
 };
 use motcua_engine::{Counters, Engine, MemoryStore, Store, StoreError};
-use motcua_sim::{procedures, simulate, Profile, SimOptions};
+use motcua_sim::{procedures, simulate, SimOptions};
 
 /// A store that keeps, beside `inner`, every message the engine wrote.
 struct Keeping<S> {
@@ -85,25 +86,9 @@ impl<S: Store> Store for Keeping<S> {
     }
 }
 
-fn seeds() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../seeds")
-}
-
-/// The seed profile's counts divided by 300.
-fn slice(catalog: &Catalog) -> Profile {
-    let path = seeds().join("profiles/ninh-thuan-2023.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let text = text
-        .replace("received = 328508", "received = 1095")
-        .replace("online = 273500", "online = 911")
-        .replace("resolved = 324770", "resolved = 1082")
-        .replace("early_or_on_time = 322647", "early_or_on_time = 1075");
-    Profile::parse(&text, &path, Some(catalog)).unwrap()
-}
-
 fn rendered_equal_written<S: Store>(store: S) {
-    let catalog = Catalog::load(&seeds().join("procedures")).unwrap();
-    let profile = slice(&catalog);
+    let catalog = Catalog::load(&common::seeds().join("procedures")).unwrap();
+    let profile = common::seed_slice(&catalog, 300);
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
     let keeping = Keeping { inner: store, written: Mutex::new(Vec::new()) };

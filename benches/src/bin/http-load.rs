@@ -157,15 +157,7 @@ fn direct<S: Store>(
             (Command::ReturnResult { delivery: None }, &clerk),
         ];
         for (command, actor) in script {
-            engine.handle(&Request {
-                dossier: dossier.clone(),
-                command,
-                actor: actor.clone(),
-                idempotency_key: None,
-                now,
-                on_behalf_of: None,
-                intent: Default::default(),
-            })?;
+            engine.handle(&Request::new(dossier.clone(), command, actor.clone(), now))?;
             commands += 1;
         }
     }

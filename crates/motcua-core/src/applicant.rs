@@ -89,13 +89,7 @@ impl IdentityKey {
             return ApplicantKey(String::new());
         };
         mac.update(id.canonical().as_bytes());
-        let digest = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(2 + 32);
-        hex.push_str("k1");
-        for b in &digest[..16] {
-            hex.push_str(&format!("{b:02x}"));
-        }
-        ApplicantKey(hex)
+        ApplicantKey(keyed_hex("k1", &mac.finalize().into_bytes()))
     }
 }
 
@@ -117,13 +111,7 @@ impl IdentityKey {
         } else {
             mac.update(account.trim().as_bytes());
         }
-        let digest = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(2 + 32);
-        hex.push_str("a1");
-        for b in &digest[..16] {
-            hex.push_str(&format!("{b:02x}"));
-        }
-        crate::ActorId(std::sync::Arc::from(hex))
+        crate::ActorId(std::sync::Arc::from(keyed_hex("a1", &mac.finalize().into_bytes())))
     }
 
     /// A key derived from another secret for a purpose (HMAC-SHA256 of `purpose` under it), for
@@ -137,6 +125,17 @@ impl IdentityKey {
             Err(_) => IdentityKey(purpose.as_bytes().to_vec()),
         }
     }
+}
+
+/// `prefix` and the first 16 bytes of `digest` in lowercase hex: a key's text.
+fn keyed_hex(prefix: &str, digest: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut hex = String::with_capacity(prefix.len() + 32);
+    hex.push_str(prefix);
+    for b in digest.iter().take(16) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// Whether `text` holds what may be a personal identifier: after removing spaces, separators,

@@ -452,15 +452,8 @@ impl<S: Store> Engine<S> {
         due.sort();
         let mut done = Vec::with_capacity(due.len());
         for (dossier, number) in due {
-            let req = Request {
-                dossier,
-                command: Command::ExpireResult,
-                actor: actor.clone(),
-                idempotency_key: Some(format!("expire:{number}")),
-                now,
-                on_behalf_of: None,
-                intent: Default::default(),
-            };
+            let req = Request::new(dossier, Command::ExpireResult, actor.clone(), now)
+                .with_idempotency_key(format!("expire:{number}"));
             // A dossier that refuses (a sweep dated before its last event, its procedure gone
             // from the catalog) is left for the next sweep; the store failing stops this one.
             match self.handle(&req) {

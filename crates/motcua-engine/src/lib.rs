@@ -62,7 +62,7 @@
 //! };
 //! let actor = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
 //! let now = "2025-03-03T09:00".parse()?;
-//! let req = Request { dossier: code.clone(), command: receive, actor, idempotency_key: None, now, on_behalf_of: None, intent: Default::default() };
+//! let req = Request::new(code.clone(), receive, actor, now);
 //! submit.send((req, answer))?;
 //! assert_eq!(outcome.recv()??.version, 1);
 //! let state = read_dossier(&*store, &code)?.expect("received");

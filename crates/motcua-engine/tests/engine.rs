@@ -64,15 +64,7 @@ fn receive(n: u64, at: &str) -> Request {
 }
 
 fn req(n: u64, command: Command, actor: Actor, at: &str) -> Request {
-    Request {
-        dossier: code(n),
-        command,
-        actor,
-        idempotency_key: None,
-        now: t(at),
-        on_behalf_of: None,
-        intent: Default::default(),
-    }
+    Request::new(code(n), command, actor, t(at))
 }
 
 #[test]
@@ -246,7 +238,7 @@ proptest! {
                 _ => Command::Withdraw,
             };
             let actor = if which == 7 { leader() } else { Actor::system("sync") };
-            let _ = e.handle(&Request { dossier: code(n), command, actor, idempotency_key: None, now, on_behalf_of: None, intent: Default::default() });
+            let _ = e.handle(&Request::new(code(n), command, actor, now));
         }
         let (counters, deadlines) = rebuild_projections(&*store, &sectors()).unwrap();
         // The store's live counters are the replay's.

@@ -93,16 +93,7 @@ fn run(
     at: &str,
 ) -> Result<Vec<Event>, EngineError> {
     let now: Timestamp = at.parse().unwrap();
-    e.handle(&Request {
-        dossier: code.clone(),
-        command,
-        actor,
-        idempotency_key: None,
-        now,
-        on_behalf_of: None,
-        intent: Default::default(),
-    })
-    .map(|o| o.events)
+    e.handle(&Request::new(code.clone(), command, actor, now)).map(|o| o.events)
 }
 
 fn receive(jurisdiction: Option<&str>) -> Command {

@@ -27,16 +27,7 @@ fn handle(
 ) -> Result<Vec<Event>, EngineError> {
     let now: Timestamp = at.parse().unwrap();
     let actor = Actor::officer("clerk", ActorRole::Clerk, "H42.12");
-    e.handle(&Request {
-        dossier: code.clone(),
-        command,
-        actor,
-        idempotency_key: None,
-        now,
-        on_behalf_of: None,
-        intent: Default::default(),
-    })
-    .map(|o| o.events)
+    e.handle(&Request::new(code.clone(), command, actor, now)).map(|o| o.events)
 }
 
 fn receive() -> Command {

@@ -732,15 +732,7 @@ pub fn simulate_with_progress<S: Store>(
     let latest = std::cell::Cell::new(Timestamp::from_utc_minutes(i64::MIN / 2));
     let mut req = |code: &DossierCode, plan: &Plan, command: Command, now: Timestamp| {
         let actor = routing.actor(plan.receiver, &procs[plan.procedure], &command, now);
-        Request {
-            dossier: code.clone(),
-            command,
-            actor,
-            idempotency_key: None,
-            now,
-            on_behalf_of: None,
-            intent: Default::default(),
-        }
+        Request::new(code.clone(), command, actor, now)
     };
     let mut flush = |engine: &mut Engine<S>, pending: &mut Vec<Request>| -> Result<(), SimError> {
         if let Some(t) = pending.iter().map(|r| r.now).max() {

@@ -38,7 +38,7 @@ use motcua_core::{AgencyCode, DossierCode};
 use motcua_engine::store::{
     canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
     BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry,
-    OutboxUpdate, Page, Store, StoreError, StoredEvent, Stream, SyncMessage, GENESIS,
+    OutboxUpdate, Page, Store, StoreError, StoredEvent, Stream, GENESIS,
 };
 use motcua_engine::{CounterKey, Counters, Parties, Tally};
 use motcua_engine::{DeliveryRecord, ServiceRow, SyncTally};
@@ -292,23 +292,11 @@ impl PostgresStore {
     /// partitions.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
         let (driver_url, province, bounds) = split_url_bounds(url)?;
-        let (config, guarded, server) = configure(&driver_url, &bounds)?;
         // Handles opened one after another, in one process or several, spread over the slots.
         static OPENED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(std::process::id());
-        let slot = (n % COUNTER_SLOTS) as i16;
-        let mut store = PostgresStore {
-            config,
-            server,
-            bounds,
-            guarded,
-            province,
-            id: 0,
-            slot,
-            read_only: false,
-            idle: Mutex::default(),
-            lexicon: Default::default(),
-        };
+        let mut store = PostgresStore::unopened(&driver_url, province, bounds, false)?;
+        store.slot = (n % COUNTER_SLOTS) as i16;
         store.id = store.with_client(|c| store.migrate(c))?;
         Ok(store)
     }
@@ -318,19 +306,7 @@ impl PostgresStore {
     /// says so; so is a schema of another version.
     pub fn open_existing(url: &str) -> Result<PostgresStore, StoreError> {
         let (driver_url, province, bounds) = split_url_bounds(url)?;
-        let (config, guarded, server) = configure(&driver_url, &bounds)?;
-        let mut store = PostgresStore {
-            config,
-            server,
-            bounds,
-            guarded,
-            province,
-            id: 0,
-            slot: 0,
-            read_only: true,
-            idle: Mutex::default(),
-            lexicon: Default::default(),
-        };
+        let mut store = PostgresStore::unopened(&driver_url, province, bounds, true)?;
         store.id = store.with_client(|c| {
             let has = c.query_one("SELECT to_regclass('motcua_schema') IS NOT NULL", &[]).map_err(pg("schema"))?;
             if !get::<bool>(&has, 0, "schema")? {
@@ -355,6 +331,23 @@ impl PostgresStore {
             }
         })?;
         Ok(store)
+    }
+
+    /// A handle not yet connected (its province's key 0, counter slot 0).
+    fn unopened(driver_url: &str, province: String, bounds: Bounds, read_only: bool) -> Result<Self, StoreError> {
+        let (config, guarded, server) = configure(driver_url, &bounds)?;
+        Ok(PostgresStore {
+            config,
+            server,
+            bounds,
+            guarded,
+            province,
+            id: 0,
+            slot: 0,
+            read_only,
+            idle: Mutex::default(),
+            lexicon: Default::default(),
+        })
     }
 
     /// Refuses a write on a store opened to read.
@@ -1192,29 +1185,7 @@ impl Store for PostgresStore {
                 })
                 .collect()
         })?;
-        let mut wanted: HashMap<&str, Vec<u64>> = HashMap::new();
-        for (code, seq, _, _) in &rows {
-            wanted.entry(code.as_str()).or_default().push(*seq);
-        }
-        let mut rendered: HashMap<(String, u64), SyncMessage> = HashMap::new();
-        for (text, mut seqs) in wanted {
-            let code = parse_code(text)?;
-            seqs.sort_unstable();
-            let Some(stream) = self.load(&code)? else { continue };
-            for m in motcua_engine::store::render_messages(&code, &stream.events, &seqs) {
-                rendered.insert((text.to_string(), m.seq), m);
-            }
-        }
-        Ok(rows
-            .into_iter()
-            .filter_map(|(code, seq, attempts, next)| {
-                Some(OutboxEntry {
-                    message: rendered.remove(&(code, seq))?,
-                    attempts,
-                    next_attempt: Timestamp::from_utc_minutes(next),
-                })
-            })
-            .collect())
+        motcua_engine::store::render_due(rows, |code| self.load(code))
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {

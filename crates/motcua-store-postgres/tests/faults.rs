@@ -224,16 +224,7 @@ fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
             documents: Vec::new(),
         };
         let actor = Actor::officer("clerk", ActorRole::Clerk, "H42.12");
-        e.handle(&Request {
-            dossier: code(n),
-            command,
-            actor,
-            idempotency_key: None,
-            now: "2025-03-03T09:00".parse().unwrap(),
-            on_behalf_of: None,
-            intent: Default::default(),
-        })
-        .unwrap();
+        e.handle(&Request::new(code(n), command, actor, "2025-03-03T09:00".parse().unwrap())).unwrap();
     }
     let store = e.into_store();
     verify(&store).unwrap();

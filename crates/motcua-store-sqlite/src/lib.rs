@@ -22,9 +22,9 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, render_messages, split_message_id,
-    AppendBatch, DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate,
-    ServiceRow, Store, StoreError, StoredEvent, Stream, SyncMessage, SyncTally, GENESIS,
+    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
+    DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate, ServiceRow, Store,
+    StoreError, StoredEvent, Stream, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -975,29 +975,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(backend)
         })?;
-        let mut wanted: FxHashMap<&str, Vec<u64>> = FxHashMap::default();
-        for (code, seq, _, _) in &rows {
-            wanted.entry(code.as_str()).or_default().push(*seq);
-        }
-        let mut rendered: FxHashMap<(String, u64), SyncMessage> = FxHashMap::default();
-        for (text, mut seqs) in wanted {
-            let code: DossierCode = text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
-            seqs.sort_unstable();
-            let Some(stream) = self.load(&code)? else { continue };
-            for m in render_messages(&code, &stream.events, &seqs) {
-                rendered.insert((text.to_string(), m.seq), m);
-            }
-        }
-        Ok(rows
-            .into_iter()
-            .filter_map(|(code, seq, attempts, next)| {
-                Some(OutboxEntry {
-                    message: rendered.remove(&(code, seq))?,
-                    attempts,
-                    next_attempt: Timestamp::from_utc_minutes(next),
-                })
-            })
-            .collect())
+        motcua_engine::store::render_due(rows, |code| self.load(code))
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {

@@ -41,15 +41,7 @@ fn clerk() -> Actor {
 }
 
 fn req(n: u64, command: Command, at: &str) -> Request {
-    Request {
-        dossier: code(n),
-        command,
-        actor: clerk(),
-        idempotency_key: None,
-        now: t(at),
-        on_behalf_of: None,
-        intent: Default::default(),
-    }
+    Request::new(code(n), command, clerk(), t(at))
 }
 
 fn receive() -> Command {

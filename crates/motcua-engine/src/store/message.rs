@@ -335,3 +335,37 @@ pub fn render_messages(dossier: &DossierCode, events: &[super::StoredEvent], seq
     }
     out
 }
+
+/// The outbox entries of `rows` (a dossier code's text, the event's number, attempts so far,
+/// the next attempt in UTC minutes; in the order to offer them), each message rendered from
+/// its dossier's events ([`render_messages`]), every dossier loaded once with `load`. A row
+/// whose dossier or event is gone is left out.
+pub fn render_due(
+    rows: Vec<(String, u64, u32, i64)>,
+    mut load: impl FnMut(&DossierCode) -> Result<Option<super::Stream>, super::StoreError>,
+) -> Result<Vec<OutboxEntry>, super::StoreError> {
+    let mut wanted: std::collections::HashMap<&str, Vec<u64>> = std::collections::HashMap::new();
+    for (code, seq, _, _) in &rows {
+        wanted.entry(code.as_str()).or_default().push(*seq);
+    }
+    let mut rendered: std::collections::HashMap<(String, u64), SyncMessage> = std::collections::HashMap::new();
+    for (text, mut seqs) in wanted {
+        let code: DossierCode =
+            text.parse().map_err(|e| super::StoreError::Backend(format!("corrupt dossier code {text:?}: {e}")))?;
+        seqs.sort_unstable();
+        let Some(stream) = load(&code)? else { continue };
+        for m in render_messages(&code, &stream.events, &seqs) {
+            rendered.insert((text.to_string(), m.seq), m);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, seq, attempts, next)| {
+            Some(OutboxEntry {
+                message: rendered.remove(&(code, seq))?,
+                attempts,
+                next_attempt: Timestamp::from_utc_minutes(next),
+            })
+        })
+        .collect())
+}

@@ -29,8 +29,8 @@ pub use lean::Lexicon;
 pub use memory::MemoryStore;
 pub(crate) use message::parse_message_id;
 pub use message::{
-    render_messages, split_message_id, sync_message, DeliveryRecord, MessageKind, OutboxEntry, OutboxUpdate,
-    StepProgress, SyncMessage, SyncTally,
+    render_due, render_messages, split_message_id, sync_message, DeliveryRecord, MessageKind, OutboxEntry,
+    OutboxUpdate, StepProgress, SyncMessage, SyncTally,
 };
 pub use query::{scan_backlog, BacklogBy, BacklogRow, Cursor, DeadlineQuery, DeadlineView, Page};
 pub use services::ServiceRow;

@@ -69,15 +69,7 @@ fn run(url: &str, mode: &str, count: u64, batch: usize) -> Result<(), Box<dyn st
                 };
                 let at =
                     if mode == "race" { start.plus_minutes(600) } else { start.plus_minutes(((n + i) % 480) as i64) };
-                Request {
-                    dossier: code(n + i + 1),
-                    command,
-                    actor: clerk.clone(),
-                    idempotency_key: None,
-                    now: at,
-                    on_behalf_of: None,
-                    intent: Default::default(),
-                }
+                Request::new(code(n + i + 1), command, clerk.clone(), at)
             })
             .collect();
         for result in engine.handle_batch(&reqs) {
