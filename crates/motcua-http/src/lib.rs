@@ -67,6 +67,9 @@ pub use serve::{serve, Limits};
 /// What `Retry-After` says when the store's server does not answer (503), in seconds.
 const RETRY_AFTER_SECONDS: &str = "5";
 
+/// The most bytes of headers a request may carry (`431` problem+json past it).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
 
@@ -1270,7 +1273,17 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe
 /// `Cache-Control: no-store` on everything but the OpenAPI document.
 async fn harden(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let cacheable = req.uri().path() == "/api/v1/openapi.json";
-    let mut response = next.run(req).await;
+    let head: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let mut response = if head > MAX_HEADER_BYTES {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "the request's headers are too large",
+        )
+        .into_response()
+    } else {
+        next.run(req).await
+    };
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         let ctype = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

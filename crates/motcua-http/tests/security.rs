@@ -339,8 +339,9 @@ fn every_error_is_problem_json_and_every_response_has_the_security_headers() {
             .send(&huge_field)
             .unwrap(),
         agent.get(&format!("{base}/api/v1/report")).header("Authorization", "Bearer x.y.z").call().unwrap(),
+        agent.get(&format!("{base}/healthz")).header("X-Big", &"a".repeat(20_000)).call().unwrap(),
     ];
-    let expected = [405, 400, 404, 413, 400, 401];
+    let expected = [405, 400, 404, 413, 400, 401, 431];
     for (resp, want) in responses.iter_mut().zip(expected) {
         let status = resp.status().as_u16();
         let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
