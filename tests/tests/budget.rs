@@ -21,6 +21,11 @@ use motcua_store_sqlite::SqliteStore;
 /// dictionary buys nothing here.
 const EVENT_BYTES: f64 = 48.0;
 
+/// The whole file per dossier on the slice, a ratchet on the way to the seed year's 1.0 KB
+/// (the slice carries the fixed tables — counters, services — over a hundredth of the
+/// dossiers, about 130 bytes a dossier more than the year).
+const FILE_BYTES: f64 = 1400.0;
+
 fn query(path: &Path, sql: &str) -> f64 {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.query_row(sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap().unwrap_or(0.0)
@@ -75,5 +80,10 @@ fn a_slice_of_the_seed_year_stays_within_its_byte_budget() {
     }
     assert_eq!(blobs, 0.0, "an outbox row keeps no message");
     assert!(outbox_rows > dossiers, "the outbox was not drained: {outbox_rows} rows");
+    assert!(
+        file / dossiers <= FILE_BYTES,
+        "the file: {:.0} B/dossier over the budget of {FILE_BYTES}",
+        file / dossiers
+    );
     assert!(payload <= EVENT_BYTES, "sealed event bytes {payload:.1}/event over the budget of {EVENT_BYTES}");
 }

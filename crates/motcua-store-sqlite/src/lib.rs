@@ -22,9 +22,9 @@ use std::sync::{Mutex, MutexGuard};
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode, Event};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
-    DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate, ServiceRow, Store,
-    StoreError, StoredEvent, Stream, SyncTally, GENESIS,
+    canonical_bytes, canonical_parts, chain_hash, decode_sealed, is_unknown_id, push_part, sealed_meaning,
+    split_message_id, AppendBatch, DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry,
+    OutboxUpdate, ServiceRow, Store, StoreError, StoredEvent, Stream, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -89,6 +89,12 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
     bytes.try_into().map_err(|_| backend("a stored hash is not 32 bytes"))
 }
+
+/// The envelope schema from which events keep only [`SHORT_HASH`] bytes of their hash.
+const LEAN_SCHEMA: u16 = motcua_engine::store::lean::LEAN_SCHEMA;
+
+/// Bytes of a lean event's hash kept in its row (8 of 32: the rest follows from the chain).
+const SHORT_HASH: usize = 8;
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and migrates its schema.
@@ -366,10 +372,28 @@ fn event_at(
             StoreError::Backend(text) => StoreError::Backend(format!("{dossier} event {seq}: {text}")),
             other => other,
         })?;
-    // The link is the previous row's hash (each hash covers its link, so an edit of either
+    // The link is the previous event's hash (each hash covers its link, so an edit of either
     // shows in verify).
     let prev = before.map_or(GENESIS, |e| e.hash);
-    Ok(StoredEvent { dossier: dossier.clone(), seq: seq as u64, schema, actor, event, prev, hash: to_hash(hash)? })
+    let hash = if hash.len() == SHORT_HASH {
+        // A lean event keeps 8 bytes of its hash: the full one is recomputed from the chain.
+        // Bytes that no longer match those 8 are handed on as they are stored (zeros after
+        // them), so `verify` names this event.
+        let mut buf = Vec::new();
+        let meaning = sealed_meaning(payload, schema, lexicon, &dossier.to_string(), &mut buf)
+            .map_err(|e| backend(format!("{dossier} event {seq}: {e}")))?;
+        let full = chain_hash(&prev, &dossier.to_string(), seq as u64, schema, meaning);
+        if full[..SHORT_HASH] == hash[..] {
+            full
+        } else {
+            let mut kept = [0u8; 32];
+            kept[..SHORT_HASH].copy_from_slice(&hash);
+            kept
+        }
+    } else {
+        to_hash(hash)?
+    };
+    Ok(StoredEvent { dossier: dossier.clone(), seq: seq as u64, schema, actor, event, prev, hash })
 }
 
 /// A projection row's queryable columns ([`DossierSummary`] is the row's exact projection;
@@ -668,7 +692,10 @@ impl Store for SqliteStore {
                         seq: e.seq as i64,
                         schema: e.schema,
                         payload,
-                        hash: &e.hash[..],
+                        // Lean events keep the first 8 bytes of their hash: the full hash
+                        // follows from the chain when read, and these pin which event an
+                        // edit touched (the last event's full hash is in its summary).
+                        hash: if e.schema >= LEAN_SCHEMA { &e.hash[..SHORT_HASH] } else { &e.hash[..] },
                     });
                     next_event += 1;
                 }
