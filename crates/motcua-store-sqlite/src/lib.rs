@@ -264,14 +264,26 @@ fn lean_into<'a, T: serde::Serialize>(v: &T, buf: &'a mut Vec<u8>) -> Result<&'a
     Ok(buf)
 }
 
-/// A summary's lean bytes: as [`lean_into`], the texts the dictionary holds as ids and the
-/// dossier's own code around it.
-fn summary_into<'a>(s: &DossierSummary, lexicon: &Lexicon, buf: &'a mut Vec<u8>) -> Result<&'a [u8], StoreError> {
+/// A row's lean bytes: as [`lean_into`], the texts the dictionary holds as ids and a string
+/// holding `key` (the row's own key: a summary's dossier code, a result's number) around it.
+fn lean_row_into<'a, T: serde::Serialize>(
+    v: &T,
+    key: &str,
+    lexicon: &Lexicon,
+    buf: &'a mut Vec<u8>,
+) -> Result<&'a [u8], StoreError> {
     buf.clear();
-    let tree = rmp_serde::to_vec(s).map_err(backend)?;
-    let code = s.dossier.to_string();
-    motcua_engine::store::lean::compact(&tree, &mut |t| lexicon.id(t), &code, buf, &mut Vec::new()).map_err(backend)?;
+    let tree = rmp_serde::to_vec(v).map_err(backend)?;
+    motcua_engine::store::lean::compact(&tree, &mut |t| lexicon.id(t), key, buf, &mut Vec::new()).map_err(backend)?;
     Ok(buf)
+}
+
+/// A warehouse row's holder as the index keeps it: the key's 16 bytes (rows written before
+/// schema 10 keep its text, which reads still match).
+fn holder_bytes(key: &motcua_core::ApplicantKey) -> Vec<u8> {
+    let hex = key.as_str().as_bytes().get(2..).unwrap_or_default();
+    let v = |b: u8| if b.is_ascii_digit() { b - b'0' } else { b.wrapping_sub(b'a').wrapping_add(10) };
+    hex.chunks_exact(2).map(|p| v(p[0]) << 4 | v(p[1])).collect()
 }
 
 /// Whether a BLOB holds lean bytes (a lean array begins 0x03 or 0x10..=0x1F; MessagePack's
@@ -637,7 +649,7 @@ impl Store for SqliteStore {
             let mut row = Vec::with_capacity(512);
             for s in &batch.streams {
                 let code = s.dossier.to_string();
-                let summary = summary_into(&s.summary, &lexicon_now, &mut row)?;
+                let summary = lean_row_into(&s.summary, &code, &lexicon_now, &mut row)?;
                 let version = s.summary.version as i64;
                 let expected = s.expected_version as i64;
                 let c = Columns::of(&s.summary);
@@ -740,8 +752,9 @@ impl Store for SqliteStore {
                     .map_err(backend)?;
                 let mut buf = Vec::new();
                 for r in &batch.results {
-                    let holder = r.holder.as_ref().map(|h| h.as_str());
-                    put.execute(params![r.number, lean_into(r, &mut buf)?, holder]).map_err(backend)?;
+                    let holder = r.holder.as_ref().map(holder_bytes);
+                    let row = lean_row_into(r, &r.number, &lexicon_now, &mut buf)?;
+                    put.execute(params![r.number, row, holder]).map_err(backend)?;
                 }
             }
             // Messages: a row each (the event, when to try), inserted in groups; the message is
@@ -1097,9 +1110,10 @@ impl Store for SqliteStore {
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT row FROM results WHERE number = ?1").map_err(backend)?;
+            let key = number;
             let mut rows = stmt.query(params![number]).map_err(backend)?;
             match rows.next().map_err(backend)? {
-                Some(r) => Ok(Some(decode("result row", r.get_ref(0).map_err(backend)?)?)),
+                Some(r) => Ok(Some(self.row_at(conn, "result row", key, r.get_ref(0).map_err(backend)?)?)),
                 None => Ok(None),
             }
         })
@@ -1111,12 +1125,15 @@ impl Store for SqliteStore {
         day: chrono::NaiveDate,
     ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT row FROM results WHERE holder = ?1 ORDER BY number").map_err(backend)?;
-            let mut rows = stmt.query(params![holder.as_str()]).map_err(backend)?;
+            let mut stmt = conn
+                .prepare_cached("SELECT row, number FROM results WHERE holder = ?1 OR holder = ?2 ORDER BY number")
+                .map_err(backend)?;
+            let mut rows = stmt.query(params![holder_bytes(holder), holder.as_str()]).map_err(backend)?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().map_err(backend)? {
-                let known: motcua_core::KnownResult = decode("result row", r.get_ref(0).map_err(backend)?)?;
+                let number = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+                let known: motcua_core::KnownResult =
+                    self.row_at(conn, "result row", number, r.get_ref(0).map_err(backend)?)?;
                 if known.in_force_on(day) {
                     out.push(known);
                 }
@@ -1127,10 +1144,11 @@ impl Store for SqliteStore {
 
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT row FROM results").map_err(backend)?;
+            let mut stmt = conn.prepare("SELECT row, number FROM results").map_err(backend)?;
             let mut rows = stmt.query([]).map_err(backend)?;
             while let Some(r) = rows.next().map_err(backend)? {
-                f(decode("result row", r.get_ref(0).map_err(backend)?)?);
+                let number = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+                f(self.row_at(conn, "result row", number, r.get_ref(0).map_err(backend)?)?);
             }
             Ok(())
         })
@@ -1186,9 +1204,22 @@ impl SqliteStore {
     /// The summary of dossier `code` in column value `v` (lean, MessagePack or JSON); a
     /// dictionary id this handle does not hold yet is read from `conn` first.
     fn summary_at(&self, conn: &Connection, code: &str, v: ValueRef<'_>) -> Result<DossierSummary, StoreError> {
-        let ValueRef::Blob(b) = v else { return decode("summary", v) };
+        self.row_at(conn, "summary", code, v)
+    }
+
+    /// The row keyed `key` in column value `v` (lean, MessagePack or JSON); a dictionary id
+    /// this handle does not hold yet is read from `conn` first.
+    fn row_at<T: serde::de::DeserializeOwned>(
+        &self,
+        conn: &Connection,
+        what: &str,
+        key: &str,
+        v: ValueRef<'_>,
+    ) -> Result<T, StoreError> {
+        let code = key;
+        let ValueRef::Blob(b) = v else { return decode(what, v) };
         if !is_lean(b) {
-            return decode("summary", v);
+            return decode(what, v);
         }
         let expand = |lexicon: &Lexicon| {
             let mut tree = Vec::with_capacity(b.len() * 2);
@@ -1208,8 +1239,8 @@ impl SqliteStore {
             }
             other => other,
         };
-        let tree = tree.map_err(|e| backend(format!("corrupt summary of {code}: {e}")))?;
-        rmp_serde::from_slice(&tree).map_err(|e| backend(format!("corrupt summary of {code}: {e}")))
+        let tree = tree.map_err(|e| backend(format!("corrupt {what} of {code}: {e}")))?;
+        rmp_serde::from_slice(&tree).map_err(|e| backend(format!("corrupt {what} of {code}: {e}")))
     }
 
     /// [`Store::load`] with the dictionary as this handle holds it.
