@@ -320,7 +320,11 @@ fn every_error_is_problem_json_and_every_response_has_the_security_headers() {
     let base = serve("2025-03-07T09:00");
     let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
     let agent = common::agent();
-    let big = format!(r#"{{"procedure": "1.004194", "channel": "direct", "jurisdiction": "{}"}}"#, "x".repeat(2 << 20));
+    // One byte over the limit: the server reads all of it before it answers, so the client is
+    // never cut off mid-send (a larger body races the answer and may end in a broken pipe).
+    let head = r#"{"procedure": "1.004194", "channel": "direct", "jurisdiction": ""#;
+    let big = format!("{head}{}\"}}", "x".repeat(motcua_http::MAX_BODY + 1 - head.len() - 2));
+    assert_eq!(big.len(), motcua_http::MAX_BODY + 1);
     let huge_field = format!(r#"{{"command": "{}"}}"#, "y".repeat(100_000));
     let mut responses = [
         agent.get(&format!("{base}/api/v1/dossiers")).call().unwrap(), // 405

@@ -53,9 +53,10 @@ fn indexed_due(s: &DossierSummary) -> Option<Timestamp> {
 #[derive(Default)]
 struct MemoryOutbox {
     slots: Segmented<Option<Pending>>,
-    /// Message (dossier, seq) → absolute position, for the messages written before `indexed`:
-    /// the delivery side indexes what it needs when it reports, so appends stay a push.
-    index: FxHashMap<(DossierCode, u64), usize>,
+    /// Message (dossier's slot, seq) → absolute position, for the messages written before
+    /// `indexed`: the delivery side indexes what it needs when it reports, so appends stay a
+    /// push.
+    index: FxHashMap<(u32, u32), usize>,
     indexed: usize,
     pending: usize,
     /// The delivery ledger: what the portal acknowledged, by dossier, in order.
@@ -65,18 +66,20 @@ struct MemoryOutbox {
 
 /// A message waiting in the memory outbox: which event's, and when to try it. The message
 /// itself is rendered from the dossier's events when it is due ([`render_messages`]): a
-/// simulated year holds a million of these when no portal drains it.
+/// simulated year holds a million of these when no portal drains it: 24 bytes each, the
+/// dossier by its slot in the store.
 struct Pending {
-    dossier: DossierCode,
-    seq: u64,
-    next_attempt: Timestamp,
+    slot: u32,
+    seq: u32,
     attempts: u32,
+    next_attempt: Timestamp,
 }
 
 impl MemoryOutbox {
-    fn push(&mut self, message: SyncMessage) {
-        let SyncMessage { dossier, seq, at, .. } = message;
-        self.slots.push(Some(Pending { dossier, seq, next_attempt: at, attempts: 0 }));
+    /// A message of event `seq` of the dossier in `slot`, first due at `at`.
+    fn push(&mut self, slot: u32, seq: u64, at: Timestamp) {
+        let seq = u32::try_from(seq).unwrap_or(u32::MAX);
+        self.slots.push(Some(Pending { slot, seq, attempts: 0, next_attempt: at }));
         self.pending += 1;
     }
 
@@ -84,11 +87,12 @@ impl MemoryOutbox {
         self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).collect()
     }
 
-    fn update(&mut self, updates: &[OutboxUpdate]) {
+    /// Applies `updates`, finding a message's dossier by its code in `dossiers` (code → slot).
+    fn update(&mut self, updates: &[OutboxUpdate], dossiers: &FxHashMap<DossierCode, u32>) {
         let end = self.slots.end();
         for pos in self.indexed.max(self.slots.start())..end {
             if let Some(Some(p)) = self.slots.get(pos) {
-                self.index.insert((p.dossier.clone(), p.seq), pos);
+                self.index.insert((p.slot, p.seq), pos);
             }
         }
         self.indexed = end;
@@ -97,7 +101,9 @@ impl MemoryOutbox {
                 OutboxUpdate::Delivered { id, .. } | OutboxUpdate::Retry { id, .. } => id,
             };
             // Ids this store did not issue match no message.
-            let Some(key) = parse_message_id(id) else { continue };
+            let Some((code, seq)) = parse_message_id(id) else { continue };
+            let (Some(&dossier), Ok(seq)) = (dossiers.get(&code), u32::try_from(seq)) else { continue };
+            let key = (dossier, seq);
             let Some(&pos) = self.index.get(&key) else { continue };
             let Some(slot) = self.slots.get_mut(pos) else { continue };
             match u {
@@ -105,9 +111,9 @@ impl MemoryOutbox {
                     if let Some(p) = slot.take() {
                         self.pending -= 1;
                         self.ledger
-                            .entry(p.dossier)
+                            .entry(code)
                             .or_default()
-                            .push(DeliveryRecord { seq: p.seq, delivered_at: *at });
+                            .push(DeliveryRecord { seq: u64::from(p.seq), delivered_at: *at });
                         self.delivered += 1;
                     }
                     self.index.remove(&key);
@@ -238,7 +244,10 @@ impl Store for MemoryStore {
             inner.idempotency.insert(r.key.clone(), r);
         }
         for m in batch.outbox.drain(..) {
-            inner.outbox.push(m);
+            // Every message is of a dossier of this batch, whose slot is known by now.
+            if let Some(&slot) = inner.index.get(&m.dossier) {
+                inner.outbox.push(slot, m.seq, m.at);
+            }
         }
         for r in batch.results.drain(..) {
             inner.results.insert(r.number.clone(), r);
@@ -335,24 +344,25 @@ impl Store for MemoryStore {
         let inner = self.lock()?;
         let due = inner.outbox.due(now, limit);
         // Each dossier's messages rendered from its events, in one read per dossier.
-        let mut wanted: FxHashMap<&DossierCode, Vec<u64>> = FxHashMap::default();
+        let mut wanted: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
         for p in &due {
-            wanted.entry(&p.dossier).or_default().push(p.seq);
+            wanted.entry(p.slot).or_default().push(u64::from(p.seq));
         }
-        let mut rendered: FxHashMap<(&DossierCode, u64), SyncMessage> = FxHashMap::default();
-        for (code, mut seqs) in wanted {
-            let Some(entry) = inner.index.get(code).and_then(|&i| inner.entries.get(i as usize)) else { continue };
+        let mut rendered: FxHashMap<(u32, u64), SyncMessage> = FxHashMap::default();
+        for (slot, mut seqs) in wanted {
+            let Some(entry) = inner.entries.get(slot as usize) else { continue };
+            let Some(code) = entry.summary.as_ref().map(|s| &s.dossier) else { continue };
             seqs.sort_unstable();
             let events = inner.log.read(code, &entry.chain)?;
             for m in render_messages(code, &events, &seqs) {
-                rendered.insert((code, m.seq), m);
+                rendered.insert((slot, m.seq), m);
             }
         }
         Ok(due
             .iter()
             .filter_map(|p| {
                 Some(OutboxEntry {
-                    message: rendered.remove(&(&p.dossier, p.seq))?,
+                    message: rendered.remove(&(p.slot, u64::from(p.seq)))?,
                     attempts: p.attempts,
                     next_attempt: p.next_attempt,
                 })
@@ -361,7 +371,9 @@ impl Store for MemoryStore {
     }
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
-        self.lock()?.outbox.update(updates);
+        let mut inner = self.lock()?;
+        let Inner { outbox, index, .. } = &mut *inner;
+        outbox.update(updates, index);
         Ok(())
     }
 
@@ -411,28 +423,31 @@ mod tests {
     #[test]
     fn delivered_messages_leave_the_memory_outbox() {
         let mut outbox = MemoryOutbox::default();
+        let code = message(1).dossier;
+        let dossiers: FxHashMap<DossierCode, u32> = [(code, 0)].into_iter().collect();
         for n in 1..=3 {
-            outbox.push(message(n));
+            let m = message(n);
+            outbox.push(0, m.seq, m.at);
         }
         let id = |n: i64| message(n).id();
         let late = Timestamp::from_utc_minutes(29_000_000);
         // The middle one goes first: the front still waits, so nothing is dropped yet.
-        outbox.update(&[OutboxUpdate::Delivered { id: id(2), at: late }]);
+        outbox.update(&[OutboxUpdate::Delivered { id: id(2), at: late }], &dossiers);
         assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
         let retry_at = late.plus_minutes(5);
-        outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }]);
+        outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }], &dossiers);
         assert_eq!(outbox.due(late, 10).iter().map(|p| p.seq).collect::<Vec<_>>(), vec![3]);
         // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
-        outbox.update(&[
-            OutboxUpdate::Delivered { id: id(1), at: late },
-            OutboxUpdate::Delivered { id: id(2), at: late },
-        ]);
+        outbox.update(
+            &[OutboxUpdate::Delivered { id: id(1), at: late }, OutboxUpdate::Delivered { id: id(2), at: late }],
+            &dossiers,
+        );
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.slots.start()), (1, 1, 2));
-        outbox.push(message(4));
-        outbox.update(&[
-            OutboxUpdate::Delivered { id: id(3), at: late },
-            OutboxUpdate::Delivered { id: id(4), at: late },
-        ]);
+        outbox.push(0, 4, message(4).at);
+        outbox.update(
+            &[OutboxUpdate::Delivered { id: id(3), at: late }, OutboxUpdate::Delivered { id: id(4), at: late }],
+            &dossiers,
+        );
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
         // The ledger kept each delivery once.
         assert_eq!((outbox.delivered, outbox.ledger.values().map(Vec::len).sum::<usize>()), (4, 4));
