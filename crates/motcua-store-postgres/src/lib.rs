@@ -87,12 +87,12 @@ const COUNTER_SLOTS: u32 = 16;
 const IDLE_CONNECTIONS: usize = 8;
 
 /// How long the store waits for its server and how often it connects again, from the store
-/// URL (defaults in brackets): `connect_timeout` (seconds, libpq's: the TCP handshake) [5],
+/// URL (defaults after the colons): `connect_timeout` (seconds, libpq's: the TCP handshake): 5;
 /// `io_timeout` (seconds: the longest an operation waits with no byte moving to or from the
-/// server, the bound that ends a silent server's wait) [75], `statement_timeout` (seconds, the
-/// server's own, sent at connect) [60], `reconnects` (attempts after the first to open a
-/// connection, waiting 0.1, 0.2, 0.4 … s between) [3]; and TCP keepalive after 30 s idle every
-/// 10 s, 3 probes, `tcp_user_timeout` 30 s, unless the URL says otherwise (libpq's
+/// server, the bound that ends a silent server's wait): 75; `statement_timeout` (seconds, the
+/// server's own, sent at connect): 60; `reconnects` (attempts after the first to open a
+/// connection, waiting 0.1, 0.2, 0.4 … s between): 3. TCP keepalive after 30 s idle every 10 s,
+/// 3 probes, and `tcp_user_timeout` 30 s, unless the URL says otherwise (libpq's
 /// `keepalives_idle`, `keepalives_interval`, `keepalives_retries`, `tcp_user_timeout`). An
 /// operation therefore ends within about `io_timeout` of the server's last byte, and opening a
 /// connection within `(reconnects + 1) × (connect_timeout + io_timeout)` plus the waits.

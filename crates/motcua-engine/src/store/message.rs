@@ -88,7 +88,7 @@ impl SyncMessage {
     /// `NgayTiepNhan`, `NgayHenTra`, `TrangThaiHoSo`, `HinhThuc` (channel), `DonViXuLy`
     /// (receiving unit), and for progress `PhongBanXuLy` (the step's unit), `NoiDungXuLy` (the
     /// step), `ThoiDiemXuLy`, `NgayBatDau`, `NgayKetThucTheoQuyDinh`; `NgayHenTraMoi` for a new
-    /// appointment and `MaThongDiep` (the message id) are our names [assumption], as is the
+    /// appointment and `MaThongDiep` (the message id) are our names \[assumption\], as is the
     /// time format.
     pub fn portal_payload(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
