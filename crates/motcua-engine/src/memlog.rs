@@ -2,7 +2,8 @@
 //!
 //! A record is an event's canonical bytes ([`canonical_bytes`], the bytes its hash seals) behind
 //! a fixed header: the offset of the same dossier's previous record, the envelope schema, the
-//! payload length and the stored hash. A dossier is then just the offset of its last record and
+//! payload length and the stored hash (8 of its 32 bytes for a lean event: the rest follows from
+//! the chain when read). A dossier is then just the offset of its last record and
 //! its length; reading it walks the back links. `seq` is the position in the chain and `prev`
 //! the previous record's hash (GENESIS first), so neither is stored. Compared with keeping each
 //! event as a value (≈ 184 bytes plus a vector per dossier), a record is ≈ 90 bytes and a
@@ -14,8 +15,20 @@ use crate::store::{canonical_bytes, canonical_parts, decode_sealed, Hash, StoreE
 
 /// Bytes per segment: segments are never reallocated, so appends never move old records.
 const SEGMENT: usize = 8 << 20;
-/// `back` (8) + schema (2) + payload length (4) + hash (32).
+/// `back` (8) + schema (2) + payload length (4) + hash (32; 8 for a lean event).
 const HEADER: usize = 46;
+
+/// Bytes of a lean event's hash a record keeps (the rest follows from the chain when read).
+const SHORT_HASH: usize = 8;
+
+/// The header's size for a record of `schema`.
+fn header(schema: u16) -> usize {
+    if schema >= crate::store::lean::LEAN_SCHEMA {
+        HEADER - 32 + SHORT_HASH
+    } else {
+        HEADER
+    }
+}
 /// "No previous record".
 pub(crate) const NONE: u64 = u64::MAX;
 
@@ -105,7 +118,7 @@ impl Log {
     pub fn commit(&mut self, chain: &mut Chain, prepared: Prepared) {
         for i in prepared.from..prepared.to {
             let Some(&Encoded { schema, hash, start, len }) = self.pending.get(i) else { return };
-            let need = HEADER + len;
+            let need = header(schema) + len;
             let fits = self.segments.last().is_some_and(|s| s.capacity() - s.len() >= need);
             if !fits {
                 let size = if self.segment_bytes == 0 { SEGMENT } else { self.segment_bytes };
@@ -117,23 +130,24 @@ impl Log {
             seg.extend_from_slice(&chain.last.to_le_bytes());
             seg.extend_from_slice(&schema.to_le_bytes());
             seg.extend_from_slice(&(len as u32).to_le_bytes());
-            seg.extend_from_slice(&hash);
+            seg.extend_from_slice(&hash[..header(schema) - 14]);
             seg.extend_from_slice(&self.scratch[start..start + len]);
             chain.last = offset;
             chain.len += 1;
         }
     }
 
-    /// The record at `offset`: (back link, schema, hash, payload).
-    fn record(&self, offset: u64) -> Option<(u64, u16, Hash, &[u8])> {
+    /// The record at `offset`: (back link, schema, the hash bytes it keeps, payload).
+    fn record(&self, offset: u64) -> Option<(u64, u16, &[u8], &[u8])> {
         let seg = self.segments.get((offset >> 32) as usize)?;
         let at = (offset & 0xFFFF_FFFF) as usize;
-        let h = seg.get(at..at + HEADER)?;
+        let h = seg.get(at..at + 14)?;
         let back = u64::from_le_bytes(h[0..8].try_into().ok()?);
         let schema = u16::from_le_bytes(h[8..10].try_into().ok()?);
         let len = u32::from_le_bytes(h[10..14].try_into().ok()?) as usize;
-        let hash: Hash = h[14..46].try_into().ok()?;
-        Some((back, schema, hash, seg.get(at + HEADER..at + HEADER + len)?))
+        let size = header(schema);
+        let hash = seg.get(at + 14..at + size)?;
+        Some((back, schema, hash, seg.get(at + size..at + size + len)?))
     }
 
     /// The chain's events, first to last.
@@ -161,12 +175,30 @@ impl Log {
         let mut prev = GENESIS;
         let text = dossier.to_string();
         let mut out = Vec::with_capacity(records.len());
-        for (i, (_, schema, hash, payload)) in records.into_iter().rev().enumerate() {
+        let mut buf = Vec::new();
+        for (i, (_, schema, kept, payload)) in records.into_iter().rev().enumerate() {
+            let seq = i as u64 + 1;
+            // A lean record keeps 8 bytes of its hash: the full one follows from the chain, and
+            // bytes that no longer match those 8 come back as kept (zeros after), for `verify`.
+            let hash: Hash = match <[u8; 32]>::try_from(kept) {
+                Ok(full) => full,
+                Err(_) => {
+                    let meaning = crate::store::sealed_meaning(payload, schema, &self.lexicon, &text, &mut buf)?;
+                    let full = crate::store::chain_hash(&prev, &text, seq, schema, meaning);
+                    if full[..kept.len()] == *kept {
+                        full
+                    } else {
+                        let mut partial = [0u8; 32];
+                        partial[..kept.len()].copy_from_slice(kept);
+                        partial
+                    }
+                }
+            };
             if let Some(out) = sealed.as_deref_mut() {
                 crate::store::push_part(out, payload);
             }
             let (actor, event) = decode_sealed(payload, schema, &self.lexicon, &text)?;
-            out.push(StoredEvent { dossier: dossier.clone(), seq: i as u64 + 1, schema, actor, event, prev, hash });
+            out.push(StoredEvent { dossier: dossier.clone(), seq, schema, actor, event, prev, hash });
             prev = hash;
         }
         Ok(out)
