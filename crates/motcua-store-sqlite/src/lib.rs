@@ -654,7 +654,9 @@ impl Store for SqliteStore {
                 let expected = s.expected_version as i64;
                 let c = Columns::of(&s.summary);
                 let written = if s.expected_version == 0 {
-                    let parties = json(&s.parties.clone().unwrap_or_default())?;
+                    // Lean bytes (an applicant's account id as its 16 bytes); JSON text before.
+                    let mut bytes = Vec::new();
+                    let parties = lean_into(&s.parties.clone().unwrap_or_default(), &mut bytes)?.to_vec();
                     let created = create.execute(&*c.after(&[&code, &version, &parties, &summary])).map_err(backend)?;
                     (created == 1).then(|| tx.last_insert_rowid())
                 } else {
@@ -1249,12 +1251,12 @@ impl SqliteStore {
             let code = dossier.to_string();
             let mut head =
                 conn.prepare_cached("SELECT id, parties, summary FROM dossiers WHERE code = ?1").map_err(backend)?;
-            let row: Option<(i64, String, Value)> =
+            let row: Option<(i64, Value, Value)> =
                 head.query_row([&code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(backend)?;
             let row = match row {
                 Some((id, parties, summary)) => Some((
                     id,
-                    parse::<Parties>("parties", &parties)?,
+                    decode::<Parties>("parties", ValueRef::from(&parties))?,
                     self.summary_at(conn, &code, ValueRef::from(&summary))?,
                 )),
                 None => None,
@@ -1333,10 +1335,10 @@ impl SqliteStore {
                     let text: String = r.get(1).map_err(backend)?;
                     let code: DossierCode =
                         text.parse().map_err(|e| backend(format!("corrupt dossier code {text:?}: {e}")))?;
-                    let parties: String = r.get(2).map_err(backend)?;
+                    let parties: Parties = decode("parties", r.get_ref(2).map_err(backend)?)?;
                     let stream = Stream {
                         events: Vec::new(),
-                        parties: parse("parties", &parties)?,
+                        parties,
                         summary: Some(self.summary_at(conn, &text, r.get_ref(3).map_err(backend)?)?),
                     };
                     current = Some((id, code, stream));
