@@ -50,10 +50,8 @@ pub fn migrate_cmd(spec: &str) -> Result<u8> {
         bail!("--store {spec:?}: no such file");
     }
     // A foreign or empty file is refused before anything is written to it.
-    if let Err(e) = SqliteStore::open_read_only(&path) {
-        if !e.to_string().contains("schema") {
-            return Err(e).with_context(|| format!("--store {spec}"));
-        }
+    if SqliteStore::schema_of(&path).with_context(|| format!("--store {spec}"))? == 0 {
+        bail!("--store {spec}: not a motcua store");
     }
     SqliteStore::open(&path).with_context(|| format!("--store {spec}"))?;
     outln!("ok: at schema {}", motcua_store_sqlite::SCHEMA_VERSION);

@@ -11,7 +11,7 @@
 
 use motcua_core::DossierCode;
 
-use crate::store::{canonical_bytes, canonical_parts, decode_sealed, Hash, StoreError, StoredEvent, GENESIS};
+use crate::store::{canonical_bytes, canonical_parts, open_sealed, Hash, StoreError, StoredEvent, GENESIS};
 
 /// Bytes per segment: segments are never reallocated, so appends never move old records.
 const SEGMENT: usize = 8 << 20;
@@ -178,12 +178,15 @@ impl Log {
         let mut buf = Vec::new();
         for (i, (_, schema, kept, payload)) in records.into_iter().rev().enumerate() {
             let seq = i as u64 + 1;
+            if let Some(out) = sealed.as_deref_mut() {
+                crate::store::push_part(out, payload);
+            }
+            let (actor, event, meaning) = open_sealed(payload, schema, &self.lexicon, &text, &mut buf)?;
             // A lean record keeps 8 bytes of its hash: the full one follows from the chain, and
             // bytes that no longer match those 8 come back as kept (zeros after), for `verify`.
             let hash: Hash = match <[u8; 32]>::try_from(kept) {
                 Ok(full) => full,
                 Err(_) => {
-                    let meaning = crate::store::sealed_meaning(payload, schema, &self.lexicon, &text, &mut buf)?;
                     let full = crate::store::chain_hash(&prev, &text, seq, schema, meaning);
                     if full[..kept.len()] == *kept {
                         full
@@ -194,10 +197,6 @@ impl Log {
                     }
                 }
             };
-            if let Some(out) = sealed.as_deref_mut() {
-                crate::store::push_part(out, payload);
-            }
-            let (actor, event) = decode_sealed(payload, schema, &self.lexicon, &text)?;
             out.push(StoredEvent { dossier: dossier.clone(), seq, schema, actor, event, prev, hash });
             prev = hash;
         }

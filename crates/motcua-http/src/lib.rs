@@ -858,6 +858,7 @@ async fn visible<S: Store + 'static>(
 ) -> Result<(motcua_engine::store::Stream, motcua_core::Dossier), ApiError> {
     let store = Arc::clone(&api.store);
     let shown = code.to_string();
+    let agency = code.agency().clone();
     let stream = blocking(move || Ok(store.load(&code)?)).await?;
     let missing = || ApiError::new(StatusCode::NOT_FOUND, "no_such_dossier", &format!("no dossier {shown}"));
     let stream = stream.ok_or_else(missing)?;
@@ -865,7 +866,7 @@ async fn visible<S: Store + 'static>(
     let today = (api.clock)().local_date();
     let register = api.units.as_deref();
     let sight = motcua_core::sight(actor, register, today);
-    let receiving = shown.split('-').next().unwrap_or_default();
+    let receiving = agency.as_str();
     let seen = motcua_core::Visible {
         receiving,
         jurisdiction: state.jurisdiction.as_deref(),

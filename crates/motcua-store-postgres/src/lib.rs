@@ -35,10 +35,11 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use motcua_calendar::Timestamp;
 use motcua_core::{AgencyCode, DossierCode};
+use motcua_engine::store::lean::{retrying_unknown_ids, SharedLexicon};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, decode_sealed, is_unknown_id, push_part, split_message_id, AppendBatch,
-    BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry,
-    OutboxUpdate, Page, Store, StoreError, StoredEvent, Stream, GENESIS,
+    canonical_bytes, canonical_parts, decode_sealed, push_part, split_message_id, AppendBatch, BacklogBy, BacklogRow,
+    DeadlineQuery, DeadlineView, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate, Page,
+    Store, StoreError, StoredEvent, Stream, GENESIS,
 };
 use motcua_engine::{CounterKey, Counters, Parties, Tally};
 use motcua_engine::{DeliveryRecord, ServiceRow, SyncTally};
@@ -160,7 +161,7 @@ pub struct PostgresStore {
     idle: Mutex<Vec<Conn>>,
     /// The dictionary as this handle has read it (refreshed when an event refers to an id it
     /// does not hold yet).
-    lexicon: std::sync::RwLock<Lexicon>,
+    lexicon: SharedLexicon,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -922,13 +923,7 @@ impl Store for PostgresStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         // An event may refer to a dictionary entry another writer added: read the new entries
         // and decode again, once.
-        match self.load_once(dossier) {
-            Err(e) if is_unknown_id(&e) => {
-                self.refresh_lexicon()?;
-                self.load_once(dossier)
-            }
-            other => other,
-        }
+        retrying_unknown_ids(|| self.load_once(dossier), || self.refresh_lexicon())
     }
 
     fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
@@ -966,14 +961,7 @@ impl Store for PostgresStore {
             self.write(&mut tx, batch)?;
             tx.commit().map_err(pg("commit"))
         })?;
-        if !batch.dictionary.is_empty() {
-            let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
-            for (id, text) in &batch.dictionary {
-                if lexicon.text(*id).is_none() {
-                    lexicon.insert(*id, std::sync::Arc::clone(text));
-                }
-            }
-        }
+        self.lexicon.absorb(&batch.dictionary)?;
         Ok(())
     }
 
@@ -1363,7 +1351,7 @@ impl PostgresStore {
                 )
                 .map_err(pg("load events"))?;
             let mut events: Vec<StoredEvent> = Vec::with_capacity(rows.len());
-            let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+            let lexicon = self.lexicon.read()?;
             for r in &rows {
                 let e = event_at(dossier, r, 0, events.last(), None, &lexicon)?;
                 events.push(e);
@@ -1393,13 +1381,7 @@ impl PostgresStore {
 
     /// Reads the dictionary entries this handle does not hold yet.
     fn refresh_lexicon(&self) -> Result<(), StoreError> {
-        let from = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?.end();
-        let fresh = self.with_client(|c| self.read_dictionary(c, from))?;
-        let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
-        for (id, text) in fresh {
-            lexicon.insert(id, text);
-        }
-        Ok(())
+        self.lexicon.refresh(|from| self.with_client(|c| self.read_dictionary(c, from)))
     }
 }
 
@@ -1408,7 +1390,7 @@ impl PostgresStore {
     /// `keep` (else an empty slice).
     fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.refresh_lexicon()?;
-        let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+        let lexicon = self.lexicon.read()?;
         self.with_client(|c| {
             // One streamed pass: dossiers in code order, each with its events (a dossier without
             // events still comes, its projection checked against an empty history).

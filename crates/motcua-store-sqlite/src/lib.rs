@@ -20,11 +20,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use motcua_calendar::Timestamp;
-use motcua_core::{AgencyCode, DossierCode, Event};
+use motcua_core::{AgencyCode, DossierCode};
+use motcua_engine::store::lean::{retrying_unknown_ids, SharedLexicon};
 use motcua_engine::store::{
-    canonical_bytes, canonical_parts, chain_hash, decode_sealed, is_unknown_id, push_part, sealed_meaning,
-    split_message_id, AppendBatch, DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry,
-    OutboxUpdate, ServiceRow, Store, StoreError, StoredEvent, Stream, SyncTally, GENESIS,
+    canonical_bytes, canonical_parts, chain_hash, open_sealed, push_part, split_message_id, AppendBatch,
+    DeliveryRecord, DossierSummary, Hash, IdempotencyRecord, Lexicon, OutboxEntry, OutboxUpdate, ServiceRow, Store,
+    StoreError, StoredEvent, Stream, SyncTally, GENESIS,
 };
 use motcua_engine::store::{BacklogBy, BacklogRow, DeadlineQuery, DeadlineView, Page};
 use motcua_engine::Parties;
@@ -75,7 +76,7 @@ pub struct SqliteStore {
     rowids: Mutex<FxHashMap<DossierCode, i64>>,
     /// The dictionary as this handle has read it (refreshed when an event refers to an id it
     /// does not hold yet). Locked after `conn`.
-    lexicon: std::sync::RwLock<Lexicon>,
+    lexicon: SharedLexicon,
 }
 
 /// Most row-id hints kept; past it the hints start over (recent dossiers are the ones written
@@ -189,6 +190,14 @@ impl SqliteStore {
         })
     }
 
+    /// The schema version of the store at `path`, read without opening it to write: 0 for a
+    /// file motcua never wrote (an empty or foreign SQLite file).
+    pub fn schema_of(path: &Path) -> Result<i64, StoreError> {
+        let conn = Self::reader_at(path)?;
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| backend(format!("{}: not a motcua store ({e})", path.display())))
+    }
+
     /// A read-only connection to `path` (never creates the file).
     fn reader_at(path: &Path) -> Result<Connection, StoreError> {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -271,11 +280,22 @@ fn lean_row_into<'a, T: serde::Serialize>(
     key: &str,
     lexicon: &Lexicon,
     buf: &'a mut Vec<u8>,
+    scratch: &mut RowScratch,
 ) -> Result<&'a [u8], StoreError> {
     buf.clear();
-    let tree = rmp_serde::to_vec(v).map_err(backend)?;
-    motcua_engine::store::lean::compact(&tree, &mut |t| lexicon.id(t), key, buf, &mut Vec::new()).map_err(backend)?;
+    scratch.tree.clear();
+    scratch.canon.clear();
+    rmp_serde::encode::write(&mut scratch.tree, v).map_err(backend)?;
+    motcua_engine::store::lean::compact(&scratch.tree, &mut |t| lexicon.id(t), key, buf, &mut scratch.canon)
+        .map_err(backend)?;
     Ok(buf)
+}
+
+/// Buffers [`lean_row_into`] reuses across the rows of a batch.
+#[derive(Default)]
+struct RowScratch {
+    tree: Vec<u8>,
+    canon: Vec<u8>,
 }
 
 /// A warehouse row's holder as the index keeps it: the key's 16 bytes (rows written before
@@ -379,11 +399,10 @@ fn event_at(
     if let Some(out) = sealed {
         push_part(out, payload);
     }
-    let (actor, event): (_, Event) =
-        decode_sealed(payload, schema, lexicon, &dossier.to_string()).map_err(|e| match e {
-            StoreError::Backend(text) => StoreError::Backend(format!("{dossier} event {seq}: {text}")),
-            other => other,
-        })?;
+    let text = dossier.to_string();
+    let mut buf = Vec::new();
+    let (actor, event, meaning) = open_sealed(payload, schema, lexicon, &text, &mut buf)
+        .map_err(|e| backend(format!("{dossier} event {seq}: {e}")))?;
     // The link is the previous event's hash (each hash covers its link, so an edit of either
     // shows in verify).
     let prev = before.map_or(GENESIS, |e| e.hash);
@@ -391,10 +410,7 @@ fn event_at(
         // A lean event keeps 8 bytes of its hash: the full one is recomputed from the chain.
         // Bytes that no longer match those 8 are handed on as they are stored (zeros after
         // them), so `verify` names this event.
-        let mut buf = Vec::new();
-        let meaning = sealed_meaning(payload, schema, lexicon, &dossier.to_string(), &mut buf)
-            .map_err(|e| backend(format!("{dossier} event {seq}: {e}")))?;
-        let full = chain_hash(&prev, &dossier.to_string(), seq as u64, schema, meaning);
+        let full = chain_hash(&prev, &text, seq as u64, schema, meaning);
         if full[..SHORT_HASH] == hash[..] {
             full
         } else {
@@ -564,13 +580,7 @@ impl Store for SqliteStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         // An event may refer to a dictionary entry another handle wrote: read the new entries
         // and decode again, once.
-        match self.load_once(dossier) {
-            Err(e) if is_unknown_id(&e) => {
-                self.refresh_lexicon()?;
-                self.load_once(dossier)
-            }
-            other => other,
-        }
+        retrying_unknown_ids(|| self.load_once(dossier), || self.refresh_lexicon())
     }
 
     fn dictionary(&self, from: u32) -> Result<Vec<(u32, std::sync::Arc<str>)>, StoreError> {
@@ -596,16 +606,9 @@ impl Store for SqliteStore {
         // The batch's new dictionary entries join this handle's dictionary first (their ids are
         // this writer's alone, and a failed batch is written again with them), so the
         // summaries can refer to them; they are written in the same transaction.
-        let poisoned = || backend("a reader panicked holding the dictionary");
-        if !batch.dictionary.is_empty() {
-            let mut lexicon = self.lexicon.write().map_err(|_| poisoned())?;
-            for (id, text) in &batch.dictionary {
-                if lexicon.text(*id).is_none() {
-                    lexicon.insert(*id, std::sync::Arc::clone(text));
-                }
-            }
-        }
-        let lexicon_now = self.lexicon.read().map_err(|_| poisoned())?;
+        self.lexicon.absorb(&batch.dictionary)?;
+        let lexicon_now = self.lexicon.read()?;
+        let mut scratch = RowScratch::default();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let mut hints = self.rowids.lock().map_err(|_| backend("a writer panicked while holding the row ids"))?;
         let mut learned: Vec<(DossierCode, i64)> = Vec::with_capacity(batch.streams.len());
@@ -649,7 +652,7 @@ impl Store for SqliteStore {
             let mut row = Vec::with_capacity(512);
             for s in &batch.streams {
                 let code = s.dossier.to_string();
-                let summary = lean_row_into(&s.summary, &code, &lexicon_now, &mut row)?;
+                let summary = lean_row_into(&s.summary, &code, &lexicon_now, &mut row, &mut scratch)?;
                 let version = s.summary.version as i64;
                 let expected = s.expected_version as i64;
                 let c = Columns::of(&s.summary);
@@ -755,7 +758,7 @@ impl Store for SqliteStore {
                 let mut buf = Vec::new();
                 for r in &batch.results {
                     let holder = r.holder.as_ref().map(holder_bytes);
-                    let row = lean_row_into(r, &r.number, &lexicon_now, &mut buf)?;
+                    let row = lean_row_into(r, &r.number, &lexicon_now, &mut buf, &mut scratch)?;
                     put.execute(params![r.number, row, holder]).map_err(backend)?;
                 }
             }
@@ -1227,17 +1230,11 @@ impl SqliteStore {
             let mut tree = Vec::with_capacity(b.len() * 2);
             motcua_engine::store::lean::expand(b, lexicon, code, &mut tree).map(|()| tree)
         };
-        let poisoned = || backend("a reader panicked holding the dictionary");
-        let first = expand(&*self.lexicon.read().map_err(|_| poisoned())?);
+        let first = expand(&*self.lexicon.read()?);
         let tree = match first {
             Err(motcua_engine::store::lean::LeanError::UnknownId(_)) => {
-                let from = self.lexicon.read().map_err(|_| poisoned())?.end();
-                let fresh = read_dictionary(conn, from)?;
-                let mut lexicon = self.lexicon.write().map_err(|_| poisoned())?;
-                for (id, text) in fresh {
-                    lexicon.insert(id, text);
-                }
-                expand(&lexicon)
+                self.lexicon.refresh(|from| read_dictionary(conn, from))?;
+                expand(&*self.lexicon.read()?)
             }
             other => other,
         };
@@ -1267,7 +1264,7 @@ impl SqliteStore {
                 .map_err(backend)?;
             let mut rows = stmt.query([id]).map_err(backend)?;
             let mut events: Vec<StoredEvent> = Vec::new();
-            let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?;
+            let lexicon = self.lexicon.read()?;
             while let Some(r) = rows.next().map_err(backend)? {
                 let event = event_at(dossier, r, 0, events.last(), None, &lexicon)?;
                 events.push(event);
@@ -1278,13 +1275,7 @@ impl SqliteStore {
 
     /// Reads the dictionary entries this handle does not hold yet.
     fn refresh_lexicon(&self) -> Result<(), StoreError> {
-        let from = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?.end();
-        let fresh = self.read(|conn| read_dictionary(conn, from))?;
-        let mut lexicon = self.lexicon.write().map_err(|_| backend("a reader panicked holding the dictionary"))?;
-        for (id, text) in fresh {
-            lexicon.insert(id, text);
-        }
-        Ok(())
+        self.lexicon.refresh(|from| self.read(|conn| read_dictionary(conn, from)))
     }
 }
 
@@ -1309,7 +1300,7 @@ impl SqliteStore {
     fn walk(&self, keep: bool, f: &mut motcua_engine::store::SealedVisitor<'_>) -> Result<(), StoreError> {
         self.refresh_lexicon()?;
         // A copy for the walk: no lock held while it calls back (or decodes a summary).
-        let lexicon = self.lexicon.read().map_err(|_| backend("a reader panicked holding the dictionary"))?.clone();
+        let lexicon = self.lexicon.read()?.clone();
         self.read(|conn| {
             // One pass: dossiers in row order, each joined with its events through the
             // (dossier, seq) index; a dossier without events still comes (its projection is

@@ -112,18 +112,32 @@ pub fn decode_sealed(
     lexicon: &Lexicon,
     code: &str,
 ) -> Result<(Option<Actor>, Event), StoreError> {
+    open_sealed(bytes, schema, lexicon, code, &mut Vec::new()).map(|(actor, event, _)| (actor, event))
+}
+
+/// [`decode_sealed`], also giving the bytes the event's hash seals ([`sealed_meaning`]): schema
+/// 4's lean bytes are expanded once, into `buf`, for both.
+pub fn open_sealed<'a>(
+    bytes: &'a [u8],
+    schema: u16,
+    lexicon: &Lexicon,
+    code: &str,
+    buf: &'a mut Vec<u8>,
+) -> Result<(Option<Actor>, Event, &'a [u8]), StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::Backend(format!("corrupt event (schema {schema}): {e}"));
-    match schema {
-        1 => serde_json::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e)),
-        2 => rmp_serde::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e)),
-        3 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e)),
+    let (actor, event) = match schema {
+        1 => serde_json::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e))?,
+        2 => rmp_serde::from_slice(bytes).map(|e| (None, e)).map_err(|e| bad(&e))?,
+        3 => rmp_serde::from_slice(bytes).map_err(|e| bad(&e))?,
         4 => {
-            let mut tree = Vec::with_capacity(bytes.len() * 3);
-            super::lean::expand(bytes, lexicon, code, &mut tree).map_err(|e| bad(&e))?;
-            rmp_serde::from_slice(&tree).map_err(|e| bad(&e))
+            buf.clear();
+            super::lean::expand(bytes, lexicon, code, buf).map_err(|e| bad(&e))?;
+            let (actor, event) = rmp_serde::from_slice(buf).map_err(|e| bad(&e))?;
+            return Ok((actor, event, buf));
         }
-        _ => Err(bad(&"unknown envelope schema")),
-    }
+        _ => return Err(bad(&"unknown envelope schema")),
+    };
+    Ok((actor, event, bytes))
 }
 
 /// Whether a decoding error is a dictionary id the reader's dictionary does not hold yet

@@ -120,6 +120,60 @@ impl Lexicon {
     }
 }
 
+/// A store handle's copy of its dictionary, shared by its readers and its writer: entries
+/// read from storage as events refer to them, or joined from a batch being written.
+#[derive(Debug, Default)]
+pub struct SharedLexicon(std::sync::RwLock<Lexicon>);
+
+fn poisoned() -> super::StoreError {
+    super::StoreError::Backend("a thread panicked while holding the dictionary".into())
+}
+
+impl SharedLexicon {
+    /// The dictionary as this handle holds it (do not ask for it again while holding it).
+    pub fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Lexicon>, super::StoreError> {
+        self.0.read().map_err(|_| poisoned())
+    }
+
+    /// Joins `entries` (a batch's, or read from storage); an id already held stays as it is.
+    pub fn absorb(&self, entries: &[(u32, Arc<str>)]) -> Result<(), super::StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut lexicon = self.0.write().map_err(|_| poisoned())?;
+        for (id, text) in entries {
+            if lexicon.text(*id).is_none() {
+                lexicon.insert(*id, Arc::clone(text));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the entries it does not hold yet with `fetch` (given the first id to read).
+    pub fn refresh(
+        &self,
+        fetch: impl FnOnce(u32) -> Result<Vec<(u32, Arc<str>)>, super::StoreError>,
+    ) -> Result<(), super::StoreError> {
+        let from = self.read()?.end();
+        self.absorb(&fetch(from)?)
+    }
+}
+
+/// Runs `attempt`; when it fails on a dictionary id the handle does not hold yet (another
+/// writer added it), runs `refresh` and `attempt` once more.
+pub fn retrying_unknown_ids<T>(
+    mut attempt: impl FnMut() -> Result<T, super::StoreError>,
+    refresh: impl FnOnce() -> Result<(), super::StoreError>,
+) -> Result<T, super::StoreError> {
+    match attempt() {
+        Err(e) if super::is_unknown_id(&e) => {
+            refresh()?;
+            attempt()
+        }
+        other => other,
+    }
+}
+
 /// Whether `s` is a pseudonymous key: two ASCII letters or digits then 32 lowercase hex digits
 /// (`k1…` applicant keys, `a1…` account ids).
 fn is_key34(s: &[u8]) -> bool {

@@ -22,8 +22,8 @@ mod summary;
 pub(crate) mod tests;
 
 pub use envelope::{
-    canonical_bytes, chain_hash, decode_sealed, encode_event, hex, is_unknown_id, sealed_meaning, Hash, Sealer,
-    StoredEvent, EVENT_SCHEMA, GENESIS,
+    canonical_bytes, chain_hash, decode_sealed, encode_event, hex, is_unknown_id, open_sealed, sealed_meaning, Hash,
+    Sealer, StoredEvent, EVENT_SCHEMA, GENESIS,
 };
 pub use lean::Lexicon;
 pub use memory::MemoryStore;
