@@ -21,10 +21,12 @@ use motcua_store_sqlite::SqliteStore;
 /// dictionary buys nothing here.
 const EVENT_BYTES: f64 = 48.0;
 
-/// The whole file per dossier on the slice, a ratchet on the way to the seed year's 1.0 KB
-/// (the slice carries the fixed tables — counters, services — over a hundredth of the
-/// dossiers, about 130 bytes a dossier more than the year).
-const FILE_BYTES: f64 = 1300.0;
+/// The whole file per dossier on the slice: the seed year's budget of 1.0 KB a dossier, as the
+/// slice measures it. The slice carries the tables that do not grow with dossiers (services,
+/// the counters' agency-procedure-day rows, one page per small table) over a hundredth of
+/// them, 8.6 % more a dossier than the year: the seed year measured 985 B a dossier
+/// (323.8 MB) when the slice measured 1,070; 1,085 here is 1,000 there.
+const FILE_BYTES: f64 = 1085.0;
 
 fn query(path: &Path, sql: &str) -> f64 {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -73,6 +75,20 @@ fn a_slice_of_the_seed_year_stays_within_its_byte_budget() {
          file {:.0} B/dossier",
         file / dossiers
     );
+    // Table by table (SQLite's dbstat), largest first.
+    if let Ok(conn) = rusqlite::Connection::open(&path) {
+        let tables = conn.prepare("SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC");
+        if let Ok(mut stmt) = tables {
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?)));
+            for (name, pages, payload) in rows.into_iter().flatten().flatten() {
+                eprintln!(
+                    "  {name:<28} {:>7.1} B/dossier in pages, {:>7.1} of payload",
+                    pages / dossiers,
+                    payload / dossiers
+                );
+            }
+        }
+    }
     if std::env::var_os("MOTCUA_BUDGET_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     } else {

@@ -35,10 +35,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use rustc_hash::FxHashMap;
 
 /// The schema version this code writes.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Migrations, in order; migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     include_str!("../sql/0001_init.sql"),
     include_str!("../sql/0002_lean.sql"),
     include_str!("../sql/0003_outbox_delete_delivered.sql"),
@@ -49,6 +49,7 @@ const MIGRATIONS: [&str; 10] = [
     include_str!("../sql/0008_results_by_holder.sql"),
     include_str!("../sql/0009_dictionary.sql"),
     include_str!("../sql/0010_outbox_rows.sql"),
+    include_str!("../sql/0011_rows_without_repeats.sql"),
 ];
 // One migration per schema version, checked when compiling.
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
@@ -111,14 +112,16 @@ impl SqliteStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(backend)?;
-            // Migration 10 drops a column; a file that has none to drop has nothing to do.
-            let done = i + 1 == 10
-                && tx
-                    .query_row("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'message'", [], |r| {
-                        r.get::<_, i64>(0)
-                    })
-                    .map_err(backend)?
-                    == 0;
+            // Migrations 10 and 11 drop columns; a file that has none to drop has nothing to do.
+            let dropped = match i + 1 {
+                10 => Some("SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'message'"),
+                11 => Some("SELECT count(*) FROM pragma_table_info('dossiers') WHERE name = 'status'"),
+                _ => None,
+            };
+            let done = match dropped {
+                Some(sql) => tx.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(backend)? == 0,
+                None => false,
+            };
             if !done {
                 tx.execute_batch(sql).map_err(|e| backend(format!("{}: migration {}: {e}", path.display(), i + 1)))?;
             }
@@ -306,6 +309,20 @@ fn holder_bytes(key: &motcua_core::ApplicantKey) -> Vec<u8> {
     hex.chunks_exact(2).map(|p| v(p[0]) << 4 | v(p[1])).collect()
 }
 
+/// The applicant key whose [`holder_bytes`] are `b` (16 bytes), if any.
+fn holder_from_bytes(b: &[u8]) -> Option<motcua_core::ApplicantKey> {
+    use std::fmt::Write;
+    if b.len() != 16 {
+        return None;
+    }
+    let mut text = String::with_capacity(34);
+    text.push_str("k1");
+    for byte in b {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text.parse().ok()
+}
+
 /// Whether a BLOB holds lean bytes (a lean array begins 0x03 or 0x10..=0x1F; MessagePack's
 /// arrays and maps begin 0x80 and up).
 fn is_lean(b: &[u8]) -> bool {
@@ -429,15 +446,9 @@ fn event_at(
 struct Columns<'a> {
     agency: String,
     procedure: Option<String>,
-    status: Option<&'a str>,
-    national: Option<i64>,
-    channel: Option<i64>,
-    step: Option<&'a str>,
     step_agency: Option<&'a str>,
     due: Option<i64>,
     clock_stopped: bool,
-    received_at: Option<i64>,
-    finished_at: Option<i64>,
     open: bool,
 }
 
@@ -448,15 +459,9 @@ impl<'a> Columns<'a> {
         all.extend_from_slice(&[
             &self.agency,
             &self.procedure,
-            &self.status,
-            &self.national,
-            &self.channel,
-            &self.step,
             &self.step_agency,
             &self.due,
             &self.clock_stopped,
-            &self.received_at,
-            &self.finished_at,
             &self.open,
         ]);
         all
@@ -467,22 +472,27 @@ impl<'a> Columns<'a> {
         Columns {
             agency: s.dossier.agency().to_string(),
             procedure: s.procedure.as_ref().map(|p| p.to_string()),
-            status: s.status.as_deref(),
-            national: s.national.map(i64::from),
-            channel: s.channel.map(i64::from),
-            step: step.map(|st| &*st.step.0),
             step_agency: step.map(|st| &*st.agency),
             due: s.due.map(Timestamp::utc_minutes),
             clock_stopped: s.clock_stopped,
-            received_at: s.received_at.map(Timestamp::utc_minutes),
-            finished_at: s.finished_at.map(Timestamp::utc_minutes),
             open: s.is_open(),
         }
     }
 }
 
+/// A counter key's text as its column keeps it: the dictionary's id when the text is there (an
+/// integer of 1-3 bytes instead of 8-20 bytes of text, about 25 bytes a dossier-year on the
+/// seed year), else the text. Rows of a key written before its text joined the dictionary stay
+/// as they are; [`Store::counters`] adds the two up.
+fn counter_key_value<'a>(text: &'a str, lexicon: &Lexicon) -> ToSqlOutput<'a> {
+    match lexicon.id(text) {
+        Some(id) => ToSqlOutput::Owned(Value::Integer(i64::from(id))),
+        None => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+    }
+}
+
 /// Adds a batch's counter tallies to the stored rows.
-fn add_counters(tx: &rusqlite::Transaction<'_>, counters: &Counters) -> Result<(), StoreError> {
+fn add_counters(tx: &rusqlite::Transaction<'_>, counters: &Counters, lexicon: &Lexicon) -> Result<(), StoreError> {
     if counters.is_empty() {
         return Ok(());
     }
@@ -498,10 +508,11 @@ fn add_counters(tx: &rusqlite::Transaction<'_>, counters: &Counters) -> Result<(
         )
         .map_err(backend)?;
     for (k, t) in counters.iter() {
+        let (agency, procedure) = (k.agency.to_string(), k.procedure.to_string());
         add.execute(params![
-            k.agency.to_string(),
-            k.procedure.to_string(),
-            &*k.sector,
+            counter_key_value(&agency, lexicon),
+            counter_key_value(&procedure, lexicon),
+            counter_key_value(&k.sector, lexicon),
             i64::from(k.channel),
             k.day,
             t.received as i64,
@@ -570,10 +581,28 @@ fn backfill_projections(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError
             stored.push(e);
         }
         let summary = DossierSummary::of(&code, &state, stored.last().map_or(GENESIS, |e| e.hash));
-        let c = Columns::of(&summary);
-        update.execute(&*c.after(&[&id, &lean_into(&summary, &mut buf)?])).map_err(backend)?;
+        // Schema 5's columns (schema 11 drops those the summary holds).
+        let step = summary.current_step();
+        update
+            .execute(params![
+                id,
+                lean_into(&summary, &mut buf)?,
+                summary.dossier.agency().to_string(),
+                summary.procedure.as_ref().map(|p| p.to_string()),
+                summary.status.as_deref(),
+                summary.national.map(i64::from),
+                summary.channel.map(i64::from),
+                step.map(|st| &*st.step.0),
+                step.map(|st| &*st.agency),
+                summary.due.map(Timestamp::utc_minutes),
+                summary.clock_stopped,
+                summary.received_at.map(Timestamp::utc_minutes),
+                summary.finished_at.map(Timestamp::utc_minutes),
+                summary.is_open(),
+            ])
+            .map_err(backend)?;
     }
-    add_counters(tx, &counters)
+    add_counters(tx, &counters, &Lexicon::default())
 }
 
 impl Store for SqliteStore {
@@ -622,17 +651,15 @@ impl Store for SqliteStore {
             // updates only at the expected version.
             let mut create = tx
                 .prepare_cached(
-                    "INSERT OR FAIL INTO dossiers (code, version, parties, summary, agency, procedure, status, \
-                     national, channel, step, step_agency, due, clock_stopped, received_at, finished_at, open) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+                    "INSERT OR FAIL INTO dossiers (code, version, parties, summary, agency, procedure, \
+                     step_agency, due, clock_stopped, open) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                      ON CONFLICT(code) DO NOTHING",
                 )
                 .map_err(backend)?;
             let mut advance = tx
                 .prepare_cached(
-                    "UPDATE OR FAIL dossiers SET version = ?2, summary = ?3, procedure = ?6, status = ?7, \
-                     national = ?8, channel = ?9, step = ?10, step_agency = ?11, due = ?12, clock_stopped = ?13, \
-                     received_at = ?14, finished_at = ?15, open = ?16 WHERE id = ?1 AND version = ?4",
+                    "UPDATE OR FAIL dossiers SET version = ?2, summary = ?3, procedure = ?6, step_agency = ?7, \
+                     due = ?8, clock_stopped = ?9, open = ?10 WHERE id = ?1 AND version = ?4",
                 )
                 .map_err(backend)?;
             let mut version_of =
@@ -758,38 +785,43 @@ impl Store for SqliteStore {
                 let mut buf = Vec::new();
                 for r in &batch.results {
                     let holder = r.holder.as_ref().map(holder_bytes);
-                    let row = lean_row_into(r, &r.number, &lexicon_now, &mut buf, &mut scratch)?;
+                    // The holder is the indexed column's (schema 11): the row leaves it out
+                    // when those 16 bytes give it back (17 bytes a result less).
+                    let indexed = holder.as_deref().and_then(holder_from_bytes).is_some_and(|h| r.holder == Some(h));
+                    let row = if indexed {
+                        let without = motcua_core::KnownResult { holder: None, ..r.clone() };
+                        lean_row_into(&without, &r.number, &lexicon_now, &mut buf, &mut scratch)?
+                    } else {
+                        lean_row_into(r, &r.number, &lexicon_now, &mut buf, &mut scratch)?
+                    };
                     put.execute(params![r.number, row, holder]).map_err(backend)?;
                 }
             }
             // Messages: a row each (the event, when to try), inserted in groups; the message is
             // rendered from its event when it is sent.
-            let mut messages: Vec<(i64, i64, i64, i64)> = Vec::with_capacity(batch.outbox.len());
+            let mut messages: Vec<(i64, i64)> = Vec::with_capacity(batch.outbox.len());
             for m in &batch.outbox {
                 let event = ids.get(&m.dossier).and_then(|&(id, first, before, count)| {
                     let k = m.seq.checked_sub(before + 1)?;
                     ((k as usize) < count).then_some((id, first + k as i64))
                 });
-                let Some((dossier, event)) = event else {
+                let Some((_, event)) = event else {
                     return Err(backend(format!("outbox message {} is for no event of the batch", m.id())));
                 };
-                messages.push((event, dossier, m.seq as i64, m.at.utc_minutes()));
+                messages.push((event, m.at.utc_minutes()));
             }
             insert_rows(
                 &tx,
-                "INSERT OR FAIL INTO outbox (id, dossier, seq, at, next_attempt) VALUES ",
-                5,
+                "INSERT OR FAIL INTO outbox (id, next_attempt) VALUES ",
+                2,
                 &messages,
-                |stmt, at, (event, dossier, seq, minutes)| {
+                |stmt, at, (event, minutes)| {
                     stmt.raw_bind_parameter(at, event)?;
-                    stmt.raw_bind_parameter(at + 1, dossier)?;
-                    stmt.raw_bind_parameter(at + 2, seq)?;
-                    stmt.raw_bind_parameter(at + 3, minutes)?;
-                    stmt.raw_bind_parameter(at + 4, minutes)
+                    stmt.raw_bind_parameter(at + 1, minutes)
                 },
             )?;
         }
-        add_counters(&tx, &batch.counters)?;
+        add_counters(&tx, &batch.counters, &lexicon_now)?;
         // Dropping `tx` without commit rolls back: nothing of a failed batch is written (and
         // no row id it gave is kept as a hint).
         tx.commit().map_err(backend)?;
@@ -949,6 +981,9 @@ impl Store for SqliteStore {
 
     fn counters(&self) -> Result<Counters, StoreError> {
         self.read(|conn| {
+            // Key columns hold the dictionary's ids (or text): the entries this handle lacks first.
+            self.lexicon.refresh(|from| read_dictionary(conn, from))?;
+            let lexicon = self.lexicon.read()?;
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT agency, procedure, sector, channel, day, received, refused, resolved, early, on_time, \
@@ -958,7 +993,16 @@ impl Store for SqliteStore {
             let mut rows = stmt.query([]).map_err(backend)?;
             let mut out = Counters::default();
             while let Some(r) = rows.next().map_err(backend)? {
-                let text = |i: usize| r.get::<_, String>(i).map_err(backend);
+                let text = |i: usize| -> Result<String, StoreError> {
+                    match r.get_ref(i).map_err(backend)? {
+                        ValueRef::Integer(id) => {
+                            u32::try_from(id).ok().and_then(|id| lexicon.text(id)).map(|t| t.to_string()).ok_or_else(
+                                || backend(format!("counters: dictionary id {id} is not in the dictionary")),
+                            )
+                        }
+                        v => v.as_str().map(str::to_string).map_err(backend),
+                    }
+                };
                 let n = |i: usize| r.get::<_, i64>(i).map(|v| v as u64).map_err(backend);
                 let (agency, procedure) = (text(0)?, text(1)?);
                 let key = CounterKey {
@@ -1009,8 +1053,8 @@ impl Store for SqliteStore {
         let rows: Vec<(String, u64, u32, i64)> = self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT d.code, o.seq, o.attempts, o.next_attempt FROM outbox o JOIN dossiers d ON d.id = o.dossier \
-                     WHERE o.next_attempt <= ?1 ORDER BY o.id LIMIT ?2",
+                    "SELECT d.code, e.seq, o.attempts, o.next_attempt FROM outbox o JOIN events e ON e.id = o.id \
+                     JOIN dossiers d ON d.id = e.dossier WHERE o.next_attempt <= ?1 ORDER BY o.id LIMIT ?2",
                 )
                 .map_err(backend)?;
             let rows = stmt
@@ -1030,8 +1074,8 @@ impl Store for SqliteStore {
             // Into the ledger, then out of the outbox.
             let mut ledger = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO deliveries (id, dossier, seq, delivered_at) \
-                     SELECT id, dossier, seq, ?3 FROM outbox WHERE id = (SELECT e.id FROM events e \
+                    "INSERT OR IGNORE INTO deliveries (id, delivered_at) \
+                     SELECT id, ?3 FROM outbox WHERE id = (SELECT e.id FROM events e \
                      WHERE e.dossier = (SELECT id FROM dossiers WHERE code = ?1) AND e.seq = ?2)",
                 )
                 .map_err(backend)?;
@@ -1081,7 +1125,7 @@ impl Store for SqliteStore {
         self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT l.seq, l.delivered_at FROM events e JOIN deliveries l ON l.id = e.id \
+                    "SELECT e.seq, l.delivered_at FROM events e JOIN deliveries l ON l.id = e.id \
                      WHERE e.dossier = (SELECT id FROM dossiers WHERE code = ?1) ORDER BY e.seq",
                 )
                 .map_err(backend)?;
@@ -1114,11 +1158,11 @@ impl Store for SqliteStore {
 
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT row FROM results WHERE number = ?1").map_err(backend)?;
-            let key = number;
+            let mut stmt =
+                conn.prepare_cached("SELECT row, number, holder FROM results WHERE number = ?1").map_err(backend)?;
             let mut rows = stmt.query(params![number]).map_err(backend)?;
             match rows.next().map_err(backend)? {
-                Some(r) => Ok(Some(self.row_at(conn, "result row", key, r.get_ref(0).map_err(backend)?)?)),
+                Some(r) => Ok(Some(self.result_at(conn, r)?)),
                 None => Ok(None),
             }
         })
@@ -1131,14 +1175,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<motcua_core::KnownResult>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn
-                .prepare_cached("SELECT row, number FROM results WHERE holder = ?1 OR holder = ?2 ORDER BY number")
+                .prepare_cached(
+                    "SELECT row, number, holder FROM results WHERE holder = ?1 OR holder = ?2 ORDER BY number",
+                )
                 .map_err(backend)?;
             let mut rows = stmt.query(params![holder_bytes(holder), holder.as_str()]).map_err(backend)?;
             let mut out = Vec::new();
             while let Some(r) = rows.next().map_err(backend)? {
-                let number = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
-                let known: motcua_core::KnownResult =
-                    self.row_at(conn, "result row", number, r.get_ref(0).map_err(backend)?)?;
+                let known = self.result_at(conn, r)?;
                 if known.in_force_on(day) {
                     out.push(known);
                 }
@@ -1149,11 +1193,10 @@ impl Store for SqliteStore {
 
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT row, number FROM results").map_err(backend)?;
+            let mut stmt = conn.prepare("SELECT row, number, holder FROM results").map_err(backend)?;
             let mut rows = stmt.query([]).map_err(backend)?;
             while let Some(r) = rows.next().map_err(backend)? {
-                let number = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
-                f(self.row_at(conn, "result row", number, r.get_ref(0).map_err(backend)?)?);
+                f(self.result_at(conn, r)?);
             }
             Ok(())
         })
@@ -1174,9 +1217,11 @@ impl Store for SqliteStore {
     fn sync_tally(&self) -> Result<SyncTally, StoreError> {
         self.read(|conn| {
             let (dossiers, messages): (i64, i64) = conn
-                .query_row("SELECT COUNT(DISTINCT dossier), COUNT(*) FROM deliveries", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT COUNT(DISTINCT e.dossier), COUNT(*) FROM deliveries l JOIN events e ON e.id = l.id",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .map_err(backend)?;
             Ok(SyncTally { dossiers_synced: dossiers as u64, messages_delivered: messages as u64 })
         })
@@ -1240,6 +1285,22 @@ impl SqliteStore {
         };
         let tree = tree.map_err(|e| backend(format!("corrupt {what} of {code}: {e}")))?;
         rmp_serde::from_slice(&tree).map_err(|e| backend(format!("corrupt {what} of {code}: {e}")))
+    }
+
+    /// The warehouse row of a `SELECT row, number, holder` row: its holder from the indexed
+    /// column when the row leaves it out (schema 11).
+    fn result_at(&self, conn: &Connection, r: &rusqlite::Row<'_>) -> Result<motcua_core::KnownResult, StoreError> {
+        let number = r.get_ref(1).map_err(backend)?.as_str().map_err(backend)?;
+        let mut known: motcua_core::KnownResult =
+            self.row_at(conn, "result row", number, r.get_ref(0).map_err(backend)?)?;
+        if known.holder.is_none() {
+            if let ValueRef::Blob(b) = r.get_ref(2).map_err(backend)? {
+                known.holder = Some(
+                    holder_from_bytes(b).ok_or_else(|| backend(format!("corrupt result row {number}: its holder")))?,
+                );
+            }
+        }
+        Ok(known)
     }
 
     /// [`Store::load`] with the dictionary as this handle holds it.
@@ -1393,38 +1454,22 @@ fn integrity(conn: &Connection) -> Result<Option<String>, StoreError> {
     if let Some((code, version, last)) = row {
         return Ok(Some(format!("table dossiers, row {code}: version {version}, but its last event is {last}")));
     }
-    // Each ledger row is keyed by the event whose message was delivered.
-    let row: Option<(i64, Option<String>, i64)> = conn
-        .query_row(
-            "SELECT l.id, d.code, l.seq FROM deliveries l LEFT JOIN dossiers d ON d.id = l.dossier \
-             LEFT JOIN events e ON e.id = l.id WHERE e.id IS NULL OR e.dossier != l.dossier OR e.seq != l.seq LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(backend)?;
-    if let Some((id, code, seq)) = row {
-        let code = code.unwrap_or_else(|| "(no dossier)".into());
-        return Ok(Some(format!("table deliveries, row {id}: not keyed by its event ({code} event {seq})")));
-    }
-    // Each outbox row is keyed by the event whose message it stands for.
-    let mut stmt = conn
-        .prepare(
-            "SELECT o.id, d.code, o.seq, e.id FROM outbox o LEFT JOIN dossiers d ON d.id = o.dossier \
-             LEFT JOIN events e ON e.dossier = o.dossier AND e.seq = o.seq",
-        )
-        .map_err(backend)?;
-    let mut rows = stmt.query([]).map_err(backend)?;
-    while let Some(r) = rows.next().map_err(backend)? {
-        let id: i64 = r.get(0).map_err(backend)?;
-        let code: Option<String> = r.get(1).map_err(backend)?;
-        let seq: i64 = r.get(2).map_err(backend)?;
-        let event: Option<i64> = r.get(3).map_err(backend)?;
-        let (Some(code), Some(event)) = (code, event) else {
-            return Ok(Some(format!("table outbox, row {id}: no event {seq} of its dossier")));
-        };
-        if event != id {
-            return Ok(Some(format!("table outbox, row {id}: keyed apart from its event ({code} event {seq})")));
+    // Each ledger row and each outbox row is keyed by an event (whose message was delivered,
+    // or is still to send) of a dossier the store holds.
+    for table in ["deliveries", "outbox"] {
+        let row: Option<i64> = conn
+            .query_row(
+                &format!(
+                    "SELECT t.id FROM {table} t LEFT JOIN events e ON e.id = t.id \
+                     LEFT JOIN dossiers d ON d.id = e.dossier WHERE d.id IS NULL LIMIT 1"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        if let Some(id) = row {
+            return Ok(Some(format!("table {table}, row {id}: keyed by no event of a dossier the store holds")));
         }
     }
     // Each idempotency record names events its dossier has.
@@ -1480,6 +1525,9 @@ mod tests {
             let store = SqliteStore::open(&path).unwrap();
             store.append(&mut AppendBatch { results: vec![row.clone()], ..AppendBatch::default() }).unwrap();
             let conn = store.conn.lock().unwrap();
+            // As schema 7 wrote it: MessagePack, the holder in the row.
+            let mut buf = Vec::new();
+            conn.execute("UPDATE results SET row = ?1", [bin_into(&row, &mut buf).unwrap()]).unwrap();
             conn.execute_batch(
                 "DROP INDEX results_by_holder; ALTER TABLE results DROP COLUMN holder; PRAGMA user_version = 7;",
             )

@@ -417,8 +417,8 @@ fn verify_reports_a_changed_row_version_a_garbage_outbox_row_and_a_dropped_table
         ),
         (
             "outbox",
-            "UPDATE outbox SET seq = 99 WHERE seq = 1 AND dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0001')",
-            "table outbox, row",
+            "UPDATE outbox SET id = 99999 WHERE id = (SELECT min(id) FROM outbox)",
+            "table outbox, row 99999: keyed by no event",
         ),
         ("dropped", "DROP TABLE outbox", "table outbox: missing"),
         ("idempotency", "DROP TABLE idempotency", "table idempotency: missing"),

@@ -15,7 +15,10 @@ pub struct DossierSummary {
     pub dossier: DossierCode,
     /// Its procedure.
     pub procedure: Option<ProcedureCode>,
-    /// Internal status code.
+    /// Internal status code ([`motcua_core::Status::code`]). Compact encodings (MessagePack,
+    /// lean rows) keep it as a one-byte tag ([`status_tag`]; 1 byte instead of up to 30, about
+    /// 23 bytes a dossier-year on the seed year); JSON as its text. Both read.
+    #[serde(with = "status_text_or_tag")]
     pub status: Option<Cow<'static, str>>,
     /// National status code.
     pub national: Option<u8>,
@@ -264,6 +267,104 @@ impl DossierSummary {
     }
 }
 
+/// The status codes by tag: a tag is a status code's position here, fixed forever (a new
+/// status is added at the end; a test checks every [`motcua_core::Status`] has one).
+const STATUS_TAGS: [&str; 14] = [
+    "submitted",
+    "completion_requested",
+    "received",
+    "refused_at_intake",
+    "in_progress",
+    "supplement_requested",
+    "awaiting_financial_obligation",
+    "suspended",
+    "withdrawn",
+    "stopped",
+    "finished_approved",
+    "finished_denied",
+    "result_returned_approved",
+    "result_returned_denied",
+];
+
+/// The one-byte tag compact rows keep for status code `code` (none for a code it does not know,
+/// which is kept as text).
+pub fn status_tag(code: &str) -> Option<u8> {
+    STATUS_TAGS.iter().position(|c| *c == code).and_then(|i| u8::try_from(i).ok())
+}
+
+/// A summary's status: text in human-readable formats, a [`status_tag`] in compact ones; either
+/// reads (rows written before tags keep the text).
+mod status_text_or_tag {
+    use std::borrow::Cow;
+
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    use super::{status_tag, STATUS_TAGS};
+
+    pub fn serialize<S: Serializer>(v: &Option<Cow<'static, str>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_none(),
+            Some(code) => match status_tag(code) {
+                Some(tag) if !s.is_human_readable() => s.serialize_some(&tag),
+                _ => s.serialize_some(&**code),
+            },
+        }
+    }
+
+    struct Code;
+
+    impl<'de> Visitor<'de> for Code {
+        type Value = Option<Cow<'static, str>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a status code or its tag")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Code)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            let code = usize::try_from(v).ok().and_then(|i| STATUS_TAGS.get(i));
+            code.map(|c| Some(Cow::Borrowed(*c)))
+                .ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &"a status tag"))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            let v = u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &"a status tag"))?;
+            self.visit_u64(v)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            // Known codes borrow their static text (no allocation per row read).
+            Ok(Some(match STATUS_TAGS.iter().find(|c| **c == v) {
+                Some(c) => Cow::Borrowed(*c),
+                None => Cow::Owned(v.to_string()),
+            }))
+        }
+
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            match STATUS_TAGS.iter().find(|c| **c == v) {
+                Some(c) => Ok(Some(Cow::Borrowed(*c))),
+                None => Ok(Some(Cow::Owned(v))),
+            }
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'static, str>>, D::Error> {
+        d.deserialize_option(Code)
+    }
+}
+
 /// Whether a status code ([`motcua_core::Status::code`]) is terminal
 /// ([`motcua_core::Status::is_terminal`]; a test checks they agree), without parsing it.
 pub(crate) fn is_terminal_code(code: &str) -> bool {
@@ -283,5 +384,22 @@ mod tests {
             assert_eq!(super::is_terminal_code(s.code()), s.is_terminal(), "{s:?}");
             assert_eq!(Status::from_code(s.code()), Some(s));
         }
+    }
+
+    #[test]
+    fn every_status_has_a_tag_and_compact_rows_keep_it() {
+        for s in Status::ALL {
+            assert!(super::status_tag(s.code()).is_some(), "{s:?} has no tag");
+        }
+        let code: motcua_core::DossierCode = "H42.12-250303-0001".parse().unwrap();
+        let mut summary = super::DossierSummary::empty(&code);
+        summary.status = Some(std::borrow::Cow::Borrowed("result_returned_approved"));
+        let bin = rmp_serde::to_vec(&summary).unwrap();
+        assert!(!bin.windows(8).any(|w| w == b"result_r"), "the compact form keeps the tag");
+        let back: super::DossierSummary = rmp_serde::from_slice(&bin).unwrap();
+        assert_eq!(back, summary);
+        let json = serde_json::to_string(&summary).unwrap();
+        assert!(json.contains("\"status\":\"result_returned_approved\""), "{json}");
+        assert_eq!(serde_json::from_str::<super::DossierSummary>(&json).unwrap(), summary);
     }
 }
