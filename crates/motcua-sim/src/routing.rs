@@ -134,9 +134,17 @@ impl Routing {
         let register = self.register.as_ref()?;
         let role = procedure.steps.iter().find(|s| &s.id == step).map(|s| Arc::clone(&s.agency))?;
         let home = home?;
+        // A cache of the days being simulated, not a record of the year: bounded (a day's
+        // entries are asked again only while its dossiers are in hand).
+        if self.steps.len() >= STEP_OFFICERS_CACHED && !self.steps.contains_key(&(role.clone(), home.clone(), day)) {
+            self.steps.clear();
+        }
         self.steps
             .entry((role, home, day))
             .or_insert_with_key(|(role, home, day)| register.resolve(role, home, *day).map(|a| Officers::of(&a.code)))
             .as_ref()
     }
 }
+
+/// Entries of the step officers' cache kept before it starts over.
+const STEP_OFFICERS_CACHED: usize = 4096;

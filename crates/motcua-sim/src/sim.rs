@@ -951,7 +951,7 @@ pub fn simulate_with_progress<S: Store>(
     }
     let seconds = started.elapsed().as_secs_f64();
     let outbox_pending = engine.store().outbox_pending()? as u64;
-    let t = engine.store().counters()?.total(|_| true);
+    let t = engine.store().counter_total()?;
     let online_count = plans.iter().filter(|p| p.channel == Channel::Online).count() as u64;
     Ok(SimReport {
         received: t.received,

@@ -33,9 +33,80 @@ struct Inner {
     deadlines: Deadlines,
     sequences: FxHashMap<(AgencyCode, NaiveDate), u64>,
     services: Vec<ServiceRow>,
-    results: FxHashMap<String, motcua_core::KnownResult>,
+    results: FxHashMap<Box<str>, StoredResult>,
+    /// The kinds of result the warehouse holds, each text once.
+    kinds: rustc_hash::FxHashSet<std::sync::Arc<str>>,
     /// The next dictionary id to hand out.
     next_id: u32,
+}
+
+/// A warehouse row as the memory store keeps it: its number once (the map's key), its holder
+/// as the key's 16 bytes, its kind's text shared by the rows of that kind (about 120 bytes a
+/// result instead of 290).
+struct StoredResult {
+    holder: StoredHolder,
+    kind: std::sync::Arc<str>,
+    valid_until: Option<NaiveDate>,
+    issued_by: Option<DossierCode>,
+    revoked: bool,
+    expired: bool,
+}
+
+/// A warehouse row's holder: none, the key's 16 bytes, or (a key that is not 16 bytes of
+/// hex) the key itself.
+enum StoredHolder {
+    None,
+    Bytes([u8; 16]),
+    Key(motcua_core::ApplicantKey),
+}
+
+impl StoredHolder {
+    fn of(key: Option<motcua_core::ApplicantKey>) -> StoredHolder {
+        let Some(key) = key else { return StoredHolder::None };
+        let hex = key.as_str().strip_prefix("k1").unwrap_or_default().as_bytes();
+        let mut bytes = [0u8; 16];
+        let digit = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+        let parsed = hex.len() == 32
+            && bytes.iter_mut().zip(hex.chunks_exact(2)).all(|(out, pair)| match (digit(pair[0]), digit(pair[1])) {
+                (Some(h), Some(l)) => {
+                    *out = h << 4 | l;
+                    true
+                }
+                _ => false,
+            });
+        let back = parsed.then_some(StoredHolder::Bytes(bytes)).filter(|h| h.key().as_ref() == Some(&key));
+        back.unwrap_or(StoredHolder::Key(key))
+    }
+
+    fn key(&self) -> Option<motcua_core::ApplicantKey> {
+        match self {
+            StoredHolder::None => None,
+            StoredHolder::Key(k) => Some(k.clone()),
+            StoredHolder::Bytes(b) => {
+                use std::fmt::Write;
+                let mut text = String::with_capacity(34);
+                text.push_str("k1");
+                for byte in b {
+                    let _ = write!(text, "{byte:02x}");
+                }
+                text.parse().ok()
+            }
+        }
+    }
+}
+
+impl StoredResult {
+    fn known(&self, number: &str) -> motcua_core::KnownResult {
+        motcua_core::KnownResult {
+            number: number.to_string(),
+            holder: self.holder.key(),
+            kind: self.kind.to_string(),
+            valid_until: self.valid_until,
+            revoked: self.revoked,
+            issued_by: self.issued_by.clone(),
+            expired: self.expired,
+        }
+    }
 }
 
 /// The due time a row is indexed under: its due time while open.
@@ -250,7 +321,23 @@ impl Store for MemoryStore {
             }
         }
         for r in batch.results.drain(..) {
-            inner.results.insert(r.number.clone(), r);
+            let kind = match inner.kinds.get(r.kind.as_str()) {
+                Some(k) => k.clone(),
+                None => {
+                    let k: std::sync::Arc<str> = std::sync::Arc::from(r.kind.as_str());
+                    inner.kinds.insert(k.clone());
+                    k
+                }
+            };
+            let stored = StoredResult {
+                holder: StoredHolder::of(r.holder),
+                kind,
+                valid_until: r.valid_until,
+                issued_by: r.issued_by,
+                revoked: r.revoked,
+                expired: r.expired,
+            };
+            inner.results.insert(r.number.into_boxed_str(), stored);
         }
         for (id, text) in batch.dictionary.drain(..) {
             if inner.log.lexicon.text(id).is_none() {
@@ -333,6 +420,10 @@ impl Store for MemoryStore {
         Ok(self.lock()?.counters.clone())
     }
 
+    fn counter_total(&self) -> Result<crate::projection::Tally, StoreError> {
+        Ok(self.lock()?.counters.total(|_| true))
+    }
+
     fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
         let n = inner.sequences.entry((agency.clone(), date)).or_insert(0);
@@ -400,11 +491,12 @@ impl Store for MemoryStore {
     }
 
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
-        Ok(self.lock()?.results.get(number).cloned())
+        Ok(self.lock()?.results.get(number).map(|r| r.known(number)))
     }
 
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
-        let rows: Vec<motcua_core::KnownResult> = self.lock()?.results.values().cloned().collect();
+        let rows: Vec<motcua_core::KnownResult> =
+            self.lock()?.results.iter().map(|(number, r)| r.known(number)).collect();
         rows.into_iter().for_each(f);
         Ok(())
     }
@@ -418,6 +510,16 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_warehouse_rows_holder_is_kept_in_16_bytes_and_read_back() {
+        let key = motcua_core::IdentityKey::new(&[7u8; 32]).unwrap();
+        let holder = key.applicant_key(&"058203004567".parse().unwrap());
+        let stored = StoredHolder::of(Some(holder.clone()));
+        assert!(matches!(stored, StoredHolder::Bytes(_)));
+        assert_eq!(stored.key(), Some(holder));
+        assert!(StoredHolder::of(None).key().is_none());
+    }
     use crate::store::tests::message;
 
     #[test]

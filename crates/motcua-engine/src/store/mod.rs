@@ -344,6 +344,11 @@ pub trait Store: Send + Sync {
     /// The indicator counters as the store holds them (every append's
     /// [`AppendBatch::counters`] added up).
     fn counters(&self) -> Result<Counters, StoreError>;
+    /// The counters added up over every key (what a year's totals read): a store that holds
+    /// them in memory sums them where they are instead of copying them first.
+    fn counter_total(&self) -> Result<crate::projection::Tally, StoreError> {
+        Ok(self.counters()?.total(|_| true))
+    }
     /// The next number of `agency`'s dossier-code sequence for `date` (1 for the first): never
     /// the same twice for one agency and date, across restarts and concurrent writers
     /// (TT 01/2018/TT-VPCP Art. 19: codes numbered per agency per day).
@@ -439,6 +444,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn counters(&self) -> Result<Counters, StoreError> {
         (**self).counters()
+    }
+    fn counter_total(&self) -> Result<crate::projection::Tally, StoreError> {
+        (**self).counter_total()
     }
     fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
         (**self).next_sequence(agency, date)
