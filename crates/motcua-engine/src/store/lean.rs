@@ -393,23 +393,27 @@ pub fn compact(
     Ok(())
 }
 
-/// When the next `n` MessagePack values of `input` are all integers under 256, consumes them
-/// and gives their bytes; else leaves `input` as it was.
-fn small_uints(input: &mut Input<'_>, n: u64) -> Option<Vec<u8>> {
+/// Whether the next `n` MessagePack values of `input` are all integers under 256 (an array
+/// of small numbers, kept as bytes); `input` is left where it was either way, and nothing is
+/// allocated (this runs for every array of four or more values).
+fn small_uints(input: &mut Input<'_>, n: u64) -> bool {
     let start = input.at;
-    let n = input.count(n).ok()?;
-    let mut bytes = Vec::with_capacity(n);
-    for _ in 0..n {
-        match input.byte().ok()? {
-            b @ 0x00..=0x7f => bytes.push(b),
-            0xcc => bytes.push(input.byte().ok()?),
-            _ => {
-                input.at = start;
-                return None;
+    let all = (|| {
+        let n = input.count(n).ok()?;
+        for _ in 0..n {
+            match input.byte().ok()? {
+                0x00..=0x7f => {}
+                0xcc => {
+                    input.byte().ok()?;
+                }
+                _ => return None,
             }
         }
-    }
-    Some(bytes)
+        Some(())
+    })()
+    .is_some();
+    input.at = start;
+    all
 }
 
 /// What compacting one record carries along.
@@ -539,16 +543,18 @@ fn compact_value(
                 _ => u64::from(m & 0x0f),
             };
             canon::array(n as usize, canon);
-            if n >= 4 {
-                if let Some(bytes) = small_uints(input, n) {
-                    lean.push(BYTES);
-                    put_varint(n, lean);
-                    for &b in &bytes {
-                        canon::uint(u64::from(b), canon);
-                    }
-                    lean.extend_from_slice(&bytes);
-                    return Ok(());
+            if n >= 4 && small_uints(input, n) {
+                lean.push(BYTES);
+                put_varint(n, lean);
+                for _ in 0..n {
+                    let b = match input.byte()? {
+                        0xcc => input.byte()?,
+                        b => b,
+                    };
+                    canon::uint(u64::from(b), canon);
+                    lean.push(b);
                 }
+                return Ok(());
             }
             if n < 16 {
                 lean.push(SMALL_ARRAY + n as u8);
