@@ -189,6 +189,18 @@ struct RawEntry {
 }
 
 impl Notice {
+    /// Checks the notice against its year's calendar, as every command that loads it does: the
+    /// built-in notices with this one in place of its year's, on the national office hours and
+    /// holiday rules. A day off that is already one (a weekend, a holiday) or a make-up day that
+    /// is not a day off is an error at the entry's line: `motcua check` and `motcua calendar
+    /// --notices` refuse the same files with the same message.
+    pub fn validate(&self) -> Result<(), CalendarError> {
+        let mut notices = Notices::builtin();
+        notices.insert(self.clone());
+        let year = self.year.clamp(crate::holidays::FIRST_HOLIDAY_YEAR, crate::holidays::LAST_HOLIDAY_YEAR);
+        crate::WorkCalendar::builder().years(year, year).notices(notices).build().map(|_| ())
+    }
+
     /// Parses one notice file; `file` names it in errors, which carry the line of the offending
     /// field.
     pub fn parse(text: &str, file: &Path) -> Result<Notice, CalendarError> {

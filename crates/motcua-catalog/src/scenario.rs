@@ -286,6 +286,24 @@ pub struct Scenario {
     pub digitisation: Option<PathBuf>,
     /// The steps.
     pub steps: Vec<ScenarioStep>,
+    /// Where the scenario names the files it refers to and its receiving agency: a problem in
+    /// a referred file is reported at both places.
+    pub references: References,
+}
+
+/// The lines of a scenario's references (0: not given; the file's first line is 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct References {
+    /// `catalog = "…"`.
+    pub catalog: usize,
+    /// `hours = "…"`.
+    pub hours: usize,
+    /// `units = "…"`.
+    pub units: usize,
+    /// `digitisation = "…"`.
+    pub digitisation: usize,
+    /// `receiving = "…"`.
+    pub receiving: usize,
 }
 
 fn parse_time(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Timestamp> {
@@ -730,6 +748,20 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     let units = raw.units.as_ref().map(|u| dir.join(u.get_ref()));
     let digitisation = raw.digitisation.as_ref().map(|d| dir.join(d.get_ref()));
     let receiving = raw.receiving.as_ref().map(|r| r.get_ref().clone());
+    let line = |v: &Option<Sp<String>>| v.as_ref().map_or(0, |v| line_of(text, v.span().start));
+    let references = References {
+        catalog: line(&raw.catalog),
+        hours: line(&raw.hours),
+        units: line(&raw.units),
+        digitisation: line(&raw.digitisation),
+        receiving: line(&raw.receiving),
+    };
+    if receiving.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        sink.at(
+            raw.receiving.as_ref().map_or(0, |r| r.span().start),
+            "receiving: empty; name an agency of the register",
+        );
+    }
     if raw.step.is_empty() {
         sink.at(raw.name.span().start, "step: a scenario needs at least one [[step]]");
     }
@@ -769,6 +801,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
             receiving,
             warehouse,
             digitisation,
+            references,
             steps,
         }),
         _ => Err(CatalogError { problems: sink.problems }),
@@ -837,9 +870,45 @@ impl Runner {
         self.catalogs.get(path).ok_or_else(|| CatalogError::one(path, 1, "catalog vanished"))
     }
 
-    /// Looks the scenario's procedure up, and checks that the steps it names exist.
+    /// Everything [`Runner::run`] would refuse before its first step, refused here first (what
+    /// `motcua check` runs): the procedure and the steps it names, and every file the scenario
+    /// refers to — catalog, register, office hours, digitisation rules — opened and validated
+    /// (a problem there reported where the scenario names the file and where the file says
+    /// it), the receiving agency in the register, the calendar its dates need.
     pub fn check(&mut self, s: &Scenario) -> Result<Procedure, CatalogError> {
-        let catalog = self.catalog(&s.catalog)?;
+        let procedure = self.check_procedure(s)?;
+        if let Some(path) = &s.units {
+            if !self.registers.contains_key(path) {
+                let register = crate::load_register(path)
+                    .map_err(|e| referred(s, "units", s.references.units, path, e.problems))?;
+                self.registers.insert(path.clone(), register);
+            }
+            if let (Some(register), Some(receiving)) = (self.registers.get(path), &s.receiving) {
+                if register.agency(receiving).is_none() {
+                    return Err(CatalogError::one(
+                        &s.file,
+                        s.references.receiving.max(1),
+                        format!("receiving: {receiving:?} is not an agency of the register {}", path.display()),
+                    ));
+                }
+            }
+        }
+        if let Some(path) = &s.digitisation {
+            if !self.digitisation.contains_key(path) {
+                let rules = crate::load_digitisation(path)
+                    .map_err(|e| referred(s, "digitisation", s.references.digitisation, path, e.problems))?;
+                self.digitisation.insert(path.clone(), rules);
+            }
+        }
+        self.calendar(s, &procedure)?;
+        Ok(procedure)
+    }
+
+    /// Looks the scenario's procedure up, and checks that the steps it names exist.
+    fn check_procedure(&mut self, s: &Scenario) -> Result<Procedure, CatalogError> {
+        let catalog_line = if s.references.catalog > 0 { s.references.catalog } else { s.procedure_line };
+        let catalog =
+            self.catalog(&s.catalog).map_err(|e| referred(s, "catalog", catalog_line, &s.catalog, e.problems))?;
         if catalog.get(&s.procedure).is_none() {
             return Err(CatalogError::one(
                 &s.file,
@@ -905,7 +974,8 @@ impl Runner {
         let (first, last) = (key.0, key.1);
         if !self.calendars.contains_key(&key) {
             let hours = match &s.hours {
-                Some(h) => OfficeHours::load(h).map_err(|e| CatalogError::one(h, 1, e.to_string()))?,
+                Some(h) => OfficeHours::load(h)
+                    .map_err(|e| referred(s, "hours", s.references.hours, h, vec![Problem::from_calendar(h, e)]))?,
                 None => OfficeHours::national_default(),
             };
             let cal = WorkCalendar::builder()
@@ -1227,4 +1297,18 @@ fn attempt(
         })?;
     }
     decide(dossier, &st.command, st.at, ctx).map_err(refused)
+}
+
+/// Problems in a file a scenario refers to, each reported where the scenario names the file:
+/// `SCENARIO:LINE: KEY = "PATH": REFERRED:LINE: what`.
+fn referred(s: &Scenario, key: &str, line: usize, path: &Path, problems: Vec<Problem>) -> CatalogError {
+    let problems = problems
+        .into_iter()
+        .map(|p| Problem {
+            file: s.file.clone(),
+            line: line.max(1),
+            message: format!("{key} = {:?}: {p}", path.display().to_string()),
+        })
+        .collect();
+    CatalogError { problems }
 }

@@ -51,7 +51,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     Ok(()) => scenarios += 1,
                     Err(e) => problems.extend(e.problems),
                 },
-                FileKind::Notice => match Notice::parse(&text, &file) {
+                FileKind::Notice => match Notice::parse(&text, &file).and_then(|n| n.validate()) {
                     Ok(_) => others += 1,
                     Err(e) => problems.push(Problem::from_calendar(&file, e)),
                 },
@@ -60,7 +60,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     let catalog_dir = file.parent().map(|d| d.join("../procedures"));
                     let catalog =
                         catalog_dir.filter(|d| d.is_dir()).and_then(|d| motcua_catalog::Catalog::load(&d).ok());
-                    match motcua_sim::Profile::parse(&text, &file, catalog.as_ref()) {
+                    match motcua_sim::Profile::parse(&text, &file, catalog.as_ref()).and_then(|p| p.references()) {
                         Ok(_) => others += 1,
                         Err(e) => problems.extend(e.problems),
                     }

@@ -30,20 +30,12 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let procs = procedures(&profile, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
     let options = SimOptions { seed: cmd.seed, batch: cmd.batch.max(1), sync: cmd.sync };
-    // The profile's register: dossiers go to the communes' committees, officers act.
-    let units = match &profile.units {
-        Some(path) => {
-            Some(std::sync::Arc::new(motcua_catalog::load_register(path).map_err(|e| anyhow::anyhow!("{e}"))?))
-        }
-        None => None,
-    };
-    // The profile's digitisation rules: counter receipts record what was left on paper.
-    let digitisation = match &profile.digitisation {
-        Some(path) => {
-            Some(std::sync::Arc::new(motcua_catalog::load_digitisation(path).map_err(|e| anyhow::anyhow!("{e}"))?))
-        }
-        None => None,
-    };
+    // The files the profile refers to, opened and validated as `motcua check` does: its
+    // register (dossiers go to the communes' committees, officers act) and its digitisation
+    // rules (counter receipts record what was left on paper).
+    let references = profile.references().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let units = references.units.map(std::sync::Arc::new);
+    let digitisation = references.digitisation.map(std::sync::Arc::new);
     fn engine<S: Store>(
         store: S,
         procs: &[motcua_core::Procedure],

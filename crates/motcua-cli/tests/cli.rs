@@ -981,3 +981,93 @@ fn a_store_of_the_previous_release_migrates_verifies_and_reports_the_same() {
     assert_eq!(motcua(&["migrate", "--store", &store]).status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `check` refuses what the other commands would (issue #31): a notice's day off that is
+/// already a weekend, a scenario's register that does not open or does not hold its receiving
+/// agency, a profile naming a procedure twice or a year whose next the calendar lacks — each
+/// at the line that said it, a referred file's problem at both places.
+#[test]
+fn check_refuses_what_the_commands_would() {
+    let dir = temp_dir("check-agrees");
+    // A notice: 3/5/2025 is a Saturday.
+    let notice = std::fs::read_to_string(seeds().join("calendar/2025.toml"))
+        .unwrap()
+        .replace("date = \"2025-05-02\"", "date = \"2025-05-03\"");
+    std::fs::write(dir.join("2025.toml"), &notice).unwrap();
+    let o = motcua(&["check", dir.join("2025.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("2025.toml:15: day_off: 2025-05-03 is already a day off (weekend)"), "{}", stderr(&o));
+    std::fs::remove_file(dir.join("2025.toml")).unwrap();
+
+    // A scenario whose register is missing, then one whose receiving agency it lacks.
+    let units = seeds().join("units/vi-du-hai-xa.toml");
+    let scenario = |units: &str, receiving: &str| {
+        format!(
+            "name = \"t\"\nprocedure = \"1.001193.01\"\ncatalog = \"{}\"\nunits = \"{units}\"\nreceiving = \"{receiving}\"\n\
+             [[step]]\nat = \"2025-03-04T08:00\"\ndo = \"receive\"\n",
+            seeds().join("procedures").display()
+        )
+    };
+    std::fs::write(dir.join("s.toml"), scenario(&dir.join("none.toml").display().to_string(), "H99.01")).unwrap();
+    for command in ["check", "test"] {
+        let o = motcua(&[command, dir.join("s.toml").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{command}");
+        let err = stderr(&o);
+        assert!(err.contains("s.toml:4: units = \""), "{command}: {err}");
+        assert!(err.contains("none.toml"), "{command}: {err}");
+    }
+    std::fs::write(dir.join("s.toml"), scenario(&units.display().to_string(), "H99.77")).unwrap();
+    for command in ["check", "test"] {
+        let o = motcua(&[command, dir.join("s.toml").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{command}");
+        assert!(
+            stderr(&o).contains("s.toml:5: receiving: \"H99.77\" is not an agency of the register"),
+            "{command}: {}",
+            stderr(&o)
+        );
+    }
+    std::fs::write(dir.join("s.toml"), scenario(&units.display().to_string(), "H99.01")).unwrap();
+    let o = motcua(&["check", dir.join("s.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(dir.join("s.toml")).unwrap();
+
+    // A profile naming a procedure twice, and one at the calendar's last year.
+    let profile = std::fs::read_to_string(seeds().join("profiles/ninh-thuan-2023.toml"))
+        .unwrap()
+        .replace("\"../units/", &format!("\"{}/units/", seeds().display()))
+        .replace("\"../digitisation/", &format!("\"{}/digitisation/", seeds().display()));
+    let twice = profile.replacen("code = \"1.001193\"", "code = \"2.000815\"", 1);
+    let profiles = dir.join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(profiles.join("p.toml"), &twice).unwrap();
+    let o = motcua(&["check", profiles.join("p.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("code: 2.000815 is already procedure[0]"), "{}", stderr(&o));
+    let late = profile.replacen("year = 2023", "year = 2199", 1);
+    std::fs::write(profiles.join("p.toml"), &late).unwrap();
+    let catalog = seeds().join("procedures");
+    let path = profiles.join("p.toml");
+    let (catalog, path) = (catalog.to_str().unwrap(), path.to_str().unwrap());
+    for args in [vec!["check", path], vec!["simulate", "--catalog", catalog, "--profile", path]] {
+        let o = motcua(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("year: 2199 is outside 2014..=2198"), "{args:?}: {}", stderr(&o));
+    }
+    // A profile whose register is missing, then one whose agency the register lacks: refused
+    // by both, where the profile says it (and, for the register, where the file does).
+    let missing = profile.replace("/units/ninh-thuan.toml", "/units/none.toml");
+    let stranger = profile.replacen("agency = \"NINHTHUAN\"", "agency = \"QUANGTRI\"", 1);
+    let merged = profile.replacen("year = 2023", "year = 2025", 1);
+    for (text, want) in [
+        (missing, "p.toml:11: units = \""),
+        (stranger, "p.toml:6: agency: \"QUANGTRI\" is not an agency of the register"),
+        (merged, "p.toml:6: agency: NINHTHUAN is in force until 2025-06-30 in the register"),
+    ] {
+        std::fs::write(path, &text).unwrap();
+        for args in [vec!["check", path], vec!["simulate", "--catalog", catalog, "--profile", path]] {
+            let o = motcua(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}");
+            assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+        }
+    }
+}

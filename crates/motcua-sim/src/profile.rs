@@ -112,6 +112,24 @@ pub struct Profile {
     /// The digitisation rules counter receipts follow (`digitisation = "../digitisation/…toml"`,
     /// relative to the profile): the components left on paper are recorded.
     pub digitisation: Option<std::path::PathBuf>,
+    /// The profile file, and the lines of its `units` and `digitisation` (0: not given): a
+    /// problem in a referred file is reported at both places ([`Profile::references`]).
+    pub file: std::path::PathBuf,
+    /// Line of `units`.
+    pub units_line: usize,
+    /// Line of `digitisation`.
+    pub digitisation_line: usize,
+    /// Line of `agency`.
+    pub agency_line: usize,
+}
+
+/// The files a profile refers to, opened and validated.
+#[derive(Debug, Default)]
+pub struct ProfileReferences {
+    /// Its register of units.
+    pub units: Option<motcua_core::Register>,
+    /// Its digitisation rules.
+    pub digitisation: Option<motcua_core::DigitisationRules>,
 }
 
 #[derive(Deserialize)]
@@ -129,8 +147,8 @@ struct RawProfile {
     behaviour: RawBehaviour,
     #[serde(default)]
     procedure: Vec<RawShare>,
-    units: Option<String>,
-    digitisation: Option<String>,
+    units: Option<Sp<String>>,
+    digitisation: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -231,8 +249,19 @@ impl Profile {
             .map_err(|e| CatalogError { problems: vec![motcua_catalog::toml_problem(text, file, &e)] })?;
         let mut c = Check { text, file, problems: Vec::new() };
         let year = i32::try_from(*raw.year.get_ref()).unwrap_or(0);
-        if !(2014..=2199).contains(&year) {
-            c.at(&raw.year, format!("year: {} is outside 2014..=2199", raw.year.get_ref()));
+        // The simulated year and the next (dossiers received in December finish in January):
+        // both within the calendar's supported years.
+        let (first, last) =
+            (motcua_calendar::holidays::FIRST_HOLIDAY_YEAR, motcua_calendar::holidays::LAST_HOLIDAY_YEAR - 1);
+        if !(first..=last).contains(&year) {
+            c.at(
+                &raw.year,
+                format!(
+                    "year: {} is outside {first}..={last} (a year's dossiers finish in the next, and the calendar ends in {})",
+                    raw.year.get_ref(),
+                    motcua_calendar::holidays::LAST_HOLIDAY_YEAR
+                ),
+            );
         }
         if raw.agency.get_ref().parse::<motcua_core::AgencyCode>().is_err() {
             c.at(
@@ -285,6 +314,7 @@ impl Profile {
             long_tail_procedures: c.services("behaviour.long_tail_procedures", &b.long_tail_procedures),
         };
         let mut procedures = Vec::new();
+        let mut seen: std::collections::HashMap<ProcedureCode, usize> = std::collections::HashMap::new();
         let mut total_share = 0.0;
         for (i, p) in raw.procedure.iter().enumerate() {
             let share = c.pct(&format!("procedure[{i}].share_pct"), &p.share_pct);
@@ -293,6 +323,11 @@ impl Profile {
                 Ok(code) => {
                     if catalog.is_some_and(|cat| cat.get(&code).is_none()) {
                         c.at(&p.code, format!("procedure[{i}].code: {code} is not in the catalog"));
+                    }
+                    // A procedure named twice would be simulated as two services of one code:
+                    // its dossiers counted twice and the services calibration off.
+                    if let Some(first) = seen.insert(code.clone(), i) {
+                        c.at(&p.code, format!("procedure[{i}].code: {code} is already procedure[{first}]"));
                     }
                     procedures.push(ProcedureShare { code, share_pct: share });
                 }
@@ -330,6 +365,7 @@ impl Profile {
         Ok(Profile {
             name: raw.name,
             year,
+            agency_line: motcua_calendar::line_of(text, raw.agency.span().start),
             agency: raw.agency.into_inner(),
             population,
             source: raw.source,
@@ -339,9 +375,72 @@ impl Profile {
             first_half_land_online_pct,
             behaviour,
             procedures,
-            units: raw.units.map(|u| file.parent().unwrap_or(Path::new("")).join(u)),
-            digitisation: raw.digitisation.map(|d| file.parent().unwrap_or(Path::new("")).join(d)),
+            units: raw.units.as_ref().map(|u| file.parent().unwrap_or(Path::new("")).join(u.get_ref())),
+            digitisation: raw.digitisation.as_ref().map(|d| file.parent().unwrap_or(Path::new("")).join(d.get_ref())),
+            file: file.to_path_buf(),
+            units_line: raw.units.as_ref().map_or(0, |u| motcua_calendar::line_of(text, u.span().start)),
+            digitisation_line: raw.digitisation.as_ref().map_or(0, |d| motcua_calendar::line_of(text, d.span().start)),
         })
+    }
+
+    /// Opens and validates the files the profile refers to (its register, its digitisation
+    /// rules), as `motcua check` and `motcua simulate` both do before anything runs, and checks
+    /// that its receiving agency is in the register and in force in its year. A problem in a
+    /// referred file is reported where the profile names it and where the file says it:
+    /// `PROFILE:LINE: units = "PATH": REGISTER:LINE: what`.
+    pub fn references(&self) -> Result<ProfileReferences, CatalogError> {
+        let referred = |key: &str, line: usize, path: &Path, e: CatalogError| CatalogError {
+            problems: e
+                .problems
+                .into_iter()
+                .map(|p| Problem {
+                    file: self.file.clone(),
+                    line: line.max(1),
+                    message: format!("{key} = {:?}: {p}", path.display().to_string()),
+                })
+                .collect(),
+        };
+        let mut out = ProfileReferences::default();
+        if let Some(path) = &self.units {
+            let register =
+                motcua_catalog::load_register(path).map_err(|e| referred("units", self.units_line, path, e))?;
+            // The receiving agency: in the register, and in force for the whole year.
+            let problem = match register.agency(&self.agency) {
+                None => Some(format!("agency: {:?} is not an agency of the register {}", self.agency, path.display())),
+                Some(a) => {
+                    let first = chrono::NaiveDate::from_ymd_opt(self.year, 1, 1);
+                    let last = chrono::NaiveDate::from_ymd_opt(self.year, 12, 31);
+                    let ended = a.valid_to.zip(last).is_some_and(|(to, last)| to < last);
+                    let begun = a.valid_from.zip(first).is_none_or(|(from, first)| from <= first);
+                    (ended || !begun).then(|| {
+                        let span = match (a.valid_from, a.valid_to) {
+                            (Some(f), Some(t)) => format!("from {f} to {t}"),
+                            (Some(f), None) => format!("from {f}"),
+                            (None, Some(t)) => format!("until {t}"),
+                            (None, None) => "always".to_string(),
+                        };
+                        format!(
+                            "agency: {} is in force {span} in the register {}, not the whole of {}",
+                            self.agency,
+                            path.display(),
+                            self.year
+                        )
+                    })
+                }
+            };
+            if let Some(message) = problem {
+                return Err(CatalogError {
+                    problems: vec![Problem { file: self.file.clone(), line: self.agency_line, message }],
+                });
+            }
+            out.units = Some(register);
+        }
+        if let Some(path) = &self.digitisation {
+            let rules = motcua_catalog::load_digitisation(path)
+                .map_err(|e| referred("digitisation", self.digitisation_line, path, e))?;
+            out.digitisation = Some(rules);
+        }
+        Ok(out)
     }
 
     /// Reads and parses a profile file.
