@@ -60,7 +60,7 @@ pub enum CalendarError {
         reason: String,
     },
     /// A data file (notice, office hours) is malformed.
-    #[error("{}:{line}: {message}", file.display())]
+    #[error("{}:{line}: {}", crate::terminal_safe(&file.display().to_string()), crate::terminal_safe(message))]
     File {
         /// The file (or a label such as `<built-in>/2024.toml`).
         file: PathBuf,
@@ -70,7 +70,7 @@ pub enum CalendarError {
         message: String,
     },
     /// A data file could not be read.
-    #[error("cannot read {}: {message}", file.display())]
+    #[error("cannot read {}: {message}", crate::terminal_safe(&file.display().to_string()))]
     Io {
         /// The file or folder.
         file: PathBuf,

@@ -55,3 +55,36 @@ mod tests {
         assert_eq!(read_bounded(&b"ok"[..]).unwrap(), "ok");
     }
 }
+
+/// `text` made safe to print on a terminal: control characters (a newline, an escape that
+/// would start a terminal sequence) and the invisible bidirectional formatting characters (which
+/// reorder what follows them on screen) shown as `\u{…}` escapes; everything else, Vietnamese
+/// letters included, as it is. Errors pass the paths and values they quote through it.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    #[test]
+    fn control_and_bidi_characters_are_escaped_and_vietnamese_is_kept() {
+        assert_eq!(super::terminal_safe("Hộ tịch"), "Hộ tịch");
+        assert_eq!(super::terminal_safe("a\u{1b}[2Jb\nc"), "a\\u{1b}[2Jb\\u{a}c");
+        assert_eq!(super::terminal_safe("x\u{202e}cod.exe"), "x\\u{202e}cod.exe");
+    }
+}

@@ -59,7 +59,7 @@ pub use calendar::{weekday_code, Appointment, Day, DayKind, WorkCalendar, WorkCa
 pub use error::{line_of, CalendarError};
 pub use holidays::{Holiday, HolidayRules, LabourCode};
 pub use hours::{OfficeHours, Season, Session, DEFAULT_CUTOFF, MAX_SESSIONS_PER_DAY};
-pub use input::{read_bounded, read_input, MAX_INPUT_BYTES};
+pub use input::{read_bounded, read_input, terminal_safe, MAX_INPUT_BYTES};
 pub use limit::{Limit, MAX_LIMIT_DAYS};
 pub use lunar::LunarDate;
 pub use notice::{EntryKind, Notice, NoticeEntry, Notices, Reference};

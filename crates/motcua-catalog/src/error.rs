@@ -16,7 +16,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        // Paths and quoted values may hold anything a file name or a file can: escaped for a
+        // terminal (control and bidirectional formatting characters).
+        let file = self.file.display().to_string();
+        let safe = motcua_calendar::terminal_safe;
+        write!(f, "{}:{}: {}", safe(&file), self.line, safe(&self.message))
     }
 }
 

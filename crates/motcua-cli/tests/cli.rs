@@ -1071,3 +1071,21 @@ fn check_refuses_what_the_commands_would() {
         }
     }
 }
+
+/// Paths and values in errors are printed terminal-safe: a file name holding an escape
+/// sequence or a bidirectional override is shown escaped, never interpreted (issue #31).
+#[test]
+fn errors_escape_control_and_bidi_characters() {
+    let dir = temp_dir("terminal-safe");
+    let file = dir.join("x\u{1b}[2J\u{202e}lmot.toml");
+    std::fs::write(
+        &file,
+        "name = \"t\"\nprocedure = \"nope\"\n[[step]]\nat = \"2025-03-04T08:00\"\ndo = \"receive\"\n",
+    )
+    .unwrap();
+    let o = motcua(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("x\\u{1b}[2J\\u{202e}lmot.toml:2: procedure:"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{202e}'), "{err:?}");
+}
