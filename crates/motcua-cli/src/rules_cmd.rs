@@ -60,7 +60,9 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     let catalog_dir = file.parent().map(|d| d.join("../procedures"));
                     let catalog =
                         catalog_dir.filter(|d| d.is_dir()).and_then(|d| motcua_catalog::Catalog::load(&d).ok());
-                    match motcua_sim::Profile::parse(&text, &file, catalog.as_ref()).and_then(|p| p.references()) {
+                    match motcua_sim::Profile::parse(&text, &file, catalog.as_ref())
+                        .and_then(|p| p.references(catalog.as_ref()))
+                    {
                         Ok(_) => others += 1,
                         Err(e) => problems.extend(e.problems),
                     }

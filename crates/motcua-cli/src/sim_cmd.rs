@@ -33,7 +33,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     // The files the profile refers to, opened and validated as `motcua check` does: its
     // register (dossiers go to the communes' committees, officers act) and its digitisation
     // rules (counter receipts record what was left on paper).
-    let references = profile.references().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let references = profile.references(Some(&catalog)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let units = references.units.map(std::sync::Arc::new);
     let digitisation = references.digitisation.map(std::sync::Arc::new);
     fn engine<S: Store>(

@@ -1058,7 +1058,19 @@ fn check_refuses_what_the_commands_would() {
     let missing = profile.replace("/units/ninh-thuan.toml", "/units/none.toml");
     let stranger = profile.replacen("agency = \"NINHTHUAN\"", "agency = \"QUANGTRI\"", 1);
     let merged = profile.replacen("year = 2023", "year = 2025", 1);
+    // The catalog beside the profiles, as in seeds/ (check finds it there).
+    std::os::unix::fs::symlink(seeds().join("procedures"), dir.join("procedures")).unwrap();
+    // A register in which no agency plays the communes' committees' role.
+    let register = std::fs::read_to_string(seeds().join("units/ninh-thuan.toml"))
+        .unwrap()
+        .replace("roles = [\"ubnd-xa\"]", "roles = [\"ubnd-phuong\"]");
+    std::fs::write(dir.join("register.toml"), register).unwrap();
+    let roleless = profile.replace(
+        &seeds().join("units/ninh-thuan.toml").display().to_string(),
+        &dir.join("register.toml").display().to_string(),
+    );
     for (text, want) in [
+        (roleless, "is done by \"ubnd-xa\", which no agency of the register"),
         (missing, "p.toml:11: units = \""),
         (stranger, "p.toml:6: agency: \"QUANGTRI\" is not an agency of the register"),
         (merged, "p.toml:6: agency: NINHTHUAN is in force until 2025-06-30 in the register"),

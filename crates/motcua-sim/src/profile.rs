@@ -62,6 +62,8 @@ pub struct ProcedureShare {
     pub code: ProcedureCode,
     /// Percent of all dossiers.
     pub share_pct: f64,
+    /// Line of its `code` in the profile.
+    pub line: usize,
 }
 
 /// Behaviour assumptions (percent of dossiers), stated as such.
@@ -329,7 +331,11 @@ impl Profile {
                     if let Some(first) = seen.insert(code.clone(), i) {
                         c.at(&p.code, format!("procedure[{i}].code: {code} is already procedure[{first}]"));
                     }
-                    procedures.push(ProcedureShare { code, share_pct: share });
+                    procedures.push(ProcedureShare {
+                        code,
+                        share_pct: share,
+                        line: motcua_calendar::line_of(text, p.code.span().start),
+                    });
                 }
                 Err(e) => c.at(&p.code, format!("procedure[{i}].code: {e}")),
             }
@@ -388,7 +394,7 @@ impl Profile {
     /// that its receiving agency is in the register and in force in its year. A problem in a
     /// referred file is reported where the profile names it and where the file says it:
     /// `PROFILE:LINE: units = "PATH": REGISTER:LINE: what`.
-    pub fn references(&self) -> Result<ProfileReferences, CatalogError> {
+    pub fn references(&self, catalog: Option<&Catalog>) -> Result<ProfileReferences, CatalogError> {
         let referred = |key: &str, line: usize, path: &Path, e: CatalogError| CatalogError {
             problems: e
                 .problems
@@ -432,6 +438,32 @@ impl Profile {
                 return Err(CatalogError {
                     problems: vec![Problem { file: self.file.clone(), line: self.agency_line, message }],
                 });
+            }
+            // Every step of every simulated procedure is done by a role some agency of the
+            // register plays (with a register, steps go to the agency playing the role).
+            let mut problems = Vec::new();
+            for (i, share) in self.procedures.iter().enumerate() {
+                let Some(procedure) = catalog.and_then(|c| c.get(&share.code)) else { continue };
+                for step in &procedure.steps {
+                    let role = &*step.agency;
+                    let played =
+                        register.agencies().iter().any(|a| &*a.code == role || a.roles.iter().any(|r| &**r == role));
+                    if !played {
+                        problems.push(Problem {
+                            file: self.file.clone(),
+                            line: share.line,
+                            message: format!(
+                                "procedure[{i}].code: {}'s step {} is done by {role:?}, which no agency of the register {} plays",
+                                share.code,
+                                step.id,
+                                path.display()
+                            ),
+                        });
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                return Err(CatalogError { problems });
             }
             out.units = Some(register);
         }
