@@ -150,6 +150,52 @@ proptest! {
         }
     }
 
+    /// "Check agrees" (issue #31): whatever mutated scenario `motcua test` refuses as broken,
+    /// `motcua check` refuses too (both are the runner: `check` is what `run` needs first).
+    #[test]
+    fn check_refuses_every_scenario_test_would(pick in any::<usize>(), e in edits()) {
+        let files = seeds("scenarios");
+        let (path, text) = &files[pick % files.len()];
+        if let Ok(s) = motcua_catalog::parse_scenario(&mutate(text, &e), path) {
+            let checked = motcua_catalog::Runner::new().check(&s);
+            let ran = motcua_catalog::Runner::new().run(&s);
+            prop_assert!(ran.is_ok() || checked.is_err(), "test refused, check passed: {:?}", ran.err());
+        }
+    }
+
+    /// "Check agrees" for notices: a notice `check` passes builds a calendar of its year and
+    /// the years around it, as `calendar --notices` would.
+    #[test]
+    fn check_refuses_every_notice_the_calendar_would(pick in any::<usize>(), e in edits()) {
+        let files = seeds("calendar");
+        let (path, text) = &files[pick % files.len()];
+        if let Ok(n) = Notice::parse(&mutate(text, &e), path) {
+            if n.validate().is_ok() {
+                let year = n.year.clamp(2015, 2198);
+                let mut notices = motcua_calendar::Notices::builtin();
+                notices.insert(n);
+                let built = motcua_calendar::WorkCalendar::builder().years(year - 1, year + 1).notices(notices).build();
+                prop_assert!(built.is_ok(), "check passed, the calendar refused: {:?}", built.err());
+            }
+        }
+    }
+
+    /// "Check agrees" for profiles: a profile `check` passes (parsed against the catalog, its
+    /// register and digitisation rules opened) has a calendar for its year and the next, as
+    /// `simulate` builds it.
+    #[test]
+    fn check_refuses_every_profile_simulate_would(pick in any::<usize>(), e in edits()) {
+        let catalog = motcua_catalog::Catalog::load(&seeds_dir().join("procedures")).unwrap();
+        let files = seeds("profiles");
+        let (path, text) = &files[pick % files.len()];
+        let checked = motcua_sim::Profile::parse(&mutate(text, &e), path, Some(&catalog))
+            .and_then(|p| p.references(Some(&catalog)).map(|_| p));
+        if let Ok(profile) = checked {
+            let built = motcua_calendar::WorkCalendar::builder().years(profile.year, profile.year + 1).build();
+            prop_assert!(built.is_ok(), "check passed, simulate's calendar refused: {:?}", built.err());
+        }
+    }
+
     #[test]
     fn values_from_strings(s in "\\PC{0,40}", t in "[0-9T:+\\-. a-z]{0,30}") {
         let _ = s.parse::<Limit>();
