@@ -69,7 +69,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let report = match cmd.store.as_str() {
         "memory" => {
             let mut engine = engine(MemoryStore::new(), &procs, &calendar, units.as_ref(), digitisation.as_ref());
-            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
+            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)
+                .map_err(|e| in_profile(&cmd.profile, e))?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
         }
@@ -83,7 +84,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 store.truncate()?;
             }
             let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
-            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
+            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)
+                .map_err(|e| in_profile(&cmd.profile, e))?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
         }
@@ -108,7 +110,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             }
             let store = SqliteStore::open(&path)?;
             let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
-            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)?;
+            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)
+                .map_err(|e| in_profile(&cmd.profile, e))?;
             engine.store().checkpoint()?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -210,4 +213,17 @@ fn print_table(profile: &Profile, r: &SimReport, store: &str) -> Result<()> {
         if r.seconds > 0.0 { r.received as f64 / r.seconds } else { 0.0 }
     );
     Ok(())
+}
+
+/// A simulation error as the user reads it: a calibration the profile cannot meet names the
+/// profile file (its fields are the profile's), terminal-safe.
+fn in_profile(profile: &std::path::Path, e: motcua_sim::SimError) -> anyhow::Error {
+    match e {
+        motcua_sim::SimError::Invalid(message) => anyhow::anyhow!(
+            "{}: {}",
+            motcua_calendar::terminal_safe(&profile.display().to_string()),
+            motcua_calendar::terminal_safe(&message)
+        ),
+        other => other.into(),
+    }
 }

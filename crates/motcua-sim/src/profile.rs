@@ -286,6 +286,9 @@ impl Profile {
             resolved: c.count("dossiers.resolved", &d.resolved),
             early_or_on_time: c.count("dossiers.early_or_on_time", &d.early_or_on_time),
         };
+        if totals.received == 0 && *d.received.get_ref() == 0 {
+            c.at(&d.received, "dossiers.received: 0: nothing to simulate".to_string());
+        }
         c.not_above("dossiers.online", &d.online, totals.online, "dossiers.received", totals.received);
         c.not_above("dossiers.resolved", &d.resolved, totals.resolved, "dossiers.received", totals.received);
         c.not_above(
@@ -339,6 +342,12 @@ impl Profile {
                 }
                 Err(e) => c.at(&p.code, format!("procedure[{i}].code: {e}")),
             }
+        }
+        if raw.procedure.is_empty() && behaviour.long_tail_procedures == 0 {
+            c.at(
+                &b.long_tail_procedures,
+                "behaviour.long_tail_procedures: 0 and no [[procedure]]: nothing to simulate".to_string(),
+            );
         }
         // The calibrated long tail: exactly this many simulated services get an online dossier.
         if services.online > 0 && c.problems.is_empty() {
