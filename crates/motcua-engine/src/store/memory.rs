@@ -509,7 +509,7 @@ impl Store for MemoryStore {
         for e in codes.into_iter().filter_map(|c| inner.index.get(c).and_then(|&i| inner.entries.get(i as usize))) {
             rows.extend(e.summary.get(&inner.log.lexicon)?);
         }
-        Ok(query.scan(rows.into_iter()))
+        Ok(query.scan(rows))
     }
 
     fn counters(&self) -> Result<Counters, StoreError> {
