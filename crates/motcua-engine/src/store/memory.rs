@@ -211,24 +211,37 @@ struct MemoryOutbox {
 
 /// A message waiting in the memory outbox: which event's, and when to try it. The message
 /// itself is rendered from the dossier's events when it is due ([`render_messages`]): a
-/// simulated year holds a million of these when no portal drains it: 24 bytes each, the
-/// dossier by its slot in the store.
+/// simulated year holds a million of these when no portal drains it: 16 bytes each (and 16 in
+/// its `Option`: an event's number is never 0), the dossier by its slot in the store, the next
+/// attempt in minutes since 1970 (Timestamps are whole minutes; `u32` reaches past 10000).
 struct Pending {
     slot: u32,
-    seq: u32,
+    seq: std::num::NonZeroU32,
     attempts: u32,
-    next_attempt: Timestamp,
+    next_attempt: u32,
+}
+
+impl Pending {
+    fn next_attempt(&self) -> Timestamp {
+        Timestamp::from_utc_minutes(i64::from(self.next_attempt))
+    }
+}
+
+/// `t` in whole minutes since 1970 as an outbox row keeps it.
+fn minutes(t: Timestamp) -> u32 {
+    u32::try_from(t.utc_minutes().max(0)).unwrap_or(u32::MAX)
 }
 
 impl MemoryOutbox {
     /// A message of event `seq` of the dossier in `slot`, first due at `at`.
     fn push(&mut self, slot: u32, seq: u64, at: Timestamp) {
-        let seq = u32::try_from(seq).unwrap_or(u32::MAX);
-        self.slots.push(Some(Pending { slot, seq, attempts: 0, next_attempt: at }));
+        let seq = u32::try_from(seq).ok().and_then(std::num::NonZeroU32::new).unwrap_or(std::num::NonZeroU32::MAX);
+        self.slots.push(Some(Pending { slot, seq, attempts: 0, next_attempt: minutes(at) }));
         self.pending += 1;
     }
 
     fn due(&self, now: Timestamp, limit: usize) -> Vec<&Pending> {
+        let now = minutes(now);
         self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).collect()
     }
 
@@ -237,7 +250,7 @@ impl MemoryOutbox {
         let end = self.slots.end();
         for pos in self.indexed.max(self.slots.start())..end {
             if let Some(Some(p)) = self.slots.get(pos) {
-                self.index.insert((p.slot, p.seq), pos);
+                self.index.insert((p.slot, p.seq.get()), pos);
             }
         }
         self.indexed = end;
@@ -258,7 +271,7 @@ impl MemoryOutbox {
                         self.ledger
                             .entry(code)
                             .or_default()
-                            .push(DeliveryRecord { seq: u64::from(p.seq), delivered_at: *at });
+                            .push(DeliveryRecord { seq: u64::from(p.seq.get()), delivered_at: *at });
                         self.delivered += 1;
                     }
                     self.index.remove(&key);
@@ -266,7 +279,7 @@ impl MemoryOutbox {
                 OutboxUpdate::Retry { attempts, next_attempt, .. } => {
                     if let Some(p) = slot {
                         p.attempts = *attempts;
-                        p.next_attempt = *next_attempt;
+                        p.next_attempt = minutes(*next_attempt);
                     }
                 }
             }
@@ -533,7 +546,7 @@ impl Store for MemoryStore {
         // Each dossier's messages rendered from its events, in one read per dossier.
         let mut wanted: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
         for p in &due {
-            wanted.entry(p.slot).or_default().push(u64::from(p.seq));
+            wanted.entry(p.slot).or_default().push(u64::from(p.seq.get()));
         }
         let mut rendered: FxHashMap<(u32, u64), SyncMessage> = FxHashMap::default();
         for (slot, mut seqs) in wanted {
@@ -549,9 +562,9 @@ impl Store for MemoryStore {
             .iter()
             .filter_map(|p| {
                 Some(OutboxEntry {
-                    message: rendered.remove(&(p.slot, u64::from(p.seq)))?,
+                    message: rendered.remove(&(p.slot, u64::from(p.seq.get())))?,
                     attempts: p.attempts,
-                    next_attempt: p.next_attempt,
+                    next_attempt: p.next_attempt(),
                 })
             })
             .collect())
@@ -619,6 +632,11 @@ mod tests {
     use crate::store::tests::message;
 
     #[test]
+    fn an_undelivered_message_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Option<Pending>>(), 16);
+    }
+
+    #[test]
     fn delivered_messages_leave_the_memory_outbox() {
         let mut outbox = MemoryOutbox::default();
         let code = message(1).dossier;
@@ -634,7 +652,7 @@ mod tests {
         assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
         let retry_at = late.plus_minutes(5);
         outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }], &dossiers);
-        assert_eq!(outbox.due(late, 10).iter().map(|p| p.seq).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(outbox.due(late, 10).iter().map(|p| p.seq.get()).collect::<Vec<_>>(), vec![3]);
         // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
         outbox.update(
             &[OutboxUpdate::Delivered { id: id(1), at: late }, OutboxUpdate::Delivered { id: id(2), at: late }],
