@@ -101,7 +101,7 @@ struct Inner {
     log: Log,
     idempotency: FxHashMap<String, IdempotencyRecord>,
     outbox: MemoryOutbox,
-    counters: Counters,
+    counters: CompactCounters,
     /// Open dossiers by due time (clock stopped or not: queries filter by the row).
     deadlines: Deadlines,
     sequences: FxHashMap<(AgencyCode, NaiveDate), u64>,
@@ -180,6 +180,70 @@ impl StoredResult {
             issued_by: self.issued_by.clone(),
             expired: self.expired,
         }
+    }
+}
+
+/// The indicator counters as the memory store keeps them: each (agency, procedure, sector) once,
+/// a row per (that group, channel, local day) with 32-bit tallies — about 40 bytes a row
+/// instead of 120 (the seed year keeps about 300,000 rows: 63 MB before, about 22 MB). A tally
+/// is at most 2^32 - 1 per agency, procedure, channel and day (a nation's year is 50 million
+/// dossiers); it saturates there rather than wrap.
+#[derive(Default)]
+struct CompactCounters {
+    groups: FxHashMap<(AgencyCode, motcua_core::ProcedureCode, std::sync::Arc<str>), u32>,
+    keys: Vec<(AgencyCode, motcua_core::ProcedureCode, std::sync::Arc<str>)>,
+    rows: FxHashMap<(u32, u8, i32), [u32; 7]>,
+}
+
+impl CompactCounters {
+    fn absorb(&mut self, batch: &mut Counters) {
+        for (k, t) in batch.drain() {
+            let group = (k.agency, k.procedure, k.sector);
+            let id = match self.groups.get(&group) {
+                Some(&id) => id,
+                None => {
+                    let id = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
+                    self.keys.push(group.clone());
+                    self.groups.insert(group, id);
+                    id
+                }
+            };
+            let day = i32::try_from(k.day).unwrap_or(if k.day < 0 { i32::MIN } else { i32::MAX });
+            let row = self.rows.entry((id, k.channel, day)).or_default();
+            let add = [t.received, t.refused, t.resolved, t.early, t.on_time, t.late, t.supplement_requests];
+            for (r, a) in row.iter_mut().zip(add) {
+                *r = r.saturating_add(u32::try_from(a).unwrap_or(u32::MAX));
+            }
+        }
+    }
+
+    fn tally(row: &[u32; 7]) -> crate::projection::Tally {
+        let [received, refused, resolved, early, on_time, late, supplement_requests] = row.map(u64::from);
+        crate::projection::Tally { received, refused, resolved, early, on_time, late, supplement_requests }
+    }
+
+    fn to_counters(&self) -> Counters {
+        let mut out = Counters::default();
+        for (&(id, channel, day), row) in &self.rows {
+            let Some((agency, procedure, sector)) = self.keys.get(id as usize) else { continue };
+            let key = crate::projection::CounterKey {
+                agency: agency.clone(),
+                procedure: procedure.clone(),
+                sector: sector.clone(),
+                channel,
+                day: i64::from(day),
+            };
+            out.add(key, &Self::tally(row));
+        }
+        out
+    }
+
+    fn total(&self) -> crate::projection::Tally {
+        let mut sum = crate::projection::Tally::default();
+        for row in self.rows.values() {
+            sum.add(&Self::tally(row));
+        }
+        sum
     }
 }
 
@@ -526,11 +590,11 @@ impl Store for MemoryStore {
     }
 
     fn counters(&self) -> Result<Counters, StoreError> {
-        Ok(self.lock()?.counters.clone())
+        Ok(self.lock()?.counters.to_counters())
     }
 
     fn counter_total(&self) -> Result<crate::projection::Tally, StoreError> {
-        Ok(self.lock()?.counters.total(|_| true))
+        Ok(self.lock()?.counters.total())
     }
 
     fn next_sequence(&self, agency: &AgencyCode, date: NaiveDate) -> Result<u64, StoreError> {
@@ -630,6 +694,31 @@ mod tests {
         assert!(StoredHolder::of(None).key().is_none());
     }
     use crate::store::tests::message;
+
+    #[test]
+    fn compact_counters_read_back_as_the_counters_added() {
+        use crate::projection::{CounterKey, Tally};
+        let key = |day: i64, channel: u8| CounterKey {
+            agency: "H42.12".parse().unwrap(),
+            procedure: "1.000894".parse().unwrap(),
+            sector: std::sync::Arc::from("Hộ tịch"),
+            channel,
+            day,
+        };
+        let tally =
+            Tally { received: 3, refused: 1, resolved: 2, early: 1, on_time: 1, late: 0, supplement_requests: 4 };
+        let mut batch = Counters::default();
+        batch.add(key(20000, 1), &tally);
+        batch.add(key(20001, 2), &tally);
+        let mut expected = batch.clone();
+        let mut compact = CompactCounters::default();
+        compact.absorb(&mut batch.clone());
+        compact.absorb(&mut batch);
+        expected.absorb(&mut expected.clone());
+        assert_eq!(compact.to_counters(), expected);
+        assert_eq!(compact.total(), expected.total(|_| true));
+        assert_eq!(compact.keys.len(), 1, "one group for one agency, procedure and sector");
+    }
 
     #[test]
     fn an_undelivered_message_is_16_bytes() {
