@@ -1,9 +1,10 @@
 //! The memory store's event log: one append-only byte log for every dossier, in segments.
 //!
 //! A record is an event's canonical bytes ([`canonical_bytes`], the bytes its hash seals) behind
-//! a fixed header: the offset of the same dossier's previous record, the envelope schema, the
-//! payload length and the stored hash (8 of its 32 bytes for a lean event: the rest follows from
-//! the chain when read). A dossier is then just the offset of its last record and
+//! a header of varints: the link to the same dossier's previous record (its distance back when
+//! in the same segment, else its offset), the envelope schema, the payload length; then the
+//! stored hash (8 of its 32 bytes for a lean event: the rest follows from the chain when read) —
+//! about 13 bytes before a lean event's payload instead of 22. A dossier is then just the offset of its last record and
 //! its length; reading it walks the back links. `seq` is the position in the chain and `prev`
 //! the previous record's hash (GENESIS first), so neither is stored. Compared with keeping each
 //! event as a value (≈ 184 bytes plus a vector per dossier), a record is ≈ 90 bytes and a
@@ -15,18 +16,53 @@ use crate::store::{canonical_bytes, canonical_parts, open_sealed, Hash, StoreErr
 
 /// Bytes per segment: segments are never reallocated, so appends never move old records.
 const SEGMENT: usize = 8 << 20;
-/// `back` (8) + schema (2) + payload length (4) + hash (32; 8 for a lean event).
-const HEADER: usize = 46;
+/// The most a header takes: the back link (a varint of up to 10 bytes), the schema (up to 3)
+/// and the payload length (up to 5), then the hash (32; 8 for a lean event).
+const MAX_HEADER: usize = 10 + 3 + 5 + 32;
 
 /// Bytes of a lean event's hash a record keeps (the rest follows from the chain when read).
 const SHORT_HASH: usize = 8;
 
-/// The header's size for a record of `schema`.
-fn header(schema: u16) -> usize {
+/// Bytes of its hash a record of `schema` keeps.
+fn kept_hash(schema: u16) -> usize {
     if schema >= crate::store::lean::LEAN_SCHEMA {
-        HEADER - 32 + SHORT_HASH
+        SHORT_HASH
     } else {
-        HEADER
+        32
+    }
+}
+
+/// Appends `v` as a LEB128 varint.
+fn put_varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 varint at `*at`, moving past it.
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A record's back link as its header keeps it: the distance back to the previous record when
+/// both are in one segment (`distance << 1`, 3 to 4 bytes for most), else the previous
+/// record's offset plus one, 0 for none (`… << 1 | 1`).
+fn back_link(back: u64, here: u64) -> u64 {
+    if back != NONE && back >> 32 == here >> 32 && back < here {
+        (here - back) << 1
+    } else {
+        (back.wrapping_add(1)) << 1 | 1
     }
 }
 /// "No previous record".
@@ -69,6 +105,8 @@ pub(crate) struct Log {
     pub streams: Vec<(Option<u32>, Prepared)>,
     /// The dictionary lean records refer to.
     pub lexicon: crate::store::Lexicon,
+    /// A record's header as it is written (reused).
+    head: Vec<u8>,
 }
 
 /// The events [`Log::encode`] prepared for one chain: a range of the batch's pending entries.
@@ -116,9 +154,10 @@ impl Log {
 
     /// Writes what [`Log::encode`] prepared (its scratch, its list) at the end of `chain`.
     pub fn commit(&mut self, chain: &mut Chain, prepared: Prepared) {
+        let head = &mut self.head;
         for i in prepared.from..prepared.to {
             let Some(&Encoded { schema, hash, start, len }) = self.pending.get(i) else { return };
-            let need = header(schema) + len;
+            let need = MAX_HEADER + len;
             let fits = self.segments.last().is_some_and(|s| s.capacity() - s.len() >= need);
             if !fits {
                 let size = if self.segment_bytes == 0 { SEGMENT } else { self.segment_bytes };
@@ -127,10 +166,12 @@ impl Log {
             let seg_index = self.segments.len() - 1;
             let Some(seg) = self.segments.last_mut() else { return };
             let offset = (seg_index as u64) << 32 | seg.len() as u64;
-            seg.extend_from_slice(&chain.last.to_le_bytes());
-            seg.extend_from_slice(&schema.to_le_bytes());
-            seg.extend_from_slice(&(len as u32).to_le_bytes());
-            seg.extend_from_slice(&hash[..header(schema) - 14]);
+            head.clear();
+            put_varint(back_link(chain.last, offset), head);
+            put_varint(u64::from(schema), head);
+            put_varint(len as u64, head);
+            head.extend_from_slice(&hash[..kept_hash(schema)]);
+            seg.extend_from_slice(head);
             seg.extend_from_slice(&self.scratch[start..start + len]);
             chain.last = offset;
             chain.len += 1;
@@ -140,14 +181,14 @@ impl Log {
     /// The record at `offset`: (back link, schema, the hash bytes it keeps, payload).
     fn record(&self, offset: u64) -> Option<(u64, u16, &[u8], &[u8])> {
         let seg = self.segments.get((offset >> 32) as usize)?;
-        let at = (offset & 0xFFFF_FFFF) as usize;
-        let h = seg.get(at..at + 14)?;
-        let back = u64::from_le_bytes(h[0..8].try_into().ok()?);
-        let schema = u16::from_le_bytes(h[8..10].try_into().ok()?);
-        let len = u32::from_le_bytes(h[10..14].try_into().ok()?) as usize;
-        let size = header(schema);
-        let hash = seg.get(at + 14..at + size)?;
-        Some((back, schema, hash, seg.get(at + size..at + size + len)?))
+        let mut at = (offset & 0xFFFF_FFFF) as usize;
+        let link = get_varint(seg, &mut at)?;
+        let back = if link & 1 == 0 { offset.checked_sub(link >> 1)? } else { (link >> 1).wrapping_sub(1) };
+        let schema = u16::try_from(get_varint(seg, &mut at)?).ok()?;
+        let len = usize::try_from(get_varint(seg, &mut at)?).ok()?;
+        let hash = seg.get(at..at + kept_hash(schema))?;
+        at += kept_hash(schema);
+        Some((back, schema, hash, seg.get(at..at + len)?))
     }
 
     /// The chain's events, first to last.
