@@ -96,7 +96,7 @@ fn pack(s: &DossierSummary, lexicon: &Lexicon, scratch: &mut PackScratch) -> Opt
 #[derive(Default)]
 struct Inner {
     /// Dossier code → position in `entries`.
-    index: FxHashMap<DossierCode, u32>,
+    index: CodeIndex,
     entries: Segmented<Entry>,
     log: Log,
     idempotency: FxHashMap<String, IdempotencyRecord>,
@@ -180,6 +180,39 @@ impl StoredResult {
             issued_by: self.issued_by.clone(),
             expired: self.expired,
         }
+    }
+}
+
+/// Dossier code → slot, keeping only the slot and 32 bits of the code's hash (8 bytes a dossier
+/// in the table instead of 40: the code itself is the entry's, compared on lookup).
+#[derive(Default)]
+struct CodeIndex {
+    table: hashbrown::HashTable<(u32, u32)>,
+}
+
+impl CodeIndex {
+    /// 32 bits of the code's hash, and the table's 64-bit hash spread from them (the table
+    /// hashes again from the 32 bits alone when it grows).
+    fn hash(code: &DossierCode) -> (u32, u64) {
+        use std::hash::BuildHasher;
+        let h32 = rustc_hash::FxBuildHasher.hash_one(code) as u32;
+        (h32, Self::spread(h32))
+    }
+
+    fn spread(h32: u32) -> u64 {
+        u64::from(h32).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+
+    fn get(&self, code: &DossierCode, entries: &Segmented<Entry>) -> Option<u32> {
+        let (h32, hash) = Self::hash(code);
+        let code_of = |slot: u32| entries.get(slot as usize).and_then(|e| e.summary.dossier());
+        self.table.find(hash, |&(slot, h)| h == h32 && code_of(slot) == Some(code)).map(|&(slot, _)| slot)
+    }
+
+    /// Adds `code` at `slot` (absent before: the caller looked it up).
+    fn insert(&mut self, code: &DossierCode, slot: u32) {
+        let (h32, hash) = Self::hash(code);
+        self.table.insert_unique(hash, (slot, h32), |&(_, h)| Self::spread(h));
     }
 }
 
@@ -309,8 +342,8 @@ impl MemoryOutbox {
         self.slots.iter().flatten().filter(|p| p.next_attempt <= now).take(limit).collect()
     }
 
-    /// Applies `updates`, finding a message's dossier by its code in `dossiers` (code → slot).
-    fn update(&mut self, updates: &[OutboxUpdate], dossiers: &FxHashMap<DossierCode, u32>) {
+    /// Applies `updates`, finding a message's dossier by its code with `slot_of` (code → slot).
+    fn update(&mut self, updates: &[OutboxUpdate], slot_of: impl Fn(&DossierCode) -> Option<u32>) {
         let end = self.slots.end();
         for pos in self.indexed.max(self.slots.start())..end {
             if let Some(Some(p)) = self.slots.get(pos) {
@@ -324,7 +357,7 @@ impl MemoryOutbox {
             };
             // Ids this store did not issue match no message.
             let Some((code, seq)) = parse_message_id(id) else { continue };
-            let (Some(&dossier), Ok(seq)) = (dossiers.get(&code), u32::try_from(seq)) else { continue };
+            let (Some(dossier), Ok(seq)) = (slot_of(&code), u32::try_from(seq)) else { continue };
             let key = (dossier, seq);
             let Some(&pos) = self.index.get(&key) else { continue };
             let Some(slot) = self.slots.get_mut(pos) else { continue };
@@ -376,7 +409,7 @@ impl MemoryStore {
     pub fn tamper(&self, dossier: &DossierCode, seq: u64, edit: impl FnOnce(&mut StoredEvent)) {
         let Ok(mut inner) = self.lock() else { return };
         let inner = &mut *inner;
-        let Some(&i) = inner.index.get(dossier) else { return };
+        let Some(i) = inner.index.get(dossier, &inner.entries) else { return };
         let Some(entry) = inner.entries.get_mut(i as usize) else { return };
         let Ok(mut events) = inner.log.read(dossier, &entry.chain) else { return };
         if let Some(e) = seq.checked_sub(1).and_then(|k| events.get_mut(k as usize)) {
@@ -395,7 +428,7 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn load(&self, dossier: &DossierCode) -> Result<Option<Stream>, StoreError> {
         let inner = self.lock()?;
-        let Some(entry) = inner.index.get(dossier).and_then(|&i| inner.entries.get(i as usize)) else {
+        let Some(entry) = inner.index.get(dossier, &inner.entries).and_then(|i| inner.entries.get(i as usize)) else {
             return Ok(None);
         };
         Ok(Some(Stream {
@@ -415,7 +448,7 @@ impl Store for MemoryStore {
             let hinted = s.hint.and_then(|h| u32::try_from(h).ok()).filter(|&h| {
                 inner.entries.get(h as usize).and_then(|e| e.summary.dossier()).is_some_and(|d| *d == s.dossier)
             });
-            let slot = hinted.or_else(|| inner.index.get(&s.dossier).copied());
+            let slot = hinted.or_else(|| inner.index.get(&s.dossier, &inner.entries));
             let chain = slot.and_then(|i| inner.entries.get(i as usize)).map_or_else(Chain::default, |e| e.chain);
             if chain.len != s.expected_version {
                 return Err(StoreError::VersionConflict {
@@ -438,7 +471,7 @@ impl Store for MemoryStore {
                 None => {
                     let i = inner.entries.len();
                     // Checked above: every new dossier gets a slot below 2^32.
-                    inner.index.insert(s.dossier.clone(), i as u32);
+                    inner.index.insert(&s.dossier, i as u32);
                     inner.entries.push(Entry {
                         chain: Chain::default(),
                         parties: Parties::default(),
@@ -482,7 +515,7 @@ impl Store for MemoryStore {
         }
         for m in batch.outbox.drain(..) {
             // Every message is of a dossier of this batch, whose slot is known by now.
-            if let Some(&slot) = inner.index.get(&m.dossier) {
+            if let Some(slot) = inner.index.get(&m.dossier, &inner.entries) {
                 inner.outbox.push(slot, m.seq, m.at);
             }
         }
@@ -538,7 +571,10 @@ impl Store for MemoryStore {
             sealed.clear();
             let stream = {
                 let inner = self.lock()?;
-                let Some(entry) = inner.index.get(&code).and_then(|&i| inner.entries.get(i as usize)) else { continue };
+                let Some(entry) = inner.index.get(&code, &inner.entries).and_then(|i| inner.entries.get(i as usize))
+                else {
+                    continue;
+                };
                 Stream {
                     events: inner.log.read_sealed(&code, &entry.chain, Some(&mut sealed))?,
                     parties: entry.parties.clone(),
@@ -553,7 +589,8 @@ impl Store for MemoryStore {
     }
 
     fn dossiers(&self) -> Result<Vec<DossierCode>, StoreError> {
-        let mut all: Vec<DossierCode> = self.lock()?.index.keys().cloned().collect();
+        let mut all: Vec<DossierCode> =
+            self.lock()?.entries.iter().filter_map(|e| e.summary.dossier().cloned()).collect();
         all.sort_unstable();
         Ok(all)
     }
@@ -570,7 +607,7 @@ impl Store for MemoryStore {
 
     fn summary(&self, dossier: &DossierCode) -> Result<Option<DossierSummary>, StoreError> {
         let inner = self.lock()?;
-        match inner.index.get(dossier).and_then(|&i| inner.entries.get(i as usize)) {
+        match inner.index.get(dossier, &inner.entries).and_then(|i| inner.entries.get(i as usize)) {
             Some(e) => e.summary.get(&inner.log.lexicon),
             None => Ok(None),
         }
@@ -583,7 +620,10 @@ impl Store for MemoryStore {
             DeadlineView::DueBefore { until } => inner.deadlines.due_between(query.as_of, until),
         };
         let mut rows = Vec::with_capacity(codes.len());
-        for e in codes.into_iter().filter_map(|c| inner.index.get(c).and_then(|&i| inner.entries.get(i as usize))) {
+        for e in codes
+            .into_iter()
+            .filter_map(|c| inner.index.get(c, &inner.entries).and_then(|i| inner.entries.get(i as usize)))
+        {
             rows.extend(e.summary.get(&inner.log.lexicon)?);
         }
         Ok(query.scan(rows))
@@ -636,8 +676,8 @@ impl Store for MemoryStore {
 
     fn outbox_update(&self, updates: &[OutboxUpdate]) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        let Inner { outbox, index, .. } = &mut *inner;
-        outbox.update(updates, index);
+        let Inner { outbox, index, entries, .. } = &mut *inner;
+        outbox.update(updates, |code| index.get(code, entries));
         Ok(())
     }
 
@@ -737,21 +777,23 @@ mod tests {
         let id = |n: i64| message(n).id();
         let late = Timestamp::from_utc_minutes(29_000_000);
         // The middle one goes first: the front still waits, so nothing is dropped yet.
-        outbox.update(&[OutboxUpdate::Delivered { id: id(2), at: late }], &dossiers);
+        outbox.update(&[OutboxUpdate::Delivered { id: id(2), at: late }], |c| dossiers.get(c).copied());
         assert_eq!((outbox.pending, outbox.slots.len()), (2, 3));
         let retry_at = late.plus_minutes(5);
-        outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }], &dossiers);
+        outbox.update(&[OutboxUpdate::Retry { id: id(1), attempts: 1, next_attempt: retry_at }], |c| {
+            dossiers.get(c).copied()
+        });
         assert_eq!(outbox.due(late, 10).iter().map(|p| p.seq.get()).collect::<Vec<_>>(), vec![3]);
         // Once the front is delivered the delivered prefix is dropped; a repeat is ignored.
         outbox.update(
             &[OutboxUpdate::Delivered { id: id(1), at: late }, OutboxUpdate::Delivered { id: id(2), at: late }],
-            &dossiers,
+            |c| dossiers.get(c).copied(),
         );
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.slots.start()), (1, 1, 2));
         outbox.push(0, 4, message(4).at);
         outbox.update(
             &[OutboxUpdate::Delivered { id: id(3), at: late }, OutboxUpdate::Delivered { id: id(4), at: late }],
-            &dossiers,
+            |c| dossiers.get(c).copied(),
         );
         assert_eq!((outbox.pending, outbox.slots.len(), outbox.index.len()), (0, 0, 0));
         // The ledger kept each delivery once.
