@@ -109,22 +109,32 @@ struct Inner {
     results: FxHashMap<Box<str>, StoredResult>,
     /// The kinds of result the warehouse holds, each text once.
     kinds: rustc_hash::FxHashSet<std::sync::Arc<str>>,
+    /// The holders and issuing dossiers of the (rare) warehouse rows whose row cannot keep
+    /// them: a holder key that is not 16 bytes of hex, an issuing dossier the store lacks.
+    odd_holders: FxHashMap<Box<str>, motcua_core::ApplicantKey>,
+    odd_issuers: FxHashMap<Box<str>, DossierCode>,
     /// The next dictionary id to hand out.
     next_id: u32,
     pack: PackScratch,
 }
 
 /// A warehouse row as the memory store keeps it: its number once (the map's key), its holder
-/// as the key's 16 bytes, its kind's text shared by the rows of that kind (about 120 bytes a
-/// result instead of 290).
+/// as the key's 16 bytes, its kind's text shared by the rows of that kind, the dossier that
+/// issued it by its slot (48 bytes and the number's text, where the row as a value is 290).
 struct StoredResult {
-    holder: StoredHolder,
     kind: std::sync::Arc<str>,
+    /// The holder key's 16 bytes; none when it has no holder, or when its holder is in
+    /// `odd_holders`.
+    holder: Option<[u8; 16]>,
+    /// The issuing dossier's slot; [`NO_ISSUER`] when none (or in `odd_issuers`).
+    issuer: u32,
     valid_until: Option<NaiveDate>,
-    issued_by: Option<DossierCode>,
     revoked: bool,
     expired: bool,
 }
+
+/// "No issuing dossier" in [`StoredResult::issuer`].
+const NO_ISSUER: u32 = u32::MAX;
 
 /// A warehouse row's holder: none, the key's 16 bytes, or (a key that is not 16 bytes of
 /// hex) the key itself.
@@ -169,16 +179,25 @@ impl StoredHolder {
     }
 }
 
-impl StoredResult {
-    fn known(&self, number: &str) -> motcua_core::KnownResult {
+impl Inner {
+    /// Warehouse row `number` as a value.
+    fn known(&self, number: &str, r: &StoredResult) -> motcua_core::KnownResult {
+        let holder = match r.holder {
+            Some(bytes) => StoredHolder::Bytes(bytes).key(),
+            None => self.odd_holders.get(number).cloned(),
+        };
+        let issued_by = match r.issuer {
+            NO_ISSUER => self.odd_issuers.get(number).cloned(),
+            slot => self.entries.get(slot as usize).and_then(|e| e.summary.dossier()).cloned(),
+        };
         motcua_core::KnownResult {
             number: number.to_string(),
-            holder: self.holder.key(),
-            kind: self.kind.to_string(),
-            valid_until: self.valid_until,
-            revoked: self.revoked,
-            issued_by: self.issued_by.clone(),
-            expired: self.expired,
+            holder,
+            kind: r.kind.to_string(),
+            valid_until: r.valid_until,
+            revoked: r.revoked,
+            issued_by,
+            expired: r.expired,
         }
     }
 }
@@ -528,15 +547,46 @@ impl Store for MemoryStore {
                     k
                 }
             };
+            let number = r.number.into_boxed_str();
+            let holder = match StoredHolder::of(r.holder) {
+                StoredHolder::Bytes(bytes) => {
+                    inner.odd_holders.remove(&number);
+                    Some(bytes)
+                }
+                StoredHolder::Key(key) => {
+                    inner.odd_holders.insert(number.clone(), key);
+                    None
+                }
+                StoredHolder::None => {
+                    inner.odd_holders.remove(&number);
+                    None
+                }
+            };
+            let issuer = match &r.issued_by {
+                Some(code) => match inner.index.get(code, &inner.entries) {
+                    Some(slot) if slot != NO_ISSUER => {
+                        inner.odd_issuers.remove(&number);
+                        slot
+                    }
+                    _ => {
+                        inner.odd_issuers.insert(number.clone(), code.clone());
+                        NO_ISSUER
+                    }
+                },
+                None => {
+                    inner.odd_issuers.remove(&number);
+                    NO_ISSUER
+                }
+            };
             let stored = StoredResult {
-                holder: StoredHolder::of(r.holder),
                 kind,
+                holder,
+                issuer,
                 valid_until: r.valid_until,
-                issued_by: r.issued_by,
                 revoked: r.revoked,
                 expired: r.expired,
             };
-            inner.results.insert(r.number.into_boxed_str(), stored);
+            inner.results.insert(number, stored);
         }
         for (id, text) in batch.dictionary.drain(..) {
             if inner.log.lexicon.text(id).is_none() {
@@ -704,12 +754,15 @@ impl Store for MemoryStore {
     }
 
     fn result(&self, number: &str) -> Result<Option<motcua_core::KnownResult>, StoreError> {
-        Ok(self.lock()?.results.get(number).map(|r| r.known(number)))
+        let inner = self.lock()?;
+        Ok(inner.results.get(number).map(|r| inner.known(number, r)))
     }
 
     fn for_each_result(&self, f: &mut dyn FnMut(motcua_core::KnownResult)) -> Result<(), StoreError> {
-        let rows: Vec<motcua_core::KnownResult> =
-            self.lock()?.results.iter().map(|(number, r)| r.known(number)).collect();
+        let rows: Vec<motcua_core::KnownResult> = {
+            let inner = self.lock()?;
+            inner.results.iter().map(|(number, r)| inner.known(number, r)).collect()
+        };
         rows.into_iter().for_each(f);
         Ok(())
     }
@@ -734,6 +787,31 @@ mod tests {
         assert!(StoredHolder::of(None).key().is_none());
     }
     use crate::store::tests::message;
+
+    #[test]
+    fn a_warehouse_row_reads_back_whoever_issued_it() {
+        let key = motcua_core::IdentityKey::new(&[7u8; 32]).unwrap();
+        let row = |number: &str, issued_by: Option<&str>| motcua_core::KnownResult {
+            number: number.into(),
+            holder: Some(key.applicant_key(&"058203004567".parse().unwrap())),
+            kind: "Giấy xác nhận".into(),
+            valid_until: NaiveDate::from_ymd_opt(2026, 1, 31),
+            revoked: false,
+            issued_by: issued_by.map(|c| c.parse().unwrap()),
+            expired: false,
+        };
+        let store = MemoryStore::new();
+        // An issuing dossier the store does not hold, and none.
+        let rows = vec![row("KQ-1", Some("H42.12-250303-0009")), row("KQ-2", None)];
+        store.append(&mut AppendBatch { results: rows.clone(), ..AppendBatch::default() }).unwrap();
+        for r in &rows {
+            assert_eq!(store.result(&r.number).unwrap().as_ref(), Some(r));
+        }
+        // Written again without its issuer: the old one is forgotten.
+        let again = row("KQ-1", None);
+        store.append(&mut AppendBatch { results: vec![again.clone()], ..AppendBatch::default() }).unwrap();
+        assert_eq!(store.result("KQ-1").unwrap(), Some(again));
+    }
 
     #[test]
     fn compact_counters_read_back_as_the_counters_added() {
