@@ -10,10 +10,9 @@ mod common;
 
 use std::path::Path;
 
-use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
-use motcua_engine::{verify, Engine, Store};
-use motcua_sim::{procedures, simulate, SimOptions};
+use motcua_engine::{verify, Store};
+use motcua_sim::{simulate, SimOptions};
 use motcua_store_sqlite::SqliteStore;
 
 /// Sealed event bytes per event, on average (the lean form, envelope schema 4), the
@@ -36,22 +35,12 @@ fn query(path: &Path, sql: &str) -> f64 {
 #[test]
 fn a_slice_of_the_seed_year_stays_within_its_byte_budget() {
     let catalog = Catalog::load(&common::seeds().join("procedures")).unwrap();
-    let profile = common::seed_slice(&catalog, 100);
-    let procs = procedures(&profile, &catalog);
-    let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
     let dir = std::env::temp_dir().join(format!("motcua-budget-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("slice.sqlite");
     let _ = std::fs::remove_file(&path);
     {
-        let store = SqliteStore::open(&path).unwrap();
-        let mut engine = Engine::new(store, procs.clone(), calendar);
-        if let Some(units) = &profile.units {
-            engine = engine.with_units(std::sync::Arc::new(motcua_catalog::load_register(units).unwrap()));
-        }
-        if let Some(rules) = &profile.digitisation {
-            engine = engine.with_digitisation(std::sync::Arc::new(motcua_catalog::load_digitisation(rules).unwrap()));
-        }
+        let (mut engine, profile, procs) = common::seed_engine(SqliteStore::open(&path).unwrap(), &catalog, 100);
         let report =
             simulate(&mut engine, &profile, &procs, &SimOptions { seed: 1, batch: 1000, sync: false }).unwrap();
         assert_eq!(report.received, 3285);

@@ -49,6 +49,23 @@ impl CatalogError {
     }
 }
 
+impl CatalogError {
+    /// The problems of a file another refers to, each reported where the referring `file`
+    /// names it, at `line` (`key = "PATH"`): `FILE:LINE: KEY = "PATH": REFERRED:LINE: what`.
+    pub fn referred(self, file: &Path, line: usize, key: &str, path: &Path) -> CatalogError {
+        let problems = self
+            .problems
+            .into_iter()
+            .map(|p| Problem {
+                file: file.to_path_buf(),
+                line: line.max(1),
+                message: format!("{key} = {:?}: {p}", path.display().to_string()),
+            })
+            .collect();
+        CatalogError { problems }
+    }
+}
+
 pub(crate) use motcua_calendar::line_of;
 
 /// A TOML syntax or shape error as a problem at its line.

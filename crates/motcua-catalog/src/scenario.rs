@@ -879,8 +879,8 @@ impl Runner {
         let procedure = self.check_procedure(s)?;
         if let Some(path) = &s.units {
             if !self.registers.contains_key(path) {
-                let register = crate::load_register(path)
-                    .map_err(|e| referred(s, "units", s.references.units, path, e.problems))?;
+                let register =
+                    crate::load_register(path).map_err(|e| e.referred(&s.file, s.references.units, "units", path))?;
                 self.registers.insert(path.clone(), register);
             }
             if let (Some(register), Some(receiving)) = (self.registers.get(path), &s.receiving) {
@@ -896,7 +896,7 @@ impl Runner {
         if let Some(path) = &s.digitisation {
             if !self.digitisation.contains_key(path) {
                 let rules = crate::load_digitisation(path)
-                    .map_err(|e| referred(s, "digitisation", s.references.digitisation, path, e.problems))?;
+                    .map_err(|e| e.referred(&s.file, s.references.digitisation, "digitisation", path))?;
                 self.digitisation.insert(path.clone(), rules);
             }
         }
@@ -907,8 +907,7 @@ impl Runner {
     /// Looks the scenario's procedure up, and checks that the steps it names exist.
     fn check_procedure(&mut self, s: &Scenario) -> Result<Procedure, CatalogError> {
         let catalog_line = if s.references.catalog > 0 { s.references.catalog } else { s.procedure_line };
-        let catalog =
-            self.catalog(&s.catalog).map_err(|e| referred(s, "catalog", catalog_line, &s.catalog, e.problems))?;
+        let catalog = self.catalog(&s.catalog).map_err(|e| e.referred(&s.file, catalog_line, "catalog", &s.catalog))?;
         if catalog.get(&s.procedure).is_none() {
             return Err(CatalogError::one(
                 &s.file,
@@ -974,8 +973,14 @@ impl Runner {
         let (first, last) = (key.0, key.1);
         if !self.calendars.contains_key(&key) {
             let hours = match &s.hours {
-                Some(h) => OfficeHours::load(h)
-                    .map_err(|e| referred(s, "hours", s.references.hours, h, vec![Problem::from_calendar(h, e)]))?,
+                Some(h) => OfficeHours::load(h).map_err(|e| {
+                    CatalogError { problems: vec![Problem::from_calendar(h, e)] }.referred(
+                        &s.file,
+                        s.references.hours,
+                        "hours",
+                        h,
+                    )
+                })?,
                 None => OfficeHours::national_default(),
             };
             let cal = WorkCalendar::builder()
@@ -1297,18 +1302,4 @@ fn attempt(
         })?;
     }
     decide(dossier, &st.command, st.at, ctx).map_err(refused)
-}
-
-/// Problems in a file a scenario refers to, each reported where the scenario names the file:
-/// `SCENARIO:LINE: KEY = "PATH": REFERRED:LINE: what`.
-fn referred(s: &Scenario, key: &str, line: usize, path: &Path, problems: Vec<Problem>) -> CatalogError {
-    let problems = problems
-        .into_iter()
-        .map(|p| Problem {
-            file: s.file.clone(),
-            line: line.max(1),
-            message: format!("{key} = {:?}: {p}", path.display().to_string()),
-        })
-        .collect();
-    CatalogError { problems }
 }

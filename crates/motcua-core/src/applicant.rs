@@ -177,6 +177,25 @@ impl ApplicantKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key's 16 bytes (what stores keep and index instead of its 34 characters); none for
+    /// a key that is not `k1` and 32 hex digits (only the empty key a failed HMAC gives).
+    pub fn to_bytes(&self) -> Option<[u8; 16]> {
+        let hex = self.0.strip_prefix("k1")?;
+        let mut out = [0u8; 16];
+        if hex.len() != 32 {
+            return None;
+        }
+        for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(out)
+    }
+
+    /// The key whose [`ApplicantKey::to_bytes`] are `bytes`.
+    pub fn from_bytes(bytes: [u8; 16]) -> ApplicantKey {
+        ApplicantKey(keyed_hex("k1", &bytes))
+    }
 }
 
 impl fmt::Display for ApplicantKey {
@@ -262,6 +281,9 @@ mod tests {
         assert!("0101243150".parse::<Identifier>().is_ok(), "a tax code with its check digit");
         assert!("0101243151".parse::<Identifier>().is_err());
         assert!("k1zz".parse::<ApplicantKey>().is_err());
+        let bytes = k.to_bytes().unwrap();
+        assert_eq!(ApplicantKey::from_bytes(bytes), k);
+        assert_eq!(ApplicantKey(String::new()).to_bytes(), None);
         assert_eq!(k.as_str().parse::<ApplicantKey>().unwrap(), k);
     }
 

@@ -404,21 +404,10 @@ impl Profile {
     /// referred file is reported where the profile names it and where the file says it:
     /// `PROFILE:LINE: units = "PATH": REGISTER:LINE: what`.
     pub fn references(&self, catalog: Option<&Catalog>) -> Result<ProfileReferences, CatalogError> {
-        let referred = |key: &str, line: usize, path: &Path, e: CatalogError| CatalogError {
-            problems: e
-                .problems
-                .into_iter()
-                .map(|p| Problem {
-                    file: self.file.clone(),
-                    line: line.max(1),
-                    message: format!("{key} = {:?}: {p}", path.display().to_string()),
-                })
-                .collect(),
-        };
         let mut out = ProfileReferences::default();
         if let Some(path) = &self.units {
-            let register =
-                motcua_catalog::load_register(path).map_err(|e| referred("units", self.units_line, path, e))?;
+            let register = motcua_catalog::load_register(path)
+                .map_err(|e| e.referred(&self.file, self.units_line, "units", path))?;
             // The receiving agency: in the register, and in force for the whole year.
             let problem = match register.agency(&self.agency) {
                 None => Some(format!("agency: {:?} is not an agency of the register {}", self.agency, path.display())),
@@ -478,7 +467,7 @@ impl Profile {
         }
         if let Some(path) = &self.digitisation {
             let rules = motcua_catalog::load_digitisation(path)
-                .map_err(|e| referred("digitisation", self.digitisation_line, path, e))?;
+                .map_err(|e| e.referred(&self.file, self.digitisation_line, "digitisation", path))?;
             out.digitisation = Some(rules);
         }
         Ok(out)

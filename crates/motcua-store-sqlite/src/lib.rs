@@ -304,23 +304,12 @@ struct RowScratch {
 /// A warehouse row's holder as the index keeps it: the key's 16 bytes (rows written before
 /// schema 10 keep its text, which reads still match).
 fn holder_bytes(key: &motcua_core::ApplicantKey) -> Vec<u8> {
-    let hex = key.as_str().as_bytes().get(2..).unwrap_or_default();
-    let v = |b: u8| if b.is_ascii_digit() { b - b'0' } else { b.wrapping_sub(b'a').wrapping_add(10) };
-    hex.chunks_exact(2).map(|p| v(p[0]) << 4 | v(p[1])).collect()
+    key.to_bytes().map_or_else(Vec::new, Vec::from)
 }
 
 /// The applicant key whose [`holder_bytes`] are `b` (16 bytes), if any.
 fn holder_from_bytes(b: &[u8]) -> Option<motcua_core::ApplicantKey> {
-    use std::fmt::Write;
-    if b.len() != 16 {
-        return None;
-    }
-    let mut text = String::with_capacity(34);
-    text.push_str("k1");
-    for byte in b {
-        let _ = write!(text, "{byte:02x}");
-    }
-    text.parse().ok()
+    <[u8; 16]>::try_from(b).ok().map(motcua_core::ApplicantKey::from_bytes)
 }
 
 /// Whether a BLOB holds lean bytes (a lean array begins 0x03 or 0x10..=0x1F; MessagePack's
@@ -787,7 +776,7 @@ impl Store for SqliteStore {
                     let holder = r.holder.as_ref().map(holder_bytes);
                     // The holder is the indexed column's (schema 11): the row leaves it out
                     // when those 16 bytes give it back (17 bytes a result less).
-                    let indexed = holder.as_deref().and_then(holder_from_bytes).is_some_and(|h| r.holder == Some(h));
+                    let indexed = r.holder.as_ref().and_then(motcua_core::ApplicantKey::to_bytes).is_some();
                     let row = if indexed {
                         let without = motcua_core::KnownResult { holder: None, ..r.clone() };
                         lean_row_into(&without, &r.number, &lexicon_now, &mut buf, &mut scratch)?

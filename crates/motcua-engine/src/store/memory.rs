@@ -136,54 +136,11 @@ struct StoredResult {
 /// "No issuing dossier" in [`StoredResult::issuer`].
 const NO_ISSUER: u32 = u32::MAX;
 
-/// A warehouse row's holder: none, the key's 16 bytes, or (a key that is not 16 bytes of
-/// hex) the key itself.
-enum StoredHolder {
-    None,
-    Bytes([u8; 16]),
-    Key(motcua_core::ApplicantKey),
-}
-
-impl StoredHolder {
-    fn of(key: Option<motcua_core::ApplicantKey>) -> StoredHolder {
-        let Some(key) = key else { return StoredHolder::None };
-        let hex = key.as_str().strip_prefix("k1").unwrap_or_default().as_bytes();
-        let mut bytes = [0u8; 16];
-        let digit = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
-        let parsed = hex.len() == 32
-            && bytes.iter_mut().zip(hex.chunks_exact(2)).all(|(out, pair)| match (digit(pair[0]), digit(pair[1])) {
-                (Some(h), Some(l)) => {
-                    *out = h << 4 | l;
-                    true
-                }
-                _ => false,
-            });
-        let back = parsed.then_some(StoredHolder::Bytes(bytes)).filter(|h| h.key().as_ref() == Some(&key));
-        back.unwrap_or(StoredHolder::Key(key))
-    }
-
-    fn key(&self) -> Option<motcua_core::ApplicantKey> {
-        match self {
-            StoredHolder::None => None,
-            StoredHolder::Key(k) => Some(k.clone()),
-            StoredHolder::Bytes(b) => {
-                use std::fmt::Write;
-                let mut text = String::with_capacity(34);
-                text.push_str("k1");
-                for byte in b {
-                    let _ = write!(text, "{byte:02x}");
-                }
-                text.parse().ok()
-            }
-        }
-    }
-}
-
 impl Inner {
     /// Warehouse row `number` as a value.
     fn known(&self, number: &str, r: &StoredResult) -> motcua_core::KnownResult {
         let holder = match r.holder {
-            Some(bytes) => StoredHolder::Bytes(bytes).key(),
+            Some(bytes) => Some(motcua_core::ApplicantKey::from_bytes(bytes)),
             None => self.odd_holders.get(number).cloned(),
         };
         let issued_by = match r.issuer {
@@ -548,18 +505,14 @@ impl Store for MemoryStore {
                 }
             };
             let number = r.number.into_boxed_str();
-            let holder = match StoredHolder::of(r.holder) {
-                StoredHolder::Bytes(bytes) => {
-                    inner.odd_holders.remove(&number);
-                    Some(bytes)
-                }
-                StoredHolder::Key(key) => {
-                    inner.odd_holders.insert(number.clone(), key);
+            let holder = match r.holder.as_ref().map(|key| (key.to_bytes(), key)) {
+                Some((None, key)) => {
+                    inner.odd_holders.insert(number.clone(), key.clone());
                     None
                 }
-                StoredHolder::None => {
+                other => {
                     inner.odd_holders.remove(&number);
-                    None
+                    other.and_then(|(bytes, _)| bytes)
                 }
             };
             let issuer = match &r.issued_by {
@@ -776,16 +729,6 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_warehouse_rows_holder_is_kept_in_16_bytes_and_read_back() {
-        let key = motcua_core::IdentityKey::new(&[7u8; 32]).unwrap();
-        let holder = key.applicant_key(&"058203004567".parse().unwrap());
-        let stored = StoredHolder::of(Some(holder.clone()));
-        assert!(matches!(stored, StoredHolder::Bytes(_)));
-        assert_eq!(stored.key(), Some(holder));
-        assert!(StoredHolder::of(None).key().is_none());
-    }
     use crate::store::tests::message;
 
     #[test]
