@@ -252,3 +252,57 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    // Each case simulates a small year (up to 2,000 dossiers): fewer cases than the parsers'.
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// "Check agrees" for a year's figures: a small year (the seed profile's shares, its own
+    /// counts and percentages) that `check` passes — parsed, its references opened, its year
+    /// planned — `simulate` runs on memory to the end; figures the year cannot meet together
+    /// are refused by both, at the same file and line.
+    #[test]
+    fn check_refuses_every_small_year_simulate_would(
+        received in 1u64..2000,
+        online_pm in 0u64..=1000,
+        resolved_pm in 950u64..=1000,
+        late_pm in 0u64..=200,
+        first_half_online in 0u32..=10_000,
+        land_online in 0u32..=10_000,
+        with_dossiers in 0u32..=4_000,
+    ) {
+        let path = seeds_dir().join("profiles/ninh-thuan-2023.toml");
+        let online = received * online_pm / 1000;
+        let resolved = received * resolved_pm / 1000;
+        let on_time = resolved - resolved * late_pm / 1000;
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("received = 328508", &format!("received = {received}"))
+            .replace("online = 273500", &format!("online = {online}"))
+            .replace("resolved = 324770", &format!("resolved = {resolved}"))
+            .replace("early_or_on_time = 322647", &format!("early_or_on_time = {on_time}"))
+            .replace("with_dossiers_pct = 33.25", &format!("with_dossiers_pct = {}", f64::from(with_dossiers) / 100.0))
+            .replace("online_pct = 81.17", &format!("online_pct = {}", f64::from(first_half_online) / 100.0))
+            .replace("land_online_pct = 2.06", &format!("land_online_pct = {}", f64::from(land_online) / 100.0));
+        let catalog = motcua_catalog::Catalog::load(&seeds_dir().join("procedures")).unwrap();
+        let Ok(profile) = motcua_sim::Profile::parse(&text, &path, Some(&catalog)) else { return Ok(()) };
+        let references = profile.references(Some(&catalog)).unwrap();
+        let checked = profile.check_plan(&catalog);
+        let procs = motcua_sim::procedures(&profile, &catalog);
+        let calendar = motcua_calendar::WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
+        let mut engine = motcua_engine::Engine::new(motcua_engine::MemoryStore::new(), procs.clone(), calendar)
+            .with_units(std::sync::Arc::new(references.units.unwrap()))
+            .with_digitisation(std::sync::Arc::new(references.digitisation.unwrap()));
+        let options = motcua_sim::SimOptions { seed: 1, batch: 500, sync: false };
+        let ran = motcua_sim::simulate(&mut engine, &profile, &procs, &options);
+        match (&checked, &ran) {
+            (Ok(true), Ok(_)) => {}
+            (Err(c), Err(r)) => {
+                // The same message, at the profile's line of the figure.
+                let r = profile.calibration_problem(r);
+                prop_assert_eq!(c.to_string(), r.to_string());
+            }
+            _ => prop_assert!(false, "check {:?}, simulate {:?}", checked, ran.map(|r| r.events)),
+        }
+    }
+}

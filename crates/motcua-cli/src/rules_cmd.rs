@@ -15,6 +15,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
     let (mut procedures, mut scenarios, mut others) = (0usize, 0usize, 0usize);
     let mut runner = Runner::new();
     let mut catalogs: std::collections::BTreeMap<PathBuf, motcua_catalog::Catalog> = Default::default();
+    let mut unplanned: Vec<(PathBuf, u64)> = Vec::new();
     for path in paths {
         let files = match toml_files(path) {
             Ok(f) => f,
@@ -60,10 +61,21 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     let catalog_dir = file.parent().map(|d| d.join("../procedures"));
                     let catalog =
                         catalog_dir.filter(|d| d.is_dir()).and_then(|d| motcua_catalog::Catalog::load(&d).ok());
-                    match motcua_sim::Profile::parse(&text, &file, catalog.as_ref())
-                        .and_then(|p| p.references(catalog.as_ref()))
-                    {
-                        Ok(_) => others += 1,
+                    // Then its year is planned as `simulate` plans it (figures that cannot hold
+                    // together), up to a province's size.
+                    let checked = motcua_sim::Profile::parse(&text, &file, catalog.as_ref()).and_then(|p| {
+                        p.references(catalog.as_ref())?;
+                        match &catalog {
+                            Some(c) => p.check_plan(c).map(|planned| planned.then_some(()).ok_or(p.dossiers.received)),
+                            None => Ok(Ok(())),
+                        }
+                    });
+                    match checked {
+                        Ok(Ok(())) => others += 1,
+                        Ok(Err(received)) => {
+                            others += 1;
+                            unplanned.push((file.clone(), received));
+                        }
                         Err(e) => problems.extend(e.problems),
                     }
                 }
@@ -90,6 +102,13 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
     }
     if problems.is_empty() {
         outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile/register/digitisation file(s)");
+        for (file, received) in &unplanned {
+            outln!(
+                "note: {}: {received} dossiers, more than check plans ({}); simulate plans the year before it opens a store",
+                motcua_calendar::terminal_safe(&file.display().to_string()),
+                motcua_sim::PLANNED_BY_CHECK
+            );
+        }
         Ok(exit::OK)
     } else {
         eprintln!("{} problem(s)", problems.len());

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use motcua_calendar::WorkCalendar;
 use motcua_catalog::Catalog;
 use motcua_engine::{Engine, MemoryStore, Store};
-use motcua_sim::{procedures, simulate_with_progress, Profile, SimOptions, SimReport};
+use motcua_sim::{plan_year, procedures, simulate_planned, Profile, SimOptions, SimReport};
 use motcua_store_postgres::PostgresStore;
 use motcua_store_sqlite::SqliteStore;
 use serde_json::json;
@@ -34,6 +34,12 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     // register (dossiers go to the communes' committees, officers act) and its digitisation
     // rules (counter receipts record what was left on paper).
     let references = profile.references(Some(&catalog)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The year planned before any store is opened (or an existing one replaced): figures the
+    // year cannot meet together are refused where the profile says them, as `check` does.
+    let plan = plan_year(&profile, &procs, &calendar, cmd.seed).map_err(|e| {
+        let e = profile.calibration_problem(&e);
+        anyhow::anyhow!("{e}")
+    })?;
     let units = references.units.map(std::sync::Arc::new);
     let digitisation = references.digitisation.map(std::sync::Arc::new);
     fn engine<S: Store>(
@@ -69,7 +75,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let report = match cmd.store.as_str() {
         "memory" => {
             let mut engine = engine(MemoryStore::new(), &procs, &calendar, units.as_ref(), digitisation.as_ref());
-            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)
+            let r = simulate_planned(&mut engine, &profile, &procs, plan, &options, &mut progress)
                 .map_err(|e| in_profile(&cmd.profile, e))?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -84,7 +90,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 store.truncate()?;
             }
             let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
-            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)
+            let r = simulate_planned(&mut engine, &profile, &procs, plan, &options, &mut progress)
                 .map_err(|e| in_profile(&cmd.profile, e))?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
             r
@@ -110,7 +116,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
             }
             let store = SqliteStore::open(&path)?;
             let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
-            let r = simulate_with_progress(&mut engine, &profile, &procs, &options, &mut progress)
+            let r = simulate_planned(&mut engine, &profile, &procs, plan, &options, &mut progress)
                 .map_err(|e| in_profile(&cmd.profile, e))?;
             engine.store().checkpoint()?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;

@@ -1069,14 +1069,32 @@ fn check_refuses_what_the_commands_would() {
         &seeds().join("units/ninh-thuan.toml").display().to_string(),
         &dir.join("register.toml").display().to_string(),
     );
+    // One in which one commune's police plays no role: its dossiers' police steps resolve to
+    // no agency, found for that unit and day before anything runs.
+    let gap = std::fs::read_to_string(seeds().join("units/ninh-thuan.toml")).unwrap().replacen(
+        "roles = [\"cong-an-xa\"]",
+        "roles = []",
+        1,
+    );
+    std::fs::write(dir.join("gap.toml"), gap).unwrap();
+    let gapped = profile.replace(
+        &seeds().join("units/ninh-thuan.toml").display().to_string(),
+        &dir.join("gap.toml").display().to_string(),
+    );
     let zero = profile
         .replacen("received = 328508", "received = 0", 1)
         .replacen("online = 273500", "online = 0", 1)
         .replacen("resolved = 324770", "resolved = 0", 1);
     let zero = zero.replacen("early_or_on_time = 322647", "early_or_on_time = 0", 1);
+    let gapped2 = gapped.clone();
+    // Figures the year cannot meet together: found by planning the year, before a store opens.
+    let all_online = profile.replacen("online = 273500", "online = 328508", 1);
     for (text, want) in [
         (zero, "dossiers.received: 0: nothing to simulate"),
         (roleless, "is done by \"ubnd-xa\", which no agency of the register"),
+        (gapped, "is done by \"cong-an-xa\", which no agency of the register"),
+        (gapped2, "plays for unit 58."),
+        (all_online.clone(), "p.toml:16: dossiers.online: half 2 needs 190930 online dossiers beyond land"),
         (missing, "p.toml:11: units = \""),
         (stranger, "p.toml:6: agency: \"QUANGTRI\" is not an agency of the register"),
         (merged, "p.toml:6: agency: NINHTHUAN is in force until 2025-06-30 in the register"),
@@ -1088,6 +1106,14 @@ fn check_refuses_what_the_commands_would() {
             assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
         }
     }
+    // Refused before the store is touched: an existing file is not replaced.
+    std::fs::write(path, &all_online).unwrap();
+    let kept = dir.join("kept.sqlite");
+    std::fs::write(&kept, "mine").unwrap();
+    let store = format!("sqlite:{}", kept.display());
+    let o = motcua(&["simulate", "--catalog", catalog, "--profile", path, "--store", &store, "--overwrite"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "mine");
 }
 
 /// Paths and values in errors are printed terminal-safe: a file name holding an escape

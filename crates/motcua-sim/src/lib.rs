@@ -11,8 +11,10 @@ mod profile;
 mod routing;
 mod sim;
 
-pub use profile::{Behaviour, ProcedureShare, Profile, Services, Totals, MAX_COUNT, MAX_SERVICES};
+pub use profile::{
+    Behaviour, CalibrationLines, ProcedureShare, Profile, Services, Totals, MAX_COUNT, MAX_SERVICES, PLANNED_BY_CHECK,
+};
 pub use sim::{
-    procedures, simulate, simulate_with_progress, synthetic_identifier, Rng, SimError, SimOptions, SimReport, CHUNK,
-    LAND_SECTOR,
+    plan_year, procedures, simulate, simulate_planned, simulate_with_progress, synthetic_identifier, Rng, SimError,
+    SimOptions, SimReport, YearPlan, CHUNK, LAND_SECTOR,
 };

@@ -4,6 +4,7 @@
 //! with errors naming the field and its line.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use motcua_catalog::{Catalog, CatalogError, Problem};
 use motcua_core::ProcedureCode;
@@ -123,7 +124,26 @@ pub struct Profile {
     pub digitisation_line: usize,
     /// Line of `agency`.
     pub agency_line: usize,
+    /// Line of `dossiers.online`, `dossiers.early_or_on_time` and `services.with_dossiers_pct`:
+    /// where a year the figures cannot make together is reported ([`Profile::check_plan`]).
+    pub calibration_lines: CalibrationLines,
 }
+
+/// Lines of the figures a year's planning can find impossible together (0: unknown).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CalibrationLines {
+    /// `dossiers.online`.
+    pub online: usize,
+    /// `dossiers.early_or_on_time`.
+    pub early_or_on_time: usize,
+    /// `services.with_dossiers_pct`.
+    pub with_dossiers_pct: usize,
+}
+
+/// The most dossiers `motcua check` plans a profile's year for ([`Profile::check_plan`]): a
+/// province's year plans in a fraction of a second; a national one takes seconds and
+/// gigabytes, and is planned by `simulate` before it opens a store.
+pub const PLANNED_BY_CHECK: u64 = 5_000_000;
 
 /// The files a profile refers to, opened and validated.
 #[derive(Debug, Default)]
@@ -395,6 +415,11 @@ impl Profile {
             file: file.to_path_buf(),
             units_line: raw.units.as_ref().map_or(0, |u| motcua_calendar::line_of(text, u.span().start)),
             digitisation_line: raw.digitisation.as_ref().map_or(0, |d| motcua_calendar::line_of(text, d.span().start)),
+            calibration_lines: CalibrationLines {
+                online: motcua_calendar::line_of(text, raw.dossiers.online.span().start),
+                early_or_on_time: motcua_calendar::line_of(text, raw.dossiers.early_or_on_time.span().start),
+                with_dossiers_pct: motcua_calendar::line_of(text, raw.services.with_dossiers_pct.span().start),
+            },
         })
     }
 
@@ -437,26 +462,44 @@ impl Profile {
                     problems: vec![Problem { file: self.file.clone(), line: self.agency_line, message }],
                 });
             }
-            // Every step of every simulated procedure is done by a role some agency of the
-            // register plays (with a register, steps go to the agency playing the role).
+            // Every step of every simulated procedure resolves to an agency of the register for
+            // every unit a dossier of it can belong to, on every day of the year (with a
+            // register, steps go to the agency playing the role; the engine refuses a step
+            // whose role resolves to none).
             let mut problems = Vec::new();
+            let reach = Reach::of(&register, &self.agency, self.year);
             for (i, share) in self.procedures.iter().enumerate() {
                 let Some(procedure) = catalog.and_then(|c| c.get(&share.code)) else { continue };
+                // Each role once per procedure, naming the steps it does.
+                let mut roles: Vec<(&str, Vec<&str>)> = Vec::new();
                 for step in &procedure.steps {
-                    let role = &*step.agency;
+                    match roles.iter_mut().find(|(r, _)| *r == &*step.agency) {
+                        Some((_, steps)) => steps.push(&*step.id.0),
+                        None => roles.push((&step.agency, vec![&*step.id.0])),
+                    }
+                }
+                for (role, steps) in roles {
                     let played =
                         register.agencies().iter().any(|a| &*a.code == role || a.roles.iter().any(|r| &**r == role));
+                    let at = |what: String| Problem {
+                        file: self.file.clone(),
+                        line: share.line,
+                        message: format!(
+                            "procedure[{i}].code: {}'s step{} {} {} done by {role:?}, which {what}",
+                            share.code,
+                            if steps.len() == 1 { "" } else { "s" },
+                            steps.join(", "),
+                            if steps.len() == 1 { "is" } else { "are" },
+                        ),
+                    };
                     if !played {
-                        problems.push(Problem {
-                            file: self.file.clone(),
-                            line: share.line,
-                            message: format!(
-                                "procedure[{i}].code: {}'s step {} is done by {role:?}, which no agency of the register {} plays",
-                                share.code,
-                                step.id,
-                                path.display()
-                            ),
-                        });
+                        problems.push(at(format!("no agency of the register {} plays", path.display())));
+                    } else if let Some((unit, day)) = reach.unresolved(&register, role, procedure.level) {
+                        problems.push(at(format!(
+                            "no agency of the register {} plays for unit {unit} on {day} (a dossier received there \
+                             that day would stop there)",
+                            path.display()
+                        )));
                     }
                 }
             }
@@ -471,6 +514,42 @@ impl Profile {
             out.digitisation = Some(rules);
         }
         Ok(out)
+    }
+
+    /// Plans the profile's year as `simulate` does with its default seed (1), against
+    /// `catalog`, and reports figures the year cannot meet together at the profile's line of
+    /// the figure (`PROFILE:LINE: dossiers.online: half 1 needs …`). `Ok(false)`: not planned, the
+    /// profile asks for more than [`PLANNED_BY_CHECK`] dossiers (`simulate` plans it before
+    /// it opens a store, and refuses with the same message).
+    pub fn check_plan(&self, catalog: &Catalog) -> Result<bool, CatalogError> {
+        if self.dossiers.received > PLANNED_BY_CHECK {
+            return Ok(false);
+        }
+        let procs = crate::procedures(self, catalog);
+        let calendar = motcua_calendar::WorkCalendar::builder()
+            .years(self.year, self.year + 1)
+            .build()
+            .map_err(|e| CatalogError { problems: vec![Problem::from_calendar(&self.file, e)] })?;
+        crate::plan_year(self, &procs, &calendar, 1).map(|_| true).map_err(|e| self.calibration_problem(&e))
+    }
+
+    /// A planning error as a problem of the profile, at the line of the figure it names.
+    pub fn calibration_problem(&self, e: &crate::SimError) -> CatalogError {
+        let message = match e {
+            crate::SimError::Invalid(m) => m.clone(),
+            other => other.to_string(),
+        };
+        let l = self.calibration_lines;
+        let line = if message.starts_with("dossiers.online") {
+            l.online
+        } else if message.starts_with("services.with_dossiers_pct") {
+            l.with_dossiers_pct
+        } else if message.starts_with("dossiers.early_or_on_time") {
+            l.early_or_on_time
+        } else {
+            1
+        };
+        CatalogError { problems: vec![Problem { file: self.file.clone(), line: line.max(1), message }] }
     }
 
     /// Reads and parses a profile file.
@@ -519,4 +598,113 @@ impl Profile {
 
 fn services_with_dossiers(online: u64, pct: f64) -> u64 {
     (online as f64 * pct / 100.0).round() as u64
+}
+
+/// The units and days a simulated year's dossiers can reach, with a register: the receiving
+/// agency's home unit (every procedure) and, for commune procedures, the home units of the
+/// communes' committees existing on its first day (where the simulator receives them); the
+/// days are the year's first and every day within it on which an agency or a unit of the
+/// register begins or ends (role resolution changes on no other day).
+struct Reach {
+    home: Option<Arc<str>>,
+    communes: Vec<Arc<str>>,
+    days: Vec<chrono::NaiveDate>,
+}
+
+impl Reach {
+    fn of(register: &motcua_core::Register, agency: &str, year: i32) -> Reach {
+        let (Some(first), Some(last)) =
+            (chrono::NaiveDate::from_ymd_opt(year, 1, 1), chrono::NaiveDate::from_ymd_opt(year, 12, 31))
+        else {
+            return Reach { home: None, communes: Vec::new(), days: Vec::new() };
+        };
+        let communes = register
+            .agencies()
+            .iter()
+            .filter(|a| a.valid_from.is_none_or(|d| d <= first) && a.valid_to.is_none_or(|d| d >= first))
+            .filter(|a| a.roles.iter().any(|r| &**r == crate::routing::COMMUNE_COMMITTEE_ROLE))
+            .filter_map(|a| a.jurisdiction.first().cloned())
+            .collect();
+        let bounds = register
+            .agencies()
+            .iter()
+            .flat_map(|a| [a.valid_from, a.valid_to.and_then(|d| d.succ_opt())])
+            .chain(register.units().iter().flat_map(|u| [u.valid_from, u.valid_to.and_then(|d| d.succ_opt())]));
+        let mut days: Vec<chrono::NaiveDate> =
+            std::iter::once(first).chain(bounds.flatten().filter(|d| (first..=last).contains(d))).collect();
+        days.sort_unstable();
+        days.dedup();
+        Reach { home: register.home_unit(agency).cloned(), communes, days }
+    }
+
+    /// The first unit and day on which `role` resolves to no agency, if any.
+    fn unresolved(
+        &self,
+        register: &motcua_core::Register,
+        role: &str,
+        level: motcua_core::Level,
+    ) -> Option<(Arc<str>, chrono::NaiveDate)> {
+        let communes: &[Arc<str>] =
+            if level == motcua_core::Level::Commune && !self.communes.is_empty() { &self.communes } else { &[] };
+        let units = self.home.iter().filter(|_| communes.is_empty()).chain(communes);
+        for unit in units {
+            for &day in &self.days {
+                if register.resolve(role, unit, day).is_none() {
+                    return Some((Arc::clone(unit), day));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use motcua_core::{AdminUnit, AgencyUnit, Level, Register, UnitLevel};
+
+    fn agency(code: &str, roles: &[&str], to: Option<&str>) -> AgencyUnit {
+        AgencyUnit {
+            code: code.into(),
+            name: code.into(),
+            kind: "x".into(),
+            roles: roles.iter().map(|&r| r.into()).collect(),
+            jurisdiction: vec!["X".into()],
+            valid_from: None,
+            valid_to: to.map(|d| d.parse().unwrap()),
+            successor: None,
+        }
+    }
+
+    /// A role played for a unit until mid-year by an agency with no successor resolves to
+    /// nobody from the day after: found on that day, not only on the year's first.
+    #[test]
+    fn a_role_that_ends_mid_year_is_found_on_its_first_day_unplayed() {
+        let unit = AdminUnit {
+            code: "X".into(),
+            name: "X".into(),
+            level: UnitLevel::Commune,
+            parent: None,
+            valid_from: None,
+            valid_to: None,
+            successor: None,
+        };
+        let register = Register::new(
+            vec![unit],
+            vec![
+                agency("C", &["ubnd-xa"], None),
+                agency("CA", &["cong-an-xa"], Some("2023-06-30")),
+                agency("P", &[], None),
+            ],
+        )
+        .unwrap();
+        let reach = Reach::of(&register, "P", 2023);
+        assert_eq!(reach.unresolved(&register, "ubnd-xa", Level::Commune), None);
+        let (unit, day) = reach.unresolved(&register, "cong-an-xa", Level::Commune).unwrap();
+        assert_eq!((&*unit, day.to_string().as_str()), ("X", "2023-07-01"));
+        // A year after the agency ended: from its first day.
+        let reach = Reach::of(&register, "P", 2024);
+        assert_eq!(reach.unresolved(&register, "cong-an-xa", Level::Commune).unwrap().1.to_string(), "2024-01-01");
+    }
 }

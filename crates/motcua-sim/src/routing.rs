@@ -55,7 +55,7 @@ pub(crate) struct Routing {
 }
 
 /// The role that receives commune dossiers in a register.
-const COMMUNE_COMMITTEE_ROLE: &str = "ubnd-xa";
+pub(crate) const COMMUNE_COMMITTEE_ROLE: &str = "ubnd-xa";
 
 impl Routing {
     /// The routing for `year` at `agency`, through `register` if any.

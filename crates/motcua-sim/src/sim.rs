@@ -594,20 +594,44 @@ pub fn simulate_with_progress<S: Store>(
     options: &SimOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SimReport, SimError> {
-    let SimOptions { seed, batch, sync } = *options;
+    let plan = plan_year(profile, procs, engine.calendar(), options.seed)?;
+    simulate_planned(engine, profile, procs, plan, options, progress)
+}
+
+/// A year calibrated to its profile, before anything is stored: each dossier's receipt
+/// instant, channel, procedure and fate, hitting the profile's figures exactly. Planning is
+/// where a profile's figures can turn out impossible together (more online dossiers than
+/// procedures offering online services, more late dossiers than the year can hold…), so
+/// `motcua check` plans a profile's year too, and `simulate` plans before it opens a store.
+pub struct YearPlan {
+    receipts: Vec<Timestamp>,
+    online: Vec<bool>,
+    chosen: Vec<usize>,
+    fates: Vec<Fate>,
+    services_with_online_dossiers: u64,
+    rng: Rng,
+}
+
+impl std::fmt::Debug for YearPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YearPlan").field("dossiers", &self.receipts.len()).finish_non_exhaustive()
+    }
+}
+
+/// Plans `profile`'s year over `procs` ([`procedures`]) on `calendar` with `seed` (the
+/// simulation's seed: planning draws the first of its random numbers). Pure: no store.
+pub fn plan_year(
+    profile: &Profile,
+    procs: &[Procedure],
+    calendar: &WorkCalendar,
+    seed: u64,
+) -> Result<YearPlan, SimError> {
     let n = profile.dossiers.received;
     if n == 0 || procs.is_empty() {
         return Err(SimError::Invalid("nothing to simulate: no dossiers or no procedures".into()));
     }
-    let calendar = engine.calendar().clone();
     let year = profile.year;
     let mut rng = Rng::new(seed);
-    // Feedback draws from its own stream, so the rest of the year is the same with or without it.
-    let mut feedback_rng = Rng::new(seed ^ 0x5041_4B4E);
-    // The services the year is handled under, for reports (3.1, 3.2, integration).
-    engine.publish_services()?;
-    let identity = IdentityKey::new(SIM_IDENTITY_KEY)
-        .ok_or_else(|| SimError::Invalid("the simulator's identity key is too short".into()))?;
 
     // Procedures by share; what the catalog shares leave goes to the long tail.
     let tail = procs.len().saturating_sub(profile.procedures.len()).max(1);
@@ -624,7 +648,7 @@ pub fn simulate_with_progress<S: Store>(
         let u = rng.unit();
         profile.procedures.len() + ((u * u) * tail as f64) as usize % tail
     };
-    let days = arrival_days(&calendar, year)?;
+    let days = arrival_days(calendar, year)?;
     let plan = plan_channels(profile, procs, &days, n, &mut rng, pick_procedure)?;
 
     // Arrivals by channel and half: a day by weight within the half, a minute by the channel's
@@ -688,13 +712,44 @@ pub fn simulate_with_progress<S: Store>(
         }
     }
     if late_left > 0 {
-        return Err(SimError::Invalid(format!("cannot place {late} late dossiers inside the year")));
+        return Err(SimError::Invalid(format!(
+            "dossiers.early_or_on_time: {late} resolved dossiers late, but only {} of them can fall due early \
+             enough to be late inside the year",
+            late - late_left
+        )));
     }
     for f in fates.iter_mut() {
         if *f == Fate::OnTime && rng.unit() * 100.0 < profile.behaviour.withdrawal_pct {
             *f = Fate::Withdrawn;
         }
     }
+
+    drop(candidates);
+    Ok(YearPlan { receipts, online, chosen, fates, services_with_online_dossiers, rng })
+}
+
+/// Drives a planned year ([`plan_year`]) through `engine`: [`simulate_with_progress`] after
+/// its planning.
+pub fn simulate_planned<S: Store>(
+    engine: &mut Engine<S>,
+    profile: &Profile,
+    procs: &[Procedure],
+    plan: YearPlan,
+    options: &SimOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SimReport, SimError> {
+    let SimOptions { seed, batch, sync } = *options;
+    let YearPlan { receipts, online, chosen, fates, services_with_online_dossiers, mut rng } = plan;
+    let n = receipts.len() as u64;
+    let late = (profile.dossiers.resolved - profile.dossiers.early_or_on_time) as usize;
+    let calendar = engine.calendar().clone();
+    let year = profile.year;
+    // Feedback draws from its own stream, so the rest of the year is the same with or without it.
+    let mut feedback_rng = Rng::new(seed ^ 0x5041_4B4E);
+    // The services the year is handled under, for reports (3.1, 3.2, integration).
+    engine.publish_services()?;
+    let identity = IdentityKey::new(SIM_IDENTITY_KEY)
+        .ok_or_else(|| SimError::Invalid("the simulator's identity key is too short".into()))?;
 
     let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
     let mut routing = Routing::new(agency, engine.units().cloned(), year)?;
@@ -710,7 +765,7 @@ pub fn simulate_with_progress<S: Store>(
         })
         .collect();
     // The plan is all the drive needs: free the planning arrays (≈ 1.3 GB for a national year).
-    drop((receipts, online, chosen, fates, candidates));
+    drop((receipts, online, chosen, fates));
 
     let year_end = year_end_instant(year);
 
