@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use motcua_calendar::{Limit, Notice, OfficeHours, Timestamp};
 use motcua_core::{AgencyCode, Cccd, Command, DossierCode, ProcedureCode, TaxCode};
+use motcua_tests::mutation::{edits, mutate, Edit};
 use motcua_tests::seeds_dir;
 use proptest::prelude::*;
 
@@ -64,56 +65,6 @@ fn seeds(folder: &str) -> Vec<(PathBuf, String)> {
     }
     out.sort();
     out
-}
-
-/// One edit of a text's bytes.
-#[derive(Clone, Debug)]
-enum Edit {
-    Flip(usize, u8),
-    Insert(usize, u8),
-    Delete(usize, usize),
-    RepeatLine(usize),
-    Truncate(usize),
-}
-
-fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let edit = prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
-        (any::<usize>(), prop_oneof![Just(b'"'), Just(b'['), Just(b'='), Just(b'\n'), Just(b'9'), any::<u8>()])
-            .prop_map(|(i, b)| Edit::Insert(i, b)),
-        (any::<usize>(), 1usize..40).prop_map(|(i, n)| Edit::Delete(i, n)),
-        any::<usize>().prop_map(Edit::RepeatLine),
-        any::<usize>().prop_map(Edit::Truncate),
-    ];
-    proptest::collection::vec(edit, 1..6)
-}
-
-fn mutate(text: &str, edits: &[Edit]) -> String {
-    let mut b = text.as_bytes().to_vec();
-    for e in edits {
-        let n = b.len().max(1);
-        match *e {
-            Edit::Flip(i, x) => {
-                if !b.is_empty() {
-                    b[i % n] = x;
-                }
-            }
-            Edit::Insert(i, x) => b.insert(i % (b.len() + 1), x),
-            Edit::Delete(i, k) => {
-                let at = i % n;
-                let end = (at + k).min(b.len());
-                b.drain(at.min(b.len())..end);
-            }
-            Edit::RepeatLine(i) => {
-                let lines: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
-                let pick = lines[i % lines.len()].to_vec();
-                b.extend_from_slice(b"\n");
-                b.extend_from_slice(&pick);
-            }
-            Edit::Truncate(i) => b.truncate(i % n),
-        }
-    }
-    String::from_utf8_lossy(&b).into_owned()
 }
 
 /// Runs `parse` on a mutated seed file of `folder`; it must not panic.

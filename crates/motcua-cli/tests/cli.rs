@@ -1133,3 +1133,95 @@ fn errors_escape_control_and_bidi_characters() {
     assert!(err.contains("x\\u{1b}[2J\\u{202e}lmot.toml:2: procedure:"), "{err}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{202e}'), "{err:?}");
 }
+
+/// Whether `motcua serve` starts with `extra` (its catalog, register, digitisation rules,
+/// notices or office hours): it either listens (then is stopped) or exits with its refusal.
+fn serve_starts(dir: &std::path::Path, extra: &[&std::ffi::OsStr]) -> Result<(), String> {
+    use std::io::{BufRead, Read};
+    let secret = dir.join("secret");
+    std::fs::write(&secret, "a server secret of more than sixteen bytes\n").unwrap();
+    let store = dir.join("serve.sqlite");
+    let _ = std::fs::remove_file(&store);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(format!("sqlite:{}", store.display()))
+        .arg("--secret-file")
+        .arg(&secret)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    // A closed stdout (an exit) reads as an empty line.
+    let _ = std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    if line.starts_with("listening on ") {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(());
+    }
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    let _ = child.wait();
+    Err(err)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// "Check agrees" with `serve`'s start-up (issue #31): whatever mutated catalog file,
+    /// register, digitisation rules, notice or office hours `serve` refuses to start with,
+    /// `check` refuses too.
+    #[test]
+    fn check_refuses_every_file_serve_would_not_start_with(
+        kind in 0usize..5,
+        pick in proptest::prelude::any::<usize>(),
+        edits in motcua_tests::mutation::edits(),
+    ) {
+        let dir = temp_dir(&format!("serve-agrees-{kind}-{}", pick % 1000));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (folder, flag) = [
+            ("procedures", "--catalog"),
+            ("units", "--units"),
+            ("digitisation", "--digitisation"),
+            ("calendar", "--notices"),
+            ("hours", "--hours"),
+        ][kind];
+        let mut files: Vec<PathBuf> = std::fs::read_dir(seeds().join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        let source = &files[pick % files.len()];
+        let mutated = motcua_tests::mutation::mutate(&std::fs::read_to_string(source).unwrap(), &edits);
+        // Folders (catalog, notices): the seed folder with one file mutated; files: the file.
+        let (target, checked) = if matches!(kind, 0 | 3) {
+            let copy = dir.join(folder);
+            std::fs::create_dir_all(&copy).unwrap();
+            for f in &files {
+                std::fs::copy(f, copy.join(f.file_name().unwrap())).unwrap();
+            }
+            std::fs::write(copy.join(source.file_name().unwrap()), &mutated).unwrap();
+            (copy.clone(), copy)
+        } else {
+            let file = dir.join(source.file_name().unwrap());
+            std::fs::write(&file, &mutated).unwrap();
+            (file.clone(), file)
+        };
+        let mut extra: Vec<&std::ffi::OsStr> = vec![flag.as_ref(), target.as_os_str()];
+        let catalog = seeds().join("procedures");
+        if kind != 0 {
+            extra.extend([std::ffi::OsStr::new("--catalog"), catalog.as_os_str()]);
+        }
+        let started = serve_starts(&dir, &extra);
+        let check = motcua(&["check", checked.to_str().unwrap()]);
+        proptest::prop_assert!(
+            started.is_ok() || !check.status.success(),
+            "serve refused, check passed:\n{}",
+            started.err().unwrap_or_default()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
