@@ -35,10 +35,8 @@ fn query(path: &Path, sql: &str) -> f64 {
 #[test]
 fn a_slice_of_the_seed_year_stays_within_its_byte_budget() {
     let catalog = Catalog::load(&common::seeds().join("procedures")).unwrap();
-    let dir = std::env::temp_dir().join(format!("motcua-budget-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("slice.sqlite");
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::Builder::new().prefix("motcua-budget-").tempdir().unwrap();
+    let path = dir.path().join("slice.sqlite");
     {
         let (mut engine, profile, procs) = common::seed_engine(SqliteStore::open(&path).unwrap(), &catalog, 100);
         let report =

@@ -23,6 +23,8 @@ struct Subject {
     store: Arc<dyn Store>,
     reopen: Box<dyn Fn() -> Arc<dyn Store>>,
     tamper: Box<dyn Fn(&DossierCode)>,
+    /// The store's folder, removed after the store closes (none for memory and PostgreSQL).
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn memory() -> Option<Subject> {
@@ -32,6 +34,7 @@ fn memory() -> Option<Subject> {
         store,
         reopen: Box::new(move || again.clone()),
         tamper: Box::new(move |code| edit.tamper(code, 1, |e| e.hash = [7; 32])),
+        _dir: None,
     })
 }
 
@@ -39,10 +42,8 @@ static FRESH: AtomicU64 = AtomicU64::new(0);
 
 fn sqlite() -> Option<Subject> {
     let n = FRESH.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("motcua-conformance-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("store.sqlite");
+    let dir = tempfile::Builder::new().prefix(&format!("motcua-conformance-{n}-")).tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
     let store = Arc::new(motcua_store_sqlite::SqliteStore::open(&path).unwrap());
     let (again, edit) = (path.clone(), path);
     Some(Subject {
@@ -56,6 +57,7 @@ fn sqlite() -> Option<Subject> {
             )
             .unwrap();
         }),
+        _dir: Some(dir),
     })
 }
 
@@ -84,6 +86,7 @@ fn postgres() -> Option<Subject> {
             ))
             .unwrap();
         }),
+        _dir: None,
     })
 }
 

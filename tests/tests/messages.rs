@@ -119,10 +119,8 @@ fn messages_rendered_from_events_are_the_messages_written_on_the_memory_store() 
 
 #[test]
 fn messages_rendered_from_events_are_the_messages_written_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("motcua-messages-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("m.sqlite");
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::Builder::new().prefix("motcua-messages-").tempdir().unwrap();
+    let path = dir.path().join("m.sqlite");
     rendered_equal_written(motcua_store_sqlite::SqliteStore::open(&path).unwrap());
     let _ = std::fs::remove_dir_all(&dir);
 }

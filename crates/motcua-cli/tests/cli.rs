@@ -30,11 +30,24 @@ fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("motcua-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder for one test, removed when it drops (reads as a `Path`).
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for Scratch {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+fn temp_dir(name: &str) -> Scratch {
+    Scratch(tempfile::Builder::new().prefix(&format!("motcua-cli-{name}-")).tempdir().unwrap())
 }
 
 #[test]
@@ -643,8 +656,7 @@ fn with_stdout_closed(args: &[&str]) -> Output {
 /// A reader that goes away (`motcua … | head -1`) ends the command quietly: no panic, exit 0.
 #[test]
 fn a_closed_stdout_is_not_a_crash() {
-    let dir = std::env::temp_dir().join(format!("motcua-pipe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("pipe");
     let csv = dir.join("many.csv");
     let mut rows = String::from("received,limit\n");
     for _ in 0..20_000 {
@@ -949,8 +961,7 @@ fn no_identifier_of_a_simulated_year_is_stored_or_reported() {
 #[test]
 fn a_store_of_the_previous_release_migrates_verifies_and_reports_the_same() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let dir = std::env::temp_dir().join(format!("motcua-previous-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("previous");
     let path = dir.join("previous.sqlite");
     std::fs::copy(data.join("previous-release.sqlite"), &path).unwrap();
     let store = format!("sqlite:{}", path.display());
@@ -1178,9 +1189,7 @@ proptest::proptest! {
         pick in proptest::prelude::any::<usize>(),
         edits in motcua_tests::mutation::edits(),
     ) {
-        let dir = temp_dir(&format!("serve-agrees-{kind}-{}", pick % 1000));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = temp_dir(&format!("serve-agrees-{kind}"));
         let (folder, flag) = [
             ("procedures", "--catalog"),
             ("units", "--units"),
@@ -1222,6 +1231,5 @@ proptest::proptest! {
             "serve refused, check passed:\n{}",
             started.err().unwrap_or_default()
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

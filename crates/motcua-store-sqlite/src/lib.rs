@@ -7,8 +7,8 @@
 //!
 //! ```
 //! use motcua_engine::Store;
-//! let dir = std::env::temp_dir().join(format!("motcua-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let dir = dir.path();
 //! let store = motcua_store_sqlite::SqliteStore::open(&dir.join("year.sqlite"))?;
 //! assert!(store.dossiers()?.is_empty());
 //! # Ok::<(), motcua_engine::StoreError>(())
@@ -1495,10 +1495,8 @@ mod tests {
     /// column is filled from each row, and an applicant's results are read by it.
     #[test]
     fn migration_8_fills_the_holder_of_rows_written_before() {
-        let dir = std::env::temp_dir().join(format!("motcua-sqlite-unit-{}-m8", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("store.sqlite");
+        let dir = tempfile::Builder::new().prefix("motcua-sqlite-unit-m8-").tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
         let key = motcua_core::IdentityKey::new(&[5u8; 32]).unwrap();
         let holder = key.applicant_key(&"058203004567".parse().unwrap());
         let row = motcua_core::KnownResult {

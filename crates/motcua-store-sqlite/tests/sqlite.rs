@@ -13,11 +13,11 @@ use motcua_engine::store::{AppendBatch, StreamAppend};
 use motcua_engine::*;
 use motcua_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("motcua-sqlite-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("store.sqlite")
+/// A fresh folder (removed when the guard drops) and a store path in it.
+fn temp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix(&format!("motcua-sqlite-{name}-")).tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    (dir, path)
 }
 
 fn calendar() -> WorkCalendar {
@@ -65,7 +65,7 @@ fn with_received(path: &std::path::Path, n: u64) -> Engine<SqliteStore> {
 
 #[test]
 fn events_survive_reopening_and_verify_passes() {
-    let path = temp("reopen");
+    let (_dir, path) = temp("reopen");
     {
         let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
         e.handle(&req(1, receive(), "2025-03-03T09:00")).unwrap();
@@ -94,7 +94,7 @@ fn events_survive_reopening_and_verify_passes() {
 
 #[test]
 fn the_file_outbox_survives_a_portal_outage_in_the_order_written() {
-    let path = temp("outage");
+    let (_dir, path) = temp("outage");
     let mut e = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
     // Group commits: several dossiers and several events of one dossier per transaction.
     let mut reqs: Vec<Request> = (1..=12).map(|n| req(n, receive(), "2025-03-03T09:00")).collect();
@@ -127,7 +127,7 @@ fn the_file_outbox_survives_a_portal_outage_in_the_order_written() {
 
 #[test]
 fn two_connections_race_on_one_file() {
-    let path = temp("race");
+    let (_dir, path) = temp("race");
     let mut a = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
     let mut b = Engine::new(SqliteStore::open(&path).unwrap(), [procedure()], calendar());
     a.handle(&req(1, receive(), "2025-03-03T09:00")).unwrap();
@@ -142,7 +142,7 @@ fn two_connections_race_on_one_file() {
 
 #[test]
 fn schema_is_versioned() {
-    let path = temp("schema");
+    let (_dir, path) = temp("schema");
     drop(SqliteStore::open(&path).unwrap());
     drop(SqliteStore::open(&path).unwrap());
     let conn = user_version_from_header(&path);
@@ -154,7 +154,7 @@ fn schema_is_versioned() {
 /// `motcua-sqlite-writer PATH 3`) opens migrated, verifies, and takes new commands.
 #[test]
 fn a_version_1_file_is_migrated_on_open() {
-    let path = temp("v1");
+    let (_dir, path) = temp("v1");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schema-v1.sqlite"), &path).unwrap();
     assert_eq!(user_version_from_header(&path), 1);
     let store = SqliteStore::open(&path).unwrap();
@@ -189,7 +189,7 @@ fn user_version_from_header(path: &std::path::Path) -> i64 {
 
 #[test]
 fn a_byte_edited_in_the_file_is_detected() {
-    let path = temp("tamper");
+    let (_dir, path) = temp("tamper");
     {
         let mut e = with_received(&path, 5);
         e.handle(&req(3, Command::RequestSupplement { reason: "MARKER-ABC".into() }, "2025-03-03T10:00")).unwrap();
@@ -208,7 +208,7 @@ fn a_byte_edited_in_the_file_is_detected() {
 
 #[test]
 fn streaming_the_log_reads_what_loading_each_dossier_reads() {
-    let path = temp("stream");
+    let (_dir, path) = temp("stream");
     let mut e = with_received(&path, 4);
     e.handle(&req(2, Command::RequestSupplement { reason: "Thiếu giấy tờ".into() }, "2025-03-03T10:00")).unwrap();
     let store = e.into_store();
@@ -244,7 +244,7 @@ fn streaming_the_log_reads_what_loading_each_dossier_reads() {
 
 #[test]
 fn a_dossier_whose_events_were_deleted_fails_verify() {
-    let path = temp("deleted");
+    let (_dir, path) = temp("deleted");
     drop(with_received(&path, 3));
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("DELETE FROM events WHERE dossier = (SELECT id FROM dossiers WHERE code LIKE '%-0002')", []).unwrap();
@@ -256,7 +256,7 @@ fn a_dossier_whose_events_were_deleted_fails_verify() {
 
 #[test]
 fn a_rolled_back_batch_leaves_no_row_id_behind() {
-    let path = temp("hints");
+    let (_dir, path) = temp("hints");
     let a = SqliteStore::open(&path).unwrap();
     let b = SqliteStore::open(&path).unwrap();
     let bare = |n: u64, expected: u64, version: u64| {
@@ -283,7 +283,7 @@ fn a_rolled_back_batch_leaves_no_row_id_behind() {
 
 #[test]
 fn kill_dash_9_mid_load_loses_no_acknowledged_event() {
-    let path = temp("kill");
+    let (_dir, path) = temp("kill");
     let mut child = Process::new(env!("CARGO_BIN_EXE_motcua-sqlite-writer"))
         .args([path.to_str().unwrap(), "1000000", "7"])
         .stdout(Stdio::piped())
@@ -341,7 +341,7 @@ fn set_payload(path: &std::path::Path, n: u64, bytes: &[u8]) {
 #[test]
 fn every_event_names_its_actor_and_an_edited_actor_fails_verify() {
     use motcua_engine::store::{canonical_bytes, decode_sealed, EVENT_SCHEMA};
-    let path = temp("actor");
+    let (_dir, path) = temp("actor");
     drop(with_received(&path, 2));
     let store = SqliteStore::open(&path).unwrap();
     let stream = store.load(&code(2)).unwrap().unwrap();
@@ -376,7 +376,7 @@ fn lexicon(path: &std::path::Path) -> motcua_engine::store::Lexicon {
 #[test]
 fn verify_seals_what_an_event_means_and_the_dictionary_entries_it_refers_to() {
     use motcua_engine::store::{canonical_bytes, decode_sealed, EVENT_SCHEMA};
-    let path = temp("bytes");
+    let (_dir, path) = temp("bytes");
     // A text enters the dictionary the second time it is written: dossier 1's receipt has its
     // strings inline, dossiers 2 and 3 refer to the dictionary.
     drop(with_received(&path, 3));
@@ -424,7 +424,7 @@ fn verify_reports_a_changed_row_version_a_garbage_outbox_row_and_a_dropped_table
         ("idempotency", "DROP TABLE idempotency", "table idempotency: missing"),
     ];
     for (name, sql, want) in cases {
-        let path = temp(&format!("integrity-{name}"));
+        let (_dir, path) = temp(&format!("integrity-{name}"));
         drop(with_received(&path, 2));
         assert!(verify(&SqliteStore::open(&path).unwrap()).is_ok(), "{name}: sound before");
         rusqlite::Connection::open(&path).unwrap().execute_batch(sql).unwrap();
