@@ -768,11 +768,14 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     let warehouse = warehouse(&mut sink, &raw.warehouse);
     let mut steps = Vec::new();
     let mut last: Option<Timestamp> = None;
+    // Said once, at the first officer's step.
+    let mut officer_without_receiving = false;
     for s in raw.step {
         let line = line_of(text, s.span().start);
         let s = s.into_inner();
         let at = parse_time(&mut sink, "at", &s.at);
         let command = procedure.as_ref().and_then(|p| command(&mut sink, &s, p));
+        let by_at = s.by.as_ref().map_or(0, |b| b.span().start);
         let by = s.by.and_then(|b| actor(&mut sink, b));
         let expect = s.expect.map(|e| expect(&mut sink, e.into_inner())).unwrap_or_default();
         // Time only goes forward, except in a step that tests exactly that rejection.
@@ -783,6 +786,22 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
         }
         if expect.error.is_none() {
             last = at.or(last);
+        }
+        // An officer acts on the dossiers of their agency: with no receiving agency, every
+        // officer is refused, which only a step expecting that refusal may show.
+        if let Some(officer) = by.as_ref().filter(|b| b.agency.is_some()) {
+            if receiving.is_none() && expect.error.as_deref() != Some("unauthorized") && !officer_without_receiving {
+                officer_without_receiving = true;
+                sink.at(
+                    by_at,
+                    format!(
+                        "by: an officer of {} acts, but the scenario names no receiving agency, so every officer \
+                         is refused (\"the dossier belongs to another agency\"): add receiving = \"…\" (the agency \
+                         the dossier is received at)",
+                        officer.agency.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
         }
         if let (Some(at), Some(command)) = (at, command) {
             steps.push(ScenarioStep { line, at, command, by, expect });

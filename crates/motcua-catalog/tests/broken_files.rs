@@ -87,6 +87,18 @@ fn broken_scenarios() {
         "name = \"s\"\nprocedure = \"1.00\"\n[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n",
     );
     assert!(p[0].starts_with("s.toml:2: procedure:"), "{p:?}");
+    // An officer acting with no receiving agency named: said once, at the first such step
+    // (a step expecting the refusal is the one that may).
+    let by = "by = { role = \"clerk\", agency = \"H99.01\", id = \"mc\" }";
+    let p = scenario_problems(&format!(
+        "{head}[[step]]\nat = \"2025-03-04T09:00\"\ndo = \"receive\"\n{by}\nexpect = {{ error = \"unauthorized\" }}\n\
+         [[step]]\nat = \"2025-03-04T09:05\"\ndo = \"receive\"\n{by}\n[[step]]\nat = \"2025-03-04T09:10\"\ndo = \"receive\"\n{by}\n"
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("s.toml:11: by: an officer of H99.01 acts, but the scenario names no receiving agency"),
+        "{p:?}"
+    );
 }
 
 proptest! {
