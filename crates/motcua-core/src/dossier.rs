@@ -565,7 +565,14 @@ pub fn decide(
             if !open {
                 return Err(not_allowed(kind, status));
             }
-            if let (Some(window), Some(start)) = (procedure.policy.supplement_window, state.clock_start) {
+            // The window runs from the receipt's clock start (Decree 61/2018/NĐ-CP Art. 19: within
+            // 3 working days of receiving the dossier), not from a restart's: a complete
+            // supplement does not reopen it.
+            let received = match state.received_at {
+                Some(at) => Some(cal.clock_start_with_cutoff(at, cutoff(ctx))?),
+                None => state.clock_start,
+            };
+            if let (Some(window), Some(start)) = (procedure.policy.supplement_window, received) {
                 if let Some(deadline) = cal.due_from(start, window)? {
                     if now > deadline {
                         return Err(DomainError::SupplementWindowClosed { deadline });
