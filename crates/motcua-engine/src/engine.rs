@@ -127,6 +127,17 @@ pub enum EngineError {
     /// A request to create a dossier ([`Intent::Create`]) under a code that is already taken.
     #[error("dossier code {0} is already taken")]
     CodeTaken(DossierCode),
+    /// A dossier created under a code dated another day (TT 01/2018/TT-VPCP Art. 19: a
+    /// dossier's code carries the day it was received or submitted).
+    #[error("dossier code {code} is dated {dated}, but the dossier is created on {day}")]
+    CodeDate {
+        /// The code.
+        code: DossierCode,
+        /// The day its code says.
+        dated: String,
+        /// The day of the command creating it.
+        day: String,
+    },
     /// The engine does not know the procedure.
     #[error("unknown procedure {0}")]
     UnknownProcedure(ProcedureCode),
@@ -156,6 +167,7 @@ impl EngineError {
             EngineError::IdempotencyConflict { .. } => "idempotency_conflict",
             EngineError::NoSuchDossier(_) => "no_such_dossier",
             EngineError::CodeTaken(_) => "code_taken",
+            EngineError::CodeDate { .. } => "code_date",
             EngineError::UnknownProcedure(_) => "unknown_procedure",
             EngineError::NotInForce { .. } => "not_in_force",
             EngineError::Contention(_) => "contention",
@@ -787,7 +799,10 @@ impl<S: Store> Engine<S> {
         // Creating commands on an uncached dossier assume it is new without asking the store:
         // if it exists after all, the append's version check fails and the retry (not a first
         // attempt) loads it. A request that needs the dossier to exist always asks.
-        let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. });
+        // A creating command dated another day than its code is no creation (`CodeDate`) unless
+        // the dossier exists: ask the store first.
+        let creates = matches!(req.command, Command::Submit { .. } | Command::Receive { .. })
+            && req.dossier.date() == req.now.local_date();
         // One lookup for the cached state; its slot then serves until the commit.
         let slot = if first_attempt && creates && req.intent != Intent::Existing {
             self.hot.slot(&req.dossier)
@@ -938,7 +953,17 @@ impl<'a, S: Store> Judge<'a, S> {
     fn judge(&self, state: &Dossier, parties: &Parties, req: &Request) -> Result<(Vec<Event>, &'a Known), EngineError> {
         let code = match (&state.procedure, &req.command) {
             (Some(p), _) => p,
-            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => procedure,
+            (None, Command::Submit { procedure, .. } | Command::Receive { procedure, .. }) => {
+                let (dated, day) = (req.dossier.date(), req.now.local_date());
+                if dated != day {
+                    return Err(EngineError::CodeDate {
+                        code: req.dossier.clone(),
+                        dated: dated.to_string(),
+                        day: day.to_string(),
+                    });
+                }
+                procedure
+            }
             (None, _) => return Err(EngineError::NoSuchDossier(req.dossier.clone())),
         };
         let known = self.procedures.get(code).ok_or_else(|| EngineError::UnknownProcedure(code.clone()))?;

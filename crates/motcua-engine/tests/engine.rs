@@ -403,3 +403,29 @@ proptest! {
         prop_assert_eq!(one.deadlines(&DeadlineQuery::overdue(probe)).unwrap(), many.deadlines(&DeadlineQuery::overdue(probe)).unwrap());
     }
 }
+
+/// A dossier's code carries the day it was created (TT 01/2018/TT-VPCP Art. 19): one dated
+/// 3/3/2025 is not created by a receipt of 5/3/2025, and nothing is written; a submission of 3/3
+/// is received days later under its code.
+#[test]
+fn a_dossier_is_created_only_under_a_code_of_its_day() {
+    let store = Arc::new(MemoryStore::new());
+    let mut engine = Engine::new(store.clone(), [procedure()], calendar());
+    let err = engine.handle(&receive(1, "2025-03-05T09:00")).unwrap_err();
+    assert_eq!(err.code(), "code_date");
+    assert_eq!(
+        err.to_string(),
+        "dossier code H42.12-250303-0001 is dated 2025-03-03, but the dossier is created on 2025-03-05"
+    );
+    assert!(store.load(&code(1)).unwrap().is_none());
+    let submit = Command::Submit {
+        procedure: "1.001612".parse().unwrap(),
+        channel: Channel::Online,
+        jurisdiction: None,
+        applicant: None,
+    };
+    engine.handle(&req(2, submit, Actor::citizen("c-1"), "2025-03-03T21:00")).unwrap();
+    let mut later = receive(2, "2025-03-05T09:00");
+    later.actor = clerk();
+    engine.handle(&later).unwrap();
+}

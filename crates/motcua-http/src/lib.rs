@@ -115,7 +115,10 @@ impl From<EngineError> for ApiError {
         let status = match &e {
             EngineError::Unauthorized(_) => StatusCode::FORBIDDEN,
             EngineError::NoSuchDossier(_) => StatusCode::NOT_FOUND,
-            EngineError::UnknownProcedure(_) | EngineError::NotInForce { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            EngineError::UnknownProcedure(_) | EngineError::NotInForce { .. } | EngineError::CodeDate { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            EngineError::CodeTaken(_) => StatusCode::CONFLICT,
             EngineError::Rejected(_) | EngineError::IdempotencyConflict { .. } | EngineError::Contention(_) => {
                 StatusCode::CONFLICT
             }
