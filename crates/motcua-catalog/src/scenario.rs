@@ -383,7 +383,7 @@ fn actor(sink: &mut Sink<'_>, by: Sp<RawActor>) -> Option<Actor> {
 
 /// The scenarios' identity key.
 fn scenario_key() -> Option<IdentityKey> {
-    IdentityKey::new(SCENARIO_IDENTITY_KEY)
+    IdentityKey::new(SCENARIO_IDENTITY_KEY).ok()
 }
 
 /// A step's applicant, keyed (`Some(None)` without one; `None` after reporting a problem).

@@ -128,13 +128,8 @@ pub fn serve(cmd: ServeCmd) -> Result<u8> {
         Some(path) => {
             let text = motcua_calendar::read_input(path)
                 .map_err(|e| anyhow!("--identity-key-file {}: {e}", path.display()))?;
-            let key = motcua_core::IdentityKey::new(text.trim().as_bytes()).ok_or_else(|| {
-                anyhow!(
-                    "--identity-key-file {}: at least {} bytes",
-                    path.display(),
-                    motcua_core::MIN_IDENTITY_KEY_BYTES
-                )
-            })?;
+            let key = motcua_core::IdentityKey::new(text.trim().as_bytes())
+                .map_err(|e| anyhow!("--identity-key-file {}: {e}", path.display()))?;
             Some(key)
         }
         None => None,

@@ -76,10 +76,29 @@ pub struct IdentityKey(Vec<u8>);
 /// The shortest [`IdentityKey`] accepted, in bytes.
 pub const MIN_IDENTITY_KEY_BYTES: usize = 32;
 
+/// A secret too short to key applicants' identifiers ([`IdentityKey::new`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("an identity key needs at least {MIN_IDENTITY_KEY_BYTES} bytes, this one has {len}")]
+pub struct ShortIdentityKey {
+    /// The secret's length in bytes.
+    pub len: usize,
+}
+
 impl IdentityKey {
-    /// A key from secret bytes; `None` when shorter than [`MIN_IDENTITY_KEY_BYTES`].
-    pub fn new(secret: &[u8]) -> Option<IdentityKey> {
-        (secret.len() >= MIN_IDENTITY_KEY_BYTES).then(|| IdentityKey(secret.to_vec()))
+    /// A key from secret bytes; [`ShortIdentityKey`] when shorter than
+    /// [`MIN_IDENTITY_KEY_BYTES`].
+    ///
+    /// ```
+    /// use motcua_core::{IdentityKey, MIN_IDENTITY_KEY_BYTES};
+    /// assert!(IdentityKey::new(&[7u8; MIN_IDENTITY_KEY_BYTES]).is_ok());
+    /// let short = IdentityKey::new(b"secret").unwrap_err();
+    /// assert_eq!(short.to_string(), "an identity key needs at least 32 bytes, this one has 6");
+    /// ```
+    pub fn new(secret: &[u8]) -> Result<IdentityKey, ShortIdentityKey> {
+        if secret.len() < MIN_IDENTITY_KEY_BYTES {
+            return Err(ShortIdentityKey { len: secret.len() });
+        }
+        Ok(IdentityKey(secret.to_vec()))
     }
 
     /// The pseudonymous key of `id`: HMAC-SHA256 under this key, its first 16 bytes in hex.
@@ -275,7 +294,7 @@ mod tests {
         // An individual's tax code is their CCCD: the same person.
         let tax = Identifier::Tax(TaxCode::Individual("001203004567".parse().unwrap()));
         assert_eq!(k, key().applicant_key(&tax));
-        assert!(IdentityKey::new(b"short").is_none());
+        assert_eq!(IdentityKey::new(b"short").unwrap_err(), ShortIdentityKey { len: 5 });
         assert_eq!(format!("{:?}", key()), "IdentityKey(…)");
         assert!(!format!("{id:?}").contains("001203004567"), "masked: {id:?}");
         assert!("0101243150".parse::<Identifier>().is_ok(), "a tax code with its check digit");

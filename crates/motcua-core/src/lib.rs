@@ -26,7 +26,8 @@ mod status;
 mod units;
 
 pub use applicant::{
-    looks_like_identifier, Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, MIN_IDENTITY_KEY_BYTES,
+    looks_like_identifier, Applicant, ApplicantKey, ApplicantKind, Identifier, IdentityKey, ShortIdentityKey,
+    MIN_IDENTITY_KEY_BYTES,
 };
 pub use auth::{authorize, permits, roles_for, sight, Actor, ActorId, ActorRole, Denied, Parties, Sight, Visible};
 pub use command::{

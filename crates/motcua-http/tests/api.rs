@@ -457,7 +457,7 @@ fn serve_with_identity_key() -> String {
         "Đăng ký tạm trú",
         motcua_calendar::Limit::working_days(3),
     );
-    let identity = motcua_core::IdentityKey::new(&[9u8; 32]);
+    let identity = motcua_core::IdentityKey::new(&[9u8; 32]).ok();
     let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
     common::serve_with("2025-03-07T09:30", vec![procedure], options)
 }

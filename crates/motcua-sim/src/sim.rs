@@ -748,8 +748,8 @@ pub fn simulate_planned<S: Store>(
     let mut feedback_rng = Rng::new(seed ^ 0x5041_4B4E);
     // The services the year is handled under, for reports (3.1, 3.2, integration).
     engine.publish_services()?;
-    let identity = IdentityKey::new(SIM_IDENTITY_KEY)
-        .ok_or_else(|| SimError::Invalid("the simulator's identity key is too short".into()))?;
+    let identity =
+        IdentityKey::new(SIM_IDENTITY_KEY).map_err(|e| SimError::Invalid(format!("the simulator's key: {e}")))?;
 
     let agency: AgencyCode = profile.agency.parse().map_err(|e| SimError::Invalid(format!("agency: {e}")))?;
     let mut routing = Routing::new(agency, engine.units().cloned(), year)?;
