@@ -16,7 +16,7 @@ pub struct DossierSummary {
     /// Its procedure.
     pub procedure: Option<ProcedureCode>,
     /// Internal status code ([`motcua_core::Status::code`]). Compact encodings (MessagePack,
-    /// lean rows) keep it as a one-byte tag ([`status_tag`]; 1 byte instead of up to 30, about
+    /// lean rows) keep it as a one-byte tag (`status_tag`; 1 byte instead of up to 30, about
     /// 23 bytes a dossier-year on the seed year); JSON as its text. Both read.
     #[serde(with = "status_text_or_tag")]
     pub status: Option<Cow<'static, str>>,
