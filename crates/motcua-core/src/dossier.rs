@@ -378,6 +378,25 @@ fn not_allowed(command: CommandKind, status: Option<Status>) -> DomainError {
     DomainError::NotAllowed { command, status }
 }
 
+/// The command meant, when `command` is refused in `status` and a similar one is allowed there:
+/// the completion before acceptance (`request_completion`, then the applicant's `resubmit`) and
+/// the supplement after it (`request_supplement`, then `receive_supplement`) are told apart,
+/// and a dossier already received or submitted is not created again. Named in the
+/// `not_allowed` error's text.
+pub fn allowed_instead(command: CommandKind, status: Option<Status>) -> Option<CommandKind> {
+    use CommandKind as K;
+    use Status as S;
+    match (command, status?) {
+        (K::Resubmit, S::SupplementRequested) => Some(K::ReceiveSupplement),
+        (K::ReceiveSupplement, S::CompletionRequested) => Some(K::Resubmit),
+        (K::RequestCompletion, S::Received | S::InProgress) => Some(K::RequestSupplement),
+        (K::RequestSupplement, S::Submitted | S::CompletionRequested) => Some(K::RequestCompletion),
+        (K::Submit, S::Submitted | S::CompletionRequested) => Some(K::Receive),
+        (K::Receive, S::SupplementRequested) => Some(K::ReceiveSupplement),
+        _ => None,
+    }
+}
+
 /// The cut-off a procedure's policy gives on a calendar.
 fn cutoff(ctx: &Context<'_>) -> Option<u16> {
     match ctx.procedure.policy.cutoff {

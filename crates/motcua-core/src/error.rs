@@ -226,7 +226,11 @@ pub enum DomainError {
         last: Timestamp,
     },
     /// The status forbids the command.
-    #[error("{command} is not allowed {}", match .status { Some(s) => format!("while the dossier is {s}"), None => "before the dossier exists".to_string() })]
+    #[error(
+        "{command} is not allowed {}{}",
+        match .status { Some(s) => format!("while the dossier is {s}"), None => "before the dossier exists".to_string() },
+        crate::dossier::allowed_instead(*.command, *.status).map(|c| format!(" ({c} is)")).unwrap_or_default()
+    )]
     NotAllowed {
         /// The command.
         command: CommandKind,

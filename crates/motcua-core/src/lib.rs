@@ -34,7 +34,7 @@ pub use command::{
     Command, CommandKind, Delivery, PaymentChannel, ResultIssue, MAX_DOCUMENTS, MAX_NAME_CHARS, MAX_TEXT_CHARS,
 };
 pub use dossier::{
-    apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND,
+    allowed_instead, apply, decide, step_agency, Context, Dossier, Pause, PauseKind, StepState, MAX_EVENTS_PER_COMMAND,
     MAX_EXTENSION_DAYS,
 };
 pub use error::DomainError;

@@ -237,6 +237,21 @@ fn illegal_transitions_are_typed() {
     r.receive("2025-03-03T08:00");
     let e = r.try_do("2025-03-03T08:01", Command::ReturnResult { delivery: None }).unwrap_err();
     assert_eq!(e.to_string(), "return_result is not allowed while the dossier is received");
+    // A command confused with its twin names the one allowed: the completion before acceptance
+    // against the supplement after it.
+    let e = r.try_do("2025-03-03T08:01", Command::RequestCompletion { missing: "x".into() }).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "request_completion is not allowed while the dossier is received (request_supplement is)"
+    );
+    assert_eq!(
+        allowed_instead(CommandKind::Resubmit, Some(Status::SupplementRequested)),
+        Some(CommandKind::ReceiveSupplement)
+    );
+    assert_eq!(
+        allowed_instead(CommandKind::ReceiveSupplement, Some(Status::CompletionRequested)),
+        Some(CommandKind::Resubmit)
+    );
     let e = r
         .try_do("2025-03-03T08:01", Command::Finish { decision: Decision::Approved, reason: None, result: None })
         .unwrap_err();
