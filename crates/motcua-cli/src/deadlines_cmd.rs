@@ -61,12 +61,11 @@ pub fn run(cmd: DeadlinesCmd) -> Result<u8> {
             let limit: Limit = text.parse().with_context(|| format!("--due-within {text:?}"))?;
             let year = as_of.local_date().year();
             let calendar = cmd.calendar.resolve(year, year + 3)?;
-            let end = calendar
-                .due_from(as_of, limit)
-                .with_context(|| format!("--due-within {text:?}"))?
-                .ok_or_else(|| anyhow!("--due-within {text:?}: a window needs a time limit"))?;
             // Due within the limit: up to and including its end.
-            DeadlineView::DueBefore { until: end.plus_minutes(1) }
+            DeadlineQuery::due_within(&calendar, as_of, limit)
+                .with_context(|| format!("--due-within {text:?}"))?
+                .ok_or_else(|| anyhow!("--due-within {text:?}: a window needs a time limit"))?
+                .view
         }
     };
     let mut query = DeadlineQuery { view, ..DeadlineQuery::overdue(as_of) };

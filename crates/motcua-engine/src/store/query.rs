@@ -16,7 +16,8 @@ use super::DossierSummary;
 pub enum DeadlineView {
     /// Overdue at the query's instant ([`DossierSummary::is_overdue`]).
     Overdue,
-    /// Due at or after the query's instant and before `until`, clock running.
+    /// Due at or after the query's instant and before `until`, clock running
+    /// ([`DeadlineQuery::due_within`] builds the window of a time limit, its end included).
     DueBefore {
         /// The end of the window (exclusive).
         until: Timestamp,
@@ -72,6 +73,28 @@ impl DeadlineQuery {
     /// Dossiers due in `[as_of, until)` with a running clock, unfiltered, first page.
     pub fn due_before(as_of: Timestamp, until: Timestamp) -> DeadlineQuery {
         DeadlineQuery { view: DeadlineView::DueBefore { until }, ..DeadlineQuery::overdue(as_of) }
+    }
+
+    /// Dossiers due within `limit` of `as_of` on `calendar`, clock running, unfiltered, first
+    /// page: due at or after `as_of` and **at or before** the instant `limit` ends (both bounds
+    /// inclusive: a dossier due exactly at the end of "2 working days" is within them).
+    /// `None` for a limit that has no end (`no due time`).
+    ///
+    /// ```
+    /// use motcua_calendar::{Limit, WorkCalendar};
+    /// use motcua_engine::{DeadlineQuery, DeadlineView};
+    /// let cal = WorkCalendar::builder().years(2025, 2025).build().unwrap();
+    /// let as_of = "2025-03-03T09:00".parse().unwrap();
+    /// let q = DeadlineQuery::due_within(&cal, as_of, Limit::working_days(2)).unwrap().unwrap();
+    /// // Two working days from Monday 09:00 end on Wednesday 09:00, which is included.
+    /// assert_eq!(q.view, DeadlineView::DueBefore { until: "2025-03-05T09:01".parse().unwrap() });
+    /// ```
+    pub fn due_within(
+        calendar: &motcua_calendar::WorkCalendar,
+        as_of: Timestamp,
+        limit: motcua_calendar::Limit,
+    ) -> Result<Option<DeadlineQuery>, motcua_calendar::CalendarError> {
+        Ok(calendar.due_from(as_of, limit)?.map(|end| DeadlineQuery::due_before(as_of, end.plus_minutes(1))))
     }
 
     /// The page size in force.
