@@ -1,13 +1,12 @@
 //! `motcua report --store sqlite:PATH`: the indicators of a stored year.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Result};
 use motcua_catalog::Catalog;
 use motcua_engine::Store;
-use motcua_report::{Period, Report, ReportBuilder};
+use motcua_report::{Period, Report};
 
 use crate::args::{ReportCmd, ReportFormat, ReportPeriod};
 use crate::exit;
@@ -58,26 +57,11 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
 pub const HTML_TITLE: &str = "motcua — báo cáo chỉ số giải quyết TTHC";
 
 /// What a report is built with, besides the store and the catalog.
-#[derive(Default)]
-pub struct Options<'a> {
-    /// Online services offered: adds indicator 3.2 (otherwise from the store's services).
-    pub services: Option<u64>,
-    /// Only dossiers received on or after this day.
-    pub from: Option<chrono::NaiveDate>,
-    /// Only dossiers received on or before this day.
-    pub to: Option<chrono::NaiveDate>,
-    /// The instant open dossiers are judged at (default: the end of the last year of receipts).
-    pub as_of: Option<motcua_calendar::Timestamp>,
-    /// A register of units: the breakdown by administrative unit.
-    pub units: Option<&'a motcua_core::Register>,
-    /// The periods of completion 2.1 is reported by.
-    pub period: Period,
-    /// The province's calendar (default: the national one).
-    pub calendar: Option<motcua_report::CalendarSource<'a>>,
-}
+pub type Options<'a> = motcua_report::ReportOptions<'a>;
 
 /// The report of everything in `store`: names and sectors from the catalog in `catalog_dir`
-/// (which must load: a report without names and sectors is not silently produced).
+/// (which must load: a report without names and sectors is not silently produced), built by
+/// [`motcua_report::report_of_store`].
 pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, options: Options<'_>) -> Result<Report> {
     let catalog = Catalog::load(catalog_dir).map_err(|e| {
         anyhow!(
@@ -85,42 +69,7 @@ pub fn build<S: Store + ?Sized>(store: &S, catalog_dir: &Path, options: Options<
             catalog_dir.display()
         )
     })?;
-    // Names and sectors: the catalog's, then the store's published services for the rest
-    // (a simulated year's synthetic procedures).
-    let listed = store.services()?;
-    let mut procedures: HashMap<_, _> =
-        listed.iter().map(|s| (s.procedure.clone(), (s.name.clone(), s.sector.clone()))).collect();
-    procedures.extend(catalog.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))));
-    let Options { services, from, to, as_of, units, period, calendar } = options;
-    // One row at a time: a national year's rows do not fit in memory as a list. The builder
-    // builds its calendar for the years the receipts fall in; open dossiers are judged at the
-    // end of the last year of receipts.
-    let mut builder = match calendar {
-        Some(source) => ReportBuilder::with_calendar_source(&procedures, source),
-        None => ReportBuilder::new(&procedures),
-    }
-    .with_period(period);
-    if let Some(register) = units {
-        builder = builder.with_units(register);
-    }
-    let received_in = |s: &motcua_engine::DossierSummary| {
-        let day = s.received_at.map(motcua_calendar::Timestamp::local_date);
-        day.is_some_and(|d| from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t))
-    };
-    store.for_each_summary(&mut |s| {
-        if received_in(&s) {
-            builder.add(&s);
-        }
-    })?;
-    let mut report = builder.finish(as_of).with_services(&listed);
-    // The ledger counts every dossier: 1.4 for the whole store only.
-    if from.is_none() && to.is_none() {
-        report = report.with_sync(store.sync_tally()?);
-    }
-    Ok(match services.filter(|&n| n > 0) {
-        Some(n) => report.with_online_services(n),
-        None => report,
-    })
+    Ok(motcua_report::report_of_store(store, catalog.iter(), options)?)
 }
 
 fn text(r: &Report) -> String {

@@ -17,6 +17,8 @@
 mod html;
 
 pub use html::escape_html;
+mod of_store;
+pub use of_store::{report_of_store, ReportOptions};
 mod scorecard;
 
 pub use scorecard::{
