@@ -28,13 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for minute in [0, 20, 40] {
         let now = "2025-03-03T09:00".parse::<motcua_calendar::Timestamp>()?.plus_minutes(minute);
         let code = engine.issue_code(&"H42.12".parse()?, now)?;
-        let receive = Command::Receive {
-            procedure: procedure.clone(),
-            channel: Channel::Direct,
-            jurisdiction: None,
-            applicant: None,
-            documents: Vec::new(),
-        };
+        let receive = Command::receive(procedure.clone(), Channel::Direct);
         let out = engine.handle(&Request::new(code.clone(), receive, clerk.clone(), now))?;
         let due = engine.dossier(&code)?.and_then(|d| d.due).map(|d| d.to_string()).unwrap_or_default();
         println!("{code}: received (version {}), due {due}", out.version);

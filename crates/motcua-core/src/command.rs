@@ -306,6 +306,51 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_DOCUMENTS: usize = 200;
 
 impl Command {
+    /// A receipt (tiếp nhận) of `procedure` by `channel`, with no applicant, unit or documents:
+    /// add them with [`Command::with_applicant`], [`Command::with_jurisdiction`] and
+    /// [`Command::with_documents`].
+    ///
+    /// ```
+    /// use motcua_core::{Channel, Command};
+    /// let receive = Command::receive("1.001612".parse().unwrap(), Channel::Direct).with_jurisdiction("58.582.22738");
+    /// assert!(matches!(receive, Command::Receive { jurisdiction: Some(_), applicant: None, .. }));
+    /// ```
+    pub fn receive(procedure: ProcedureCode, channel: Channel) -> Command {
+        Command::Receive { procedure, channel, jurisdiction: None, applicant: None, documents: Vec::new() }
+    }
+
+    /// An online submission of `procedure` by `channel`, with no applicant or unit (add them
+    /// with [`Command::with_applicant`] and [`Command::with_jurisdiction`]).
+    pub fn submit(procedure: ProcedureCode, channel: Channel) -> Command {
+        Command::Submit { procedure, channel, jurisdiction: None, applicant: None }
+    }
+
+    /// The command with its applicant set (a submission or a receipt; any other command is
+    /// returned as it was).
+    pub fn with_applicant(mut self, who: Applicant) -> Command {
+        if let Command::Receive { applicant, .. } | Command::Submit { applicant, .. } = &mut self {
+            *applicant = Some(who);
+        }
+        self
+    }
+
+    /// The command with the administrative unit whose procedure it is (a submission or a
+    /// receipt; any other command is returned as it was).
+    pub fn with_jurisdiction(mut self, unit: impl Into<Arc<str>>) -> Command {
+        if let Command::Receive { jurisdiction, .. } | Command::Submit { jurisdiction, .. } = &mut self {
+            *jurisdiction = Some(unit.into());
+        }
+        self
+    }
+
+    /// The receipt with the documents received (any other command is returned as it was).
+    pub fn with_documents(mut self, received: Vec<SubmittedDocument>) -> Command {
+        if let Command::Receive { documents, .. } = &mut self {
+            *documents = received;
+        }
+        self
+    }
+
     /// Checks the sizes of what the command carries ([`MAX_TEXT_CHARS`], [`MAX_NAME_CHARS`],
     /// [`MAX_DOCUMENTS`]): `Err` names the field and its limit. [`crate::decide`] refuses an
     /// oversized command before anything else.

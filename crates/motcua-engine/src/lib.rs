@@ -53,13 +53,7 @@
 //! // A request handler: a write goes to the writer, a read goes straight to the store.
 //! let code: DossierCode = "H42.12-250303-0001".parse()?;
 //! let (answer, outcome) = mpsc::channel();
-//! let receive = Command::Receive {
-//!     procedure: "1.004194".parse()?,
-//!     channel: Channel::Direct,
-//!     jurisdiction: None,
-//!     applicant: None,
-//!     documents: Vec::new(),
-//! };
+//! let receive = Command::receive("1.004194".parse()?, Channel::Direct);
 //! let actor = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
 //! let now = "2025-03-03T09:00".parse()?;
 //! let req = Request::new(code.clone(), receive, actor, now);
