@@ -385,7 +385,8 @@ pub fn compact(
 ) -> Result<(), LeanError> {
     let mut input = Input { bytes: msgpack, at: 0, what: "MessagePack" };
     let mut big = None;
-    let mut ctx = Ctx { intern, code: code.as_bytes(), big: &mut big };
+    let mut ctx =
+        Ctx { intern, code: code.as_bytes(), finder: memchr::memmem::Finder::new(code.as_bytes()), big: &mut big };
     compact_value(&mut input, &mut ctx, lean, canon, 0)?;
     if input.rest() != 0 {
         return Err(input.bad());
@@ -420,6 +421,8 @@ fn small_uints(input: &mut Input<'_>, n: u64) -> bool {
 struct Ctx<'a, 'b> {
     intern: &'a mut Intern<'b>,
     code: &'a [u8],
+    /// Finds `code` in a string (a vectorised search: every string of every event is searched).
+    finder: memchr::memmem::Finder<'a>,
     big: &'a mut Option<u64>,
 }
 
@@ -449,7 +452,7 @@ fn compact_str(s: &[u8], ctx: &mut Ctx<'_, '_>, lean: &mut Vec<u8>, canon: &mut 
     canon::str_header(s.len(), canon);
     canon.extend_from_slice(s);
     if !ctx.code.is_empty() {
-        if let Some(at) = s.windows(ctx.code.len()).position(|w| w == ctx.code) {
+        if let Some(at) = ctx.finder.find(s) {
             let (prefix, suffix) = (&s[..at], &s[at + ctx.code.len()..]);
             lean.push(SELF);
             put_varint(prefix.len() as u64, lean);
