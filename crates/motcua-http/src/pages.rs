@@ -112,7 +112,35 @@ impl PageError {
 
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> PageError {
-        PageError::new(e.status, e.detail)
+        PageError::new(e.status, in_vietnamese(&e))
+    }
+}
+
+/// What an API error says on a page, in Vietnamese: the pages speak the officer's language;
+/// the JSON API keeps its English `detail` and stable `code`. An error without a sentence of
+/// its own is told generically, with its code for the help desk.
+fn in_vietnamese(e: &ApiError) -> String {
+    let said = match e.kind.as_str() {
+        "unauthorized" => "Bạn không có quyền thực hiện thao tác này: hồ sơ thuộc cơ quan khác, hoặc vai trò của bạn không làm bước này.",
+        "not_in_force" => "Thủ tục không có phiên bản còn hiệu lực vào ngày này.",
+        "unknown_procedure" => "Thủ tục không có trong danh mục của hệ thống.",
+        "unknown_unit" => "Đơn vị hành chính không có trong danh mục đơn vị.",
+        "no_unit_for_step" => "Không có cơ quan nào đang đảm nhận bước này cho đơn vị hành chính của hồ sơ; báo quản trị hệ thống cập nhật danh mục cơ quan.",
+        "not_receiving" => "Cơ quan của bạn không tiếp nhận hồ sơ của thủ tục này.",
+        "not_allowed" => "Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ.",
+        "applicant_required" => "Cần thông tin người nộp hồ sơ.",
+        "reason_required" => "Cần nêu lý do.",
+        "supplement_window_closed" => "Đã quá thời hạn 03 ngày làm việc để yêu cầu bổ sung hồ sơ.",
+        "calendar" => "Ngày này nằm ngoài lịch làm việc mà hệ thống đang dùng; báo quản trị hệ thống.",
+        "code_date" | "code_taken" => "Mã hồ sơ không hợp lệ cho ngày tiếp nhận; vui lòng thử lại.",
+        "store" | "unavailable" => "Hệ thống lưu trữ đang gặp sự cố; vui lòng thử lại sau ít phút.",
+        "not_found" | "no_such_dossier" => "Không tìm thấy hồ sơ.",
+        _ => "",
+    };
+    if said.is_empty() {
+        format!("Không thực hiện được yêu cầu (mã lỗi: {}).", e.kind)
+    } else {
+        said.to_string()
     }
 }
 
@@ -365,7 +393,7 @@ async fn counter_receive<S: Store + 'static>(
     let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None };
     let (code, state) = match api.receive(actor.clone(), new).await {
         Ok(x) => x,
-        Err(e) => return again(e.status, &e.detail, actor),
+        Err(e) => return again(e.status, &in_vietnamese(&e), actor),
     };
     let body = slip(&api, actor, &code, &state, channel);
     page("Giấy tiếp nhận hồ sơ và hẹn trả kết quả", Some(&session), &body).into_response()

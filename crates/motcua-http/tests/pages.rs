@@ -132,6 +132,11 @@ fn the_counter_over_http_signs_in_receives_and_prints_the_slip() {
         assert!((400..500).contains(&status), "{form}: {status}");
         assert!(body.contains(r#"id="error""#) && !body.contains("<x>"), "{form}: {body}");
     }
+    // The engine's refusal is told in Vietnamese on the page (the JSON API keeps English).
+    let form = format!("procedure=9.999999&channel=direct&csrf={csrf}");
+    let (_, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(&form));
+    assert!(body.contains("Thủ tục không có trong danh mục của hệ thống."), "{body}");
+    assert!(!body.contains("unknown procedure"), "{body}");
     // A citizen is not a counter clerk; a token is not a cookie.
     let (citizen, _) = sign_in(&base, &Actor::citizen("cd-77"));
     assert_eq!(fetch("GET", &format!("{base}/counter"), Some(&citizen), None).0, 403);
