@@ -105,7 +105,7 @@ fn procedure() -> Procedure {
 }
 
 fn engine(store: Arc<dyn Store>) -> Engine<Arc<dyn Store>> {
-    Engine::open(store, [procedure()], calendar())
+    Engine::new(store, [procedure()], calendar())
 }
 
 fn t(s: &str) -> Timestamp {
@@ -463,7 +463,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
         accepts: Some("Giấy xác nhận".into()),
         digitisation_exempt: None,
     }];
-    let mut e = Engine::open(s.store.clone(), [certificate, marriage], calendar());
+    let mut e = Engine::new(s.store.clone(), [certificate, marriage], calendar());
     let key = IdentityKey::new(&[3u8; 32]).unwrap();
     let who = |id: &str| Applicant::new(ApplicantKind::Citizen, &id.parse::<Identifier>().unwrap(), &key, false);
     let leader = Actor::officer("leader-1", ActorRole::Leader, "H42.12");

@@ -132,7 +132,7 @@ fn direct<S: Store>(
     now: Timestamp,
     calendar: &WorkCalendar,
 ) -> Result<Run, Box<dyn std::error::Error>> {
-    let mut engine = Engine::open(store, [procedure()?], calendar.clone());
+    let mut engine = Engine::new(store, [procedure()?], calendar.clone());
     let clerk = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
     let leader = Actor::officer("leader-1", ActorRole::Leader, "H42.12");
     let date = now.local_date();

@@ -109,7 +109,7 @@ fn sweep<S: Store>(
     calendar: motcua_calendar::WorkCalendar,
     at: Timestamp,
 ) -> Result<Vec<String>> {
-    let mut engine = motcua_engine::Engine::open(store, procedures, calendar);
+    let mut engine = motcua_engine::Engine::new(store, procedures, calendar);
     Ok(engine.expire_results(at, &Actor::system("expiry-sweep"))?)
 }
 

@@ -391,12 +391,6 @@ impl<S: Store> Engine<S> {
     /// the store holds it: the store keeps each dossier's row, the counters and the sequences,
     /// updated in the same transaction as the events, so nothing is replayed here (replaying is
     /// [`crate::rebuild_projections`]'s job, and [`crate::verify`] proves live equals replayed).
-    /// The same as [`Engine::new`].
-    pub fn open(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
-        Engine::new(store, procedures, calendar)
-    }
-
-    /// An engine over `store` for these procedures and this calendar ([`Engine::open`]).
     pub fn new(store: S, procedures: impl IntoIterator<Item = Procedure>, calendar: WorkCalendar) -> Engine<S> {
         Engine {
             store,

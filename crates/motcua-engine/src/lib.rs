@@ -37,7 +37,7 @@
 //! type Job = (Request, mpsc::Sender<Result<Outcome, EngineError>>);
 //! let store = Arc::new(MemoryStore::new());
 //! let procedure = Procedure::simple("1.004194".parse()?, "Đăng ký tạm trú", Limit::working_days(3));
-//! let mut engine = Engine::open(Arc::clone(&store), [procedure], WorkCalendar::builder().years(2025, 2026).build()?);
+//! let mut engine = Engine::new(Arc::clone(&store), [procedure], WorkCalendar::builder().years(2025, 2026).build()?);
 //! let (submit, jobs) = mpsc::channel::<Job>();
 //! let writer = std::thread::spawn(move || {
 //!     // Block for one job, then take whatever else queued meanwhile: one group commit.

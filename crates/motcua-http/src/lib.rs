@@ -317,7 +317,7 @@ impl<S: Store + 'static> Api<S> {
         let (tx, rx) = mpsc::channel::<Job>();
         let names = procedures.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
         let report_calendar = Arc::new(calendar.clone());
-        let mut engine = Engine::open(Arc::clone(&store), procedures, calendar);
+        let mut engine = Engine::new(Arc::clone(&store), procedures, calendar);
         if let Some(units) = &options.units {
             engine = engine.with_units(Arc::clone(units));
         }
