@@ -483,6 +483,19 @@ pub fn decide(
                 }
             }
             let jurisdiction = jurisdiction(ctx, unit.as_ref(), state.jurisdiction.as_ref())?;
+            // No dossier is opened that no one could act on: every step's role resolves to an
+            // agency of the register for the dossier's unit on the day of receipt (a register
+            // whose handover left a role to nobody is refused here, naming the role and unit).
+            if let (Some(register), Some(unit)) = (ctx.units, jurisdiction.as_deref()) {
+                let day = now.local_date();
+                if let Some(step) = procedure.steps.iter().find(|s| register.resolve(&s.agency, unit, day).is_none()) {
+                    return Err(DomainError::NoUnitForStep {
+                        step: step.id.clone(),
+                        role: step.agency.to_string(),
+                        unit: unit.to_string(),
+                    });
+                }
+            }
             let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
             Ok(vec![Event::Received {
                 at: now,
