@@ -218,7 +218,15 @@ struct Interner {
     /// The store could not reserve ids: strings go inline until a write commits (a store
     /// whose server is down is not asked again for every string).
     blocked: bool,
+    /// Ids of texts recently asked for, by the address of the text asked (most are the
+    /// catalog's and the register's shared texts and the variants' static names, asked for
+    /// at every event): a hit is checked against the entry's own text, so an address reused
+    /// by another text only misses.
+    recent: Vec<(usize, u32)>,
 }
+
+/// Slots of [`Interner::recent`] (64 KiB).
+const RECENT_SLOTS: usize = 1 << 12;
 
 /// Slots of [`Interner::seen`] (2 MiB).
 const SEEN_SLOTS: usize = 1 << 18;
@@ -241,7 +249,18 @@ impl Interner {
     /// The id of `text`: known, or the next of the reserved block (a new block when it is
     /// used up); `None` (written inline) when the store keeps no dictionary or cannot reserve.
     fn intern<S: Store>(&mut self, text: &str, store: &S) -> Option<u32> {
+        let address = text.as_ptr() as usize;
+        let slot = (address.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) & (RECENT_SLOTS - 1);
+        if let Some(&(at, id)) = self.recent.get(slot) {
+            if at == address && self.known.text(id).is_some_and(|t| **t == *text) {
+                return Some(id);
+            }
+        }
         if let Some(id) = self.known.id(text) {
+            if self.recent.is_empty() {
+                self.recent = vec![(0, 0); RECENT_SLOTS];
+            }
+            self.recent[slot] = (address, id);
             return Some(id);
         }
         let print = {

@@ -203,14 +203,17 @@ impl Sealer {
     ) -> StoredEvent {
         let at = out.len();
         out.extend_from_slice(&[0; 4]);
-        // Encoding our own types into a Vec cannot fail, nor compacting what rmp wrote; an
-        // empty payload would still seal (and `verify` would then report the mismatch), never
-        // panic.
-        self.tree.clear();
+        // Written straight from the event; through MessagePack if the event holds what only
+        // that path writes. Encoding our own types into a Vec cannot fail, nor compacting what
+        // rmp wrote; an empty payload would still seal (and `verify` would then report the
+        // mismatch), never panic.
         self.canon.clear();
-        let _ = rmp_serde::encode::write(&mut self.tree, &(actor, &event));
-        if super::lean::compact(&self.tree, intern, text, out, &mut self.canon).is_err() {
-            out.truncate(at + 4);
+        if super::lean::compact_from(&(actor, &event), intern, text, out, &mut self.canon).is_none() {
+            self.tree.clear();
+            let _ = rmp_serde::encode::write(&mut self.tree, &(actor, &event));
+            if super::lean::compact(&self.tree, intern, text, out, &mut self.canon).is_err() {
+                out.truncate(at + 4);
+            }
         }
         let len = out.len() - at - 4;
         out[at..at + 4].copy_from_slice(&(len as u32).to_le_bytes());

@@ -27,6 +27,8 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+mod ser;
+
 /// The envelope schema of lean events.
 pub const LEAN_SCHEMA: u16 = 4;
 
@@ -385,13 +387,35 @@ pub fn compact(
 ) -> Result<(), LeanError> {
     let mut input = Input { bytes: msgpack, at: 0, what: "MessagePack" };
     let mut big = None;
-    let mut ctx =
-        Ctx { intern, code: code.as_bytes(), finder: memchr::memmem::Finder::new(code.as_bytes()), big: &mut big };
+    let mut ctx = Ctx { intern, code: code.as_bytes(), finder: None, big: &mut big };
     compact_value(&mut input, &mut ctx, lean, canon, 0)?;
     if input.rest() != 0 {
         return Err(input.bad());
     }
     Ok(())
+}
+
+/// [`compact`] of `value`'s MessagePack (as `rmp_serde` writes it by default), written straight
+/// from the value: the same lean and canonical bytes and the same dictionary questions, in
+/// one pass. `None` (both outputs as they were) when the value holds what only the
+/// MessagePack path writes (a sequence of unknown length, an extension, deep nesting).
+pub fn compact_from<T: serde::Serialize + ?Sized>(
+    value: &T,
+    intern: &mut Intern<'_>,
+    code: &str,
+    lean: &mut Vec<u8>,
+    canon: &mut Vec<u8>,
+) -> Option<()> {
+    let (lean_at, canon_at) = (lean.len(), canon.len());
+    let mut big = None;
+    let mut ctx = Ctx { intern, code: code.as_bytes(), finder: None, big: &mut big };
+    let mut w = ser::LeanSerializer { ctx: &mut ctx, lean, canon, depth: 0, small_at: usize::MAX };
+    if value.serialize(&mut w).is_err() {
+        lean.truncate(lean_at);
+        canon.truncate(canon_at);
+        return None;
+    }
+    Some(())
 }
 
 /// Whether the next `n` MessagePack values of `input` are all integers under 256 (an array
@@ -421,8 +445,9 @@ fn small_uints(input: &mut Input<'_>, n: u64) -> bool {
 struct Ctx<'a, 'b> {
     intern: &'a mut Intern<'b>,
     code: &'a [u8],
-    /// Finds `code` in a string (a vectorised search: every string of every event is searched).
-    finder: memchr::memmem::Finder<'a>,
+    /// Finds `code` in a string (a vectorised search), built for the record's first string
+    /// long enough to hold the code (building it costs more than most records' searches).
+    finder: Option<memchr::memmem::Finder<'a>>,
     big: &'a mut Option<u64>,
 }
 
@@ -452,7 +477,13 @@ fn compact_str(s: &[u8], ctx: &mut Ctx<'_, '_>, lean: &mut Vec<u8>, canon: &mut 
     canon::str_header(s.len(), canon);
     canon.extend_from_slice(s);
     if !ctx.code.is_empty() {
-        if let Some(at) = ctx.finder.find(s) {
+        let code = ctx.code;
+        let found = match &ctx.finder {
+            _ if s.len() < code.len() => None,
+            Some(f) => f.find(s),
+            None => ctx.finder.insert(memchr::memmem::Finder::new(code)).find(s),
+        };
+        if let Some(at) = found {
             let (prefix, suffix) = (&s[..at], &s[at + ctx.code.len()..]);
             lean.push(SELF);
             put_varint(prefix.len() as u64, lean);
@@ -876,6 +907,46 @@ mod tests {
             Bytes(#[serde(with = "serde_bytes_like")] Vec<u8>),
             F(f64),
             Arr(Vec<Value>),
+            Shaped(Box<Shape>),
+            Map(std::collections::BTreeMap<String, Value>),
+        }
+
+        /// Enum and struct shapes (externally tagged variants, structs as arrays).
+        #[derive(Clone, Debug, Serialize)]
+        pub enum Shape {
+            Unit,
+            New(Value),
+            Tuple(Value, u8, u16, i8),
+            Record {
+                a: Value,
+                b: Vec<u8>,
+                c: Option<u32>,
+            },
+            Empty {},
+            Flat {
+                x: u8,
+                #[serde(flatten)]
+                inner: Tagged,
+            },
+            Unsized(Uncounted),
+        }
+
+        /// Internally tagged (as events are), flattened into its holder (as a document's form).
+        #[derive(Clone, Debug, Serialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Tagged {
+            Paper { copies: u8 },
+            Digital { sha256: String, size: u64 },
+        }
+
+        /// A sequence whose length the serializer is not told.
+        #[derive(Clone, Debug)]
+        pub struct Uncounted(pub Vec<Value>);
+
+        impl Serialize for Uncounted {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().filter(|_| true))
+            }
         }
 
         mod serde_bytes_like {
@@ -902,7 +973,26 @@ mod tests {
             let bytes = proptest::collection::vec(any::<u8>(), 0..40)
                 .prop_map(|b| Value::Arr(b.into_iter().map(|x| Value::UInt(u64::from(x))).collect()));
             leaf.prop_recursive(4, 64, 20, move |inner| {
-                prop_oneof![proptest::collection::vec(inner, 0..20).prop_map(Value::Arr), bytes.clone()]
+                let shape = prop_oneof![
+                    Just(Shape::Unit),
+                    Just(Shape::Empty {}),
+                    inner.clone().prop_map(Shape::New),
+                    (inner.clone(), any::<u8>(), any::<u16>(), any::<i8>())
+                        .prop_map(|(v, a, b, c)| Shape::Tuple(v, a, b, c)),
+                    (inner.clone(), proptest::collection::vec(any::<u8>(), 0..8), any::<Option<u32>>())
+                        .prop_map(|(a, b, c)| Shape::Record { a, b, c }),
+                    (any::<u8>(), any::<u8>())
+                        .prop_map(|(x, copies)| Shape::Flat { x, inner: Tagged::Paper { copies } }),
+                    (any::<u8>(), "[0-9a-f]{64}", any::<u64>())
+                        .prop_map(|(x, sha256, size)| Shape::Flat { x, inner: Tagged::Digital { sha256, size } }),
+                    proptest::collection::vec(inner.clone(), 0..20).prop_map(|v| Shape::Unsized(Uncounted(v))),
+                ];
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..20).prop_map(Value::Arr),
+                    bytes.clone(),
+                    shape.prop_map(|s| Value::Shaped(Box::new(s))),
+                    proptest::collection::btree_map("[a-z]{0,6}", inner, 0..5).prop_map(Value::Map),
+                ]
             })
         }
     }
@@ -913,6 +1003,21 @@ mod tests {
             let msgpack = rmp_serde::to_vec(&v).unwrap();
             let (_, canon) = round_trip(&msgpack);
             prop_assert_eq!(canon, msgpack);
+        }
+
+        #[test]
+        fn writing_from_the_value_is_writing_from_its_msgpack(v in msgpack_value()) {
+            let msgpack = rmp_serde::to_vec(&v).unwrap();
+            let (mut lex_a, mut lex_b) = (Lexicon::default(), Lexicon::default());
+            let (mut lean_a, mut canon_a, mut lean_b, mut canon_b) = (vec![7], vec![7], vec![7], vec![7]);
+            let code = "H42.12-250303-0001";
+            compact(&msgpack, &mut interner(&mut lex_a), code, &mut lean_a, &mut canon_a).unwrap();
+            let direct = compact_from(&v, &mut interner(&mut lex_b), code, &mut lean_b, &mut canon_b);
+            prop_assert!(direct.is_some());
+            prop_assert_eq!(&lean_b, &lean_a);
+            prop_assert_eq!(&canon_b, &canon_a);
+            prop_assert_eq!(&canon_a[1..], &msgpack[..]);
+            prop_assert_eq!(lex_a.end(), lex_b.end());
         }
 
         #[test]
