@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use motcua_calendar::{parse_minute_of_day, Limit};
 use motcua_core::{
-    CopyKind, Cutoff, Document, Fee, FeeReduction, FeeStage, FeeTier, Level, OnlineLevel, Policy, Procedure,
+    Channel, CopyKind, Cutoff, Document, Fee, FeeReduction, FeeStage, FeeTier, Level, OnlineLevel, Policy, Procedure,
     ProcedureCode, ResultDocument, Role, Step, SupplementPolicy, Vnd,
 };
 use serde::Deserialize;
@@ -31,6 +31,10 @@ pub(crate) struct RawProcedure {
     #[serde(default)]
     online_payment: bool,
     limit: Sp<String>,
+    /// The limit of a dossier submitted online, when it differs from `limit`.
+    limit_online: Option<Sp<String>>,
+    /// The limit of a dossier sent by post, when it differs from `limit`.
+    limit_postal: Option<Sp<String>>,
     limit_source: Sp<String>,
     cutoff: Option<Sp<String>>,
     supplement: Option<Sp<String>>,
@@ -249,6 +253,17 @@ impl RawProcedure {
             &[("full", OnlineLevel::Full), ("partial", OnlineLevel::Partial), ("none", OnlineLevel::None)],
         );
         let limit = parse_limit(sink, "limit", &self.limit);
+        let mut channel_limits = Some(Vec::new());
+        for (field, channel, v) in [
+            ("limit_online", Channel::Online, &self.limit_online),
+            ("limit_postal", Channel::Postal, &self.limit_postal),
+        ] {
+            let Some(v) = v else { continue };
+            match (parse_limit(sink, field, v), channel_limits.as_mut()) {
+                (Some(l), Some(all)) => all.push((channel, l)),
+                _ => channel_limits = None,
+            }
+        }
         let mut day = |field: &str, v: &Option<Sp<String>>| -> Option<Option<chrono::NaiveDate>> {
             let Some(v) = v else { return Some(None) };
             match chrono::NaiveDate::parse_from_str(v.get_ref(), "%Y-%m-%d") {
@@ -378,7 +393,20 @@ impl RawProcedure {
             Some(deadline),
             Some(effective_from),
             Some(effective_to),
-        ) = (code, level, online, limit, cutoff, supplement, window, deadline, effective_from, effective_to)
+            Some(channel_limits),
+        ) = (
+            code,
+            level,
+            online,
+            limit,
+            cutoff,
+            supplement,
+            window,
+            deadline,
+            effective_from,
+            effective_to,
+            channel_limits,
+        )
         else {
             return None;
         };
@@ -412,6 +440,7 @@ impl RawProcedure {
             },
             effective_from,
             effective_to,
+            channel_limits,
         };
         if let Err(errors) = procedure.validate() {
             for e in errors {

@@ -980,8 +980,12 @@ impl Runner {
     /// its hours and culture day.
     fn calendar_key(s: &Scenario, procedure: &Procedure) -> (i32, i32, Option<PathBuf>, bool) {
         let years = s.steps.iter().map(|st| st.at.local_date().year());
-        let ahead =
-            procedure.steps.iter().map(|st| st.allotment.years_ahead()).fold(procedure.limit.years_ahead(), i32::max);
+        let ahead = procedure
+            .steps
+            .iter()
+            .map(|st| st.allotment.years_ahead())
+            .chain(procedure.limits().map(|l| l.years_ahead()))
+            .fold(0, i32::max);
         let first = years.clone().min().unwrap_or(2025).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
         let last = (years.max().unwrap_or(2025).saturating_add(ahead)).clamp(FIRST_HOLIDAY_YEAR, LAST_HOLIDAY_YEAR);
         (first, last, s.hours.clone(), s.culture_day)

@@ -205,3 +205,28 @@ fn versions_of_a_procedure_must_follow_one_another() {
     assert!(p[0].contains("effective_to: 2025-06-01 is before effective_from 2025-07-01"), "{p:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn channel_limits_are_checked_at_their_line() {
+    let p = procedure_problems(&format!(
+        "{HEAD}limit = \"3 working days\"\nlimit_online = \"2 fortnights\"\nlimit_source = \"s\"\n"
+    ));
+    assert!(p[0].starts_with("p.toml:6: limit_online: invalid time limit \"2 fortnights\""), "{p:?}");
+    // Steps must fit the shortest of the limits, the online one here.
+    let p = procedure_problems(&format!(
+        "{HEAD}limit = \"3 working days\"\nlimit_online = \"1 working day\"\nlimit_source = \"s\"\n\
+         [[step]]\nid = \"a\"\nname = \"a\"\nagency = \"ubnd-xa\"\nrole = \"clerk\"\nallotment = \"2 working days\"\n"
+    ));
+    assert!(
+        p[0].contains("the chain ending at step \"a\" takes 16 working hours, more than the limit 1 working day"),
+        "{p:?}"
+    );
+    let ok = parse_procedures(
+        &format!(
+            "{HEAD}limit = \"35 days\"\nlimit_online = \"25 days\"\nlimit_postal = \"35 days\"\nlimit_source = \"s\"\n"
+        ),
+        Path::new("p.toml"),
+    )
+    .unwrap();
+    assert_eq!(ok[0].0.channel_limits.len(), 2);
+}

@@ -496,7 +496,7 @@ pub fn decide(
                     });
                 }
             }
-            let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
+            let a = cal.appointment_with_cutoff(now, procedure.limit_for(*channel), cutoff(ctx))?;
             Ok(vec![Event::Received {
                 at: now,
                 procedure: code.clone(),
@@ -620,7 +620,8 @@ pub fn decide(
             match procedure.policy.supplement {
                 SupplementPolicy::Restart => {
                     // NĐ 61/2018 Art. 19(4): the limit restarts from the complete supplement.
-                    let a = cal.appointment_with_cutoff(now, procedure.limit, cutoff(ctx))?;
+                    let limit = state.channel.map_or(procedure.limit, |c| procedure.limit_for(c));
+                    let a = cal.appointment_with_cutoff(now, limit, cutoff(ctx))?;
                     let mut step_dues = Vec::new();
                     for s in state.steps.iter().filter(|s| s.is_active()) {
                         if let Some(pi) = procedure.step_index(&s.id) {
@@ -1255,6 +1256,7 @@ impl Procedure {
             policy: crate::procedure::Policy::default(),
             effective_from: None,
             effective_to: None,
+            channel_limits: Vec::new(),
         }
     }
 }

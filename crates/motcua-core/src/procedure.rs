@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::command::Command;
 use crate::dossier::Dossier;
 use crate::ids::{ProcedureCode, Vnd};
+use crate::status::Channel;
 
 /// Most steps a procedure may have.
 pub const MAX_STEPS: usize = 64;
@@ -400,12 +401,39 @@ pub struct Procedure {
     /// The last day it is in force (none: until the next version starts).
     #[serde(default)]
     pub effective_to: Option<NaiveDate>,
+    /// Limits that differ by how the dossier was submitted (the national procedure database
+    /// keeps one per submission method: a procedure may be 3 working days at the counter and
+    /// 2 online); a channel not listed here takes [`Procedure::limit`]. Each channel at most once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_limits: Vec<(Channel, Limit)>,
 }
 
 impl Procedure {
     /// Whether this version is in force on `day`.
     pub fn in_force(&self, day: NaiveDate) -> bool {
         self.effective_from.is_none_or(|f| f <= day) && self.effective_to.is_none_or(|t| day <= t)
+    }
+
+    /// The limit of a dossier submitted through `channel`: its own if the procedure sets one,
+    /// otherwise [`Procedure::limit`].
+    ///
+    /// ```
+    /// # use motcua_core::{Channel, Procedure};
+    /// # use motcua_calendar::Limit;
+    /// # fn show(mut p: Procedure) {
+    /// p.limit = Limit::WorkingDays { quarters: 12 };
+    /// p.channel_limits = vec![(Channel::Online, Limit::WorkingDays { quarters: 8 })];
+    /// assert_eq!(p.limit_for(Channel::Online), Limit::WorkingDays { quarters: 8 });
+    /// assert_eq!(p.limit_for(Channel::Postal), Limit::WorkingDays { quarters: 12 });
+    /// # }
+    /// ```
+    pub fn limit_for(&self, channel: Channel) -> Limit {
+        self.channel_limits.iter().find(|(c, _)| *c == channel).map_or(self.limit, |(_, l)| *l)
+    }
+
+    /// Every limit the procedure sets: its default, then each channel's own.
+    pub fn limits(&self) -> impl Iterator<Item = Limit> + '_ {
+        std::iter::once(self.limit).chain(self.channel_limits.iter().map(|(_, l)| *l))
     }
 }
 
@@ -509,19 +537,25 @@ impl Procedure {
             let before = s.after.iter().filter_map(|a| self.step_index(a)).map(|j| longest[&j]).max().unwrap_or(0);
             longest.insert(i, before + nominal_minutes(s.allotment).unwrap_or(0));
         }
-        if let (Some(limit), Some((&i, &total))) = (nominal_minutes(self.limit), longest.iter().max_by_key(|(_, &v)| v))
-        {
-            if total > limit {
+        let longest = longest.iter().max_by_key(|(_, &v)| v);
+        let shortest = self.limits().filter_map(|l| Some((l, nominal_minutes(l)?))).min_by_key(|&(_, m)| m);
+        if let (Some((limit, minutes)), Some((&i, &total))) = (shortest, longest) {
+            if total > minutes {
                 errors.push(perr(
                     "steps",
                     format!(
                         "the chain ending at step {:?} takes {} working hours, more than the limit {} ({} h)",
                         self.steps[i].id.0,
                         total as f64 / 60.0,
-                        self.limit,
-                        limit as f64 / 60.0
+                        limit,
+                        minutes as f64 / 60.0
                     ),
                 ));
+            }
+        }
+        for (k, (channel, _)) in self.channel_limits.iter().enumerate() {
+            if self.channel_limits[..k].iter().any(|(c, _)| c == channel) {
+                errors.push(perr(format!("channel_limits[{k}]"), format!("a second limit for channel {channel:?}")));
             }
         }
         if errors.is_empty() {
@@ -587,6 +621,7 @@ pub(crate) mod tests {
             policy: Policy::default(),
             effective_from: None,
             effective_to: None,
+            channel_limits: Vec::new(),
         }
     }
 

@@ -705,7 +705,12 @@ pub fn plan_year(
             break;
         }
         let restart = receipts[i].plus_minutes(5 * 1440);
-        let worst_due = calendar.appointment(restart, procs[chosen[i]].limit).ok().and_then(|a| a.due);
+        // The longest of the procedure's limits (a channel may have its own).
+        let worst_due = procs[chosen[i]]
+            .limits()
+            .map(|l| calendar.appointment(restart, l).ok().and_then(|a| a.due))
+            .max()
+            .flatten();
         if worst_due.is_some_and(|d| d <= latest_late_due) {
             fates[i] = Fate::Late;
             late_left -= 1;
