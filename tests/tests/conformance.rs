@@ -462,6 +462,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
         copy: None,
         accepts: Some("Giấy xác nhận".into()),
         digitisation_exempt: None,
+        code: None,
     }];
     let mut e = Engine::new(s.store.clone(), [certificate, marriage], calendar());
     let key = IdentityKey::new(&[3u8; 32]).unwrap();

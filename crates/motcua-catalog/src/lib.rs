@@ -10,6 +10,7 @@
 
 mod digitisation;
 mod error;
+pub mod national;
 mod procedures;
 mod scenario;
 mod units;

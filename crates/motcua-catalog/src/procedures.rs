@@ -75,6 +75,8 @@ struct RawDocument {
     accepts: Option<String>,
     /// The ground of the digitisation rules on which it is not digitised at the counter.
     digitisation_exempt: Option<String>,
+    /// Its code in the national procedure database.
+    code: Option<String>,
     /// original | certified_copy | electronic.
     copy: Option<Sp<String>>,
 }
@@ -370,6 +372,7 @@ impl RawProcedure {
                     copy,
                     accepts: d.accepts,
                     digitisation_exempt: d.digitisation_exempt,
+                    code: d.code,
                 });
             }
         }

@@ -46,6 +46,35 @@ pub enum Command {
     Serve(ServeCmd),
     /// Print a bearer token for the HTTP API, signed with the server's secret.
     Token(TokenCmd),
+    /// Procedure catalogs: import the national procedure database's records.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCmd {
+    /// Import national procedure records (a JSON record, a folder of them, or a JSON-lines
+    /// file) into a catalog folder, one file a code; prints a line per record (as-is,
+    /// with-assumptions, not-importable) with its notes, then the totals.
+    Import(ImportCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportCmd {
+    /// The records: a .json file (bare or in the portal's {"data": …} envelope), a folder of
+    /// them, or a .jsonl file.
+    pub input: PathBuf,
+    /// The catalog folder written (created if missing); an unchanged record leaves its file
+    /// alone, a changed one adds a version.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The day of the import (YYYY-MM-DD; default: today in Vietnam): dates a new version when
+    /// the record's own update day cannot.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Print one JSON object instead of lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -5,6 +5,7 @@ mod args;
 mod calendar_cmd;
 mod deadlines_cmd;
 mod due_cmd;
+mod import_cmd;
 mod report_cmd;
 mod rules_cmd;
 mod serve_cmd;
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
         args::Command::Expire(a) => serve_cmd::expire(a),
         args::Command::Serve(a) => serve_cmd::serve(a),
         args::Command::Token(a) => serve_cmd::token(a),
+        args::Command::Catalog(args::CatalogCmd::Import(a)) => import_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1233,3 +1233,29 @@ proptest::proptest! {
         );
     }
 }
+
+#[test]
+fn catalog_import_writes_files_check_accepts_and_reports_each_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("catalog");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/national");
+    let o = motcua(&["catalog", "import", fixtures, "--out", out.to_str().unwrap(), "--today", "2026-12-07"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("1.013216 with-assumptions: created"), "{stdout}");
+    assert!(stdout.contains("1.115651 not-importable: not written"), "{stdout}");
+    assert!(stdout.contains("8 records: 0 as is, 5 with assumptions, 3 not importable"), "{stdout}");
+    let o = motcua(&["check", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // Again: every file unchanged.
+    let o = motcua(&["catalog", "import", fixtures, "--out", out.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["unchanged"], 5);
+    assert_eq!(v["created"], 0);
+    // Broken input: exit 2, the file and line named.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"code\": \"1.000001\"}\nnot json\n").unwrap();
+    let o = motcua(&["catalog", "import", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.jsonl:2:"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -206,6 +206,10 @@ pub struct Document {
     /// counter, e.g. a physical sample (`mau-vat`).
     #[serde(default)]
     pub digitisation_exempt: Option<String>,
+    /// Its code in the national procedure database (`000.00.00.G01-KQ003641`), when imported
+    /// from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// When a fee is assessed (the national portal's fee collection time: 1 at receipt, 2 at a

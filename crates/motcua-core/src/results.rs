@@ -189,6 +189,7 @@ mod tests {
             copy: None,
             accepts: None,
             digitisation_exempt: exempt.map(Into::into),
+            code: None,
         };
         p.documents = vec![doc("A", None), doc("B", Some("mau-vat")), doc("C", Some("khac"))];
         let paper = |c: &str| SubmittedDocument { component: c.into(), form: DocumentForm::Paper };

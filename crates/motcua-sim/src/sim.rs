@@ -211,6 +211,7 @@ pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
             copy: Some(motcua_core::CopyKind::Original),
             accepts: None,
             digitisation_exempt: None,
+            code: None,
         }];
         out.push(p);
     }
