@@ -39,6 +39,7 @@ fn script(received: Timestamp) -> Vec<(Timestamp, Command)> {
         (
             at(0),
             Command::Receive {
+                case: None,
                 procedure: code,
                 channel: Channel::Online,
                 jurisdiction: None,

@@ -103,6 +103,7 @@ pub mod engine_round {
             (
                 0,
                 Command::Receive {
+                    case: None,
                     procedure: code.clone(),
                     channel: Channel::Online,
                     jurisdiction: None,

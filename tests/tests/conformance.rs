@@ -135,6 +135,7 @@ fn receive(n: u64, at: &str) -> Request {
     req(
         n,
         Command::Receive {
+            case: None,
             procedure: "1.001612".parse().unwrap(),
             channel: Channel::Direct,
             jurisdiction: None,
@@ -227,6 +228,7 @@ fn append_load_and_version_conflicts(s: Subject) {
     let event = receive(3, "2025-03-03T09:00");
     let Command::Receive { procedure, channel, .. } = event.command else { unreachable!() };
     let received = motcua_core::Event::Received {
+        case: None,
         at: event.now,
         procedure,
         channel,
@@ -477,6 +479,7 @@ fn results_reused_from_the_warehouse(s: Subject) {
         e.handle(&Request::new(code(n), command, actor.clone(), t(at)))
     };
     let receive = |procedure: &str, applicant: Applicant, documents: Vec<SubmittedDocument>| Command::Receive {
+        case: None,
         procedure: procedure.parse().unwrap(),
         channel: motcua_core::Channel::Direct,
         jurisdiction: None,
@@ -561,6 +564,7 @@ fn a_dossier_of_the_previous_release_goes_on_in_lean_events(s: Subject) {
     let r = receive(1, "2025-03-03T09:00");
     let Command::Receive { procedure, channel, .. } = r.command.clone() else { unreachable!() };
     let event = motcua_core::Event::Received {
+        case: None,
         at: r.now,
         procedure,
         channel,

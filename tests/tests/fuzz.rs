@@ -33,6 +33,7 @@ fn decide_on_a_received_dossier(command: &Command) {
     let now: Timestamp = "2025-03-03T09:00".parse().unwrap();
     let mut d = Dossier::new();
     let receive = Command::Receive {
+        case: None,
         procedure: p.code.clone(),
         channel: Channel::Direct,
         jurisdiction: None,

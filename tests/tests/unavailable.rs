@@ -138,6 +138,7 @@ fn code(n: u64) -> DossierCode {
 
 fn receive(n: u64) -> Request {
     let command = Command::Receive {
+        case: None,
         procedure: "1.004194".parse().unwrap(),
         channel: Channel::Direct,
         jurisdiction: None,

@@ -143,6 +143,7 @@ fn direct<S: Store>(
         let script = [
             (
                 Command::Receive {
+                    case: None,
                     procedure: "1.004194".parse()?,
                     channel: Channel::Direct,
                     jurisdiction: None,

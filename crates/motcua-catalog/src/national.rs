@@ -409,6 +409,12 @@ fn channel_of(method: &str) -> Option<Channel> {
     }
 }
 
+/// A method's entries: its channel, its name in the record, and each entry's limit.
+type MethodEntries<'a> = (Channel, &'a str, Vec<(Limit, &'a Method)>);
+
+/// A case read from a method listed once per case: its name, limit and channels' limits.
+type ImportedCase = (String, Limit, Vec<(Channel, Limit)>);
+
 /// Makes the catalog text of one record (one `[[procedure]]`, no effective dates: the caller
 /// dates versions), with notes on what was assumed or refused.
 pub fn import_record(record: &NationalRecord) -> Imported {
@@ -464,7 +470,7 @@ pub fn import_record(record: &NationalRecord) -> Imported {
     }
     // A method may be listed several times (one entry per case): entries that agree give the
     // method's limit; entries that differ are cases motcua has no per-case limits for yet.
-    let mut per_method: Vec<(Channel, &str, Vec<Limit>)> = Vec::new();
+    let mut per_method: Vec<MethodEntries<'_>> = Vec::new();
     for (i, m) in record.execution_methods.iter().enumerate() {
         let field = format!("executionMethods[{i}:{}].processingTime", m.submission_method);
         let Some(channel) = channel_of(&m.submission_method) else {
@@ -473,27 +479,59 @@ pub fn import_record(record: &NationalRecord) -> Imported {
         };
         if let Some(l) = method_limit(m, &field, &mut notes, &mut free) {
             match per_method.iter_mut().find(|(c, _, _)| *c == channel) {
-                Some((_, _, all)) => all.push(l),
-                None => per_method.push((channel, m.submission_method.as_str(), vec![l])),
+                Some((_, _, all)) => all.push((l, m)),
+                None => per_method.push((channel, m.submission_method.as_str(), vec![(l, m)])),
             }
         }
     }
-    for (channel, name, all) in per_method {
-        let first = all[0];
-        if all.iter().any(|l| *l != first) {
-            let listed: Vec<String> = all.iter().map(ToString::to_string).collect();
+    let uniform = per_method.iter().all(|(_, _, all)| all.iter().all(|(l, _)| *l == all[0].0));
+    let mut cases: Vec<ImportedCase> = Vec::new();
+    if uniform {
+        limits.extend(per_method.iter().map(|(c, _, all)| (*c, all[0].0)));
+    } else {
+        // A method listed once per case, with the case's limit: the k-th entry of every method
+        // is the k-th case (the portal lists them in one order), when every method lists as many.
+        let n = per_method.first().map_or(0, |(_, _, all)| all.len());
+        if per_method.iter().any(|(_, _, all)| all.len() != n) {
+            let counts: Vec<String> = per_method.iter().map(|(_, name, all)| format!("{name} {}", all.len())).collect();
             block(
                 &mut notes,
-                &format!("executionMethods[{name}].processingTime"),
+                "executionMethods",
                 format!(
-                    "{} limits for one method, one per case ({}): motcua has no per-case limits yet",
-                    all.len(),
-                    listed.join(", ")
+                    "one method listed per case, but the methods list different numbers of cases ({})",
+                    counts.join(", ")
                 ),
             );
-            continue;
+        } else {
+            let base = per_method
+                .iter()
+                .position(|(c, _, _)| *c == Channel::Direct)
+                .or_else(|| per_method.iter().position(|(c, _, _)| *c == Channel::Postal))
+                .unwrap_or(0);
+            for k in 0..n {
+                let (limit, method) = per_method[base].2[k];
+                let mut name = comment(&method.description).chars().take(200).collect::<String>();
+                if name.is_empty() {
+                    name = format!("Trường hợp {}", k + 1);
+                }
+                let own: Vec<(Channel, Limit)> = per_method
+                    .iter()
+                    .filter(|(c, _, all)| all[k].0 != limit && matches!(c, Channel::Online | Channel::Postal))
+                    .map(|(c, _, all)| (*c, all[k].0))
+                    .collect();
+                cases.push((name, limit, own));
+            }
+            notes.push(Note {
+                field: "executionMethods".into(),
+                reason: format!(
+                    "each method listed once per case: {n} cases, matched across methods in the order listed; a receipt names its case"
+                ),
+                blocking: false,
+            });
+            if let Some((_, l, _)) = cases.first() {
+                limits.push((per_method[base].0, *l));
+            }
         }
-        limits.push((channel, first));
     }
     let counter = limits
         .iter()
@@ -536,6 +574,18 @@ pub fn import_record(record: &NationalRecord) -> Imported {
         let _ = write!(source, "; căn cứ: {}", bases.join(", "));
     }
     let _ = writeln!(t, "limit_source = {}", quote(&source));
+    if !cases.is_empty() {
+        let _ = writeln!(t, "case_required = true");
+    }
+    for (k, (name, limit, own)) in cases.iter().enumerate() {
+        let _ = writeln!(t, "\n[[procedure.case]]\nid = \"truong-hop-{}\"", k + 1);
+        let _ = writeln!(t, "name = {}", quote(name));
+        let _ = writeln!(t, "limit = {}", quote(&limit.to_string()));
+        for (channel, l) in own {
+            let field = if *channel == Channel::Online { "limit_online" } else { "limit_postal" };
+            let _ = writeln!(t, "{field} = {}", quote(&l.to_string()));
+        }
+    }
     if record.is_non_territorial {
         let _ = writeln!(t, "# Received regardless of administrative boundary (isNonTerritorial).");
     }

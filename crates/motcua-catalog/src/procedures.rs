@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use motcua_calendar::{parse_minute_of_day, Limit};
 use motcua_core::{
     Channel, CopyKind, Cutoff, Document, Fee, FeeReduction, FeeStage, FeeTier, Level, OnlineLevel, Policy, Procedure,
-    ProcedureCode, ResultDocument, Role, Step, SupplementPolicy, Vnd,
+    ProcedureCase, ProcedureCode, ResultDocument, Role, Step, SupplementPolicy, Vnd,
 };
 use serde::Deserialize;
 
@@ -52,6 +52,42 @@ pub(crate) struct RawProcedure {
     fee: Vec<RawFee>,
     #[serde(default)]
     result: Vec<RawResult>,
+    /// Cases with limits of their own.
+    #[serde(default)]
+    case: Vec<RawCase>,
+    /// Whether a receipt must name a case.
+    #[serde(default)]
+    case_required: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    id: Sp<String>,
+    name: String,
+    limit: Sp<String>,
+    limit_online: Option<Sp<String>>,
+    limit_postal: Option<Sp<String>>,
+}
+
+/// Parses a limit and the channels' own; `None` when any is wrong (said in `sink`).
+fn parse_limits(
+    sink: &mut Sink<'_>,
+    prefix: &str,
+    limit: &Sp<String>,
+    online: &Option<Sp<String>>,
+    postal: &Option<Sp<String>>,
+) -> Option<(Limit, Vec<(Channel, Limit)>)> {
+    let base = parse_limit(sink, &format!("{prefix}limit"), limit);
+    let mut channel_limits = Some(Vec::new());
+    for (field, channel, v) in [("limit_online", Channel::Online, online), ("limit_postal", Channel::Postal, postal)] {
+        let Some(v) = v else { continue };
+        match (parse_limit(sink, &format!("{prefix}{field}"), v), channel_limits.as_mut()) {
+            (Some(l), Some(all)) => all.push((channel, l)),
+            _ => channel_limits = None,
+        }
+    }
+    Some((base?, channel_limits?))
 }
 
 #[derive(Deserialize)]
@@ -254,16 +290,18 @@ impl RawProcedure {
             &self.online,
             &[("full", OnlineLevel::Full), ("partial", OnlineLevel::Partial), ("none", OnlineLevel::None)],
         );
-        let limit = parse_limit(sink, "limit", &self.limit);
-        let mut channel_limits = Some(Vec::new());
-        for (field, channel, v) in [
-            ("limit_online", Channel::Online, &self.limit_online),
-            ("limit_postal", Channel::Postal, &self.limit_postal),
-        ] {
-            let Some(v) = v else { continue };
-            match (parse_limit(sink, field, v), channel_limits.as_mut()) {
-                (Some(l), Some(all)) => all.push((channel, l)),
-                _ => channel_limits = None,
+        let (limit, channel_limits) = match parse_limits(sink, "", &self.limit, &self.limit_online, &self.limit_postal)
+        {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        let mut cases = Some(Vec::new());
+        for c in &self.case {
+            match (parse_limits(sink, "case.", &c.limit, &c.limit_online, &c.limit_postal), cases.as_mut()) {
+                (Some((limit, channel_limits)), Some(all)) => {
+                    all.push(ProcedureCase { id: c.id.get_ref().clone(), name: c.name.clone(), limit, channel_limits })
+                }
+                _ => cases = None,
             }
         }
         let mut day = |field: &str, v: &Option<Sp<String>>| -> Option<Option<chrono::NaiveDate>> {
@@ -397,6 +435,7 @@ impl RawProcedure {
             Some(effective_from),
             Some(effective_to),
             Some(channel_limits),
+            Some(cases),
         ) = (
             code,
             level,
@@ -409,6 +448,7 @@ impl RawProcedure {
             effective_from,
             effective_to,
             channel_limits,
+            cases,
         )
         else {
             return None;
@@ -444,6 +484,8 @@ impl RawProcedure {
             effective_from,
             effective_to,
             channel_limits,
+            cases,
+            case_required: self.case_required,
         };
         if let Err(errors) = procedure.validate() {
             for e in errors {

@@ -110,6 +110,8 @@ struct RawStep {
     #[serde(rename = "do")]
     action: Sp<String>,
     channel: Option<Sp<String>>,
+    /// The procedure's case a receipt names.
+    case: Option<String>,
     step: Option<Sp<String>>,
     reason: Option<String>,
     amount: Option<Sp<String>>,
@@ -512,6 +514,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
             applicant: applicant(sink, s.applicant.as_ref())?,
         },
         "receive" => Command::Receive {
+            case: s.case.as_deref().map(Into::into),
             procedure: procedure.clone(),
             channel: channel(sink)?,
             jurisdiction: s.jurisdiction.as_deref().map(Into::into),

@@ -230,3 +230,17 @@ fn channel_limits_are_checked_at_their_line() {
     .unwrap();
     assert_eq!(ok[0].0.channel_limits.len(), 2);
 }
+
+#[test]
+fn cases_are_checked_at_their_line() {
+    let base = format!("{HEAD}limit = \"1 working day\"\nlimit_source = \"s\"\n");
+    let p = procedure_problems(&format!("{base}[[case]]\nid = \"a\"\nname = \"A\"\nlimit = \"2 fortnights\"\n"));
+    assert!(p[0].starts_with("p.toml:10: case.limit: invalid time limit \"2 fortnights\""), "{p:?}");
+    let p = procedure_problems(&format!(
+        "{base}[[case]]\nid = \"a\"\nname = \"A\"\nlimit = \"2 working days\"\n[[case]]\nid = \"a\"\nname = \"B\"\nlimit = \"1 day\"\n"
+    ));
+    assert!(p[0].contains("cases[1].id: \"a\": empty or used twice"), "{p:?}");
+    let p =
+        procedure_problems(&format!("{HEAD}limit = \"1 working day\"\nlimit_source = \"s\"\ncase_required = true\n"));
+    assert!(p[0].contains("case_required: no cases to choose from"), "{p:?}");
+}

@@ -76,10 +76,17 @@ fn free_text_is_read_only_where_it_is_plain() {
     let i = import_record(&record("1.115403"));
     assert_eq!(i.verdict(), Verdict::NotImportable);
     assert!(i.notes.iter().any(|n| n.reason.contains("months")), "{:?}", i.notes);
-    // One method listed twice with two limits (the ordinary and the complex case).
+    // One method listed twice with two limits (the ordinary and the complex case): two cases,
+    // and a receipt must name one.
     let i = import_record(&record("1.003677"));
-    assert_eq!(i.verdict(), Verdict::NotImportable);
-    assert!(i.notes.iter().any(|n| n.reason.contains("one per case (1 working day, 2 working days)")), "{:?}", i.notes);
+    assert_eq!(i.verdict(), Verdict::WithAssumptions);
+    assert!(i.notes.iter().any(|n| n.reason.contains("2 cases")), "{:?}", i.notes);
+    let p = imported("1.003677");
+    assert!(p.case_required);
+    let limits: Vec<_> = p.cases.iter().map(|c| (c.id.as_str(), c.limit)).collect();
+    assert_eq!(limits, [("truong-hop-1", wd(1)), ("truong-hop-2", wd(2))]);
+    assert!(p.limit_of(None, Channel::Online).is_err());
+    assert_eq!(p.limit_of(Some("truong-hop-2"), Channel::Online).unwrap(), wd(2));
     // Fees the provincial council sets are left for a province file, said so.
     let i = import_record(&record("1.001695"));
     assert!(i.notes.iter().any(|n| n.reason.contains("provincial council")), "{:?}", i.notes);
@@ -115,7 +122,7 @@ fn a_folder_imports_checks_and_reimports_as_a_no_op() {
     let out = import_into(read_records(&fixtures()).unwrap(), dir.path(), today).unwrap();
     assert_eq!(out.len(), 8);
     let created = out.iter().filter(|o| matches!(o.action, Action::Created(_))).count();
-    assert_eq!(created, 5);
+    assert_eq!(created, 6);
     let catalog = Catalog::load(dir.path()).unwrap();
     assert!(catalog.get(&"1.013216".parse().unwrap()).is_some());
     // The same records again: nothing changes.

@@ -47,6 +47,11 @@ pub enum Command {
         /// The documents received: on paper, digitised (their digest), or reused results.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         documents: Vec<SubmittedDocument>,
+        /// The procedure's case the dossier falls under (`id` of one of its
+        /// [`crate::ProcedureCase`]s), when its limit depends on the case: none takes the
+        /// procedure's own limit, unless the procedure requires a case.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case: Option<Arc<str>>,
     },
     /// Ask an online applicant, before acceptance, to complete the dossier: one notice saying
     /// everything missing, once (Decree 61/2018/NĐ-CP Art. 17(2)).
@@ -316,7 +321,7 @@ impl Command {
     /// assert!(matches!(receive, Command::Receive { jurisdiction: Some(_), applicant: None, .. }));
     /// ```
     pub fn receive(procedure: ProcedureCode, channel: Channel) -> Command {
-        Command::Receive { procedure, channel, jurisdiction: None, applicant: None, documents: Vec::new() }
+        Command::Receive { procedure, channel, jurisdiction: None, applicant: None, documents: Vec::new(), case: None }
     }
 
     /// An online submission of `procedure` by `channel`, with no applicant or unit (add them
@@ -351,6 +356,14 @@ impl Command {
         self
     }
 
+    /// The receipt under one of the procedure's cases (any other command is returned as it was).
+    pub fn with_case(mut self, id: impl Into<Arc<str>>) -> Command {
+        if let Command::Receive { case, .. } = &mut self {
+            *case = Some(id.into());
+        }
+        self
+    }
+
     /// Checks the sizes of what the command carries ([`MAX_TEXT_CHARS`], [`MAX_NAME_CHARS`],
     /// [`MAX_DOCUMENTS`]): `Err` names the field and its limit. [`crate::decide`] refuses an
     /// oversized command before anything else.
@@ -371,7 +384,8 @@ impl Command {
         };
         match self {
             Command::Submit { jurisdiction, .. } => jurisdiction.as_deref().map_or(Ok(()), |j| name("jurisdiction", j)),
-            Command::Receive { jurisdiction, documents, .. } => {
+            Command::Receive { jurisdiction, documents, case, .. } => {
+                case.as_deref().map_or(Ok(()), |c| name("case", c))?;
                 if documents.len() > MAX_DOCUMENTS {
                     return Err(crate::DomainError::TooLong { field: "documents", max: MAX_DOCUMENTS });
                 }

@@ -213,6 +213,8 @@ pub struct Dossier {
     /// The version of its procedure pinned at receipt (that version's `effective_from`; none
     /// for an undated procedure).
     pub procedure_version: Option<chrono::NaiveDate>,
+    /// The procedure's case it falls under, when the receipt named one.
+    pub case: Option<Arc<str>>,
     /// Who applies, when known (a pseudonymous key).
     pub applicant: Option<crate::applicant::Applicant>,
     /// The documents received with it.
@@ -416,13 +418,7 @@ fn cutoff(ctx: &Context<'_>) -> Option<u16> {
 /// let procedure = Procedure::simple("1.001193".parse().unwrap(), "Đăng ký khai sinh", Limit::SameDay);
 /// let ctx = Context::new(&procedure, &cal);
 /// let mut dossier = Dossier::new();
-/// let receive = Command::Receive {
-///     procedure: procedure.code.clone(),
-///     channel: Channel::Direct,
-///     jurisdiction: None,
-///     applicant: None,
-///     documents: Vec::new(),
-/// };
+/// let receive = Command::receive(procedure.code.clone(), Channel::Direct);
 /// for e in decide(&dossier, &receive, "2025-03-07T15:30".parse()?, &ctx).unwrap() {
 ///     apply(&mut dossier, &e);
 /// }
@@ -465,10 +461,13 @@ pub fn decide(
                 applicant: applicant.clone(),
             }])
         }
-        Command::Receive { procedure: code, channel, jurisdiction: unit, applicant, documents } => {
+        Command::Receive { procedure: code, channel, jurisdiction: unit, applicant, documents, case } => {
             if !matches!(status, None | Some(S::Submitted)) {
                 return Err(not_allowed(kind, status));
             }
+            // The limit of the dossier's case and channel (a case the procedure lacks, or none
+            // where it requires one, is refused before anything is opened).
+            let limit = procedure.limit_of(case.as_deref(), *channel)?;
             check_procedure(ctx, code)?;
             if status.is_none() {
                 check_receiving(ctx, now)?;
@@ -496,7 +495,7 @@ pub fn decide(
                     });
                 }
             }
-            let a = cal.appointment_with_cutoff(now, procedure.limit_for(*channel), cutoff(ctx))?;
+            let a = cal.appointment_with_cutoff(now, limit, cutoff(ctx))?;
             Ok(vec![Event::Received {
                 at: now,
                 procedure: code.clone(),
@@ -508,6 +507,7 @@ pub fn decide(
                 applicant: applicant.clone(),
                 documents: documents.clone(),
                 undigitised,
+                case: case.clone(),
             }])
         }
         Command::RequestCompletion { missing } => {
@@ -620,7 +620,8 @@ pub fn decide(
             match procedure.policy.supplement {
                 SupplementPolicy::Restart => {
                     // NĐ 61/2018 Art. 19(4): the limit restarts from the complete supplement.
-                    let limit = state.channel.map_or(procedure.limit, |c| procedure.limit_for(c));
+                    let channel = state.channel.unwrap_or(Channel::Direct);
+                    let limit = procedure.limit_of(state.case.as_deref(), channel)?;
                     let a = cal.appointment_with_cutoff(now, limit, cutoff(ctx))?;
                     let mut step_dues = Vec::new();
                     for s in state.steps.iter().filter(|s| s.is_active()) {
@@ -1051,8 +1052,10 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             applicant,
             documents,
             undigitised,
+            case,
             ..
         } => {
+            state.case.clone_from(case);
             state.undigitised.clone_from(undigitised);
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
@@ -1257,6 +1260,8 @@ impl Procedure {
             effective_from: None,
             effective_to: None,
             channel_limits: Vec::new(),
+            cases: Vec::new(),
+            case_required: false,
         }
     }
 }

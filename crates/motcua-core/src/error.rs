@@ -217,6 +217,20 @@ pub enum DomainError {
         /// The dossier's administrative unit.
         unit: String,
     },
+    /// A receipt names a case the procedure does not have.
+    #[error("case {case:?} is not one of the procedure's cases ({cases})")]
+    UnknownCase {
+        /// The case named.
+        case: String,
+        /// The procedure's cases.
+        cases: String,
+    },
+    /// The procedure's limit depends on the case, and the receipt names none.
+    #[error("the procedure's limit depends on its case: name one of {cases}")]
+    CaseRequired {
+        /// The procedure's cases.
+        cases: String,
+    },
     /// `now` is before the dossier's last event.
     #[error("time went back: command at {now} after an event at {last}")]
     TimeWentBack {
@@ -348,6 +362,8 @@ impl DomainError {
             DomainError::ResultWrongKind { .. } => "result_wrong_kind",
             DomainError::EarlyReturnNotNotified { .. } => "early_return_not_notified",
             DomainError::NoUnitForStep { .. } => "no_unit_for_step",
+            DomainError::UnknownCase { .. } => "unknown_case",
+            DomainError::CaseRequired { .. } => "case_required",
             DomainError::UnknownFeedback { .. } => "unknown_feedback",
             DomainError::NoFeeAtStage { .. } => "no_fee_at_stage",
             DomainError::AmountTooLarge { .. } => "amount_too_large",

@@ -84,6 +84,10 @@ pub enum Event {
         /// digitised (older events: none recorded).
         #[serde(default)]
         undigitised: Vec<String>,
+        /// The procedure's case the dossier falls under, when named (last, and left out when
+        /// none: events without one keep their bytes; 1-2 bytes a receipt that names one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case: Option<Arc<str>>,
     },
     /// Asked, before acceptance, to complete the dossier (national status 5).
     CompletionRequested {

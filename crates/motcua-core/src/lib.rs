@@ -50,8 +50,8 @@ pub use ids::{
 pub use outcome::{Judgement, Outcome};
 pub use procedure::{
     nominal_minutes, version_for, version_in_force, CopyKind, Cutoff, Document, Fee, FeeReduction, FeeStage, FeeTier,
-    Level, OnlineLevel, Policy, Procedure, ProcedureError, ResultDocument, Role, Step, StepId, SupplementPolicy,
-    MAX_STEPS,
+    Level, OnlineLevel, Policy, Procedure, ProcedureCase, ProcedureError, ResultDocument, Role, Step, StepId,
+    SupplementPolicy, MAX_STEPS,
 };
 pub use results::{
     reused_results, DigitisationRules, DocumentForm, ExemptGround, IssuedResult, KnownResult, SubmittedDocument,

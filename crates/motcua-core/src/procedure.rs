@@ -410,6 +410,37 @@ pub struct Procedure {
     /// 2 online); a channel not listed here takes [`Procedure::limit`]. Each channel at most once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channel_limits: Vec<(Channel, Limit)>,
+    /// Cases with limits of their own (the national procedure database lists, for one
+    /// submission method, a limit per case: "1 working day; a complex case 2"). A receipt names
+    /// its case; one that names none takes [`Procedure::limit`], unless
+    /// [`Procedure::case_required`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<ProcedureCase>,
+    /// Whether a receipt must name one of [`Procedure::cases`] (the procedure has no limit of
+    /// its own that a dossier outside its cases could take).
+    #[serde(default)]
+    pub case_required: bool,
+}
+
+/// A case of a procedure with a limit of its own.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ProcedureCase {
+    /// Short id a receipt names (`phuc-tap`).
+    pub id: String,
+    /// What the case is, as the procedure says it.
+    pub name: String,
+    /// Its limit (at the counter, and for any channel without its own).
+    pub limit: Limit,
+    /// Its limits that differ by channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_limits: Vec<(Channel, Limit)>,
+}
+
+impl ProcedureCase {
+    /// The case's limit for a dossier submitted through `channel`.
+    pub fn limit_for(&self, channel: Channel) -> Limit {
+        self.channel_limits.iter().find(|(c, _)| *c == channel).map_or(self.limit, |(_, l)| *l)
+    }
 }
 
 impl Procedure {
@@ -435,9 +466,31 @@ impl Procedure {
         self.channel_limits.iter().find(|(c, _)| *c == channel).map_or(self.limit, |(_, l)| *l)
     }
 
-    /// Every limit the procedure sets: its default, then each channel's own.
+    /// Every limit the procedure sets: its default, each channel's own, then its cases'.
     pub fn limits(&self) -> impl Iterator<Item = Limit> + '_ {
-        std::iter::once(self.limit).chain(self.channel_limits.iter().map(|(_, l)| *l))
+        std::iter::once(self.limit).chain(self.channel_limits.iter().map(|(_, l)| *l)).chain(
+            self.cases.iter().flat_map(|c| std::iter::once(c.limit).chain(c.channel_limits.iter().map(|(_, l)| *l))),
+        )
+    }
+
+    /// The limit of a dossier submitted through `channel` under `case` (none: the procedure's
+    /// own). `Err` names what is wrong: a case the procedure does not have, or none named where
+    /// the procedure requires one.
+    pub fn limit_of(&self, case: Option<&str>, channel: Channel) -> Result<Limit, crate::DomainError> {
+        match case {
+            Some(id) => self
+                .cases
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.limit_for(channel))
+                .ok_or_else(|| crate::DomainError::UnknownCase { case: id.to_string(), cases: self.case_ids() }),
+            None if self.case_required => Err(crate::DomainError::CaseRequired { cases: self.case_ids() }),
+            None => Ok(self.limit_for(channel)),
+        }
+    }
+
+    fn case_ids(&self) -> String {
+        self.cases.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -557,6 +610,14 @@ impl Procedure {
                 ));
             }
         }
+        for (k, case) in self.cases.iter().enumerate() {
+            if case.id.trim().is_empty() || self.cases[..k].iter().any(|c| c.id == case.id) {
+                errors.push(perr(format!("cases[{k}].id"), format!("{:?}: empty or used twice", case.id)));
+            }
+        }
+        if self.case_required && self.cases.is_empty() {
+            errors.push(perr("case_required", "no cases to choose from"));
+        }
         for (k, (channel, _)) in self.channel_limits.iter().enumerate() {
             if self.channel_limits[..k].iter().any(|(c, _)| c == channel) {
                 errors.push(perr(format!("channel_limits[{k}]"), format!("a second limit for channel {channel:?}")));
@@ -626,6 +687,8 @@ pub(crate) mod tests {
             effective_from: None,
             effective_to: None,
             channel_limits: Vec::new(),
+            cases: Vec::new(),
+            case_required: false,
         }
     }
 

@@ -61,6 +61,7 @@ impl Run {
         self.run(
             at,
             Command::Receive {
+                case: None,
                 procedure: code,
                 channel: Channel::Direct,
                 jurisdiction: None,
@@ -265,6 +266,7 @@ fn illegal_transitions_are_typed() {
         .try_do(
             "2025-03-03T08:02",
             Command::Receive {
+                case: None,
                 procedure: code,
                 channel: Channel::Online,
                 jurisdiction: None,

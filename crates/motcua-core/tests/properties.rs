@@ -54,6 +54,7 @@ fn command() -> impl Strategy<Value = Command> {
             applicant: None,
         }),
         channel.prop_map(|channel| Command::Receive {
+            case: None,
             procedure: "1.000001".parse().unwrap(),
             channel,
             jurisdiction: None,

@@ -49,6 +49,7 @@ fn receive(n: u64, at: &str) -> Request {
     Request {
         dossier: code(n),
         command: Command::Receive {
+            case: None,
             procedure: "1.001612".parse().unwrap(),
             channel: Channel::Direct,
             jurisdiction: None,
@@ -227,7 +228,7 @@ proptest! {
         for (n, which, dt) in script {
             now = now.plus_minutes(dt);
             let command = match which {
-                0 => Command::Receive { procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None, applicant: None, documents: Vec::new() },
+                0 => Command::Receive { case: None, procedure: "1.001612".parse().unwrap(), channel: Channel::Online, jurisdiction: None, applicant: None, documents: Vec::new() },
                 1 => Command::StartStep { step: "tiep-nhan".into() },
                 2 => Command::CompleteStep { step: "tiep-nhan".into() },
                 3 => Command::Transfer { step: "tham-dinh".into() },
@@ -338,6 +339,7 @@ fn keyed_script() -> impl Strategy<Value = Vec<Request>> {
                 now = now.plus_minutes(dt);
                 let command = match which {
                     0 | 1 => Command::Receive {
+                        case: None,
                         procedure: "1.001612".parse().unwrap(),
                         channel: Channel::Online,
                         jurisdiction: None,

@@ -98,6 +98,7 @@ fn run(
 
 fn receive(jurisdiction: Option<&str>) -> Command {
     Command::Receive {
+        case: None,
         procedure: "1.004194".parse().unwrap(),
         channel: Channel::Direct,
         jurisdiction: jurisdiction.map(Into::into),

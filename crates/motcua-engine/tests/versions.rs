@@ -32,6 +32,7 @@ fn handle(
 
 fn receive() -> Command {
     Command::Receive {
+        case: None,
         procedure: "1.004873".parse().unwrap(),
         channel: Channel::Direct,
         jurisdiction: None,

@@ -562,6 +562,9 @@ struct NewDossier {
     /// never kept.
     #[serde(default)]
     applicant: Option<NewApplicant>,
+    /// The procedure's case, when its limit depends on the case.
+    #[serde(default)]
+    case: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -735,6 +738,7 @@ impl<S: Store + 'static> Api<S> {
             Command::Submit { procedure: new.procedure, channel: new.channel, jurisdiction, applicant }
         } else {
             Command::Receive {
+                case: new.case.map(Into::into),
                 procedure: new.procedure,
                 channel: new.channel,
                 jurisdiction,

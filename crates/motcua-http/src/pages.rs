@@ -126,6 +126,8 @@ fn in_vietnamese(e: &ApiError) -> String {
         "unknown_procedure" => "Thủ tục không có trong danh mục của hệ thống.",
         "unknown_unit" => "Đơn vị hành chính không có trong danh mục đơn vị.",
         "no_unit_for_step" => "Không có cơ quan nào đang đảm nhận bước này cho đơn vị hành chính của hồ sơ; báo quản trị hệ thống cập nhật danh mục cơ quan.",
+        "unknown_case" => "Trường hợp đã chọn không có trong thủ tục này.",
+        "case_required" => "Thời hạn của thủ tục này tùy theo trường hợp: cần chọn trường hợp của hồ sơ.",
         "not_receiving" => "Cơ quan của bạn không tiếp nhận hồ sơ của thủ tục này.",
         "not_allowed" => "Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ.",
         "applicant_required" => "Cần thông tin người nộp hồ sơ.",
@@ -413,7 +415,8 @@ async fn counter_receive<S: Store + 'static>(
         _ => return again(StatusCode::BAD_REQUEST, "Hình thức nộp không hợp lệ.", actor),
     };
     let jurisdiction = Some(form.jurisdiction.trim().to_string()).filter(|j| !j.is_empty());
-    let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None };
+    let new =
+        NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None, case: None };
     let (code, state) = match api.receive(actor.clone(), new).await {
         Ok(x) => x,
         Err(e) => return again(e.status, &in_vietnamese(&e), actor),

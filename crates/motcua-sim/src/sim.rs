@@ -849,6 +849,7 @@ pub fn simulate_planned<S: Store>(
                 code,
                 plan,
                 Command::Receive {
+                    case: None,
                     procedure: procedure.code.clone(),
                     channel: plan.channel,
                     jurisdiction: None,

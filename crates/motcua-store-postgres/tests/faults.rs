@@ -149,6 +149,7 @@ fn two_writer_processes_race_on_the_same_dossiers() {
             .map(|k| Request {
                 dossier: code(k),
                 command: Command::Receive {
+                    case: None,
                     procedure: "1.004194".parse().unwrap(),
                     channel: Channel::Direct,
                     jurisdiction: None,
@@ -217,6 +218,7 @@ fn verify_reports_a_changed_row_version_and_a_garbage_outbox_row_by_name() {
     let mut e = Engine::new(store, [procedure], calendar);
     for n in 1..=2 {
         let command = Command::Receive {
+            case: None,
             procedure: "1.004194".parse().unwrap(),
             channel: Channel::Direct,
             jurisdiction: None,

@@ -46,6 +46,7 @@ fn req(n: u64, command: Command, at: &str) -> Request {
 
 fn receive() -> Command {
     Command::Receive {
+        case: None,
         procedure: "1.004194".parse().unwrap(),
         channel: Channel::Direct,
         jurisdiction: None,

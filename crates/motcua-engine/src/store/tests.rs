@@ -7,6 +7,7 @@ use serde::Serialize;
 fn event() -> Event {
     let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
     Event::Received {
+        case: None,
         at,
         procedure: "1.004194".parse().unwrap(),
         channel: motcua_core::Channel::Online,
@@ -335,6 +336,7 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
     assert!(a.len() < encode_event(&event()).len() / 3, "{} bytes", a.len());
     let Event::Received { at, procedure, channel, clock_start, due, .. } = event() else { unreachable!() };
     let later = Event::Received {
+        case: None,
         at,
         procedure,
         channel,

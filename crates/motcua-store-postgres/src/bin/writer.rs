@@ -60,6 +60,7 @@ fn run(url: &str, mode: &str, count: u64, batch: usize) -> Result<(), Box<dyn st
                 let command = match mode {
                     "race" => Command::StartStep { step: step.clone() },
                     _ => Command::Receive {
+                        case: None,
                         procedure: "1.004194".parse().unwrap_or_else(|_| unreachable!()),
                         channel: Channel::Direct,
                         jurisdiction: None,

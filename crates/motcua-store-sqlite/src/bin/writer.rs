@@ -48,6 +48,7 @@ fn run(path: PathBuf, count: u64, batch: usize) -> Result<(), Box<dyn std::error
             .map(|i| Request {
                 dossier: DossierCode::new(agency.clone(), date, n + i + 1),
                 command: Command::Receive {
+                    case: None,
                     procedure: code.clone(),
                     channel: Channel::Direct,
                     jurisdiction: None,
