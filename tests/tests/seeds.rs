@@ -51,3 +51,30 @@ fn the_seed_province_register_resolves_provincial_roles_before_and_after_the_mer
     assert_eq!(register.holder_on("NINHTHUAN", d("2025-07-01")), "KHANHHOA");
     assert_eq!(register.units().iter().filter(|u| u.level == motcua_core::UnitLevel::District).count(), 7);
 }
+
+/// The seed procedures that have a national record among the fixtures (records of the national
+/// procedure database, crawled 18/7/2026) keep that record's limit for every channel, and its fee
+/// where the record gives one rate.
+#[test]
+fn seed_procedures_agree_with_their_national_records() {
+    use motcua_catalog::national::{import_record, read_records};
+    use motcua_core::Channel;
+    let catalog = motcua_catalog::Catalog::load(&seeds_dir().join("procedures")).unwrap();
+    let records = read_records(&seeds_dir().join("../tests/fixtures/national")).unwrap();
+    let mut compared = 0;
+    for (_, _, record) in records {
+        let Some(seed) = catalog.get(&record.code.parse().unwrap()) else { continue };
+        let imported = import_record(&record);
+        let text = imported.toml.unwrap_or_else(|| panic!("{}: {:?}", record.code, imported.notes));
+        let national = motcua_catalog::parse_procedures(&text, std::path::Path::new("n.toml")).unwrap().remove(0).0;
+        for channel in [Channel::Direct, Channel::Online, Channel::Postal] {
+            assert_eq!(seed.limit_for(channel), national.limit_for(channel), "{} {channel:?}", record.code);
+        }
+        for fee in &national.fees {
+            let same = seed.fees.iter().any(|f| f.amount == fee.amount && f.online == fee.online);
+            assert!(same, "{}: the record's fee {:?}/{:?} is not the seed's", record.code, fee.amount, fee.online);
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 3, "1.002755, 1.004194, 1.004222");
+}

@@ -675,54 +675,57 @@ fn write_fees(record: &NationalRecord, t: &mut String, notes: &mut Vec<Note>) {
     };
     let base = fees_of(base_name);
     let online = if base_name == "ONLINE" { Vec::new() } else { fees_of("ONLINE") };
+    let amount = |f: &FeeRecord| f.value.as_ref().and_then(serde_json::Number::as_u64).unwrap_or(0);
     let mut kinds: BTreeMap<&str, Vec<&FeeRecord>> = BTreeMap::new();
-    for f in base {
+    for f in &base {
         kinds.entry(f.kind.as_str()).or_default().push(f);
     }
+    let source = quote(&format!("CSDL quốc gia về TTHC, thủ tục {}", record.code));
     for (kind, fees) in kinds {
-        let online_fees: Vec<&FeeRecord> = online.iter().copied().filter(|f| f.kind == kind).collect();
-        let paired = online_fees.len() == fees.len();
-        if fees.len() > 1 && paired {
+        // Entries without an amount: set by the provincial council when the text says so, an
+        // exemption or nothing otherwise.
+        if fees.iter().any(|f| amount(f) == 0 && f.description.to_lowercase().contains("hội đồng nhân dân")) {
             notes.push(Note {
-                field: format!("executionMethods[ONLINE].fees[{kind}]"),
-                reason: format!("{} amounts paired with the counter's in the order listed", fees.len()),
+                field: format!("executionMethods[{base_name}].fees[{kind}]"),
+                reason: "set by the provincial council: left for a province file".into(),
                 blocking: false,
             });
         }
-        for (i, f) in fees.iter().enumerate() {
-            let amount = f.value.as_ref().and_then(serde_json::Number::as_u64).unwrap_or(0);
-            let text = comment(&f.description);
-            if amount == 0 {
-                let council = text.to_lowercase().contains("hội đồng nhân dân");
-                if council {
-                    notes.push(Note {
-                        field: format!("executionMethods[{base_name}].fees[{kind}]"),
-                        reason: "set by the provincial council: left for a province file".into(),
-                        blocking: false,
-                    });
+        let charged: Vec<&FeeRecord> = fees.iter().copied().filter(|f| amount(f) > 0).collect();
+        let online_charged: Vec<u64> =
+            online.iter().filter(|f| f.kind == kind).map(|f| amount(f)).filter(|&v| v > 0).collect();
+        match charged.as_slice() {
+            [] => {}
+            [f] if online_charged.len() <= 1 => {
+                let text = comment(&f.description);
+                let _ = writeln!(t);
+                if !text.is_empty() {
+                    let _ = writeln!(t, "# {text}");
                 }
-                continue;
-            }
-            let name = if fees.len() > 1 {
-                format!("{} (mức {})", fee_kind_name(kind), i + 1)
-            } else {
-                fee_kind_name(kind).to_string()
-            };
-            let _ = writeln!(t);
-            if !text.is_empty() {
-                let _ = writeln!(t, "# {text}");
-            }
-            let _ = writeln!(t, "[[procedure.fee]]");
-            let _ = writeln!(t, "name = {}", quote(&name));
-            let _ = writeln!(t, "amount = \"{amount}\"");
-            if paired {
-                if let Some(v) = online_fees[i].value.as_ref().and_then(serde_json::Number::as_u64) {
-                    if v != amount {
-                        let _ = writeln!(t, "online = \"{v}\"");
-                    }
+                let _ = writeln!(t, "[[procedure.fee]]");
+                let _ = writeln!(t, "name = {}", quote(fee_kind_name(kind)));
+                let _ = writeln!(t, "amount = \"{}\"", amount(f));
+                if let Some(v) = online_charged.first().filter(|&&v| v != amount(f)) {
+                    let _ = writeln!(t, "online = \"{v}\"");
                 }
+                let _ = writeln!(t, "source = {source}");
             }
-            let _ = writeln!(t, "source = {}", quote(&format!("CSDL quốc gia về TTHC, thủ tục {}", record.code)));
+            several => {
+                // Several rates (per person on a list, per household…): which online amount goes
+                // with which is not said in a form that can be read (their texts and amounts
+                // disagree in some records), so none is imported.
+                let counter: Vec<String> = several.iter().map(|f| amount(f).to_string()).collect();
+                let online: Vec<String> = online_charged.iter().map(u64::to_string).collect();
+                notes.push(Note {
+                    field: format!("executionMethods[{base_name}].fees[{kind}]"),
+                    reason: format!(
+                        "several rates ({} at the counter, {} online): not imported, which goes with which is not said in a form that can be read",
+                        counter.join(", "),
+                        if online.is_empty() { "none".to_string() } else { online.join(", ") }
+                    ),
+                    blocking: false,
+                });
+            }
         }
     }
 }

@@ -44,10 +44,42 @@ fn structured_limits_are_taken_exactly_per_channel() {
     assert_eq!(p.level, Level::Commune);
     assert_eq!(p.limit, wd(3));
     assert!(p.channel_limits.is_empty());
-    // Its fees by method: the counter's two rates, each with the online rate beside.
-    let fees: Vec<_> = p.fees.iter().map(|f| (f.amount, f.online)).collect();
+    // Two rates by method (a list's per person, an individual's), whose texts and amounts
+    // disagree in the record: not imported, said with the amounts.
+    assert!(p.fees.is_empty());
+    let i = import_record(&record("1.002755"));
+    assert!(
+        i.notes.iter().any(|n| n.reason.contains("several rates (10000, 15000 at the counter, 5000, 7000 online)")),
+        "{:?}",
+        i.notes
+    );
+    // One rate: the counter's amount with the online one beside (temporary residence 1.004194
+    // has two; the seed's permanent residence, 20,000 and 10,000).
     let vnd = motcua_core::Vnd::from_dong;
-    assert_eq!(fees, [(vnd(10_000), Some(vnd(5_000))), (vnd(15_000), Some(vnd(7_000)))]);
+    let one = motcua_catalog::national::NationalRecord {
+        code: "1.004222".into(),
+        name: "Đăng ký thường trú".into(),
+        is_ward: true,
+        execution_methods: ["DIRECT", "ONLINE"]
+            .iter()
+            .zip([20_000, 10_000])
+            .map(|(m, v)| motcua_catalog::national::Method {
+                submission_method: (*m).into(),
+                processing_time: serde_json::json!(7),
+                processing_time_unit: "WORKING_DAY".into(),
+                fees: vec![motcua_catalog::national::FeeRecord {
+                    kind: "FEE".into(),
+                    value: Some(v.into()),
+                    description: String::new(),
+                }],
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let text = import_record(&one).toml.unwrap();
+    let q = parse_procedures(&text, Path::new("x.toml")).unwrap().remove(0).0;
+    assert_eq!(q.fees.iter().map(|f| (f.amount, f.online)).collect::<Vec<_>>(), [(vnd(20_000), Some(vnd(10_000)))]);
     assert!(p.documents.iter().any(|d| d.code.as_deref() == Some("000.00.00.G01-KQ003641")));
     // A feasibility appraisal: 35 days at the counter and by post, 25 online.
     let p = imported("1.013216");
@@ -120,9 +152,9 @@ fn a_folder_imports_checks_and_reimports_as_a_no_op() {
     let dir = tempfile::tempdir().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
     let out = import_into(read_records(&fixtures()).unwrap(), dir.path(), today).unwrap();
-    assert_eq!(out.len(), 8);
+    assert_eq!(out.len(), 10);
     let created = out.iter().filter(|o| matches!(o.action, Action::Created(_))).count();
-    assert_eq!(created, 6);
+    assert_eq!(created, 8);
     let catalog = Catalog::load(dir.path()).unwrap();
     assert!(catalog.get(&"1.013216".parse().unwrap()).is_some());
     // The same records again: nothing changes.
