@@ -648,6 +648,11 @@ impl Catalog {
         self.procedures.get(code)?.iter().rev().map(|(p, _)| p).find(|p| p.in_force(day))
     }
 
+    /// Every version of `code`, in `effective_from` order (an undated one first).
+    pub fn versions<'a>(&'a self, code: &ProcedureCode) -> impl Iterator<Item = &'a Procedure> + 'a {
+        self.procedures.get(code).into_iter().flatten().map(|(p, _)| p)
+    }
+
     /// Where `code` (its latest version) was defined.
     pub fn source(&self, code: &ProcedureCode) -> Option<&Source> {
         self.procedures.get(code).and_then(|v| v.last()).map(|(_, s)| s)

@@ -28,6 +28,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     let profile =
         if cmd.scale == 1 { profile } else { profile.scaled(cmd.scale).map_err(|e| anyhow::anyhow!("--{e}"))? };
     let procs = procedures(&profile, &catalog);
+    // The engine knows every version of them: a dossier follows the one in force on its day.
+    let all_versions = motcua_sim::every_version(&procs, &catalog);
     let calendar = WorkCalendar::builder().years(profile.year, profile.year + 1).build()?;
     let options = SimOptions { seed: cmd.seed, batch: cmd.batch.max(1), sync: cmd.sync };
     // The files the profile refers to, opened and validated as `motcua check` does: its
@@ -74,7 +76,8 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
     };
     let report = match cmd.store.as_str() {
         "memory" => {
-            let mut engine = engine(MemoryStore::new(), &procs, &calendar, units.as_ref(), digitisation.as_ref());
+            let mut engine =
+                engine(MemoryStore::new(), &all_versions, &calendar, units.as_ref(), digitisation.as_ref());
             let r = simulate_planned(&mut engine, &profile, &procs, plan, &options, &mut progress)
                 .map_err(|e| in_profile(&cmd.profile, e))?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
@@ -89,7 +92,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 }
                 store.truncate()?;
             }
-            let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
+            let mut engine = engine(store, &all_versions, &calendar, units.as_ref(), digitisation.as_ref());
             let r = simulate_planned(&mut engine, &profile, &procs, plan, &options, &mut progress)
                 .map_err(|e| in_profile(&cmd.profile, e))?;
             write_html(cmd.html.as_deref(), engine.store(), &catalog_dir, profile.services.online)?;
@@ -115,7 +118,7 @@ pub fn run(cmd: SimulateCmd) -> Result<u8> {
                 std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             }
             let store = SqliteStore::open(&path)?;
-            let mut engine = engine(store, &procs, &calendar, units.as_ref(), digitisation.as_ref());
+            let mut engine = engine(store, &all_versions, &calendar, units.as_ref(), digitisation.as_ref());
             let r = simulate_planned(&mut engine, &profile, &procs, plan, &options, &mut progress)
                 .map_err(|e| in_profile(&cmd.profile, e))?;
             engine.store().checkpoint()?;

@@ -15,6 +15,6 @@ pub use profile::{
     Behaviour, CalibrationLines, ProcedureShare, Profile, Services, Totals, MAX_COUNT, MAX_SERVICES, PLANNED_BY_CHECK,
 };
 pub use sim::{
-    plan_year, procedures, simulate, simulate_planned, simulate_with_progress, synthetic_identifier, Rng, SimError,
-    SimOptions, SimReport, YearPlan, CHUNK, LAND_SECTOR,
+    every_version, plan_year, procedures, simulate, simulate_planned, simulate_with_progress, synthetic_identifier,
+    Rng, SimError, SimOptions, SimReport, YearPlan, CHUNK, LAND_SECTOR,
 };

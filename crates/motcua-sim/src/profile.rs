@@ -348,6 +348,13 @@ impl Profile {
                 Ok(code) => {
                     if catalog.is_some_and(|cat| cat.get(&code).is_none()) {
                         c.at(&p.code, format!("procedure[{i}].code: {code} is not in the catalog"));
+                    } else if let Some(cat) = catalog {
+                        // Its dossiers are received all year: a version must be in force on the
+                        // year's first and last day (the catalog's own check finds gaps between).
+                        let days = [(1, 1), (12, 31)].map(|(m, d)| chrono::NaiveDate::from_ymd_opt(year, m, d));
+                        if let Some(day) = days.into_iter().flatten().find(|d| cat.get_on(&code, *d).is_none()) {
+                            c.at(&p.code, format!("procedure[{i}].code: {code} has no version in force on {day}"));
+                        }
                     }
                     // A procedure named twice would be simulated as two services of one code:
                     // its dossiers counted twice and the services calibration off.
@@ -468,11 +475,22 @@ impl Profile {
             // whose role resolves to none).
             let mut problems = Vec::new();
             let reach = Reach::of(&register, &self.agency, self.year);
+            let (first, last) =
+                (chrono::NaiveDate::from_ymd_opt(self.year, 1, 1), chrono::NaiveDate::from_ymd_opt(self.year, 12, 31));
             for (i, share) in self.procedures.iter().enumerate() {
-                let Some(procedure) = catalog.and_then(|c| c.get(&share.code)) else { continue };
+                let Some(catalog) = catalog else { continue };
+                // Every version in force some day of the year.
+                let versions: Vec<&motcua_core::Procedure> = catalog
+                    .versions(&share.code)
+                    .filter(|p| {
+                        p.effective_from.is_none_or(|f| last.is_none_or(|l| f <= l))
+                            && p.effective_to.is_none_or(|t| first.is_none_or(|d| t >= d))
+                    })
+                    .collect();
+                let Some(procedure) = versions.last() else { continue };
                 // Each role once per procedure, naming the steps it does.
                 let mut roles: Vec<(&str, Vec<&str>)> = Vec::new();
-                for step in &procedure.steps {
+                for step in versions.iter().flat_map(|p| &p.steps) {
                     match roles.iter_mut().find(|(r, _)| *r == &*step.agency) {
                         Some((_, steps)) => steps.push(&*step.id.0),
                         None => roles.push((&step.agency, vec![&*step.id.0])),

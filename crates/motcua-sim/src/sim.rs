@@ -171,15 +171,36 @@ impl PortalClient for CountingPortal {
     }
 }
 
+/// What the engine is given for a simulation: the planned procedures ([`procedures`]) and
+/// every other version of the catalog's among them.
+pub fn every_version(procs: &[Procedure], catalog: &Catalog) -> Vec<Procedure> {
+    let mut out = procs.to_vec();
+    for p in procs {
+        for v in catalog.versions(&p.code) {
+            if !out.iter().any(|o| o.code == v.code && o.effective_from == v.effective_from) {
+                out.push(v.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Messages the sync worker takes per delivery round.
 const SYNC_ROUND: usize = 20_000;
 
 /// Limits of the synthetic long-tail procedures (working days), cycled.
 const LONG_TAIL_LIMITS: [u32; 6] = [3, 5, 7, 10, 15, 20];
 
-/// The procedures a simulation uses: the profile's catalog procedures and the long tail.
+/// The procedures a simulation plans with: the profile's catalog procedures (each the version in
+/// force on the year's first day, else its latest) and the long tail. The engine is given
+/// [`every_version`] of them, so a dossier received after a new version starts follows it.
 pub fn procedures(profile: &Profile, catalog: &Catalog) -> Vec<Procedure> {
-    let mut out: Vec<Procedure> = profile.procedures.iter().filter_map(|s| catalog.get(&s.code).cloned()).collect();
+    let first_day = chrono::NaiveDate::from_ymd_opt(profile.year, 1, 1);
+    let mut out: Vec<Procedure> = profile
+        .procedures
+        .iter()
+        .filter_map(|s| first_day.and_then(|d| catalog.get_on(&s.code, d)).or_else(|| catalog.get(&s.code)).cloned())
+        .collect();
     // Integrated with the national portal: the catalog's own flags, then the long tail's first
     // ones up to the profile's count; the rest of the tail (its least used services) not
     // [assumption: the seed gives the count, not which services].

@@ -102,3 +102,25 @@ fn a_huge_long_tail_is_refused_at_its_line() {
     let p = e.problems[0].to_string();
     assert!(p.contains("behaviour.long_tail_procedures: 9000000000 is more than the 100000"), "{p}");
 }
+
+#[test]
+fn a_procedure_without_a_version_for_the_whole_year_is_refused() {
+    // Only the building permit's version from 1/7/2026: a 2026 year's dossiers of January
+    // would have no rules to follow.
+    let seeds = Catalog::load(&seeds().join("procedures")).unwrap();
+    let code = "1.013225".parse().unwrap();
+    let mut catalog = Catalog::default();
+    let latest = seeds.get(&code).unwrap().clone();
+    assert_eq!(latest.effective_from, chrono::NaiveDate::from_ymd_opt(2026, 7, 1));
+    catalog.insert(latest, motcua_catalog::Source { file: "x.toml".into(), line: 1 });
+    let text = profile(10, 5, 5, 5, 1.0, "1.013225").replace("year = 2023", "year = 2026");
+    let problems: Vec<String> = Profile::parse(&text, Path::new("p.toml"), Some(&catalog))
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(problems, ["p.toml:23: procedure[0].code: 1.013225 has no version in force on 2026-01-01"]);
+    // With every version of the seed catalog, the same year is accepted.
+    assert!(Profile::parse(&text, Path::new("p.toml"), Some(&seeds)).is_ok());
+}

@@ -36,7 +36,7 @@ pub fn seed_engine<S: motcua_engine::Store>(
     let profile = seed_slice(catalog, k);
     let procs = motcua_sim::procedures(&profile, catalog);
     let calendar = motcua_calendar::WorkCalendar::builder().years(profile.year, profile.year + 1).build().unwrap();
-    let mut engine = motcua_engine::Engine::new(store, procs.clone(), calendar);
+    let mut engine = motcua_engine::Engine::new(store, motcua_sim::every_version(&procs, catalog), calendar);
     if let Some(units) = &profile.units {
         engine = engine.with_units(std::sync::Arc::new(motcua_catalog::load_register(units).unwrap()));
     }
