@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let store = SqliteStore::open(&dir.join("portal.sqlite"))?;
     let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
-    let mut engine = Engine::new(store, catalog.iter().cloned(), calendar);
+    // Checked at start (a valid catalog, a calendar reaching every version), services published.
+    let mut engine = Engine::builder(store).procedures(catalog.iter().cloned()).calendar(calendar).build()?;
 
     // A clerk of the commune receives three residence registrations (3 working days).
     let clerk = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
@@ -72,7 +73,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let units = motcua_catalog::load_register(&seeds.join("../units/vi-du-hai-xa.toml"))?;
     let store = SqliteStore::open(&dir.join("chain.sqlite"))?;
     let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
-    let mut chain = Engine::new(store, catalog.iter().cloned(), calendar).with_units(Arc::new(units));
+    let mut chain =
+        Engine::builder(store).procedures(catalog.iter().cloned()).calendar(calendar).units(Arc::new(units)).build()?;
     let officer = |id: &str, role, agency: &str| Actor::officer(id, role, agency);
     let clerk = officer("mc-xa-a", ActorRole::Clerk, "H99.01");
     let commune = officer("tp-xa-a", ActorRole::Specialist, "H99.01");

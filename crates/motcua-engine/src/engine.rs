@@ -431,6 +431,25 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// An engine assembled and checked at start ([`EngineBuilder`]): its procedures, calendar,
+    /// register and digitisation rules, with the services table published for reports.
+    ///
+    /// ```
+    /// use motcua_calendar::{Limit, WorkCalendar};
+    /// use motcua_core::Procedure;
+    /// use motcua_engine::{BuildError, Engine, MemoryStore};
+    /// let birth = Procedure::simple("1.001193".parse().unwrap(), "Đăng ký khai sinh", Limit::SameDay);
+    /// let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
+    /// let engine = Engine::builder(MemoryStore::new()).procedures([birth.clone()]).calendar(calendar).build().unwrap();
+    /// assert!(engine.procedure(&birth.code).is_some());
+    /// // No calendar: refused at start, not at the first receipt.
+    /// let e = Engine::builder(MemoryStore::new()).procedures([birth]).build();
+    /// assert!(matches!(e, Err(BuildError::NoCalendar)));
+    /// ```
+    pub fn builder(store: S) -> EngineBuilder<S> {
+        EngineBuilder { store, procedures: Vec::new(), calendar: None, units: None, digitisation: None }
+    }
+
     /// The engine resolving step roles through `units`: each step's agency is the concrete
     /// agency that plays its role for the dossier's administrative unit ([`Register::resolve`]),
     /// stored in the event, and an officer acts on a step only as (or as the successor after
@@ -1021,4 +1040,118 @@ struct Planned {
     count: usize,
     /// The dossier's version right after this command.
     version: u64,
+}
+
+/// Why [`EngineBuilder::build`] refused: a configuration the engine could not serve, said at
+/// start rather than at the first dossier it would fail.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// No calendar was given.
+    #[error("no calendar: give one with .calendar(WorkCalendar::builder().years(first, last).build()?)")]
+    NoCalendar,
+    /// No procedure was given.
+    #[error("no procedures: give the catalog's with .procedures(catalog.iter().cloned())")]
+    NoProcedures,
+    /// A procedure version starts after the calendar's last year: no dossier could follow it.
+    #[error("procedure {procedure}'s version from {from} starts after the calendar's last year {last_year}: extend the calendar")]
+    CalendarTooShort {
+        /// The procedure.
+        procedure: ProcedureCode,
+        /// The version's first day.
+        from: chrono::NaiveDate,
+        /// The calendar's last year.
+        last_year: i32,
+    },
+    /// Two versions of one procedure start on the same day.
+    #[error("procedure {procedure} has two versions from {from:?}")]
+    DuplicateVersion {
+        /// The procedure.
+        procedure: ProcedureCode,
+        /// Their first day (`None`: undated).
+        from: Option<chrono::NaiveDate>,
+    },
+    /// A procedure is not valid ([`Procedure::validate`]).
+    #[error("procedure {procedure}: {problems}")]
+    InvalidProcedure {
+        /// The procedure.
+        procedure: ProcedureCode,
+        /// What is wrong, each problem separated by "; ".
+        problems: String,
+    },
+    /// The services table could not be published.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Assembles an [`Engine`] ([`Engine::builder`]) and checks it at [`EngineBuilder::build`]:
+/// a calendar and procedures are given, every procedure is valid, no two versions of one start
+/// the same day, the calendar reaches every version's first day; then the services table is
+/// published (reports list services from it).
+pub struct EngineBuilder<S> {
+    store: S,
+    procedures: Vec<Procedure>,
+    calendar: Option<WorkCalendar>,
+    units: Option<Arc<Register>>,
+    digitisation: Option<Arc<motcua_core::DigitisationRules>>,
+}
+
+impl<S: Store> EngineBuilder<S> {
+    /// The procedures (every version of each; a catalog's `iter().cloned()`), added to those
+    /// given before.
+    pub fn procedures(mut self, procedures: impl IntoIterator<Item = Procedure>) -> Self {
+        self.procedures.extend(procedures);
+        self
+    }
+
+    /// The working-day calendar.
+    pub fn calendar(mut self, calendar: WorkCalendar) -> Self {
+        self.calendar = Some(calendar);
+        self
+    }
+
+    /// The register of units step roles resolve through ([`Engine::with_units`]).
+    pub fn units(mut self, units: Arc<Register>) -> Self {
+        self.units = Some(units);
+        self
+    }
+
+    /// The digitisation rules ([`Engine::with_digitisation`]).
+    pub fn digitisation(mut self, rules: Arc<motcua_core::DigitisationRules>) -> Self {
+        self.digitisation = Some(rules);
+        self
+    }
+
+    /// Checks and builds; see [`EngineBuilder`].
+    pub fn build(self) -> Result<Engine<S>, BuildError> {
+        let calendar = self.calendar.ok_or(BuildError::NoCalendar)?;
+        if self.procedures.is_empty() {
+            return Err(BuildError::NoProcedures);
+        }
+        let mut seen: std::collections::HashSet<(&ProcedureCode, Option<chrono::NaiveDate>)> = Default::default();
+        for p in &self.procedures {
+            if let Err(problems) = p.validate() {
+                let problems = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                return Err(BuildError::InvalidProcedure { procedure: p.code.clone(), problems });
+            }
+            if !seen.insert((&p.code, p.effective_from)) {
+                return Err(BuildError::DuplicateVersion { procedure: p.code.clone(), from: p.effective_from });
+            }
+            if let Some(from) = p.effective_from.filter(|f| chrono::Datelike::year(f) > calendar.last_year()) {
+                return Err(BuildError::CalendarTooShort {
+                    procedure: p.code.clone(),
+                    from,
+                    last_year: calendar.last_year(),
+                });
+            }
+        }
+        let mut engine = Engine::new(self.store, self.procedures, calendar);
+        if let Some(u) = self.units {
+            engine = engine.with_units(u);
+        }
+        if let Some(d) = self.digitisation {
+            engine = engine.with_digitisation(d);
+        }
+        engine.publish_services()?;
+        Ok(engine)
+    }
 }

@@ -77,7 +77,9 @@ mod seg;
 pub mod store;
 mod verify;
 
-pub use engine::{scoped_idempotency_key, Engine, EngineError, Intent, Outcome, Request, MAX_RETRIES};
+pub use engine::{
+    scoped_idempotency_key, BuildError, Engine, EngineBuilder, EngineError, Intent, Outcome, Request, MAX_RETRIES,
+};
 pub use motcua_core::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};
 pub use projection::{CounterKey, Counters, Deadlines, Tally};

@@ -431,3 +431,20 @@ fn a_dossier_is_created_only_under_a_code_of_its_day() {
     later.actor = clerk();
     engine.handle(&later).unwrap();
 }
+
+#[test]
+fn the_builder_refuses_what_would_fail_later() {
+    use motcua_engine::BuildError;
+    let mut later = procedure();
+    later.effective_from = chrono::NaiveDate::from_ymd_opt(2027, 7, 1);
+    let calendar = || WorkCalendar::builder().years(2025, 2026).build().unwrap();
+    let e = Engine::builder(MemoryStore::new()).procedures([procedure(), later.clone()]).calendar(calendar()).build();
+    assert!(matches!(e, Err(BuildError::CalendarTooShort { last_year: 2026, .. })));
+    let e = Engine::builder(MemoryStore::new()).procedures([procedure(), procedure()]).calendar(calendar()).build();
+    assert!(matches!(e, Err(BuildError::DuplicateVersion { .. })));
+    let e = Engine::builder(MemoryStore::new()).calendar(calendar()).build();
+    assert!(matches!(e, Err(BuildError::NoProcedures)));
+    // Built: the services table is published for reports.
+    let engine = Engine::builder(MemoryStore::new()).procedures([procedure()]).calendar(calendar()).build().unwrap();
+    assert_eq!(engine.store().services().unwrap().len(), 1);
+}

@@ -14,7 +14,7 @@
 //!
 //! ## The whole embedding
 //!
-//! Load the catalog, open SQLite, receive dossiers at the counter (one with a citizen's CCCD,
+//! Load the catalog, open SQLite (the engine checked at start), receive dossiers at the counter (one with a citizen's CCCD,
 //! kept only as a keyed hash), move one through its steps, restart, ask which are overdue and
 //! print the report of a month:
 //!
@@ -27,7 +27,11 @@
 //! let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
 //! # let dir = tempfile::tempdir()?;
 //! # let path = dir.path().join("portal.sqlite");
-//! let mut engine = Engine::new(SqliteStore::open(&path)?, catalog.iter().cloned(), calendar.clone());
+//! // Checked at start: a valid catalog, a calendar reaching every version; services published.
+//! let mut engine = Engine::builder(SqliteStore::open(&path)?)
+//!     .procedures(catalog.iter().cloned())
+//!     .calendar(calendar.clone())
+//!     .build()?;
 //!
 //! // A clerk of the commune receives three residence registrations (3 working days).
 //! let clerk = Actor::officer("clerk-1", ActorRole::Clerk, "H42.12");
@@ -58,7 +62,7 @@
 //!
 //! // A restart: the file holds everything; the other two are overdue a week later.
 //! drop(engine);
-//! let engine = Engine::new(SqliteStore::open(&path)?, catalog.iter().cloned(), calendar);
+//! let engine = Engine::builder(SqliteStore::open(&path)?).procedures(catalog.iter().cloned()).calendar(calendar).build()?;
 //! let as_of: Timestamp = "2025-03-10T09:00".parse()?;
 //! let overdue = engine.deadlines(&DeadlineQuery::overdue(as_of))?;
 //! assert_eq!(overdue.rows.len(), 2);
