@@ -233,6 +233,19 @@ pub struct ResultIssue {
     pub electronic: bool,
 }
 
+impl ResultIssue {
+    /// A result issued in electronic form (Decree 45/2020/NĐ-CP: the electronic result has the
+    /// paper's legal value).
+    pub fn electronic(number: impl Into<String>) -> ResultIssue {
+        ResultIssue { number: number.into(), electronic: true }
+    }
+
+    /// A result issued on paper.
+    pub fn paper(number: impl Into<String>) -> ResultIssue {
+        ResultIssue { number: number.into(), electronic: false }
+    }
+}
+
 /// The kind of a command, for messages and statistics.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -322,6 +335,39 @@ impl Command {
     /// ```
     pub fn receive(procedure: ProcedureCode, channel: Channel) -> Command {
         Command::Receive { procedure, channel, jurisdiction: None, applicant: None, documents: Vec::new(), case: None }
+    }
+
+    /// An approval issuing `result` (none: a decision without a document).
+    ///
+    /// ```
+    /// use motcua_core::{Command, Decision, ResultIssue};
+    /// let approve = Command::approve(Some(ResultIssue::electronic("XN-2025-0001")));
+    /// assert!(matches!(approve, Command::Finish { decision: Decision::Approved, reason: None, result: Some(_) }));
+    /// let deny = Command::deny("Không đủ điều kiện theo Điều 20 Luật Cư trú");
+    /// assert!(matches!(deny, Command::Finish { decision: Decision::Denied, reason: Some(_), result: None }));
+    /// ```
+    pub fn approve(result: Option<ResultIssue>) -> Command {
+        Command::Finish { decision: Decision::Approved, reason: None, result }
+    }
+
+    /// A denial with its reasons (Decree 61/2018/NĐ-CP Art. 19(8): stated in writing).
+    pub fn deny(reason: impl Into<String>) -> Command {
+        Command::Finish { decision: Decision::Denied, reason: Some(reason.into()), result: None }
+    }
+
+    /// Start `step`.
+    pub fn start_step(step: impl Into<StepId>) -> Command {
+        Command::StartStep { step: step.into() }
+    }
+
+    /// Complete `step`.
+    pub fn complete_step(step: impl Into<StepId>) -> Command {
+        Command::CompleteStep { step: step.into() }
+    }
+
+    /// Send `step` to the agency that does it (inter-agency).
+    pub fn transfer(step: impl Into<StepId>) -> Command {
+        Command::Transfer { step: step.into() }
     }
 
     /// An online submission of `procedure` by `channel`, with no applicant or unit (add them
