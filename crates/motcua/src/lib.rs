@@ -149,9 +149,17 @@ pub mod catalog {
     pub use motcua_catalog::*;
 }
 
-/// The engine, the store contract and the memory store ([`motcua_engine`]).
+/// The engine, the store contract and the memory store ([`motcua_engine`]); actors and
+/// authorization are the rules' ([`core`]), one path each.
 pub mod engine {
-    pub use motcua_engine::*;
+    pub use motcua_engine::{
+        backoff_minutes, deliver, hex, read_dossier, rebuild_projections, scoped_idempotency_key, store, verify,
+        verify_with_progress, BacklogBy, BacklogRow, BuildError, CounterKey, Counters, Cursor, DeadlineQuery,
+        DeadlineView, Deadlines, DeliveryRecord, DeliveryReport, DossierSummary, Engine, EngineBuilder, EngineError,
+        FakePortal, Fault, Hash, Holds, Intent, MemoryStore, MessageKind, OutboxEntry, OutboxUpdate, Outcome, Page,
+        PortalClient, PortalError, Request, ServiceRow, StepProgress, StepSummary, Store, StoreError, StoredEvent,
+        SyncMessage, SyncTally, Tally, VerifyError, VerifyReport, MAX_RETRIES,
+    };
 }
 
 /// Reports and the Decision 766 scorecard ([`motcua_report`]).
