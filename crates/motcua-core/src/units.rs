@@ -216,6 +216,34 @@ impl Register {
             }
         }
         if problems.is_empty() {
+            // A handover leaves no role to nobody: an agency that ends while a unit of its
+            // jurisdiction goes on (itself, or through its successor) hands each of its roles for
+            // that unit to an agency in force the next day (docs/rules.md §8).
+            for (i, a) in register.agencies.iter().enumerate() {
+                let Some(next) = a.valid_to.and_then(|t| t.succ_opt()) else { continue };
+                for unit in &a.jurisdiction {
+                    let continues = register
+                        .unit(unit)
+                        .is_some_and(|u| u.valid_to.is_none_or(|t| t >= next) || u.successor.is_some());
+                    if !continues {
+                        continue;
+                    }
+                    for role in &a.roles {
+                        if register.resolve(role, unit, next).is_none() {
+                            problems.push(rerr(
+                                format!("agency[{i}].valid_to"),
+                                format!(
+                                    "{} ends on {}, and from {next} no agency plays {role:?} for unit {unit:?} (name an agency that takes the role over)",
+                                    a.code,
+                                    next.pred_opt().unwrap_or(next)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
             Ok(register)
         } else {
             Err(problems)
@@ -345,6 +373,28 @@ mod tests {
             vec![ca_a, ca_b, ca_ab, agency("STNMT", &["so-tnmt"], &["P"])],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_handover_that_leaves_a_role_to_nobody_is_refused() {
+        // The commune goes on, its police post ends on 30/6/2025 and no one takes the role over.
+        let mut ca = agency("CA-X", &["cong-an-xa"], &["X"]);
+        ca.valid_to = Some(d("2025-06-30"));
+        let units = vec![unit("P", UnitLevel::Province, None), unit("X", UnitLevel::Commune, Some("P"))];
+        let problems = Register::new(units.clone(), vec![ca.clone()]).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "agency[0].valid_to");
+        assert!(
+            problems[0].message.contains("from 2025-07-01 no agency plays \"cong-an-xa\" for unit \"X\""),
+            "{problems:?}"
+        );
+        // A successor post from the next day takes it over.
+        let mut next = agency("CA-X2", &["cong-an-xa"], &["X"]);
+        next.valid_from = Some(d("2025-07-01"));
+        ca.successor = Some("CA-X2".into());
+        assert!(Register::new(units, vec![ca, next]).is_ok());
+        // The seed-like merger above hands every role over.
+        let _ = register();
     }
 
     #[test]

@@ -696,7 +696,10 @@ mod tests {
     }
 
     /// A role played for a unit until mid-year by an agency with no successor resolves to
-    /// nobody from the day after: found on that day, not only on the year's first.
+    /// nobody from the day after: found on that day, not only on the year's first. (A register
+    /// refuses such a handover while the unit goes on; here the unit ends the same day with no
+    /// successor recorded, which the register does not check yet, and its dossiers' steps would
+    /// go to nobody.)
     #[test]
     fn a_role_that_ends_mid_year_is_found_on_its_first_day_unplayed() {
         let unit = AdminUnit {
@@ -705,7 +708,7 @@ mod tests {
             level: UnitLevel::Commune,
             parent: None,
             valid_from: None,
-            valid_to: None,
+            valid_to: Some("2023-06-30".parse().unwrap()),
             successor: None,
         };
         let register = Register::new(
