@@ -429,6 +429,22 @@ impl<S: Store + 'static> Api<S> {
 /// The API's routes and the reference portal's pages over `api` (nest them in your own
 /// `Router`): `/api/v1/…`, `/healthz`, and the pages `/`, `/counter`, `/track`, `/login`.
 pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
+    serve_with(api_routes::<S>().merge(pages::routes::<S>()), api)
+}
+
+/// The API alone, for a portal that has its own pages: `/api/v1/…` and `/healthz`, with the
+/// same limits, hardening and access log as [`router`].
+pub fn api_router<S: Store + 'static>(api: Api<S>) -> Router {
+    serve_with(api_routes::<S>(), api)
+}
+
+/// The reference pages alone (`/`, `/counter`, `/track`, `/login`), with the same limits,
+/// hardening and access log as [`router`].
+pub fn pages_router<S: Store + 'static>(api: Api<S>) -> Router {
+    serve_with(pages::routes::<S>(), api)
+}
+
+fn api_routes<S: Store + 'static>() -> Router<Api<S>> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/dossiers", post(create::<S>))
@@ -441,7 +457,12 @@ pub fn router<S: Store + 'static>(api: Api<S>) -> Router {
         .route("/api/v1/track/{code}", get(track::<S>))
         .route("/api/v1/applicants/{key}/results", get(applicant_results::<S>))
         .route("/api/v1/openapi.json", get(|| async { axum::Json(openapi()) }))
-        .merge(pages::routes::<S>())
+}
+
+/// Routes with what every request gets: problem+json for unknown routes and methods, the body
+/// limit, the timeout, the rate limit, the hardening headers and the access log.
+fn serve_with<S: Store + 'static>(routes: Router<Api<S>>, api: Api<S>) -> Router {
+    routes
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")

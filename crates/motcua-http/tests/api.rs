@@ -461,3 +461,22 @@ fn serve_with_identity_key() -> String {
     let options = motcua_http::Options { identity, ..motcua_http::Options::default() };
     common::serve_with("2025-03-07T09:30", vec![procedure], options)
 }
+
+#[test]
+fn the_api_and_the_pages_can_be_served_apart() {
+    use common::serve_router;
+    use motcua_calendar::Limit;
+    use motcua_core::Procedure;
+    use motcua_http::{api_router, pages_router, Limits, Options};
+    let procedure = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    let api_only =
+        serve_router("2025-03-04T09:00", vec![procedure.clone()], Options::default(), Limits::default(), api_router);
+    assert_eq!(call("GET", &format!("{api_only}/healthz"), None, &[], None).0, 200);
+    assert_eq!(call("GET", &format!("{api_only}/api/v1/openapi.json"), None, &[], None).0, 200);
+    let (status, _, body, _) = call("GET", &format!("{api_only}/login"), None, &[], None);
+    assert_eq!(status, 404, "no pages: {body}");
+    let pages_only =
+        serve_router("2025-03-04T09:00", vec![procedure], Options::default(), Limits::default(), pages_router);
+    assert_eq!(call("GET", &format!("{pages_only}/login"), None, &[], None).0, 200);
+    assert_eq!(call("GET", &format!("{pages_only}/api/v1/openapi.json"), None, &[], None).0, 404);
+}

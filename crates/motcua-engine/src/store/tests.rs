@@ -382,3 +382,33 @@ fn events_written_before_jurisdictions_read_back_with_none() {
     let json = serde_json::to_vec(&legacy).unwrap();
     assert_eq!(decode_sealed(&json, 1, &Default::default(), "").unwrap(), (None, event()));
 }
+
+/// A store shared through an `Arc` is the store itself: its forwarding impl names every method
+/// of the contract, so none falls back to a default that skips what the store does (a default
+/// `for_each_sealed_stream` would hash re-encoded bytes, a default `check_integrity` would skip
+/// the store's own checks). Read from the source, so a method added to the trait and not
+/// forwarded fails here.
+#[test]
+fn the_arc_impl_forwards_every_method_of_the_contract() {
+    let source = include_str!("mod.rs");
+    let methods = |block: &str| -> std::collections::BTreeSet<String> {
+        block
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("fn "))
+            .filter_map(|rest| rest.split(['(', '<']).next())
+            .map(str::to_string)
+            .collect()
+    };
+    let block_after = |start: &str| -> &str {
+        let at = source.find(start).unwrap_or_else(|| panic!("{start} not found"));
+        let body = &source[at..];
+        // The block ends at the first line that is exactly "}".
+        let end = body.find("\n}\n").unwrap_or(body.len());
+        &body[..end]
+    };
+    let contract = methods(block_after("pub trait Store: Send + Sync {"));
+    let forwarded = methods(block_after("impl<S: Store + ?Sized> Store for std::sync::Arc<S> {"));
+    assert!(contract.len() > 20, "{contract:?}");
+    let missing: Vec<_> = contract.difference(&forwarded).collect();
+    assert!(missing.is_empty(), "not forwarded through Arc: {missing:?}");
+}

@@ -29,6 +29,17 @@ pub fn serve_with(now: &str, procedures: Vec<Procedure>, options: Options) -> St
 }
 
 fn serve_full(now: &str, procedures: Vec<Procedure>, options: Options, limits: motcua_http::Limits) -> String {
+    serve_router(now, procedures, options, limits, router::<MemoryStore>)
+}
+
+/// A server of the routes `make` builds (the API alone, the pages alone, or both).
+pub fn serve_router(
+    now: &str,
+    procedures: Vec<Procedure>,
+    options: Options,
+    limits: motcua_http::Limits,
+    make: fn(Api<MemoryStore>) -> axum::Router,
+) -> String {
     let now: Timestamp = now.parse().unwrap();
     let calendar = WorkCalendar::builder().years(2025, 2026).build().unwrap();
     let api =
@@ -40,7 +51,7 @@ fn serve_full(now: &str, procedures: Vec<Procedure>, options: Options, limits: m
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            motcua_http::serve(listener, router(api), limits, std::future::pending()).await.unwrap();
+            motcua_http::serve(listener, make(api), limits, std::future::pending()).await.unwrap();
         });
     });
     format!("http://{addr}")
