@@ -38,6 +38,12 @@ struct NewDossierDoc {
     /// The administrative unit whose procedure it is, when not the receiving agency's own
     /// (with a register of units: `motcua serve --units`).
     jurisdiction: Option<String>,
+    /// Who applies: `{"kind"?: "citizen"|"organisation", "id": CCCD or tax code, "vneid"?: bool}`,
+    /// keyed at once with the server's identity key and never kept.
+    applicant: Option<String>,
+    /// The procedure's case (`truong-hop-2`) when its limit depends on the case (an officer's
+    /// receipt; refused with `unknown_case` or `case_required`).
+    case: Option<String>,
 }
 
 /// A dossier (times as `YYYY-MM-DDTHH:MM+07:00`).

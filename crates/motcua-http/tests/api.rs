@@ -480,3 +480,42 @@ fn the_api_and_the_pages_can_be_served_apart() {
     assert_eq!(call("GET", &format!("{pages_only}/login"), None, &[], None).0, 200);
     assert_eq!(call("GET", &format!("{pages_only}/api/v1/openapi.json"), None, &[], None).0, 404);
 }
+
+#[test]
+fn a_receipt_names_its_case_when_the_limit_depends_on_it() {
+    use common::serve_with;
+    use motcua_calendar::Limit;
+    use motcua_core::{Procedure, ProcedureCase};
+    let mut p = Procedure::simple("1.003677".parse().unwrap(), "Khai báo tạm vắng", Limit::working_days(1));
+    p.cases = vec![
+        ProcedureCase {
+            id: "truong-hop-1".into(),
+            name: "Thông thường".into(),
+            limit: Limit::working_days(1),
+            channel_limits: vec![],
+        },
+        ProcedureCase {
+            id: "truong-hop-2".into(),
+            name: "Phức tạp".into(),
+            limit: Limit::working_days(2),
+            channel_limits: vec![],
+        },
+    ];
+    p.case_required = true;
+    let base = serve_with("2026-08-03T08:00", vec![p], motcua_http::Options::default());
+    let clerk = token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let url = format!("{base}/api/v1/dossiers");
+    let (status, _, text, _) =
+        call("POST", &url, Some(&clerk), &[], Some(r#"{"procedure": "1.003677", "channel": "direct"}"#));
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("case_required"), "{text}");
+    let body = r#"{"procedure": "1.003677", "channel": "direct", "case": "truong-hop-2"}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(body));
+    assert_eq!(status, 201, "{text}");
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["due"], "2026-08-05T08:00+07:00");
+    let body = r#"{"procedure": "1.003677", "channel": "direct", "case": "truong-hop-9"}"#;
+    let (status, _, text, _) = call("POST", &url, Some(&clerk), &[], Some(body));
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("unknown_case"), "{text}");
+}
