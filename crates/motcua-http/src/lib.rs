@@ -248,6 +248,9 @@ pub struct Api<S> {
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// Each procedure's (name, sector), for reports and pages.
     procedures: Arc<HashMap<ProcedureCode, (String, String)>>,
+    /// The procedures' cases with limits of their own (code, case id, case name), for the
+    /// counter's choice.
+    cases: Arc<Vec<(ProcedureCode, String, String)>>,
     /// The calendar reports measure resolution time with.
     calendar: Arc<WorkCalendar>,
     /// The dashboard's report and when it was built (rebuilt at most once a minute).
@@ -277,6 +280,7 @@ impl<S> Clone for Api<S> {
             secret: Arc::clone(&self.secret),
             clock: Arc::clone(&self.clock),
             procedures: Arc::clone(&self.procedures),
+            cases: Arc::clone(&self.cases),
             calendar: Arc::clone(&self.calendar),
             dashboard: Arc::clone(&self.dashboard),
             units: self.units.clone(),
@@ -316,6 +320,15 @@ impl<S: Store + 'static> Api<S> {
         let max_batch = options.max_batch.max(1);
         let (tx, rx) = mpsc::channel::<Job>();
         let names = procedures.iter().map(|p| (p.code.clone(), (p.name.clone(), p.sector.clone()))).collect();
+        let mut cases: Vec<(ProcedureCode, String, String)> = Vec::new();
+        for p in &procedures {
+            for c in &p.cases {
+                if !cases.iter().any(|(code, id, _)| *code == p.code && *id == c.id) {
+                    cases.push((p.code.clone(), c.id.clone(), c.name.clone()));
+                }
+            }
+        }
+        cases.sort();
         let report_calendar = Arc::new(calendar.clone());
         let mut engine = Engine::new(Arc::clone(&store), procedures, calendar);
         if let Some(units) = &options.units {
@@ -391,6 +404,7 @@ impl<S: Store + 'static> Api<S> {
             secret: Arc::from(secret),
             clock,
             procedures: Arc::new(names),
+            cases: Arc::new(cases),
             calendar: report_calendar,
             dashboard: Arc::default(),
             units: options.units,

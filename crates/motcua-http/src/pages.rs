@@ -353,9 +353,24 @@ fn counter_body<S>(api: &Api<S>, session: &Session, error: Option<&str>) -> Stri
         }
         None => String::new(),
     };
+    // Procedures whose limit depends on the case: the case, named at receipt.
+    let cases = if api.cases.is_empty() {
+        String::new()
+    } else {
+        let options: String = api
+            .cases
+            .iter()
+            .map(|(code, id, name)| {
+                format!(r#"<option value="{i}">{c} — {}</option>"#, esc(name), i = esc(id), c = esc(&code.to_string()))
+            })
+            .collect();
+        format!(
+            r#"<label for="case">Trường hợp (thủ tục có thời hạn theo trường hợp)</label><select name="case" id="case"><option value="">Không áp dụng</option>{options}</select>"#
+        )
+    };
     format!(
         r#"{error}<form class="box" method="post" action="/counter" id="receive">{csrf}
-<label for="procedure">Thủ tục hành chính</label><select name="procedure" id="procedure" required>{options}</select>{units}
+<label for="procedure">Thủ tục hành chính</label><select name="procedure" id="procedure" required>{options}</select>{units}{cases}
 <label>Hình thức nộp</label>
 <label style="font-weight:normal"><input type="radio" name="channel" value="direct" checked> Trực tiếp tại bộ phận một cửa</label>
 <label style="font-weight:normal"><input type="radio" name="channel" value="postal"> Qua dịch vụ bưu chính công ích</label>
@@ -378,6 +393,8 @@ struct CounterForm {
     channel: String,
     #[serde(default)]
     jurisdiction: String,
+    #[serde(default)]
+    case: String,
     #[serde(default)]
     csrf: String,
 }
@@ -415,8 +432,8 @@ async fn counter_receive<S: Store + 'static>(
         _ => return again(StatusCode::BAD_REQUEST, "Hình thức nộp không hợp lệ.", actor),
     };
     let jurisdiction = Some(form.jurisdiction.trim().to_string()).filter(|j| !j.is_empty());
-    let new =
-        NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None, case: None };
+    let case = Some(form.case.trim().to_string()).filter(|c| !c.is_empty());
+    let new = NewDossier { procedure: procedure.clone(), channel, agency: None, jurisdiction, applicant: None, case };
     let (code, state) = match api.receive(actor.clone(), new).await {
         Ok(x) => x,
         Err(e) => return again(e.status, &in_vietnamese(&e), actor),

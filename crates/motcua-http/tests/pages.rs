@@ -285,3 +285,32 @@ fn in_chromium_a_clerk_receives_at_the_counter_and_the_dashboard_draws_its_chart
         c.close().await.unwrap();
     });
 }
+
+/// A procedure whose limit depends on the case: the counter offers its cases, refuses in
+/// Vietnamese a receipt that names none, and prints the case's appointment.
+#[test]
+fn the_counter_offers_a_procedures_cases() {
+    use motcua_core::{Procedure, ProcedureCase};
+    let mut p = Procedure::simple("1.003677".parse().unwrap(), "Khai báo tạm vắng", Limit::working_days(1));
+    let case = |id: &str, name: &str, days| ProcedureCase {
+        id: id.into(),
+        name: name.into(),
+        limit: Limit::working_days(days),
+        channel_limits: vec![],
+    };
+    p.cases = vec![case("truong-hop-1", "Thông thường", 1), case("truong-hop-2", "Trường hợp phức tạp", 2)];
+    p.case_required = true;
+    let base = common::serve_with("2025-03-04T09:00", vec![p], motcua_http::Options::default());
+    let (cookie, csrf) = sign_in(&base, &Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let (_, _, _, body) = fetch("GET", &format!("{base}/counter"), Some(&cookie), None);
+    assert!(body.contains(r#"<option value="truong-hop-2">1.003677 — Trường hợp phức tạp</option>"#), "{body}");
+    let form = format!("procedure=1.003677&channel=direct&csrf={csrf}");
+    let (status, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(&form));
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("cần chọn trường hợp của hồ sơ"), "{body}");
+    let form = format!("procedure=1.003677&channel=direct&case=truong-hop-2&csrf={csrf}");
+    let (status, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(&form));
+    assert_eq!(status, 200, "{body}");
+    // Tue 4/3 09:00 + 2 working days: Thu 6/3 09:00.
+    assert!(body.contains(r#"<time datetime="2025-03-06T09:00+07:00">09:00 ngày 06/03/2025</time>"#), "{body}");
+}
