@@ -212,3 +212,101 @@ proptest! {
         }
     }
 }
+
+fn hostile_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "\\PC{0,40}",
+        "[\"'\\\\#\\[\\]\\n\\r\\t= ]{0,12}",
+        Just("Không quá 05 ngày làm việc; trường hợp phải xác minh thì không quá 10 ngày làm việc".to_string()),
+        Just("Theo mô tả".to_string()),
+    ]
+}
+
+fn hostile_method() -> impl Strategy<Value = motcua_catalog::national::Method> {
+    let time = prop_oneof![
+        any::<i64>().prop_map(|n| serde_json::json!(n)),
+        (-10.0f64..100.0).prop_map(|f| serde_json::json!(f)),
+        hostile_text().prop_map(serde_json::Value::String),
+        Just(serde_json::Value::Null),
+    ];
+    let unit =
+        prop_oneof![Just("WORKING_DAY"), Just("DAY"), Just("HOUR"), Just("MONTH"), Just("OTHER"), Just("FORTNIGHT")];
+    let method = prop_oneof![Just("DIRECT"), Just("ONLINE"), Just("POSTAL"), Just("FAX")];
+    let fee = (
+        prop_oneof![Just("FEE"), Just("SERVICE_FEE"), Just("PRICE_LEVEL"), Just("?")],
+        any::<Option<u64>>(),
+        hostile_text(),
+    )
+        .prop_map(|(kind, value, description)| motcua_catalog::national::FeeRecord {
+            kind: kind.into(),
+            value: value.map(Into::into),
+            description,
+        });
+    (method, time, unit, hostile_text(), proptest::collection::vec(fee, 0..4)).prop_map(|(m, t, u, d, fees)| {
+        motcua_catalog::national::Method {
+            submission_method: m.into(),
+            processing_time: t,
+            processing_time_unit: u.into(),
+            description: d,
+            fees,
+        }
+    })
+}
+
+proptest! {
+    /// Hostile records: the import never panics, and whatever it writes, the catalog reads back
+    /// as a valid procedure (names and texts quoted, comments one line).
+    #[test]
+    fn hostile_records_import_or_are_refused_never_half_written(
+        code in prop_oneof![Just("1.000001".to_string()), "\\PC{0,12}"],
+        name in hostile_text(),
+        methods in proptest::collection::vec(hostile_method(), 0..5),
+        component in hostile_text(),
+        flags in any::<(bool, bool, bool, bool)>(),
+    ) {
+        let record = motcua_catalog::national::NationalRecord {
+            code,
+            name,
+            is_ward: flags.0,
+            is_province: flags.1,
+            is_full_process: flags.2,
+            is_non_territorial: flags.3,
+            execution_methods: methods,
+            execution_cases: vec![motcua_catalog::national::ExecutionCase {
+                name: String::new(),
+                profile_components: vec![motcua_catalog::national::Component {
+                    name: component.clone(),
+                    code: component,
+                    original_qty: 1,
+                    ..Default::default()
+                }],
+            }],
+            executing_agencies: "x\ny".into(),
+            ..Default::default()
+        };
+        let imported = import_record(&record);
+        if let Some(text) = &imported.toml {
+            prop_assert!(imported.verdict() != Verdict::NotImportable);
+            let parsed = parse_procedures(text, Path::new("h.toml"));
+            prop_assert!(parsed.is_ok(), "{text}\n{:?}", parsed.err().map(|e| e.to_string()));
+        } else {
+            prop_assert_eq!(imported.verdict(), Verdict::NotImportable);
+            prop_assert!(imported.notes.iter().any(|n| n.blocking), "{:?}", imported.notes);
+        }
+    }
+}
+
+proptest! {
+    /// Any bytes as a record file or a JSON-lines file: records or a typed error naming the
+    /// file, never a panic.
+    #[test]
+    fn any_bytes_read_or_fail_naming_the_file(bytes in proptest::collection::vec(any::<u8>(), 0..300), lines in any::<bool>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(if lines { "r.jsonl" } else { "r.json" });
+        std::fs::write(&path, &bytes).unwrap();
+        if let Err(e) = read_records(&path) {
+            prop_assert!(e.to_string().contains(if lines { "r.jsonl" } else { "r.json" }), "{e}");
+        }
+    }
+}
