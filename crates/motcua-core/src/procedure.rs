@@ -439,8 +439,13 @@ pub struct ProcedureCase {
 impl ProcedureCase {
     /// The case's limit for a dossier submitted through `channel`.
     pub fn limit_for(&self, channel: Channel) -> Limit {
-        self.channel_limits.iter().find(|(c, _)| *c == channel).map_or(self.limit, |(_, l)| *l)
+        channel_limit(self.limit, &self.channel_limits, channel)
     }
+}
+
+/// `channel`'s own limit among `own`, else `base`.
+fn channel_limit(base: Limit, own: &[(Channel, Limit)], channel: Channel) -> Limit {
+    own.iter().find(|(c, _)| *c == channel).map_or(base, |(_, l)| *l)
 }
 
 impl Procedure {
@@ -463,7 +468,7 @@ impl Procedure {
     /// # }
     /// ```
     pub fn limit_for(&self, channel: Channel) -> Limit {
-        self.channel_limits.iter().find(|(c, _)| *c == channel).map_or(self.limit, |(_, l)| *l)
+        channel_limit(self.limit, &self.channel_limits, channel)
     }
 
     /// Every limit the procedure sets: its default, each channel's own, then its cases'.

@@ -406,70 +406,31 @@ impl<'w, 's, 'a, 'b> ser::Serializer for &'w mut LeanSerializer<'s, 'a, 'b> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_, '_, '_> {
-    type Ok = ();
-    type Error = Unwritten;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
+/// Every compound serde hands out is written the same way: each item through
+/// [`Compound::item`], the end through [`Compound::finish`].
+macro_rules! items {
+    ($($trait:ident :: $method:ident ($($name:ident: $ty:ty,)?)),* $(,)?) => {$(
+        impl ser::$trait for Compound<'_, '_, '_, '_> {
+            type Ok = ();
+            type Error = Unwritten;
+            fn $method<T: ?Sized + Serialize>(&mut self, $($name: $ty,)? value: &T) -> Result<()> {
+                $(let _ = $name;)?
+                self.item(value)
+            }
+            fn end(self) -> Result<()> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_, '_, '_, '_> {
-    type Ok = ();
-    type Error = Unwritten;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_, '_, '_> {
-    type Ok = ();
-    type Error = Unwritten;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_, '_, '_> {
-    type Ok = ();
-    type Error = Unwritten;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_, '_, '_, '_> {
-    type Ok = ();
-    type Error = Unwritten;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_, '_, '_> {
-    type Ok = ();
-    type Error = Unwritten;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
+items! {
+    SerializeSeq::serialize_element(),
+    SerializeTuple::serialize_element(),
+    SerializeTupleStruct::serialize_field(),
+    SerializeTupleVariant::serialize_field(),
+    SerializeStruct::serialize_field(key: &'static str,),
+    SerializeStructVariant::serialize_field(key: &'static str,),
 }
 
 impl ser::SerializeMap for Compound<'_, '_, '_, '_> {
