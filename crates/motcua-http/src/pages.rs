@@ -332,7 +332,8 @@ fn counter_body<S>(api: &Api<S>, session: &Session, error: Option<&str>) -> Stri
     let options: String = procedures
         .iter()
         .map(|(code, (name, sector))| {
-            format!(r#"<option value="{c}">{c} — {} ({})</option>"#, esc(name), esc(sector), c = esc(&code.to_string()))
+            let sector = if sector.trim().is_empty() { String::new() } else { format!(" ({})", esc(sector)) };
+            format!(r#"<option value="{c}">{c} — {}{sector}</option>"#, esc(name), c = esc(&code.to_string()))
         })
         .collect();
     let error = error.map(|e| format!(r#"<p class="error" id="error">{}</p>"#, esc(e))).unwrap_or_default();
@@ -461,11 +462,19 @@ fn slip<S>(api: &Api<S>, actor: &Actor, code: &DossierCode, d: &motcua_core::Dos
         }
         _ => String::new(),
     };
+    // The case the appointment was computed for, when the procedure's limit depends on one.
+    let case = match (d.procedure.as_ref(), d.case.as_deref()) {
+        (Some(p), Some(id)) => {
+            let name = api.cases.iter().find(|(c, i, _)| c == p && i == id).map_or(id, |(_, _, n)| n.as_str());
+            format!(r#"<tr><td>Trường hợp:</td><td id="case">{}</td></tr>"#, esc(name))
+        }
+        _ => String::new(),
+    };
     format!(
         r#"<div class="slip" id="slip"><div class="head"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>Độc lập - Tự do - Hạnh phúc<br><br>
 <b>GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ</b><br>Mã hồ sơ: <b id="code">{code}</b></div><table>
 <tr><td>Đơn vị tiếp nhận:</td><td id="agency">{agency}</td></tr>{unit}
-<tr><td>Thủ tục:</td><td id="procedure">{procedure}</td></tr>
+<tr><td>Thủ tục:</td><td id="procedure">{procedure}</td></tr>{case}
 <tr><td>Hình thức nộp:</td><td>{channel}</td></tr>
 <tr><td>Tiếp nhận lúc:</td><td id="received">{received}</td></tr>
 <tr><td>Hẹn trả kết quả:</td><td id="due"><b>{due}</b></td></tr>

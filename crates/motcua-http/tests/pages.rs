@@ -314,3 +314,61 @@ fn the_counter_offers_a_procedures_cases() {
     // Tue 4/3 09:00 + 2 working days: Thu 6/3 09:00.
     assert!(body.contains(r#"<time datetime="2025-03-06T09:00+07:00">09:00 ngày 06/03/2025</time>"#), "{body}");
 }
+
+/// The counter's case choice as a clerk sees it (a screenshot in the target's tmp folder).
+#[test]
+fn in_chromium_the_counter_offers_a_procedures_cases() {
+    let Some(path) = chromedriver() else { return };
+    use motcua_core::{Procedure, ProcedureCase};
+    let mut p = Procedure::simple("1.003677".parse().unwrap(), "Khai báo tạm vắng", Limit::working_days(1));
+    let case = |id: &str, name: &str, days| ProcedureCase {
+        id: id.into(),
+        name: name.into(),
+        limit: Limit::working_days(days),
+        channel_limits: vec![],
+    };
+    p.cases = vec![case("truong-hop-1", "Thông thường", 1), case("truong-hop-2", "Trường hợp phức tạp", 2)];
+    p.case_required = true;
+    let base = common::serve_with("2025-03-04T09:00", vec![p], motcua_http::Options::default());
+    let token = raw_token(&Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let driver = start_driver(&path);
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use fantoccini::{ClientBuilder, Locator};
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-first-run", "--window-size=1000,900"]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let c = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.1))
+            .await
+            .expect("a Chromium session");
+        c.goto(&format!("{base}/counter")).await.unwrap();
+        c.find(Locator::Id("token")).await.unwrap().send_keys(&token).await.unwrap();
+        c.find(Locator::Id("signin")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("receive")).await.unwrap();
+        let select = c.find(Locator::Id("case")).await.unwrap();
+        assert!(select.is_displayed().await.unwrap());
+        std::fs::write(shots.join("counter-cases.png"), c.screenshot().await.unwrap()).unwrap();
+        // No case chosen: told in Vietnamese on the form.
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        let error = c.wait().for_element(Locator::Id("error")).await.unwrap();
+        assert!(error.text().await.unwrap().contains("cần chọn trường hợp"));
+        c.find(Locator::Css("#case option[value=truong-hop-2]")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("submit")).await.unwrap().click().await.unwrap();
+        let due = c.wait().for_element(Locator::Css("#due time")).await.unwrap();
+        assert_eq!(due.attr("datetime").await.unwrap().as_deref(), Some("2025-03-06T09:00+07:00"));
+        let case = c.find(Locator::Id("case")).await.unwrap().text().await.unwrap();
+        assert_eq!(case, "Trường hợp phức tạp");
+        std::fs::write(shots.join("counter-cases-slip.png"), c.screenshot().await.unwrap()).unwrap();
+        c.close().await.unwrap();
+    });
+}
