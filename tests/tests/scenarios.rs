@@ -15,7 +15,7 @@ fn seed_scenarios_pass() {
 fn seed_catalog_has_the_required_procedures() {
     let catalog = Catalog::load(&seeds_dir().join("procedures")).unwrap();
     assert!(catalog.len() >= 15, "{} procedures", catalog.len());
-    for code in ["1.001193", "1.000894", "2.000815", "1.001612", "1.013225", "1.012753", "2.000200", "1.001193.01"] {
+    for code in ["1.001193", "1.000894", "2.000815", "1.001612", "1.013225", "1.013978", "3.000333", "2.000986"] {
         let p = catalog.get(&code.parse().unwrap()).unwrap_or_else(|| panic!("{code} missing"));
         assert!(!p.limit_source.is_empty(), "{code} must say where its limit comes from");
     }

@@ -12,6 +12,7 @@ mod digitisation;
 mod error;
 pub mod national;
 mod procedures;
+mod province;
 mod scenario;
 mod units;
 
@@ -19,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 pub use digitisation::{load_digitisation, parse_digitisation};
 pub use error::{toml_problem, CatalogError, Problem};
-pub use procedures::{parse_procedures, Catalog, Source};
+pub use procedures::{parse_procedures, Catalog, Source, COUNCIL};
+pub use province::{parse_province, Entry, ProvinceFile, Setting};
 pub use scenario::{
     assert_scenarios_pass, parse_scenario, Expect, FeedbackExpect, Report, Runner, Scenario, ScenarioStep, Summary,
 };
@@ -72,11 +74,15 @@ pub enum FileKind {
     Units,
     /// Digitisation rules (a `digitisation` source string).
     Digitisation,
+    /// A province's fees and limits over the national catalog (a `province` code, no
+    /// `[dossiers]`).
+    Province,
 }
 
 /// Tells the project's TOML files apart: a scenario's `procedure` key is a code; a profile has
 /// a `[dossiers]` table; a notice has a `year`; office hours have `sessions` or `[[season]]`;
-/// a register has `[[unit]]` or `[[agency]]`; digitisation rules a `digitisation` source;
+/// a register has `[[unit]]` or `[[agency]]`; digitisation rules a `digitisation` source; a
+/// province's file a `province` code;
 /// anything else is a procedure catalog.
 pub fn file_kind(text: &str) -> FileKind {
     let Ok(t) = toml::from_str::<toml::Table>(text) else { return FileKind::Procedures };
@@ -88,6 +94,8 @@ pub fn file_kind(text: &str) -> FileKind {
         FileKind::Digitisation
     } else if ["unit", "agency"].iter().any(|k| t.get(*k).is_some_and(|v| v.is_array())) {
         FileKind::Units
+    } else if t.get("province").is_some_and(|p| p.is_str()) {
+        FileKind::Province
     } else if t.contains_key("year") && !t.contains_key("code") {
         FileKind::Notice
     } else if (t.contains_key("sessions") || t.contains_key("season")) && !t.contains_key("code") {

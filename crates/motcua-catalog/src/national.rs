@@ -658,7 +658,7 @@ fn fee_kind_name(kind: &str) -> &'static str {
 
 /// Fees: the counter's (else the first method's) amounts, with the online amount beside when
 /// the online method lists as many fees of the type (paired in order, said so). A fee without
-/// an amount that says the provincial council sets it is left for a province file (noted); one
+/// an amount that says the provincial council sets it is written `amount = "council"` (noted); one
 /// without an amount and without such words is free.
 fn write_fees(record: &NationalRecord, t: &mut String, notes: &mut Vec<Note>) {
     // A method listed several times: its fees are those of all its entries.
@@ -684,10 +684,29 @@ fn write_fees(record: &NationalRecord, t: &mut String, notes: &mut Vec<Note>) {
     for (kind, fees) in kinds {
         // Entries without an amount: set by the provincial council when the text says so, an
         // exemption or nothing otherwise.
-        if fees.iter().any(|f| amount(f) == 0 && f.description.to_lowercase().contains("hội đồng nhân dân")) {
+        let council =
+            fees.iter().find(|f| amount(f) == 0 && f.description.to_lowercase().contains("hội đồng nhân dân"));
+        if let Some(f) = council.filter(|_| fees.iter().all(|f| amount(f) == 0)) {
             notes.push(Note {
                 field: format!("executionMethods[{base_name}].fees[{kind}]"),
-                reason: "set by the provincial council: left for a province file".into(),
+                reason:
+                    "set by the provincial council: imported as `amount = \"council\"`, for a province file to price"
+                        .into(),
+                blocking: false,
+            });
+            let text = comment(&f.description);
+            let _ = writeln!(t);
+            if !text.is_empty() {
+                let _ = writeln!(t, "# {text}");
+            }
+            let _ = writeln!(t, "[[procedure.fee]]");
+            let _ = writeln!(t, "name = {}", quote(fee_kind_name(kind)));
+            let _ = writeln!(t, "amount = \"{}\"", crate::procedures::COUNCIL);
+            let _ = writeln!(t, "source = {source}");
+        } else if council.is_some() {
+            notes.push(Note {
+                field: format!("executionMethods[{base_name}].fees[{kind}]"),
+                reason: "set by the provincial council besides the amounts listed: the council's part left out".into(),
                 blocking: false,
             });
         }

@@ -160,7 +160,7 @@ struct RawResult {
     valid_days: Option<u32>,
 }
 
-fn vnd(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Vnd> {
+pub(crate) fn vnd(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Vnd> {
     match v.get_ref().parse::<Vnd>() {
         Ok(a) => Some(a),
         Err(e) => {
@@ -170,9 +170,14 @@ fn vnd(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Vnd> {
     }
 }
 
+/// A fee amount the provincial council sets (Law on Fees and Charges 2015, Art. 21).
+pub const COUNCIL: &str = "council";
+
 /// One fee of a procedure's schedule; every problem reported at its line.
 fn fee(sink: &mut Sink<'_>, f: RawFee) -> Option<Fee> {
-    let amount = vnd(sink, "fee.amount", &f.amount);
+    // `amount = "council"`: the provincial council sets it; a province file gives the amount.
+    let unpriced = f.amount.get_ref().trim() == COUNCIL;
+    let amount = if unpriced { Some(Vnd::ZERO) } else { vnd(sink, "fee.amount", &f.amount) };
     let max = f.max.as_ref().map(|m| vnd(sink, "fee.max", m));
     let online = f.online.as_ref().map(|o| vnd(sink, "fee.online", o));
     let then = f.then.as_ref().map(|t| {
@@ -212,6 +217,7 @@ fn fee(sink: &mut Sink<'_>, f: RawFee) -> Option<Fee> {
         reduced: reduced.into_iter().collect::<Option<Vec<_>>>()?,
         stage: stage?,
         source: f.source,
+        unpriced,
     })
 }
 
@@ -243,7 +249,7 @@ fn parse_enum<T: Copy>(sink: &mut Sink<'_>, field: &str, v: &Sp<String>, options
     }
 }
 
-fn parse_limit(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Limit> {
+pub(crate) fn parse_limit(sink: &mut Sink<'_>, field: &str, v: &Sp<String>) -> Option<Limit> {
     match v.get_ref().parse::<Limit>() {
         Ok(l) => Some(l),
         Err(e) => {
@@ -630,6 +636,35 @@ impl Catalog {
         out
     }
 
+    /// Splits the version of `code` in force on `day` in two, the second from `day` (nothing
+    /// when none is in force then, or one starts that day).
+    pub(crate) fn split_at(&mut self, code: &ProcedureCode, day: chrono::NaiveDate) {
+        let Some(versions) = self.procedures.get_mut(code) else { return };
+        let spans = spans_of(versions);
+        let Some(i) = spans.iter().position(|(s, e)| s.is_none_or(|s| s <= day) && e.is_none_or(|e| day <= e)) else {
+            return;
+        };
+        if spans[i].0 == Some(day) {
+            return;
+        }
+        let (mut second, source) = versions[i].clone();
+        second.effective_from = Some(day);
+        second.effective_to = spans[i].1.filter(|_| versions[i].0.effective_to.is_some());
+        versions[i].0.effective_to = day.pred_opt();
+        versions.insert(i + 1, (second, source));
+    }
+
+    /// Each version's first and last day (`None`: open), the last day of an undated end being
+    /// the day before the next version starts.
+    pub(crate) fn spans(&self, code: &ProcedureCode) -> Vec<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
+        self.procedures.get(code).map(|v| spans_of(v)).unwrap_or_default()
+    }
+
+    /// The `i`-th version of `code`, to change.
+    pub(crate) fn version_mut(&mut self, code: &ProcedureCode, i: usize) -> Option<&mut Procedure> {
+        self.procedures.get_mut(code)?.get_mut(i).map(|(p, _)| p)
+    }
+
     /// Adds one procedure (from code rather than a file), replacing a version from the same day.
     pub fn insert(&mut self, procedure: Procedure, source: Source) {
         let versions = self.procedures.entry(procedure.code.clone()).or_default();
@@ -672,4 +707,15 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.procedures.is_empty()
     }
+}
+
+fn spans_of(versions: &[(Procedure, Source)]) -> Vec<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
+    versions
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| {
+            let next = versions.get(i + 1).and_then(|(n, _)| n.effective_from).and_then(|d| d.pred_opt());
+            (p.effective_from, p.effective_to.or(next))
+        })
+        .collect()
 }

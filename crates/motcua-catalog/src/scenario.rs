@@ -5,6 +5,7 @@
 //! name = "Birth registration received after 15:00 on a Friday"
 //! procedure = "1.001193"
 //! catalog = "../procedures"        # relative to this file (this is the default)
+//! province = "../provinces/ha-noi.toml"  # optional: a province's fees and limits over it
 //!
 //! [[step]]
 //! at = "2025-03-07T15:30"
@@ -43,6 +44,7 @@ struct RawScenario {
     name: Sp<String>,
     procedure: Sp<String>,
     catalog: Option<Sp<String>>,
+    province: Option<Sp<String>>,
     hours: Option<Sp<String>>,
     culture_day: Option<bool>,
     units: Option<Sp<String>>,
@@ -274,6 +276,8 @@ pub struct Scenario {
     pub procedure_line: usize,
     /// The catalog to find the procedure in.
     pub catalog: PathBuf,
+    /// A province's file applied over the catalog (its council's fees, its shorter limits).
+    pub province: Option<PathBuf>,
     /// Office hours, if not the national default.
     pub hours: Option<PathBuf>,
     /// Whether 24/11 is a day off from 2026.
@@ -298,6 +302,8 @@ pub struct Scenario {
 pub struct References {
     /// `catalog = "…"`.
     pub catalog: usize,
+    /// `province = "…"`.
+    pub province: usize,
     /// `hours = "…"`.
     pub hours: usize,
     /// `units = "…"`.
@@ -747,6 +753,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     };
     let dir = file.parent().unwrap_or(Path::new("."));
     let catalog = dir.join(raw.catalog.as_ref().map_or("../procedures", |c| c.get_ref().as_str()));
+    let province = raw.province.as_ref().map(|p| dir.join(p.get_ref()));
     let hours = raw.hours.as_ref().map(|h| dir.join(h.get_ref()));
     let units = raw.units.as_ref().map(|u| dir.join(u.get_ref()));
     let digitisation = raw.digitisation.as_ref().map(|d| dir.join(d.get_ref()));
@@ -754,6 +761,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
     let line = |v: &Option<Sp<String>>| v.as_ref().map_or(0, |v| line_of(text, v.span().start));
     let references = References {
         catalog: line(&raw.catalog),
+        province: line(&raw.province),
         hours: line(&raw.hours),
         units: line(&raw.units),
         digitisation: line(&raw.digitisation),
@@ -817,6 +825,7 @@ pub fn parse_scenario(text: &str, file: &Path) -> Result<Scenario, CatalogError>
             procedure,
             procedure_line: line_of(text, raw.procedure.span().start),
             catalog,
+            province,
             hours,
             culture_day: raw.culture_day.unwrap_or(true),
             units,
@@ -872,7 +881,7 @@ impl Summary {
 /// Runs scenarios, caching catalogs and calendars between them.
 #[derive(Default)]
 pub struct Runner {
-    catalogs: HashMap<PathBuf, Catalog>,
+    catalogs: HashMap<(PathBuf, Option<PathBuf>), Catalog>,
     registers: HashMap<PathBuf, Register>,
     digitisation: HashMap<PathBuf, DigitisationRules>,
     calendars: HashMap<(i32, i32, Option<PathBuf>, bool), WorkCalendar>,
@@ -884,12 +893,20 @@ impl Runner {
         Runner::default()
     }
 
-    fn catalog(&mut self, path: &Path) -> Result<&Catalog, CatalogError> {
-        if !self.catalogs.contains_key(path) {
-            let c = Catalog::load(path)?;
-            self.catalogs.insert(path.to_path_buf(), c);
+    /// The catalog at `path`, with a province's file applied over it if the scenario names one.
+    fn catalog(&mut self, s: &Scenario) -> Result<&Catalog, CatalogError> {
+        let key = (s.catalog.clone(), s.province.clone());
+        if !self.catalogs.contains_key(&key) {
+            let catalog_line = if s.references.catalog > 0 { s.references.catalog } else { s.procedure_line };
+            let mut c =
+                Catalog::load(&s.catalog).map_err(|e| e.referred(&s.file, catalog_line, "catalog", &s.catalog))?;
+            if let Some(province) = &s.province {
+                c.extend_with_province(province)
+                    .map_err(|e| e.referred(&s.file, s.references.province, "province", province))?;
+            }
+            self.catalogs.insert(key.clone(), c);
         }
-        self.catalogs.get(path).ok_or_else(|| CatalogError::one(path, 1, "catalog vanished"))
+        self.catalogs.get(&key).ok_or_else(|| CatalogError::one(&s.catalog, 1, "catalog vanished"))
     }
 
     /// Everything [`Runner::run`] would refuse before its first step, refused here first (what
@@ -928,8 +945,7 @@ impl Runner {
 
     /// Looks the scenario's procedure up, and checks that the steps it names exist.
     fn check_procedure(&mut self, s: &Scenario) -> Result<Procedure, CatalogError> {
-        let catalog_line = if s.references.catalog > 0 { s.references.catalog } else { s.procedure_line };
-        let catalog = self.catalog(&s.catalog).map_err(|e| e.referred(&s.file, catalog_line, "catalog", &s.catalog))?;
+        let catalog = self.catalog(s)?;
         if catalog.get(&s.procedure).is_none() {
             return Err(CatalogError::one(
                 &s.file,
@@ -1148,6 +1164,9 @@ impl Runner {
                         }
                         crate::FileKind::Units => {
                             crate::parse_register(&text, &f).err().map(|e| e.problems).unwrap_or_default()
+                        }
+                        crate::FileKind::Province => {
+                            crate::parse_province(&text, &f).err().map(|e| e.problems).unwrap_or_default()
                         }
                     };
                     summary.broken.extend(problems);

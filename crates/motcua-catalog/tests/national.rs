@@ -119,9 +119,13 @@ fn free_text_is_read_only_where_it_is_plain() {
     assert_eq!(limits, [("truong-hop-1", wd(1)), ("truong-hop-2", wd(2))]);
     assert!(p.limit_of(None, Channel::Online).is_err());
     assert_eq!(p.limit_of(Some("truong-hop-2"), Channel::Online).unwrap(), wd(2));
-    // Fees the provincial council sets are left for a province file, said so.
+    // Fees the provincial council sets are written unpriced, for a province file, said so.
     let i = import_record(&record("1.001695"));
     assert!(i.notes.iter().any(|n| n.reason.contains("provincial council")), "{:?}", i.notes);
+    let text = i.toml.as_deref().unwrap_or_default();
+    assert!(text.contains("amount = \"council\""), "{text}");
+    let (p, _) = parse_procedures(text, std::path::Path::new("1.001695.toml")).unwrap().remove(0);
+    assert!(p.fees.iter().any(|f| f.unpriced), "{:?}", p.fees);
 }
 
 #[test]

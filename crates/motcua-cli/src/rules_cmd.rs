@@ -16,6 +16,7 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
     let mut runner = Runner::new();
     let mut catalogs: std::collections::BTreeMap<PathBuf, motcua_catalog::Catalog> = Default::default();
     let mut unplanned: Vec<(PathBuf, u64)> = Vec::new();
+    let mut priced: Vec<(PathBuf, motcua_catalog::Catalog)> = Vec::new();
     for path in paths {
         let files = match toml_files(path) {
             Ok(f) => f,
@@ -91,6 +92,26 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                     Ok(_) => others += 1,
                     Err(e) => problems.push(Problem::from_calendar(&file, e)),
                 },
+                // A province's file is applied over ../procedures beside it, as a portal would.
+                FileKind::Province => match motcua_catalog::parse_province(&text, &file) {
+                    Ok(province) => {
+                        others += 1;
+                        let dir = file.parent().map(|d| d.join("../procedures")).filter(|d| d.is_dir());
+                        match dir.map(|d| motcua_catalog::Catalog::load(&d)) {
+                            Some(Ok(mut catalog)) => {
+                                problems.extend(catalog.apply_province(&province));
+                                priced.push((file.clone(), catalog));
+                            }
+                            Some(Err(e)) => problems.extend(e.problems),
+                            None => problems.push(Problem {
+                                file: file.clone(),
+                                line: 1,
+                                message: "province: no ../procedures folder beside it to apply it over".into(),
+                            }),
+                        }
+                    }
+                    Err(e) => problems.extend(e.problems),
+                },
             }
         }
     }
@@ -101,13 +122,39 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile/register/digitisation file(s)");
+        outln!("ok: {procedures} procedure(s), {scenarios} scenario(s), {others} notice/office-hours/profile/register/digitisation/province file(s)");
         for (file, received) in &unplanned {
             outln!(
                 "note: {}: {received} dossiers, more than check plans ({}); simulate plans the year before it opens a store",
                 motcua_calendar::terminal_safe(&file.display().to_string()),
                 motcua_sim::PLANNED_BY_CHECK
             );
+        }
+        // Fees the provincial council sets that no province file prices: listed, never assessed.
+        for (folder, catalog) in &catalogs {
+            let by = priced.iter().filter(|(f, _)| f.parent().and_then(|d| d.parent()) == folder.parent());
+            for p in catalog.iter() {
+                for f in p.fees.iter().filter(|f| f.unpriced) {
+                    let version = p.effective_from.map_or(String::new(), |d| format!(" (from {d})"));
+                    let provinces: Vec<String> = by
+                        .clone()
+                        .filter(|(_, c)| {
+                            c.versions(&p.code).any(|v| v.fees.iter().any(|x| x.name == f.name && !x.unpriced))
+                        })
+                        .map(|(file, _)| motcua_calendar::terminal_safe(&file.display().to_string()).into_owned())
+                        .collect();
+                    let priced_by = if provinces.is_empty() {
+                        "no province file prices it".to_string()
+                    } else {
+                        format!("priced by {}", provinces.join(", "))
+                    };
+                    outln!(
+                        "note: {}{version}: {:?} is set by the provincial council: {priced_by}; not assessed where unpriced",
+                        p.code,
+                        motcua_calendar::terminal_safe(&f.name)
+                    );
+                }
+            }
         }
         Ok(exit::OK)
     } else {

@@ -1015,7 +1015,7 @@ fn check_refuses_what_the_commands_would() {
     let units = seeds().join("units/vi-du-hai-xa.toml");
     let scenario = |units: &str, receiving: &str| {
         format!(
-            "name = \"t\"\nprocedure = \"1.001193.01\"\ncatalog = \"{}\"\nunits = \"{units}\"\nreceiving = \"{receiving}\"\n\
+            "name = \"t\"\nprocedure = \"2.000986\"\ncatalog = \"{}\"\nunits = \"{units}\"\nreceiving = \"{receiving}\"\n\
              [[step]]\nat = \"2025-03-04T08:00\"\ndo = \"receive\"\n",
             seeds().join("procedures").display()
         )

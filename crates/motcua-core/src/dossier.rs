@@ -808,6 +808,9 @@ pub fn decide(
             if fees.is_empty() {
                 return Err(DomainError::NoFeeAtStage { stage: *stage });
             }
+            if let Some(f) = fees.iter().find(|f| f.unpriced) {
+                return Err(DomainError::UnpricedFee { name: f.name.clone() });
+            }
             let ground = exemption.as_deref().map(str::trim).filter(|g| !g.is_empty());
             if let Some(g) = ground.filter(|g| !fees.iter().any(|f| f.knows_ground(g))) {
                 return Err(DomainError::UnknownExemption { ground: g.to_string() });

@@ -59,6 +59,13 @@ pub enum DomainError {
         /// The stage.
         stage: crate::procedure::FeeStage,
     },
+    /// A fee of the stage is set by the provincial council and the province has not given its
+    /// amount (a province file in force): nothing of the stage is assessed until it does.
+    #[error("the fee {name:?} is set by the provincial council and has no amount in this province")]
+    UnpricedFee {
+        /// The fee's name.
+        name: String,
+    },
     /// The ground of exemption shown is not one any fee of the stage lists.
     #[error("no fee of the stage lists {ground:?} as a ground of exemption")]
     UnknownExemption {
@@ -366,6 +373,7 @@ impl DomainError {
             DomainError::CaseRequired { .. } => "case_required",
             DomainError::UnknownFeedback { .. } => "unknown_feedback",
             DomainError::NoFeeAtStage { .. } => "no_fee_at_stage",
+            DomainError::UnpricedFee { .. } => "unpriced_fee",
             DomainError::AmountTooLarge { .. } => "amount_too_large",
             DomainError::NotDigitised { .. } => "not_digitised",
             DomainError::UnknownExemption { .. } => "unknown_exemption",

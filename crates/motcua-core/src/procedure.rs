@@ -280,6 +280,12 @@ pub struct Fee {
     /// Where the schedule comes from (circular, resolution, article).
     #[serde(default)]
     pub source: String,
+    /// The amount is the provincial council's (Law on Fees and Charges 2015, Art. 21) and no
+    /// province file in force gives it: the fee is listed but never assessed, and an assessment
+    /// of its stage is refused naming it ([`crate::DomainError::UnpricedFee`]). Costs no stored
+    /// byte: a procedure version is data, not an event.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unpriced: bool,
 }
 
 impl Fee {
@@ -301,6 +307,7 @@ impl Fee {
             reduced: Vec::new(),
             stage: FeeStage::Intake,
             source: String::new(),
+            unpriced: false,
         }
     }
 

@@ -890,13 +890,16 @@ pub fn simulate_planned<S: Store>(
             // otherwise [assumption].
             let procedure = &procs[plan.procedure];
             // Assessed first by the schedule (one unit, the online amount for an online dossier).
-            let due = procedure
-                .fees
-                .iter()
-                .filter(|f| f.stage == motcua_core::FeeStage::Intake)
-                .filter_map(|f| f.assess(1, plan.channel == Channel::Online, None))
-                .try_fold(motcua_core::Vnd::ZERO, motcua_core::Vnd::checked_add)
-                .unwrap_or(motcua_core::Vnd::ZERO);
+            // A stage with a fee the province has not priced is not assessed at all.
+            let intake = || procedure.fees.iter().filter(|f| f.stage == motcua_core::FeeStage::Intake);
+            let due = if intake().any(|f| f.unpriced) {
+                motcua_core::Vnd::ZERO
+            } else {
+                intake()
+                    .filter_map(|f| f.assess(1, plan.channel == Channel::Online, None))
+                    .try_fold(motcua_core::Vnd::ZERO, motcua_core::Vnd::checked_add)
+                    .unwrap_or(motcua_core::Vnd::ZERO)
+            };
             if due > motcua_core::Vnd::ZERO {
                 let at = plan.received.max(now.plus_minutes(-1));
                 let assess = Command::AssessFees { stage: motcua_core::FeeStage::Intake, units: None, exemption: None };

@@ -26,7 +26,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds");
 //! let catalog = Catalog::load(&seeds.join("procedures"))?;
-//! let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
+//! let calendar = WorkCalendar::builder().years(2025, 2027).build()?;
 //! # let dir = tempfile::tempdir()?;
 //! # let path = dir.path().join("portal.sqlite");
 //! // Checked at start: a valid catalog, a calendar reaching every version; services published.
@@ -103,7 +103,7 @@
 //! let (desk, police) = (officer("mc-xa-a", ActorRole::Clerk, "H99.01"), officer("ca-xa-a", ActorRole::Specialist, "H99.01.CA"));
 //! let now: Timestamp = "2025-03-04T08:00".parse()?;
 //! let group = chain.issue_code(&"H99.01".parse()?, now)?;
-//! chain.handle(&Request::new(group.clone(), Command::receive("1.001193.01".parse()?, Channel::Direct), desk, now))?;
+//! chain.handle(&Request::new(group.clone(), Command::receive("2.000986".parse()?, Channel::Direct), desk, now))?;
 //! let early = chain.handle(&Request::new(group, Command::start_step("khai-sinh"), police, now.plus_minutes(5)));
 //! assert!(matches!(early, Err(EngineError::Unauthorized(_))), "the police may not take the commune's step");
 //!
