@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("motcua-example-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let store = SqliteStore::open(&dir.join("portal.sqlite"))?;
-    let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
+    let calendar = WorkCalendar::builder().years(2025, 2027).build()?;
     // Checked at start (a valid catalog, a calendar reaching every version), services published.
     let mut engine = Engine::builder(store).procedures(catalog.iter().cloned()).calendar(calendar).build()?;
 
@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // agencies of the register that play their roles for the commune.
     let units = motcua_catalog::load_register(&seeds.join("../units/vi-du-hai-xa.toml"))?;
     let store = SqliteStore::open(&dir.join("chain.sqlite"))?;
-    let calendar = WorkCalendar::builder().years(2025, 2026).build()?;
+    let calendar = WorkCalendar::builder().years(2025, 2027).build()?;
     let mut chain =
         Engine::builder(store).procedures(catalog.iter().cloned()).calendar(calendar).units(Arc::new(units)).build()?;
     let officer = |id: &str, role, agency: &str| Actor::officer(id, role, agency);
@@ -82,7 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let insurance = officer("bhxh-1", ActorRole::Specialist, "H99.BHXH");
     let mut now: motcua_calendar::Timestamp = "2025-03-04T08:00".parse()?;
     let code = chain.issue_code(&"H99.01".parse()?, now)?;
-    let receive = Command::receive("1.001193.01".parse()?, Channel::Direct);
+    let receive = Command::receive("2.000986".parse()?, Channel::Direct);
     chain.handle(&Request::new(code.clone(), receive, clerk.clone(), now))?;
     let mut act = |command: Command, by: &Actor| {
         now = now.plus_minutes(30);
