@@ -618,11 +618,18 @@ pub fn import_record(record: &NationalRecord) -> Imported {
         });
     }
     let mut seen = std::collections::HashSet::new();
+    let mut shortened = 0;
     for case in &record.execution_cases {
         for c in &case.profile_components {
-            let name = comment(&c.name);
+            let mut name = comment(&c.name);
             if name.is_empty() || !seen.insert((c.code.clone(), name.clone())) {
                 continue;
+            }
+            // A receipt names its components within the engine's bound: a longer text is cut
+            // (its official code, kept beside it, says which component it is).
+            if name.chars().count() > motcua_core::MAX_NAME_CHARS {
+                name = name.chars().take(motcua_core::MAX_NAME_CHARS - 1).collect::<String>() + "…";
+                shortened += 1;
             }
             let _ = writeln!(t, "\n[[procedure.document]]");
             let _ = writeln!(t, "name = {}", quote(&name));
@@ -634,6 +641,16 @@ pub fn import_record(record: &NationalRecord) -> Imported {
                 let _ = writeln!(t, "code = {}", quote(c.code.trim()));
             }
         }
+    }
+    if shortened > 0 {
+        notes.push(Note {
+            field: "executionCases[].profileComponents[].name".into(),
+            reason: format!(
+                "{shortened} component name(s) longer than {} characters cut to that length (the official code kept)",
+                motcua_core::MAX_NAME_CHARS
+            ),
+            blocking: false,
+        });
     }
     write_fees(record, &mut t, &mut notes);
     for r in &record.results_details {

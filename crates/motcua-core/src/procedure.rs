@@ -572,6 +572,19 @@ impl Procedure {
         if self.steps.len() > MAX_STEPS {
             errors.push(perr("steps", format!("at most {MAX_STEPS} steps")));
         }
+        // What a receipt names must fit what a receipt may carry (the same bounds `decide`
+        // checks), so a procedure that `check` accepts never refuses its own components.
+        for (i, d) in self.documents.iter().enumerate() {
+            if d.name.chars().count() > crate::MAX_NAME_CHARS {
+                errors.push(perr(
+                    format!("documents[{i}].name"),
+                    format!("at most {} characters (a receipt names it)", crate::MAX_NAME_CHARS),
+                ));
+            }
+        }
+        if self.documents.len() > crate::MAX_DOCUMENTS {
+            errors.push(perr("documents", format!("at most {} components", crate::MAX_DOCUMENTS)));
+        }
         let mut seen = HashSet::new();
         for (i, s) in self.steps.iter().enumerate() {
             if !seen.insert(&s.id) {

@@ -870,7 +870,9 @@ pub fn simulate_planned<S: Store>(
                 code,
                 plan,
                 Command::Receive {
-                    case: None,
+                    // A procedure whose limit depends on the case: the cases in turn [assumption].
+                    case: (procedure.case_required && !procedure.cases.is_empty())
+                        .then(|| procedure.cases[(person % procedure.cases.len() as u64) as usize].id.as_str().into()),
                     procedure: procedure.code.clone(),
                     channel: plan.channel,
                     jurisdiction: None,

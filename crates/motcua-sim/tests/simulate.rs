@@ -263,3 +263,71 @@ fn calibration_beyond_the_totals() {
     let online: Vec<_> = services.iter().filter(|s| s.is_online()).collect();
     assert_eq!((online.len(), online.iter().filter(|s| s.integrated).count()), (829, 812));
 }
+
+/// A province's real catalogue has procedures whose limit depends on the case and fees its
+/// council prices: the year names a case for the first (the cases in turn) and assesses nothing
+/// of a stage the province has not priced, with the totals still exact.
+#[test]
+fn procedures_with_cases_and_unpriced_fees_simulate() {
+    let mut catalog = Catalog::load(&seeds().join("procedures")).unwrap();
+    let extra = r#"
+[[procedure]]
+code = "1.000001"
+name = "Thủ tục có trường hợp"
+sector = "Thử"
+level = "commune"
+online = "full"
+limit = "5 working days"
+limit_source = "test"
+case_required = true
+
+[[procedure.case]]
+id = "don-gian"
+name = "Đơn giản"
+limit = "2 working days"
+
+[[procedure.case]]
+id = "phuc-tap"
+name = "Phức tạp"
+limit = "5 working days"
+
+[[procedure.fee]]
+name = "Lệ phí"
+amount = "council"
+"#;
+    for (p, s) in motcua_catalog::parse_procedures(extra, Path::new("extra.toml")).unwrap() {
+        catalog.add(p, s).unwrap();
+    }
+    let text = std::fs::read_to_string(seeds().join("profiles/ninh-thuan-2023.toml")).unwrap();
+    let text = text
+        .replace("received = 328508", "received = 3285")
+        .replace("online = 273500", "online = 2735")
+        .replace("resolved = 324770", "resolved = 3247")
+        .replace("early_or_on_time = 322647", "early_or_on_time = 3226")
+        .replace("code = \"2.000815\"\nshare_pct = 30.0", "code = \"2.000815\"\nshare_pct = 25.0")
+        + "[[procedure]]\ncode = \"1.000001\"\nshare_pct = 5.0\n";
+    let profile = Profile::parse(&text, Path::new("cases.toml"), Some(&catalog)).unwrap();
+    let (report, store) = run(&profile, &catalog, 11);
+    assert_eq!((report.received, report.online, report.resolved, report.early_or_on_time), (3285, 2735, 3247, 3226));
+    let code: motcua_core::ProcedureCode = "1.000001".parse().unwrap();
+    let mut cases = std::collections::BTreeSet::new();
+    for c in store.dossiers().unwrap() {
+        let stream = store.load(&c).unwrap().unwrap();
+        for e in &stream.events {
+            match &e.event {
+                motcua_core::Event::Received { procedure, case, .. } if *procedure == code => {
+                    cases.insert(case.as_deref().map(str::to_string));
+                }
+                motcua_core::Event::FeesAssessed { .. } => {
+                    let received = stream.events.iter().find_map(|e| match &e.event {
+                        motcua_core::Event::Received { procedure, .. } => Some(procedure.clone()),
+                        _ => None,
+                    });
+                    assert_ne!(received, Some(code.clone()), "an unpriced fee was assessed");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(cases, [Some("don-gian".to_string()), Some("phuc-tap".to_string())].into_iter().collect());
+}
