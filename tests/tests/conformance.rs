@@ -229,6 +229,7 @@ fn append_load_and_version_conflicts(s: Subject) {
     let Command::Receive { procedure, channel, .. } = event.command else { unreachable!() };
     let received = motcua_core::Event::Received {
         case: None,
+        transfer_due: None,
         at: event.now,
         procedure,
         channel,
@@ -565,6 +566,7 @@ fn a_dossier_of_the_previous_release_goes_on_in_lean_events(s: Subject) {
     let Command::Receive { procedure, channel, .. } = r.command.clone() else { unreachable!() };
     let event = motcua_core::Event::Received {
         case: None,
+        transfer_due: None,
         at: r.now,
         procedure,
         channel,

@@ -574,6 +574,16 @@ pub fn import_record(record: &NationalRecord) -> Imported {
         let _ = write!(source, "; căn cứ: {}", bases.join(", "));
     }
     let _ = writeln!(t, "limit_source = {}", quote(&source));
+    if record.is_non_territorial {
+        // Received regardless of administrative boundary: on the national list that lets it be
+        // received outside its competent unit's area (Decree 309/2026/NĐ-CP).
+        let _ = writeln!(t, "outside_area = \"nation\"");
+        let _ = writeln!(
+            t,
+            "outside_area_source = {}",
+            quote(&format!("CSDL quốc gia về TTHC, thủ tục {} (isNonTerritorial)", record.code))
+        );
+    }
     if !cases.is_empty() {
         let _ = writeln!(t, "case_required = true");
     }
@@ -585,9 +595,6 @@ pub fn import_record(record: &NationalRecord) -> Imported {
             let field = if *channel == Channel::Online { "limit_online" } else { "limit_postal" };
             let _ = writeln!(t, "{field} = {}", quote(&l.to_string()));
         }
-    }
-    if record.is_non_territorial {
-        let _ = writeln!(t, "# Received regardless of administrative boundary (isNonTerritorial).");
     }
     if !record.executing_agencies.trim().is_empty() {
         let _ = writeln!(t, "# Executing agencies: {}", comment(&record.executing_agencies));

@@ -58,6 +58,11 @@ pub(crate) struct RawProcedure {
     /// Whether a receipt must name a case.
     #[serde(default)]
     case_required: bool,
+    /// province | nation: on a published list of procedures received outside the competent
+    /// unit's area (Decree 309/2026/NĐ-CP).
+    outside_area: Option<Sp<String>>,
+    /// The list's source.
+    outside_area_source: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -426,6 +431,25 @@ impl RawProcedure {
                 fees.push(fee);
             }
         }
+        let outside_area = match &self.outside_area {
+            None => None,
+            Some(v) => {
+                let scope = parse_enum(
+                    sink,
+                    "outside_area",
+                    v,
+                    &[
+                        ("province", motcua_core::BoundaryScope::Province),
+                        ("nation", motcua_core::BoundaryScope::Nation),
+                    ],
+                );
+                let source = self.outside_area_source.as_deref().map(str::trim).unwrap_or_default();
+                if source.is_empty() {
+                    sink.at(v.span().start, "outside_area_source: name the published list (decision, record) it is on");
+                }
+                scope.map(|s| (s, source.to_string()))
+            }
+        };
         if sink.problems.len() > before {
             return None;
         }
@@ -492,6 +516,7 @@ impl RawProcedure {
             channel_limits,
             cases,
             case_required: self.case_required,
+            outside_area,
         };
         if let Err(errors) = procedure.validate() {
             for e in errors {

@@ -169,6 +169,7 @@ struct RawExpect {
     clock_start: Option<Sp<String>>,
     due: Option<Sp<String>>,
     rescheduled_due: Option<Sp<String>>,
+    transfer_due: Option<Sp<String>>,
     outcome: Option<Sp<String>>,
     judgement: Option<Sp<String>>,
     late_steps: Option<Vec<String>>,
@@ -220,6 +221,8 @@ pub struct Expect {
     pub due: Option<Option<Timestamp>>,
     /// Rescheduled due time.
     pub rescheduled_due: Option<Timestamp>,
+    /// By when a desk outside the competent unit's area transfers the dossier.
+    pub transfer_due: Option<Timestamp>,
     /// Outcome (`Some(None)`: none yet).
     pub outcome: Option<Option<Outcome>>,
     /// Judgement at the step's time: `in_time`, `overdue`, `no_due_time`, `early`, `on_time`, `late`.
@@ -334,7 +337,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
 notify_result_ready, return_result, assess_fees, pay, refund, rate, revoke_result, expire_result, file_feedback, answer_feedback, reject_feedback, \
-publish_feedback, rate_feedback, withdraw, stop";
+publish_feedback, rate_feedback, withdraw, stop, receive_transfer";
 
 fn topic(sink: &mut Sink<'_>, field: &str, raw: Option<&Sp<String>>) -> Option<Option<FeedbackTopic>> {
     match raw.map(|t| (t, t.get_ref().as_str())) {
@@ -645,6 +648,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
         }
         "withdraw" => Command::Withdraw,
         "stop" => Command::Stop { reason },
+        "receive_transfer" => Command::ReceiveTransfer,
         other => {
             sink.at(at, format!("do: unknown command {other:?}; expected one of {ACTIONS}"));
             return None;
@@ -694,6 +698,7 @@ fn expect(sink: &mut Sink<'_>, raw: RawExpect) -> Expect {
         }
     });
     e.rescheduled_due = raw.rescheduled_due.as_ref().and_then(|v| parse_time(sink, "expect.rescheduled_due", v));
+    e.transfer_due = raw.transfer_due.as_ref().and_then(|v| parse_time(sink, "expect.transfer_due", v));
     e.outcome = raw.outcome.as_ref().and_then(|o| outcome(sink, "expect.outcome", o));
     if let Some(a) = &raw.assessed {
         match a.get_ref().parse::<Vnd>() {
@@ -1205,6 +1210,11 @@ fn compare(d: &Dossier, st: &ScenarioStep) -> Vec<String> {
     if let Some(want) = x.due {
         if d.due != want {
             out.push(format!("due: expected {}, got {}", show(want), show(d.due)));
+        }
+    }
+    if let Some(want) = x.transfer_due {
+        if d.transfer_due != Some(want) {
+            out.push(format!("transfer_due: expected {}, got {}", want.local_string(), show(d.transfer_due)));
         }
     }
     if let Some(want) = x.rescheduled_due {

@@ -221,6 +221,9 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// The competent agency receives a dossier a desk outside its area received and
+    /// transferred (Decree 309/2026/NĐ-CP): its clock starts now.
+    ReceiveTransfer,
 }
 
 /// The result a finish issues, as the officer gives it.
@@ -310,6 +313,8 @@ pub enum CommandKind {
     Withdraw,
     /// [`Command::Stop`].
     Stop,
+    /// [`Command::ReceiveTransfer`].
+    ReceiveTransfer,
 }
 
 /// The longest free text a command may carry (a reason, what is missing, an answer), in
@@ -498,6 +503,7 @@ impl Command {
             Command::AnswerFeedback { .. } => CommandKind::AnswerFeedback,
             Command::PublishFeedback { .. } => CommandKind::PublishFeedback,
             Command::RateFeedback { .. } => CommandKind::RateFeedback,
+            Command::ReceiveTransfer => CommandKind::ReceiveTransfer,
         }
     }
 }
@@ -536,6 +542,7 @@ impl CommandKind {
             CommandKind::AnswerFeedback => "answer_feedback",
             CommandKind::PublishFeedback => "publish_feedback",
             CommandKind::RateFeedback => "rate_feedback",
+            CommandKind::ReceiveTransfer => "receive_transfer",
         }
     }
 }

@@ -64,6 +64,11 @@ impl<'a> Context<'a> {
             Command::StartStep { step } | Command::Transfer { step } | Command::CompleteStep { step } => {
                 Some(step_agency(self, state, step, now)?)
             }
+            // The competent agency: the one that performs the procedure's first step.
+            Command::ReceiveTransfer => match self.procedure.steps.first() {
+                Some(first) => Some(step_agency(self, state, &first.id, now)?),
+                None => None,
+            },
             _ => None,
         };
         let Some(register) = self.units else { return Ok((self.receiving, step)) };
@@ -215,6 +220,11 @@ pub struct Dossier {
     pub procedure_version: Option<chrono::NaiveDate>,
     /// The procedure's case it falls under, when the receipt named one.
     pub case: Option<Arc<str>>,
+    /// Received outside the competent unit's area under Decree 309/2026/NĐ-CP: by when the
+    /// desk had to transfer it (none for any other receipt).
+    pub transfer_due: Option<Timestamp>,
+    /// When the competent agency received it, once it did (its clock starts then).
+    pub transferred_at: Option<Timestamp>,
     /// Who applies, when known (a pseudonymous key).
     pub applicant: Option<crate::applicant::Applicant>,
     /// The documents received with it.
@@ -400,6 +410,44 @@ pub fn allowed_instead(command: CommandKind, status: Option<Status>) -> Option<C
 }
 
 /// The cut-off a procedure's policy gives on a calendar.
+/// The transfer due time of a receipt at a desk outside the competent unit's area, under the
+/// one-stop rules in force on the day the dossier was first received (an online submission's
+/// day, else this receipt's): none inside the area, online, without a register, or under the
+/// rules before Decree 309/2026/NĐ-CP; refused for a procedure no published list covers.
+fn outside_area_transfer(
+    ctx: &Context<'_>,
+    state: &Dossier,
+    code: &ProcedureCode,
+    channel: Channel,
+    unit: Option<&str>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, DomainError> {
+    let (Some(register), Some(unit), Some(receiving)) = (ctx.units, unit, ctx.receiving) else { return Ok(None) };
+    if channel == Channel::Online {
+        return Ok(None);
+    }
+    let Some(same_province) = crate::outside_area(register, receiving, unit, now.local_date()) else {
+        return Ok(None);
+    };
+    let first = state.submitted_at.unwrap_or(now).local_date();
+    let crate::OutsideArea::TransferToCompetent { cutoff_minute } = crate::one_stop_rules_on(first).outside_area else {
+        return Ok(None);
+    };
+    let listed = match &ctx.procedure.outside_area {
+        Some((crate::BoundaryScope::Nation, _)) => true,
+        Some((crate::BoundaryScope::Province, _)) => same_province,
+        None => false,
+    };
+    if !listed {
+        return Err(DomainError::NotListedOutsideArea { procedure: code.to_string(), unit: unit.to_string() });
+    }
+    // Within the working day, or at the next working day's opening when received after the
+    // cut-off (or on a day off): the same-day appointment says which.
+    let a = ctx.calendar.appointment_with_cutoff(now, Limit::SameDay, Some(cutoff_minute))?;
+    let in_time = a.clock_start.local_date() == now.local_date();
+    Ok(if in_time { a.due } else { Some(a.clock_start) })
+}
+
 fn cutoff(ctx: &Context<'_>) -> Option<u16> {
     match ctx.procedure.policy.cutoff {
         Cutoff::Calendar => ctx.calendar.office_hours().cutoff,
@@ -445,6 +493,25 @@ pub fn decide(
     let procedure = ctx.procedure;
     use Status as S;
     let open = matches!(status, Some(S::Received | S::InProgress));
+    // A dossier waiting to be transferred to its competent agency is not handled before it is.
+    if state.transfer_due.is_some() && state.transferred_at.is_none() {
+        use CommandKind as K;
+        if matches!(
+            kind,
+            K::StartStep
+                | K::Transfer
+                | K::CompleteStep
+                | K::RequestSupplement
+                | K::RequestFinancialObligation
+                | K::Suspend
+                | K::Extend
+                | K::Finish
+                | K::NotifyResultReady
+                | K::ReturnResult
+        ) {
+            return Err(DomainError::AwaitingTransfer);
+        }
+    }
     match command {
         Command::Submit { procedure: code, channel, jurisdiction: unit, applicant } => {
             if status.is_some() {
@@ -496,19 +563,35 @@ pub fn decide(
                 }
             }
             let a = cal.appointment_with_cutoff(now, limit, cutoff(ctx))?;
+            // Received at a desk outside the competent unit's area: under the rules in force on
+            // the day the dossier was first received, either as any receipt, or (Decree
+            // 309/2026/NĐ-CP) only for a listed procedure, transferred by a due time, its clock
+            // waiting for the competent agency's receipt.
+            let transfer_due = outside_area_transfer(ctx, state, code, *channel, jurisdiction.as_deref(), now)?;
             Ok(vec![Event::Received {
                 at: now,
                 procedure: code.clone(),
                 channel: *channel,
                 clock_start: a.clock_start,
-                due: a.due,
+                due: if transfer_due.is_some() { None } else { a.due },
                 jurisdiction,
                 procedure_version: procedure.effective_from,
                 applicant: applicant.clone(),
                 documents: documents.clone(),
                 undigitised,
                 case: case.clone(),
+                transfer_due,
             }])
+        }
+        // The competent agency receives a dossier a desk outside its area transferred: the
+        // clock starts now, by §4, on the limit of the dossier's case and channel.
+        Command::ReceiveTransfer => {
+            if status != Some(S::Received) || state.transfer_due.is_none() || state.transferred_at.is_some() {
+                return Err(not_allowed(kind, status));
+            }
+            let limit = procedure.limit_of(state.case.as_deref(), state.channel.unwrap_or(Channel::Direct))?;
+            let a = cal.appointment_with_cutoff(now, limit, cutoff(ctx))?;
+            Ok(vec![Event::TransferReceived { at: now, clock_start: a.clock_start, due: a.due }])
         }
         Command::RequestCompletion { missing } => {
             if status != Some(S::Submitted) {
@@ -1056,9 +1139,11 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             documents,
             undigitised,
             case,
+            transfer_due,
             ..
         } => {
             state.case.clone_from(case);
+            state.transfer_due = *transfer_due;
             state.undigitised.clone_from(undigitised);
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
@@ -1072,6 +1157,11 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.procedure = Some(procedure.clone());
             state.channel = Some(*channel);
             state.received_at = Some(at);
+            state.clock_start = Some(*clock_start);
+            state.due = *due;
+        }
+        Event::TransferReceived { clock_start, due, .. } => {
+            state.transferred_at = Some(at);
             state.clock_start = Some(*clock_start);
             state.due = *due;
         }
@@ -1265,6 +1355,7 @@ impl Procedure {
             channel_limits: Vec::new(),
             cases: Vec::new(),
             case_required: false,
+            outside_area: None,
         }
     }
 }

@@ -66,6 +66,19 @@ pub enum DomainError {
         /// The fee's name.
         name: String,
     },
+    /// Received at a desk outside the competent unit's area, but no published list in force
+    /// lets the procedure be (Decree 309/2026/NĐ-CP, from 5/8/2026).
+    #[error("procedure {procedure} is on no published list that lets it be received outside the area of unit {unit}")]
+    NotListedOutsideArea {
+        /// The procedure.
+        procedure: String,
+        /// The dossier's administrative unit.
+        unit: String,
+    },
+    /// The dossier waits to be transferred to its competent agency (received outside its area):
+    /// nothing is handled before the competent agency receives it.
+    #[error("the dossier waits for its competent agency to receive the transfer")]
+    AwaitingTransfer,
     /// The ground of exemption shown is not one any fee of the stage lists.
     #[error("no fee of the stage lists {ground:?} as a ground of exemption")]
     UnknownExemption {
@@ -374,6 +387,8 @@ impl DomainError {
             DomainError::UnknownFeedback { .. } => "unknown_feedback",
             DomainError::NoFeeAtStage { .. } => "no_fee_at_stage",
             DomainError::UnpricedFee { .. } => "unpriced_fee",
+            DomainError::NotListedOutsideArea { .. } => "not_listed_outside_area",
+            DomainError::AwaitingTransfer => "awaiting_transfer",
             DomainError::AmountTooLarge { .. } => "amount_too_large",
             DomainError::NotDigitised { .. } => "not_digitised",
             DomainError::UnknownExemption { .. } => "unknown_exemption",

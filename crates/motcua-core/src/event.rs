@@ -88,6 +88,12 @@ pub enum Event {
         /// none: events without one keep their bytes; 1-2 bytes a receipt that names one).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         case: Option<Arc<str>>,
+        /// Received outside the competent unit's area under Decree 309/2026/NĐ-CP: by when the
+        /// desk transfers it to the competent agency; its clock has not started (`clock_start`
+        /// is the desk's, `due` none) until [`Event::TransferReceived`]. Last, and left out
+        /// when none: other receipts keep their bytes (5 bytes a transferred receipt).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transfer_due: Option<Timestamp>,
     },
     /// Asked, before acceptance, to complete the dossier (national status 5).
     CompletionRequested {
@@ -357,6 +363,16 @@ pub enum Event {
         /// The notice's text (why processing stops).
         reason: String,
     },
+    /// The competent agency received a dossier transferred from a desk outside its area
+    /// (Decree 309/2026/NĐ-CP): the clock starts now, by docs/rules.md §4.
+    TransferReceived {
+        /// When the competent agency received it.
+        at: Timestamp,
+        /// The clock start.
+        clock_start: Timestamp,
+        /// The due time, `None` without a limit.
+        due: Option<Timestamp>,
+    },
 }
 
 impl Event {
@@ -365,6 +381,7 @@ impl Event {
         match self {
             Event::Submitted { at, .. }
             | Event::Received { at, .. }
+            | Event::TransferReceived { at, .. }
             | Event::RefusedAtIntake { at, .. }
             | Event::StepStarted { at, .. }
             | Event::StepCompleted { at, .. }
@@ -429,6 +446,7 @@ impl Event {
             Event::FeedbackAnswered { .. } => "feedback_answered",
             Event::FeedbackPublished { .. } => "feedback_published",
             Event::FeedbackRated { .. } => "feedback_rated",
+            Event::TransferReceived { .. } => "transfer_received",
         }
     }
 }

@@ -19,6 +19,7 @@ mod error;
 mod event;
 mod feedback;
 mod ids;
+mod onestop;
 mod outcome;
 mod procedure;
 mod results;
@@ -47,6 +48,7 @@ pub use ids::{
     tax_check_digit, AgencyCode, Cccd, DossierCode, DossierCodeGenerator, IdError, ProcedureCode, TaxCode, Vnd,
     AGENCY_CODE_MAX_LEN,
 };
+pub use onestop::{one_stop_rules_on, outside_area, BoundaryScope, OneStopRules, OutsideArea, ONE_STOP_RULES};
 pub use outcome::{Judgement, Outcome};
 pub use procedure::{
     nominal_minutes, version_for, version_in_force, CopyKind, Cutoff, Document, Fee, FeeReduction, FeeStage, FeeTier,

@@ -427,6 +427,11 @@ pub struct Procedure {
     /// its own that a dossier outside its cases could take).
     #[serde(default)]
     pub case_required: bool,
+    /// The published list that lets this version be received outside its competent unit's
+    /// area, and how far (from 5/8/2026 only listed procedures may be: Decree 309/2026/NĐ-CP),
+    /// with the list's source; none: not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_area: Option<(crate::BoundaryScope, String)>,
 }
 
 /// A case of a procedure with a limit of its own.
@@ -714,6 +719,7 @@ pub(crate) mod tests {
             channel_limits: Vec::new(),
             cases: Vec::new(),
             case_required: false,
+            outside_area: None,
         }
     }
 

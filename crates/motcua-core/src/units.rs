@@ -289,6 +289,19 @@ impl Register {
         self.agency(code).and_then(|a| a.jurisdiction.first())
     }
 
+    /// The unit `unit` as it is on `on` (after mergers) and its ancestors, each as it is that
+    /// day, nearest first: the last is its province. Empty for a unit the register does not know.
+    pub fn ancestry<'a>(&'a self, unit: &'a str, on: NaiveDate) -> Vec<&'a str> {
+        let mut out = Vec::new();
+        let mut at = Some(self.unit_on(unit, on));
+        for _ in 0..MAX_CHAIN {
+            let Some(u) = at.filter(|u| self.unit(u).is_some()) else { break };
+            out.push(u);
+            at = self.unit(u).and_then(|x| x.parent.as_deref()).map(|p| self.unit_on(p, on));
+        }
+        out
+    }
+
     /// The agency that plays `role` on `on` for a dossier of administrative unit `unit`: among
     /// the agencies existing that day that play the role, the one whose jurisdiction holds the
     /// unit (as it is that day, after mergers) or, failing that, its nearest ancestor (each as

@@ -129,6 +129,9 @@ fn in_vietnamese(e: &ApiError) -> String {
         "unknown_case" => "Trường hợp đã chọn không có trong thủ tục này.",
         "case_required" => "Thời hạn của thủ tục này tùy theo trường hợp: cần chọn trường hợp của hồ sơ.",
         "not_receiving" => "Cơ quan của bạn không tiếp nhận hồ sơ của thủ tục này.",
+        "not_listed_outside_area" => "Thủ tục này không có trong danh mục được tiếp nhận không phụ thuộc địa giới hành chính: hướng dẫn người nộp đến bộ phận một cửa của đơn vị có thẩm quyền (Nghị định 309/2026/NĐ-CP).",
+        "awaiting_transfer" => "Hồ sơ đang chờ cơ quan có thẩm quyền tiếp nhận hồ sơ chuyển đến.",
+        "unpriced_fee" => "Mức thu khoản phí, lệ phí này do Hội đồng nhân dân tỉnh quy định và chưa có trong dữ liệu của tỉnh: báo quản trị hệ thống.",
         "not_allowed" => "Thao tác này không thực hiện được ở trạng thái hiện tại của hồ sơ.",
         "applicant_required" => "Cần thông tin người nộp hồ sơ.",
         "reason_required" => "Cần nêu lý do.",
@@ -470,13 +473,25 @@ fn slip<S>(api: &Api<S>, actor: &Actor, code: &DossierCode, d: &motcua_core::Dos
         }
         _ => String::new(),
     };
+    // Received outside the competent unit's area (Decree 309/2026/NĐ-CP): the desk's transfer
+    // due time, and the appointment counted from the competent agency's receipt.
+    let (transfer, due) = match (d.transfer_due, d.transferred_at) {
+        (Some(t), None) => (
+            format!(
+                r#"<tr><td>Hạn chuyển hồ sơ đến cơ quan có thẩm quyền:</td><td id="transfer-due">{}</td></tr>"#,
+                vi_opt(Some(t))
+            ),
+            esc("tính từ khi cơ quan có thẩm quyền tiếp nhận hồ sơ chuyển đến"),
+        ),
+        _ => (String::new(), vi_opt(d.due)),
+    };
     format!(
         r#"<div class="slip" id="slip"><div class="head"><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br>Độc lập - Tự do - Hạnh phúc<br><br>
 <b>GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ</b><br>Mã hồ sơ: <b id="code">{code}</b></div><table>
 <tr><td>Đơn vị tiếp nhận:</td><td id="agency">{agency}</td></tr>{unit}
 <tr><td>Thủ tục:</td><td id="procedure">{procedure}</td></tr>{case}
 <tr><td>Hình thức nộp:</td><td>{channel}</td></tr>
-<tr><td>Tiếp nhận lúc:</td><td id="received">{received}</td></tr>
+<tr><td>Tiếp nhận lúc:</td><td id="received">{received}</td></tr>{transfer}
 <tr><td>Hẹn trả kết quả:</td><td id="due"><b>{due}</b></td></tr>
 <tr><td>Cán bộ tiếp nhận:</td><td>{officer}</td></tr></table>
 <p class="muted">Tra cứu tình trạng hồ sơ tại /track bằng mã hồ sơ.</p></div>
@@ -486,7 +501,7 @@ fn slip<S>(api: &Api<S>, actor: &Actor, code: &DossierCode, d: &motcua_core::Dos
         procedure = esc(&procedure),
         channel = channel_name(channel),
         received = vi_opt(d.received_at),
-        due = vi_opt(d.due),
+        due = due,
         officer = esc(&actor.id.0),
     )
 }
