@@ -164,6 +164,15 @@ pub fn permits(
             let Some(agency) = actor.agency.as_deref() else {
                 return Err("an officer must belong to an agency");
             };
+            // A transferred dossier is received by its competent agency, never by the desk
+            // that transfers it (Decree 309/2026/NĐ-CP).
+            if kind == CommandKind::ReceiveTransfer {
+                return if step_agency == Some(agency) {
+                    Ok(())
+                } else {
+                    Err("only the competent agency receives a transferred dossier")
+                };
+            }
             if Some(agency) == receiving || step_agency == Some(agency) {
                 Ok(())
             } else {

@@ -225,6 +225,9 @@ pub struct Dossier {
     pub transfer_due: Option<Timestamp>,
     /// When the competent agency received it, once it did (its clock starts then).
     pub transferred_at: Option<Timestamp>,
+    /// The competent agency a desk outside the area transfers it to: reports count the dossier
+    /// to it rather than to the desk.
+    pub competent: Option<crate::AgencyCode>,
     /// Who applies, when known (a pseudonymous key).
     pub applicant: Option<crate::applicant::Applicant>,
     /// The documents received with it.
@@ -413,7 +416,8 @@ pub fn allowed_instead(command: CommandKind, status: Option<Status>) -> Option<C
 /// The transfer due time of a receipt at a desk outside the competent unit's area, under the
 /// one-stop rules in force on the day the dossier was first received (an online submission's
 /// day, else this receipt's): none inside the area, online, without a register, or under the
-/// rules before Decree 309/2026/NĐ-CP; refused for a procedure no published list covers.
+/// rules before Decree 309/2026/NĐ-CP; refused for a procedure no published list covers. With
+/// the due time, the competent agency (the first step's for the unit, that day).
 fn outside_area_transfer(
     ctx: &Context<'_>,
     state: &Dossier,
@@ -421,7 +425,7 @@ fn outside_area_transfer(
     channel: Channel,
     unit: Option<&str>,
     now: Timestamp,
-) -> Result<Option<Timestamp>, DomainError> {
+) -> Result<Option<(Timestamp, Option<crate::AgencyCode>)>, DomainError> {
     let (Some(register), Some(unit), Some(receiving)) = (ctx.units, unit, ctx.receiving) else { return Ok(None) };
     if channel == Channel::Online {
         return Ok(None);
@@ -445,7 +449,14 @@ fn outside_area_transfer(
     // cut-off (or on a day off): the same-day appointment says which.
     let a = ctx.calendar.appointment_with_cutoff(now, Limit::SameDay, Some(cutoff_minute))?;
     let in_time = a.clock_start.local_date() == now.local_date();
-    Ok(if in_time { a.due } else { Some(a.clock_start) })
+    let due = if in_time { a.due.unwrap_or(a.clock_start) } else { a.clock_start };
+    let to = ctx
+        .procedure
+        .steps
+        .first()
+        .and_then(|s| register.resolve(&s.agency, unit, now.local_date()))
+        .and_then(|a| a.code.parse().ok());
+    Ok(Some((due, to)))
 }
 
 fn cutoff(ctx: &Context<'_>) -> Option<u16> {
@@ -568,7 +579,8 @@ pub fn decide(
             // 309/2026/NĐ-CP) only for a listed procedure, transferred by a due time, its clock
             // waiting for the competent agency's receipt.
             let transfer_due = outside_area_transfer(ctx, state, code, *channel, jurisdiction.as_deref(), now)?;
-            Ok(vec![Event::Received {
+            let mut events = Vec::with_capacity(1 + usize::from(transfer_due.is_some()));
+            events.push(Event::Received {
                 at: now,
                 procedure: code.clone(),
                 channel: *channel,
@@ -580,8 +592,11 @@ pub fn decide(
                 documents: documents.clone(),
                 undigitised,
                 case: case.clone(),
-                transfer_due,
-            }])
+            });
+            if let Some((due, to)) = transfer_due {
+                events.push(Event::TransferPending { at: now, due, to });
+            }
+            Ok(events)
         }
         // The competent agency receives a dossier a desk outside its area transferred: the
         // clock starts now, by §4, on the limit of the dossier's case and channel.
@@ -1139,11 +1154,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             documents,
             undigitised,
             case,
-            transfer_due,
             ..
         } => {
             state.case.clone_from(case);
-            state.transfer_due = *transfer_due;
             state.undigitised.clone_from(undigitised);
             if jurisdiction.is_some() {
                 state.jurisdiction = jurisdiction.clone();
@@ -1159,6 +1172,10 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.received_at = Some(at);
             state.clock_start = Some(*clock_start);
             state.due = *due;
+        }
+        Event::TransferPending { due, to, .. } => {
+            state.transfer_due = Some(*due);
+            state.competent.clone_from(to);
         }
         Event::TransferReceived { clock_start, due, .. } => {
             state.transferred_at = Some(at);

@@ -88,12 +88,6 @@ pub enum Event {
         /// none: events without one keep their bytes; 1-2 bytes a receipt that names one).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         case: Option<Arc<str>>,
-        /// Received outside the competent unit's area under Decree 309/2026/NĐ-CP: by when the
-        /// desk transfers it to the competent agency; its clock has not started (`clock_start`
-        /// is the desk's, `due` none) until [`Event::TransferReceived`]. Last, and left out
-        /// when none: other receipts keep their bytes (5 bytes a transferred receipt).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        transfer_due: Option<Timestamp>,
     },
     /// Asked, before acceptance, to complete the dossier (national status 5).
     CompletionRequested {
@@ -363,6 +357,20 @@ pub enum Event {
         /// The notice's text (why processing stops).
         reason: String,
     },
+    /// Received at a desk outside the competent unit's area (Decree 309/2026/NĐ-CP), with its
+    /// receipt: the desk transfers it by `due`; its clock has not started (the receipt's
+    /// `clock_start` is the desk's, its `due` none) until [`Event::TransferReceived`]. An event
+    /// of its own, so other receipts keep their bytes.
+    TransferPending {
+        /// When (the receipt's instant).
+        at: Timestamp,
+        /// By when the desk transfers it to the competent agency.
+        due: Timestamp,
+        /// The competent agency (the one that performs the procedure's first step for the
+        /// dossier's unit, that day), to which reports count the dossier; none when the
+        /// procedure names no step.
+        to: Option<crate::AgencyCode>,
+    },
     /// The competent agency received a dossier transferred from a desk outside its area
     /// (Decree 309/2026/NĐ-CP): the clock starts now, by docs/rules.md §4.
     TransferReceived {
@@ -382,6 +390,7 @@ impl Event {
             Event::Submitted { at, .. }
             | Event::Received { at, .. }
             | Event::TransferReceived { at, .. }
+            | Event::TransferPending { at, .. }
             | Event::RefusedAtIntake { at, .. }
             | Event::StepStarted { at, .. }
             | Event::StepCompleted { at, .. }
@@ -447,6 +456,7 @@ impl Event {
             Event::FeedbackPublished { .. } => "feedback_published",
             Event::FeedbackRated { .. } => "feedback_rated",
             Event::TransferReceived { .. } => "transfer_received",
+            Event::TransferPending { .. } => "transfer_pending",
         }
     }
 }

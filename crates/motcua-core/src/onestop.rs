@@ -81,11 +81,13 @@ pub enum BoundaryScope {
 /// whether the two are in the same province: `None` when inside (or either is unknown).
 pub fn outside_area(register: &Register, receiving: &str, unit: &str, on: NaiveDate) -> Option<bool> {
     let agency = register.agency(register.holder_on(receiving, on))?;
-    let chain = register.ancestry(unit, on);
-    if chain.is_empty() || chain.iter().any(|u| agency.jurisdiction.iter().any(|j| &**j == *u)) {
+    register.unit(register.ancestry_first(unit, on)?)?;
+    let holds = |u: &str| agency.jurisdiction.iter().any(|j| &**j == u);
+    if register.ancestry_any(unit, on, holds) {
         return None;
     }
-    let province_of = |code: &str| register.ancestry(code, on).last().map(|s| s.to_string());
-    let same = agency.jurisdiction.iter().any(|j| province_of(j) == province_of(unit));
+    // Same province: the last ancestors agree (no allocation: this runs at every receipt).
+    let province = register.ancestry_last(unit, on);
+    let same = agency.jurisdiction.iter().any(|j| register.ancestry_last(j, on) == province);
     Some(same)
 }

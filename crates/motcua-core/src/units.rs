@@ -293,13 +293,50 @@ impl Register {
     /// day, nearest first: the last is its province. Empty for a unit the register does not know.
     pub fn ancestry<'a>(&'a self, unit: &'a str, on: NaiveDate) -> Vec<&'a str> {
         let mut out = Vec::new();
+        self.ancestry_any(unit, on, |u| {
+            out.push(u);
+            false
+        });
+        out
+    }
+
+    /// Whether `found` holds for the unit (as it is on `on`) or one of its ancestors, nearest
+    /// first, without allocating.
+    pub(crate) fn ancestry_any<'a>(
+        &'a self,
+        unit: &'a str,
+        on: NaiveDate,
+        mut found: impl FnMut(&'a str) -> bool,
+    ) -> bool {
         let mut at = Some(self.unit_on(unit, on));
         for _ in 0..MAX_CHAIN {
             let Some(u) = at.filter(|u| self.unit(u).is_some()) else { break };
-            out.push(u);
+            if found(u) {
+                return true;
+            }
             at = self.unit(u).and_then(|x| x.parent.as_deref()).map(|p| self.unit_on(p, on));
         }
-        out
+        false
+    }
+
+    /// The unit as it is on `on`, if the register knows it.
+    pub(crate) fn ancestry_first<'a>(&'a self, unit: &'a str, on: NaiveDate) -> Option<&'a str> {
+        let mut first = None;
+        self.ancestry_any(unit, on, |u| {
+            first = Some(u);
+            true
+        });
+        first
+    }
+
+    /// The unit's farthest known ancestor on `on` (its province), if the register knows it.
+    pub(crate) fn ancestry_last<'a>(&'a self, unit: &'a str, on: NaiveDate) -> Option<&'a str> {
+        let mut last = None;
+        self.ancestry_any(unit, on, |u| {
+            last = Some(u);
+            false
+        });
+        last
     }
 
     /// The agency that plays `role` on `on` for a dossier of administrative unit `unit`: among

@@ -82,10 +82,10 @@ fn receive(p: &Procedure, receiving: &str, unit: &str, at: Timestamp) -> Result<
 }
 
 fn transfer_due(events: &[Event]) -> Option<Timestamp> {
-    match &events[0] {
-        Event::Received { transfer_due, .. } => *transfer_due,
+    events.iter().find_map(|e| match e {
+        Event::TransferPending { due, .. } => Some(*due),
         _ => None,
-    }
+    })
 }
 
 /// Any instant of 2026 from 1/7 to 31/12, every minute.

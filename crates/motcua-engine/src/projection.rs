@@ -66,6 +66,27 @@ pub struct Counters {
 impl Counters {
     /// Folds one event, given the dossier's state after it.
     pub fn record(&mut self, dossier: &DossierCode, sector: &Arc<str>, event: &Event, after: &Dossier) {
+        // A dossier a desk outside the area received counts to its competent agency (Decree
+        // 309/2026/NĐ-CP): its receipt moves there with the transfer due (both of one command).
+        if let Event::TransferPending { to: Some(to), at, .. } = event {
+            let Some(procedure) = after.procedure.clone() else { return };
+            let mut key = CounterKey {
+                agency: dossier.agency().clone(),
+                procedure,
+                sector: Arc::clone(sector),
+                channel: after.channel.map_or(0, |c| c.code()),
+                day: at.local_day(),
+            };
+            if let Some(t) = self.tallies.get_mut(&key) {
+                t.received = t.received.saturating_sub(1);
+                if *t == Tally::default() {
+                    self.tallies.remove(&key);
+                }
+            }
+            key.agency = to.clone();
+            self.tallies.entry(key).or_default().received += 1;
+            return;
+        }
         let counted = matches!(
             event,
             Event::Received { .. }
@@ -80,7 +101,7 @@ impl Counters {
         }
         let Some(procedure) = after.procedure.clone() else { return };
         let key = CounterKey {
-            agency: dossier.agency().clone(),
+            agency: after.competent.clone().unwrap_or_else(|| dossier.agency().clone()),
             procedure,
             sector: Arc::clone(sector),
             channel: after.channel.map_or(0, |c| c.code()),

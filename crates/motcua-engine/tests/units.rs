@@ -177,3 +177,51 @@ fn after_a_merger_the_successor_inherits_the_open_dossiers() {
     assert_eq!(started_at(&s), "CA.AB");
     assert!(e.store().load(&code).unwrap().is_some());
 }
+
+/// Decree 309/2026/NĐ-CP through the engine: commune AB's desk receives, on 5/8/2026, a listed
+/// procedure of commune C; nothing is handled before C's committee receives the transfer, which
+/// only C's officers may do, and the clock (and the due time the lists see) starts then.
+#[test]
+fn a_dossier_received_outside_its_area_waits_for_its_competent_agency() {
+    let units = vec![
+        unit("P", UnitLevel::Province, None, None, None),
+        unit("AB", UnitLevel::Commune, Some("P"), None, None),
+        unit("C", UnitLevel::Commune, Some("P"), None, None),
+    ];
+    let agencies = vec![
+        agency("H42.30", &["ubnd-xa"], "AB", None, None),
+        agency("H42.31", &["ubnd-xa"], "C", None, None),
+        agency("CA.AB", &["cong-an-xa"], "AB", None, None),
+        agency("CA.C", &["cong-an-xa"], "C", None, None),
+    ];
+    let register = Arc::new(Register::new(units, agencies).unwrap());
+    let mut p = procedure();
+    p.outside_area = Some((motcua_core::BoundaryScope::Province, "a province's list".into()));
+    let calendar = WorkCalendar::builder().years(2026, 2026).build().unwrap();
+    let mut e = Engine::new(MemoryStore::new(), [p], calendar).with_units(register);
+    let code: DossierCode = "H42.30-260805-0001".parse().unwrap();
+    let events = run(&mut e, &code, receive(Some("C")), clerk("H42.30"), "2026-08-05T09:00").unwrap();
+    let [Event::Received { due: None, .. }, Event::TransferPending { due, .. }] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(*due, "2026-08-05T17:00".parse().unwrap());
+    let start = || Command::StartStep { step: "tiep-nhan".into() };
+    let err = run(&mut e, &code, start(), clerk("H42.31"), "2026-08-05T10:00").unwrap_err();
+    assert_eq!(err.code(), "awaiting_transfer", "{err}");
+    // The desk cannot receive its own transfer; the competent committee does.
+    let err = run(&mut e, &code, Command::ReceiveTransfer, clerk("H42.30"), "2026-08-06T08:00").unwrap_err();
+    assert!(matches!(err, EngineError::Unauthorized(_)), "{err}");
+    let events = run(&mut e, &code, Command::ReceiveTransfer, clerk("H42.31"), "2026-08-06T08:00").unwrap();
+    let Some(Event::TransferReceived { clock_start, due, .. }) = events.first() else { panic!("{events:?}") };
+    assert_eq!(*clock_start, "2026-08-06T08:00".parse().unwrap());
+    assert_eq!(*due, Some("2026-08-11T08:00".parse().unwrap()));
+    let summary = e.store().summaries().unwrap().into_iter().find(|s| s.dossier == code).unwrap();
+    assert_eq!(summary.due, *due);
+    let s = run(&mut e, &code, start(), clerk("H42.31"), "2026-08-06T08:05").unwrap();
+    assert_eq!(started_at(&s), "H42.31");
+    // Reports count the dossier to the competent committee, not to the desk.
+    let counters = e.store().counters().unwrap();
+    let received = |agency: &str| counters.total(|k| &*k.agency.to_string() == agency).received;
+    assert_eq!((received("H42.30"), received("H42.31")), (0, 1));
+    assert!(motcua_engine::verify(e.store()).is_ok());
+}

@@ -8,7 +8,6 @@ fn event() -> Event {
     let at: Timestamp = "2025-03-03T08:06+07:00".parse().unwrap();
     Event::Received {
         case: None,
-        transfer_due: None,
         at,
         procedure: "1.004194".parse().unwrap(),
         channel: motcua_core::Channel::Online,
@@ -338,7 +337,6 @@ fn the_canonical_form_is_compact_and_changes_with_any_field() {
     let Event::Received { at, procedure, channel, clock_start, due, .. } = event() else { unreachable!() };
     let later = Event::Received {
         case: None,
-        transfer_due: None,
         at,
         procedure,
         channel,
