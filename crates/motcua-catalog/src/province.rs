@@ -21,6 +21,11 @@
 //! limit = "5 working days"              # and/or limit_online, limit_postal
 //! effective_from = "2026-01-01"
 //! source = "Quyết định …/QĐ-UBND"
+//!
+//! [[outside_area]]                      # the province's list of procedures received
+//! procedure = "1.004194"                # outside their competent unit's area (Decree
+//! effective_from = "2026-08-05"         # 309/2026/NĐ-CP): receivable at any desk of the
+//! source = "Quyết định …/QĐ-UBND"       # province
 //! ```
 //!
 //! Applying a file splits the procedure's versions at each entry's dates (a dossier follows the
@@ -54,6 +59,17 @@ struct RawFile {
     fee: Vec<RawFee>,
     #[serde(default)]
     limit: Vec<RawLimit>,
+    #[serde(default)]
+    outside_area: Vec<RawOutsideArea>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutsideArea {
+    procedure: Sp<String>,
+    effective_from: Sp<String>,
+    effective_to: Option<Sp<String>>,
+    source: Sp<String>,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +138,9 @@ pub enum Setting {
         /// Its amount online, if different.
         online: Option<Vnd>,
     },
+    /// On the province's list of procedures received outside their competent unit's area (at
+    /// any desk of the province), unless a national list already reaches further.
+    OutsideArea,
     /// Limits, each no longer than the national one.
     Limit {
         /// At the counter and any channel without its own.
@@ -139,7 +158,7 @@ pub fn parse_province(text: &str, file: &Path) -> Result<ProvinceFile, CatalogEr
     if raw.province.trim().is_empty() {
         sink.at(0, "province: the province's unit code must not be empty");
     }
-    if raw.fee.len() + raw.limit.len() > MAX_ENTRIES {
+    if raw.fee.len() + raw.limit.len() + raw.outside_area.len() > MAX_ENTRIES {
         sink.at(0, format!("at most {MAX_ENTRIES} entries in one file"));
         return Err(CatalogError { problems: sink.problems });
     }
@@ -177,6 +196,14 @@ pub fn parse_province(text: &str, file: &Path) -> Result<ProvinceFile, CatalogEr
         let (Some((procedure, from, to, source, line)), Some(channels)) = (head, channels) else { continue };
         let Some(limit) = limit.map(|x| x.ok_or(())).transpose().ok() else { continue };
         entries.push(Entry { procedure, from, to, set: Setting::Limit { limit, channels }, source, line });
+    }
+    for o in &raw.outside_area {
+        let Some((procedure, from, to, source, line)) =
+            dated(&mut sink, &o.procedure, &o.effective_from, &o.effective_to, &o.source)
+        else {
+            continue;
+        };
+        entries.push(Entry { procedure, from, to, set: Setting::OutsideArea, source, line });
     }
     if !sink.problems.is_empty() {
         return Err(CatalogError { problems: sink.problems });
@@ -337,6 +364,12 @@ fn set(p: &mut Procedure, entry: &Entry) -> Result<(), String> {
             f.online = *online;
             f.unpriced = false;
             f.source = entry.source.clone();
+        }
+        Setting::OutsideArea => {
+            // A national list reaches every desk already; a province's adds its own desks.
+            if !matches!(p.outside_area, Some((motcua_core::BoundaryScope::Nation, _))) {
+                p.outside_area = Some((motcua_core::BoundaryScope::Province, entry.source.clone()));
+            }
         }
         Setting::Limit { limit, channels } => {
             if let Some(l) = limit {

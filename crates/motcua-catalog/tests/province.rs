@@ -227,3 +227,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_provinces_list_lets_a_procedure_be_received_outside_its_area_from_its_day() {
+    let text = r#"
+province = "01"
+[[outside_area]]
+procedure = "1.001612"
+effective_from = "2026-08-05"
+source = "QĐ danh mục"
+"#;
+    let mut c = catalog();
+    assert!(c.apply_province(&parse_province(text, Path::new("p.toml")).unwrap()).is_empty());
+    assert_eq!(c.get_on(&code(), day("2026-08-04")).unwrap().outside_area, None);
+    let listed = &c.get_on(&code(), day("2026-08-05")).unwrap().outside_area;
+    assert_eq!(listed, &Some((motcua_core::BoundaryScope::Province, "QĐ danh mục".to_string())));
+}

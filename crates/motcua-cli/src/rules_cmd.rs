@@ -103,11 +103,8 @@ pub fn check(paths: &[PathBuf]) -> Result<u8> {
                                 priced.push((file.clone(), catalog));
                             }
                             Some(Err(e)) => problems.extend(e.problems),
-                            None => problems.push(Problem {
-                                file: file.clone(),
-                                line: 1,
-                                message: "province: no ../procedures folder beside it to apply it over".into(),
-                            }),
+                            // A fixture beside scenarios is applied by the scenarios naming it.
+                            None => {}
                         }
                     }
                     Err(e) => problems.extend(e.problems),
