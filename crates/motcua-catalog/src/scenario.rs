@@ -337,7 +337,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
 notify_result_ready, return_result, assess_fees, pay, refund, rate, revoke_result, expire_result, file_feedback, answer_feedback, reject_feedback, \
-publish_feedback, rate_feedback, withdraw, stop, receive_transfer";
+publish_feedback, rate_feedback, withdraw, stop, receive_transfer, hand_over";
 
 fn topic(sink: &mut Sink<'_>, field: &str, raw: Option<&Sp<String>>) -> Option<Option<FeedbackTopic>> {
     match raw.map(|t| (t, t.get_ref().as_str())) {
@@ -649,6 +649,13 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
         "withdraw" => Command::Withdraw,
         "stop" => Command::Stop { reason },
         "receive_transfer" => Command::ReceiveTransfer,
+        "hand_over" => match s.jurisdiction.as_deref() {
+            Some(u) => Command::HandOver { to: u.into() },
+            None => {
+                sink.at(at, "hand_over: name the unit it moves to with `jurisdiction`");
+                return None;
+            }
+        },
         other => {
             sink.at(at, format!("do: unknown command {other:?}; expected one of {ACTIONS}"));
             return None;

@@ -42,6 +42,9 @@ pub enum Command {
     /// Record the expiry of every result past its last valid day (run daily): an event on the
     /// dossier that issued it; prints the numbers recorded.
     Expire(ExpireCmd),
+    /// Hand the open dossiers of an administrative unit over to another (a merger: the ended
+    /// unit's to its successor), each with an event; prints what moved and what was refused.
+    Handover(HandoverCmd),
     /// Run the HTTP API over a store; prints `listening on http://ADDR` when ready.
     Serve(ServeCmd),
     /// Print a bearer token for the HTTP API, signed with the server's secret.
@@ -85,6 +88,30 @@ pub struct ExpireCmd {
     /// The instant of the sweep: YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339 (default: now).
     #[arg(long, value_name = "INSTANT")]
     pub at: Option<String>,
+    /// Procedure catalog (default: seeds/procedures).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    #[command(flatten)]
+    pub calendar: CalendarArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct HandoverCmd {
+    /// The store: sqlite:PATH, or postgres://USER@HOST:PORT/DB?province=NAME.
+    #[arg(long, value_name = "URL")]
+    pub store: String,
+    /// The unit whose open dossiers move (its code in the register).
+    #[arg(long, value_name = "UNIT")]
+    pub from: String,
+    /// The unit they move to (in force on --as-of, serving every step's role).
+    #[arg(long, value_name = "UNIT")]
+    pub to: String,
+    /// The instant of the handover: YYYY-MM-DDTHH:MM (local +07:00) or RFC 3339.
+    #[arg(long, value_name = "INSTANT")]
+    pub as_of: String,
+    /// The register of units (seeds/units/*.toml).
+    #[arg(long, value_name = "FILE")]
+    pub units: PathBuf,
     /// Procedure catalog (default: seeds/procedures).
     #[arg(long, value_name = "DIR")]
     pub catalog: Option<PathBuf>,

@@ -20,7 +20,8 @@ use clap::Parser;
 pub mod exit {
     /// Success.
     pub const OK: u8 = 0;
-    /// The command ran and found failures (reserved for `motcua test`).
+    /// The command ran and found failures (`motcua test`, `verify`; `handover` when a dossier
+    /// was refused).
     pub const FAILURES: u8 = 1;
     /// Invalid input: arguments, files or rows.
     pub const INVALID_INPUT: u8 = 2;
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
         args::Command::Report(a) => report_cmd::run(a),
         args::Command::Deadlines(a) => deadlines_cmd::run(a),
         args::Command::Expire(a) => serve_cmd::expire(a),
+        args::Command::Handover(a) => serve_cmd::handover(a),
         args::Command::Serve(a) => serve_cmd::serve(a),
         args::Command::Token(a) => serve_cmd::token(a),
         args::Command::Catalog(args::CatalogCmd::Import(a)) => import_cmd::run(a),

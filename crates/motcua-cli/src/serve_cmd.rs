@@ -11,7 +11,7 @@ use motcua_core::Procedure;
 use motcua_engine::{Actor, ActorRole, Store};
 use motcua_http::{issue_token, router, Api, Options};
 
-use crate::args::{ExpireCmd, ServeCmd, TokenCmd};
+use crate::args::{ExpireCmd, HandoverCmd, ServeCmd, TokenCmd};
 use crate::exit;
 use crate::outln;
 
@@ -101,6 +101,59 @@ pub fn expire(cmd: ExpireCmd) -> Result<u8> {
     }
     outln!("{} result(s) recorded as expired at {at}", numbers.len());
     Ok(exit::OK)
+}
+
+/// `motcua handover`: an ended unit's open dossiers to another unit, each with an event.
+pub fn handover(cmd: HandoverCmd) -> Result<u8> {
+    let at = crate::deadlines_cmd::parse_instant(&cmd.as_of)
+        .map_err(|_| anyhow!("--as-of {:?}: expected YYYY-MM-DDTHH:MM or RFC 3339 with an offset", cmd.as_of))?;
+    let register = motcua_catalog::load_register(&cmd.units).map_err(|e| anyhow!("--units: {e}"))?;
+    for (flag, unit) in [("--from", &cmd.from), ("--to", &cmd.to)] {
+        if register.unit(unit).is_none() {
+            eprintln!(
+                "{flag} {:?}: not a unit of the register {}",
+                motcua_calendar::terminal_safe(unit),
+                cmd.units.display()
+            );
+            return Ok(exit::INVALID_INPUT);
+        }
+    }
+    let dir = cmd.catalog.clone().unwrap_or_else(|| "seeds/procedures".into());
+    let catalog = Catalog::load(&dir).map_err(|e| anyhow!("{e}"))?;
+    let procedures: Vec<Procedure> = catalog.iter().cloned().collect();
+    let year = at.local_date().year();
+    let calendar = cmd.calendar.resolve(year - 1, year + 1)?;
+    let units = Arc::new(register);
+    let actor = Actor::system("handover");
+    let motcua_engine::Handover { moved, refused } = if crate::store_cmd::is_postgres(&cmd.store) {
+        let shown = crate::store_cmd::redact(&cmd.store);
+        let store = motcua_store_postgres::PostgresStore::open_existing(&cmd.store)
+            .with_context(|| format!("--store {shown}"))?;
+        let mut engine = motcua_engine::Engine::new(store, procedures, calendar).with_units(units);
+        engine.hand_over(&cmd.from, &cmd.to, at, &actor)?
+    } else {
+        let path = crate::store_cmd::sqlite_path(&cmd.store)?;
+        if !path.is_file() {
+            bail!("--store {:?}: no such file", cmd.store);
+        }
+        let store = motcua_store_sqlite::SqliteStore::open(&path).with_context(|| format!("--store {}", cmd.store))?;
+        let mut engine = motcua_engine::Engine::new(store, procedures, calendar).with_units(units);
+        engine.hand_over(&cmd.from, &cmd.to, at, &actor)?
+    };
+    for code in &moved {
+        outln!("moved {code}");
+    }
+    for (code, why) in &refused {
+        outln!("refused {code}: {}", motcua_calendar::terminal_safe(why));
+    }
+    outln!(
+        "{} open dossier(s) of {} handed over to {} at {at}; {} refused",
+        moved.len(),
+        motcua_calendar::terminal_safe(&cmd.from),
+        motcua_calendar::terminal_safe(&cmd.to),
+        refused.len()
+    );
+    Ok(if refused.is_empty() { exit::OK } else { exit::FAILURES })
 }
 
 fn sweep<S: Store>(

@@ -465,6 +465,42 @@ fn simulate_reports_the_profile_totals_as_json() {
     assert!(stdout(&o).starts_with("0 result(s) recorded as expired"), "{}", stdout(&o));
     let o = motcua(&["verify", "--store", &spec]);
     assert!(o.status.success(), "{}", stdout(&o));
+    // The merger of 1/7/2025: the open dossiers of legacy ward 58.582.22765 handed over to the
+    // new ward Phan Rang, each with an event that verifies; a second run moves none; a unit the
+    // register lacks is refused with exit 2.
+    let units = seeds().join("units/ninh-thuan.toml");
+    let units = units.to_str().unwrap();
+    let handover = |from: &str| {
+        motcua(&[
+            "handover",
+            "--store",
+            &spec,
+            "--from",
+            from,
+            "--to",
+            "56.22759",
+            "--as-of",
+            "2025-07-01T07:30",
+            "--units",
+            units,
+            "--catalog",
+            cat,
+        ])
+    };
+    let o = handover("58.582.22765");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().filter(|l| l.starts_with("moved ")).count(), 2, "{out}");
+    assert!(
+        out.trim_end().ends_with(
+            "2 open dossier(s) of 58.582.22765 handed over to 56.22759 at 2025-07-01T07:30+07:00; 0 refused"
+        ),
+        "{out}"
+    );
+    assert!(stdout(&handover("58.582.22765")).starts_with("0 open dossier(s)"));
+    assert_eq!(handover("NOPE").status.code(), Some(2));
+    let o = motcua(&["verify", "--store", &spec]);
+    assert!(o.status.success(), "{}", stdout(&o));
     // The report recomputes the figures from the stored projections alone.
     let o = motcua(&["report", "--store", &spec, "--format", "json", "--catalog", catalog.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -224,6 +224,12 @@ pub enum Command {
     /// The competent agency receives a dossier a desk outside its area received and
     /// transferred (Decree 309/2026/NĐ-CP): its clock starts now.
     ReceiveTransfer,
+    /// Hand an open dossier over to another administrative unit (a unit that ended at a
+    /// merger, its dossiers moving to its successor): its steps resolve through the new unit.
+    HandOver {
+        /// The unit it moves to.
+        to: Arc<str>,
+    },
 }
 
 /// The result a finish issues, as the officer gives it.
@@ -315,6 +321,8 @@ pub enum CommandKind {
     Stop,
     /// [`Command::ReceiveTransfer`].
     ReceiveTransfer,
+    /// [`Command::HandOver`].
+    HandOver,
 }
 
 /// The longest free text a command may carry (a reason, what is missing, an answer), in
@@ -504,6 +512,7 @@ impl Command {
             Command::PublishFeedback { .. } => CommandKind::PublishFeedback,
             Command::RateFeedback { .. } => CommandKind::RateFeedback,
             Command::ReceiveTransfer => CommandKind::ReceiveTransfer,
+            Command::HandOver { .. } => CommandKind::HandOver,
         }
     }
 }
@@ -543,6 +552,7 @@ impl CommandKind {
             CommandKind::PublishFeedback => "publish_feedback",
             CommandKind::RateFeedback => "rate_feedback",
             CommandKind::ReceiveTransfer => "receive_transfer",
+            CommandKind::HandOver => "hand_over",
         }
     }
 }

@@ -598,6 +598,31 @@ pub fn decide(
             }
             Ok(events)
         }
+        // An open dossier moves to another unit (its own ended at a merger): the unit must be in
+        // force today (not itself ended) and serve every step's role; nothing else changes.
+        Command::HandOver { to } => {
+            if status.is_none_or(|s| s.is_terminal()) {
+                return Err(not_allowed(kind, status));
+            }
+            let unknown = || DomainError::UnknownUnit { unit: to.to_string() };
+            let register = ctx.units.ok_or_else(unknown)?;
+            let day = now.local_date();
+            let in_force = register.unit(to).is_some_and(|u| u.valid_from.is_none_or(|f| f <= day));
+            if !in_force || register.ancestry_first(to, day) != Some(&**to) {
+                return Err(unknown());
+            }
+            if state.jurisdiction.as_deref() == Some(&**to) {
+                return Err(not_allowed(kind, status));
+            }
+            if let Some(step) = procedure.steps.iter().find(|s| register.resolve(&s.agency, to, day).is_none()) {
+                return Err(DomainError::NoUnitForStep {
+                    step: step.id.clone(),
+                    role: step.agency.to_string(),
+                    unit: to.to_string(),
+                });
+            }
+            Ok(vec![Event::HandedOver { at: now, from: state.jurisdiction.clone(), to: Arc::clone(to) }])
+        }
         // The competent agency receives a dossier a desk outside its area transferred: the
         // clock starts now, by §4, on the limit of the dossier's case and channel.
         Command::ReceiveTransfer => {
@@ -1172,6 +1197,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
             state.received_at = Some(at);
             state.clock_start = Some(*clock_start);
             state.due = *due;
+        }
+        Event::HandedOver { to, .. } => {
+            state.jurisdiction = Some(Arc::clone(to));
         }
         Event::TransferPending { due, to, .. } => {
             state.transfer_due = Some(*due);

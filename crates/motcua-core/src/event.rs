@@ -381,6 +381,16 @@ pub enum Event {
         /// The due time, `None` without a limit.
         due: Option<Timestamp>,
     },
+    /// Handed over to another administrative unit (its own ended at a merger): its steps not
+    /// yet started resolve through the new unit.
+    HandedOver {
+        /// When.
+        at: Timestamp,
+        /// The unit it belonged to.
+        from: Option<Arc<str>>,
+        /// The unit it belongs to now.
+        to: Arc<str>,
+    },
 }
 
 impl Event {
@@ -391,6 +401,7 @@ impl Event {
             | Event::Received { at, .. }
             | Event::TransferReceived { at, .. }
             | Event::TransferPending { at, .. }
+            | Event::HandedOver { at, .. }
             | Event::RefusedAtIntake { at, .. }
             | Event::StepStarted { at, .. }
             | Event::StepCompleted { at, .. }
@@ -457,6 +468,7 @@ impl Event {
             Event::FeedbackRated { .. } => "feedback_rated",
             Event::TransferReceived { .. } => "transfer_received",
             Event::TransferPending { .. } => "transfer_pending",
+            Event::HandedOver { .. } => "handed_over",
         }
     }
 }

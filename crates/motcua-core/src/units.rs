@@ -319,8 +319,9 @@ impl Register {
         false
     }
 
-    /// The unit as it is on `on`, if the register knows it.
-    pub(crate) fn ancestry_first<'a>(&'a self, unit: &'a str, on: NaiveDate) -> Option<&'a str> {
+    /// The unit as it is on `on` (itself while in force, else its successor), if the register
+    /// knows it.
+    pub fn ancestry_first<'a>(&'a self, unit: &'a str, on: NaiveDate) -> Option<&'a str> {
         let mut first = None;
         self.ancestry_any(unit, on, |u| {
             first = Some(u);

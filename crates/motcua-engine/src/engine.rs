@@ -509,6 +509,33 @@ impl<S: Store> Engine<S> {
         Ok(done)
     }
 
+    /// Hands every open dossier of administrative unit `from` over to unit `to` at `now`, as
+    /// `actor` (a merger: an ended unit's open dossiers go to its successor). Each is a
+    /// [`Command::HandOver`] with its own idempotency key, so a repeated run moves nothing
+    /// twice. Returns the dossiers moved and those refused with why (a step `to` does not
+    /// serve, a dossier dated after `now`); the store failing stops the run.
+    pub fn hand_over(&mut self, from: &str, to: &str, now: Timestamp, actor: &Actor) -> Result<Handover, EngineError> {
+        let mut open: Vec<DossierCode> = self
+            .store
+            .summaries()?
+            .into_iter()
+            .filter(|s| s.is_open() && s.jurisdiction.as_deref() == Some(from))
+            .map(|s| s.dossier)
+            .collect();
+        open.sort();
+        let (mut moved, mut refused) = (Vec::new(), Vec::new());
+        for dossier in open {
+            let req = Request::new(dossier.clone(), Command::HandOver { to: Arc::from(to) }, actor.clone(), now)
+                .with_idempotency_key(format!("handover:{from}:{to}:{dossier}"));
+            match self.handle(&req) {
+                Ok(_) => moved.push(dossier),
+                Err(e @ (EngineError::Store(_) | EngineError::Contention(_))) => return Err(e),
+                Err(e) => refused.push((dossier, e.to_string())),
+            }
+        }
+        Ok(Handover { moved, refused })
+    }
+
     /// The register of units it resolves step roles through, if any.
     pub fn units(&self) -> Option<&Arc<Register>> {
         self.units.as_ref()
@@ -1154,4 +1181,13 @@ impl<S: Store> EngineBuilder<S> {
         engine.publish_services()?;
         Ok(engine)
     }
+}
+
+/// What [`Engine::hand_over`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Handover {
+    /// The dossiers handed over.
+    pub moved: Vec<DossierCode>,
+    /// The dossiers refused, each with why.
+    pub refused: Vec<(DossierCode, String)>,
 }

@@ -78,7 +78,8 @@ pub mod store;
 mod verify;
 
 pub use engine::{
-    scoped_idempotency_key, BuildError, Engine, EngineBuilder, EngineError, Intent, Outcome, Request, MAX_RETRIES,
+    scoped_idempotency_key, BuildError, Engine, EngineBuilder, EngineError, Handover, Intent, Outcome, Request,
+    MAX_RETRIES,
 };
 pub use motcua_core::{authorize, permits, roles_for, Actor, ActorId, ActorRole, Denied, Parties};
 pub use outbox::{backoff_minutes, deliver, DeliveryReport, FakePortal, PortalClient, PortalError};

@@ -156,9 +156,9 @@ pub mod engine {
         backoff_minutes, deliver, hex, read_dossier, rebuild_projections, scoped_idempotency_key, store, verify,
         verify_with_progress, BacklogBy, BacklogRow, BuildError, CounterKey, Counters, Cursor, DeadlineQuery,
         DeadlineView, Deadlines, DeliveryRecord, DeliveryReport, DossierSummary, Engine, EngineBuilder, EngineError,
-        FakePortal, Fault, Hash, Holds, Intent, MemoryStore, MessageKind, OutboxEntry, OutboxUpdate, Outcome, Page,
-        PortalClient, PortalError, Request, ServiceRow, StepProgress, StepSummary, Store, StoreError, StoredEvent,
-        SyncMessage, SyncTally, Tally, VerifyError, VerifyReport, MAX_RETRIES,
+        FakePortal, Fault, Handover, Hash, Holds, Intent, MemoryStore, MessageKind, OutboxEntry, OutboxUpdate, Outcome,
+        Page, PortalClient, PortalError, Request, ServiceRow, StepProgress, StepSummary, Store, StoreError,
+        StoredEvent, SyncMessage, SyncTally, Tally, VerifyError, VerifyReport, MAX_RETRIES,
     };
 }
 
