@@ -1011,8 +1011,8 @@ pub fn decide(
                     return Err(DomainError::FeedbackNotAnswered { feedback: *n });
                 }
             }
-            // Decree 20/2008/NĐ-CP as amended by Decree 92/2017/NĐ-CP; the deadlines as Decision
-            // 766's indicator 5.2 judges them: from the next working instant after receipt.
+            // The deadlines as Decision 766's indicator 5.2 judges them (the Government Office's
+            // formula description, not Decree 20/2008/NĐ-CP): from the next working instant.
             let start = cal.next_working_instant(now)?;
             let by = |days| cal.due_from(start, crate::feedback::limit(days)).map(|d| d.unwrap_or(start));
             Ok(vec![Event::FeedbackFiled {

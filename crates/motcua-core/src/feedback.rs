@@ -4,10 +4,10 @@
 //!
 //! The deadlines are those Decision 766/QĐ-TTg's indicators 5.2 and 5.3 judge a feedback by, as
 //! the Government Office's description of the indicator formulas states them: a rejection within
-//! 2 working days of receipt, an answer within 15 working days of receipt (Decree 20/2008/NĐ-CP
-//! on receiving and handling feedback on administrative regulations, as amended by Decree
-//! 92/2017/NĐ-CP; Circular 02/2017/TT-VPCP), and the answer made public within 2 working days of
-//! the answer. A feedback is classified (indicator 5.1) as about a regulation or policy, a
+//! 2 working days of receipt, an answer within 15 working days of receipt, and the answer made
+//! public within 2 working days of the answer. Decree 20/2008/NĐ-CP (as amended by Decree
+//! 92/2017/NĐ-CP) and Circular 02/2017/TT-VPCP govern receiving and handling feedback but do not
+//! set these three figures: their source is the formula description alone (docs/rules.md §12). A feedback is classified (indicator 5.1) as about a regulation or policy, a
 //! procedure, or an officer's conduct.
 
 use motcua_calendar::{Limit, Timestamp};

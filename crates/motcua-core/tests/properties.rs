@@ -158,7 +158,7 @@ proptest! {
             let _ = dossier.late_steps(now);
         }
         // A feedback's deadlines follow its receipt in order, and its closing is judged
-        // against the deadline of its kind (Decree 20/2008/NĐ-CP as amended; Decision 766, 5.2).
+        // against the deadline of its kind (Decision 766, 5.2, as its formula description sets them).
         for f in &dossier.feedback {
             prop_assert!(f.filed_at <= f.reject_by && f.reject_by <= f.due, "{:?}", f);
             match f.end {

@@ -394,7 +394,7 @@ fn a_feedback_is_filed_answered_and_shown_with_its_deadlines() {
     let d: serde_json::Value = serde_json::from_str(&text).unwrap();
     let f = &d["feedback"][0];
     assert_eq!(f["number"], 1);
-    // Two working days to reject, fifteen to answer, from Friday 09:30 (Decree 20/2008/NĐ-CP).
+    // Two working days to reject, fifteen to answer, from Friday 09:30 (Decision 766's formula description).
     assert_eq!(f["reject_by"], "2025-03-11T09:30+07:00");
     assert_eq!(f["due"], "2025-03-28T09:30+07:00");
     assert_eq!(f["topic"], "conduct");
