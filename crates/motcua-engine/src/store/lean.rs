@@ -387,7 +387,7 @@ pub fn compact(
 ) -> Result<(), LeanError> {
     let mut input = Input { bytes: msgpack, at: 0, what: "MessagePack" };
     let mut big = None;
-    let mut ctx = Ctx { intern, code: code.as_bytes(), finder: None, big: &mut big };
+    let mut ctx = Ctx { intern, code: code.as_bytes(), big: &mut big };
     compact_value(&mut input, &mut ctx, lean, canon, 0)?;
     if input.rest() != 0 {
         return Err(input.bad());
@@ -408,7 +408,7 @@ pub fn compact_from<T: serde::Serialize + ?Sized>(
 ) -> Option<()> {
     let (lean_at, canon_at) = (lean.len(), canon.len());
     let mut big = None;
-    let mut ctx = Ctx { intern, code: code.as_bytes(), finder: None, big: &mut big };
+    let mut ctx = Ctx { intern, code: code.as_bytes(), big: &mut big };
     let mut w = ser::LeanSerializer { ctx: &mut ctx, lean, canon, depth: 0, small_at: usize::MAX };
     if value.serialize(&mut w).is_err() {
         lean.truncate(lean_at);
@@ -445,9 +445,6 @@ fn small_uints(input: &mut Input<'_>, n: u64) -> bool {
 struct Ctx<'a, 'b> {
     intern: &'a mut Intern<'b>,
     code: &'a [u8],
-    /// Finds `code` in a string (a vectorised search), built for the record's first string
-    /// long enough to hold the code (building it costs more than most records' searches).
-    finder: Option<memchr::memmem::Finder<'a>>,
     big: &'a mut Option<u64>,
 }
 
@@ -473,16 +470,20 @@ fn compact_uint(v: u64, lean: &mut Vec<u8>, canon: &mut Vec<u8>, big: &mut Optio
     put_varint(v, lean);
 }
 
+/// The first place `code` (not empty) occurs in `s`: the candidates are the places its first
+/// byte occurs (a vectorised scan that needs no set-up, where building a substring searcher
+/// cost more than the searches of most records), each compared whole.
+fn find_code(s: &[u8], code: &[u8]) -> Option<usize> {
+    let (&first, _) = code.split_first()?;
+    let last = s.len().checked_sub(code.len())?;
+    memchr::memchr_iter(first, &s[..=last]).find(|&i| s.get(i..i + code.len()) == Some(code))
+}
+
 fn compact_str(s: &[u8], ctx: &mut Ctx<'_, '_>, lean: &mut Vec<u8>, canon: &mut Vec<u8>) -> Result<(), LeanError> {
     canon::str_header(s.len(), canon);
     canon.extend_from_slice(s);
     if !ctx.code.is_empty() {
-        let code = ctx.code;
-        let found = match &ctx.finder {
-            _ if s.len() < code.len() => None,
-            Some(f) => f.find(s),
-            None => ctx.finder.insert(memchr::memmem::Finder::new(code)).find(s),
-        };
+        let found = find_code(s, ctx.code);
         if let Some(at) = found {
             let (prefix, suffix) = (&s[..at], &s[at + ctx.code.len()..]);
             lean.push(SELF);
@@ -820,6 +821,17 @@ mod tests {
             let id = lex.end();
             lex.insert(id, Arc::from(s));
             Some(id)
+        }
+    }
+
+    proptest! {
+        /// The code's first occurrence, as a substring searcher finds it.
+        #[test]
+        fn find_code_is_the_first_occurrence(
+            s in proptest::collection::vec(prop_oneof![Just(b'H'), Just(b'4'), Just(b'-'), any::<u8>()], 0..80),
+            code in proptest::collection::vec(prop_oneof![Just(b'H'), Just(b'4'), Just(b'-')], 1..6),
+        ) {
+            prop_assert_eq!(find_code(&s, &code), memchr::memmem::find(&s, &code));
         }
     }
 
