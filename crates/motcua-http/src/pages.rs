@@ -29,6 +29,7 @@ pub(crate) fn routes<S: Store + 'static>() -> Router<Api<S>> {
     Router::new()
         .route("/", get(dashboard::<S>))
         .route("/counter", get(counter_form::<S>).post(counter_receive::<S>))
+        .route("/queue", get(queue::<S>))
         .route("/track", get(track::<S>))
         .route("/login", get(login_form).post(login::<S>))
         .route("/logout", post(logout::<S>))
@@ -92,7 +93,7 @@ fn page(title: &str, who: Option<&Session>, body: &str) -> Html<String> {
         None => r#"<span class="who"><a href="/login">Đăng nhập</a></span>"#.to_string(),
     };
     Html(format!(
-        r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t} — motcua</title><style>{STYLE}</style></head><body><nav><a href="/">Bảng điều khiển</a><a href="/counter">Tiếp nhận hồ sơ</a><a href="/track">Tra cứu hồ sơ</a>{who}</nav><h1>{t}</h1>{body}</body></html>"#,
+        r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t} — motcua</title><style>{STYLE}</style></head><body><nav><a href="/">Bảng điều khiển</a><a href="/queue">Việc của tôi</a><a href="/counter">Tiếp nhận hồ sơ</a><a href="/track">Tra cứu hồ sơ</a>{who}</nav><h1>{t}</h1>{body}</body></html>"#,
         t = esc(title)
     ))
 }
@@ -264,6 +265,119 @@ async fn dashboard<S: Store + 'static>(
     body.push_str(&report.charts_html());
     body.push_str(r#"<p class="muted">Báo cáo đầy đủ: <code>GET /api/v1/report?format=html</code> (cán bộ).</p>"#);
     Ok(page("Bảng điều khiển giải quyết thủ tục hành chính", who.as_ref(), &body))
+}
+
+/// The officer's queue (`/queue`): the open dossiers with a running clock whose current step is
+/// at the officer's agency ("to process") and those the agency received ("received here"),
+/// overdue first then by due time, each with its working hours left and an overdue or
+/// due-within-one-working-day flag; at most 50 a list (no paging yet). Only the officer's own
+/// agency's dossiers are queried.
+async fn queue<S: Store + 'static>(State(api): State<Api<S>>, headers: HeaderMap) -> Response {
+    let forbidden = |who: Session| {
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            who: Some(who),
+            message: "Trang này dành cho cán bộ của một đơn vị.".into(),
+        }
+        .into_response()
+    };
+    let session = match clerk(&api, &headers) {
+        Ok(s) => s,
+        Err(NotClerk::Login) => return Redirect::to("/login?next=/queue").into_response(),
+        Err(NotClerk::Forbidden(s)) => return forbidden(s),
+    };
+    let Some(agency) = session.actor.agency.clone() else { return forbidden(session) };
+    let now = (api.clock)();
+    let store = std::sync::Arc::clone(&api.store);
+    let code: Option<motcua_core::AgencyCode> = agency.parse().ok();
+    let step_agency = agency.to_string();
+    let listed = blocking(move || {
+        // Overdue first (longest overdue first), then the rest by due time, as far as ten years.
+        let far = now.plus_minutes(10 * 366 * 24 * 60);
+        let mut lists = Vec::new();
+        for by_step in [true, false] {
+            let mut rows = Vec::new();
+            for mut q in [DeadlineQuery::overdue(now), DeadlineQuery::due_before(now, far)] {
+                q.limit = QUEUE_PAGE;
+                if by_step {
+                    q.step_agency = Some(step_agency.clone());
+                } else {
+                    q.agency = code.clone();
+                }
+                if !by_step && q.agency.is_none() {
+                    continue;
+                }
+                rows.extend(store.deadlines(&q)?.rows);
+                if rows.len() >= QUEUE_PAGE {
+                    break;
+                }
+            }
+            rows.truncate(QUEUE_PAGE);
+            lists.push(rows);
+        }
+        Ok(lists)
+    })
+    .await;
+    let lists = match listed {
+        Ok(l) => l,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let mut body = format!(
+        r#"<p class="muted">Hồ sơ đang giải quyết của {} lúc {}, quá hạn trước, rồi theo hạn trả; tối đa {QUEUE_PAGE} hồ sơ mỗi danh sách.</p>"#,
+        esc(&agency),
+        vi_time(now)
+    );
+    for ((id, heading), rows) in
+        [("to-process", "Cần xử lý tại đơn vị (bước hiện tại)"), ("received-here", "Do đơn vị tiếp nhận")]
+            .into_iter()
+            .zip(&lists)
+    {
+        body.push_str(&format!(
+            r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th><th>Còn lại (giờ làm việc)</th><th></th></tr>"#
+        ));
+        for s in rows {
+            let procedure = s.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
+            let status = s.national.map_or("—", national_name);
+            let left = s.due.and_then(|d| {
+                if d <= now {
+                    api.calendar.working_minutes_between(d, now).ok().map(|m| -m)
+                } else {
+                    api.calendar.working_minutes_between(now, d).ok()
+                }
+            });
+            let (left_text, flag) = match left {
+                Some(m) if m < 0 => (format!("−{}", vi_hours(-m)), r#"<b class="flag overdue">Quá hạn</b>"#),
+                Some(m) if m <= 8 * 60 => (vi_hours(m), r#"<b class="flag soon">Sắp đến hạn</b>"#),
+                Some(m) => (vi_hours(m), ""),
+                None => ("—".to_string(), ""),
+            };
+            body.push_str(&format!(
+                r#"<tr><td><a href="/track?code={code}">{code}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{left_text}</td><td>{flag}</td></tr>"#,
+                esc(&procedure),
+                status,
+                vi_opt(s.due),
+                code = esc(&s.dossier.to_string()),
+            ));
+        }
+        if rows.is_empty() {
+            body.push_str(r#"<tr><td colspan="6" class="muted">Không có hồ sơ.</td></tr>"#);
+        }
+        body.push_str("</table>");
+    }
+    page("Việc của tôi", Some(&session), &body).into_response()
+}
+
+/// The most rows a queue list shows.
+const QUEUE_PAGE: usize = 50;
+
+/// Working minutes as hours with a decimal comma (12,5).
+fn vi_hours(minutes: i64) -> String {
+    let h = minutes as f64 / 60.0;
+    if minutes % 60 == 0 {
+        format!("{}", minutes / 60)
+    } else {
+        format!("{h:.1}").replace('.', ",")
+    }
 }
 
 /// A count as Vietnamese write it: thousands apart by dots (328.508).

@@ -372,3 +372,30 @@ fn in_chromium_the_counter_offers_a_procedures_cases() {
         c.close().await.unwrap();
     });
 }
+
+/// The officer's queue: what a clerk received is in their agency's queue with its working hours
+/// left; an officer of another agency sees none of it; the public is sent to sign in.
+#[test]
+fn the_queue_lists_the_agencys_open_dossiers_and_nobody_elses() {
+    use motcua_core::{Procedure, Step};
+    let mut p = Procedure::simple("1.004194".parse().unwrap(), "Đăng ký tạm trú", Limit::working_days(3));
+    p.steps = vec![Step::new("tham-dinh", "H42.12", Limit::working_days(2), &[])];
+    let base = common::serve_with("2025-03-04T09:00", vec![p], motcua_http::Options::default());
+    let (status, location, _, _) = fetch("GET", &format!("{base}/queue"), None, None);
+    assert_eq!((status, location.as_str()), (303, "/login?next=/queue"));
+    let (cookie, csrf) = sign_in(&base, &Actor::officer("clerk-1", ActorRole::Clerk, "H42.12"));
+    let form = format!("procedure=1.004194&channel=direct&csrf={csrf}");
+    let (status, _, _, body) = fetch("POST", &format!("{base}/counter"), Some(&cookie), Some(&form));
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _, body) = fetch("GET", &format!("{base}/queue"), Some(&cookie), None);
+    assert_eq!(status, 200, "{body}");
+    let received = body.split(r#"<table id="received-here">"#).nth(1).unwrap_or_default();
+    assert!(received.contains("H42.12-250304-0001"), "{body}");
+    // Tue 4/3 09:00 + 3 working days, asked at 09:00: 24 working hours left.
+    assert!(received.contains("<td>24</td>"), "{body}");
+    let (other, _) = sign_in(&base, &Actor::officer("clerk-2", ActorRole::Clerk, "H42.13"));
+    let (status, _, _, body) = fetch("GET", &format!("{base}/queue"), Some(&other), None);
+    assert_eq!(status, 200);
+    assert!(!body.contains("H42.12-250304-0001"), "{body}");
+    assert_eq!(body.matches("Không có hồ sơ.").count(), 2, "{body}");
+}
