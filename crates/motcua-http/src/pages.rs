@@ -333,7 +333,7 @@ async fn queue<S: Store + 'static>(State(api): State<Api<S>>, headers: HeaderMap
             .zip(&lists)
     {
         body.push_str(&format!(
-            r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th><th>Còn lại (giờ làm việc)</th><th></th></tr>"#
+            r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th><th>Còn lại (giờ làm việc)</th><th>Cảnh báo</th></tr>"#
         ));
         for s in rows {
             let procedure = s.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();

@@ -275,6 +275,12 @@ fn in_chromium_a_clerk_receives_at_the_counter_and_the_dashboard_draws_its_chart
         assert!(backlog.contains("H42.12 1 0 0"), "{backlog}");
         std::fs::write(shots.join("dashboard.png"), c.screenshot().await.unwrap()).unwrap();
 
+        // The clerk's queue, from the menu: the dossier just received, with its hours left.
+        c.find(Locator::LinkText("Việc của tôi")).await.unwrap().click().await.unwrap();
+        let received = c.wait().for_element(Locator::Id("received-here")).await.unwrap().text().await.unwrap();
+        assert!(received.contains("H42.12-250307-0001"), "{received}");
+        std::fs::write(shots.join("queue.png"), c.screenshot().await.unwrap()).unwrap();
+
         // A citizen's lookup by code.
         c.goto(&format!("{base}/track")).await.unwrap();
         c.find(Locator::Id("code")).await.unwrap().send_keys(&code).await.unwrap();
