@@ -42,6 +42,7 @@ pub(crate) struct RawProcedure {
     supplement_deadline: Option<Sp<String>>,
     pause_on_financial_obligation: Option<bool>,
     pause_on_suspension: Option<bool>,
+    pause_on_outage: Option<bool>,
     effective_from: Option<Sp<String>>,
     effective_to: Option<Sp<String>>,
     #[serde(default)]
@@ -510,6 +511,7 @@ impl RawProcedure {
                     .pause_on_financial_obligation
                     .unwrap_or(defaults.pause_on_financial_obligation),
                 pause_on_suspension: self.pause_on_suspension.unwrap_or(defaults.pause_on_suspension),
+                pause_on_outage: self.pause_on_outage.unwrap_or(defaults.pause_on_outage),
             },
             effective_from,
             effective_to,

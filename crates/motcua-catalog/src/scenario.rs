@@ -116,6 +116,8 @@ struct RawStep {
     case: Option<String>,
     step: Option<Sp<String>>,
     reason: Option<String>,
+    /// declare_outage: who declared the outage.
+    source: Option<String>,
     amount: Option<Sp<String>>,
     new_due: Option<Sp<String>>,
     decision: Option<Sp<String>>,
@@ -337,7 +339,7 @@ fn need<'a, T>(sink: &mut Sink<'_>, at: usize, action: &str, field: &str, v: &'a
 const ACTIONS: &str = "submit, request_completion, resubmit, receive, refuse_at_intake, start_step, transfer, complete_step, request_supplement, \
 receive_supplement, request_financial_obligation, confirm_financial_obligation, suspend, resume, extend, finish, \
 notify_result_ready, return_result, assess_fees, pay, refund, rate, revoke_result, expire_result, file_feedback, answer_feedback, reject_feedback, \
-publish_feedback, rate_feedback, withdraw, stop, receive_transfer, hand_over";
+publish_feedback, rate_feedback, withdraw, stop, receive_transfer, hand_over, declare_outage";
 
 fn topic(sink: &mut Sink<'_>, field: &str, raw: Option<&Sp<String>>) -> Option<Option<FeedbackTopic>> {
     match raw.map(|t| (t, t.get_ref().as_str())) {
@@ -649,6 +651,7 @@ fn command(sink: &mut Sink<'_>, s: &RawStep, procedure: &ProcedureCode) -> Optio
         "withdraw" => Command::Withdraw,
         "stop" => Command::Stop { reason },
         "receive_transfer" => Command::ReceiveTransfer,
+        "declare_outage" => Command::DeclareOutage { reason, source: s.source.clone().unwrap_or_default() },
         "hand_over" => match s.jurisdiction.as_deref() {
             Some(u) => Command::HandOver { to: u.into() },
             None => {

@@ -99,7 +99,7 @@ pub fn roles_for(kind: CommandKind) -> &'static [ActorRole] {
         K::StartStep | K::Transfer | K::CompleteStep => &[Clerk, Specialist, Leader],
         K::RequestSupplement | K::RequestFinancialObligation | K::AssessFees => &[Clerk, Specialist],
         K::ReceiveTransfer => &[Clerk, Specialist],
-        K::HandOver => &[Leader],
+        K::HandOver | K::DeclareOutage => &[Leader],
         K::Suspend | K::Resume | K::Finish => &[Specialist, Leader],
         K::Extend | K::Stop => &[Leader],
         K::Withdraw | K::Pay | K::Rate | K::FileFeedback | K::RateFeedback => &[Citizen, Clerk],

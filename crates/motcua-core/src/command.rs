@@ -230,6 +230,15 @@ pub enum Command {
         /// The unit it moves to.
         to: Arc<str>,
     },
+    /// A declared outage of the systems the dossier is handled on (Decree 301/2026/NĐ-CP for
+    /// the electronic inter-agency groups: the time the systems are down is not counted): the
+    /// clock stops where the procedure's policy says so, until [`Command::Resume`].
+    DeclareOutage {
+        /// What is down.
+        reason: String,
+        /// Who declared it, and where (the notice of the operator).
+        source: String,
+    },
 }
 
 /// The result a finish issues, as the officer gives it.
@@ -323,6 +332,8 @@ pub enum CommandKind {
     ReceiveTransfer,
     /// [`Command::HandOver`].
     HandOver,
+    /// [`Command::DeclareOutage`].
+    DeclareOutage,
 }
 
 /// The longest free text a command may carry (a reason, what is missing, an answer), in
@@ -474,6 +485,11 @@ impl Command {
             Command::Pay { receipt, .. } => name("receipt", receipt),
             Command::FileFeedback { subject, .. } => text("subject", subject),
             Command::AnswerFeedback { text: t, .. } => text("text", t),
+            Command::HandOver { to } => name("to", to),
+            Command::DeclareOutage { reason, source } => {
+                text("reason", reason)?;
+                text("source", source)
+            }
             _ => Ok(()),
         }
     }
@@ -513,6 +529,7 @@ impl Command {
             Command::RateFeedback { .. } => CommandKind::RateFeedback,
             Command::ReceiveTransfer => CommandKind::ReceiveTransfer,
             Command::HandOver { .. } => CommandKind::HandOver,
+            Command::DeclareOutage { .. } => CommandKind::DeclareOutage,
         }
     }
 }
@@ -553,6 +570,7 @@ impl CommandKind {
             CommandKind::RateFeedback => "rate_feedback",
             CommandKind::ReceiveTransfer => "receive_transfer",
             CommandKind::HandOver => "hand_over",
+            CommandKind::DeclareOutage => "declare_outage",
         }
     }
 }

@@ -129,6 +129,8 @@ pub enum PauseKind {
     FinancialObligation,
     /// Suspended.
     Suspension,
+    /// A declared outage of the systems.
+    Outage,
 }
 
 /// Where the clock stopped and why.
@@ -784,6 +786,16 @@ pub fn decide(
             let pauses = procedure.policy.pause_on_suspension;
             Ok(vec![Event::Suspended { at: now, reason: reason.clone(), pauses }])
         }
+        Command::DeclareOutage { reason, source } => {
+            if !open {
+                return Err(not_allowed(kind, status));
+            }
+            if reason.trim().is_empty() || source.trim().is_empty() {
+                return Err(DomainError::ReasonRequired { command: kind });
+            }
+            let pauses = procedure.policy.pause_on_outage;
+            Ok(vec![Event::OutageDeclared { at: now, reason: reason.clone(), source: source.clone(), pauses }])
+        }
         Command::Resume => {
             let Some(pause) = state.pause.filter(|_| status == Some(S::Suspended)) else {
                 return Err(not_allowed(kind, status));
@@ -1266,6 +1278,9 @@ pub fn apply(state: &mut Dossier, event: &Event) {
         }
         Event::Suspended { pauses, .. } => {
             pause(state, at, PauseKind::Suspension, *pauses, Status::Suspended);
+        }
+        Event::OutageDeclared { pauses, .. } => {
+            pause(state, at, PauseKind::Outage, *pauses, Status::Suspended);
         }
         Event::Extended { new_due, late_apology, .. } => {
             state.rescheduled_due = Some(*new_due);

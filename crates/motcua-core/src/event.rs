@@ -391,6 +391,17 @@ pub enum Event {
         /// The unit it belongs to now.
         to: Arc<str>,
     },
+    /// A declared outage of the systems (status suspended until resumed).
+    OutageDeclared {
+        /// When.
+        at: Timestamp,
+        /// What is down.
+        reason: String,
+        /// Who declared it.
+        source: String,
+        /// Whether the clock stops meanwhile (the procedure's policy).
+        pauses: bool,
+    },
 }
 
 impl Event {
@@ -402,6 +413,7 @@ impl Event {
             | Event::TransferReceived { at, .. }
             | Event::TransferPending { at, .. }
             | Event::HandedOver { at, .. }
+            | Event::OutageDeclared { at, .. }
             | Event::RefusedAtIntake { at, .. }
             | Event::StepStarted { at, .. }
             | Event::StepCompleted { at, .. }
@@ -469,6 +481,7 @@ impl Event {
             Event::TransferReceived { .. } => "transfer_received",
             Event::TransferPending { .. } => "transfer_pending",
             Event::HandedOver { .. } => "handed_over",
+            Event::OutageDeclared { .. } => "outage_declared",
         }
     }
 }

@@ -95,6 +95,10 @@ pub struct Policy {
     pub pause_on_financial_obligation: bool,
     /// Whether a suspension pauses the clock.
     pub pause_on_suspension: bool,
+    /// Whether a declared outage of the systems pauses the clock (Decree 301/2026/NĐ-CP for the
+    /// electronic inter-agency groups; off by default: no general text says so).
+    #[serde(default)]
+    pub pause_on_outage: bool,
 }
 
 impl Default for Policy {
@@ -108,6 +112,7 @@ impl Default for Policy {
             supplement_deadline: Some(Limit::working_days(15)),
             pause_on_financial_obligation: true,
             pause_on_suspension: true,
+            pause_on_outage: false,
         }
     }
 }
