@@ -718,15 +718,7 @@ fn write_fees(record: &NationalRecord, t: &mut String, notes: &mut Vec<Note>) {
                         .into(),
                 blocking: false,
             });
-            let text = comment(&f.description);
-            let _ = writeln!(t);
-            if !text.is_empty() {
-                let _ = writeln!(t, "# {text}");
-            }
-            let _ = writeln!(t, "[[procedure.fee]]");
-            let _ = writeln!(t, "name = {}", quote(fee_kind_name(kind)));
-            let _ = writeln!(t, "amount = \"{}\"", crate::procedures::COUNCIL);
-            let _ = writeln!(t, "source = {source}");
+            write_fee(t, f, kind, crate::procedures::COUNCIL, None, &source);
         } else if council.is_some() {
             notes.push(Note {
                 field: format!("executionMethods[{base_name}].fees[{kind}]"),
@@ -740,18 +732,8 @@ fn write_fees(record: &NationalRecord, t: &mut String, notes: &mut Vec<Note>) {
         match charged.as_slice() {
             [] => {}
             [f] if online_charged.len() <= 1 => {
-                let text = comment(&f.description);
-                let _ = writeln!(t);
-                if !text.is_empty() {
-                    let _ = writeln!(t, "# {text}");
-                }
-                let _ = writeln!(t, "[[procedure.fee]]");
-                let _ = writeln!(t, "name = {}", quote(fee_kind_name(kind)));
-                let _ = writeln!(t, "amount = \"{}\"", amount(f));
-                if let Some(v) = online_charged.first().filter(|&&v| v != amount(f)) {
-                    let _ = writeln!(t, "online = \"{v}\"");
-                }
-                let _ = writeln!(t, "source = {source}");
+                let online = online_charged.first().copied().filter(|&v| v != amount(f));
+                write_fee(t, f, kind, &amount(f).to_string(), online, &source);
             }
             several => {
                 // Several rates (per person on a list, per household…): which online amount goes
@@ -771,6 +753,23 @@ fn write_fees(record: &NationalRecord, t: &mut String, notes: &mut Vec<Note>) {
             }
         }
     }
+}
+
+/// One `[[procedure.fee]]` of `kind`: the record's text as a comment, its amount (a number or
+/// `council`), its online amount when it differs, and its source.
+fn write_fee(t: &mut String, f: &FeeRecord, kind: &str, amount: &str, online: Option<u64>, source: &str) {
+    let text = comment(&f.description);
+    let _ = writeln!(t);
+    if !text.is_empty() {
+        let _ = writeln!(t, "# {text}");
+    }
+    let _ = writeln!(t, "[[procedure.fee]]");
+    let _ = writeln!(t, "name = {}", quote(fee_kind_name(kind)));
+    let _ = writeln!(t, "amount = \"{amount}\"");
+    if let Some(v) = online {
+        let _ = writeln!(t, "online = \"{v}\"");
+    }
+    let _ = writeln!(t, "source = {source}");
 }
 
 /// Reads records from `path`: one JSON record (bare, or in the portal's `{"data": …}` envelope),

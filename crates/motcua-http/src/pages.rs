@@ -243,24 +243,7 @@ async fn dashboard<S: Store + 'static>(
         ("due-soon", "Đến hạn trong 2 ngày làm việc tới", &soon),
         ("overdue", "Đã quá hạn (quá hạn lâu nhất trước)", &overdue),
     ] {
-        body.push_str(&format!(
-            r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th></tr>"#
-        ));
-        for s in rows.iter() {
-            let procedure = s.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
-            let status = s.national.map_or("—", |n| national_name(n));
-            body.push_str(&format!(
-                r#"<tr><td><a href="/track?code={code}">{code}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
-                esc(&procedure),
-                status,
-                vi_opt(s.due),
-                code = esc(&s.dossier.to_string()),
-            ));
-        }
-        if rows.is_empty() {
-            body.push_str(r#"<tr><td colspan="4" class="muted">Không có hồ sơ.</td></tr>"#);
-        }
-        body.push_str("</table>");
+        body.push_str(&dossier_table(&api, id, heading, rows, "", 0, |_| String::new()));
     }
     body.push_str(&report.charts_html());
     body.push_str(r#"<p class="muted">Báo cáo đầy đủ: <code>GET /api/v1/report?format=html</code> (cán bộ).</p>"#);
@@ -332,12 +315,8 @@ async fn queue<S: Store + 'static>(State(api): State<Api<S>>, headers: HeaderMap
             .into_iter()
             .zip(&lists)
     {
-        body.push_str(&format!(
-            r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th><th>Còn lại (giờ làm việc)</th><th>Cảnh báo</th></tr>"#
-        ));
-        for s in rows {
-            let procedure = s.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
-            let status = s.national.map_or("—", national_name);
+        let heads = "<th>Còn lại (giờ làm việc)</th><th>Cảnh báo</th>";
+        body.push_str(&dossier_table(&api, id, heading, rows, heads, 2, |s| {
             let left = s.due.and_then(|d| {
                 if d <= now {
                     api.calendar.working_minutes_between(d, now).ok().map(|m| -m)
@@ -351,20 +330,44 @@ async fn queue<S: Store + 'static>(State(api): State<Api<S>>, headers: HeaderMap
                 Some(m) => (vi_hours(m), ""),
                 None => ("—".to_string(), ""),
             };
-            body.push_str(&format!(
-                r#"<tr><td><a href="/track?code={code}">{code}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{left_text}</td><td>{flag}</td></tr>"#,
-                esc(&procedure),
-                status,
-                vi_opt(s.due),
-                code = esc(&s.dossier.to_string()),
-            ));
-        }
-        if rows.is_empty() {
-            body.push_str(r#"<tr><td colspan="6" class="muted">Không có hồ sơ.</td></tr>"#);
-        }
-        body.push_str("</table>");
+            format!("<td>{left_text}</td><td>{flag}</td>")
+        }));
     }
     page("Việc của tôi", Some(&session), &body).into_response()
+}
+
+/// A list of dossiers as a table: code (linked to tracking), procedure, national status and due
+/// time, then `extra_cols` cells of `extra` under the `extra_heads` headings; "Không có hồ sơ."
+/// when empty. The dashboard's and the queue's lists.
+fn dossier_table<S>(
+    api: &Api<S>,
+    id: &str,
+    heading: &str,
+    rows: &[motcua_engine::DossierSummary],
+    extra_heads: &str,
+    extra_cols: usize,
+    extra: impl Fn(&motcua_engine::DossierSummary) -> String,
+) -> String {
+    let mut t = format!(
+        r#"<h2>{heading}</h2><table id="{id}"><tr><th>Mã hồ sơ</th><th>Thủ tục</th><th>Trạng thái</th><th>Hạn trả</th>{extra_heads}</tr>"#
+    );
+    for s in rows {
+        let procedure = s.procedure.as_ref().map(|p| api.procedure_label(p)).unwrap_or_default();
+        let status = s.national.map_or("—", national_name);
+        t.push_str(&format!(
+            r#"<tr><td><a href="/track?code={code}">{code}</a></td><td>{}</td><td>{}</td><td>{}</td>{}</tr>"#,
+            esc(&procedure),
+            status,
+            vi_opt(s.due),
+            extra(s),
+            code = esc(&s.dossier.to_string()),
+        ));
+    }
+    if rows.is_empty() {
+        t.push_str(&format!(r#"<tr><td colspan="{}" class="muted">Không có hồ sơ.</td></tr>"#, 4 + extra_cols));
+    }
+    t.push_str("</table>");
+    t
 }
 
 /// The most rows a queue list shows.
